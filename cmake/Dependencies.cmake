@@ -1,0 +1,28 @@
+# Third-party packages. Debian's packages on the CPU machines; on a GPU machine, a CUDA LibTorch from a
+# PyTorch install (pass -DCMAKE_PREFIX_PATH=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)'))
+# and an Abseil unpacked from Debian's .deb (pass its usr/ folder in CMAKE_PREFIX_PATH too).
+
+find_package(Threads REQUIRED)
+find_package(absl CONFIG REQUIRED)
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+find_package(nlohmann_json 3 REQUIRED)
+
+find_package(Torch REQUIRED)
+# LibTorch's headers warn under -Wextra: expose them as system headers through one wrapper target.
+add_library(mivla_torch INTERFACE)
+target_include_directories(mivla_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})
+target_link_libraries(mivla_torch INTERFACE ${TORCH_LIBRARIES})
+separate_arguments(MIVLA_TORCH_CXX_FLAGS UNIX_COMMAND "${TORCH_CXX_FLAGS}")
+target_compile_options(mivla_torch INTERFACE ${MIVLA_TORCH_CXX_FLAGS})
+add_library(mivla::torch ALIAS mivla_torch)
+
+if(MIVLA_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+
+if(NOT MIVLA_MODEL_ONLY)
+  find_package(Protobuf REQUIRED)
+  find_package(gRPC CONFIG REQUIRED)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
+endif()

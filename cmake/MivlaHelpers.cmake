@@ -1,0 +1,61 @@
+# mivla_cc_library / mivla_cc_test: one named target per component (after Abseil's absl_cc_library),
+# warnings as errors on the project's own code, ccache-friendly.
+#
+#   mivla_cc_library(NAME action SRCS a.cc HDRS a.h DEPS absl::status [PCH header.h])
+#     -> target mivla_action, alias mivla::action
+#   mivla_cc_test(NAME action_test SRCS a_test.cc DEPS mivla::action [TIMEOUT s] [LABELS l])
+#     -> executable build/bin/tests/mivla_action_test, registered with CTest (one entry per gtest case)
+
+set(MIVLA_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter)
+
+function(mivla_cc_library)
+  cmake_parse_arguments(ARG "" "NAME;PCH" "SRCS;HDRS;DEPS" ${ARGN})
+  set(target mivla_${ARG_NAME})
+  if(ARG_SRCS)
+    add_library(${target} STATIC ${ARG_SRCS} ${ARG_HDRS})
+    target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/gen)
+    target_link_libraries(${target} PUBLIC ${ARG_DEPS})
+    target_compile_options(${target} PRIVATE ${MIVLA_WARNINGS})
+    set_target_properties(${target} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+    if(ARG_PCH)
+      target_precompile_headers(${target} PRIVATE ${ARG_PCH})
+    endif()
+  else()
+    add_library(${target} INTERFACE)
+    target_include_directories(${target} INTERFACE ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${target} INTERFACE ${ARG_DEPS})
+  endif()
+  add_library(mivla::${ARG_NAME} ALIAS ${target})
+endfunction()
+
+function(mivla_cc_test)
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT;PCH_FROM" "SRCS;DEPS;LABELS" ${ARGN})
+  if(NOT MIVLA_BUILD_TESTS)
+    return()
+  endif()
+  set(target mivla_${ARG_NAME})
+  add_executable(${target} ${ARG_SRCS})
+  target_link_libraries(${target} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  target_compile_options(${target} PRIVATE ${MIVLA_WARNINGS})
+  set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin/tests)
+  if(ARG_PCH_FROM)
+    target_precompile_headers(${target} REUSE_FROM ${ARG_PCH_FROM})
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  gtest_discover_tests(${target}
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    DISCOVERY_MODE PRE_TEST
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} LABELS "${ARG_LABELS}")
+endfunction()
+
+function(mivla_cc_binary)
+  cmake_parse_arguments(ARG "" "NAME;PCH_FROM" "SRCS;DEPS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+  target_compile_options(${ARG_NAME} PRIVATE ${MIVLA_WARNINGS})
+  if(ARG_PCH_FROM)
+    target_precompile_headers(${ARG_NAME} REUSE_FROM ${ARG_PCH_FROM})
+  endif()
+endfunction()
