@@ -48,10 +48,10 @@ struct T5Config {
 
 /// The DiT action decoder (H-RDT-like blocks).
 struct DecoderConfig {
-  int width = 128;
+  int width = 256;
   int depth = 4;
   int heads = 4;
-  int ffn_dim = 384;        // SwiGLU inner size
+  int ffn_dim = 768;        // SwiGLU inner size
   int action_horizon = 16;  // H
   int sampling_steps = 5;   // K Euler steps
   int frequency_dim = 256;  // sinusoidal timestep features
