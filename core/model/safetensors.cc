@@ -216,9 +216,12 @@ absl::StatusOr<torch::Tensor> SafetensorsFile::Get(const std::string& name) cons
   }
   const DtypeInfo* info = DtypeByName(e->dtype);  // validated in Parse
   try {
-    torch::Tensor t = torch::empty(e->shape, torch::TensorOptions().dtype(info->type));
+    // BOOL is read as bytes and compared with 0, so a corrupt byte (not 0 or 1) never becomes an
+    // invalid bool.
+    const bool is_bool = info->type == torch::kBool;
+    torch::Tensor t = torch::empty(e->shape, torch::TensorOptions().dtype(is_bool ? torch::kUInt8 : info->type));
     if (e->end > e->begin) std::memcpy(t.data_ptr(), bytes_.data() + data_start_ + e->begin, e->end - e->begin);
-    return t;
+    return is_bool ? t.ne(0) : t;
   } catch (const c10::Error& ex) {
     return absl::ResourceExhaustedError(
         absl::StrCat("safetensors '", source_, "' tensor '", name, "': cannot allocate: ", ex.what_without_backtrace()));

@@ -94,6 +94,15 @@ TEST(SafetensorsTest, ReadsAHandBuiltFile) {
   EXPECT_EQ(file->Get("c").status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST(SafetensorsTest, NonZeroBoolBytesReadAsTrue) {
+  const std::string json = R"({"m":{"dtype":"BOOL","shape":[3],"data_offsets":[0,3]}})";
+  auto file = SafetensorsFile::Parse(HandBuiltFile(json, std::string("\x00\x01\x07", 3)));
+  ASSERT_TRUE(file.ok()) << file.status();
+  torch::Tensor m = *file->Get("m");
+  EXPECT_EQ(m.scalar_type(), torch::kBool);
+  EXPECT_TRUE(torch::equal(m, torch::tensor({false, true, true})));
+}
+
 struct BadCase {
   const char* json;
   size_t data_bytes;
