@@ -35,6 +35,7 @@ absl::StatusOr<IkSolver> IkSolver::Create(KinematicChain chain, Options options,
   if (chain.num_joints() == 0) return absl::InvalidArgumentError("IK needs a non-empty chain");
   if (!(options.position_tolerance_m > 0) || !(options.rotation_tolerance_rad > 0) ||
       options.max_iterations_per_seed < 1 || options.max_seeds < 1 || options.solutions_to_compare < 1 ||
+      options.extra_seeds_after_solution < 0 ||
       options.solutions_to_compare > kMaxCompared || !(options.rotation_weight_m > 0)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "IK options out of range: tolerances and rotation weight must be > 0, iterations and seeds >= 1, "
@@ -86,7 +87,24 @@ IkSolver::SeedRun IkSolver::RunFromSeed(const Eigen::Isometry3d& target, const J
     const double lambda = std::max(lambda_scale * run.cost, kLambdaFloor);
     a.noalias() = jac.transpose() * jac;
     a.diagonal().array() += lambda;
-    const JointVector step = a.ldlt().solve(jac.transpose() * err);
+    const JointVector g = jac.transpose() * err;
+    JointVector step = a.ldlt().solve(g);
+    // Joints resting on a limit that the step pushes further out are held there and the step is
+    // solved again for the others (an active set), instead of letting the clamp distort the step.
+    bool any_held = false;
+    JointVector g_free = g;
+    for (int i = 0; i < n; ++i) {
+      const bool at_lower = run.q[i] <= chain_.lower()[i] + 1e-12 && step[i] < 0;
+      const bool at_upper = run.q[i] >= chain_.upper()[i] - 1e-12 && step[i] > 0;
+      if (at_lower || at_upper) {
+        a.row(i).setZero();
+        a.col(i).setZero();
+        a(i, i) = 1.0;
+        g_free[i] = 0.0;
+        any_held = true;
+      }
+    }
+    if (any_held) step = a.ldlt().solve(g_free);
     trial_q = chain_.Clamp(run.q + step);
     const double trial_cost = evaluate(trial_q, &trial_jac, &trial_err);
     if (trial_cost < run.cost) {
@@ -126,7 +144,9 @@ absl::StatusOr<IkSolution> IkSolver::Solve(const Eigen::Isometry3d& target, cons
   int num_found = 0;
   int iterations = 0;
   int seeds = 0;
+  int first_found_at = -1;
   for (int k = 0; k < options_.max_seeds; ++k) {
+    if (first_found_at >= 0 && k - first_found_at > options_.extra_seeds_after_solution) break;
     JointVector seed(n);
     if (k == 0) {
       seed = start;
@@ -144,6 +164,7 @@ absl::StatusOr<IkSolution> IkSolver::Solve(const Eigen::Isometry3d& target, cons
       if (k == 0) {
         return IkSolution{run.q, run.position_error, run.rotation_error, iterations, seeds};
       }
+      if (num_found == 0) first_found_at = k;
       found[num_found++] = run;
       if (num_found >= options_.solutions_to_compare) break;
     } else if (run.cost < best.cost) {

@@ -3,8 +3,8 @@
 // weighted pose error (position in m, rotation as axis-angle scaled by a length), joint limits enforced
 // by projection after every step, several seeds (the current joints first, then the home pose, then
 // deterministic pseudo-random in-limit seeds). A solution from the current-joints seed is taken as is;
-// otherwise up to `solutions_to_compare` solutions are gathered and the one nearest the current joints
-// wins. An unreachable pose is an OutOfRange error whose message gives the best residual.
+// otherwise up to `solutions_to_compare` solutions are gathered (within `extra_seeds_after_solution`
+// seeds of the first) and the one nearest the current joints wins. An unreachable pose is an OutOfRange error whose message gives the best residual.
 //
 //   ASSIGN_OR_RETURN(IkSolver ik, IkSolver::Create(arm.chain, {}, arm.home));
 //   absl::StatusOr<IkSolution> s = ik.Solve(target, current_joints);
@@ -36,7 +36,8 @@ class IkSolver {
     double rotation_tolerance_rad = 1e-4;
     int max_iterations_per_seed = 60;
     int max_seeds = 40;                   // current joints + home + random seeds
-    int solutions_to_compare = 2;         // when the current-joints seed fails
+    int solutions_to_compare = 2;         // when the current-joints seed fails ...
+    int extra_seeds_after_solution = 4;   // ... but stop this many seeds after the first solution
     double rotation_weight_m = 0.2;       // metres per radian in the error norm
     uint32_t random_seed = 0x5eed;        // seeds the per-call generator: same inputs, same output
   };
