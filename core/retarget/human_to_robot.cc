@@ -53,6 +53,7 @@ absl::Status HumanToRobotMapper::Reset(const HumanHands& initial_hands,
   }
   std::vector<Eigen::Isometry3d> e0, k0;
   std::vector<JointVector> joints;
+  std::vector<bool> anchored;
   for (int a = 0; a < num_arms(); ++a) {
     const ArmDescription& arm = robot_.arms[a];
     JointVector q = initial_joints.empty() ? arm.home : initial_joints[a];
@@ -60,17 +61,15 @@ absl::Status HumanToRobotMapper::Reset(const HumanHands& initial_hands,
     q = arm.chain.Clamp(q);
     e0.push_back(e);
     joints.push_back(q);
-    if (options_.mapping.mode == MappingMode::kRelative) {
-      if (!initial_hands.has(arm.side)) {
-        return absl::InvalidArgumentError(absl::StrCat("relative mapping needs the initial ", kinematics::SideName(arm.side),
-                                                       " hand for arm '", arm.name, "'"));
-      }
-      RETURN_IF_ERROR(CheckHand(initial_hands.at(arm.side), arm.side));
-      k0.push_back(Reference(initial_hands.at(arm.side), arm.side));
-    }
+    // A hand absent at the start anchors its arm when it first appears (see Step).
+    const bool has = initial_hands.has(arm.side);
+    if (has) RETURN_IF_ERROR(CheckHand(initial_hands.at(arm.side), arm.side));
+    k0.push_back(has ? Reference(initial_hands.at(arm.side), arm.side) : Eigen::Isometry3d::Identity());
+    anchored.push_back(has);
   }
   e0_ = std::move(e0);
   k0_ = std::move(k0);
+  anchored_ = std::move(anchored);
   joints_ = std::move(joints);
   started_ = true;
   return absl::OkStatus();
@@ -89,6 +88,9 @@ absl::StatusOr<Eigen::Isometry3d> HumanToRobotMapper::TargetPose(int arm, const 
     e.translation() = s * c * k.translation();
   } else {
     if (!started_) return absl::FailedPreconditionError("relative mapping needs Reset() first");
+    if (!anchored_[arm]) {
+      return absl::FailedPreconditionError(absl::StrCat("no initial ", kinematics::SideName(a.side), " hand yet"));
+    }
     const Eigen::Isometry3d& k0 = k0_[arm];
     const Eigen::Isometry3d& e0 = e0_[arm];
     e.translation() = e0.translation() + s * c * (k.translation() - k0.translation());
@@ -114,6 +116,12 @@ absl::StatusOr<std::vector<ArmCommand>> HumanToRobotMapper::Step(const HumanHand
       continue;
     }
     const HandPose& hand = hands.at(arm.side);
+    if (!anchored_[a]) {  // first appearance of this hand: anchor it to where the arm is now
+      RETURN_IF_ERROR(CheckHand(hand, arm.side));
+      k0_[a] = Reference(hand, arm.side);
+      e0_[a] = arm.chain.ForwardUnchecked(joints_[a]);
+      anchored_[a] = true;
+    }
     ASSIGN_OR_RETURN(cmd.ee_target, TargetPose(a, hand));
     cmd.gripper = GripperFromOpening(arm.gripper, prior_.OpeningFromPinch(PinchDistance(hand)));
     kinematics::IkSolution best;

@@ -53,7 +53,8 @@ class HumanToRobotMapper {
   int num_arms() const { return static_cast<int>(robot_.arms.size()); }
 
   /// Starts an episode. `initial_joints`: one vector per arm (in the order of embodiment().arms), or
-  /// empty for the home poses. In relative mode `initial_hands` must contain every arm's hand (K_0).
+  /// empty for the home poses. `initial_hands` gives K_0 (relative mode); an arm whose hand is absent
+  /// is anchored at the frame where its hand first appears (K_0 = that hand, E_0 = the arm's pose then).
   absl::Status Reset(const HumanHands& initial_hands, const std::vector<kinematics::JointVector>& initial_joints = {});
 
   /// Eq. 2 (or the absolute map) for arm `arm` without IK.
@@ -75,6 +76,7 @@ class HumanToRobotMapper {
   bool started_ = false;
   std::vector<Eigen::Isometry3d> e0_;  // E_0 per arm
   std::vector<Eigen::Isometry3d> k0_;  // K_0 per arm
+  std::vector<bool> anchored_;         // K_0 known for the arm
   std::vector<kinematics::JointVector> joints_;
 };
 

@@ -176,8 +176,16 @@ TEST(HumanToRobotTest, UnreachableAndBadInput) {
   ASSERT_TRUE(m.ok());
   HumanHands h;
   EXPECT_EQ(m->Step(h).status().code(), absl::StatusCode::kFailedPrecondition);  // no Reset
-  EXPECT_EQ(m->Reset(h).code(), absl::StatusCode::kInvalidArgument);  // relative needs the right hand
+  // No hand at the start: the arm holds, then anchors where the hand first appears.
+  ASSERT_TRUE(m->Reset(h).ok());
+  auto held = m->Step(h);
+  ASSERT_TRUE(held.ok());
+  EXPECT_FALSE((*held)[0].hand_present);
   const Eigen::Isometry3d w = Wrist(0.3, -0.2, 1.0, 0, 0, 0);
+  h.Set(Side::kRight, RightHand(w, 0.5));
+  auto anchored = m->Step(h);
+  ASSERT_TRUE(anchored.ok());
+  EXPECT_TRUE((*anchored)[0].joints.isApprox(m->embodiment().arms[0].home, 1e-9));
   h.Set(Side::kRight, RightHand(w, 0.5));
   ASSERT_TRUE(m->Reset(h).ok());
   // 3 m away: out of reach; reported, joints held (finite, in limits), not an error of Step.
