@@ -5,7 +5,7 @@
 #include <torch/torch.h>
 
 #include "core/model/flow_matching.h"
-#include "core/model/test_util/model_test_util.h"
+#include "core/model/synthetic_inputs.h"
 #include "gtest/gtest.h"
 
 namespace mivla::model {
@@ -23,7 +23,7 @@ TEST(MivlaModelTest, MixedBatchShapes) {
   ModelConfig cfg = TinyConfig();
   MivlaModel model(cfg);
   const int64_t b = kMixed.size(), w = cfg.decoder.width, h = cfg.decoder.action_horizon;
-  ModelInputs in = testing::SyntheticInputs(cfg, kMixed, 1);
+  ModelInputs in = SyntheticInputs(cfg, kMixed, 1);
   const int64_t per_view = cfg.vision_tokens_per_view();
   ASSERT_EQ(per_view, 16 + 16);
 
@@ -68,7 +68,7 @@ TEST(MivlaModelTest, MixedBatchMatchesPerSampleForwardPasses) {
   Perturb(*model);
   model->eval();
   torch::NoGradGuard no_grad;
-  ModelInputs in = testing::SyntheticInputs(cfg, kMixed, 2);
+  ModelInputs in = SyntheticInputs(cfg, kMixed, 2);
   const int64_t b = kMixed.size();
   torch::Tensor noise = SampleNoise(b, cfg.decoder.action_horizon, action::kActionDim, 3);
   torch::Tensor batched = EulerSample(*model, model->PrepareDecoding(model->Encode(in)), noise, 5);
@@ -90,7 +90,7 @@ TEST(MivlaModelTest, SamplerIsDeterministicForASeed) {
   MivlaModel model(cfg);
   Perturb(*model);
   torch::NoGradGuard no_grad;
-  ModelInputs in = testing::SyntheticInputs(cfg, {Embodiment::kPiper, Embodiment::kHuman}, 4);
+  ModelInputs in = SyntheticInputs(cfg, {Embodiment::kPiper, Embodiment::kHuman}, 4);
   DecoderContext ctx = model->PrepareDecoding(model->Encode(in));
   auto run = [&](uint64_t seed) {
     return EulerSample(*model, ctx, SampleNoise(2, cfg.decoder.action_horizon, action::kActionDim, seed), 5);
@@ -107,7 +107,7 @@ TEST(MivlaModelTest, EmbodimentTokenChangesThePrediction) {
   MivlaModel model(cfg);
   Perturb(*model);
   torch::NoGradGuard no_grad;
-  ModelInputs in = testing::SyntheticInputs(cfg, {Embodiment::kPiper}, 5);
+  ModelInputs in = SyntheticInputs(cfg, {Embodiment::kPiper}, 5);
   torch::Tensor noise = SampleNoise(1, cfg.decoder.action_horizon, action::kActionDim, 1);
   torch::Tensor a = EulerSample(*model, model->PrepareDecoding(model->Encode(in)), noise, 5);
   in.embodiment.fill_(static_cast<int64_t>(Embodiment::kArx5));
@@ -131,12 +131,12 @@ TEST(MivlaModelTest, FrozenEncodersDoNotTrain) {
   torch::Tensor dino_before = model->dino()->parameters()[0].clone();
   torch::Tensor proj_before = model->named_parameters()["dino_proj.fc0.weight"].clone();
   std::vector<Embodiment> es = {Embodiment::kPiper, Embodiment::kHuman};
-  ModelInputs in = testing::SyntheticInputs(cfg, es, 6);
+  ModelInputs in = SyntheticInputs(cfg, es, 6);
   torch::Tensor actions = torch::randn({2, cfg.decoder.action_horizon, action::kActionDim});
   for (int step = 0; step < 3; ++step) {
     opt.zero_grad();
     FlowLoss loss = FlowMatchingLoss(*model, model->PrepareDecoding(model->Encode(in)), actions,
-                                     testing::EmbodimentMasks(es), testing::ComplementMasks(es), {});
+                                     EmbodimentMasks(es), ComplementMasks(es), {});
     loss.total.backward();
     opt.step();
   }
@@ -149,7 +149,7 @@ TEST(FlowMatchingTest, LossTermsFollowMasksAndSwitches) {
   ModelConfig cfg = TinyConfig();
   MivlaModel model(cfg);  // fresh: predicts zero velocity, so the loss is |a - eps|^2 on masked slots
   std::vector<Embodiment> es = {Embodiment::kPiper};
-  ModelInputs in = testing::SyntheticInputs(cfg, es, 7);
+  ModelInputs in = SyntheticInputs(cfg, es, 7);
   DecoderContext ctx = model->PrepareDecoding(model->Encode(in));
   const int64_t h = cfg.decoder.action_horizon;
   torch::Tensor actions = torch::zeros({1, h, action::kActionDim});
@@ -157,7 +157,7 @@ TEST(FlowMatchingTest, LossTermsFollowMasksAndSwitches) {
   actions.slice(2, 24, 48).fill_(-1.0);  // human (complement) slots
   torch::Tensor noise = torch::zeros_like(actions);
   torch::Tensor t = torch::full({1}, 0.5);
-  torch::Tensor lm = testing::EmbodimentMasks(es), cm = testing::ComplementMasks(es);
+  torch::Tensor lm = EmbodimentMasks(es), cm = ComplementMasks(es);
   FlowLoss both = FlowMatchingLoss(*model, ctx, actions, lm, cm, {}, noise, t);
   EXPECT_NEAR(both.labelled.item<float>(), 4.0f * 7 / 14, 1e-5);  // slots 55-61 hold 2, 69-75 hold 0
   EXPECT_NEAR(both.complement.item<float>(), 1.0f, 1e-5);
@@ -184,7 +184,7 @@ TEST(FlowMatchingTest, EulerFollowsAConstantVelocityField) {
   const std::string bias_name = "action_out.fc1.bias";
   ASSERT_TRUE(params.contains(bias_name));
   params[bias_name].fill_(0.5);  // fresh decoder: output = bias exactly
-  ModelInputs in = testing::SyntheticInputs(cfg, {Embodiment::kArx5}, 8);
+  ModelInputs in = SyntheticInputs(cfg, {Embodiment::kArx5}, 8);
   DecoderContext ctx = model->PrepareDecoding(model->Encode(in));
   torch::Tensor noise = SampleNoise(1, cfg.decoder.action_horizon, action::kActionDim, 11);
   for (int k : {1, 5, 10}) {

@@ -1,8 +1,8 @@
-#include "core/model/test_util/model_test_util.h"
+#include "core/model/synthetic_inputs.h"
 
 #include <torch/torch.h>
 
-namespace mivla::model::testing {
+namespace mivla::model {
 namespace {
 
 torch::Tensor MaskRows(const std::vector<action::Embodiment>& es, bool complement) {
@@ -48,4 +48,4 @@ ModelInputs SyntheticInputs(const ModelConfig& config, const std::vector<action:
   return in;
 }
 
-}  // namespace mivla::model::testing
+}  // namespace mivla::model

@@ -1,8 +1,8 @@
-// File: model_test_util.h
-// Builders of synthetic model inputs for tests and benchmarks: a batch that mixes embodiments, with
+// File: synthetic_inputs.h
+// Builders of synthetic model inputs for tests, benchmarks and the demo: a batch that mixes embodiments, with
 // per-embodiment view counts, padded instructions and proprioception masks.
-#ifndef MIVLA_CORE_MODEL_TEST_UTIL_MODEL_TEST_UTIL_H_
-#define MIVLA_CORE_MODEL_TEST_UTIL_MODEL_TEST_UTIL_H_
+#ifndef MIVLA_CORE_MODEL_SYNTHETIC_INPUTS_H_
+#define MIVLA_CORE_MODEL_SYNTHETIC_INPUTS_H_
 
 #include <cstdint>
 #include <vector>
@@ -10,7 +10,7 @@
 #include "core/action/action_space.h"
 #include "core/model/mivla_model.h"
 
-namespace mivla::model::testing {
+namespace mivla::model {
 
 /// Deterministic inputs for `embodiments.size()` samples: humans get one camera view, robots
 /// `max_views`; sample i's instruction has 4 + i tokens; images of `image_size`² pixels.
@@ -22,6 +22,6 @@ torch::Tensor EmbodimentMasks(const std::vector<action::Embodiment>& embodiments
 /// [B, 76] 0/1 mask of each sample's mutual-imitation complement slots.
 torch::Tensor ComplementMasks(const std::vector<action::Embodiment>& embodiments);
 
-}  // namespace mivla::model::testing
+}  // namespace mivla::model
 
-#endif  // MIVLA_CORE_MODEL_TEST_UTIL_MODEL_TEST_UTIL_H_
+#endif  // MIVLA_CORE_MODEL_SYNTHETIC_INPUTS_H_

@@ -1,0 +1,220 @@
+// mivla-bench-model: speed of the MiVLA model itself (no server).
+//
+//   mivla-bench-model --config tiny|base [--json] [--device cpu|cuda|auto] [--precision fp32|bf16]
+//                     [--batches 1,4,16] [--repeats N] [--views V] [--threads T] [--out FILE]
+//
+// Prints one JSON object: device, parameters per component, analytic FLOPs per sample, the measured
+// peak of a 1024x1024x1024 fp32 GEMM, and per batch size the wall time of encode (vision + language +
+// proprioception) and decode (K/V projection + the K-step Euler sampler) for the whole batch, with the
+// decoder's achieved GFLOP/s. Times are medians over `repeats` after one warm-up.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "core/model/flop_count.h"
+#include "core/model/flow_matching.h"
+#include "core/model/mivla_model.h"
+#include "core/model/runtime.h"
+#include "core/model/synthetic_inputs.h"
+#include "nlohmann/json.hpp"
+
+namespace mivla::model {
+namespace {
+
+struct Args {
+  std::string config = "tiny";
+  std::string device = "cpu";
+  std::string precision = "fp32";
+  std::vector<int> batches = {1, 4, 16};
+  int repeats = 5;
+  int views = 3;
+  int threads = 0;  // 0 = LibTorch's default
+  bool json = false;
+  std::string out;
+};
+
+[[noreturn]] void Usage(const std::string& error) {
+  std::cerr << "mivla-bench-model: " << error << "\n"
+            << "usage: mivla-bench-model --config tiny|base [--json] [--device cpu|cuda|auto]\n"
+            << "       [--precision fp32|bf16] [--batches 1,4,16] [--repeats N] [--views V] [--out FILE]\n";
+  std::exit(2);
+}
+
+Args Parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string k = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) Usage(k + " needs a value");
+      return argv[++i];
+    };
+    if (k == "--config") a.config = value();
+    else if (k == "--device") a.device = value();
+    else if (k == "--precision") a.precision = value();
+    else if (k == "--json") a.json = true;
+    else if (k == "--out") a.out = value();
+    else if (k == "--threads") {
+      std::string v = value();
+      if (!absl::SimpleAtoi(v, &a.threads) || a.threads < 0) Usage("--threads: '" + v + "' is not a count");
+    } else if (k == "--repeats" || k == "--views") {
+      std::string v = value();
+      int n;
+      if (!absl::SimpleAtoi(v, &n) || n <= 0) Usage(k + ": '" + v + "' is not a positive integer");
+      (k == "--repeats" ? a.repeats : a.views) = n;
+    } else if (k == "--batches") {
+      a.batches.clear();
+      for (absl::string_view part : absl::StrSplit(value(), ',')) {
+        int n;
+        if (!absl::SimpleAtoi(part, &n) || n <= 0) Usage("--batches: '" + std::string(part) + "' is not a positive integer");
+        a.batches.push_back(n);
+      }
+    } else if (k == "--help" || k == "-h") {
+      Usage("help");
+    } else {
+      Usage("unknown flag '" + k + "'");
+    }
+  }
+  return a;
+}
+
+void Sync(const torch::Device& d) {
+  if (d.is_cuda()) torch::cuda::synchronize();
+}
+
+template <typename F>
+double MedianMs(int repeats, const torch::Device& d, F&& f) {
+  f();  // warm-up
+  Sync(d);
+  std::vector<double> ms;
+  for (int r = 0; r < repeats; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    f();
+    Sync(d);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+double MatmulPeakGflops(const torch::Device& d) {
+  torch::NoGradGuard no_grad;
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(d);
+  torch::Tensor a = torch::randn({1024, 1024}, opts), b = torch::randn({1024, 1024}, opts);
+  const int reps = d.is_cuda() ? 50 : 3;
+  double best_ms = 1e30;
+  for (int trial = 0; trial < 5; ++trial) {
+    double ms = MedianMs(1, d, [&] {
+      for (int i = 0; i < reps; ++i) torch::mm(a, b);
+    });
+    best_ms = std::min(best_ms, ms / reps);
+  }
+  return 2.0 * 1024 * 1024 * 1024 / (best_ms * 1e-3) / 1e9;
+}
+
+int Run(const Args& args) {
+  absl::StatusOr<ModelConfig> cfg = ConfigByName(args.config);
+  if (!cfg.ok()) Usage(std::string(cfg.status().message()));
+  absl::StatusOr<RuntimeOptions> rt = ParseRuntimeOptions(args.device, args.precision);
+  if (!rt.ok()) Usage(std::string(rt.status().message()));
+  if (args.views > cfg->max_views) Usage("--views exceeds the config's max_views");
+  // LibTorch's own intra-op pool stays at its default unless asked: OpenBLAS (pthreads) already
+  // parallelises the GEMMs, and a second pool of the same size oversubscribes a small CPU.
+  if (args.threads > 0) torch::set_num_threads(args.threads);
+  torch::manual_seed(0);
+  MivlaModel model(*cfg);
+  model->to(rt->device);
+  model->eval();
+
+  nlohmann::json out;
+  out["benchmark"] = "model";
+  out["config"] = cfg->name;
+  out["device"] = DescribeDevice(*rt);
+  out["torch_threads"] = torch::get_num_threads();
+  int64_t other = CountParameters(*model) - CountParameters(*model->dino()) - CountParameters(*model->siglip()) -
+                  CountParameters(*model->text_encoder()) - CountParameters(*model->decoder());
+  out["params"] = {{"dino", CountParameters(*model->dino())},
+                   {"siglip", CountParameters(*model->siglip())},
+                   {"text", CountParameters(*model->text_encoder())},
+                   {"decoder", CountParameters(*model->decoder())},
+                   {"projections_and_state", other},
+                   {"total", CountParameters(*model)}};
+  const int text_tokens = 16;
+  FlopCount flops = CountFlops(*cfg, args.views, text_tokens);
+  out["flops"] = {{"views", args.views},
+                  {"text_tokens", text_tokens},
+                  {"encode_per_sample", flops.encode_total},
+                  {"decode_per_sample", flops.decode_total},
+                  {"decode_step_per_sample", flops.decode_step},
+                  {"sampling_steps", cfg->decoder.sampling_steps}};
+  out["matmul_peak_gflops"] = MatmulPeakGflops(rt->device);
+
+  torch::InferenceMode inference;
+  AutocastGuard autocast(*rt);
+  const std::vector<action::Embodiment> cycle = {action::Embodiment::kPiper, action::Embodiment::kAlohaAgilex,
+                                                 action::Embodiment::kArx5, action::Embodiment::kLocoman};
+  nlohmann::json rows = nlohmann::json::array();
+  for (int b : args.batches) {
+    std::vector<action::Embodiment> es;
+    for (int i = 0; i < b; ++i) es.push_back(cycle[i % cycle.size()]);
+    ModelInputs in = SyntheticInputs(*cfg, es, 1, cfg->siglip.image_size);
+    in.images = in.images.slice(1, 0, args.views);
+    in.view_mask = torch::ones({b, args.views}, torch::kBool);
+    // Every sample gets `text_tokens` tokens so the FLOP count matches.
+    in.text_ids = torch::randint(3, cfg->text.vocab_size, {b, text_tokens}, torch::kLong);
+    in.text_mask = torch::ones({b, text_tokens}, torch::kBool);
+    for (torch::Tensor* t : {&in.images, &in.view_mask, &in.text_ids, &in.text_mask, &in.state, &in.state_mask,
+                             &in.embodiment}) {
+      *t = t->to(rt->device);
+    }
+    ConditionTokens cond;
+    double encode_ms = MedianMs(args.repeats, rt->device, [&] { cond = model->Encode(in); });
+    torch::Tensor noise = SampleNoise(b, cfg->decoder.action_horizon, action::kActionDim, 7, rt->device);
+    double decode_ms = MedianMs(args.repeats, rt->device, [&] {
+      DecoderContext ctx = model->PrepareDecoding(cond);
+      EulerSample(*model, ctx, noise, cfg->decoder.sampling_steps);
+    });
+    rows.push_back({{"batch", b},
+                    {"encode_ms", encode_ms},
+                    {"decode_ms", decode_ms},
+                    {"decode_ms_per_sample", decode_ms / b},
+                    {"achieved_gflops", flops.decode_total * b / (decode_ms * 1e-3) / 1e9}});
+    if (!args.json) {
+      std::fprintf(stderr, "batch %3d: encode %8.2f ms  decode %8.2f ms  (%.1f GFLOP/s)\n", b, encode_ms, decode_ms,
+                   rows.back()["achieved_gflops"].get<double>());
+    }
+  }
+  out["rows"] = rows;
+  // The targets, computed when batches 1 and 16 were both measured.
+  const nlohmann::json* b1 = nullptr;
+  const nlohmann::json* b16 = nullptr;
+  for (const auto& r : rows) {
+    if (r["batch"] == 1) b1 = &r;
+    if (r["batch"] == 16) b16 = &r;
+  }
+  if (b1 && b16) {
+    double frac = (*b16)["achieved_gflops"].get<double>() / out["matmul_peak_gflops"].get<double>();
+    double ratio = (*b16)["decode_ms_per_sample"].get<double>() / (*b1)["decode_ms_per_sample"].get<double>();
+    out["targets"] = {{"decode_b16_fraction_of_peak", frac},
+                      {"decode_b16_fraction_of_peak_target", 0.40},
+                      {"per_sample_decode_b16_over_b1", ratio},
+                      {"per_sample_decode_b16_over_b1_target", 0.5},
+                      {"met", frac >= 0.40 && ratio <= 0.5}};
+  }
+  std::string text = out.dump(args.json ? -1 : 2);
+  std::cout << text << std::endl;
+  if (!args.out.empty()) std::ofstream(args.out) << text << "\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace mivla::model
+
+int main(int argc, char** argv) { return mivla::model::Run(mivla::model::Parse(argc, argv)); }
