@@ -1,0 +1,200 @@
+#include "core/checkpoint/model_checkpoint.h"
+
+#include <exception>
+#include <map>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/checkpoint/checkpoint_file.h"
+#include "core/model/safetensors.h"
+#include "core/util/status_macros.h"
+
+namespace mivla::checkpoint {
+namespace {
+
+using TensorMap = std::map<std::string, torch::Tensor>;
+
+/// Every parameter and buffer of `module` by its LibTorch name.
+TensorMap ModelTensors(const torch::nn::Module& module) {
+  TensorMap out;
+  for (const auto& item : module.named_parameters(/*recurse=*/true)) out[item.key()] = item.value();
+  for (const auto& item : module.named_buffers(/*recurse=*/true)) out[item.key()] = item.value();
+  return out;
+}
+
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
+}
+
+bool IsFloatingDtypeName(const std::string& dtype) {
+  return dtype == "F32" || dtype == "F64" || dtype == "F16" || dtype == "BF16";
+}
+
+absl::Status Incompatible(const std::string& path, const std::string& what) {
+  return absl::FailedPreconditionError(absl::StrCat("incompatible: ", path, ": ", what));
+}
+
+absl::Status Corrupt(const std::string& path, const std::string& section, const absl::Status& cause) {
+  return absl::DataLossError(absl::StrCat("corrupt: ", path, ": section '", section, "': ",
+                                          std::string(cause.message())));
+}
+
+absl::StatusOr<std::string> TakeSection(const std::string& path, CheckpointContents& contents,
+                                        const std::string& name) {
+  auto it = contents.sections.find(name);
+  if (it == contents.sections.end()) {
+    return Incompatible(path, absl::StrCat("missing section '", name, "'"));
+  }
+  return std::move(it->second);
+}
+
+absl::StatusOr<std::string> SerializeWeights(const PolicyBundle& bundle) {
+  model::NamedTensors tensors;
+  for (const auto& [name, tensor] : ModelTensors(*bundle.model)) {
+    torch::Tensor t = tensor.detach().to(torch::kCPU);
+    if (t.is_floating_point()) t = t.to(torch::kFloat32);
+    tensors.emplace_back(name, t.contiguous());
+  }
+  return model::SerializeSafetensors(tensors, {{"model_version", bundle.model_version}});
+}
+
+/// Checks that `file` holds exactly the tensors of `model` with their shapes, then copies them in.
+absl::Status CopyWeights(const std::string& path, const model::SafetensorsFile& file,
+                         torch::nn::Module& model) {
+  const TensorMap expected = ModelTensors(model);
+  for (const std::string& name : file.names()) {
+    if (expected.count(name) == 0) {
+      return Incompatible(path, absl::StrCat("unexpected tensor '", name, "' ",
+                                             ShapeString(file.Find(name)->shape),
+                                             " in the weights: the model described by the config has no "
+                                             "such tensor"));
+    }
+  }
+  for (const auto& [name, tensor] : expected) {
+    const model::SafetensorsFile::Entry* entry = file.Find(name);
+    const std::vector<int64_t> want = tensor.sizes().vec();
+    if (entry == nullptr) {
+      return Incompatible(path, absl::StrCat("the weights miss tensor '", name, "' (the model expects shape ",
+                                             ShapeString(want), ")"));
+    }
+    if (entry->shape != want) {
+      return Incompatible(path, absl::StrCat("tensor '", name, "' has shape ", ShapeString(entry->shape),
+                                             " in the weights, the model expects ", ShapeString(want)));
+    }
+    ASSIGN_OR_RETURN(const std::string want_dtype, model::SafetensorsDtypeName(tensor.scalar_type()));
+    const bool ok_dtype = tensor.is_floating_point() ? IsFloatingDtypeName(entry->dtype)
+                                                     : entry->dtype == want_dtype;
+    if (!ok_dtype) {
+      return Incompatible(path, absl::StrCat("tensor '", name, "' has dtype ", entry->dtype,
+                                             " in the weights, the model expects ", want_dtype));
+    }
+  }
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, tensor] : expected) {
+    ASSIGN_OR_RETURN(torch::Tensor value, file.Get(name));
+    torch::Tensor dst = tensor;  // shares storage with the module's tensor
+    dst.copy_(value);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Save(const std::string& path, const PolicyBundle& bundle) {
+  if (bundle.model.is_empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot save ", path, ": the bundle has no model"));
+  }
+  if (bundle.model_version.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot save ", path, ": empty model_version"));
+  }
+  if (!(bundle.model->config() == bundle.config)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot save ", path, ": bundle.config differs from the model's own config (",
+        model::ConfigToJson(bundle.config), " vs ", model::ConfigToJson(bundle.model->config()), ")"));
+  }
+  CheckpointContents contents;
+  contents.model_version = bundle.model_version;
+  contents.metadata = bundle.metadata;
+  contents.sections[kConfigSection] = model::ConfigToJson(bundle.config);
+  contents.sections[kNormalizationSection] = bundle.normalization.ToJson();
+  contents.sections[kTokenizerSection] = bundle.tokenizer_model;
+  ASSIGN_OR_RETURN(contents.sections[kWeightsSection], SerializeWeights(bundle));
+  return WriteCheckpointFile(path, contents);
+}
+
+absl::StatusOr<PolicyBundle> Load(const std::string& path, const c10::Device& device) {
+  ASSIGN_OR_RETURN(CheckpointContents contents, ReadCheckpointFile(path));
+  // Every section is looked up before any is parsed, so a missing section is reported as such.
+  ASSIGN_OR_RETURN(std::string config_json, TakeSection(path, contents, kConfigSection));
+  ASSIGN_OR_RETURN(std::string stats_json, TakeSection(path, contents, kNormalizationSection));
+  ASSIGN_OR_RETURN(std::string tokenizer, TakeSection(path, contents, kTokenizerSection));
+  ASSIGN_OR_RETURN(std::string weights, TakeSection(path, contents, kWeightsSection));
+
+  PolicyBundle bundle;
+  bundle.model_version = std::move(contents.model_version);
+  bundle.metadata = std::move(contents.metadata);
+  bundle.tokenizer_model = std::move(tokenizer);
+
+  absl::StatusOr<model::ModelConfig> config = model::ConfigFromJson(config_json);
+  if (!config.ok()) return Corrupt(path, kConfigSection, config.status());
+  if (absl::Status valid = model::ValidateConfig(*config); !valid.ok()) {
+    return Corrupt(path, kConfigSection, valid);
+  }
+  bundle.config = *std::move(config);
+
+  absl::StatusOr<action::NormalizationStats> stats = action::NormalizationStats::FromJson(stats_json);
+  if (!stats.ok()) return Corrupt(path, kNormalizationSection, stats.status());
+  bundle.normalization = *std::move(stats);
+
+  absl::StatusOr<model::SafetensorsFile> file =
+      model::SafetensorsFile::Parse(std::move(weights), absl::StrCat(path, ":", kWeightsSection));
+  if (!file.ok()) return Corrupt(path, kWeightsSection, file.status());
+
+  model::MivlaModel model(bundle.config);
+  RETURN_IF_ERROR(CopyWeights(path, *file, *model));
+  model->to(device);
+  model->eval();
+  bundle.model = std::move(model);
+  return bundle;
+}
+
+}  // namespace
+
+absl::Status SaveModelCheckpoint(const std::string& path, const PolicyBundle& bundle) {
+  try {
+    return Save(path, bundle);
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat("cannot save ", path, ": ", e.what_without_backtrace()));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat("cannot save ", path, ": out of memory"));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("cannot save ", path, ": ", e.what()));
+  }
+}
+
+absl::StatusOr<PolicyBundle> LoadModelCheckpoint(const std::string& path, const c10::Device& device) {
+  try {
+    return Load(path, device);
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat("cannot load ", path, ": ", e.what_without_backtrace()));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat("cannot load ", path, ": out of memory"));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("cannot load ", path, ": ", e.what()));
+  }
+}
+
+absl::StatusOr<std::string> PeekModelVersion(const std::string& path) {
+  try {
+    ASSIGN_OR_RETURN(CheckpointHeader header, ReadCheckpointHeader(path));
+    return std::move(header.model_version);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("cannot read ", path, ": ", e.what()));
+  }
+}
+
+}  // namespace mivla::checkpoint
