@@ -8,28 +8,45 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "core/tokenizer/spm_processor.h"
+#include "core/tokenizer/spm_model.h"
+#include "core/tokenizer/unigram_encoder.h"
 
 namespace mivla::tokenizer {
+namespace {
 
-Tokenizer::Tokenizer(std::string serialized, std::unique_ptr<internal::SpmProcessor> processor)
-    : serialized_(std::move(serialized)), processor_(std::move(processor)) {}
+using internal::PieceType;
+
+bool PieceIs(const internal::UnigramEncoder& enc, int64_t id, PieceType type) {
+  return id >= 0 && id < enc.vocab_size() && enc.pieces()[static_cast<size_t>(id)].type == type;
+}
+
+}  // namespace
+
+Tokenizer::Tokenizer(std::string serialized, std::unique_ptr<internal::UnigramEncoder> encoder)
+    : serialized_(std::move(serialized)), encoder_(std::move(encoder)) {}
 
 Tokenizer::~Tokenizer() = default;
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromSerializedModel(std::string bytes) {
-  std::string error;
-  std::unique_ptr<internal::SpmProcessor> p = internal::SpmProcessor::Load(bytes, &error);
-  if (p == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("not a SentencePiece model (", bytes.size(), " bytes): ", error));
+  absl::StatusOr<internal::SpmModel> model = internal::ParseSpmModel(bytes);
+  if (!model.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("not a SentencePiece model (", bytes.size(),
+                                                   " bytes): ", model.status().message()));
   }
-  if (p->pad_id() != kPadId || p->eos_id() != kEosId || p->unk_id() != kUnkId || p->bos_id() != -1) {
+  absl::StatusOr<std::unique_ptr<internal::UnigramEncoder>> enc =
+      internal::UnigramEncoder::Create(*model);
+  if (!enc.ok()) return enc.status();
+  const internal::SpmTrainerSpec& t = model->trainer;
+  const internal::UnigramEncoder& e = **enc;
+  if (t.pad_id != kPadId || t.eos_id != kEosId || t.unk_id != kUnkId || t.bos_id != -1 ||
+      e.unk_id() != kUnkId || !PieceIs(e, kPadId, PieceType::kControl) ||
+      !PieceIs(e, kEosId, PieceType::kControl)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "SentencePiece model has special ids pad ", p->pad_id(), ", eos ", p->eos_id(), ", unk ",
-        p->unk_id(), ", bos ", p->bos_id(), "; expected pad 0, eos 1, unk 2 and no bos (-1)"));
+        "SentencePiece model has special ids pad ", t.pad_id, ", eos ", t.eos_id, ", unk ", t.unk_id,
+        ", bos ", t.bos_id, " (UNKNOWN piece at ", e.unk_id(),
+        "); expected pad 0, eos 1, unk 2 and no bos (-1), with pad and eos CONTROL pieces"));
   }
-  return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(bytes), std::move(p)));
+  return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(bytes), *std::move(enc)));
 }
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromFile(const std::string& path) {
@@ -52,9 +69,7 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromFile(const std::string
 }
 
 std::vector<int64_t> Tokenizer::Encode(const std::string& text, int max_tokens) const {
-  std::vector<int> pieces;
-  std::string error;
-  if (!processor_->Encode(text, &pieces, &error)) pieces.assign(1, static_cast<int>(kUnkId));
+  const std::vector<int> pieces = encoder_->Encode(text);
   size_t keep = pieces.size();
   if (max_tokens > 0) keep = std::min(keep, static_cast<size_t>(max_tokens) - 1);
   std::vector<int64_t> ids(pieces.begin(), pieces.begin() + static_cast<std::ptrdiff_t>(keep));
@@ -62,18 +77,8 @@ std::vector<int64_t> Tokenizer::Encode(const std::string& text, int max_tokens) 
   return ids;
 }
 
-std::string Tokenizer::Decode(const std::vector<int64_t>& ids) const {
-  std::vector<int> pieces;
-  pieces.reserve(ids.size());
-  for (int64_t id : ids) {
-    if (id == kPadId || id == kEosId || id < 0 || id >= vocab_size()) continue;
-    pieces.push_back(static_cast<int>(id));
-  }
-  std::string text, error;
-  if (!processor_->Decode(pieces, &text, &error)) return std::string();
-  return text;
-}
+std::string Tokenizer::Decode(const std::vector<int64_t>& ids) const { return encoder_->Decode(ids); }
 
-int Tokenizer::vocab_size() const { return processor_->vocab_size(); }
+int Tokenizer::vocab_size() const { return encoder_->vocab_size(); }
 
 }  // namespace mivla::tokenizer
