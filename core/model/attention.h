@@ -15,10 +15,11 @@
 
 namespace mivla::model {
 
-/// Projected keys and values of a context: k, v [B, heads, Lc, head_dim]; bias [B, 1, 1, Lc] additive
-/// (0 for a real token, -inf-like for a masked one) or undefined when nothing is masked.
+/// Projected keys and values of a context, laid out for batched matrix products over (sample, head):
+/// k_t [B * heads, head_dim, Lc] (keys transposed, contiguous), v [B * heads, Lc, head_dim]; bias
+/// [B * heads, 1, Lc] additive (0 for a real token, -1e30 for a masked one; zeros when nothing is masked).
 struct KvCache {
-  torch::Tensor k;
+  torch::Tensor k_t;
   torch::Tensor v;
   torch::Tensor bias;
 };
@@ -35,7 +36,7 @@ class AttentionImpl : public torch::nn::Module {
   torch::Tensor CrossAttend(const torch::Tensor& x, const KvCache& kv);
 
  private:
-  torch::Tensor Heads(const torch::Tensor& x) const;  // [B, L, W] -> [B, h, L, hd]
+  torch::Tensor Heads(const torch::Tensor& x) const;  // [B, L, W] -> [B * h, L, hd], contiguous
   torch::Tensor Attend(const torch::Tensor& q, const KvCache& kv);
 
   int64_t heads_;

@@ -19,10 +19,14 @@ DitDecoderImpl::DitDecoderImpl(const DecoderConfig& c, int action_dim) : config_
       "final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({w}).eps(c.eps).elementwise_affine(false)));
   final_ada_ln_ = register_module("final_ada_ln", torch::nn::Linear(w, 2 * w));
   action_out_ = register_module("action_out", Mlp(w, w, action_dim, 2));
+  input_skip_ = register_module("input_skip", torch::nn::Linear(w, action_dim));
+  output_gain_ = register_module("output_gain", torch::nn::Linear(w, action_dim));
   XavierInitLinears(*action_in_);
   XavierInitLinears(*time_);
   XavierInitLinears(*action_out_);
   ZeroLinear(final_ada_ln_);
+  ZeroLinear(input_skip_);
+  ZeroLinear(output_gain_);
   torch::nn::Linear last = action_out_->last();
   ZeroLinear(last);
 }
@@ -43,8 +47,10 @@ torch::Tensor DitDecoderImpl::forward(const DecoderContext& ctx, const torch::Te
   torch::Tensor c = time_->forward(t);
   for (size_t i = 0; i < blocks_.size(); ++i) x = blocks_[i]->forward(x, c, ctx.blocks[i]);
   x = x.slice(1, kPrefixTokens);
-  std::vector<torch::Tensor> m = final_ada_ln_->forward(torch::silu(c)).chunk(2, -1);
-  return action_out_->forward(Modulate(final_norm_->forward(x), m[0], m[1]));
+  torch::Tensor sc = torch::silu(c);
+  std::vector<torch::Tensor> m = final_ada_ln_->forward(sc).chunk(2, -1);
+  torch::Tensor f = action_out_->forward(Modulate(final_norm_->forward(x), m[0], m[1]));
+  return (1 + output_gain_->forward(sc).unsqueeze(1)) * f + input_skip_->forward(sc).unsqueeze(1) * x_t;
 }
 
 }  // namespace mivla::model

@@ -1,7 +1,11 @@
 // File: dit_decoder.h
 // The diffusion-transformer action decoder: the sequence [prefix tokens (proprioception + embodiment),
 // H noisy action tokens] plus a learned position embedding runs through `depth` DiT blocks conditioned on
-// the flow time, and a final adaLN layer maps the action tokens to 76-value velocities.
+// the flow time, and a final adaLN layer maps the action tokens to 76-value velocities. The output is
+// preconditioned as in EDM (c_skip, c_out), with both gains learned from the flow-time embedding:
+// v = c_skip(t) * x_t + c_out(t) * F(...), c_skip = 0 and c_out = 1 at initialisation. The exact
+// velocity of a single data point, (a - x_t) / (1 - t), is x_t and a each scaled by a t-dependent gain;
+// the gains carry that scaling, so the transformer only has to model the condition-dependent part.
 //
 //   DecoderContext ctx = decoder->PrepareContext(cond);   // once per request
 //   for (k...) v = decoder->forward(ctx, x_t, t);          // once per sampling step
@@ -56,6 +60,8 @@ class DitDecoderImpl : public torch::nn::Module {
   torch::nn::LayerNorm final_norm_{nullptr};
   torch::nn::Linear final_ada_ln_{nullptr};
   Mlp action_out_{nullptr};
+  torch::nn::Linear input_skip_{nullptr};  // c_skip(t): per-dimension gain on x_t, from the flow time
+  torch::nn::Linear output_gain_{nullptr}; // c_out(t) - 1: per-dimension gain on the transformer's output
 };
 TORCH_MODULE(DitDecoder);
 

@@ -34,7 +34,8 @@ TEST(DitDecoderTest, OutputShapeAndZeroInit) {
   ConditionTokens cond = RandomCondition(3, 10, 5, cfg.width);
   DecoderContext ctx = dec->PrepareContext(cond);
   ASSERT_EQ(ctx.blocks.size(), 2u);
-  EXPECT_EQ(ctx.blocks[0].vision.k.sizes(), (std::vector<int64_t>{3, 4, 10, 8}));
+  EXPECT_EQ(ctx.blocks[0].vision.k_t.sizes(), (std::vector<int64_t>{3 * 4, 8, 10}));
+  EXPECT_EQ(ctx.blocks[0].vision.v.sizes(), (std::vector<int64_t>{3 * 4, 10, 8}));
   torch::Tensor v = dec->forward(ctx, torch::randn({3, 8, 76}), torch::rand({3}));
   EXPECT_EQ(v.sizes(), (std::vector<int64_t>{3, 8, 76}));
   // The output layer starts at zero, so a fresh decoder predicts zero velocity.

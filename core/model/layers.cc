@@ -35,13 +35,13 @@ torch::Tensor MlpImpl::forward(torch::Tensor x) {
 }
 
 SwiGluImpl::SwiGluImpl(int64_t dim, int64_t hidden) {
-  w1_ = register_module("w1", torch::nn::Linear(torch::nn::LinearOptions(dim, hidden).bias(false)));
+  w13_ = register_module("w13", torch::nn::Linear(torch::nn::LinearOptions(dim, 2 * hidden).bias(false)));
   w2_ = register_module("w2", torch::nn::Linear(torch::nn::LinearOptions(hidden, dim).bias(false)));
-  w3_ = register_module("w3", torch::nn::Linear(torch::nn::LinearOptions(dim, hidden).bias(false)));
 }
 
 torch::Tensor SwiGluImpl::forward(const torch::Tensor& x) {
-  return w2_->forward(torch::silu(w1_->forward(x)) * w3_->forward(x));
+  std::vector<torch::Tensor> h = w13_->forward(x).chunk(2, -1);
+  return w2_->forward(torch::silu(h[0]) * h[1]);
 }
 
 TimestepEmbedderImpl::TimestepEmbedderImpl(int64_t frequency_dim, int64_t width, double time_scale)

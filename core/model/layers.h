@@ -40,14 +40,14 @@ class MlpImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Mlp);
 
-/// w2(silu(w1 x) * w3 x), no biases.
+/// w2(silu(w1 x) * w3 x), no biases; w1 and w3 are one fused [2 * hidden, dim] projection (`w13`).
 class SwiGluImpl : public torch::nn::Module {
  public:
   SwiGluImpl(int64_t dim, int64_t hidden);
   torch::Tensor forward(const torch::Tensor& x);
 
  private:
-  torch::nn::Linear w1_{nullptr}, w2_{nullptr}, w3_{nullptr};
+  torch::nn::Linear w13_{nullptr}, w2_{nullptr};
 };
 TORCH_MODULE(SwiGlu);
 

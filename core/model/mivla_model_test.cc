@@ -43,10 +43,11 @@ TEST(MivlaModelTest, MixedBatchShapes) {
   ASSERT_EQ(static_cast<int>(ctx.blocks.size()), cfg.decoder.depth);
   const int64_t hd = w / cfg.decoder.heads;
   for (const BlockContext& bc : ctx.blocks) {
-    EXPECT_EQ(Shape(bc.vision.k), (std::vector<int64_t>{b, cfg.decoder.heads, vision.size(1), hd}));
-    EXPECT_EQ(Shape(bc.vision.v), Shape(bc.vision.k));
-    EXPECT_EQ(Shape(bc.vision.bias), (std::vector<int64_t>{b, 1, 1, vision.size(1)}));
-    EXPECT_EQ(Shape(bc.language.k), (std::vector<int64_t>{b, cfg.decoder.heads, text.size(1), hd}));
+    const int64_t bh = b * cfg.decoder.heads;
+    EXPECT_EQ(Shape(bc.vision.k_t), (std::vector<int64_t>{bh, hd, vision.size(1)}));
+    EXPECT_EQ(Shape(bc.vision.v), (std::vector<int64_t>{bh, vision.size(1), hd}));
+    EXPECT_EQ(Shape(bc.vision.bias), (std::vector<int64_t>{bh, 1, vision.size(1)}));
+    EXPECT_EQ(Shape(bc.language.k_t), (std::vector<int64_t>{bh, hd, text.size(1)}));
   }
   torch::Tensor noise = SampleNoise(b, h, action::kActionDim, 7);
   torch::Tensor v = model->Velocity(ctx, noise, torch::rand({b}));

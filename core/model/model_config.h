@@ -50,7 +50,7 @@ struct T5Config {
 struct DecoderConfig {
   int width = 256;
   int depth = 4;
-  int heads = 4;
+  int heads = 2;
   int ffn_dim = 768;        // SwiGLU inner size
   int action_horizon = 16;  // H
   int sampling_steps = 5;   // K Euler steps
