@@ -2,6 +2,7 @@
 //
 //   mivla-bench-model --config tiny|base [--json] [--device cpu|cuda|auto] [--precision fp32|bf16]
 //                     [--batches 1,4,16] [--repeats N] [--views V] [--threads T] [--out FILE]
+//                     [--profile TRACE.json]
 //
 // Prints one JSON object: device, parameters per component, analytic FLOPs per sample, the measured
 // peak of a 1024x1024x1024 fp32 GEMM, and per batch size the wall time of encode (vision + language +
@@ -15,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include "absl/strings/numbers.h"
@@ -39,6 +41,7 @@ struct Args {
   int threads = 0;  // 0 = LibTorch's default
   bool json = false;
   std::string out;
+  std::string profile;  // chrome-trace file of one batch-16 decode (LibTorch's profiler)
 };
 
 [[noreturn]] void Usage(const std::string& error) {
@@ -61,6 +64,7 @@ Args Parse(int argc, char** argv) {
     else if (k == "--precision") a.precision = value();
     else if (k == "--json") a.json = true;
     else if (k == "--out") a.out = value();
+    else if (k == "--profile") a.profile = value();
     else if (k == "--threads") {
       std::string v = value();
       if (!absl::SimpleAtoi(v, &a.threads) || a.threads < 0) Usage("--threads: '" + v + "' is not a count");
@@ -181,6 +185,11 @@ int Run(const Args& args) {
       DecoderContext ctx = model->PrepareDecoding(cond);
       EulerSample(*model, ctx, noise, cfg->decoder.sampling_steps);
     });
+    if (!args.profile.empty() && b == args.batches.back()) {
+      torch::autograd::profiler::RecordProfile guard(args.profile);
+      DecoderContext ctx = model->PrepareDecoding(cond);
+      EulerSample(*model, ctx, noise, cfg->decoder.sampling_steps);
+    }
     rows.push_back({{"batch", b},
                     {"encode_ms", encode_ms},
                     {"decode_ms", decode_ms},
