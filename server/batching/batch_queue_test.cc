@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -64,9 +65,15 @@ class Recorder {
     return [this](std::unique_ptr<TestTask> t, absl::Status s) { Drop(std::move(t), s); };
   }
 
-  bool WaitProcessed(size_t n) { return WaitFor([&] { return processed_ >= n; }); }
-  bool WaitBatchesStarted(size_t n) { return WaitFor([&] { return batches_started_ >= n; }); }
-  bool WaitDropped(size_t n) { return WaitFor([&] { return dropped_.size() >= n; }); }
+  bool WaitProcessed(size_t n) {
+    return WaitFor([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return processed_ >= n; });
+  }
+  bool WaitBatchesStarted(size_t n) {
+    return WaitFor([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return batches_started_ >= n; });
+  }
+  bool WaitDropped(size_t n) {
+    return WaitFor([&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return dropped_.size() >= n; });
+  }
 
   std::vector<std::vector<int>> batches() {
     absl::MutexLock lock(&mu_);
@@ -186,7 +193,8 @@ TEST_P(BatchQueueTest, FullQueueAnswersResourceExhaustedAndCallerKeepsTask) {
   auto task = std::make_unique<TestTask>(102);
   absl::Status status = queue->Schedule(task);
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(std::string(status.message()), HasSubstr("encode queue full (depth 2); retry after ~"));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("encode queue full (depth 2); retry after ~"));
   ASSERT_NE(task, nullptr);
   EXPECT_EQ(task->id, 102);
   recorder_.Release();
@@ -293,7 +301,9 @@ TEST_P(BatchQueueTest, ManyProducersEveryTaskProcessedExactlyOnce) {
           all_done.Notify();
         }
       },
-      [](std::unique_ptr<TestTask> task, absl::Status) { ADD_FAILURE() << "dropped " << task->id; });
+      [](std::unique_ptr<TestTask> task, absl::Status) {
+        ADD_FAILURE() << "dropped " << task->id;
+      });
   ASSERT_TRUE(queue_or.ok());
   Queue& queue = **queue_or;
   std::atomic<int> rejections{0};
