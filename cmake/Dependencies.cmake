@@ -23,4 +23,7 @@ endif()
 if(NOT MIVLA_MODEL_ONLY)
   find_package(Protobuf REQUIRED)
   find_package(gRPC CONFIG REQUIRED)
+  # cpp-httplib (metrics endpoint): Debian ships it compiled, with a pkg-config file only.
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 endif()

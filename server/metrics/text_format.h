@@ -1,0 +1,31 @@
+// File: text_format.h
+// Helpers for the Prometheus text exposition format 0.0.4: name validation, escaping and number
+// formatting. Pure functions; thread-safe.
+#ifndef MIVLA_SERVER_METRICS_TEXT_FORMAT_H_
+#define MIVLA_SERVER_METRICS_TEXT_FORMAT_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace mivla::metrics {
+
+/// True when `name` matches [a-zA-Z_:][a-zA-Z0-9_:]*.
+bool IsValidMetricName(absl::string_view name);
+
+/// True when `name` matches [a-zA-Z_][a-zA-Z0-9_]* and does not start with "__" (reserved).
+bool IsValidLabelName(absl::string_view name);
+
+/// Escapes a label value: backslash -> \\, double quote -> \", newline -> \n.
+std::string EscapeLabelValue(absl::string_view value);
+
+/// Escapes HELP text: backslash -> \\, newline -> \n (quotes stay as they are).
+std::string EscapeHelp(absl::string_view help);
+
+/// Formats a sample value: "+Inf", "-Inf", "NaN", integers without exponent or fraction
+/// ("3", "-2", "1e+21" only beyond 2^53), otherwise the shortest round-tripping decimal.
+std::string FormatValue(double value);
+
+}  // namespace mivla::metrics
+
+#endif  // MIVLA_SERVER_METRICS_TEXT_FORMAT_H_
