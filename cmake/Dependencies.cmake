@@ -27,3 +27,12 @@ if(NOT MIVLA_MODEL_ONLY)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 endif()
+
+if(NOT MIVLA_MODEL_ONLY)
+  # Images and video (server image decoding, dataset JPEG/mp4), datasets (HDF5), simulation (MuJoCo,
+  # rendered headless through EGL).
+  find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs videoio)
+  find_package(HDF5 REQUIRED COMPONENTS C)
+  find_package(mujoco REQUIRED)
+  find_package(OpenGL REQUIRED COMPONENTS EGL OpenGL)
+endif()
