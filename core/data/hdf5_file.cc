@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
@@ -77,6 +78,10 @@ hid_t NativeType(Hdf5Type t) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Hdf5File>> Hdf5File::Create(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return absl::InternalError(absl::StrCat(parent.string(), ": cannot create directory: ", ec.message()));
   absl::MutexLock lock(&g_hdf5_mu);
   SilenceHdf5();
   hid_t id = H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);

@@ -35,7 +35,7 @@ struct Hdf5Array {
 
 class Hdf5File {
  public:
-  /// Creates (truncates) `path` for writing.
+  /// Creates (truncates) `path` for writing; missing parent directories are created.
   static absl::StatusOr<std::unique_ptr<Hdf5File>> Create(const std::string& path);
   /// Opens `path` read-only; a missing, truncated or non-HDF5 file is an error naming it.
   static absl::StatusOr<std::unique_ptr<Hdf5File>> Open(const std::string& path);

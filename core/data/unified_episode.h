@@ -1,0 +1,51 @@
+// File: unified_episode.h
+// An episode of any source expressed in the 76-value unified action space (DESIGN.md section 3;
+// core/action/action_space.h): per frame the state vector and the mask of the slots it fills, plus the
+// camera images and the instruction(s). The sample reader (sample_reader.h) cuts training samples from
+// it; the native format (native_format.h) stores it. Plain values; thread-compatible; conversions are
+// pure functions (thread-safe).
+//
+// Robot -> slots: arms[0] (left) -> joints_left (6 joints + gripper in native units) and
+// end_effector_left (x, y, z, qw, qx, qy, qz, world frame); arms[1] -> the right slots. A one-armed robot
+// has only arms[1], so it fills the right slots. Arms must have exactly 6 joints.
+// Human -> slots: core/retarget/egodex.h (HandsFromEgoDex) per frame, world (ARKit, +y up) or camera
+// frame; a hand whose wrist joint is absent leaves its slots unmasked.
+#ifndef MIVLA_CORE_DATA_UNIFIED_EPISODE_H_
+#define MIVLA_CORE_DATA_UNIFIED_EPISODE_H_
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/action/action_space.h"
+#include "core/data/episode.h"
+
+namespace mivla::data {
+
+using UnifiedVector = std::array<double, action::kActionDim>;
+
+enum class HumanFrame { kWorld, kCamera };
+/// "world" / "camera".
+absl::StatusOr<HumanFrame> ParseHumanFrame(const std::string& name);
+const char* HumanFrameName(HumanFrame frame);
+
+struct UnifiedEpisode {
+  action::Embodiment embodiment = action::Embodiment::kHuman;
+  std::string source;                     // file the episode came from (for messages)
+  std::string instruction;                // the default phrasing
+  std::vector<std::string> instructions;  // all training phrasings (RoboTwin: the seen list)
+  std::vector<UnifiedVector> states;      // [T]
+  std::vector<action::ActionMask> masks;  // [T]
+  std::vector<CameraStream> cameras;
+  double fps = 0.0;
+
+  int num_frames() const { return static_cast<int>(states.size()); }
+};
+
+absl::StatusOr<UnifiedEpisode> UnifyHumanEpisode(const HumanEpisode& episode, HumanFrame frame);
+absl::StatusOr<UnifiedEpisode> UnifyRobotEpisode(const RobotEpisode& episode);
+
+}  // namespace mivla::data
+
+#endif  // MIVLA_CORE_DATA_UNIFIED_EPISODE_H_
