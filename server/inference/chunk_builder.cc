@@ -1,0 +1,62 @@
+#include "server/inference/chunk_builder.h"
+
+#include <array>
+#include <cmath>
+
+#include "server/inference/observation_input.h"
+
+namespace mivla::server {
+namespace {
+
+void FillArm(const float* v, const action::Slice& joints, const action::Slice& ee, mivla::v1::ArmState* arm) {
+  for (int i = 0; i < 6; ++i) arm->add_joint_positions(v[joints.begin + action::kArmJoints + i]);
+  arm->set_gripper(v[joints.begin + action::kArmGripper]);
+  const float* p = v + ee.begin;
+  double qw = p[3], qx = p[4], qy = p[5], qz = p[6];
+  const double n = std::sqrt(qw * qw + qx * qx + qy * qy + qz * qz);
+  if (n > 1e-9 && std::isfinite(n)) {
+    qw /= n, qx /= n, qy /= n, qz /= n;
+  } else {
+    qw = 1, qx = qy = qz = 0;
+  }
+  if (qw < 0) qw = -qw, qx = -qx, qy = -qy, qz = -qz;  // one hemisphere, for clients that compare poses
+  mivla::v1::Pose* pose = arm->mutable_end_effector();
+  pose->set_x(p[0]);
+  pose->set_y(p[1]);
+  pose->set_z(p[2]);
+  pose->set_qw(qw);
+  pose->set_qx(qx);
+  pose->set_qy(qy);
+  pose->set_qz(qz);
+}
+
+}  // namespace
+
+void BuildActionChunk(const float* normalized, int horizon, const action::NormalizationStats& stats,
+                      const ChunkMeta& meta, mivla::v1::ActionChunk* chunk) {
+  const action::ActionMask mask = action::EmbodimentMask(meta.embodiment);
+  chunk->set_embodiment(EmbodimentToProto(meta.embodiment));
+  chunk->set_control_period_s(meta.control_period_s);
+  chunk->set_observation_id(meta.observation_id);
+  chunk->mutable_valid_mask()->Reserve(action::kActionDim);
+  for (int d = 0; d < action::kActionDim; ++d) chunk->add_valid_mask(mask.test(d));
+  chunk->mutable_steps()->Reserve(horizon);
+  std::array<float, action::kActionDim> v;
+  for (int h = 0; h < horizon; ++h) {
+    const float* src = normalized + static_cast<size_t>(h) * action::kActionDim;
+    for (int d = 0; d < action::kActionDim; ++d) v[d] = mask.test(d) ? src[d] : 0.0f;
+    stats.Denormalize(meta.embodiment, v.data(), mask);
+    mivla::v1::ActionStep* step = chunk->add_steps();
+    step->set_timestamp_us(meta.observation_time_us +
+                           static_cast<int64_t>(std::llround(h * meta.control_period_s * 1e6)));
+    step->mutable_unified()->Add(v.begin(), v.end());
+    if (action::IsRobot(meta.embodiment)) {
+      FillArm(v.data(), action::kJointsRight, action::kEndEffectorRight, step->mutable_right());
+      if (action::NumArms(meta.embodiment) == 2) {
+        FillArm(v.data(), action::kJointsLeft, action::kEndEffectorLeft, step->mutable_left());
+      }
+    }
+  }
+}
+
+}  // namespace mivla::server

@@ -1,0 +1,70 @@
+#include "server/inference/chunk_builder.h"
+
+#include <cmath>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace mivla::server {
+namespace {
+
+TEST(ChunkBuilderTest, NativeTermsTimestampsAndMask) {
+  const int h = 3;
+  std::vector<float> v(h * action::kActionDim, 0.0f);
+  for (int s = 0; s < h; ++s) {
+    float* row = v.data() + s * action::kActionDim;
+    for (int j = 0; j < 6; ++j) row[action::kJointsLeft.begin + j] = 0.1f * j + s;
+    row[action::kJointsLeft.begin + action::kArmGripper] = 0.03f;
+    row[action::kJointsRight.begin] = -0.5f;
+    row[action::kEndEffectorLeft.begin + 3] = -2.0f;  // quaternion (-2, 0, 0, 0) -> (1, 0, 0, 0)
+    row[action::kEndEffectorRight.begin + 3] = 0.0f;
+    row[action::kEndEffectorRight.begin + 4] = 3.0f;  // (0, 3, 0, 0) -> (0, 1, 0, 0)
+    row[0] = 7.0f;                                    // a human slot: outside ALOHA's mask
+  }
+  ChunkMeta meta{action::Embodiment::kAlohaAgilex, 5000000, 0.05, 42};
+  mivla::v1::ActionChunk c;
+  BuildActionChunk(v.data(), h, action::NormalizationStats(), meta, &c);
+  EXPECT_EQ(c.embodiment(), mivla::v1::ALOHA_AGILEX);
+  EXPECT_EQ(c.observation_id(), 42u);
+  ASSERT_EQ(c.steps_size(), h);
+  ASSERT_EQ(c.valid_mask_size(), action::kActionDim);
+  EXPECT_FALSE(c.valid_mask(0));
+  EXPECT_TRUE(c.valid_mask(action::kJointsLeft.begin));
+  EXPECT_EQ(c.steps(2).timestamp_us(), 5100000);
+  EXPECT_NEAR(c.steps(2).left().joint_positions(3), 2.3, 1e-6);
+  EXPECT_NEAR(c.steps(0).left().gripper(), 0.03, 1e-6);
+  EXPECT_NEAR(c.steps(0).right().joint_positions(0), -0.5, 1e-6);
+  EXPECT_NEAR(c.steps(0).left().end_effector().qw(), 1.0, 1e-9);
+  EXPECT_NEAR(c.steps(0).right().end_effector().qx(), 1.0, 1e-9);
+  EXPECT_EQ(c.steps(0).unified(0), 0.0f);  // masked slots are zeroed
+  EXPECT_EQ(c.steps(0).unified_size(), action::kActionDim);
+}
+
+TEST(ChunkBuilderTest, OneArmedRobotsFillOnlyRightAndHumansNoArms) {
+  std::vector<float> v(2 * action::kActionDim, 0.25f);
+  mivla::v1::ActionChunk piper, human;
+  BuildActionChunk(v.data(), 2, action::NormalizationStats(), {action::Embodiment::kPiper, 0, 0.1, 1}, &piper);
+  EXPECT_TRUE(piper.steps(0).has_right());
+  EXPECT_FALSE(piper.steps(0).has_left());
+  BuildActionChunk(v.data(), 2, action::NormalizationStats(), {action::Embodiment::kHuman, 0, 0.1, 1}, &human);
+  EXPECT_FALSE(human.steps(0).has_right());
+  EXPECT_EQ(human.steps(0).unified(0), 0.25f);
+}
+
+TEST(ChunkBuilderTest, InvertsNormalisation) {
+  action::NormalizationStatsBuilder b;
+  std::vector<float> lo(action::kActionDim, 0.0f), hi(action::kActionDim, 0.0f);
+  lo[action::kJointsRight.begin] = -2.0f;
+  hi[action::kJointsRight.begin] = 2.0f;
+  const auto mask = action::EmbodimentMask(action::Embodiment::kArx5);
+  b.Add(action::Embodiment::kArx5, lo.data(), mask);
+  b.Add(action::Embodiment::kArx5, hi.data(), mask);
+  std::vector<float> v(action::kActionDim, 0.0f);
+  v[action::kJointsRight.begin] = 0.5f;  // normalised [-1, 1] -> raw [-2, 2]
+  mivla::v1::ActionChunk c;
+  BuildActionChunk(v.data(), 1, b.Build(), {action::Embodiment::kArx5, 0, 0.1, 1}, &c);
+  EXPECT_NEAR(c.steps(0).right().joint_positions(0), 1.0, 1e-5);
+}
+
+}  // namespace
+}  // namespace mivla::server

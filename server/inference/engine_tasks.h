@@ -1,0 +1,53 @@
+// File: engine_tasks.h
+// The work items of PolicyEngine's two batching queues. A task owns what its stage needs, borrows the
+// caller's request/response (alive until `done` runs) and pins the model version it started on.
+// `done` is called exactly once, from a stage worker (or from the scheduling thread on refusal).
+#ifndef MIVLA_SERVER_INFERENCE_ENGINE_TASKS_H_
+#define MIVLA_SERVER_INFERENCE_ENGINE_TASKS_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "mivla/v1/policy.pb.h"
+#include "server/model_manager/loaded_model.h"
+#include "server/session/session.h"
+
+namespace mivla::server {
+
+using DoneFn = std::function<void(absl::Status)>;
+
+struct EncodeTask {
+  absl::Time deadline() const { return deadline_; }
+  absl::Time deadline_ = absl::InfiniteFuture();
+  absl::Time arrival;   // when the RPC arrived
+  absl::Time enqueued;  // when it entered the encode queue
+  std::shared_ptr<Session> session;
+  std::shared_ptr<const LoadedModel> model;
+  const mivla::v1::ObserveRequest* request = nullptr;
+  mivla::v1::ObserveResponse* response = nullptr;
+  uint64_t observation_id = 0;
+  std::string instruction;
+  DoneFn done;
+};
+
+struct DecodeTask {
+  absl::Time deadline() const { return deadline_; }
+  absl::Time deadline_ = absl::InfiniteFuture();
+  absl::Time arrival;
+  absl::Time enqueued;
+  std::shared_ptr<Session> session;
+  std::shared_ptr<const LoadedModel> model;
+  std::shared_ptr<const EncodedObservation> observation;
+  uint64_t seed = 0;  // resolved: never 0 here
+  mivla::v1::ActResponse* response = nullptr;
+  int64_t extra_queue_us = 0;  // time already spent queued (streams: the encode queue)
+  DoneFn done;
+};
+
+}  // namespace mivla::server
+
+#endif  // MIVLA_SERVER_INFERENCE_ENGINE_TASKS_H_

@@ -1,0 +1,220 @@
+#include "server/inference/policy_engine.h"
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "server/inference/decode_stage.h"
+#include "server/inference/encode_stage.h"
+#include "server/inference/observation_input.h"
+
+namespace mivla::server {
+namespace {
+
+int64_t Us(absl::Duration d) { return absl::ToInt64Microseconds(d); }
+
+uint64_t ResolveSeed(uint64_t seed) {
+  if (seed != 0) return seed;
+  thread_local absl::BitGen gen;
+  uint64_t s = 0;
+  while (s == 0) s = absl::Uniform<uint64_t>(gen);
+  return s;
+}
+
+// Splits a batch into runs that share a model version (pointer identity), keeping FIFO order inside each.
+template <typename Task>
+std::vector<std::pair<const LoadedModel*, std::vector<Task*>>> GroupByModel(
+    const std::vector<std::unique_ptr<Task>>& batch) {
+  std::vector<std::pair<const LoadedModel*, std::vector<Task*>>> groups;
+  for (const auto& t : batch) {
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == t->model.get(); });
+    if (it == groups.end()) {
+      groups.push_back({t->model.get(), {}});
+      it = groups.end() - 1;
+    }
+    it->second.push_back(t.get());
+  }
+  return groups;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<PolicyEngine>> PolicyEngine::Create(Options options, const ModelManager* models) {
+  if (models == nullptr) return absl::InvalidArgumentError("policy engine: a model manager is required");
+  options.encode.name = "encode";
+  options.decode.name = "decode";
+  std::unique_ptr<PolicyEngine> e(new PolicyEngine(std::move(options), models));
+  PolicyEngine* self = e.get();
+  auto enc = batching::BatchQueue<EncodeTask>::Create(
+      e->options_.encode, [self](std::vector<std::unique_ptr<EncodeTask>> b) { self->ProcessEncode(std::move(b)); },
+      [](std::unique_ptr<EncodeTask> t, absl::Status why) { t->done(why); });
+  if (!enc.ok()) return enc.status();
+  auto dec = batching::BatchQueue<DecodeTask>::Create(
+      e->options_.decode, [self](std::vector<std::unique_ptr<DecodeTask>> b) { self->ProcessDecode(std::move(b)); },
+      [](std::unique_ptr<DecodeTask> t, absl::Status why) { t->done(why); });
+  if (!dec.ok()) return dec.status();
+  e->encode_ = std::move(*enc);
+  e->decode_ = std::move(*dec);
+  return e;
+}
+
+PolicyEngine::~PolicyEngine() { Shutdown(absl::ZeroDuration()); }
+
+void PolicyEngine::Shutdown(absl::Duration drain) {
+  accepting_.store(false);
+  const absl::Time end = absl::Now() + drain;
+  if (encode_) encode_->Shutdown(drain);
+  if (decode_) decode_->Shutdown(std::max(absl::ZeroDuration(), end - absl::Now()));
+}
+
+size_t PolicyEngine::encode_depth() const { return encode_ ? encode_->depth() : 0; }
+size_t PolicyEngine::decode_depth() const { return decode_ ? decode_->depth() : 0; }
+
+void PolicyEngine::Observe(std::shared_ptr<Session> session, const mivla::v1::ObserveRequest* request,
+                           mivla::v1::ObserveResponse* response, absl::Time deadline, DoneFn done) {
+  const absl::Time arrival = absl::Now();
+  if (!accepting_.load()) return done(absl::UnavailableError("server is shutting down"));
+  if (absl::Status s = ValidateObservation(*request, session->spec(), options_.limits); !s.ok()) return done(s);
+  auto task = std::make_unique<EncodeTask>();
+  task->model = models_->current();
+  if (!task->model) return done(absl::UnavailableError("no model version is loaded yet"));
+  if (!request->instruction().empty()) session->set_instruction(request->instruction());
+  task->instruction = session->instruction();
+  task->observation_id = session->NextObservationId();
+  task->deadline_ = deadline;
+  task->arrival = arrival;
+  task->enqueued = absl::Now();
+  task->session = std::move(session);
+  task->request = request;
+  task->response = response;
+  task->done = std::move(done);
+  std::unique_ptr<EncodeTask> t = std::move(task);
+  if (absl::Status s = encode_->Schedule(t); !s.ok()) t->done(s);
+}
+
+void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActRequest* request,
+                       mivla::v1::ActResponse* response, absl::Time deadline, DoneFn done) {
+  const absl::Time arrival = absl::Now();
+  if (!accepting_.load()) return done(absl::UnavailableError("server is shutting down"));
+  auto obs = session->Observation(request->observation_id());
+  if (!obs.ok()) return done(obs.status());
+  auto task = std::make_unique<DecodeTask>();
+  task->model = models_->current();
+  if (!task->model) return done(absl::UnavailableError("no model version is loaded yet"));
+  task->observation = *std::move(obs);
+  task->seed = ResolveSeed(request->seed());
+  task->deadline_ = deadline;
+  task->arrival = arrival;
+  task->enqueued = absl::Now();
+  task->session = std::move(session);
+  task->response = response;
+  task->done = std::move(done);
+  std::unique_ptr<DecodeTask> t = std::move(task);
+  if (absl::Status s = decode_->Schedule(t); !s.ok()) t->done(s);
+}
+
+void PolicyEngine::ProcessEncode(std::vector<std::unique_ptr<EncodeTask>> batch) {
+  const absl::Time started = absl::Now();
+  for (auto& [model, tasks] : GroupByModel(batch)) EncodeGroup(*model, std::move(tasks), started);
+}
+
+void PolicyEngine::ProcessDecode(std::vector<std::unique_ptr<DecodeTask>> batch) {
+  const absl::Time started = absl::Now();
+  for (auto& [model, tasks] : GroupByModel(batch)) DecodeGroup(*model, std::move(tasks), started);
+}
+
+void PolicyEngine::EncodeGroup(const LoadedModel& model, std::vector<EncodeTask*> tasks, absl::Time started) {
+  std::unique_ptr<StagingBuffers> buf = staging_.Acquire();
+  buf->Ensure(model.config(), model.image_size(), static_cast<int>(options_.encode.max_batch_size));
+  std::vector<EncodeTask*> ready;
+  std::vector<std::string> instructions;
+  for (EncodeTask* t : tasks) {
+    absl::Status s = PrepareRow(*t, model, options_.limits, &buf->encode, static_cast<int>(ready.size()));
+    if (!s.ok()) {
+      t->done(s);
+      continue;
+    }
+    ready.push_back(t);
+    instructions.push_back(t->instruction);
+  }
+  if (ready.empty()) return staging_.Release(std::move(buf));
+  const absl::Time t0 = absl::Now();
+  auto encoded = EncodeRows(model, buf->encode, static_cast<int>(ready.size()), instructions);
+  staging_.Release(std::move(buf));
+  const absl::Time t1 = absl::Now();
+  for (size_t i = 0; i < ready.size(); ++i) {
+    EncodeTask& t = *ready[i];
+    if (!encoded.ok()) {
+      t.done(encoded.status());
+      continue;
+    }
+    std::shared_ptr<EncodedObservation> o = (*encoded)[i];
+    o->id = t.observation_id;
+    o->timestamp_us = t.request->timestamp_us();
+    RawState raw = StateFromProprioception(t.request->proprioception(), t.session->spec().embodiment);
+    o->inputs.raw_state = raw.values;
+    o->inputs.raw_state_mask = raw.mask;
+    t.session->AddObservation(o);
+    t.response->set_observation_id(t.observation_id);
+    t.response->set_model_version(model.version());
+    mivla::v1::ServerTiming* timing = t.response->mutable_timing();
+    timing->set_queue_us(Us(started - t.enqueued));
+    timing->set_encode_us(Us(t1 - t0));
+    timing->set_encode_batch_size(static_cast<uint32_t>(ready.size()));
+    timing->set_total_us(Us(absl::Now() - t.arrival));
+    t.done(absl::OkStatus());
+  }
+}
+
+void PolicyEngine::DecodeGroup(const LoadedModel& model, std::vector<DecodeTask*> tasks, absl::Time started) {
+  std::unique_ptr<StagingBuffers> buf = staging_.Acquire();
+  buf->Ensure(model.config(), model.image_size(),
+              static_cast<int>(std::max(options_.decode.max_batch_size, options_.encode.max_batch_size)));
+  // Conditions encoded by another model version are re-encoded with this one first (one batch).
+  std::vector<DecodeTask*> stale;
+  std::vector<std::shared_ptr<const EncodedObservation>> stale_obs;
+  for (DecodeTask* t : tasks) {
+    if (t->observation->model_version != model.version()) {
+      stale.push_back(t);
+      stale_obs.push_back(t->observation);
+    }
+  }
+  absl::Duration encode_time = absl::ZeroDuration();
+  if (!stale.empty()) {
+    const absl::Time t0 = absl::Now();
+    auto fresh = ReEncode(model, stale_obs, &buf->encode);
+    encode_time = absl::Now() - t0;
+    for (size_t i = 0; i < stale.size(); ++i) {
+      if (!fresh.ok()) {
+        stale[i]->done(fresh.status());
+        tasks.erase(std::find(tasks.begin(), tasks.end(), stale[i]));
+        continue;
+      }
+      stale[i]->session->ReplaceObservation((*fresh)[i]);
+      stale[i]->observation = (*fresh)[i];
+    }
+  }
+  if (tasks.empty()) return staging_.Release(std::move(buf));
+  const absl::Time t0 = absl::Now();
+  absl::Status s = DecodeBatch(model, tasks, &buf->decode);
+  staging_.Release(std::move(buf));
+  const absl::Time t1 = absl::Now();
+  for (DecodeTask* t : tasks) {
+    if (!s.ok()) {
+      t->done(s);
+      continue;
+    }
+    const bool was_stale = std::find(stale.begin(), stale.end(), t) != stale.end();
+    mivla::v1::ServerTiming* timing = t->response->mutable_timing();
+    timing->set_queue_us(Us(started - t->enqueued) + t->extra_queue_us);
+    timing->set_encode_us(was_stale ? Us(encode_time) : 0);
+    timing->set_decode_us(Us(t1 - t0));
+    timing->set_decode_batch_size(static_cast<uint32_t>(tasks.size()));
+    timing->set_total_us(Us(absl::Now() - t->arrival));
+    t->done(absl::OkStatus());
+  }
+}
+
+}  // namespace mivla::server

@@ -1,0 +1,79 @@
+// File: policy_engine.h
+// PolicyEngine: the domain layer behind the gRPC service. Observe and Act calls are validated on the
+// caller's thread, then queued on one of two dynamic batching queues (server/batching/batch_queue.h):
+//   encode: image decoding/resizing + vision/language tokenizers + proprioception tokens, per observation;
+//           the condition tokens are cached in the session;
+//   decode: the K-step action sampler on cached conditions (re-encoding them first when the model
+//           version changed since), per Act.
+// Each queue has its own max_batch_size, max_queue_delay and bounded depth (full: RESOURCE_EXHAUSTED
+// with a retry hint); requests whose deadline passed are dropped before compute; batches mix
+// embodiments. Inference runs on the queues' worker threads only. Every call pins the model version
+// current when it was accepted and finishes on it, across hot reloads.
+//
+//   auto engine = PolicyEngine::Create(options, &models, &sessions);
+//   (*engine)->Observe(session, &request, &response, deadline, [](absl::Status s) { /* reply */ });
+//   (*engine)->Shutdown(absl::Seconds(10));
+//
+// Thread-safety: Observe/Act may be called concurrently from any thread; `done` runs on a worker thread
+// (or on the caller's thread when the call is refused before queueing). Shutdown once, after callers stop.
+#ifndef MIVLA_SERVER_INFERENCE_POLICY_ENGINE_H_
+#define MIVLA_SERVER_INFERENCE_POLICY_ENGINE_H_
+
+#include <atomic>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/batching/batch_queue.h"
+#include "server/inference/engine_tasks.h"
+#include "server/inference/input_limits.h"
+#include "server/inference/staging_buffers.h"
+#include "server/model_manager/model_manager.h"
+
+namespace mivla::server {
+
+class PolicyEngine {
+ public:
+  struct Options {
+    batching::BatchQueueOptions encode;  // name forced to "encode"
+    batching::BatchQueueOptions decode;  // name forced to "decode"
+    InputLimits limits;
+  };
+
+  static absl::StatusOr<std::unique_ptr<PolicyEngine>> Create(Options options, const ModelManager* models);
+  ~PolicyEngine();
+
+  /// Encodes the observation and caches it in `session`; fills `response` then calls `done`.
+  void Observe(std::shared_ptr<Session> session, const mivla::v1::ObserveRequest* request,
+               mivla::v1::ObserveResponse* response, absl::Time deadline, DoneFn done);
+  /// Samples a chunk for the session's latest (observation_id 0) or a named observation.
+  void Act(std::shared_ptr<Session> session, const mivla::v1::ActRequest* request,
+           mivla::v1::ActResponse* response, absl::Time deadline, DoneFn done);
+
+  /// New calls get UNAVAILABLE; queued ones finish within `drain` (the rest get UNAVAILABLE).
+  void Shutdown(absl::Duration drain);
+
+  const Options& options() const { return options_; }
+  size_t encode_depth() const;
+  size_t decode_depth() const;
+  /// Staging tensor (re)allocations so far (steady state: no growth).
+  int64_t staging_allocations() const { return staging_.allocations(); }
+
+ private:
+  PolicyEngine(Options options, const ModelManager* models) : options_(std::move(options)), models_(models) {}
+  void ProcessEncode(std::vector<std::unique_ptr<EncodeTask>> batch);
+  void ProcessDecode(std::vector<std::unique_ptr<DecodeTask>> batch);
+  void EncodeGroup(const LoadedModel& model, std::vector<EncodeTask*> tasks, absl::Time started);
+  void DecodeGroup(const LoadedModel& model, std::vector<DecodeTask*> tasks, absl::Time started);
+
+  const Options options_;
+  const ModelManager* models_;
+  StagingPool staging_;
+  std::atomic<bool> accepting_{true};
+  std::unique_ptr<batching::BatchQueue<EncodeTask>> encode_;
+  std::unique_ptr<batching::BatchQueue<DecodeTask>> decode_;
+};
+
+}  // namespace mivla::server
+
+#endif  // MIVLA_SERVER_INFERENCE_POLICY_ENGINE_H_

@@ -1,0 +1,257 @@
+#include "server/inference/policy_engine.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "absl/synchronization/blocking_counter.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "core/tokenizer/tokenizer.h"
+#include "server/inference/observation_input.h"
+#include "server/inference/test_requests.h"
+#include "server/session/session_manager.h"
+
+namespace mivla::server {
+namespace {
+
+using action::Embodiment;
+using ::testing::HasSubstr;
+
+std::string Spm() {
+  std::ifstream in(tokenizer::kTinyTokenizerModelPath, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class PolicyEngineTest : public ::testing::Test {
+ protected:
+  void Init(PolicyEngine::Options eo, const std::string& model_dir = "") {
+    ModelManager::Options mo;
+    if (model_dir.empty()) {
+      mo.random_init = true;
+    } else {
+      mo.model_dir = model_dir;
+      mo.poll_interval = absl::ZeroDuration();
+      mo.settle_time = absl::ZeroDuration();
+    }
+    mo.model.fallback_tokenizer = Spm();
+    mo.warm_batch_size = 4;
+    models_ = *ModelManager::Create(mo);
+    ASSERT_TRUE(models_->Start().ok());
+    sessions_ = *SessionManager::Create({});
+    auto e = PolicyEngine::Create(eo, models_.get());
+    ASSERT_TRUE(e.ok()) << e.status();
+    engine_ = *std::move(e);
+  }
+  static PolicyEngine::Options Defaults() {
+    PolicyEngine::Options o;
+    o.encode.max_batch_size = 8;
+    o.decode.max_batch_size = 8;
+    o.encode.max_queue_delay = absl::Milliseconds(5);
+    o.decode.max_queue_delay = absl::Milliseconds(5);
+    return o;
+  }
+  std::shared_ptr<Session> NewSession(Embodiment e) { return *sessions_->Start(testing::SpecFor(e)); }
+
+  absl::Status Observe(const std::shared_ptr<Session>& s, const mivla::v1::ObserveRequest& r,
+                       mivla::v1::ObserveResponse* resp, absl::Time deadline = absl::InfiniteFuture()) {
+    absl::Notification n;
+    absl::Status out;
+    engine_->Observe(s, &r, resp, deadline, [&](absl::Status st) { out = st; n.Notify(); });
+    n.WaitForNotification();
+    return out;
+  }
+  absl::Status Act(const std::shared_ptr<Session>& s, uint64_t seed, mivla::v1::ActResponse* resp,
+                   uint64_t obs_id = 0) {
+    mivla::v1::ActRequest r;
+    r.set_seed(seed);
+    r.set_observation_id(obs_id);
+    absl::Notification n;
+    absl::Status out;
+    engine_->Act(s, &r, resp, absl::InfiniteFuture(), [&](absl::Status st) { out = st; n.Notify(); });
+    n.WaitForNotification();
+    return out;
+  }
+
+  std::unique_ptr<ModelManager> models_;
+  std::unique_ptr<SessionManager> sessions_;
+  std::unique_ptr<PolicyEngine> engine_;
+};
+
+TEST_F(PolicyEngineTest, MixedEmbodimentsBatchTogetherAndChunksAreWellFormed) {
+  Init(Defaults());
+  std::vector<Embodiment> es(action::kAllEmbodiments.begin(), action::kAllEmbodiments.end());
+  std::vector<std::shared_ptr<Session>> ss;
+  std::vector<mivla::v1::ObserveRequest> reqs;
+  for (size_t i = 0; i < es.size(); ++i) {
+    ss.push_back(NewSession(es[i]));
+    reqs.push_back(testing::ObserveFor(es[i], ss[i]->id(), i + 1));
+  }
+  std::vector<mivla::v1::ObserveResponse> oresp(es.size());
+  std::vector<absl::Status> st(es.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < es.size(); ++i) {
+    threads.emplace_back([&, i] { st[i] = Observe(ss[i], reqs[i], &oresp[i]); });
+  }
+  for (auto& t : threads) t.join();
+  uint32_t max_batch = 0;
+  for (size_t i = 0; i < es.size(); ++i) {
+    ASSERT_TRUE(st[i].ok()) << st[i];
+    EXPECT_EQ(oresp[i].observation_id(), 1u);
+    EXPECT_EQ(oresp[i].model_version(), "random-init-tiny-seed1");
+    max_batch = std::max(max_batch, oresp[i].timing().encode_batch_size());
+  }
+  EXPECT_GT(max_batch, 1u) << "concurrent observations should share an encode batch";
+
+  threads.clear();
+  std::vector<mivla::v1::ActResponse> aresp(es.size());
+  for (size_t i = 0; i < es.size(); ++i) threads.emplace_back([&, i] { st[i] = Act(ss[i], 7, &aresp[i]); });
+  for (auto& t : threads) t.join();
+  const int h = models_->current()->config().decoder.action_horizon;
+  for (size_t i = 0; i < es.size(); ++i) {
+    ASSERT_TRUE(st[i].ok()) << st[i];
+    const auto& c = aresp[i].chunk();
+    EXPECT_EQ(c.embodiment(), EmbodimentToProto(es[i]));
+    ASSERT_EQ(c.steps_size(), h);
+    EXPECT_EQ(c.steps(1).timestamp_us() - c.steps(0).timestamp_us(), 100000);
+    EXPECT_EQ(c.steps(0).timestamp_us(), reqs[i].timestamp_us());
+    EXPECT_EQ(c.steps(0).has_right(), es[i] != Embodiment::kHuman);
+    EXPECT_EQ(c.steps(0).has_left(), action::IsRobot(es[i]) && action::NumArms(es[i]) == 2);
+    for (float x : c.steps(h - 1).unified()) EXPECT_TRUE(std::isfinite(x));
+    EXPECT_GT(aresp[i].timing().decode_us(), 0);
+    EXPECT_EQ(aresp[i].timing().encode_us(), 0);  // condition was cached by Observe
+  }
+}
+
+TEST_F(PolicyEngineTest, SeedMakesChunksDeterministicAndIndependentOfBatchMates) {
+  Init(Defaults());
+  auto a = NewSession(Embodiment::kPiper);
+  auto b = NewSession(Embodiment::kLocoman);
+  mivla::v1::ObserveResponse o;
+  ASSERT_TRUE(Observe(a, testing::ObserveFor(Embodiment::kPiper, a->id(), 1), &o).ok());
+  ASSERT_TRUE(Observe(b, testing::ObserveFor(Embodiment::kLocoman, b->id(), 2), &o).ok());
+  mivla::v1::ActResponse alone, again, batched, other;
+  ASSERT_TRUE(Act(a, 99, &alone).ok());
+  ASSERT_TRUE(Act(a, 99, &again).ok());
+  std::thread t([&] { ASSERT_TRUE(Act(b, 5, &other).ok()); });
+  ASSERT_TRUE(Act(a, 99, &batched).ok());
+  t.join();
+  for (int s = 0; s < alone.chunk().steps_size(); ++s) {
+    for (int d = 0; d < action::kActionDim; ++d) {
+      EXPECT_EQ(alone.chunk().steps(s).unified(d), again.chunk().steps(s).unified(d));
+      EXPECT_NEAR(alone.chunk().steps(s).unified(d), batched.chunk().steps(s).unified(d), 1e-4);
+    }
+  }
+  mivla::v1::ActResponse different;
+  ASSERT_TRUE(Act(a, 100, &different).ok());
+  EXPECT_NE(alone.chunk().steps(0).right().joint_positions(0), different.chunk().steps(0).right().joint_positions(0));
+}
+
+TEST_F(PolicyEngineTest, ErrorsAreIsolatedToTheirRequest) {
+  Init(Defaults());
+  auto s = NewSession(Embodiment::kArx5);
+  mivla::v1::ActResponse ar;
+  EXPECT_EQ(Act(s, 1, &ar).code(), absl::StatusCode::kFailedPrecondition);  // nothing observed yet
+  auto bad = testing::ObserveFor(Embodiment::kArx5, s->id(), 1);
+  bad.mutable_images(0)->set_data("garbage");
+  mivla::v1::ObserveResponse o;
+  absl::Status st = Observe(s, bad, &o);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("images[0].data"));
+  ASSERT_TRUE(Observe(s, testing::ObserveFor(Embodiment::kArx5, s->id(), 1), &o).ok());
+  EXPECT_EQ(Act(s, 1, &ar, /*obs_id=*/999).code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(Act(s, 1, &ar, o.observation_id()).ok());
+  // An expired deadline is dropped before compute.
+  EXPECT_EQ(Observe(s, testing::ObserveFor(Embodiment::kArx5, s->id(), 2), &o, absl::Now() - absl::Seconds(1)).code(),
+            absl::StatusCode::kDeadlineExceeded);
+}
+
+TEST_F(PolicyEngineTest, FullQueueAnswersResourceExhaustedAndRecovers) {
+  PolicyEngine::Options eo = Defaults();
+  eo.encode.max_queue_depth = 2;
+  eo.encode.max_batch_size = 1;
+  eo.encode.max_queue_delay = absl::ZeroDuration();
+  Init(eo);
+  auto s = NewSession(Embodiment::kAlohaAgilex);
+  const int burst = 24;
+  std::vector<mivla::v1::ObserveRequest> reqs;
+  for (int i = 0; i < burst; ++i) reqs.push_back(testing::ObserveFor(Embodiment::kAlohaAgilex, s->id(), i));
+  std::vector<mivla::v1::ObserveResponse> resp(burst);
+  std::vector<absl::Status> st(burst);
+  absl::BlockingCounter pending(burst);
+  for (int i = 0; i < burst; ++i) {
+    engine_->Observe(s, &reqs[i], &resp[i], absl::InfiniteFuture(), [&, i](absl::Status x) {
+      st[i] = x;
+      pending.DecrementCount();
+    });
+  }
+  pending.Wait();
+  int exhausted = 0, ok = 0;
+  for (const auto& x : st) {
+    if (x.code() == absl::StatusCode::kResourceExhausted) {
+      ++exhausted;
+      EXPECT_THAT(x.message(), HasSubstr("retry after"));
+    }
+    ok += x.ok();
+  }
+  EXPECT_GT(exhausted, 0);
+  EXPECT_GT(ok, 0);
+  mivla::v1::ObserveResponse o;
+  EXPECT_TRUE(Observe(s, testing::ObserveFor(Embodiment::kAlohaAgilex, s->id(), 100), &o).ok());
+}
+
+TEST_F(PolicyEngineTest, StagingBuffersAreReusedInSteadyState) {
+  Init(Defaults());
+  auto s = NewSession(Embodiment::kPiper);
+  mivla::v1::ObserveResponse o;
+  mivla::v1::ActResponse a;
+  ASSERT_TRUE(Observe(s, testing::ObserveFor(Embodiment::kPiper, s->id(), 1), &o).ok());
+  ASSERT_TRUE(Act(s, 1, &a).ok());
+  const int64_t after_first = engine_->staging_allocations();
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(Observe(s, testing::ObserveFor(Embodiment::kPiper, s->id(), i), &o).ok());
+    ASSERT_TRUE(Act(s, 1, &a).ok());
+  }
+  EXPECT_EQ(engine_->staging_allocations(), after_first);
+  EXPECT_GE(after_first, 1);
+}
+
+TEST_F(PolicyEngineTest, ActAfterHotReloadReencodesWithTheNewVersion) {
+  auto dir = std::filesystem::temp_directory_path() / ("engine_reload_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& version, uint64_t seed) {
+    checkpoint::PolicyBundle b;
+    b.model_version = version;
+    b.config = *model::ConfigByName("tiny");
+    torch::manual_seed(seed);
+    b.model = model::MivlaModel(b.config);
+    ASSERT_TRUE(checkpoint::SaveModelCheckpoint((dir / name).string(), b).ok());
+  };
+  write("a.mivla", "v1", 1);
+  Init(Defaults(), dir.string());
+  auto s = NewSession(Embodiment::kLocoman);
+  mivla::v1::ObserveResponse o;
+  ASSERT_TRUE(Observe(s, testing::ObserveFor(Embodiment::kLocoman, s->id(), 1), &o).ok());
+  EXPECT_EQ(o.model_version(), "v1");
+  sleep(1);
+  write("b.mivla", "v2", 2);
+  ASSERT_TRUE(models_->PollOnce());
+  mivla::v1::ActResponse a;
+  ASSERT_TRUE(Act(s, 3, &a).ok());
+  EXPECT_EQ(a.model_version(), "v2");
+  EXPECT_GT(a.timing().encode_us(), 0);  // the cached v1 condition was re-encoded
+  EXPECT_EQ((*s->Observation(0))->model_version, "v2");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace mivla::server

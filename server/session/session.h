@@ -1,0 +1,77 @@
+// File: session.h
+// One robot's session: its embodiment, camera layout, instruction, control period and task, and a short
+// history of its encoded observations (the latest N, so Act can name a recent one). Created and expired
+// by SessionManager; shared (std::shared_ptr) with the calls that run on it.
+//
+// Thread-safety: the immutable fields are set at creation; the rest is guarded by the session's mutex.
+#ifndef MIVLA_SERVER_SESSION_SESSION_H_
+#define MIVLA_SERVER_SESSION_SESSION_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/action/action_space.h"
+#include "server/session/encoded_observation.h"
+
+namespace mivla::server {
+
+struct CameraLayoutEntry {
+  std::string name;
+  int width = 0;   // expected pixels
+  int height = 0;
+};
+
+struct SessionSpec {
+  action::Embodiment embodiment = action::Embodiment::kPiper;
+  std::vector<CameraLayoutEntry> cameras;  // view order
+  std::string instruction;
+  double control_period_s = 0.1;
+  std::string robot_id;
+  std::string task;
+};
+
+class Session {
+ public:
+  Session(std::string id, SessionSpec spec, size_t history);
+
+  const std::string& id() const { return id_; }
+  const SessionSpec& spec() const { return spec_; }
+
+  /// The instruction in force (StartSession's, or the last one an observation replaced it with).
+  std::string instruction() const;
+  void set_instruction(std::string text);
+
+  /// Reserves the next observation id (1, 2, ...).
+  uint64_t NextObservationId();
+  /// Adds an encoded observation; the oldest beyond the history length is forgotten.
+  void AddObservation(std::shared_ptr<const EncodedObservation> obs);
+  /// `id` 0 = the latest. NOT_FOUND for an id never seen or no longer kept; FAILED_PRECONDITION when
+  /// the session has no observation yet.
+  absl::StatusOr<std::shared_ptr<const EncodedObservation>> Observation(uint64_t id) const;
+  /// Replaces a kept observation (same id) by a re-encoded copy; no-op if it was forgotten meanwhile.
+  void ReplaceObservation(std::shared_ptr<const EncodedObservation> obs);
+
+  void Touch(absl::Time now);
+  absl::Time last_used() const;
+
+ private:
+  const std::string id_;
+  const SessionSpec spec_;
+  const size_t history_;
+  mutable absl::Mutex mu_;
+  std::string instruction_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<std::shared_ptr<const EncodedObservation>> observations_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_used_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace mivla::server
+
+#endif  // MIVLA_SERVER_SESSION_SESSION_H_

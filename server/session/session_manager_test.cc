@@ -1,0 +1,86 @@
+#include "server/session/session_manager.h"
+
+#include <memory>
+
+#include "gtest/gtest.h"
+
+namespace mivla::server {
+namespace {
+
+SessionSpec Spec(action::Embodiment e) {
+  SessionSpec s;
+  s.embodiment = e;
+  s.cameras = {{"head_camera", 320, 240}};
+  s.instruction = "press the bell";
+  return s;
+}
+
+std::shared_ptr<EncodedObservation> Obs(uint64_t id) {
+  auto o = std::make_shared<EncodedObservation>();
+  o->id = id;
+  return o;
+}
+
+TEST(SessionManagerTest, StartGetEndAndUnknownIsNotFound) {
+  auto sm = SessionManager::Create({});
+  ASSERT_TRUE(sm.ok());
+  auto s = (*sm)->Start(Spec(action::Embodiment::kPiper));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->id().size(), 32u);
+  auto again = (*sm)->Get((*s)->id());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->get(), s->get());
+  EXPECT_EQ((*sm)->Get("nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE((*sm)->End((*s)->id()).ok());
+  EXPECT_EQ((*sm)->Get((*s)->id()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*sm)->End((*s)->id()).code(), absl::StatusCode::kNotFound);
+}
+
+TEST(SessionManagerTest, LimitIsResourceExhaustedAndCountsByEmbodiment) {
+  SessionManager::Options o;
+  o.max_sessions = 2;
+  auto sm = SessionManager::Create(o);
+  ASSERT_TRUE((*sm)->Start(Spec(action::Embodiment::kPiper)).ok());
+  ASSERT_TRUE((*sm)->Start(Spec(action::Embodiment::kLocoman)).ok());
+  EXPECT_EQ((*sm)->Start(Spec(action::Embodiment::kPiper)).status().code(), absl::StatusCode::kResourceExhausted);
+  auto counts = (*sm)->CountByEmbodiment();
+  EXPECT_EQ(counts[static_cast<int>(action::Embodiment::kPiper)], 1u);
+  EXPECT_EQ(counts[static_cast<int>(action::Embodiment::kLocoman)], 1u);
+  EXPECT_EQ(counts[static_cast<int>(action::Embodiment::kHuman)], 0u);
+}
+
+TEST(SessionManagerTest, IdleSessionsExpireLazilyAndBySweeper) {
+  SessionManager::Options o;
+  o.idle_timeout = absl::Milliseconds(100);
+  o.sweep_interval = absl::Milliseconds(20);
+  auto sm = SessionManager::Create(o);
+  auto a = (*sm)->Start(Spec(action::Embodiment::kArx5));
+  auto b = (*sm)->Start(Spec(action::Embodiment::kArx5));
+  for (int i = 0; i < 6; ++i) {  // keep `a` alive by using it
+    absl::SleepFor(absl::Milliseconds(40));
+    ASSERT_TRUE((*sm)->Get((*a)->id()).ok());
+  }
+  EXPECT_EQ((*sm)->Get((*b)->id()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ((*sm)->size(), 1u);
+  EXPECT_EQ((*sm)->ExpireIdle(absl::Now() + absl::Seconds(1)), 1u);
+  EXPECT_EQ((*sm)->size(), 0u);
+}
+
+TEST(SessionTest, ObservationHistoryKeepsLatestInIdOrder) {
+  Session s("id", Spec(action::Embodiment::kPiper), 3);
+  EXPECT_EQ(s.Observation(0).status().code(), absl::StatusCode::kFailedPrecondition);
+  for (uint64_t id : {1, 3, 2, 4}) s.AddObservation(Obs(id));  // out of order arrival
+  EXPECT_EQ((*s.Observation(0))->id, 4u);
+  EXPECT_EQ((*s.Observation(2))->id, 2u);
+  EXPECT_EQ(s.Observation(1).status().code(), absl::StatusCode::kNotFound);  // forgotten
+  EXPECT_EQ(s.Observation(9).status().code(), absl::StatusCode::kNotFound);
+  auto replacement = Obs(3);
+  replacement->model_version = "v2";
+  s.ReplaceObservation(replacement);
+  EXPECT_EQ((*s.Observation(3))->model_version, "v2");
+  EXPECT_EQ(s.NextObservationId(), 1u);
+  EXPECT_EQ(s.NextObservationId(), 2u);
+}
+
+}  // namespace
+}  // namespace mivla::server
