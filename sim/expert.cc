@@ -26,8 +26,8 @@ EffectorTarget Interpolate(const EffectorTarget& a, const EffectorTarget& b, dou
 
 }  // namespace
 
-double PalmClearance(const Effector& e) { return e.is_hand ? 0.032 : e.gripper.finger_length_m * 0.5; }
-double TipReach(const Effector& e) { return e.is_hand ? 0.03 : e.gripper.finger_length_m * 0.5; }
+double PalmClearance(const Effector& e) { return e.is_hand ? 0.018 : e.gripper.finger_length_m * 0.5; }
+double TipReach(const Effector& e) { return e.is_hand ? 0.02 : e.gripper.finger_length_m * 0.5; }
 
 void PlanBuilder::Add(double duration_s, std::function<void(const SimEnv&, Targets*)> update) {
   plan_->push_back({duration_s, std::move(update)});
@@ -95,7 +95,9 @@ void PlanBuilder::Place(int i, const std::string& body, std::function<Eigen::Vec
   Add(1.6, [=](const SimEnv& env, Targets* t) {
     const Eigen::Isometry3d obj = env.BodyPose(body).value_or(Eigen::Isometry3d::Identity());
     const Eigen::Vector3d offset = (*t)[i].tcp.translation() - obj.translation();
-    *goal = target_fn(env) + offset + Eigen::Vector3d(0, 0, release_height);
+    // Fingers reach below a hand-held object: let go a little higher.
+    const double extra = env.rig().effectors[i].is_hand ? 0.01 : 0.0;
+    *goal = target_fn(env) + offset + Eigen::Vector3d(0, 0, release_height + extra);
     (*t)[i].tcp.translation() = *goal + Eigen::Vector3d(0, 0, 0.06);
   });
   Add(0.8, [=](const SimEnv&, Targets* t) { (*t)[i].tcp.translation() = *goal; });

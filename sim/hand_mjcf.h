@@ -1,5 +1,5 @@
 // File: hand_mjcf.h
-// MJCF for one human hand: a mocap-driven wrist body carrying the palm, four fingers with three hinge
+// MJCF for one human hand: a wrist body (free, welded to a mocap target that drives it) carrying the palm, four fingers with three hinge
 // joints each and a three-hinge thumb, skin-coloured capsules, position actuators (one per finger
 // joint), and one site per ARKit hand joint named as EgoDex names it (e.g. "rightIndexFingerTip",
 // "leftThumbKnuckle", "rightHand" for the wrist) so a recorder can read their world transforms.
@@ -24,8 +24,10 @@ struct HandMjcfOptions {
   Eigen::Isometry3d initial_wrist = Eigen::Isometry3d::Identity();  // world pose of the mocap body
 };
 
-/// The mocap body "<prefix>hand" with its fingers (goes in <worldbody>).
+/// The mocap target "<prefix>target" and the free hand body "<prefix>hand" with its fingers (goes in
+/// <worldbody>); HandEqualityMjcf welds the hand to the target (goes in <equality>).
 std::string HandBodiesMjcf(const kinematics::HandDescription& hand, const HandMjcfOptions& options);
+std::string HandEqualityMjcf(const HandMjcfOptions& options);
 /// Position actuators "<prefix>act<i>", one per finger joint, in HandJointNames order.
 std::string HandActuatorsMjcf(const HandMjcfOptions& options);
 /// Joint names (with prefix) in actuator order.

@@ -121,6 +121,7 @@ absl::StatusOr<Rig> BuildRig(Embodiment embodiment, double table_z, const std::s
       ho.initial_wrist = eff.rest_wrist;
       absl::StrAppend(&rig.bodies_xml, HandBodiesMjcf(rig.description.hand, ho));
       absl::StrAppend(&rig.actuators_xml, HandActuatorsMjcf(ho));
+      absl::StrAppend(&rig.equality_xml, HandEqualityMjcf(ho));
       rig.effectors.push_back(std::move(eff));
     }
     return rig;

@@ -39,6 +39,7 @@ struct Rig {
   std::vector<Effector> effectors;  // right first, then left (when present)
   std::string bodies_xml;           // goes in <worldbody>
   std::string actuators_xml;        // goes in <actuator>
+  std::string equality_xml;         // goes in <equality> (hands' mocap welds)
   std::vector<std::string> cameras; // camera names, head/egocentric first
 
   const Effector* Find(kinematics::Side side) const;

@@ -95,9 +95,11 @@ absl::StatusOr<Episode> RunEpisode(const EpisodeOptions& options, Renderer* rend
   ep.instruction = scene.instruction;
   ep.instruction_seen = !options.unseen_instruction;
   ep.table_height_m = scene.context.table_z;
-  for (const std::string& cam : env.rig().cameras) {
+  std::vector<std::string> camera_names = env.rig().cameras;
+  if (options.render) camera_names.insert(camera_names.end(), options.extra_cameras.begin(), options.extra_cameras.end());
+  for (const std::string& cam : camera_names) {
     const int id = mj_name2id(env.model(), mjOBJ_CAMERA, cam.c_str());
-    if (id < 0) return absl::InternalError(absl::StrCat("RunEpisode: rig camera '", cam, "' missing from the model"));
+    if (id < 0) return absl::InvalidArgumentError(absl::StrCat("RunEpisode: no camera '", cam, "' in the scene"));
     CameraInfo info;
     info.name = cam;
     info.intrinsics = CameraIntrinsics(env.model()->cam_fovy[id], info.width, info.height);

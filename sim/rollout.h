@@ -39,6 +39,7 @@ struct EpisodeOptions {
   bool unseen_instruction = false;  // draw the instruction from the unseen split
   int steps_after_success = 5;      // control steps recorded after success first holds
   std::string embodiment_dir;       // as kinematics::LoadEmbodiment
+  std::vector<std::string> extra_cameras;  // rendered after the rig's cameras (e.g. "side")
 };
 
 struct ArmRecord {

@@ -122,9 +122,18 @@ std::string BuildSceneXml(const Rig& rig, const Appearance& a, const std::string
     absl::StrAppend(&xml, "<camera name=\"head\" pos=\"", Vec(eye), "\" quat=\"",
                     Quat(LookAt(eye, Eigen::Vector3d(0.33, 0.0, h))), "\" fovy=\"", Num(kHeadFovyDeg), "\"/>");
   }
+  // A side view of the workspace for people debugging tasks (not one of the rig's cameras).
+  const Eigen::Vector3d side_eye(0.32, -0.55, h + 0.2);
+  absl::StrAppend(&xml, "<camera name=\"side\" pos=\"", Vec(side_eye), "\" quat=\"",
+                  Quat(LookAt(side_eye, Eigen::Vector3d(0.3, -0.08, h + 0.04))), "\" fovy=\"45\"/>");
+  const Eigen::Vector3d front_eye(0.8, -0.1, h + 0.18);
+  absl::StrAppend(&xml, "<camera name=\"front\" pos=\"", Vec(front_eye), "\" quat=\"",
+                  Quat(LookAt(front_eye, Eigen::Vector3d(0.3, -0.1, h + 0.04))), "\" fovy=\"40\"/>");
   absl::StrAppend(&xml, rig.bodies_xml, objects_xml);
   for (size_t i = 0; i < a.distractors.size(); ++i) absl::StrAppend(&xml, DistractorXml(a.distractors[i], i, h));
-  absl::StrAppend(&xml, "</worldbody><actuator>", rig.actuators_xml, "</actuator></mujoco>");
+  absl::StrAppend(&xml, "</worldbody>");
+  if (!rig.equality_xml.empty()) absl::StrAppend(&xml, "<equality>", rig.equality_xml, "</equality>");
+  absl::StrAppend(&xml, "<actuator>", rig.actuators_xml, "</actuator></mujoco>");
   return xml;
 }
 

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "sim/expert.h"
 #include "sim/rollout.h"
 
 namespace {
@@ -20,6 +21,42 @@ std::string Arg(int argc, char** argv, const std::string& name, const std::strin
     if (argv[i] == name) return argv[i + 1];
   }
   return def;
+}
+
+// Steps seed `o.seed` and prints, every 5 control steps, the primary effector's grasp frame, the
+// traced body's position and that body's contacts (for tuning tasks).
+int Trace(const mivla::sim::EpisodeOptions& o, const std::string& body) {
+  using namespace mivla::sim;
+  absl::StatusOr<EpisodeScene> scene = MakeEpisodeScene(o);
+  if (!scene.ok()) {
+    std::cerr << scene.status() << "\n";
+    return 1;
+  }
+  SimEnv& env = *scene->env;
+  auto expert = ExpertController::Create(&env, scene->task->ExpertPlan(env, scene->context));
+  if (!expert.ok()) return 1;
+  const mjModel* m = env.model();
+  const int id = env.BodyId(body);
+  for (int step = 0; step < scene->task->spec().step_limit; ++step) {
+    if (!(*expert)->Step().ok()) return 1;
+    if (step % 5 != 0) continue;
+    const Eigen::Vector3d tcp = env.TcpWorld(scene->context.primary).translation();
+    const Eigen::Vector3d p = env.BodyPose(body).value_or(Eigen::Isometry3d::Identity()).translation();
+    std::cout << "step " << step << " tcp " << tcp.transpose() << " " << body << " " << p.transpose() << " |";
+    for (int c = 0; c < env.data()->ncon; ++c) {
+      const mjContact& con = env.data()->contact[c];
+      const int b1 = m->geom_bodyid[con.geom1], b2 = m->geom_bodyid[con.geom2];
+      if (b1 != id && b2 != id) continue;
+      const char* other = mj_id2name(m, mjOBJ_BODY, b1 == id ? b2 : b1);
+      mjtNum f[6];
+      mj_contactForce(m, env.data(), c, f);
+      std::cout << " " << (other ? other : "world") << ":" << static_cast<int>(f[0] * 10) / 10.0;
+    }
+    std::cout << "\n";
+  }
+  const TaskProgress pr = scene->task->Check(env, scene->context);
+  std::cout << "success " << pr.success << "\n";
+  return 0;
 }
 
 }  // namespace
@@ -38,7 +75,13 @@ int main(int argc, char** argv) {
   sim::EpisodeOptions o;
   o.task = task;
   o.embodiment = *emb;
+  if (!dump.empty()) o.extra_cameras = {"side", "front"};
   o.mode = Arg(argc, argv, "--mode", "easy") == "hard" ? sim::Mode::kHard : sim::Mode::kEasy;
+  const std::string trace = Arg(argc, argv, "--trace", "");
+  if (!trace.empty()) {
+    o.seed = first;
+    return Trace(o, trace);
+  }
   std::unique_ptr<sim::Renderer> renderer;
   if (!dump.empty()) {
     absl::StatusOr<std::unique_ptr<sim::Renderer>> r = sim::Renderer::Create();

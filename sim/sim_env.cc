@@ -71,7 +71,10 @@ absl::Status SimEnv::Init() {
     if (eff.is_hand) {
       HandIds& h = hand_ids_[e];
       ASSIGN_OR_RETURN(h.body, id_of(mjOBJ_BODY, eff.prefix + "hand"));
-      h.mocap = model_->body_mocapid[h.body];
+      ASSIGN_OR_RETURN(int target, id_of(mjOBJ_BODY, eff.prefix + "target"));
+      h.mocap = model_->body_mocapid[target];
+      ASSIGN_OR_RETURN(int wrist, id_of(mjOBJ_JOINT, eff.prefix + "wrist"));
+      for (int k = 0; k < 6; ++k) comp_dofs_.push_back(model_->jnt_dofadr[wrist] + k);
       for (const std::string& j : HandJointNames(eff.prefix)) {
         ASSIGN_OR_RETURN(int jid, id_of(mjOBJ_JOINT, j));
         comp_dofs_.push_back(model_->jnt_dofadr[jid]);
