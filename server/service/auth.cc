@@ -1,0 +1,104 @@
+#include "server/service/auth.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace mivla::server {
+namespace {
+
+bool ConstantTimeEquals(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < b.size(); ++i) diff |= static_cast<unsigned char>(a[i % (a.empty() ? 1 : a.size())] ^ b[i]);
+  return diff == 0 && !a.empty();
+}
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
+  auto text = ReadTextFile(path);
+  if (!text.ok()) return text.status();
+  if (!absl::StrContains(*text, "-----BEGIN ")) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " '", path, "' is not a PEM file"));
+  }
+  return text;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFiles(const TlsFiles& f) {
+  if (f.cert_file.empty() && f.key_file.empty()) {
+    if (!f.client_ca_file.empty()) {
+      return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key (mutual TLS is TLS)");
+    }
+    return grpc::InsecureServerCredentials();
+  }
+  if (f.cert_file.empty() || f.key_file.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");
+  }
+  grpc::SslServerCredentialsOptions options;
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  auto cert = ReadPem(f.cert_file, "--tls-cert");
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPem(f.key_file, "--tls-key");
+  if (!key.ok()) return key.status();
+  pair.cert_chain = *cert;
+  pair.private_key = *key;
+  options.pem_key_cert_pairs.push_back(pair);
+  if (!f.client_ca_file.empty()) {
+    auto ca = ReadPem(f.client_ca_file, "--tls-client-ca");
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *ca;
+    options.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::FromFile(const std::string& path) {
+  if (path.empty()) return FromTokens({});
+  auto text = ReadTextFile(path);
+  if (!text.ok()) return absl::NotFoundError(absl::StrCat("--token-file: ", text.status().message()));
+  std::vector<std::string> tokens;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line[0] == '#') continue;
+    tokens.emplace_back(line);
+  }
+  if (tokens.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--token-file '", path, "' holds no token"));
+  }
+  return FromTokens(std::move(tokens));
+}
+
+std::unique_ptr<TokenAuthenticator> TokenAuthenticator::FromTokens(std::vector<std::string> tokens) {
+  return std::unique_ptr<TokenAuthenticator>(new TokenAuthenticator(std::move(tokens)));
+}
+
+absl::Status TokenAuthenticator::Check(const grpc::CallbackServerContext& context) const {
+  if (tokens_.empty()) return absl::OkStatus();
+  const auto& md = context.client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) return absl::UnauthenticatedError("missing 'authorization: Bearer <token>' metadata");
+  const std::string value(it->second.data(), it->second.size());
+  constexpr char kBearer[] = "Bearer ";
+  if (!absl::StartsWith(value, kBearer)) {
+    return absl::UnauthenticatedError("authorization metadata must be 'Bearer <token>'");
+  }
+  const std::string token = value.substr(sizeof(kBearer) - 1);
+  bool ok = false;
+  for (const auto& t : tokens_) ok |= ConstantTimeEquals(t, token);
+  if (!ok) return absl::UnauthenticatedError("bearer token not accepted");
+  return absl::OkStatus();
+}
+
+}  // namespace mivla::server

@@ -1,0 +1,151 @@
+#include "server/service/policy_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/util/log.h"
+#include "core/util/status_macros.h"
+
+namespace mivla::server {
+namespace {
+constexpr char kComponent[] = "server";
+constexpr char kServiceName[] = "mivla.v1.PolicyService";
+
+batching::BatchQueueOptions QueueOptions(const StageOptions& s, batching::BatchQueueObserver* observer) {
+  batching::BatchQueueOptions q;
+  q.max_batch_size = s.max_batch_size;
+  q.max_queue_delay = absl::Microseconds(s.max_queue_delay_us);
+  q.max_queue_depth = s.max_queue_depth;
+  q.num_workers = s.workers;
+  q.observer = observer;
+  return q;
+}
+}  // namespace
+
+// Forwards reload events to the metrics and turns health on when the first version arrives.
+class PolicyServer::ReloadListener : public ModelManager::Listener {
+ public:
+  explicit ReloadListener(PolicyServer* s) : s_(s) {}
+  void OnModelLoaded(const std::string& version, const std::string& path, absl::Duration took) override {
+    s_->metrics_->OnModelLoaded(version, path, took);
+    if (s_->grpc_started_.load() && !s_->shut_down_.load()) s_->SetServing(true);
+  }
+  void OnModelLoadFailed(const std::string& path, const absl::Status& why) override {
+    s_->metrics_->OnModelLoadFailed(path, why);
+  }
+
+ private:
+  PolicyServer* s_;
+};
+
+PolicyServer::PolicyServer(ServerOptions options) : options_(std::move(options)) {}
+
+PolicyServer::~PolicyServer() { Shutdown(absl::ZeroDuration()); }
+
+absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions options) {
+  RETURN_IF_ERROR(ValidateServerOptions(options));
+  std::unique_ptr<PolicyServer> s(new PolicyServer(std::move(options)));
+  const ServerOptions& o = s->options_;
+  ASSIGN_OR_RETURN(s->metrics_, ServerMetrics::Create(&s->registry_));
+  s->listener_ = std::make_unique<ReloadListener>(s.get());
+
+  ModelManager::Options mo;
+  mo.model_dir = o.model_dir;
+  mo.poll_interval = o.poll_interval;
+  mo.settle_time = o.settle_time;
+  mo.random_init = o.random_init;
+  mo.random_init_config = o.config;
+  mo.random_init_seed = o.seed;
+  mo.warm_batch_size = std::max(o.encode.max_batch_size, o.decode.max_batch_size);
+  ASSIGN_OR_RETURN(mo.model.runtime, model::ParseRuntimeOptions(o.device, o.precision));
+  if (!o.tokenizer_file.empty()) {
+    auto spm = ReadTextFile(o.tokenizer_file);
+    if (!spm.ok()) return absl::NotFoundError(absl::StrCat("--tokenizer: ", spm.status().message()));
+    mo.model.fallback_tokenizer = *std::move(spm);
+  }
+  mo.listener = s->listener_.get();
+  ASSIGN_OR_RETURN(s->models_, ModelManager::Create(mo));
+
+  SessionManager::Options so;
+  so.max_sessions = o.max_sessions;
+  so.idle_timeout = o.session_idle_timeout;
+  so.observation_history = o.observation_history;
+  ASSIGN_OR_RETURN(s->sessions_, SessionManager::Create(so));
+  s->metrics_->SetSessionSource(s->sessions_.get());
+
+  PolicyEngine::Options eo;
+  eo.encode = QueueOptions(o.encode, s->metrics_.get());
+  eo.decode = QueueOptions(o.decode, s->metrics_.get());
+  eo.limits = o.limits;
+  ASSIGN_OR_RETURN(s->engine_, PolicyEngine::Create(eo, s->models_.get()));
+  ASSIGN_OR_RETURN(s->auth_, TokenAuthenticator::FromFile(o.token_file));
+  s->service_ = std::make_unique<PolicyService>(PolicyService::Parts{
+      s->sessions_.get(), s->engine_.get(), s->models_.get(), s->metrics_.get(), s->auth_.get()});
+  return s;
+}
+
+absl::Status PolicyServer::Start() {
+  const ServerOptions& o = options_;
+  absl::Status loaded = models_->Start();
+  if (!loaded.ok()) {
+    if (o.random_init || loaded.code() != absl::StatusCode::kNotFound) return loaded;
+    LogWarning(kComponent, absl::StrCat(loaded.message(), "; health stays NOT_SERVING until one loads"));
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds, ServerCredentialsFromFiles(o.tls));
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(absl::StrCat(o.host, ":", o.port), creds, &port_);
+  builder.SetMaxReceiveMessageSize(o.max_message_bytes);
+  builder.SetMaxSendMessageSize(o.max_message_bytes);
+  builder.RegisterService(service_.get());
+  grpc_ = builder.BuildAndStart();
+  if (!grpc_ || port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", o.host, ":", o.port));
+  }
+  grpc_started_.store(true);
+  SetServing(models_->current() != nullptr);
+  if (o.metrics_port >= 0) {
+    metrics::MetricsHttpServer::Options mo;
+    mo.bind_address = o.metrics_host;
+    mo.port = o.metrics_port;
+    mo.registry = &registry_;
+    ASSIGN_OR_RETURN(metrics_http_, metrics::MetricsHttpServer::Create(mo));
+    RETURN_IF_ERROR(metrics_http_->Start());
+  }
+  LogInfo(kComponent, absl::StrCat("listening on ", o.host, ":", port_, o.tls.cert_file.empty() ? " (plaintext)" : " (TLS)",
+                                   o.tls.client_ca_file.empty() ? "" : " with client certificates",
+                                   auth_->enabled() ? ", bearer tokens required" : "",
+                                   metrics_http_ ? absl::StrCat("; metrics on :", metrics_http_->port(), "/metrics") : ""));
+  return absl::OkStatus();
+}
+
+void PolicyServer::SetServing(bool serving) {
+  serving_.store(serving);
+  if (!grpc_) return;
+  grpc::HealthCheckServiceInterface* health = grpc_->GetHealthCheckService();
+  if (health == nullptr) return;
+  health->SetServingStatus(serving);
+  health->SetServingStatus(kServiceName, serving);
+}
+
+bool PolicyServer::serving() const { return serving_.load(); }
+
+void PolicyServer::Shutdown(absl::Duration drain) {
+  if (shut_down_.exchange(true)) return;
+  LogInfo(kComponent, absl::StrCat("shutting down: draining for up to ", absl::FormatDuration(drain)));
+  SetServing(false);
+  if (service_) service_->StopAccepting();
+  if (engine_) engine_->Shutdown(drain);  // queued calls finish (or get UNAVAILABLE at the deadline)
+  if (grpc_) {
+    grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc_->Wait();
+  }
+  if (metrics_http_) metrics_http_->Stop();
+  if (models_) models_->Stop();
+  LogInfo(kComponent, "stopped");
+}
+
+}  // namespace mivla::server

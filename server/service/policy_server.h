@@ -1,0 +1,74 @@
+// File: policy_server.h
+// PolicyServer: the assembled mivla-server — model manager (hot reload), sessions, policy engine (two
+// batching stages), the gRPC server with mivla.v1.PolicyService, grpc.health.v1.Health and server
+// reflection, TLS / token auth, and the Prometheus /metrics endpoint. Used by the binary, the
+// integration tests and the benchmark (in-process).
+//
+//   ASSIGN_OR_RETURN(auto server, PolicyServer::Create(options));
+//   RETURN_IF_ERROR(server->Start());   // binds; health SERVING once a model is loaded and warmed
+//   ... server->port(), server->metrics_port() ...
+//   server->Shutdown(options.drain_timeout);  // NOT_SERVING, refuse new calls, drain, stop
+//
+// Health: "" and "mivla.v1.PolicyService" are NOT_SERVING until a model version is loaded and warmed
+// (it may arrive later through the model directory) and again from the start of Shutdown.
+// Thread-safety: Start and Shutdown from one controlling thread; the rest is internally synchronised.
+#ifndef MIVLA_SERVER_SERVICE_POLICY_SERVER_H_
+#define MIVLA_SERVER_SERVICE_POLICY_SERVER_H_
+
+#include <memory>
+
+#include <grpcpp/server.h>
+
+#include "absl/status/statusor.h"
+#include "server/metrics/metrics_http_server.h"
+#include "server/metrics/registry.h"
+#include "server/service/policy_service.h"
+#include "server/service/server_options.h"
+
+namespace mivla::server {
+
+class PolicyServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<PolicyServer>> Create(ServerOptions options);
+  ~PolicyServer();
+
+  /// Loads the first model (a directory without a loadable checkpoint is not an error: the server
+  /// starts NOT_SERVING and keeps polling), then binds the gRPC and metrics ports.
+  absl::Status Start();
+  /// Idempotent. Returns when every call has finished or been answered UNAVAILABLE.
+  void Shutdown(absl::Duration drain);
+
+  int port() const { return port_; }
+  int metrics_port() const { return metrics_http_ ? metrics_http_->port() : -1; }
+  bool serving() const;
+  ModelManager& models() { return *models_; }
+  SessionManager& sessions() { return *sessions_; }
+  PolicyEngine& engine() { return *engine_; }
+  const metrics::Registry& registry() const { return registry_; }
+  const ServerOptions& options() const { return options_; }
+
+ private:
+  class ReloadListener;
+  explicit PolicyServer(ServerOptions options);
+  void SetServing(bool serving);
+
+  const ServerOptions options_;
+  metrics::Registry registry_;
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<ReloadListener> listener_;
+  std::unique_ptr<ModelManager> models_;
+  std::unique_ptr<SessionManager> sessions_;
+  std::unique_ptr<PolicyEngine> engine_;
+  std::unique_ptr<TokenAuthenticator> auth_;
+  std::unique_ptr<PolicyService> service_;
+  std::unique_ptr<grpc::Server> grpc_;
+  std::unique_ptr<metrics::MetricsHttpServer> metrics_http_;
+  int port_ = 0;
+  std::atomic<bool> serving_{false};
+  std::atomic<bool> shut_down_{false};
+  std::atomic<bool> grpc_started_{false};
+};
+
+}  // namespace mivla::server
+
+#endif  // MIVLA_SERVER_SERVICE_POLICY_SERVER_H_

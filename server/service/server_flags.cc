@@ -1,0 +1,212 @@
+#include "server/service/server_flags.h"
+
+#include <functional>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "server/service/auth.h"
+
+namespace mivla::server {
+namespace {
+
+using Setter = std::function<absl::Status(const std::string& value, ServerOptions* o)>;
+
+struct Flag {
+  std::string name;
+  std::string help;
+  std::function<std::string(const ServerOptions&)> show;
+  Setter set;
+  bool boolean = false;
+};
+
+absl::Status BadValue(const std::string& name, const std::string& value, const char* what) {
+  return absl::InvalidArgumentError(absl::StrCat("--", name, ": '", value, "' is not ", what));
+}
+
+Flag Num(std::string name, std::string help, std::function<int64_t(const ServerOptions&)> get,
+         std::function<void(ServerOptions*, int64_t)> put) {
+  return {name, std::move(help), [get](const ServerOptions& o) { return absl::StrCat(get(o)); },
+          [name, put](const std::string& v, ServerOptions* o) {
+            int64_t x;
+            if (!absl::SimpleAtoi(v, &x)) return BadValue(name, v, "an integer");
+            put(o, x);
+            return absl::OkStatus();
+          }};
+}
+
+// NUM("flag", "help", field.path): an integer flag bound to ServerOptions::field.path.
+#define NUM(name, help, field)                                             \
+  Num(name, help, [](const ServerOptions& o) -> int64_t { return o.field; }, \
+      [](ServerOptions* o, int64_t v) { o->field = static_cast<decltype(o->field)>(v); })
+
+Flag Str(std::string name, std::string help, std::function<std::string&(ServerOptions&)> ref) {
+  return {name, std::move(help), [ref](const ServerOptions& o) { return "\"" + ref(const_cast<ServerOptions&>(o)) + "\""; },
+          [ref](const std::string& v, ServerOptions* o) {
+            ref(*o) = v;
+            return absl::OkStatus();
+          }};
+}
+
+Flag Bool(std::string name, std::string help, bool ServerOptions::*field) {
+  Flag f{name, std::move(help), [field](const ServerOptions& o) { return std::string(o.*field ? "true" : "false"); },
+         [name, field](const std::string& v, ServerOptions* o) {
+           if (v == "true" || v == "1" || v.empty()) o->*field = true;
+           else if (v == "false" || v == "0") o->*field = false;
+           else return BadValue(name, v, "true or false");
+           return absl::OkStatus();
+         }};
+  f.boolean = true;
+  return f;
+}
+
+Flag Duration(std::string name, std::string help, absl::Duration ServerOptions::*field, absl::Duration unit) {
+  return {name, std::move(help), [field, unit](const ServerOptions& o) { return absl::StrCat(absl::FDivDuration(o.*field, unit)); },
+          [name, field, unit](const std::string& v, ServerOptions* o) {
+            double x;
+            if (!absl::SimpleAtod(v, &x) || !(x >= 0)) return BadValue(name, v, "a non-negative number");
+            o->*field = x * unit;
+            return absl::OkStatus();
+          }};
+}
+
+std::vector<Flag> Flags() {
+  std::vector<Flag> f;
+  f.push_back(Str("host", "Address the gRPC server binds.", [](ServerOptions& o) -> std::string& { return o.host; }));
+  f.push_back(NUM("port", "gRPC port (0: pick a free one, logged).", port));
+  f.push_back(NUM("metrics-port", "Prometheus /metrics HTTP port (-1: off, 0: pick a free one).", metrics_port));
+  f.push_back(Str("metrics-host", "Address the metrics endpoint binds.", [](ServerOptions& o) -> std::string& { return o.metrics_host; }));
+  f.push_back(NUM("max-message-bytes", "Largest gRPC message accepted or sent.", max_message_bytes));
+  f.push_back(Str("model-dir", "Directory of *.mivla checkpoints; the newest loadable one serves and new ones are hot-reloaded.",
+                  [](ServerOptions& o) -> std::string& { return o.model_dir; }));
+  f.push_back(Duration("poll-interval-ms", "How often the model directory is scanned (0: only on SIGHUP).",
+                       &ServerOptions::poll_interval, absl::Milliseconds(1)));
+  f.push_back(Duration("settle-ms", "A checkpoint file younger than this is left for the next scan (still being copied).",
+                       &ServerOptions::settle_time, absl::Milliseconds(1)));
+  f.push_back(Bool("random-init", "Serve a randomly initialised model (tests and benchmarks only; logged as such).", &ServerOptions::random_init));
+  f.push_back(Str("config", "Model configuration for --random-init: tiny or base.", [](ServerOptions& o) -> std::string& { return o.config; }));
+  f.push_back(NUM("seed", "Seed of the --random-init weights.", seed));
+  f.push_back(Str("device", "cpu, cuda, cuda:N or auto.", [](ServerOptions& o) -> std::string& { return o.device; }));
+  f.push_back(Str("precision", "fp32, or bf16 (CUDA only).", [](ServerOptions& o) -> std::string& { return o.precision; }));
+  f.push_back(Str("tokenizer", "SentencePiece model used when a checkpoint carries none.",
+                  [](ServerOptions& o) -> std::string& { return o.tokenizer_file; }));
+  const std::string enc = "encode stage (images + instruction -> condition tokens)";
+  const std::string dec = "decode stage (action sampler)";
+  f.push_back(NUM("encode-max-batch-size", "Largest batch of the " + enc + ".", encode.max_batch_size));
+  f.push_back(NUM("encode-max-queue-delay-us", "Longest wait for a batch to fill in the " + enc + ".", encode.max_queue_delay_us));
+  f.push_back(NUM("encode-max-queue-depth", "Requests waiting in the " + enc + " beyond which RESOURCE_EXHAUSTED is answered.", encode.max_queue_depth));
+  f.push_back(NUM("encode-workers", "Worker threads of the " + enc + ".", encode.workers));
+  f.push_back(NUM("decode-max-batch-size", "Largest batch of the " + dec + ".", decode.max_batch_size));
+  f.push_back(NUM("decode-max-queue-delay-us", "Longest wait for a batch to fill in the " + dec + ".", decode.max_queue_delay_us));
+  f.push_back(NUM("decode-max-queue-depth", "Requests waiting in the " + dec + " beyond which RESOURCE_EXHAUSTED is answered.", decode.max_queue_depth));
+  f.push_back(NUM("decode-workers", "Worker threads of the " + dec + ".", decode.workers));
+  f.push_back(NUM("max-sessions", "Most concurrent robot sessions.", max_sessions));
+  f.push_back(Duration("session-idle-timeout-s", "A session unused this long expires.", &ServerOptions::session_idle_timeout, absl::Seconds(1)));
+  f.push_back(NUM("observation-history", "Encoded observations kept per session (Act may name one of them).", observation_history));
+  f.push_back(NUM("max-image-bytes", "Largest encoded or raw image in bytes.", limits.max_image_bytes));
+  f.push_back(NUM("max-image-side", "Largest image width or height in pixels.", limits.max_image_side));
+  f.push_back(NUM("max-views", "Most cameras per session (also capped by the model).", limits.max_views));
+  f.push_back(NUM("max-instruction-bytes", "Longest instruction in UTF-8 bytes.", limits.max_instruction_bytes));
+  f.push_back(Str("tls-cert", "PEM server certificate chain (enables TLS).", [](ServerOptions& o) -> std::string& { return o.tls.cert_file; }));
+  f.push_back(Str("tls-key", "PEM private key of --tls-cert.", [](ServerOptions& o) -> std::string& { return o.tls.key_file; }));
+  f.push_back(Str("tls-client-ca", "PEM CA bundle; when set, clients must present a certificate it signed (mutual TLS).",
+                  [](ServerOptions& o) -> std::string& { return o.tls.client_ca_file; }));
+  f.push_back(Str("token-file", "File of accepted bearer tokens, one per line; when set, calls need 'authorization: Bearer <token>'.",
+                  [](ServerOptions& o) -> std::string& { return o.token_file; }));
+  f.push_back(Duration("drain-timeout-s", "On SIGTERM/SIGINT, how long in-flight calls may take to finish.",
+                       &ServerOptions::drain_timeout, absl::Seconds(1)));
+  return f;
+}
+
+#undef NUM
+
+}  // namespace
+
+std::string ServerFlagsHelp(const ServerOptions& defaults) {
+  std::string out =
+      "mivla-server: the MiVLA batched policy server (gRPC mivla.v1.PolicyService, grpc.health.v1.Health,\n"
+      "server reflection; Prometheus metrics on /metrics). SIGTERM/SIGINT drain and exit 0; SIGHUP rescans\n"
+      "the model directory.\n\n"
+      "usage: mivla-server --model-dir DIR [--port P] [--metrics-port M] [flags]\n"
+      "       mivla-server --random-init --config tiny [flags]\n\n"
+      "  --config-file FILE  JSON object of flag values, e.g. {\"port\": 50051, \"random-init\": true};\n"
+      "                      flags on the command line override it.\n"
+      "  --help              this text.\n";
+  for (const Flag& f : Flags()) {
+    absl::StrAppend(&out, "  --", f.name, f.boolean ? "" : " VALUE", "\n      ", f.help, " (default: ", f.show(defaults), ")\n");
+  }
+  return out;
+}
+
+absl::StatusOr<ParsedFlags> ParseServerFlags(int argc, const char* const* argv, ServerOptions defaults) {
+  const std::vector<Flag> flags = Flags();
+  auto find = [&](const std::string& name) -> const Flag* {
+    for (const Flag& f : flags) {
+      if (f.name == name) return &f;
+    }
+    return nullptr;
+  };
+  // Split the command line into (name, value) pairs.
+  std::vector<std::pair<std::string, std::string>> given;
+  std::string config_file;
+  ParsedFlags out;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      out.help = true;
+      continue;
+    }
+    if (!absl::StartsWith(arg, "--")) {
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "' (flags start with --; see --help)"));
+    }
+    std::string name = arg.substr(2), value;
+    const size_t eq = name.find('=');
+    const bool has_value = eq != std::string::npos;
+    if (has_value) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    if (name == "config-file") {
+      if (!has_value) {
+        if (i + 1 >= argc) return absl::InvalidArgumentError("--config-file needs a file");
+        value = argv[++i];
+      }
+      config_file = value;
+      continue;
+    }
+    const Flag* f = find(name);
+    if (f == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag '--", name, "' (see --help)"));
+    if (!has_value && !f->boolean) {
+      if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+      value = argv[++i];
+    }
+    given.push_back({name, value});
+  }
+  out.options = std::move(defaults);
+  if (!config_file.empty()) {
+    auto text = ReadTextFile(config_file);
+    if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat("--config-file: ", text.status().message()));
+    nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) {
+      return absl::InvalidArgumentError(absl::StrCat("--config-file '", config_file, "': not a JSON object"));
+    }
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      const Flag* f = find(it.key());
+      if (f == nullptr) {
+        return absl::InvalidArgumentError(absl::StrCat("--config-file '", config_file, "': unknown key '", it.key(), "'"));
+      }
+      std::string v = it->is_string() ? it->get<std::string>() : it->dump();
+      if (absl::Status s = f->set(v, &out.options); !s.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("--config-file '", config_file, "': ", s.message()));
+      }
+    }
+  }
+  for (const auto& [name, value] : given) {
+    if (absl::Status s = find(name)->set(value, &out.options); !s.ok()) return s;
+  }
+  return out;
+}
+
+}  // namespace mivla::server

@@ -1,0 +1,163 @@
+#include "server/service/server_metrics.h"
+
+#include <grpcpp/support/status.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/action/action_space.h"
+#include "core/util/status_macros.h"
+#include "server/metrics/process_metrics.h"
+
+namespace mivla::server {
+namespace {
+
+std::string CodeName(int code) {
+  static const char* kNames[] = {"OK",
+                                 "CANCELLED",
+                                 "UNKNOWN",
+                                 "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND",
+                                 "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED",
+                                 "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION",
+                                 "ABORTED",
+                                 "OUT_OF_RANGE",
+                                 "UNIMPLEMENTED",
+                                 "INTERNAL",
+                                 "UNAVAILABLE",
+                                 "DATA_LOSS",
+                                 "UNAUTHENTICATED"};
+  return code >= 0 && code <= 16 ? kNames[code] : absl::StrCat(code);
+}
+
+template <typename T>
+T* Child(metrics::Family<T>* f, const std::vector<std::string>& labels) {
+  auto c = f->WithLabels(labels);
+  return c.ok() ? *c : nullptr;
+}
+
+}  // namespace
+
+struct ServerMetrics::Families {
+  metrics::Family<metrics::Counter>* requests;
+  metrics::Family<metrics::Histogram>* request_latency;
+  metrics::Family<metrics::Histogram>* stage_latency;
+  metrics::Family<metrics::Histogram>* batch_size;
+  metrics::Family<metrics::Gauge>* queue_depth;
+  metrics::Family<metrics::Counter>* rejected;
+  metrics::Family<metrics::Counter>* dropped;
+  metrics::Family<metrics::Gauge>* sessions;
+  metrics::Family<metrics::Gauge>* model_info;
+  metrics::Family<metrics::Counter>* reloads;
+  metrics::Family<metrics::Counter>* episodes;
+  metrics::Family<metrics::Counter>* successes;
+  metrics::Family<metrics::Histogram>* completeness;
+};
+
+ServerMetrics::ServerMetrics(metrics::Registry* registry) : registry_(registry) {}
+ServerMetrics::~ServerMetrics() = default;
+
+absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(metrics::Registry* r) {
+  std::unique_ptr<ServerMetrics> m(new ServerMetrics(r));
+  auto f = std::make_unique<Families>();
+  const std::vector<double> latency = metrics::Histogram::ExponentialBounds(0.0005, 2.0, 16);  // 0.5 ms .. 16 s
+  ASSIGN_OR_RETURN(f->requests, r->AddCounter("mivla_requests_total", "Finished RPCs by method and status code.",
+                                              {"rpc", "code"}));
+  ASSIGN_OR_RETURN(f->request_latency, r->AddHistogram("mivla_request_latency_seconds",
+                                                       "RPC latency from arrival to reply.", {"rpc"}, latency));
+  ASSIGN_OR_RETURN(f->stage_latency,
+                   r->AddHistogram("mivla_stage_latency_seconds",
+                                   "Per-request time in each server stage (queue, encode, decode, total).",
+                                   {"stage"}, latency));
+  ASSIGN_OR_RETURN(f->batch_size, r->AddHistogram("mivla_batch_size", "Requests per batch, per stage.", {"stage"},
+                                                  {1, 2, 4, 8, 16, 32, 64, 128}));
+  ASSIGN_OR_RETURN(f->queue_depth, r->AddGauge("mivla_queue_depth", "Tasks waiting in a stage's queue.", {"stage"}));
+  ASSIGN_OR_RETURN(f->rejected, r->AddCounter("mivla_queue_rejected_total",
+                                              "Requests refused with RESOURCE_EXHAUSTED because a queue was full.",
+                                              {"stage"}));
+  ASSIGN_OR_RETURN(f->dropped, r->AddCounter("mivla_queue_dropped_total",
+                                             "Queued requests dropped before compute (deadline or shutdown).",
+                                             {"stage"}));
+  ASSIGN_OR_RETURN(f->sessions, r->AddGauge("mivla_active_sessions", "Live robot sessions.", {"embodiment"}));
+  ASSIGN_OR_RETURN(f->model_info, r->AddGauge("mivla_model_info", "1 for the model version being served.",
+                                              {"version"}));
+  ASSIGN_OR_RETURN(f->reloads, r->AddCounter("mivla_model_reloads_total",
+                                             "Model loads by result (ok, failed).", {"result"}));
+  ASSIGN_OR_RETURN(f->episodes, r->AddCounter("mivla_episodes_total", "Reported episodes.", {"embodiment", "task"}));
+  ASSIGN_OR_RETURN(f->successes, r->AddCounter("mivla_episode_successes_total", "Reported successful episodes.",
+                                               {"embodiment", "task"}));
+  ASSIGN_OR_RETURN(f->completeness,
+                   r->AddHistogram("mivla_episode_completeness", "Reported fraction of sub-tasks done.",
+                                   {"embodiment", "task"}, metrics::Histogram::LinearBounds(0.1, 0.1, 10)));
+  RETURN_IF_ERROR(metrics::RegisterProcessMetrics(r));
+  for (const char* stage : {"encode", "decode"}) {  // expose zero series before the first request
+    Child(f->queue_depth, {stage})->Set(0);
+    Child(f->rejected, {stage});
+    Child(f->dropped, {stage});
+  }
+  for (const char* result : {"ok", "failed"}) Child(f->reloads, {result});
+  for (auto e : action::kAllEmbodiments) Child(f->sessions, {std::string(action::EmbodimentName(e))});
+  m->f_ = std::move(f);
+  r->AddCollectHook([p = m.get()] { p->RefreshSessions(); });
+  return m;
+}
+
+void ServerMetrics::SetSessionSource(const SessionManager* sessions) {
+  absl::MutexLock lock(&mu_);
+  sessions_ = sessions;
+}
+
+void ServerMetrics::RefreshSessions() {
+  absl::MutexLock lock(&mu_);
+  if (sessions_ == nullptr) return;
+  auto counts = sessions_->CountByEmbodiment();
+  for (auto e : action::kAllEmbodiments) {
+    Child(f_->sessions, {std::string(action::EmbodimentName(e))})->Set(counts[static_cast<int>(e)]);
+  }
+}
+
+void ServerMetrics::RecordRequest(const std::string& rpc, int code, double seconds) {
+  if (auto* c = Child(f_->requests, {rpc, CodeName(code)})) c->Inc();
+  if (auto* h = Child(f_->request_latency, {rpc})) h->Observe(seconds);
+}
+
+void ServerMetrics::RecordTiming(const mivla::v1::ServerTiming& t) {
+  Child(f_->stage_latency, {"queue"})->Observe(t.queue_us() * 1e-6);
+  if (t.encode_us() > 0) Child(f_->stage_latency, {"encode"})->Observe(t.encode_us() * 1e-6);
+  if (t.decode_us() > 0) Child(f_->stage_latency, {"decode"})->Observe(t.decode_us() * 1e-6);
+  Child(f_->stage_latency, {"total"})->Observe(t.total_us() * 1e-6);
+}
+
+void ServerMetrics::RecordEpisode(const std::string& embodiment, const std::string& task, bool success,
+                                  double completeness) {
+  Child(f_->episodes, {embodiment, task})->Inc();
+  auto* s = Child(f_->successes, {embodiment, task});  // created at 0 so success rates are defined
+  if (success) s->Inc();
+  Child(f_->completeness, {embodiment, task})->Observe(completeness);
+}
+
+void ServerMetrics::OnQueueDepth(const std::string& queue, size_t depth) {
+  if (auto* g = Child(f_->queue_depth, {queue})) g->Set(static_cast<double>(depth));
+}
+void ServerMetrics::OnBatch(const std::string& queue, size_t size, absl::Duration) {
+  if (auto* h = Child(f_->batch_size, {queue})) h->Observe(static_cast<double>(size));
+}
+void ServerMetrics::OnTaskDropped(const std::string& queue, const absl::Status&) {
+  if (auto* c = Child(f_->dropped, {queue})) c->Inc();
+}
+void ServerMetrics::OnRejected(const std::string& queue) {
+  if (auto* c = Child(f_->rejected, {queue})) c->Inc();
+}
+
+void ServerMetrics::OnModelLoaded(const std::string& version, const std::string&, absl::Duration) {
+  Child(f_->reloads, {"ok"})->Inc();
+  absl::MutexLock lock(&mu_);
+  if (!serving_version_.empty()) Child(f_->model_info, {serving_version_})->Set(0);
+  serving_version_ = version;
+  Child(f_->model_info, {version})->Set(1);
+}
+
+void ServerMetrics::OnModelLoadFailed(const std::string&, const absl::Status&) { Child(f_->reloads, {"failed"})->Inc(); }
+
+}  // namespace mivla::server

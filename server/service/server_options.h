@@ -1,0 +1,61 @@
+// File: server_options.h
+// Everything mivla-server can be configured with, as data. The binary fills it from flags (and an
+// optional JSON config file of flag values, see mivla_server.cc); tests and the benchmark fill it directly.
+#ifndef MIVLA_SERVER_SERVICE_SERVER_OPTIONS_H_
+#define MIVLA_SERVER_SERVICE_SERVER_OPTIONS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "server/inference/input_limits.h"
+#include "server/service/auth.h"
+
+namespace mivla::server {
+
+struct StageOptions {
+  int max_batch_size = 16;
+  int64_t max_queue_delay_us = 2000;
+  int max_queue_depth = 64;
+  int workers = 1;
+};
+
+struct ServerOptions {
+  // Network.
+  std::string host = "0.0.0.0";
+  int port = 50051;               // 0: pick a free port (see PolicyServer::port())
+  int metrics_port = 9464;        // -1: no metrics endpoint; 0: pick a free port
+  std::string metrics_host = "0.0.0.0";
+  int max_message_bytes = 16 << 20;
+  // Model.
+  std::string model_dir;
+  absl::Duration poll_interval = absl::Seconds(2);
+  absl::Duration settle_time = absl::Milliseconds(500);
+  bool random_init = false;
+  std::string config = "tiny";    // random-init configuration
+  uint64_t seed = 1;              // random-init seed
+  std::string device = "cpu";     // cpu | cuda | cuda:N | auto
+  std::string precision = "fp32"; // fp32 | bf16 (CUDA only)
+  std::string tokenizer_file;     // used when a checkpoint carries no tokenizer
+  // Batching.
+  StageOptions encode;
+  StageOptions decode;
+  // Sessions.
+  int max_sessions = 256;
+  absl::Duration session_idle_timeout = absl::Minutes(5);
+  int observation_history = 4;
+  // Input limits.
+  InputLimits limits;
+  // Security.
+  TlsFiles tls;
+  std::string token_file;
+  // Shutdown.
+  absl::Duration drain_timeout = absl::Seconds(10);
+};
+
+/// INVALID_ARGUMENT naming the option (flag spelling) that is out of range or inconsistent.
+absl::Status ValidateServerOptions(const ServerOptions& o);
+
+}  // namespace mivla::server
+
+#endif  // MIVLA_SERVER_SERVICE_SERVER_OPTIONS_H_
