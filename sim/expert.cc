@@ -71,7 +71,7 @@ void PlanBuilder::PickMany(const std::vector<std::pair<int, Eigen::Vector3d>>& g
       g.translation() = p;
       (*grasp_poses)[k] = g;
       (*t)[i].tcp = g;
-      (*t)[i].tcp.translation().z() = std::max(p.z(), top) + 0.09;
+      (*t)[i].tcp.translation().z() = std::max(p.z(), top) + 0.06;
       (*t)[i].closure = 0.0;
     }
   });
@@ -96,9 +96,9 @@ void PlanBuilder::Place(int i, const std::string& body, std::function<Eigen::Vec
     const Eigen::Isometry3d obj = env.BodyPose(body).value_or(Eigen::Isometry3d::Identity());
     const Eigen::Vector3d offset = (*t)[i].tcp.translation() - obj.translation();
     // Fingers reach below a hand-held object: let go a little higher.
-    const double extra = env.rig().effectors[i].is_hand ? 0.01 : 0.0;
+    const double extra = env.rig().effectors[i].is_hand ? 0.006 : 0.0;
     *goal = target_fn(env) + offset + Eigen::Vector3d(0, 0, release_height + extra);
-    (*t)[i].tcp.translation() = *goal + Eigen::Vector3d(0, 0, 0.06);
+    (*t)[i].tcp.translation() = *goal + Eigen::Vector3d(0, 0, 0.04);
   });
   Add(0.8, [=](const SimEnv&, Targets* t) { (*t)[i].tcp.translation() = *goal; });
   SetClosure(i, 0.0, 0.5);
@@ -122,7 +122,6 @@ absl::StatusOr<std::unique_ptr<ExpertController>> ExpertController::Create(SimEn
     kinematics::IkSolver::Options o;
     o.position_tolerance_m = 2e-4;
     o.rotation_tolerance_rad = 2e-3;
-    o.max_seeds = 12;
     ASSIGN_OR_RETURN(kinematics::IkSolver ik, kinematics::IkSolver::Create(eff.arm.chain, o, eff.arm.home));
     c->ik_[i] = std::make_unique<kinematics::IkSolver>(std::move(ik));
     c->last_q_[i] = env->ArmJoints(i);

@@ -17,7 +17,7 @@ Eigen::Vector3d Pos(const SimEnv& env, const std::string& body) {
 // ---------------------------------------------------------------------------------------------------
 class BottleToPad : public Task {
  public:
-  static constexpr double kRadius = 0.022, kHalfHeight = 0.055, kPadHalf = 0.05, kPadHalfThick = 0.003;
+  static constexpr double kRadius = 0.024, kHalfHeight = 0.045, kPadHalf = 0.05, kPadHalfThick = 0.003;
   const TaskSpec& spec() const override {
     static const TaskSpec* s = new TaskSpec{
         "move_bottle_pad", false, 330,
@@ -27,9 +27,9 @@ class BottleToPad : public Task {
         {"Transfer the bottle to the pad.", "Grab the bottle and stand it on the square pad."}};
     return *s;
   }
-  std::string ObjectsXml(std::mt19937_64& rng, double z) const override {
-    const double bx = Uniform(rng, 0.24, 0.34), by = Uniform(rng, -0.18, -0.1);
-    const double px = Uniform(rng, 0.26, 0.36), py = Uniform(rng, -0.01, 0.06);
+  std::string ObjectsXml(std::mt19937_64& rng, double z, double dy) const override {
+    const double bx = Uniform(rng, 0.24, 0.34), by = dy + Uniform(rng, -0.18, -0.1);
+    const double px = Uniform(rng, 0.26, 0.36), py = dy + Uniform(rng, -0.01, 0.06);
     return absl::StrCat(
         FreeCylinder("bottle", bx, by, z, kRadius, kHalfHeight, {0.85, 0.3, 0.2, 1}, 0.08),
         FreeBox("pad", px, py, z, Uniform(rng, -0.3, 0.3), {kPadHalf, kPadHalf, kPadHalfThick}, {0.2, 0.35, 0.8, 1}, 0.1));
@@ -50,7 +50,7 @@ class BottleToPad : public Task {
   Plan ExpertPlan(const SimEnv&, const TaskContext& ctx) const override {
     Plan plan;
     PlanBuilder b(&plan, ctx.table_z);
-    b.Pick(ctx.primary, "bottle", Eigen::Vector3d::Zero(), kHalfHeight, {0.0, M_PI / 2, M_PI, -M_PI / 2}, 0.08);
+    b.Pick(ctx.primary, "bottle", Eigen::Vector3d::Zero(), kHalfHeight, {0.0, M_PI / 2, M_PI, -M_PI / 2}, 0.05);
     b.Place(ctx.primary, "bottle", [](const SimEnv& env) {
       Eigen::Vector3d p = Pos(env, "pad");
       p.z() += kPadHalfThick + kHalfHeight;
@@ -73,9 +73,9 @@ class BlockInBasket : public Task {
         {"Store the cube inside the basket.", "Move the small block into the container."}};
     return *s;
   }
-  std::string ObjectsXml(std::mt19937_64& rng, double z) const override {
-    const double cx = Uniform(rng, 0.24, 0.34), cy = Uniform(rng, -0.2, -0.13);
-    const double kx = Uniform(rng, 0.28, 0.36), ky = Uniform(rng, 0.0, 0.06);
+  std::string ObjectsXml(std::mt19937_64& rng, double z, double dy) const override {
+    const double cx = Uniform(rng, 0.24, 0.34), cy = dy + Uniform(rng, -0.2, -0.13);
+    const double kx = Uniform(rng, 0.28, 0.36), ky = dy + Uniform(rng, 0.0, 0.06);
     std::string basket = absl::StrCat("<body name=\"basket\" pos=\"", Num(kx), " ", Num(ky), " ", Num(z), "\">");
     const std::string look = "rgba=\"0.55 0.4 0.2 1\" friction=\"1 0.02 0.001\" contype=\"1\" conaffinity=\"1\"";
     const double outer = kInner + kWall;
@@ -108,7 +108,7 @@ class BlockInBasket : public Task {
   Plan ExpertPlan(const SimEnv&, const TaskContext& ctx) const override {
     Plan plan;
     PlanBuilder b(&plan, ctx.table_z);
-    b.Pick(ctx.primary, "block", Eigen::Vector3d::Zero(), kHalf, {0.0, M_PI / 2, M_PI, -M_PI / 2}, 0.1);
+    b.Pick(ctx.primary, "block", Eigen::Vector3d::Zero(), kHalf, {0.0, M_PI / 2, M_PI, -M_PI / 2}, 0.075);
     const double z = ctx.table_z;
     b.Place(ctx.primary, "block", [z](const SimEnv& env) {
       Eigen::Vector3d t = Pos(env, "basket");
@@ -132,12 +132,12 @@ class StackBlocks : public Task {
         {"Build a tower: red block above the green block.", "Set the red cube on the green cube."}};
     return *s;
   }
-  std::string ObjectsXml(std::mt19937_64& rng, double z) const override {
+  std::string ObjectsXml(std::mt19937_64& rng, double z, double dy) const override {
     const Eigen::Vector3d half(kHalf, kHalf, kHalf);
     return absl::StrCat(
-        FreeBox("block_red", Uniform(rng, 0.24, 0.34), Uniform(rng, -0.2, -0.13), z, Uniform(rng, -0.6, 0.6), half,
+        FreeBox("block_red", Uniform(rng, 0.24, 0.34), dy + Uniform(rng, -0.2, -0.13), z, Uniform(rng, -0.6, 0.6), half,
                 {0.85, 0.15, 0.15, 1}, 0.05),
-        FreeBox("block_green", Uniform(rng, 0.26, 0.36), Uniform(rng, -0.03, 0.05), z, Uniform(rng, -0.6, 0.6), half,
+        FreeBox("block_green", Uniform(rng, 0.26, 0.36), dy + Uniform(rng, -0.03, 0.05), z, Uniform(rng, -0.6, 0.6), half,
                 {0.15, 0.7, 0.2, 1}, 0.05));
   }
   TaskProgress Check(const SimEnv& env, const TaskContext& ctx) const override {
@@ -156,7 +156,7 @@ class StackBlocks : public Task {
   Plan ExpertPlan(const SimEnv&, const TaskContext& ctx) const override {
     Plan plan;
     PlanBuilder b(&plan, ctx.table_z);
-    b.Pick(ctx.primary, "block_red", Eigen::Vector3d::Zero(), kHalf, {0.0, M_PI / 2, M_PI, -M_PI / 2}, 0.08);
+    b.Pick(ctx.primary, "block_red", Eigen::Vector3d::Zero(), kHalf, {0.0, M_PI / 2, M_PI, -M_PI / 2}, 0.06);
     b.Place(ctx.primary, "block_red", [](const SimEnv& env) {
       Eigen::Vector3d p = Pos(env, "block_green");
       p.z() += 2 * kHalf;
@@ -179,8 +179,8 @@ class PressBell : public Task {
         {"Hit the bell's button.", "Give the desk bell a press."}};
     return *s;
   }
-  std::string ObjectsXml(std::mt19937_64& rng, double z) const override {
-    const double x = Uniform(rng, 0.25, 0.35), y = Uniform(rng, -0.15, -0.02);
+  std::string ObjectsXml(std::mt19937_64& rng, double z, double dy) const override {
+    const double x = Uniform(rng, 0.25, 0.35), y = dy + Uniform(rng, -0.15, -0.02);
     return absl::StrCat(
         "<body name=\"bell\" pos=\"", Num(x), " ", Num(y), " ", Num(z), "\">",
         "<geom type=\"cylinder\" pos=\"0 0 ", Num(kBaseHalf), "\" size=\"0.045 ", Num(kBaseHalf),
@@ -209,7 +209,7 @@ class PressBell : public Task {
     const double z = ctx.table_z;
     b.Add(1.4, [i, z](const SimEnv& env, Targets* t) {
       Eigen::Vector3d p = Pos(env, "bell");
-      p.z() = ButtonTop(z) + TipReach(env.rig().effectors[i]) + 0.06;
+      p.z() = ButtonTop(z) + TipReach(env.rig().effectors[i]) + 0.05;
       (*t)[i].tcp.linear() = TopDownFrame(0.0);
       (*t)[i].tcp.translation() = p;
       (*t)[i].closure = 1.0;

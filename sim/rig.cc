@@ -57,8 +57,8 @@ Eigen::Isometry3d BasePlacement(Embodiment e, double table_z) {
   switch (e) {
     case Embodiment::kAlohaAgilex:  // arm mounts at x ~ 0.23, z ~ 0.78 of the footprint
       return Translation(-0.231, 0.0, table_z - 0.781);
-    case Embodiment::kLocoman:  // trunk behind the workspace, hips above the table top
-      return Translation(-0.12, 0.0, table_z + 0.30);
+    case Embodiment::kLocoman:  // trunk raised on a stand so the leg arms reach the table top
+      return Translation(0.0, 0.0, table_z + 0.50);
     default:
       return Translation(0.0, 0.0, table_z);
   }
@@ -140,6 +140,9 @@ absl::StatusOr<Rig> BuildRig(Embodiment embodiment, double table_z, const std::s
     eff.gripper = GripperFor(embodiment);
     eff.tcp_in_ee = TcpInEe(*arm, eff.gripper);
     eff.max_opening_m = eff.gripper.max_opening_m;
+    const double ready_y = embodiment == Embodiment::kAlohaAgilex ? 0.2 : embodiment == Embodiment::kLocoman ? 0.15 : 0.0;
+    eff.ready_tcp = Translation(0.22, side == Side::kRight ? -ready_y : ready_y, table_z + 0.12);
+    eff.ready_tcp.linear() = TopDownFrame(0.0);
     ArmMjcfOptions ao;
     ao.prefix = eff.prefix;
     ao.gripper = eff.gripper;

@@ -25,6 +25,8 @@ struct Effector {
   kinematics::ArmDescription arm;
   Eigen::Isometry3d base_world = Eigen::Isometry3d::Identity();  // world -> embodiment frame
   Eigen::Isometry3d tcp_in_ee = Eigen::Isometry3d::Identity();   // chain tool frame -> TCP
+  /// Grasp frame (world) of the ready pose the arm starts in (solved by IK from `arm.home` at load).
+  Eigen::Isometry3d ready_tcp = Eigen::Isometry3d::Identity();
   GripperGeometry gripper;
   // Hands.
   Eigen::Isometry3d grasp_in_wrist = Eigen::Isometry3d::Identity();

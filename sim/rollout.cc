@@ -72,7 +72,7 @@ absl::StatusOr<EpisodeScene> MakeEpisodeScene(const EpisodeOptions& options) {
   std::mt19937_64 rng(options.seed * 0x9E3779B97F4A7C15ull + 0x1234567ull);
   scene.appearance = SampleAppearance(options.mode, rng);
   const double z = scene.appearance.table_height_m;
-  const std::string objects = scene.task->ObjectsXml(rng, z);
+  const std::string objects = scene.task->ObjectsXml(rng, z, LayoutShift(*scene.task, options.embodiment));
   const TaskSpec& spec = scene.task->spec();
   const std::vector<std::string>& phrasings = options.unseen_instruction ? spec.unseen_instructions : spec.seen_instructions;
   scene.instruction = phrasings[rng() % phrasings.size()];
@@ -121,7 +121,11 @@ absl::StatusOr<Episode> RunEpisode(const EpisodeOptions& options, Renderer* rend
         }
       }
     }
-    RETURN_IF_ERROR(expert->Step());
+    if (absl::Status s = expert->Step(); !s.ok()) {
+      if (s.code() != absl::StatusCode::kAborted) return s;
+      ep.diverged = true;  // an unstable simulation ends the episode as a failure
+      break;
+    }
     const TaskProgress progress = scene.task->Check(env, scene.context);
     for (size_t k = 0; k < done.size() && k < progress.subtasks.size(); ++k) done[k] = done[k] || progress.subtasks[k];
     rec.subtasks = done;

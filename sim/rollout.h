@@ -80,6 +80,7 @@ struct Episode {
   double completeness = 0.0;  // fraction of sub-tasks done at some step
   int num_steps = 0;
   int ik_failures = 0;
+  bool diverged = false;  // the physics became unstable (the episode counts as failed)
   long physics_steps = 0;
   std::vector<CameraInfo> cameras;
   std::vector<StepRecord> steps;

@@ -42,7 +42,7 @@ int Trace(const mivla::sim::EpisodeOptions& o, const std::string& body) {
     if (step % 5 != 0) continue;
     const Eigen::Vector3d tcp = env.TcpWorld(scene->context.primary).translation();
     const Eigen::Vector3d p = env.BodyPose(body).value_or(Eigen::Isometry3d::Identity()).translation();
-    std::cout << "step " << step << " tcp " << tcp.transpose() << " " << body << " " << p.transpose() << " |";
+    std::cout << "step " << step << " ikfail " << (*expert)->ik_failures() << " tcp " << tcp.transpose() << " " << body << " " << p.transpose() << " |";
     for (int c = 0; c < env.data()->ncon; ++c) {
       const mjContact& con = env.data()->contact[c];
       const int b1 = m->geom_bodyid[con.geom1], b2 = m->geom_bodyid[con.geom2];

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
+#include "core/kinematics/ik_solver.h"
 #include "sim/hand_mjcf.h"
 
 namespace mivla::sim {
@@ -32,6 +33,8 @@ SimEnv::~SimEnv() {
 }
 
 absl::StatusOr<std::unique_ptr<SimEnv>> SimEnv::Create(const std::string& xml, Rig rig) {
+  // MuJoCo prints warnings to stdout; Step() reads mjData's warning counters instead.
+  mju_user_warning = [](const char*) {};
   auto vfs = std::make_unique<mjVFS>();
   mj_defaultVFS(vfs.get());
   const char* kName = "scene.xml";
@@ -105,7 +108,14 @@ absl::Status SimEnv::Init() {
     }
     ASSIGN_OR_RETURN(a.ee_site, id_of(mjOBJ_SITE, eff.prefix + "ee"));
     ASSIGN_OR_RETURN(a.tcp_site, id_of(mjOBJ_SITE, eff.prefix + "tcp"));
-    const kinematics::JointVector home = eff.arm.chain.Clamp(eff.arm.home);
+    kinematics::JointVector home = eff.arm.chain.Clamp(eff.arm.home);
+    // Start in the ready pose above the workspace when IK reaches it (else at home).
+    absl::StatusOr<kinematics::IkSolver> ik = kinematics::IkSolver::Create(eff.arm.chain, {}, home);
+    if (ik.ok()) {
+      const Eigen::Isometry3d ee = eff.base_world.inverse() * eff.ready_tcp * eff.tcp_in_ee.inverse();
+      absl::StatusOr<kinematics::IkSolution> sol = ik->Solve(ee, home);
+      if (sol.ok()) home = sol->joints;
+    }
     for (int i = 0; i < home.size(); ++i) data_->qpos[a.qpos[i]] = home[i];
     for (int k = 0; k < 2; ++k) data_->qpos[a.finger_qpos[k]] = eff.max_opening_m / 2.0;
     SetArmTarget(e, home, eff.max_opening_m);
@@ -150,11 +160,10 @@ absl::Status SimEnv::Step() {
   for (size_t e = 0; e < rig_.effectors.size(); ++e) {
     if (rig_.effectors[e].is_hand) hand_ids_[e].from = hand_ids_[e].to;
   }
-  for (int i = 0; i < model_->nq; ++i) {
-    if (!std::isfinite(data_->qpos[i])) {
-      return absl::InternalError(absl::StrCat("SimEnv: simulation diverged at t=", data_->time));
-    }
-  }
+  bool bad = data_->warning[mjWARN_BADQACC].number > 0 || data_->warning[mjWARN_BADQVEL].number > 0 ||
+             data_->warning[mjWARN_BADQPOS].number > 0;
+  for (int i = 0; i < model_->nq && !bad; ++i) bad = !std::isfinite(data_->qpos[i]);
+  if (bad) return absl::AbortedError(absl::StrCat("SimEnv: simulation diverged at t=", data_->time));
   return absl::OkStatus();
 }
 

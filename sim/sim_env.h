@@ -42,7 +42,8 @@ class SimEnv {
   void SetArmTarget(int i, const kinematics::JointVector& q, double opening_m);
   /// Hand effector `i`: wrist pose target (world) and finger closure in [0, 1].
   void SetHandTarget(int i, const Eigen::Isometry3d& wrist, double closure);
-  /// One control step (kSubsteps physics steps). Returns an error if the simulation diverged.
+  /// One control step (kSubsteps physics steps). Aborted when the simulation diverged (MuJoCo's
+  /// bad-acceleration/velocity/position warnings or a non-finite state).
   absl::Status Step();
   /// Physics steps taken so far.
   long physics_steps() const { return physics_steps_; }

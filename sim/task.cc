@@ -68,6 +68,10 @@ std::vector<action::Embodiment> SupportedEmbodiments(const Task& task) {
   return {Embodiment::kPiper, Embodiment::kArx5, Embodiment::kLocoman, Embodiment::kHuman};
 }
 
+double LayoutShift(const Task& task, action::Embodiment embodiment) {
+  return !task.spec().two_arm && embodiment == action::Embodiment::kLocoman ? -0.06 : 0.0;
+}
+
 TaskContext MakeContext(const Task& task, const Rig& rig, double table_z) {
   TaskContext ctx;
   ctx.table_z = table_z;

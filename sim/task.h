@@ -5,7 +5,7 @@
 // terms of effector grasp frames, so one script serves grippers and human hands alike.
 //
 //   const Task* t = FindTask("stack_blocks");
-//   std::string xml = t->ObjectsXml(rng, table_z);   // then BuildSceneXml(rig, appearance, xml)
+//   std::string xml = t->ObjectsXml(rng, table_z, 0.0);   // then BuildSceneXml(rig, appearance, xml)
 //   TaskProgress p = t->Check(env, ctx);
 //
 // Tasks are immutable singletons; every method is const and thread-safe.
@@ -48,8 +48,9 @@ class Task {
  public:
   virtual ~Task() = default;
   virtual const TaskSpec& spec() const = 0;
-  /// Object bodies (free joints; static fixtures without) at seeded poses on a table at `table_z`.
-  virtual std::string ObjectsXml(std::mt19937_64& rng, double table_z) const = 0;
+  /// Object bodies (free joints; static fixtures without) at seeded poses on a table at `table_z`,
+  /// shifted sideways by `dy` (to centre one-arm layouts on an arm that is not on the midline).
+  virtual std::string ObjectsXml(std::mt19937_64& rng, double table_z, double dy) const = 0;
   virtual TaskProgress Check(const SimEnv& env, const TaskContext& ctx) const = 0;
   /// The scripted expert's plan, computed from the scene as it is at the episode start.
   virtual Plan ExpertPlan(const SimEnv& env, const TaskContext& ctx) const = 0;
@@ -62,6 +63,8 @@ const Task* FindTask(const std::string& name);
 /// Embodiments that can do the task: one-arm tasks PiPER, ARX-5, LocoMan, human (one hand);
 /// two-arm tasks ALOHA-AgileX, LocoMan, human (two hands).
 std::vector<action::Embodiment> SupportedEmbodiments(const Task& task);
+/// Sideways shift of a task's layout for an embodiment (LocoMan's right arm sits off the midline).
+double LayoutShift(const Task& task, action::Embodiment embodiment);
 /// The effector assignment of `rig` for `task`.
 TaskContext MakeContext(const Task& task, const Rig& rig, double table_z);
 

@@ -28,7 +28,7 @@ class HandoverBlock : public Task {
         {"Transfer the bar between the arms and set it on the marker.", "Move the block across via a handover."}};
     return *s;
   }
-  std::string ObjectsXml(std::mt19937_64& rng, double z) const override {
+  std::string ObjectsXml(std::mt19937_64& rng, double z, double dy) const override {
     const double tx = Uniform(rng, 0.27, 0.33), ty = Uniform(rng, -0.19, -0.15);
     return absl::StrCat(
         FreeBox("long_block", Uniform(rng, 0.27, 0.33), Uniform(rng, 0.14, 0.19), z, Uniform(rng, -0.15, 0.15),
@@ -77,7 +77,7 @@ class HandoverBlock : public Task {
 // ---------------------------------------------------------------------------------------------------
 class LiftPot : public Task {
  public:
-  static constexpr double kHalf = 0.07, kHalfHeight = 0.045, kHandleY = 0.1, kLift = 0.12;
+  static constexpr double kHalf = 0.07, kHalfHeight = 0.035, kLift = 0.08;
   const TaskSpec& spec() const override {
     static const TaskSpec* s = new TaskSpec{
         "lift_pot", true, 330,
@@ -87,7 +87,7 @@ class LiftPot : public Task {
         {"Use two hands to lift the cooking pot.", "Grab the pot's handles and raise it up."}};
     return *s;
   }
-  std::string ObjectsXml(std::mt19937_64& rng, double z) const override {
+  std::string ObjectsXml(std::mt19937_64& rng, double z, double dy) const override {
     Eigen::Isometry3d pose = Eigen::Isometry3d::Identity();
     pose.translation() = Eigen::Vector3d(Uniform(rng, 0.28, 0.34), Uniform(rng, -0.03, 0.03), z + kHalfHeight);
     pose.linear() = AxisAngle(Eigen::Vector3d::UnitZ(), Uniform(rng, -0.15, 0.15));
@@ -109,7 +109,7 @@ class LiftPot : public Task {
     TaskProgress p;
     p.subtasks.push_back(left);
     p.subtasks.push_back(right);
-    p.success = left && right && pot.translation().z() > ctx.table_z + kHalfHeight + 0.07 && Tilt(pot) < 0.2;
+    p.success = left && right && pot.translation().z() > ctx.table_z + kHalfHeight + 0.06 && Tilt(pot) < 0.2;
     p.subtasks.push_back(p.success);
     return p;
   }
