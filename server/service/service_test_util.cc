@@ -1,0 +1,92 @@
+#include "server/service/service_test_util.h"
+
+#include <fstream>
+#include <sstream>
+
+#include <grpcpp/generic/generic_stub.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/util/log.h"
+
+namespace mivla::server::testing {
+
+ServerOptions LoopbackOptions() {
+  SetLogQuiet(true);
+  ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.metrics_port = 0;
+  o.metrics_host = "127.0.0.1";
+  o.random_init = true;
+  o.config = "tiny";
+  o.tokenizer_file = tokenizer::kTinyTokenizerModelPath;
+  o.encode.max_batch_size = 8;
+  o.decode.max_batch_size = 8;
+  o.poll_interval = absl::Milliseconds(100);
+  o.settle_time = absl::ZeroDuration();
+  return o;
+}
+
+absl::StatusOr<LoopbackServer> StartLoopback(ServerOptions options) {
+  LoopbackServer s;
+  auto server = PolicyServer::Create(std::move(options));
+  if (!server.ok()) return server.status();
+  s.server = *std::move(server);
+  if (absl::Status st = s.server->Start(); !st.ok()) return st;
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetMaxSendMessageSize(64 << 20);
+  s.channel = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", s.server->port()),
+                                        grpc::InsecureChannelCredentials(), args);
+  s.stub = mivla::v1::PolicyService::NewStub(s.channel);
+  return s;
+}
+
+int HealthStatus(grpc::Channel* channel, const std::string& service) {
+  // HealthCheckRequest { string service = 1; } ; HealthCheckResponse { ServingStatus status = 1; }
+  std::string req;
+  if (!service.empty()) {
+    req.push_back(0x0a);
+    req.push_back(static_cast<char>(service.size()));
+    req += service;
+  }
+  grpc::Slice slice(req);
+  grpc::ByteBuffer request(&slice, 1), response;
+  grpc::GenericStub stub(channel->shared_from_this());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  absl::Notification done;
+  grpc::Status status;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   status = s;
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  if (!status.ok()) return -1;
+  std::vector<grpc::Slice> slices;
+  if (!response.Dump(&slices).ok()) return -1;
+  std::string bytes;
+  for (const auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  if (bytes.empty()) return 0;  // UNKNOWN (the default value is not encoded)
+  if (bytes.size() < 2 || bytes[0] != 0x08) return -1;
+  return bytes[1];
+}
+
+int64_t ResidentBytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      std::istringstream ss(line.substr(6));
+      int64_t kb = 0;
+      ss >> kb;
+      return kb * 1024;
+    }
+  }
+  return -1;
+}
+
+}  // namespace mivla::server::testing

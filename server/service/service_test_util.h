@@ -1,0 +1,36 @@
+// File: service_test_util.h
+// Integration-test fixture: an in-process PolicyServer on loopback (free ports) and blocking gRPC
+// stubs talking to it over a real socket, plus a raw grpc.health.v1.Health/Check client.
+#ifndef MIVLA_SERVER_SERVICE_SERVICE_TEST_UTIL_H_
+#define MIVLA_SERVER_SERVICE_SERVICE_TEST_UTIL_H_
+
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "mivla/v1/policy.grpc.pb.h"
+#include "server/service/policy_server.h"
+
+namespace mivla::server::testing {
+
+/// Options for a quiet random-init tiny server on 127.0.0.1:0 with metrics on a free port.
+ServerOptions LoopbackOptions();
+
+struct LoopbackServer {
+  std::unique_ptr<PolicyServer> server;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<mivla::v1::PolicyService::Stub> stub;
+};
+absl::StatusOr<LoopbackServer> StartLoopback(ServerOptions options);
+
+/// Health status of `service` ("" = the whole server): 1 SERVING, 2 NOT_SERVING, -1 call failed.
+int HealthStatus(grpc::Channel* channel, const std::string& service);
+
+/// VmRSS of this process in bytes.
+int64_t ResidentBytes();
+
+}  // namespace mivla::server::testing
+
+#endif  // MIVLA_SERVER_SERVICE_SERVICE_TEST_UTIL_H_
