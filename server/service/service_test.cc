@@ -193,6 +193,24 @@ TEST_F(ServiceTest, MalformedInputsAreInvalidArgumentAndOthersKeepBeingServed) {
   EXPECT_EQ(good_failed.load(), 0);
 }
 
+TEST_F(ServiceTest, MessagesOverTheSizeLimitAreRefusedAndTheServerGoesOn) {
+  ServerOptions o = t::LoopbackOptions();
+  o.max_message_bytes = 1 << 20;
+  o.limits.max_image_bytes = 512 << 10;
+  Start(o);
+  const std::string id = NewSession(Embodiment::kPiper);
+  auto big = t::ObserveFor(Embodiment::kPiper, id, 1);
+  big.mutable_images(0)->set_data(std::string(2 << 20, 'x'));
+  grpc::Status st = Observe(big);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << st.error_message();
+  auto medium = t::ObserveFor(Embodiment::kPiper, id, 1);
+  medium.mutable_images(0)->set_data(std::string(600 << 10, 'x'));  // under the message limit, over the image limit
+  st = Observe(medium);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("images[0].data: 614400 bytes; at most 524288"));
+  EXPECT_TRUE(Observe(t::ObserveFor(Embodiment::kPiper, id, 2)).ok());
+}
+
 TEST_F(ServiceTest, SessionLimitAndIdleExpiry) {
   ServerOptions o = t::LoopbackOptions();
   o.max_sessions = 2;
