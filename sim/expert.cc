@@ -26,7 +26,7 @@ EffectorTarget Interpolate(const EffectorTarget& a, const EffectorTarget& b, dou
 
 }  // namespace
 
-double PalmClearance(const Effector& e) { return e.is_hand ? 0.018 : e.gripper.finger_length_m * 0.5; }
+double PalmClearance(const Effector& e) { return e.is_hand ? 0.012 : e.gripper.finger_length_m * 0.5; }
 double TipReach(const Effector& e) { return e.is_hand ? 0.02 : e.gripper.finger_length_m * 0.5; }
 
 void PlanBuilder::Add(double duration_s, std::function<void(const SimEnv&, Targets*)> update) {
@@ -44,12 +44,13 @@ void PlanBuilder::MoveBy(int i, const Eigen::Vector3d& delta, double duration_s)
 }
 
 void PlanBuilder::Pick(int i, const std::string& body, const Eigen::Vector3d& grasp_point, double top_above_m,
-                       const std::vector<double>& yaw_offsets, double lift) {
-  PickMany({{i, grasp_point}}, body, top_above_m, yaw_offsets, lift);
+                       const std::vector<double>& yaw_offsets, double lift, double approach) {
+  PickMany({{i, grasp_point}}, body, top_above_m, yaw_offsets, lift, approach);
 }
 
 void PlanBuilder::PickMany(const std::vector<std::pair<int, Eigen::Vector3d>>& grips, const std::string& body,
-                           double top_above_m, const std::vector<double>& yaw_offsets, double lift) {
+                           double top_above_m, const std::vector<double>& yaw_offsets, double lift,
+                           double approach) {
   const double table_z = table_z_;
   auto grasp_poses = std::make_shared<std::vector<Eigen::Isometry3d>>(grips.size());
   Add(1.4, [=](const SimEnv& env, Targets* t) {
@@ -71,7 +72,7 @@ void PlanBuilder::PickMany(const std::vector<std::pair<int, Eigen::Vector3d>>& g
       g.translation() = p;
       (*grasp_poses)[k] = g;
       (*t)[i].tcp = g;
-      (*t)[i].tcp.translation().z() = std::max(p.z(), top) + 0.06;
+      (*t)[i].tcp.translation().z() = std::max(p.z(), top) + approach;
       (*t)[i].closure = 0.0;
     }
   });
@@ -96,7 +97,7 @@ void PlanBuilder::Place(int i, const std::string& body, std::function<Eigen::Vec
     const Eigen::Isometry3d obj = env.BodyPose(body).value_or(Eigen::Isometry3d::Identity());
     const Eigen::Vector3d offset = (*t)[i].tcp.translation() - obj.translation();
     // Fingers reach below a hand-held object: let go a little higher.
-    const double extra = env.rig().effectors[i].is_hand ? 0.006 : 0.0;
+    const double extra = env.rig().effectors[i].is_hand ? 0.002 : 0.0;
     *goal = target_fn(env) + offset + Eigen::Vector3d(0, 0, release_height + extra);
     (*t)[i].tcp.translation() = *goal + Eigen::Vector3d(0, 0, 0.04);
   });

@@ -41,14 +41,14 @@ double TipReach(const Effector& e);
 /// Appends common fragments to a plan.
 class PlanBuilder {
  public:
-  PlanBuilder(Plan* plan, double table_z) : plan_(plan), table_z_(table_z) {}
+  PlanBuilder(Plan* plan, const Rig& rig, double table_z) : plan_(plan), rig_(rig), table_z_(table_z) {}
   /// Top-down grasp of `body` at `grasp_point` (object frame; its top is `top_above_m` above that
   /// point), yaw chosen from `yaw_offsets` (added to the object's yaw) closest to 0; then lift by `lift`.
   void Pick(int effector, const std::string& body, const Eigen::Vector3d& grasp_point, double top_above_m,
-            const std::vector<double>& yaw_offsets, double lift);
+            const std::vector<double>& yaw_offsets, double lift, double approach = 0.06);
   /// The same for several effectors at once, each at its own grasp point on the same body.
   void PickMany(const std::vector<std::pair<int, Eigen::Vector3d>>& grips, const std::string& body,
-                double top_above_m, const std::vector<double>& yaw_offsets, double lift);
+                double top_above_m, const std::vector<double>& yaw_offsets, double lift, double approach = 0.06);
   /// Carries the held object so that its origin ends at `target` (world), releases and retreats.
   /// `target_fn` is evaluated when the carry starts.
   void Place(int effector, const std::string& body, std::function<Eigen::Vector3d(const SimEnv&)> target_fn,
@@ -62,6 +62,7 @@ class PlanBuilder {
 
  private:
   Plan* plan_;
+  const Rig& rig_;
   double table_z_;
 };
 

@@ -1,6 +1,7 @@
 // File: hand_mjcf.cc
 #include "sim/hand_mjcf.h"
 
+#include <algorithm>
 #include <array>
 
 #include "absl/strings/str_cat.h"
@@ -61,15 +62,19 @@ std::vector<std::string> HandJointNames(const std::string& p) {
 }
 
 std::vector<double> HandClosureTargets(double c) {
+  // Fingers close over the first half of the closure and the thumb over the second, so the thumb
+  // presses the object against fingers already in place (and lets go first when opening).
+  const double f = std::clamp(2.0 * c, 0.0, 1.0);
+  const double th = std::clamp(2.0 * c - 1.0, 0.0, 1.0);
   std::vector<double> t;
-  for (size_t f = 0; f < kFingers.size(); ++f) {
-    t.push_back(c * 1.8);
-    t.push_back(c * 0.7);
-    t.push_back(c * 0.5);
+  for (size_t k = 0; k < kFingers.size(); ++k) {
+    t.push_back(f * 1.8);
+    t.push_back(f * 0.7);
+    t.push_back(f * 0.5);
   }
-  t.push_back(-0.6 + c * 1.8);
-  t.push_back(c * 0.8);
-  t.push_back(c * 0.6);
+  t.push_back(-0.6 + th * 1.8);
+  t.push_back(th * 0.8);
+  t.push_back(th * 0.6);
   return t;
 }
 

@@ -47,9 +47,9 @@ class BottleToPad : public Task {
     p.subtasks.push_back(p.success);
     return p;
   }
-  Plan ExpertPlan(const SimEnv&, const TaskContext& ctx) const override {
+  Plan ExpertPlan(const SimEnv& env, const TaskContext& ctx) const override {
     Plan plan;
-    PlanBuilder b(&plan, ctx.table_z);
+    PlanBuilder b(&plan, env.rig(), ctx.table_z);
     b.Pick(ctx.primary, "bottle", Eigen::Vector3d::Zero(), kHalfHeight, {0.0, M_PI / 2, M_PI, -M_PI / 2}, 0.05);
     b.Place(ctx.primary, "bottle", [](const SimEnv& env) {
       Eigen::Vector3d p = Pos(env, "pad");
@@ -105,9 +105,9 @@ class BlockInBasket : public Task {
     p.subtasks.push_back(p.success);
     return p;
   }
-  Plan ExpertPlan(const SimEnv&, const TaskContext& ctx) const override {
+  Plan ExpertPlan(const SimEnv& env, const TaskContext& ctx) const override {
     Plan plan;
-    PlanBuilder b(&plan, ctx.table_z);
+    PlanBuilder b(&plan, env.rig(), ctx.table_z);
     b.Pick(ctx.primary, "block", Eigen::Vector3d::Zero(), kHalf, {0.0, M_PI / 2, M_PI, -M_PI / 2}, 0.075);
     const double z = ctx.table_z;
     b.Place(ctx.primary, "block", [z](const SimEnv& env) {
@@ -122,7 +122,7 @@ class BlockInBasket : public Task {
 // ---------------------------------------------------------------------------------------------------
 class StackBlocks : public Task {
  public:
-  static constexpr double kHalf = 0.02;
+  static constexpr double kHalf = 0.02, kBaseHalf = 0.026;  // red block on a larger green block
   const TaskSpec& spec() const override {
     static const TaskSpec* s = new TaskSpec{
         "stack_blocks", false, 330,
@@ -137,7 +137,8 @@ class StackBlocks : public Task {
     return absl::StrCat(
         FreeBox("block_red", Uniform(rng, 0.24, 0.34), dy + Uniform(rng, -0.2, -0.13), z, Uniform(rng, -0.6, 0.6), half,
                 {0.85, 0.15, 0.15, 1}, 0.05),
-        FreeBox("block_green", Uniform(rng, 0.26, 0.36), dy + Uniform(rng, -0.03, 0.05), z, Uniform(rng, -0.6, 0.6), half,
+        FreeBox("block_green", Uniform(rng, 0.26, 0.36), dy + Uniform(rng, -0.03, 0.05), z, Uniform(rng, -0.6, 0.6),
+                {kBaseHalf, kBaseHalf, kBaseHalf},
                 {0.15, 0.7, 0.2, 1}, 0.05));
   }
   TaskProgress Check(const SimEnv& env, const TaskContext& ctx) const override {
@@ -147,19 +148,21 @@ class StackBlocks : public Task {
     const double dz = red.translation().z() - green.z();
     TaskProgress p;
     p.subtasks.push_back(red.translation().z() > ctx.table_z + kHalf + 0.03 && env.EffectorTouches(ctx.primary, id));
-    p.subtasks.push_back(XyDistance(red.translation(), green) < 0.02 && dz > 2 * kHalf - 0.005);
-    p.success = XyDistance(red.translation(), green) < 0.018 && dz > 2 * kHalf - 0.005 && dz < 2 * kHalf + 0.006 &&
-                Tilt(red) < 0.2 && green.z() < ctx.table_z + kHalf + 0.005 && Untouched(env, id);
+    const double stacked_dz = kHalf + kBaseHalf;
+    p.subtasks.push_back(XyDistance(red.translation(), green) < 0.02 && dz > stacked_dz - 0.005);
+    // Resting on top: the red block's centre lies over the green block's top face (with a margin).
+    p.success = XyDistance(red.translation(), green) < kBaseHalf - 0.004 && dz > stacked_dz - 0.005 && dz < stacked_dz + 0.006 &&
+                CubeTilt(red) < 0.2 && green.z() < ctx.table_z + kBaseHalf + 0.005 && Untouched(env, id);
     p.subtasks.push_back(p.success);
     return p;
   }
-  Plan ExpertPlan(const SimEnv&, const TaskContext& ctx) const override {
+  Plan ExpertPlan(const SimEnv& env, const TaskContext& ctx) const override {
     Plan plan;
-    PlanBuilder b(&plan, ctx.table_z);
+    PlanBuilder b(&plan, env.rig(), ctx.table_z);
     b.Pick(ctx.primary, "block_red", Eigen::Vector3d::Zero(), kHalf, {0.0, M_PI / 2, M_PI, -M_PI / 2}, 0.06);
     b.Place(ctx.primary, "block_red", [](const SimEnv& env) {
       Eigen::Vector3d p = Pos(env, "block_green");
-      p.z() += 2 * kHalf;
+      p.z() += kHalf + kBaseHalf;
       return p;
     }, 0.006);
     return plan;
@@ -202,9 +205,9 @@ class PressBell : public Task {
     p.subtasks.push_back(p.success);
     return p;
   }
-  Plan ExpertPlan(const SimEnv&, const TaskContext& ctx) const override {
+  Plan ExpertPlan(const SimEnv& env, const TaskContext& ctx) const override {
     Plan plan;
-    PlanBuilder b(&plan, ctx.table_z);
+    PlanBuilder b(&plan, env.rig(), ctx.table_z);
     const int i = ctx.primary;
     const double z = ctx.table_z;
     b.Add(1.4, [i, z](const SimEnv& env, Targets* t) {

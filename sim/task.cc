@@ -42,6 +42,11 @@ double Tilt(const Eigen::Isometry3d& pose) {
   return std::acos(std::clamp(pose.linear()(2, 2), -1.0, 1.0));
 }
 
+double CubeTilt(const Eigen::Isometry3d& pose) {
+  const double up = pose.linear().row(2).cwiseAbs().maxCoeff();
+  return std::acos(std::clamp(up, -1.0, 1.0));
+}
+
 bool Untouched(const SimEnv& env, int body_id) {
   for (size_t i = 0; i < env.rig().effectors.size(); ++i) {
     if (env.EffectorTouches(i, body_id)) return false;

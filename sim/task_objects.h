@@ -26,6 +26,8 @@ std::string FreeCylinder(const std::string& name, double x, double y, double tab
 double XyDistance(const Eigen::Vector3d& a, const Eigen::Vector3d& b);
 /// Angle between a body's z axis and the world's z axis.
 double Tilt(const Eigen::Isometry3d& pose);
+/// For a cube (any face may point up): angle between the most vertical body axis and the world's z.
+double CubeTilt(const Eigen::Isometry3d& pose);
 /// True when no effector of the rig touches the body.
 bool Untouched(const SimEnv& env, int body_id);
 

@@ -49,22 +49,22 @@ class HandoverBlock : public Task {
     p.subtasks.push_back(p.success);
     return p;
   }
-  Plan ExpertPlan(const SimEnv&, const TaskContext& ctx) const override {
+  Plan ExpertPlan(const SimEnv& env, const TaskContext& ctx) const override {
     Plan plan;
-    PlanBuilder b(&plan, ctx.table_z);
+    PlanBuilder b(&plan, env.rig(), ctx.table_z);
     const int l = ctx.left, r = ctx.right;
     const double z = ctx.table_z;
-    b.Pick(l, "long_block", Eigen::Vector3d(0, kGripY, 0), kHalfZ, {0.0, M_PI}, 0.1);
+    b.Pick(l, "long_block", Eigen::Vector3d(0, kGripY, 0), kHalfZ, {0.0, M_PI}, 0.07);
     // Bring the block's centre to the middle, keeping the left grip.
     b.Add(1.5, [l, z](const SimEnv& env, Targets* t) {
       const Eigen::Vector3d c = Pos(env, "long_block");
-      (*t)[l].tcp.translation() += Eigen::Vector3d(0.3 - c.x(), 0.01 - c.y(), z + 0.15 - c.z());
+      (*t)[l].tcp.translation() += Eigen::Vector3d(0.3 - c.x(), 0.01 - c.y(), z + 0.09 - c.z());
       (*t)[l].tcp.linear() = TopDownFrame(0.0);
     });
     b.Hold(0.3);
-    b.Pick(r, "long_block", Eigen::Vector3d(0, -kGripY, 0), kHalfZ, {0.0, M_PI}, 0.0);
+    b.Pick(r, "long_block", Eigen::Vector3d(0, -kGripY, 0), kHalfZ, {0.0, M_PI}, 0.0, 0.03);
     b.SetClosure(l, 0.0, 0.5);
-    b.Add(1.0, [l](const SimEnv&, Targets* t) { (*t)[l].tcp.translation() += Eigen::Vector3d(0, 0.1, 0.06); });
+    b.Add(1.0, [l](const SimEnv&, Targets* t) { (*t)[l].tcp.translation() += Eigen::Vector3d(0, 0.08, 0.02); });
     b.Place(r, "long_block", [z](const SimEnv& env) {
       Eigen::Vector3d p = Pos(env, "handover_target");
       p.z() = z + kHalfZ;
@@ -113,9 +113,9 @@ class LiftPot : public Task {
     p.subtasks.push_back(p.success);
     return p;
   }
-  Plan ExpertPlan(const SimEnv&, const TaskContext& ctx) const override {
+  Plan ExpertPlan(const SimEnv& env, const TaskContext& ctx) const override {
     Plan plan;
-    PlanBuilder b(&plan, ctx.table_z);
+    PlanBuilder b(&plan, env.rig(), ctx.table_z);
     const double hy = kHalf + 0.03;
     b.PickMany({{ctx.left, Eigen::Vector3d(0, hy, kHalfHeight - 0.01)}, {ctx.right, Eigen::Vector3d(0, -hy, kHalfHeight - 0.01)}},
                "pot", 0.01, {0.0, M_PI}, kLift);
