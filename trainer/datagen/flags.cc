@@ -1,0 +1,191 @@
+// File: flags.cc
+#include "trainer/datagen/flags.h"
+
+#include <algorithm>
+#include <map>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
+#include "sim/task.h"
+
+namespace mivla::datagen {
+namespace {
+
+using action::Embodiment;
+
+struct NamedEmbodiment {
+  const char* name;
+  Embodiment embodiment;
+};
+constexpr NamedEmbodiment kCliNames[] = {{"human", Embodiment::kHuman},
+                                         {"piper", Embodiment::kPiper},
+                                         {"arx5", Embodiment::kArx5},
+                                         {"locoman", Embodiment::kLocoman},
+                                         {"aloha", Embodiment::kAlohaAgilex}};
+
+std::string TaskNames() {
+  std::vector<std::string> names;
+  for (const sim::Task* t : sim::AllTasks()) names.push_back(t->spec().name);
+  return absl::StrJoin(names, ", ");
+}
+
+absl::Status FlagError(const std::string& flag, const std::string& reason) {
+  return absl::InvalidArgumentError(absl::StrCat(flag, ": ", reason));
+}
+
+template <typename T>
+absl::StatusOr<T> ParseNumber(const std::string& flag, const std::string& text, T lo, T hi) {
+  T v{};
+  if (!absl::SimpleAtoi(text, &v)) {
+    return FlagError(flag, absl::StrCat("'", text, "' is not a whole number"));
+  }
+  if (v < lo || v > hi) return FlagError(flag, absl::StrCat(v, " is out of range [", lo, ", ", hi, "]"));
+  return v;
+}
+
+}  // namespace
+
+std::string CliEmbodimentName(Embodiment e) {
+  for (const NamedEmbodiment& n : kCliNames) {
+    if (n.embodiment == e) return n.name;
+  }
+  return "unknown";
+}
+
+absl::StatusOr<Embodiment> ParseCliEmbodiment(const std::string& name) {
+  std::vector<std::string> valid;
+  for (const NamedEmbodiment& n : kCliNames) {
+    if (name == n.name) return n.embodiment;
+    valid.push_back(n.name);
+  }
+  return FlagError("--embodiment", absl::StrCat("unknown embodiment '", name, "' (valid: ", absl::StrJoin(valid, ", "), ")"));
+}
+
+absl::StatusOr<std::vector<std::string>> TaskEmbodimentNames(const std::string& task) {
+  const sim::Task* t = sim::FindTask(task);
+  if (t == nullptr) return FlagError("--task", absl::StrCat("unknown task '", task, "' (valid: ", TaskNames(), ")"));
+  std::vector<std::string> names;
+  for (Embodiment e : sim::SupportedEmbodiments(*t)) names.push_back(CliEmbodimentName(e));
+  return names;
+}
+
+std::string ListJson() {
+  nlohmann::json tasks = nlohmann::json::array();
+  for (const sim::Task* t : sim::AllTasks()) {
+    nlohmann::json embodiments = nlohmann::json::array();
+    for (Embodiment e : sim::SupportedEmbodiments(*t)) embodiments.push_back(CliEmbodimentName(e));
+    tasks.push_back({{"name", t->spec().name},
+                     {"embodiments", embodiments},
+                     {"two_arm", t->spec().two_arm},
+                     {"step_limit", t->spec().step_limit}});
+  }
+  return nlohmann::json{{"tasks", tasks}}.dump();
+}
+
+std::string DatagenUsage() {
+  return "usage:\n"
+         "  mivla-datagen --task T --embodiment E --episodes N --out DIR [--mode easy|hard] [--seed S]\n"
+         "                [--workers K] [--max-attempts A] [--no-progress]\n"
+         "  mivla-datagen --list\n"
+         "  mivla-datagen --preview --out FILE.png [--seed S]\n"
+         "embodiments: human, piper, arx5, locoman, aloha; tasks: " +
+         TaskNames() + "\n";
+}
+
+absl::StatusOr<DatagenFlags> ParseDatagenFlags(const std::vector<std::string>& args) {
+  static const std::vector<std::string> kValued = {"--task", "--embodiment", "--episodes",     "--mode",
+                                                   "--seed", "--out",        "--workers",      "--max-attempts"};
+  static const std::vector<std::string> kSwitches = {"--list", "--preview", "--no-progress", "--help"};
+  std::map<std::string, std::string> values;
+  std::map<std::string, bool> switches;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i], value;
+    bool has_value = false;
+    if (const size_t eq = flag.find('='); flag.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = flag.substr(eq + 1);
+      flag = flag.substr(0, eq);
+      has_value = true;
+    }
+    if (std::find(kSwitches.begin(), kSwitches.end(), flag) != kSwitches.end()) {
+      if (has_value) return FlagError(flag, "takes no value");
+      switches[flag] = true;
+      continue;
+    }
+    if (std::find(kValued.begin(), kValued.end(), flag) == kValued.end()) {
+      return FlagError(flag, flag.rfind("-", 0) == 0 ? "unknown flag" : "unexpected argument");
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) return FlagError(flag, "needs a value");
+      value = args[++i];
+    }
+    if (values.count(flag)) return FlagError(flag, "given twice");
+    values[flag] = value;
+  }
+  DatagenFlags f;
+  if (switches["--help"]) {
+    f.command = DatagenFlags::Command::kHelp;
+    return f;
+  }
+  if (switches["--list"] && switches["--preview"]) return FlagError("--list", "cannot be combined with --preview");
+  if (values.count("--seed")) {
+    absl::StatusOr<uint64_t> seed = ParseNumber<uint64_t>("--seed", values["--seed"], 0, UINT64_MAX);
+    if (!seed.ok()) return seed.status();
+    f.generate.seed = f.preview.seed = *seed;
+  }
+  if (switches["--list"]) {
+    f.command = DatagenFlags::Command::kList;
+    return f;
+  }
+  if (switches["--preview"]) {
+    f.command = DatagenFlags::Command::kPreview;
+    if (!values.count("--out")) return FlagError("--out", "required with --preview (a .png file)");
+    f.preview.out_png = values["--out"];
+    if (f.preview.out_png.size() < 4 || f.preview.out_png.substr(f.preview.out_png.size() - 4) != ".png") {
+      return FlagError("--out", absl::StrCat("'", f.preview.out_png, "' must end in .png"));
+    }
+    return f;
+  }
+  GenerateOptions& g = f.generate;
+  for (const char* required : {"--task", "--embodiment", "--episodes", "--out"}) {
+    if (!values.count(required)) return FlagError(required, "required (see --help)");
+  }
+  g.task = values["--task"];
+  absl::StatusOr<std::vector<std::string>> supported = TaskEmbodimentNames(g.task);
+  if (!supported.ok()) return supported.status();
+  absl::StatusOr<Embodiment> e = ParseCliEmbodiment(values["--embodiment"]);
+  if (!e.ok()) return e.status();
+  g.embodiment = *e;
+  const std::string cli_name = CliEmbodimentName(*e);
+  if (std::find(supported->begin(), supported->end(), cli_name) == supported->end()) {
+    return FlagError("--embodiment", absl::StrCat("task '", g.task, "' does not support '", cli_name,
+                                                  "' (it supports: ", absl::StrJoin(*supported, ", "), ")"));
+  }
+  absl::StatusOr<int> episodes = ParseNumber<int>("--episodes", values["--episodes"], 1, 1000000);
+  if (!episodes.ok()) return episodes.status();
+  g.episodes = *episodes;
+  if (values.count("--mode")) {
+    const std::string& m = values["--mode"];
+    if (m != "easy" && m != "hard") return FlagError("--mode", absl::StrCat("'", m, "': expected 'easy' or 'hard'"));
+    g.mode = m == "hard" ? sim::Mode::kHard : sim::Mode::kEasy;
+  }
+  g.out_dir = values["--out"];
+  if (g.out_dir.empty()) return FlagError("--out", "empty directory name");
+  g.workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (values.count("--workers")) {
+    absl::StatusOr<int> w = ParseNumber<int>("--workers", values["--workers"], 1, 256);
+    if (!w.ok()) return w.status();
+    g.workers = *w;
+  }
+  if (values.count("--max-attempts")) {
+    absl::StatusOr<int> a = ParseNumber<int>("--max-attempts", values["--max-attempts"], 1, 1000);
+    if (!a.ok()) return a.status();
+    g.max_attempts = *a;
+  }
+  g.progress = !switches["--no-progress"];
+  return f;
+}
+
+}  // namespace mivla::datagen

@@ -1,0 +1,49 @@
+// File: progress.h
+// Progress with ETA for long runs, on stderr: on a terminal one bar redrawn in place (at most 5 times
+// a second), otherwise one plain line per update, so logs stay readable.
+//   [##########----------] 5/10 episodes  50%  attempts 6  elapsed 12.0s  ETA 12.0s  <note>
+// The ETA is elapsed / done * remaining. Thread-safe (updates from worker threads are serialised).
+#ifndef MIVLA_TRAINER_DATAGEN_PROGRESS_H_
+#define MIVLA_TRAINER_DATAGEN_PROGRESS_H_
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace mivla::datagen {
+
+/// One progress line (no terminal control characters). `total` > 0.
+std::string FormatProgress(int done, int total, int attempts, double elapsed_s, const std::string& note);
+/// "12.0s", "3m05s", "1h02m".
+std::string FormatDuration(double seconds);
+
+class ProgressBar {
+ public:
+  struct Options {
+    int total = 0;
+    bool enabled = true;
+    std::FILE* out = stderr;
+    int tty = -1;  // -1: detect with isatty(out); 0/1: force
+  };
+  explicit ProgressBar(Options options);
+
+  /// Reports `done` of `total` finished (and `attempts` expert rollouts so far).
+  void Update(int done, int attempts, const std::string& note = "");
+  /// Ends the bar's line on a terminal.
+  void Finish();
+
+ private:
+  const Options options_;
+  const bool tty_;
+  const std::chrono::steady_clock::time_point start_;
+  absl::Mutex mu_;
+  std::chrono::steady_clock::time_point last_draw_ ABSL_GUARDED_BY(mu_);
+  bool drawn_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace mivla::datagen
+
+#endif  // MIVLA_TRAINER_DATAGEN_PROGRESS_H_
