@@ -57,6 +57,8 @@ def body(h):
     import grpc
     from mivla.v1 import policy_pb2 as pb
 
+    h.require_tool(h.args.prometheus, "prometheus")
+    h.require_tool(h.args.promtool, "prometheus")
     srv = h.start_server("server")
     policy, _ = sh.stubs(sh.insecure_channel(srv.target))
     sid = policy.StartSession(sh.start_request(), timeout=10).session_id

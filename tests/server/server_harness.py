@@ -76,6 +76,11 @@ class Harness:
         print(f"[{self.name}] ERROR: {msg}", file=sys.stderr, flush=True)
         sys.exit(2)
 
+    def require_tool(self, path, package):
+        """Fails clearly when an external program the test runs is missing."""
+        if not path or not os.access(path, os.X_OK):
+            self.fatal(f"'{path}' is not an executable program (Debian package {package}; bash scripts/install-deps.sh)")
+
     def path(self, *parts):
         return os.path.join(self.args.workdir, *parts)
 
@@ -129,8 +134,8 @@ class Child:
 
     def start(self):
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        self.proc = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     cwd=self.h.args.workdir, preexec_fn=_die_with_parent)
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
@@ -176,8 +181,8 @@ class ServerProcess(Child):
 
     def start(self):
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=self._log,
-                                     stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent, env=self.env)
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL,
+                                     cwd=self.h.args.workdir, preexec_fn=_die_with_parent, env=self.env)
         first_line = []
         reader = threading.Thread(target=lambda: first_line.append(self.proc.stdout.readline()), daemon=True)
         reader.start()

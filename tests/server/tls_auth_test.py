@@ -162,6 +162,7 @@ def token_server(h):
 
 
 def body(h):
+    h.require_tool(h.args.openssl, "openssl")
     make_pki(h)
     h.log("openssl: CA, server (localhost, 127.0.0.1) and client certificates, plus a wrong CA")
     tls_server(h)
