@@ -3,7 +3,7 @@
 // (human) and RoboTwin 2.0 (robots) layouts by core/data's writers. See trainer/README.md.
 //   mivla-datagen --task T --embodiment E --episodes N --mode easy|hard --seed S --out DIR [--workers K]
 //   mivla-datagen --list
-//   mivla-datagen --preview --out FILE.png [--seed S]
+//   mivla-datagen --preview --out FILE.png [--seed S] [--task T] [--scale F]
 // Exit codes: 0 done, 1 a run error or episodes that could not be made, 2 bad flags.
 #include <iostream>
 #include <string>
@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
       ContactSheetOptions o;
       o.out_png = flags->preview.out_png;
       o.seed = flags->preview.seed;
+      o.scale = flags->preview.scale;
+      if (!flags->preview.task.empty()) o.tasks = {flags->preview.task};
       absl::StatusOr<ContactSheetReport> report = RenderContactSheet(o);
       if (!report.ok()) {
         std::cerr << "mivla-datagen: --preview: " << report.status().message() << "\n";

@@ -17,6 +17,7 @@
 #include "sim/task.h"
 #include "trainer/datagen/flags.h"
 #include "trainer/datagen/generator.h"
+#include "trainer/datagen/render_guard.h"
 
 namespace mivla::datagen {
 namespace {
@@ -38,11 +39,12 @@ cv::Mat ToBgr(const sim::Image& img) {
 }
 
 // Frames of every rig camera at `fraction` of a successful rollout of `eo` (seed chosen here).
-absl::StatusOr<std::vector<Tile>> SceneTiles(sim::EpisodeOptions eo, uint64_t run_seed, double fraction,
-                                             sim::Renderer* renderer, std::vector<std::string>* warnings) {
+absl::StatusOr<std::vector<Tile>> SceneTiles(sim::EpisodeOptions eo, uint64_t run_seed, int row, double fraction,
+                                             sim::Renderer* renderer, RenderGuard* guard,
+                                             std::vector<std::string>* warnings) {
   sim::Episode probe;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    eo.seed = EpisodeSeed(run_seed, 0, attempt);
+    eo.seed = EpisodeSeed(run_seed, row, attempt);
     eo.record = false;
     eo.render = false;
     ASSIGN_OR_RETURN(probe, sim::RunEpisode(eo));
@@ -62,6 +64,7 @@ absl::StatusOr<std::vector<Tile>> SceneTiles(sim::EpisodeOptions eo, uint64_t ru
     }
   }
   std::vector<Tile> tiles;
+  RETURN_IF_ERROR(guard->Reset(renderer));  // this scene's textures, not the last scene's
   for (const std::string& cam : env.rig().cameras) {
     ASSIGN_OR_RETURN(sim::Image img, renderer->Render(env.model(), const_cast<mjData*>(env.data()), cam));
     Tile t;
@@ -98,6 +101,7 @@ nlohmann::json ContactSheetReport::ToJson() const {
 
 absl::StatusOr<ContactSheetReport> RenderContactSheet(const ContactSheetOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<sim::Renderer> renderer, sim::Renderer::Create());
+  ASSIGN_OR_RETURN(std::unique_ptr<RenderGuard> guard, RenderGuard::Create());
   ContactSheetReport report;
   report.path = options.out_png;
   struct Row {
@@ -105,7 +109,9 @@ absl::StatusOr<ContactSheetReport> RenderContactSheet(const ContactSheetOptions&
     std::vector<Tile> tiles;
   };
   std::vector<Row> rows;
-  for (const sim::Task* task : sim::AllTasks()) {
+  const std::vector<const sim::Task*>& all = sim::AllTasks();
+  for (size_t task_index = 0; task_index < all.size(); ++task_index) {
+    const sim::Task* task = all[task_index];
     const std::string& name = task->spec().name;
     if (!options.tasks.empty() && std::find(options.tasks.begin(), options.tasks.end(), name) == options.tasks.end()) {
       continue;
@@ -118,8 +124,10 @@ absl::StatusOr<ContactSheetReport> RenderContactSheet(const ContactSheetOptions&
         eo.task = name;
         eo.embodiment = e;
         eo.mode = mode;
-        ASSIGN_OR_RETURN(std::vector<Tile> tiles,
-                         SceneTiles(eo, options.seed, options.frame_fraction, renderer.get(), &report.warnings));
+        // Each task gets its own seed (episode index = task index), so hard mode shows its variety.
+        ASSIGN_OR_RETURN(std::vector<Tile> tiles, SceneTiles(eo, options.seed, static_cast<int>(task_index),
+                                                             options.frame_fraction, renderer.get(), guard.get(),
+                                                             &report.warnings));
         for (Tile& t : tiles) row.tiles.push_back(std::move(t));
       }
       rows.push_back(std::move(row));

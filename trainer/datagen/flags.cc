@@ -90,14 +90,15 @@ std::string DatagenUsage() {
          "  mivla-datagen --task T --embodiment E --episodes N --out DIR [--mode easy|hard] [--seed S]\n"
          "                [--workers K] [--max-attempts A] [--no-progress]\n"
          "  mivla-datagen --list\n"
-         "  mivla-datagen --preview --out FILE.png [--seed S]\n"
+         "  mivla-datagen --preview --out FILE.png [--seed S] [--task T] [--scale F]\n"
          "embodiments: human, piper, arx5, locoman, aloha; tasks: " +
          TaskNames() + "\n";
 }
 
 absl::StatusOr<DatagenFlags> ParseDatagenFlags(const std::vector<std::string>& args) {
   static const std::vector<std::string> kValued = {"--task", "--embodiment", "--episodes",     "--mode",
-                                                   "--seed", "--out",        "--workers",      "--max-attempts"};
+                                                   "--seed", "--out",        "--workers",      "--max-attempts",
+                                                   "--scale"};
   static const std::vector<std::string> kSwitches = {"--list", "--preview", "--no-progress", "--help"};
   std::map<std::string, std::string> values;
   std::map<std::string, bool> switches;
@@ -146,8 +147,21 @@ absl::StatusOr<DatagenFlags> ParseDatagenFlags(const std::vector<std::string>& a
     if (f.preview.out_png.size() < 4 || f.preview.out_png.substr(f.preview.out_png.size() - 4) != ".png") {
       return FlagError("--out", absl::StrCat("'", f.preview.out_png, "' must end in .png"));
     }
+    if (values.count("--task")) {
+      absl::StatusOr<std::vector<std::string>> known = TaskEmbodimentNames(values["--task"]);
+      if (!known.ok()) return known.status();
+      f.preview.task = values["--task"];
+    }
+    if (values.count("--scale")) {
+      double scale = 0;
+      if (!absl::SimpleAtod(values["--scale"], &scale) || !(scale >= 0.25 && scale <= 2.0)) {
+        return FlagError("--scale", absl::StrCat("'", values["--scale"], "': expected a number in [0.25, 2]"));
+      }
+      f.preview.scale = scale;
+    }
     return f;
   }
+  if (values.count("--scale")) return FlagError("--scale", "only with --preview");
   GenerateOptions& g = f.generate;
   for (const char* required : {"--task", "--embodiment", "--episodes", "--out"}) {
     if (!values.count(required)) return FlagError(required, "required (see --help)");

@@ -43,6 +43,8 @@ struct GenerateOptions {
 struct PreviewOptions {
   std::string out_png;
   uint64_t seed = 0;
+  std::string task;    // "" = every task
+  double scale = 0.75; // tile size relative to the 320x240 frames
 };
 
 struct DatagenFlags {

@@ -79,6 +79,14 @@ TEST(DatagenFlags, ListAndPreview) {
   EXPECT_EQ(f->preview.seed, 5u);
   EXPECT_THAT(Error({"--preview", "--out", "sheet.jpg"}), HasSubstr("--out: 'sheet.jpg' must end in .png"));
   EXPECT_THAT(Error({"--preview"}), HasSubstr("--out: required with --preview"));
+  f = Parse({"--preview", "--out", "s.png", "--task", "lift_pot", "--scale", "1"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->preview.task, "lift_pot");
+  EXPECT_DOUBLE_EQ(f->preview.scale, 1.0);
+  EXPECT_THAT(Error({"--preview", "--out", "s.png", "--scale", "9"}), HasSubstr("--scale: '9': expected a number in"));
+  EXPECT_THAT(Error({"--preview", "--out", "s.png", "--task", "x"}), HasSubstr("--task: unknown task 'x'"));
+  EXPECT_THAT(Error({"--task", "lift_pot", "--embodiment", "aloha", "--episodes", "1", "--out", "d", "--scale", "1"}),
+              HasSubstr("--scale: only with --preview"));
 }
 
 TEST(DatagenFlags, ErrorsNameTheFlagAndTheReason) {
