@@ -1,0 +1,371 @@
+// mivla-bench-server: end-to-end speed of mivla-server under closed-loop load, batching on vs off.
+//
+//   mivla-bench-server --config tiny [--json] [--duration-s S] [--warmup-s S] [--out-dir DIR]
+//                      [--sessions 1,4,16] [--queue-delay-us US] [--bare-repeats N] [--tokenizer FILE]
+//
+// For every session count and batching on (max_batch_size 16 in both stages, max_queue_delay_us
+// --queue-delay-us) and off (max_batch_size 1), it starts a fresh in-process PolicyServer (random-init
+// model of --config) on 127.0.0.1 with a free port, drives it through real gRPC clients (one thread and
+// one channel per robot session, embodiments piper, arx5, aloha, locoman, human in turn, each looping
+// Observe then Act), and measures completed Observe+Act pairs per second and the p50 / p99 round trip
+// over --duration-s after --warmup-s. Before the servers it measures bare_decode_ms: the model's own
+// encode + decode of one sample (the first session's inputs, no server), median of --bare-repeats.
+// Progress and an ETA go to stderr; the JSON (with the targets evaluated) goes to stdout and to
+// DIR/server_bench.json, the latency/throughput plot to DIR/server_bench.png.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "bench/server_bench_load.h"
+#include "bench/server_bench_plot.h"
+#include "core/model/flow_matching.h"
+#include "core/model/mivla_model.h"
+#include "core/model/synthetic_inputs.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/util/log.h"
+#include "nlohmann/json.hpp"
+#include "server/service/policy_server.h"
+
+#ifndef MIVLA_DEFAULT_TOKENIZER
+#define MIVLA_DEFAULT_TOKENIZER "core/tokenizer/data/mivla_tiny_spm.model"
+#endif
+#ifndef MIVLA_BENCH_DEFAULT_OUT_DIR
+#define MIVLA_BENCH_DEFAULT_OUT_DIR "build/bench"
+#endif
+
+namespace mivla::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr char kInstruction[] = "press the bell";  // what server::testing::StartRequest sends
+
+struct Args {
+  std::string config = "tiny";
+  bool json = false;
+  double duration_s = 6.0;
+  double warmup_s = 1.5;
+  std::string out_dir = MIVLA_BENCH_DEFAULT_OUT_DIR;
+  std::vector<int> sessions = {1, 4, 16};
+  int64_t queue_delay_us = 2000;
+  int bare_repeats = 20;
+  std::string tokenizer = MIVLA_DEFAULT_TOKENIZER;
+};
+
+[[noreturn]] void Usage(const std::string& error) {
+  std::cerr << "mivla-bench-server: " << error << "\n"
+            << "usage: mivla-bench-server --config tiny [--json] [--duration-s S (6)] [--warmup-s S (1.5)]\n"
+            << "       [--out-dir DIR (" << MIVLA_BENCH_DEFAULT_OUT_DIR << ")] [--sessions 1,4,16]\n"
+            << "       [--queue-delay-us US (2000)] [--bare-repeats N (20)] [--tokenizer FILE]\n";
+  std::exit(2);
+}
+
+Args Parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    const std::string k = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) Usage(k + " needs a value");
+      return argv[++i];
+    };
+    auto seconds = [&](double min) {
+      std::string v = value();
+      double d;
+      if (!absl::SimpleAtod(v, &d) || !(d >= min) || d > 3600) Usage(absl::StrCat(k, ": '", v, "' is not a duration in [", min, ", 3600] s"));
+      return d;
+    };
+    if (k == "--config") a.config = value();
+    else if (k == "--json") a.json = true;
+    else if (k == "--duration-s") a.duration_s = seconds(0.05);
+    else if (k == "--warmup-s") a.warmup_s = seconds(0);
+    else if (k == "--out-dir") a.out_dir = value();
+    else if (k == "--tokenizer") a.tokenizer = value();
+    else if (k == "--queue-delay-us") {
+      std::string v = value();
+      if (!absl::SimpleAtoi(v, &a.queue_delay_us) || a.queue_delay_us < 0) Usage("--queue-delay-us: '" + v + "' is not >= 0");
+    } else if (k == "--bare-repeats") {
+      std::string v = value();
+      if (!absl::SimpleAtoi(v, &a.bare_repeats) || a.bare_repeats < 1) Usage("--bare-repeats: '" + v + "' is not >= 1");
+    } else if (k == "--sessions") {
+      a.sessions.clear();
+      for (absl::string_view part : absl::StrSplit(value(), ',')) {
+        int n;
+        if (!absl::SimpleAtoi(part, &n) || n < 1 || n > 256) Usage("--sessions: '" + std::string(part) + "' is not in [1, 256]");
+        a.sessions.push_back(n);
+      }
+    } else if (k == "--help" || k == "-h") {
+      Usage("help");
+    } else {
+      Usage("unknown flag '" + k + "'");
+    }
+  }
+  return a;
+}
+
+// VmHWM / VmRSS of this process in MiB from /proc/self/status; -1 when unreadable.
+double ProcStatusMb(const std::string& key) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) == 0) return std::atof(line.c_str() + key.size() + 1) / 1024.0;
+  }
+  return -1;
+}
+
+double MedianMs(std::vector<double> v) { return Quantile(&v, 0.5); }
+
+// The model's own encode + decode of one sample shaped like the first session's observation (piper:
+// two camera views of max_views, the instruction padded to max_tokens), as the server would run it.
+absl::StatusOr<nlohmann::json> MeasureBare(const Args& args) {
+  absl::StatusOr<model::ModelConfig> cfg = model::ConfigByName(args.config);
+  if (!cfg.ok()) return cfg.status();
+  auto tok = tokenizer::Tokenizer::FromFile(args.tokenizer);
+  if (!tok.ok()) return absl::Status(tok.status().code(), absl::StrCat("--tokenizer: ", tok.status().message()));
+  torch::manual_seed(1);
+  model::MivlaModel m(*cfg);
+  m->eval();
+  torch::InferenceMode inference;
+  const int image_size = std::max(cfg->dino.image_size, cfg->siglip.image_size);
+  model::ModelInputs in = model::SyntheticInputs(*cfg, {action::Embodiment::kPiper}, 1, image_size);
+  const int views = std::min<int>(2, cfg->max_views);
+  in.view_mask = torch::zeros({1, cfg->max_views}, torch::kBool);
+  in.view_mask.narrow(1, 0, views).fill_(true);
+  in.images.narrow(1, views, cfg->max_views - views).zero_();
+  std::vector<int64_t> ids = (*tok)->Encode(kInstruction, cfg->text.max_tokens);
+  in.text_ids = torch::zeros({1, cfg->text.max_tokens}, torch::kLong);
+  in.text_mask = torch::zeros({1, cfg->text.max_tokens}, torch::kBool);
+  for (size_t i = 0; i < ids.size(); ++i) in.text_ids[0][static_cast<int64_t>(i)] = ids[i];
+  in.text_mask.narrow(1, 0, static_cast<int64_t>(ids.size())).fill_(true);
+
+  std::vector<double> total, enc, dec;
+  for (int r = -3; r < args.bare_repeats; ++r) {  // three warm-up passes
+    const auto t0 = Clock::now();
+    model::ConditionTokens cond = m->Encode(in);
+    const auto t1 = Clock::now();
+    torch::Tensor noise = model::SampleNoise(1, cfg->decoder.action_horizon, action::kActionDim, 7 + r);
+    torch::Tensor out = model::EulerSample(*m, m->PrepareDecoding(cond), noise, cfg->decoder.sampling_steps);
+    const auto t2 = Clock::now();
+    if (!torch::isfinite(out).all().item<bool>()) return absl::InternalError("bare decode produced non-finite actions");
+    if (r < 0) continue;
+    enc.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    dec.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+    total.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
+  }
+  return nlohmann::json{{"bare_decode_ms", MedianMs(total)},
+                        {"bare_encode_only_ms", MedianMs(enc)},
+                        {"bare_sampler_only_ms", MedianMs(dec)},
+                        {"views", views},
+                        {"text_tokens", ids.size()},
+                        {"repeats", args.bare_repeats}};
+}
+
+server::ServerOptions Options(const Args& args, bool batching) {
+  server::ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = 0;
+  o.metrics_port = -1;
+  o.random_init = true;
+  o.config = args.config;
+  o.tokenizer_file = args.tokenizer;
+  for (server::StageOptions* s : {&o.encode, &o.decode}) {
+    s->max_batch_size = batching ? 16 : 1;
+    s->max_queue_delay_us = batching ? args.queue_delay_us : 0;
+    s->max_queue_depth = 64;
+    s->workers = 1;
+  }
+  o.poll_interval = absl::Seconds(3600);  // no model directory to watch
+  o.drain_timeout = absl::Seconds(5);
+  return o;
+}
+
+absl::StatusOr<LoadResult> MeasurePoint(const Args& args, int sessions, bool batching) {
+  auto server = server::PolicyServer::Create(Options(args, batching));
+  if (!server.ok()) return server.status();
+  if (absl::Status s = (*server)->Start(); !s.ok()) return s;
+  const auto give_up = Clock::now() + std::chrono::seconds(60);
+  while (!(*server)->serving()) {
+    if (Clock::now() > give_up) return absl::DeadlineExceededError("server not SERVING 60 s after Start()");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  LoadOptions lo;
+  lo.port = (*server)->port();
+  lo.sessions = sessions;
+  lo.warmup_s = args.warmup_s;
+  lo.duration_s = args.duration_s;
+  lo.embodiments = {action::Embodiment::kPiper, action::Embodiment::kArx5, action::Embodiment::kAlohaAgilex,
+                    action::Embodiment::kLocoman, action::Embodiment::kHuman};
+  absl::StatusOr<LoadResult> r = RunLoad(lo);
+  (*server)->Shutdown(absl::Seconds(5));
+  return r;
+}
+
+const nlohmann::json* FindRow(const nlohmann::json& rows, int sessions, bool batching) {
+  for (const auto& r : rows) {
+    if (r["sessions"] == sessions && r["batching"] == batching) return &r;
+  }
+  return nullptr;
+}
+
+nlohmann::json Target(double ratio, double limit, bool at_most, const std::string& what) {
+  return {{"what", what}, {"ratio", ratio}, {"limit", limit}, {"pass", at_most ? ratio <= limit : ratio >= limit}};
+}
+
+// The three targets, evaluated where the needed rows exist (null otherwise).
+nlohmann::json Targets(const nlohmann::json& rows, double bare_ms) {
+  nlohmann::json t;
+  const nlohmann::json* on1 = FindRow(rows, 1, true);
+  const nlohmann::json* off1 = FindRow(rows, 1, false);
+  const nlohmann::json* on16 = FindRow(rows, 16, true);
+  const nlohmann::json* off16 = FindRow(rows, 16, false);
+  t["p50_1_session_over_bare"] =
+      on1 ? Target((*on1)["p50_ms"].get<double>() / bare_ms, 1.15, true,
+                   "server p50 at 1 session (batching on) <= 1.15 x bare_decode_ms")
+          : nlohmann::json();
+  t["p50_1_session_unbatched_over_bare"] =
+      off1 ? Target((*off1)["p50_ms"].get<double>() / bare_ms, 1.15, true,
+                    "same with batching off (no queue delay; informational)")
+           : nlohmann::json();
+  t["chunks_16_batched_over_unbatched"] =
+      (on16 && off16) ? Target((*on16)["chunks_per_s"].get<double>() / (*off16)["chunks_per_s"].get<double>(), 2.0,
+                               false, "chunks_per_s at 16 sessions, batched >= 2 x unbatched")
+                      : nlohmann::json();
+  t["p99_16_over_p50_1"] =
+      (on16 && on1) ? Target((*on16)["p99_ms"].get<double>() / (*on1)["p50_ms"].get<double>(), 4.0, true,
+                             "p99 at 16 sessions (batched) <= 4 x the 1-session p50 (batched)")
+                    : nlohmann::json();
+  return t;
+}
+
+int Run(const Args& args) {
+  SetLogQuiet(true);
+  const auto run_start = Clock::now();
+  std::cerr << "mivla-bench-server: bare model encode+decode (" << args.config << ", " << args.bare_repeats
+            << " repeats) ..." << std::endl;
+  absl::StatusOr<nlohmann::json> bare = MeasureBare(args);
+  if (!bare.ok()) {
+    std::cerr << "mivla-bench-server: " << bare.status() << std::endl;
+    return 1;
+  }
+  const double bare_ms = (*bare)["bare_decode_ms"].get<double>();
+  const double rss_before_servers = ProcStatusMb("VmHWM");
+  std::cerr << "  bare_decode_ms " << bare_ms << std::endl;
+
+  nlohmann::json rows = nlohmann::json::array();
+  std::vector<PlotRow> plot_rows;
+  int64_t failed = 0;
+  const int points = static_cast<int>(args.sessions.size()) * 2;
+  int done = 0;
+  const auto points_start = Clock::now();
+  for (int sessions : args.sessions) {
+    for (bool batching : {true, false}) {
+      const double elapsed = std::chrono::duration<double>(Clock::now() - points_start).count();
+      const double per_point = done > 0 ? elapsed / done : args.warmup_s + args.duration_s + 2;
+      std::fprintf(stderr, "[%d/%d] sessions %2d, batching %-3s ... (ETA %.0f s)\n", done + 1, points, sessions,
+                   batching ? "on" : "off", per_point * (points - done));
+      absl::StatusOr<LoadResult> r = MeasurePoint(args, sessions, batching);
+      if (!r.ok()) {
+        std::cerr << "mivla-bench-server: sessions " << sessions << ", batching " << batching << ": " << r.status()
+                  << std::endl;
+        return 1;
+      }
+      failed += r->failed_calls;
+      const ServerBreakdown& b = r->server;
+      rows.push_back({{"sessions", sessions},
+                      {"batching", batching},
+                      {"chunks_per_s", r->chunks_per_s},
+                      {"p50_ms", r->p50_ms},
+                      {"p99_ms", r->p99_ms},
+                      {"mean_ms", r->mean_ms},
+                      {"completed", r->completed},
+                      {"failed_calls", r->failed_calls},
+                      {"first_error", r->first_error},
+                      {"server_mean_ms",
+                       {{"observe_total", b.observe_total_ms},
+                        {"act_total", b.act_total_ms},
+                        {"encode_queue", b.encode_queue_ms},
+                        {"decode_queue", b.decode_queue_ms},
+                        {"encode", b.encode_ms},
+                        {"decode", b.decode_ms},
+                        {"outside_server", b.outside_server_ms}}},
+                      {"mean_batch", {{"encode", b.encode_batch}, {"decode", b.decode_batch}}}});
+      plot_rows.push_back({sessions, batching, r->chunks_per_s, r->p50_ms, r->p99_ms});
+      std::fprintf(stderr,
+                   "      %.1f chunks/s  p50 %.1f ms  p99 %.1f ms  (server: enc %.1f ms x%.1f, dec %.1f ms x%.1f, "
+                   "queues %.1f+%.1f ms, outside %.1f ms)%s\n",
+                   r->chunks_per_s, r->p50_ms, r->p99_ms, b.encode_ms, b.encode_batch, b.decode_ms, b.decode_batch,
+                   b.encode_queue_ms, b.decode_queue_ms, b.outside_server_ms,
+                   r->failed_calls ? absl::StrCat("  FAILED CALLS: ", r->failed_calls, " ", r->first_error).c_str()
+                                   : "");
+      ++done;
+    }
+  }
+  double load[3] = {-1, -1, -1};
+  if (getloadavg(load, 3) < 0) load[0] = -1;
+  nlohmann::json out;
+  out["benchmark"] = "server";
+  out["config"] = args.config;
+  out["bare_decode_ms"] = bare_ms;
+  out["bare"] = *bare;
+  out["peak_rss_mb"] = ProcStatusMb("VmHWM");
+  out["peak_rss_before_servers_mb"] = rss_before_servers;
+  out["rss_note"] = "VmHWM of the benchmark process: in-process server plus the bare model and the client threads";
+  out["duration_s"] = args.duration_s;
+  out["warmup_s"] = args.warmup_s;
+  out["queue_delay_us"] = args.queue_delay_us;
+  out["torch_threads"] = torch::get_num_threads();
+  out["cpus"] = std::thread::hardware_concurrency();
+  out["load_average_1m_at_end"] = load[0];
+  out["wall_s"] = std::chrono::duration<double>(Clock::now() - run_start).count();
+  out["rows"] = rows;
+  out["targets"] = Targets(rows, bare_ms);
+
+  const std::string text = out.dump(args.json ? -1 : 2);
+  std::cout << text << std::endl;
+  std::error_code ec;
+  std::filesystem::create_directories(args.out_dir, ec);
+  if (ec) {
+    std::cerr << "mivla-bench-server: --out-dir " << args.out_dir << ": " << ec.message() << std::endl;
+    return 1;
+  }
+  const std::string json_path = args.out_dir + "/server_bench.json";
+  std::ofstream f(json_path);
+  f << out.dump(2) << "\n";
+  if (!f) {
+    std::cerr << "mivla-bench-server: " << json_path << ": could not write" << std::endl;
+    return 1;
+  }
+  const std::string png_path = args.out_dir + "/server_bench.png";
+  absl::Status plotted = WritePlot(
+      plot_rows, bare_ms,
+      absl::StrCat("mivla-bench-server, config ", args.config, ": closed-loop Observe+Act over gRPC, ",
+                   std::thread::hardware_concurrency(), " CPUs, batch 16 / ", args.queue_delay_us,
+                   " us delay vs batch 1"),
+      png_path);
+  if (!plotted.ok()) {
+    std::cerr << "mivla-bench-server: " << plotted << std::endl;
+    return 1;
+  }
+  std::cerr << "wrote " << json_path << " and " << png_path << std::endl;
+  if (failed > 0) {
+    std::cerr << "mivla-bench-server: " << failed << " calls failed (see rows[].first_error)" << std::endl;
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace mivla::bench
+
+int main(int argc, char** argv) { return mivla::bench::Run(mivla::bench::Parse(argc, argv)); }

@@ -1,0 +1,198 @@
+#include "bench/server_bench_load.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "mivla/v1/policy.grpc.pb.h"
+#include "server/inference/test_requests.h"
+
+namespace mivla::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// One measured Observe+Act pair.
+struct Sample {
+  double round_trip_ms;
+  mivla::v1::ServerTiming observe;
+  mivla::v1::ServerTiming act;
+};
+
+struct Shared {
+  absl::Mutex mu;
+  std::vector<Sample> samples ABSL_GUARDED_BY(mu);
+  int64_t failed ABSL_GUARDED_BY(mu) = 0;
+  std::string first_error ABSL_GUARDED_BY(mu);
+  int started ABSL_GUARDED_BY(mu) = 0;
+  int ready ABSL_GUARDED_BY(mu) = 0;  // threads that finished setup (started a session or gave up)
+  int expected ABSL_GUARDED_BY(mu) = 0;
+  absl::Notification go;
+  Clock::time_point window_start, window_end;  // written before `go` is notified
+
+  void Fail(const std::string& what) {
+    absl::MutexLock lock(&mu);
+    ++failed;
+    if (first_error.empty()) first_error = what;
+  }
+};
+
+std::string Describe(const char* rpc, const grpc::Status& s) {
+  return absl::StrCat(rpc, ": ", s.error_code(), " ", s.error_message());
+}
+
+std::unique_ptr<grpc::ClientContext> Context(double timeout_s) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::microseconds(static_cast<int64_t>(timeout_s * 1e6)));
+  return ctx;
+}
+
+void RunSession(const LoadOptions& o, int index, Shared* shared) {
+  const action::Embodiment e = o.embodiments[index % o.embodiments.size()];
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one TCP connection per robot
+  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetMaxSendMessageSize(64 << 20);
+  auto channel = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", o.port), grpc::InsecureChannelCredentials(),
+                                           args);
+  auto stub = mivla::v1::PolicyService::NewStub(channel);
+
+  std::string session_id;
+  std::vector<mivla::v1::ObserveRequest> observations;
+  {
+    mivla::v1::StartSessionResponse started;
+    grpc::Status s = stub->StartSession(Context(o.call_timeout_s).get(), server::testing::StartRequest(e), &started);
+    if (s.ok()) {
+      session_id = started.session_id();
+      for (int k = 0; k < o.distinct_observations; ++k) {
+        observations.push_back(server::testing::ObserveFor(e, session_id, static_cast<uint64_t>(index * 1000 + k + 1)));
+      }
+    } else {
+      shared->Fail(Describe("StartSession", s));
+    }
+    absl::MutexLock lock(&shared->mu);
+    ++shared->ready;
+    if (s.ok()) ++shared->started;
+  }
+  shared->go.WaitForNotification();
+  if (session_id.empty()) return;
+
+  std::vector<Sample> mine;
+  uint64_t iteration = 0;
+  while (Clock::now() < shared->window_end) {
+    const Clock::time_point t0 = Clock::now();
+    mivla::v1::ObserveResponse obs;
+    grpc::Status s = stub->Observe(Context(o.call_timeout_s).get(), observations[iteration % observations.size()], &obs);
+    if (!s.ok()) {
+      shared->Fail(Describe("Observe", s));
+      break;
+    }
+    mivla::v1::ActRequest act_req;
+    act_req.set_session_id(session_id);
+    act_req.set_seed(++iteration);
+    mivla::v1::ActResponse act;
+    s = stub->Act(Context(o.call_timeout_s).get(), act_req, &act);
+    if (!s.ok()) {
+      shared->Fail(Describe("Act", s));
+      break;
+    }
+    if (act.chunk().steps_size() == 0) {
+      shared->Fail("Act: OK but the chunk has no steps");
+      break;
+    }
+    const Clock::time_point t1 = Clock::now();
+    // A pair counts when it ends inside the window (unbiased throughput in steady state).
+    if (t1 >= shared->window_start && t1 <= shared->window_end) {
+      mine.push_back({Ms(t1 - t0), obs.timing(), act.timing()});
+    }
+  }
+  mivla::v1::EndSessionRequest end;
+  end.set_session_id(session_id);
+  mivla::v1::EndSessionResponse ended;
+  stub->EndSession(Context(o.call_timeout_s).get(), end, &ended);  // best effort; the server restarts anyway
+  absl::MutexLock lock(&shared->mu);
+  shared->samples.insert(shared->samples.end(), mine.begin(), mine.end());
+}
+
+}  // namespace
+
+double Quantile(std::vector<double>* v, double q) {
+  if (v->empty()) return 0;
+  std::sort(v->begin(), v->end());
+  const size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(v->size())));
+  return (*v)[std::min(v->size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+absl::StatusOr<LoadResult> RunLoad(const LoadOptions& o) {
+  if (o.sessions < 1 || o.embodiments.empty() || o.duration_s <= 0 || o.warmup_s < 0 ||
+      o.distinct_observations < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("RunLoad: bad options (sessions ", o.sessions, ", duration_s ",
+                                                   o.duration_s, ", warmup_s ", o.warmup_s, ")"));
+  }
+  Shared shared;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < o.sessions; ++i) threads.emplace_back(RunSession, std::cref(o), i, &shared);
+  {
+    absl::MutexLock lock(&shared.mu);
+    shared.expected = o.sessions;
+    shared.mu.Await(absl::Condition(+[](Shared* s) { return s->ready == s->expected; }, &shared));
+  }
+  const auto warmup = std::chrono::microseconds(static_cast<int64_t>(o.warmup_s * 1e6));
+  const auto duration = std::chrono::microseconds(static_cast<int64_t>(o.duration_s * 1e6));
+  shared.window_start = Clock::now() + warmup;
+  shared.window_end = shared.window_start + duration;
+  shared.go.Notify();
+  for (auto& t : threads) t.join();
+
+  absl::MutexLock lock(&shared.mu);
+  if (shared.started == 0) {
+    return absl::UnavailableError(absl::StrCat("no session could be started: ", shared.first_error));
+  }
+  LoadResult r;
+  r.sessions = o.sessions;
+  r.window_s = o.duration_s;
+  r.completed = static_cast<int64_t>(shared.samples.size());
+  r.chunks_per_s = static_cast<double>(r.completed) / r.window_s;
+  r.failed_calls = shared.failed;
+  r.first_error = shared.first_error;
+  std::vector<double> rt;
+  ServerBreakdown& b = r.server;
+  for (const Sample& s : shared.samples) {
+    rt.push_back(s.round_trip_ms);
+    r.mean_ms += s.round_trip_ms;
+    b.observe_total_ms += s.observe.total_us() * 1e-3;
+    b.act_total_ms += s.act.total_us() * 1e-3;
+    b.encode_queue_ms += s.observe.queue_us() * 1e-3;
+    b.decode_queue_ms += s.act.queue_us() * 1e-3;
+    b.encode_ms += s.observe.encode_us() * 1e-3;
+    b.decode_ms += s.act.decode_us() * 1e-3;
+    b.encode_batch += s.observe.encode_batch_size();
+    b.decode_batch += s.act.decode_batch_size();
+  }
+  if (!rt.empty()) {
+    const double n = static_cast<double>(rt.size());
+    r.mean_ms /= n;
+    for (double* f : {&b.observe_total_ms, &b.act_total_ms, &b.encode_queue_ms, &b.decode_queue_ms, &b.encode_ms,
+                      &b.decode_ms, &b.encode_batch, &b.decode_batch}) {
+      *f /= n;
+    }
+    b.outside_server_ms = r.mean_ms - b.observe_total_ms - b.act_total_ms;
+  }
+  r.p50_ms = Quantile(&rt, 0.50);
+  r.p99_ms = Quantile(&rt, 0.99);
+  return r;
+}
+
+}  // namespace mivla::bench

@@ -1,0 +1,66 @@
+// File: server_bench_load.h
+// Closed-loop gRPC load for mivla-bench-server: one client thread per simulated robot session, each
+// with its own channel (own TCP connection) to 127.0.0.1:port, looping Observe then Act with one
+// outstanding request per session. Sessions cycle through the embodiments given. Observations are
+// JPEG-encoded before the clock starts so the clients' own encoding does not compete with the server.
+//
+// Ownership: RunLoad owns its threads and channels and joins them before returning.
+// Thread-safety: RunLoad may be called from any thread; calls are independent.
+#ifndef MIVLA_BENCH_SERVER_BENCH_LOAD_H_
+#define MIVLA_BENCH_SERVER_BENCH_LOAD_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/action/action_space.h"
+
+namespace mivla::bench {
+
+struct LoadOptions {
+  int port = 0;
+  int sessions = 1;
+  double warmup_s = 1.5;    // closed-loop traffic before the measuring window opens
+  double duration_s = 6.0;  // length of the measuring window
+  int distinct_observations = 4;  // per session, cycled (different image content and proprioception)
+  std::vector<action::Embodiment> embodiments;  // session i gets embodiments[i % size]
+  double call_timeout_s = 60.0;
+};
+
+/// Means over the measured pairs of what the server reported in ServerTiming.
+struct ServerBreakdown {
+  double observe_total_ms = 0;  // Observe: arrival -> response ready, on the server
+  double act_total_ms = 0;
+  double encode_queue_ms = 0;   // Observe's queue_us
+  double decode_queue_ms = 0;   // Act's queue_us
+  double encode_ms = 0;         // image decode + preprocessing + encoders, per batch
+  double decode_ms = 0;         // K-step sampler, per batch
+  double encode_batch = 0;      // mean batch size the request ran in
+  double decode_batch = 0;
+  double outside_server_ms = 0; // round trip minus both server totals: gRPC, network stack, client
+};
+
+struct LoadResult {
+  int sessions = 0;
+  int64_t completed = 0;   // Observe+Act pairs that ended inside the window
+  double window_s = 0;
+  double chunks_per_s = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  double mean_ms = 0;
+  int64_t failed_calls = 0;
+  std::string first_error;  // empty when every call succeeded
+  ServerBreakdown server;
+};
+
+/// Runs the load and returns its figures. An error only when no session could be started at all;
+/// failed calls during the run are counted in the result (and end that session's loop).
+absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options);
+
+/// The q-quantile (0..1) of `v` by nearest rank; sorts `v`. 0 for an empty vector.
+double Quantile(std::vector<double>* v, double q);
+
+}  // namespace mivla::bench
+
+#endif  // MIVLA_BENCH_SERVER_BENCH_LOAD_H_
