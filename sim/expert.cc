@@ -14,6 +14,8 @@ double WrapAngle(double a) { return std::remainder(a, 2.0 * M_PI); }
 
 double YawOf(const Eigen::Matrix3d& r) { return std::atan2(r(1, 0), r(0, 0)); }
 
+constexpr double kMaxJointStep = 0.1;  // rad per 40 ms control step (2.5 rad/s)
+
 double MinimumJerk(double a) { return a * a * a * (10.0 - 15.0 * a + 6.0 * a * a); }
 
 EffectorTarget Interpolate(const EffectorTarget& a, const EffectorTarget& b, double s) {
@@ -96,13 +98,15 @@ void PlanBuilder::Place(int i, const std::string& body, std::function<Eigen::Vec
   Add(1.6, [=](const SimEnv& env, Targets* t) {
     const Eigen::Isometry3d obj = env.BodyPose(body).value_or(Eigen::Isometry3d::Identity());
     const Eigen::Vector3d offset = (*t)[i].tcp.translation() - obj.translation();
-    // Fingers reach below a hand-held object: let go a little higher.
+    // A hand holds objects by their upper part and lets go closer to the surface.
     const double extra = env.rig().effectors[i].is_hand ? 0.002 : 0.0;
     *goal = target_fn(env) + offset + Eigen::Vector3d(0, 0, release_height + extra);
     (*t)[i].tcp.translation() = *goal + Eigen::Vector3d(0, 0, 0.04);
   });
   Add(0.8, [=](const SimEnv&, Targets* t) { (*t)[i].tcp.translation() = *goal; });
   SetClosure(i, 0.0, 0.5);
+  // Weakly driven fingers take a while to uncurl from under the object before the hand may rise.
+  if (rig_.effectors[i].is_hand) Hold(0.5);
   MoveBy(i, Eigen::Vector3d(0, 0, 0.08), 0.8);
 }
 
@@ -143,12 +147,19 @@ void ExpertController::Apply(const Targets& targets) {
     const Eigen::Isometry3d ee = eff.base_world.inverse() * t.tcp * eff.tcp_in_ee.inverse();
     kinematics::IkSolution best;
     absl::StatusOr<kinematics::IkSolution> s = ik_[i]->Solve(ee, last_q_[i], &best);
+    kinematics::JointVector next = last_q_[i];
     if (s.ok()) {
-      last_q_[i] = s->joints;
+      next = s->joints;
     } else {
       ++ik_failures_;
-      if (best.joints.size() == last_q_[i].size()) last_q_[i] = best.joints;
+      if (best.joints.size() == last_q_[i].size()) next = best.joints;
     }
+    // No joint moves more than kMaxJointStep per control step (a jump to another IK branch would
+    // whip the arm and fling what it holds).
+    for (int j = 0; j < next.size(); ++j) {
+      next[j] = last_q_[i][j] + std::clamp(next[j] - last_q_[i][j], -kMaxJointStep, kMaxJointStep);
+    }
+    last_q_[i] = next;
     const double c = std::clamp(t.closure, 0.0, 1.0);
     env_->SetArmTarget(i, last_q_[i], (1 - c) * eff.max_opening_m + c * -0.03);
   }

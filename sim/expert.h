@@ -45,10 +45,10 @@ class PlanBuilder {
   /// Top-down grasp of `body` at `grasp_point` (object frame; its top is `top_above_m` above that
   /// point), yaw chosen from `yaw_offsets` (added to the object's yaw) closest to 0; then lift by `lift`.
   void Pick(int effector, const std::string& body, const Eigen::Vector3d& grasp_point, double top_above_m,
-            const std::vector<double>& yaw_offsets, double lift, double approach = 0.06);
+            const std::vector<double>& yaw_offsets, double lift, double approach = 0.05);
   /// The same for several effectors at once, each at its own grasp point on the same body.
   void PickMany(const std::vector<std::pair<int, Eigen::Vector3d>>& grips, const std::string& body,
-                double top_above_m, const std::vector<double>& yaw_offsets, double lift, double approach = 0.06);
+                double top_above_m, const std::vector<double>& yaw_offsets, double lift, double approach = 0.05);
   /// Carries the held object so that its origin ends at `target` (world), releases and retreats.
   /// `target_fn` is evaluated when the carry starts.
   void Place(int effector, const std::string& body, std::function<Eigen::Vector3d(const SimEnv&)> target_fn,

@@ -68,9 +68,9 @@ std::vector<double> HandClosureTargets(double c) {
   const double th = std::clamp(2.0 * c - 1.0, 0.0, 1.0);
   std::vector<double> t;
   for (size_t k = 0; k < kFingers.size(); ++k) {
-    t.push_back(f * 1.8);
-    t.push_back(f * 0.7);
+    t.push_back(f * 1.55);
     t.push_back(f * 0.5);
+    t.push_back(f * 0.3);
   }
   t.push_back(-0.6 + th * 1.8);
   t.push_back(th * 0.8);

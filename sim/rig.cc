@@ -58,7 +58,7 @@ Eigen::Isometry3d BasePlacement(Embodiment e, double table_z) {
     case Embodiment::kAlohaAgilex:  // arm mounts at x ~ 0.23, z ~ 0.78 of the footprint
       return Translation(-0.231, 0.0, table_z - 0.781);
     case Embodiment::kLocoman:  // trunk raised on a stand so the leg arms reach the table top
-      return Translation(0.0, 0.0, table_z + 0.50);
+      return Translation(0.0, 0.0, table_z + 0.53);
     default:
       return Translation(0.0, 0.0, table_z);
   }

@@ -160,6 +160,9 @@ absl::Status SimEnv::Step() {
   for (size_t e = 0; e < rig_.effectors.size(); ++e) {
     if (rig_.effectors[e].is_hand) hand_ids_[e].from = hand_ids_[e].to;
   }
+  // mj_step leaves positions, sites and contacts from before its integration: bring them up to date
+  // with qpos so that what is recorded and checked describes one consistent state.
+  mj_forward(model_, data_);
   bool bad = data_->warning[mjWARN_BADQACC].number > 0 || data_->warning[mjWARN_BADQVEL].number > 0 ||
              data_->warning[mjWARN_BADQPOS].number > 0;
   for (int i = 0; i < model_->nq && !bad; ++i) bad = !std::isfinite(data_->qpos[i]);
