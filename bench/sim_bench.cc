@@ -1,0 +1,160 @@
+// mivla-bench-sim: simulation and rendering throughput of the MuJoCo task suite on this CPU, per
+// embodiment (issue 4). For each embodiment one representative task's expert runs for --steps control
+// steps (20 physics steps of 2 ms each, IK included for robots) without rendering, then every camera of
+// the embodiment renders --frames frames at 320x240 through headless EGL (llvmpipe without a GPU).
+//
+//   mivla-bench-sim [--json] [--steps 400] [--frames 60] [--out FILE]
+//
+// Prints a table (or, with --json, one JSON object) and writes the JSON to --out when given:
+//   {"cpu": "...", "threads": 1, "image": [320, 240], "embodiments": [{"embodiment": "PIPER",
+//    "task": "...", "physics_steps_per_s": .., "control_steps_per_s": .., "realtime_factor": ..,
+//    "cameras": [..], "rendered_frames_per_s": .., "episode_seconds_with_rendering": ..}]}
+// Progress goes to stderr.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+#include "sim/expert.h"
+#include "sim/renderer.h"
+#include "sim/rollout.h"
+
+namespace {
+
+using mivla::action::Embodiment;
+using Clock = std::chrono::steady_clock;
+
+std::string CpuName() {
+  std::ifstream f("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
+
+int IntArg(int argc, char** argv, const std::string& name, int def) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (argv[i] == name) return std::stoi(argv[i + 1]);
+  }
+  return def;
+}
+
+std::string StrArg(int argc, char** argv, const std::string& name) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (argv[i] == name) return argv[i + 1];
+  }
+  return "";
+}
+
+double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool json_only = false;
+  for (int i = 1; i < argc; ++i) json_only |= std::string(argv[i]) == "--json";
+  const int steps = IntArg(argc, argv, "--steps", 400);
+  const int frames = IntArg(argc, argv, "--frames", 60);
+  const std::string out_path = StrArg(argc, argv, "--out");
+  if (steps <= 0 || frames <= 0) {
+    std::cerr << "mivla-bench-sim: --steps and --frames must be positive\n";
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<mivla::sim::Renderer>> renderer = mivla::sim::Renderer::Create();
+  if (!renderer.ok()) {
+    std::cerr << "mivla-bench-sim: " << renderer.status() << "\n";
+    return 1;
+  }
+  const std::vector<std::pair<Embodiment, std::string>> cases = {
+      {Embodiment::kPiper, "stack_blocks"},       {Embodiment::kArx5, "stack_blocks"},
+      {Embodiment::kLocoman, "stack_blocks"},     {Embodiment::kAlohaAgilex, "lift_pot"},
+      {Embodiment::kHuman, "stack_blocks"}};
+  nlohmann::json out;
+  out["cpu"] = CpuName();
+  out["threads"] = 1;
+  out["image"] = {mivla::sim::kImageWidth, mivla::sim::kImageHeight};
+  out["steps"] = steps;
+  out["frames"] = frames;
+  const auto t_all = Clock::now();
+  for (size_t c = 0; c < cases.size(); ++c) {
+    const auto& [embodiment, task] = cases[c];
+    const std::string name(mivla::action::EmbodimentName(embodiment));
+    const double elapsed = Seconds(t_all, Clock::now());
+    std::cerr << "[" << c + 1 << "/" << cases.size() << "] " << name << " " << task;
+    if (c > 0) std::cerr << " (ETA " << static_cast<int>(elapsed / c * (cases.size() - c)) << " s)";
+    std::cerr << "\n";
+    mivla::sim::EpisodeOptions o;
+    o.task = task;
+    o.embodiment = embodiment;
+    o.seed = 1;
+    absl::StatusOr<mivla::sim::EpisodeScene> scene = mivla::sim::MakeEpisodeScene(o);
+    if (!scene.ok()) {
+      std::cerr << "mivla-bench-sim: " << scene.status() << "\n";
+      return 1;
+    }
+    mivla::sim::SimEnv& env = *scene->env;
+    auto expert = mivla::sim::ExpertController::Create(&env, scene->task->ExpertPlan(env, scene->context));
+    if (!expert.ok()) {
+      std::cerr << "mivla-bench-sim: " << expert.status() << "\n";
+      return 1;
+    }
+    const long physics0 = env.physics_steps();
+    const auto t0 = Clock::now();
+    for (int s = 0; s < steps; ++s) {
+      if (absl::Status st = (*expert)->Step(); !st.ok()) {
+        std::cerr << "mivla-bench-sim: " << name << ": " << st << "\n";
+        return 1;
+      }
+    }
+    const double sim_s = Seconds(t0, Clock::now());
+    const long physics = env.physics_steps() - physics0;
+    const std::vector<std::string>& cameras = env.rig().cameras;
+    const auto t1 = Clock::now();
+    for (int f = 0; f < frames; ++f) {
+      for (const std::string& cam : cameras) {
+        absl::StatusOr<mivla::sim::Image> img =
+            (*renderer)->Render(env.model(), const_cast<mjData*>(env.data()), cam);
+        if (!img.ok()) {
+          std::cerr << "mivla-bench-sim: " << img.status() << "\n";
+          return 1;
+        }
+      }
+    }
+    const double render_s = Seconds(t1, Clock::now());
+    const double fps = frames * cameras.size() / render_s;
+    const double control_per_s = steps / sim_s;
+    nlohmann::json row;
+    row["embodiment"] = name;
+    row["task"] = task;
+    row["physics_steps_per_s"] = physics / sim_s;
+    row["control_steps_per_s"] = control_per_s;
+    row["realtime_factor"] = control_per_s * mivla::sim::kControlDt;
+    row["cameras"] = cameras;
+    row["rendered_frames_per_s"] = fps;
+    // A recorded control step renders every camera once.
+    row["recorded_steps_per_s_with_rendering"] = 1.0 / (1.0 / control_per_s + cameras.size() / fps);
+    out["embodiments"].push_back(row);
+  }
+  out["seconds"] = Seconds(t_all, Clock::now());
+  if (!out_path.empty()) {
+    std::ofstream f(out_path);
+    f << out.dump(2) << "\n";
+  }
+  if (json_only) {
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::printf("%-14s %-14s %14s %14s %10s %8s %12s\n", "embodiment", "task", "physics st/s", "control st/s",
+              "x realtime", "cameras", "render fps");
+  for (const auto& r : out["embodiments"]) {
+    std::printf("%-14s %-14s %14.0f %14.1f %10.1f %8zu %12.1f\n", r["embodiment"].get<std::string>().c_str(),
+                r["task"].get<std::string>().c_str(), r["physics_steps_per_s"].get<double>(),
+                r["control_steps_per_s"].get<double>(), r["realtime_factor"].get<double>(), r["cameras"].size(),
+                r["rendered_frames_per_s"].get<double>());
+  }
+  return 0;
+}
