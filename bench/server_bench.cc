@@ -14,6 +14,8 @@
 // DIR/server_bench.json, the latency/throughput plot to DIR/server_bench.png.
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +23,8 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -149,23 +153,43 @@ absl::StatusOr<nlohmann::json> MeasureBare(const Args& args) {
   for (size_t i = 0; i < ids.size(); ++i) in.text_ids[0][static_cast<int64_t>(i)] = ids[i];
   in.text_mask.narrow(1, 0, static_cast<int64_t>(ids.size())).fill_(true);
 
-  std::vector<double> total, enc, dec;
-  for (int r = -3; r < args.bare_repeats; ++r) {  // three warm-up passes
-    const auto t0 = Clock::now();
-    model::ConditionTokens cond = m->Encode(in);
-    const auto t1 = Clock::now();
-    torch::Tensor noise = model::SampleNoise(1, cfg->decoder.action_horizon, action::kActionDim, 7 + r);
-    torch::Tensor out = model::EulerSample(*m, m->PrepareDecoding(cond), noise, cfg->decoder.sampling_steps);
-    const auto t2 = Clock::now();
-    if (!torch::isfinite(out).all().item<bool>()) return absl::InternalError("bare decode produced non-finite actions");
-    if (r < 0) continue;
-    enc.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-    dec.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
-    total.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
+  // Medians of (encode + sampler, encode, sampler) in ms for `in`, after three warm-up passes.
+  auto measure = [&](const model::ModelInputs& x, int repeats) -> absl::StatusOr<std::array<double, 3>> {
+    const int64_t b = x.images.size(0);
+    std::vector<double> total, enc, dec;
+    for (int r = -3; r < repeats; ++r) {
+      const auto t0 = Clock::now();
+      model::ConditionTokens cond = m->Encode(x);
+      const auto t1 = Clock::now();
+      torch::Tensor noise = model::SampleNoise(b, cfg->decoder.action_horizon, action::kActionDim, 7 + r);
+      torch::Tensor out = model::EulerSample(*m, m->PrepareDecoding(cond), noise, cfg->decoder.sampling_steps);
+      const auto t2 = Clock::now();
+      if (!torch::isfinite(out).all().item<bool>()) return absl::InternalError("bare decode produced non-finite actions");
+      if (r < 0) continue;
+      enc.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      dec.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+      total.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
+    }
+    return std::array<double, 3>{MedianMs(total), MedianMs(enc), MedianMs(dec)};
+  };
+  absl::StatusOr<std::array<double, 3>> one = measure(in, args.bare_repeats);
+  if (!one.ok()) return one.status();
+  // The same sample 16 times in one batch: the best a batch-16 server step can do on this machine.
+  model::ModelInputs in16;
+  for (auto [dst, src] : {std::pair{&in16.images, &in.images}, {&in16.view_mask, &in.view_mask},
+                          {&in16.text_ids, &in.text_ids}, {&in16.text_mask, &in.text_mask},
+                          {&in16.state, &in.state}, {&in16.state_mask, &in.state_mask},
+                          {&in16.embodiment, &in.embodiment}}) {
+    *dst = torch::cat(std::vector<torch::Tensor>(16, *src));
   }
-  return nlohmann::json{{"bare_decode_ms", MedianMs(total)},
-                        {"bare_encode_only_ms", MedianMs(enc)},
-                        {"bare_sampler_only_ms", MedianMs(dec)},
+  absl::StatusOr<std::array<double, 3>> sixteen = measure(in16, std::max(3, args.bare_repeats / 4));
+  if (!sixteen.ok()) return sixteen.status();
+  return nlohmann::json{{"bare_decode_ms", (*one)[0]},
+                        {"bare_encode_only_ms", (*one)[1]},
+                        {"bare_sampler_only_ms", (*one)[2]},
+                        {"bare_batch16_ms", (*sixteen)[0]},
+                        {"bare_batch16_note", "encode + decode of 16 copies in one batch: a batch-16 server step "
+                                              "cannot be faster, so 16-session latency >= this"},
                         {"views", views},
                         {"text_tokens", ids.size()},
                         {"repeats", args.bare_repeats}};
@@ -260,7 +284,8 @@ int Run(const Args& args) {
   }
   const double bare_ms = (*bare)["bare_decode_ms"].get<double>();
   const double rss_before_servers = ProcStatusMb("VmHWM");
-  std::cerr << "  bare_decode_ms " << bare_ms << std::endl;
+  const double bare16_ms = (*bare)["bare_batch16_ms"].get<double>();
+  std::cerr << "  bare_decode_ms " << bare_ms << ", 16 samples in one batch " << bare16_ms << " ms" << std::endl;
 
   nlohmann::json rows = nlohmann::json::array();
   std::vector<PlotRow> plot_rows;
@@ -330,6 +355,12 @@ int Run(const Args& args) {
   out["wall_s"] = std::chrono::duration<double>(Clock::now() - run_start).count();
   out["rows"] = rows;
   out["targets"] = Targets(rows, bare_ms);
+  // What the model alone allows on this machine (no server, no queueing), to read the targets against.
+  out["model_bounds"] = {
+      {"best_batched_over_unbatched_chunks", 16.0 * bare_ms / bare16_ms},
+      {"least_p_16_over_p_1", bare16_ms / bare_ms},
+      {"note", "16 x bare_decode_ms / bare_batch16_ms and bare_batch16_ms / bare_decode_ms: the throughput "
+               "gain a perfect batch of 16 gives, and the latency growth it cannot avoid"}};
 
   const std::string text = out.dump(args.json ? -1 : 2);
   std::cout << text << std::endl;
