@@ -62,9 +62,9 @@ std::string GripperBody(const ArmMjcfOptions& o) {
     absl::StrAppend(&xml, "</body>");
   }
   if (o.wrist_camera) {
-    // Behind the palm, off to the side, looking along the approach axis at the finger tips.
-    const Eigen::Vector3d eye(-0.07, 0.0, -0.02);
-    const Eigen::Vector3d target(0.0, 0.0, pl + fl + 0.05);
+    // Beside the palm, looking along the approach axis past the finger tips.
+    const Eigen::Vector3d eye(-0.065, 0.0, 0.5 * pl);
+    const Eigen::Vector3d target(0.0, 0.0, pl + fl + 0.08);
     Eigen::Vector3d fwd = (target - eye).normalized();
     Eigen::Vector3d up = Eigen::Vector3d::UnitX();  // image up = away from the tip side
     Eigen::Vector3d right = fwd.cross(up).normalized();

@@ -118,9 +118,12 @@ std::string BuildSceneXml(const Rig& rig, const Appearance& a, const std::string
     absl::StrAppend(&xml, "<camera name=\"ego\" pos=\"", Vec(eye), "\" quat=\"",
                     Quat(LookAt(eye, Eigen::Vector3d(0.32, -0.03, h), 0.08)), "\" fovy=\"", Num(kEgoFovyDeg), "\"/>");
   } else {
-    const Eigen::Vector3d eye(-0.32, 0.0, h + 0.62);
-    absl::StrAppend(&xml, "<camera name=\"head\" pos=\"", Vec(eye), "\" quat=\"",
-                    Quat(LookAt(eye, Eigen::Vector3d(0.33, 0.0, h))), "\" fovy=\"", Num(kHeadFovyDeg), "\"/>");
+    // LocoMan's raised trunk would block a camera behind it: its head camera sits on the trunk's front.
+    const bool locoman = rig.embodiment == action::Embodiment::kLocoman;
+    const Eigen::Vector3d eye = locoman ? Eigen::Vector3d(0.24, 0.0, h + 0.78) : Eigen::Vector3d(-0.32, 0.0, h + 0.62);
+    const Eigen::Vector3d target = locoman ? Eigen::Vector3d(0.42, 0.0, h) : Eigen::Vector3d(0.33, 0.0, h);
+    absl::StrAppend(&xml, "<camera name=\"head\" pos=\"", Vec(eye), "\" quat=\"", Quat(LookAt(eye, target)),
+                    "\" fovy=\"", Num(kHeadFovyDeg), "\"/>");
   }
   // A side view of the workspace for people debugging tasks (not one of the rig's cameras).
   const Eigen::Vector3d side_eye(0.32, -0.55, h + 0.2);
