@@ -26,6 +26,30 @@ EffectorTarget Interpolate(const EffectorTarget& a, const EffectorTarget& b, dou
   return t;
 }
 
+// The grasp yaw: among the object's symmetric yaws (and, for a parallel gripper, their half-turns)
+// the one closest to 0 (a hand's fingers then point away from the body) that, for an arm, IK reaches
+// from its current joints (wrist joint limits rule some out).
+double ChooseYaw(const SimEnv& env, int i, const Eigen::Isometry3d& grasp, double yaw0,
+                 const std::vector<double>& yaw_offsets) {
+  const Effector& eff = env.rig().effectors[i];
+  std::vector<double> candidates;
+  for (double off : yaw_offsets) {
+    candidates.push_back(WrapAngle(yaw0 + off));
+    if (!eff.is_hand) candidates.push_back(WrapAngle(yaw0 + off + M_PI));
+  }
+  std::sort(candidates.begin(), candidates.end(), [](double a, double b) { return std::abs(a) < std::abs(b); });
+  if (eff.is_hand) return candidates.front();
+  absl::StatusOr<kinematics::IkSolver> ik = kinematics::IkSolver::Create(eff.arm.chain, {}, eff.arm.home);
+  if (!ik.ok()) return candidates.front();
+  for (double yaw : candidates) {
+    Eigen::Isometry3d tcp = grasp;
+    tcp.linear() = TopDownFrame(yaw);
+    const Eigen::Isometry3d ee = eff.base_world.inverse() * tcp * eff.tcp_in_ee.inverse();
+    if (ik->Solve(ee, env.ArmJoints(i)).ok()) return yaw;
+  }
+  return candidates.front();
+}
+
 }  // namespace
 
 double PalmClearance(const Effector& e) { return e.is_hand ? 0.012 : e.gripper.finger_length_m * 0.5; }
@@ -63,15 +87,9 @@ void PlanBuilder::PickMany(const std::vector<std::pair<int, Eigen::Vector3d>>& g
       Eigen::Vector3d p = obj * grips[k].second;
       const double top = p.z() + top_above_m;
       p.z() = std::max({p.z(), top - PalmClearance(eff) + 0.006, table_z + TipReach(eff) + 0.004});
-      const double yaw0 = YawOf(obj.linear());
-      double best = 0.0, best_abs = 1e9;
-      for (double off : yaw_offsets) {
-        const double y = WrapAngle(yaw0 + off);
-        if (std::abs(y) < best_abs) best_abs = std::abs(y), best = y;
-      }
       Eigen::Isometry3d g = Eigen::Isometry3d::Identity();
-      g.linear() = TopDownFrame(best);
       g.translation() = p;
+      g.linear() = TopDownFrame(ChooseYaw(env, i, g, YawOf(obj.linear()), yaw_offsets));
       (*grasp_poses)[k] = g;
       (*t)[i].tcp = g;
       (*t)[i].tcp.translation().z() = std::max(p.z(), top) + approach;

@@ -56,9 +56,11 @@ GripperGeometry GripperFor(Embodiment e) {
 Eigen::Isometry3d BasePlacement(Embodiment e, double table_z) {
   switch (e) {
     case Embodiment::kAlohaAgilex:  // arm mounts at x ~ 0.23, z ~ 0.78 of the footprint
-      return Translation(-0.231, 0.0, table_z - 0.781);
+      return Translation(-0.181, 0.0, table_z - 0.781);
     case Embodiment::kLocoman:  // trunk raised on a stand so the leg arms reach the table top
       return Translation(0.0, 0.0, table_z + 0.53);
+    case Embodiment::kPiper:  // close enough that its wrist (joint 5, +-1.22 rad) can point down over the objects
+      return Translation(0.05, 0.0, table_z);
     default:
       return Translation(0.0, 0.0, table_z);
   }

@@ -1,6 +1,7 @@
 // File: sim_env.cc
 #include "sim/sim_env.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -21,6 +22,13 @@ Eigen::Isometry3d PoseFrom(const mjtNum* pos, const mjtNum* mat) {
     for (int b = 0; b < 3; ++b) r(a, b) = mat[3 * a + b];
   t.linear() = r;
   return t;
+}
+
+// Top-down yaws tried for an arm's ready pose. PiPER-type wrists (ALOHA too) have narrow joint 5/6
+// ranges, so the yaw that keeps the joints farthest from their limits is taken; the others start at 0.
+std::vector<double> ReadyYaws(action::Embodiment e) {
+  if (e == action::Embodiment::kPiper || e == action::Embodiment::kAlohaAgilex) return {0.0, M_PI / 2, -M_PI / 2, M_PI};
+  return {0.0};
 }
 
 }  // namespace
@@ -112,9 +120,23 @@ absl::Status SimEnv::Init() {
     // Start in the ready pose above the workspace when IK reaches it (else at home).
     absl::StatusOr<kinematics::IkSolver> ik = kinematics::IkSolver::Create(eff.arm.chain, {}, home);
     if (ik.ok()) {
-      const Eigen::Isometry3d ee = eff.base_world.inverse() * eff.ready_tcp * eff.tcp_in_ee.inverse();
-      absl::StatusOr<kinematics::IkSolution> sol = ik->Solve(ee, home);
-      if (sol.ok()) home = sol->joints;
+      // Of the top-down yaws tried, take the one whose joints stay farthest from their limits.
+      const kinematics::JointVector seed = home;
+      double best_margin = -1.0;
+      for (double yaw : ReadyYaws(rig_.embodiment)) {
+        Eigen::Isometry3d tcp = eff.ready_tcp;
+        tcp.linear() = eff.ready_tcp.linear() * Eigen::AngleAxisd(yaw, Eigen::Vector3d::UnitZ()).toRotationMatrix();
+        const Eigen::Isometry3d ee = eff.base_world.inverse() * tcp * eff.tcp_in_ee.inverse();
+        absl::StatusOr<kinematics::IkSolution> sol = ik->Solve(ee, seed);
+        if (!sol.ok()) continue;
+        double margin = 1.0;
+        const kinematics::KinematicChain& chain = eff.arm.chain;
+        for (int j = 0; j < chain.num_joints(); ++j) {
+          const double range = chain.upper()[j] - chain.lower()[j];
+          margin = std::min({margin, (sol->joints[j] - chain.lower()[j]) / range, (chain.upper()[j] - sol->joints[j]) / range});
+        }
+        if (margin > best_margin) best_margin = margin, home = sol->joints;
+      }
     }
     for (int i = 0; i < home.size(); ++i) data_->qpos[a.qpos[i]] = home[i];
     for (int k = 0; k < 2; ++k) data_->qpos[a.finger_qpos[k]] = eff.max_opening_m / 2.0;
