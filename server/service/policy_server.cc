@@ -138,11 +138,13 @@ void PolicyServer::Shutdown(absl::Duration drain) {
   LogInfo(kComponent, absl::StrCat("shutting down: draining for up to ", absl::FormatDuration(drain)));
   SetServing(false);
   if (service_) service_->StopAccepting();
-  if (engine_) engine_->Shutdown(drain);  // queued calls finish (or get UNAVAILABLE at the deadline)
+  // gRPC stops taking new calls at once and waits up to `drain` for the accepted ones, which the engine
+  // keeps working on; then whatever is still queued is answered UNAVAILABLE.
   if (grpc_) {
-    grpc_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(drain));
     grpc_->Wait();
   }
+  if (engine_) engine_->Shutdown(absl::ZeroDuration());
   if (metrics_http_) metrics_http_->Stop();
   if (models_) models_->Stop();
   LogInfo(kComponent, "stopped");
