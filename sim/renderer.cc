@@ -70,8 +70,28 @@ Renderer::~Renderer() {
   }
 }
 
+namespace {
+
+// FNV-1a over what mjr_makeContext uploads (texture pixels, mesh vertices) and the counts around it. A
+// model allocated where a freed one lived has the same address; this tells the two apart.
+uint64_t AssetFingerprint(const mjModel* m) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const void* p, size_t n) {
+    const auto* b = static_cast<const unsigned char*>(p);
+    for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  };
+  const int counts[] = {m->ntex, m->ntexdata, m->nmesh, m->nmeshvert, m->ngeom, m->nmat, m->nskin, m->nhfield};
+  mix(counts, sizeof(counts));
+  if (m->ntexdata > 0) mix(m->tex_rgb, static_cast<size_t>(m->ntexdata));
+  if (m->nmeshvert > 0) mix(m->mesh_vert, sizeof(float) * 3 * static_cast<size_t>(m->nmeshvert));
+  return h;
+}
+
+}  // namespace
+
 absl::Status Renderer::Attach(const mjModel* model) {
-  if (attached_ == model && mj_ready_) return absl::OkStatus();
+  const uint64_t fingerprint = AssetFingerprint(model);
+  if (attached_ == model && attached_fingerprint_ == fingerprint && mj_ready_) return absl::OkStatus();
   if (mj_ready_) {
     mjr_freeContext(&context_mjr_);
     mjv_freeScene(&scene_);
@@ -86,6 +106,7 @@ absl::Status Renderer::Attach(const mjModel* model) {
     return absl::UnavailableError("Renderer: MuJoCo offscreen buffer not available");
   }
   attached_ = model;
+  attached_fingerprint_ = fingerprint;
   mj_ready_ = true;
   return absl::OkStatus();
 }

@@ -8,7 +8,8 @@
 //   ASSIGN_OR_RETURN(Image img, r->Render(model, data, "head"));
 //
 // Owns its EGL display/context and the MuJoCo render context of the last model rendered (rebuilt when
-// a different model is passed). Not thread-safe; the EGL context is made current on each call, so
+// a different model is passed: a different address, or the same address with other textures or meshes,
+// as when a freed model's memory is reused by the next one). Not thread-safe; the EGL context is made current on each call, so
 // use one Renderer per thread.
 #ifndef MIVLA_SIM_RENDERER_H_
 #define MIVLA_SIM_RENDERER_H_
@@ -57,6 +58,7 @@ class Renderer {
   void* context_ = nullptr;  // EGLContext
   void* surface_ = nullptr;  // EGLSurface
   const mjModel* attached_ = nullptr;
+  uint64_t attached_fingerprint_ = 0;  // of the GPU-resident assets (textures, meshes): see Attach
   mjvScene scene_;
   mjrContext context_mjr_;
   mjvOption option_;

@@ -75,6 +75,35 @@ TEST(RendererTest, TableColourAppearsBelowTheRobot) {
   EXPECT_NE(ego->rgb, img->rgb);
 }
 
+TEST(RendererTest, NewTexturesAtTheSameModelAddressAreRedrawn) {
+  // A model allocated where a freed one lived has the same address; the renderer must not keep the
+  // old scene's textures. Rewriting a model's texture pixels in place reproduces that exactly.
+  absl::StatusOr<std::unique_ptr<Renderer>> r = Renderer::Create();
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::mt19937_64 rng(3);
+  Appearance a = SampleAppearance(Mode::kEasy, rng);
+  a.table_rgb = Eigen::Vector3d(1, 1, 1);
+  a.texture = Appearance::Texture::kChecker;
+  absl::StatusOr<Rig> rig = BuildRig(action::Embodiment::kPiper, a.table_height_m);
+  ASSERT_TRUE(rig.ok());
+  absl::StatusOr<std::unique_ptr<SimEnv>> env = SimEnv::Create(BuildSceneXml(*rig, a, ""), *rig);
+  ASSERT_TRUE(env.ok()) << env.status();
+  mjModel* m = const_cast<mjModel*>((*env)->model());
+  ASSERT_GT(m->ntexdata, 0) << "a checker table needs a texture";
+  mjData* d = const_cast<mjData*>((*env)->data());
+  absl::StatusOr<Image> before = (*r)->Render(m, d, "head");
+  ASSERT_TRUE(before.ok()) << before.status();
+  for (int i = 0; i < m->ntexdata; i += 3) {  // every texture pure green
+    m->tex_rgb[i] = 0;
+    m->tex_rgb[i + 1] = 255;
+    m->tex_rgb[i + 2] = 0;
+  }
+  absl::StatusOr<Image> after = (*r)->Render(m, d, "head");
+  ASSERT_TRUE(after.ok()) << after.status();
+  const Eigen::Vector3d t0 = MeanBlock(*before, 20, 190, 80, 230), t1 = MeanBlock(*after, 20, 190, 80, 230);
+  EXPECT_GT(t1[1], t1[0] + 30) << "before " << t0.transpose() << ", after " << t1.transpose();
+}
+
 TEST(RendererTest, UnknownCameraIsNotFound) {
   absl::StatusOr<std::unique_ptr<Renderer>> r = Renderer::Create();
   ASSERT_TRUE(r.ok()) << r.status();
