@@ -56,6 +56,25 @@ def body(h):
     h.check(code == grpc.StatusCode.NOT_FOUND, f"health of an unknown service: {code}, want NOT_FOUND")
     h.log("health: SERVING")
 
+    # Server reflection: the service list names PolicyService and health, and the file defining
+    # mivla.v1.PolicyService comes back as a FileDescriptorProto that holds its methods.
+    import server_reflection_pb2 as rpb
+    import server_reflection_pb2_grpc as rgrpc
+    from google.protobuf import descriptor_pb2
+    refl = rgrpc.ServerReflectionStub(sh.insecure_channel(srv.target))
+    answers = list(refl.ServerReflectionInfo(iter([rpb.ServerReflectionRequest(list_services=""),
+                                                   rpb.ServerReflectionRequest(file_containing_symbol="mivla.v1.PolicyService")]),
+                                             timeout=10))
+    h.check(len(answers) == 2, f"reflection: {len(answers)} answers to 2 requests")
+    names = sorted(s.name for s in answers[0].list_services_response.service)
+    h.check("mivla.v1.PolicyService" in names and "grpc.health.v1.Health" in names, f"reflection services: {names}")
+    fd = descriptor_pb2.FileDescriptorProto()
+    fd.ParseFromString(answers[1].file_descriptor_response.file_descriptor_proto[0])
+    methods = sorted(m.name for s in fd.service if s.name == "PolicyService" for m in s.method)
+    h.check(methods == sorted(["StartSession", "EndSession", "Observe", "Act", "StreamAct", "GetPolicyInfo", "ReportEpisode"]),
+            f"reflection: PolicyService methods {methods}")
+    h.log(f"reflection: {names}")
+
     info = policy.GetPolicyInfo(pb.GetPolicyInfoRequest(), timeout=10)
     h.check(info.model_version != "", "GetPolicyInfo: empty model_version")
     h.check(info.config_name == "tiny", f"GetPolicyInfo: config_name '{info.config_name}', want tiny")
