@@ -40,6 +40,7 @@
 #include "core/model/synthetic_inputs.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/log.h"
+#include "core/util/openmp_wait.h"
 #include "nlohmann/json.hpp"
 #include "server/service/policy_server.h"
 
@@ -314,6 +315,7 @@ int Run(const Args& args) {
                       {"p99_ms", r->p99_ms},
                       {"mean_ms", r->mean_ms},
                       {"completed", r->completed},
+                      {"window_s", r->window_s},
                       {"failed_calls", r->failed_calls},
                       {"first_error", r->first_error},
                       {"server_mean_ms",
@@ -399,4 +401,7 @@ int Run(const Args& args) {
 }  // namespace
 }  // namespace mivla::bench
 
-int main(int argc, char** argv) { return mivla::bench::Run(mivla::bench::Parse(argc, argv)); }
+int main(int argc, char** argv) {
+  mivla::PreferPassiveOpenMpWait(argv);
+  return mivla::bench::Run(mivla::bench::Parse(argc, argv));
+}
