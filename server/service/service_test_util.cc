@@ -1,5 +1,7 @@
 #include "server/service/service_test_util.h"
 
+#include <malloc.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -87,6 +89,11 @@ int64_t ResidentBytes() {
     }
   }
   return -1;
+}
+
+int64_t HeapInUseBytes() {
+  const struct mallinfo2 m = ::mallinfo2();
+  return static_cast<int64_t>(m.uordblks + m.hblkhd);
 }
 
 }  // namespace mivla::server::testing
