@@ -62,7 +62,9 @@ TEST(OverfitTest, TinyModelReproducesFourPairs) {
   for (const auto& p : model->parameters()) {
     if (p.requires_grad()) trainable.push_back(p);
   }
-  const double lr = 3e-3;
+  // 5e-3 rather than 3e-3: at 3e-3 the worst sample's error after 300 steps was 0.105 on an AVX-512
+  // machine (0.06-0.07 at 5e-3 with one or two threads), too close to the bound below.
+  const double lr = 5e-3;
   const int kSteps = 300;
   const int64_t kDraws = 4;  // (t, noise) draws per sample per step, batched in one decoder pass
   const int warmup = 30;
