@@ -39,7 +39,25 @@ struct Shared {
   int ready ABSL_GUARDED_BY(mu) = 0;  // threads that finished setup (started a session or gave up)
   int expected ABSL_GUARDED_BY(mu) = 0;
   absl::Notification go;
-  Clock::time_point window_start, window_end;  // written before `go` is notified
+  Clock::time_point window_start;  // written before `go` is notified
+  std::atomic<Clock::rep> window_end{0};  // moves later while fewer than min_pairs pairs are in
+  std::atomic<int64_t> in_window{0};
+  int64_t min_pairs = 1;
+
+  Clock::time_point WindowEnd() const { return Clock::time_point(Clock::duration(window_end.load())); }
+  // Counts a pair that ended at t1; true when it belongs to the window.
+  bool Count(Clock::time_point t1) {
+    if (t1 < window_start) return false;
+    if (t1 <= WindowEnd()) return ++in_window, true;
+    if (in_window.load() >= min_pairs) return false;
+    Clock::rep end = window_end.load();
+    const Clock::rep want = t1.time_since_epoch().count();
+    while (end < want && !window_end.compare_exchange_weak(end, want)) {
+    }
+    ++in_window;
+    return true;
+  }
+  bool Done(Clock::time_point now) const { return now >= WindowEnd() && in_window.load() >= min_pairs; }
 
   void Fail(const std::string& what) {
     absl::MutexLock lock(&mu);
@@ -91,7 +109,7 @@ void RunSession(const LoadOptions& o, int index, Shared* shared) {
 
   std::vector<Sample> mine;
   uint64_t iteration = 0;
-  while (Clock::now() < shared->window_end) {
+  while (!shared->Done(Clock::now())) {
     const Clock::time_point t0 = Clock::now();
     mivla::v1::ObserveResponse obs;
     grpc::Status s = stub->Observe(Context(o.call_timeout_s).get(), observations[iteration % observations.size()], &obs);
@@ -114,9 +132,7 @@ void RunSession(const LoadOptions& o, int index, Shared* shared) {
     }
     const Clock::time_point t1 = Clock::now();
     // A pair counts when it ends inside the window (unbiased throughput in steady state).
-    if (t1 >= shared->window_start && t1 <= shared->window_end) {
-      mine.push_back({Ms(t1 - t0), obs.timing(), act.timing()});
-    }
+    if (shared->Count(t1)) mine.push_back({Ms(t1 - t0), obs.timing(), act.timing()});
   }
   mivla::v1::EndSessionRequest end;
   end.set_session_id(session_id);
@@ -152,7 +168,8 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& o) {
   const auto warmup = std::chrono::microseconds(static_cast<int64_t>(o.warmup_s * 1e6));
   const auto duration = std::chrono::microseconds(static_cast<int64_t>(o.duration_s * 1e6));
   shared.window_start = Clock::now() + warmup;
-  shared.window_end = shared.window_start + duration;
+  shared.window_end = (shared.window_start + duration).time_since_epoch().count();
+  shared.min_pairs = o.min_pairs > 0 ? o.min_pairs : o.sessions;
   shared.go.Notify();
   for (auto& t : threads) t.join();
 
@@ -162,7 +179,7 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& o) {
   }
   LoadResult r;
   r.sessions = o.sessions;
-  r.window_s = o.duration_s;
+  r.window_s = std::chrono::duration<double>(shared.WindowEnd() - shared.window_start).count();
   r.completed = static_cast<int64_t>(shared.samples.size());
   r.chunks_per_s = static_cast<double>(r.completed) / r.window_s;
   r.failed_calls = shared.failed;
