@@ -2,8 +2,6 @@
 # The default command runs the demo; later issues switch it to mivla-server.
 FROM debian:bookworm
 ENV DEBIAN_FRONTEND=noninteractive
-# LibTorch's OpenMP threads sleep rather than spin while waiting (core/util/openmp_wait.h).
-ENV OMP_WAIT_POLICY=PASSIVE
 WORKDIR /opt/mivla
 COPY scripts/ scripts/
 RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends ca-certificates \

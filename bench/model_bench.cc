@@ -26,7 +26,6 @@
 #include "core/model/mivla_model.h"
 #include "core/model/runtime.h"
 #include "core/model/synthetic_inputs.h"
-#include "core/util/openmp_wait.h"
 #include "nlohmann/json.hpp"
 
 namespace mivla::model {
@@ -227,7 +226,4 @@ int Run(const Args& args) {
 }  // namespace
 }  // namespace mivla::model
 
-int main(int argc, char** argv) {
-  mivla::PreferPassiveOpenMpWait(argv);
-  return mivla::model::Run(mivla::model::Parse(argc, argv));
-}
+int main(int argc, char** argv) { return mivla::model::Run(mivla::model::Parse(argc, argv)); }

@@ -40,7 +40,6 @@
 #include "core/model/synthetic_inputs.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/log.h"
-#include "core/util/openmp_wait.h"
 #include "nlohmann/json.hpp"
 #include "server/service/policy_server.h"
 
@@ -401,7 +400,4 @@ int Run(const Args& args) {
 }  // namespace
 }  // namespace mivla::bench
 
-int main(int argc, char** argv) {
-  mivla::PreferPassiveOpenMpWait(argv);
-  return mivla::bench::Run(mivla::bench::Parse(argc, argv));
-}
+int main(int argc, char** argv) { return mivla::bench::Run(mivla::bench::Parse(argc, argv)); }

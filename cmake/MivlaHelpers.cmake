@@ -8,6 +8,13 @@
 
 set(MIVLA_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter)
 
+# Environment of every test that runs the model. CTest runs two tests at once on the 2-core CI
+# machine; Debian's LibTorch multiplies matrices with OpenBLAS (pthreads), whose threads, one per core
+# by default, spin while they wait, so two such processes starve each other. Measured with two
+# mivla-bench-model processes side by side: tiny decode 156 ms (batch 1) and 1482 ms (batch 16) with two
+# OpenBLAS threads each, 73 ms and 910 ms with one. (Alone, two threads are faster: 48 vs 79-116 ms.)
+set(MIVLA_TEST_ENVIRONMENT OPENBLAS_NUM_THREADS=1)
+
 function(mivla_cc_library)
   cmake_parse_arguments(ARG "" "NAME;PCH" "SRCS;HDRS;DEPS" ${ARGN})
   set(target mivla_${ARG_NAME})
@@ -43,9 +50,7 @@ function(mivla_cc_test)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 300)
   endif()
-  # Torch tests share the CPU with another ctest job: OpenMP threads sleep instead of spinning
-  # (core/util/openmp_wait.h).
-  set(props TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT OMP_WAIT_POLICY=PASSIVE)
+  set(props TIMEOUT ${ARG_TIMEOUT} ENVIRONMENT "${MIVLA_TEST_ENVIRONMENT}")
   if(ARG_LABELS)
     list(APPEND props LABELS "${ARG_LABELS}")
   endif()

@@ -18,7 +18,6 @@
 #include "core/model/mivla_model.h"
 #include "core/model/synthetic_inputs.h"
 #include "core/tokenizer/tokenizer.h"
-#include "core/util/openmp_wait.h"
 #include "nlohmann/json.hpp"
 
 namespace {
@@ -114,7 +113,4 @@ int Main(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  mivla::PreferPassiveOpenMpWait(argv);
-  return Main(argc, argv);
-}
+int main(int argc, char** argv) { return Main(argc, argv); }

@@ -12,7 +12,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/util/log.h"
-#include "core/util/openmp_wait.h"
 #include "server/service/policy_server.h"
 #include "server/service/server_flags.h"
 
@@ -68,7 +67,4 @@ int Main(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  mivla::PreferPassiveOpenMpWait(argv);
-  return Main(argc, argv);
-}
+int main(int argc, char** argv) { return Main(argc, argv); }
