@@ -42,17 +42,19 @@ struct Shared {
   Clock::time_point window_start;  // written before `go` is notified
   std::atomic<Clock::rep> window_end{0};  // moves later while fewer than min_pairs pairs are in
   std::atomic<int64_t> in_window{0};
-  int64_t min_pairs = 1;
+  int64_t min_pairs = 1;  // one per session, written before `go`
 
   Clock::time_point WindowEnd() const { return Clock::time_point(Clock::duration(window_end.load())); }
   // Counts a pair that ended at t1; true when it belongs to the window.
   bool Count(Clock::time_point t1) {
     if (t1 < window_start) return false;
-    if (t1 <= WindowEnd()) return ++in_window, true;
-    if (in_window.load() >= min_pairs) return false;
-    Clock::rep end = window_end.load();
-    const Clock::rep want = t1.time_since_epoch().count();
-    while (end < want && !window_end.compare_exchange_weak(end, want)) {
+    if (t1 > WindowEnd()) {
+      if (in_window.load() >= min_pairs) return false;
+      // Too few pairs so far: hold the window open until this one.
+      Clock::rep end = window_end.load();
+      const Clock::rep want = t1.time_since_epoch().count();
+      while (end < want && !window_end.compare_exchange_weak(end, want)) {
+      }
     }
     ++in_window;
     return true;
@@ -169,7 +171,7 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& o) {
   const auto duration = std::chrono::microseconds(static_cast<int64_t>(o.duration_s * 1e6));
   shared.window_start = Clock::now() + warmup;
   shared.window_end = (shared.window_start + duration).time_since_epoch().count();
-  shared.min_pairs = o.min_pairs > 0 ? o.min_pairs : o.sessions;
+  shared.min_pairs = o.sessions;
   shared.go.Notify();
   for (auto& t : threads) t.join();
 

@@ -13,6 +13,7 @@ set(MIVLA_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter)
 # by default, spin while they wait, so two such processes starve each other. Measured with two
 # mivla-bench-model processes side by side: tiny decode 156 ms (batch 1) and 1482 ms (batch 16) with two
 # OpenBLAS threads each, 73 ms and 910 ms with one. (Alone, two threads are faster: 48 vs 79-116 ms.)
+# One entry: gtest_discover_tests splits PROPERTIES values at ';'.
 set(MIVLA_TEST_ENVIRONMENT OPENBLAS_NUM_THREADS=1)
 
 function(mivla_cc_library)
