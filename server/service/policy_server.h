@@ -20,8 +20,8 @@
 #include <grpcpp/server.h>
 
 #include "absl/status/statusor.h"
-#include "server/metrics/metrics_http_server.h"
-#include "server/metrics/registry.h"
+#include "core/metrics/metrics_http_server.h"
+#include "core/metrics/registry.h"
 #include "server/service/policy_service.h"
 #include "server/service/server_options.h"
 

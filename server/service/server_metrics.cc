@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/action/action_space.h"
 #include "core/util/status_macros.h"
-#include "server/metrics/process_metrics.h"
+#include "core/metrics/process_metrics.h"
 
 namespace mivla::server {
 namespace {

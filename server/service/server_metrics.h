@@ -30,7 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "mivla/v1/policy.pb.h"
 #include "server/batching/batch_queue_options.h"
-#include "server/metrics/registry.h"
+#include "core/metrics/registry.h"
 #include "server/model_manager/model_manager.h"
 #include "server/session/session_manager.h"
 

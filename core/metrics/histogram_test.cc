@@ -1,4 +1,4 @@
-#include "server/metrics/histogram.h"
+#include "core/metrics/histogram.h"
 
 #include <limits>
 #include <thread>

@@ -1,10 +1,10 @@
-#include "server/metrics/histogram.h"
+#include "core/metrics/histogram.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "server/metrics/counter.h"
+#include "core/metrics/counter.h"
 
 namespace mivla::metrics {
 

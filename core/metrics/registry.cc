@@ -1,4 +1,4 @@
-#include "server/metrics/registry.h"
+#include "core/metrics/registry.h"
 
 #include <set>
 
@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/util/status_macros.h"
-#include "server/metrics/text_format.h"
+#include "core/metrics/text_format.h"
 
 namespace mivla::metrics {
 namespace {

@@ -7,12 +7,12 @@
 //
 // Thread safety: ReadProcessStats is thread-safe; the registered hook runs under the registry's
 // hook lock.
-#ifndef MIVLA_SERVER_METRICS_PROCESS_METRICS_H_
-#define MIVLA_SERVER_METRICS_PROCESS_METRICS_H_
+#ifndef MIVLA_CORE_METRICS_PROCESS_METRICS_H_
+#define MIVLA_CORE_METRICS_PROCESS_METRICS_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "server/metrics/registry.h"
+#include "core/metrics/registry.h"
 
 namespace mivla::metrics {
 
@@ -35,4 +35,4 @@ absl::Status RegisterProcessMetrics(Registry* registry);
 
 }  // namespace mivla::metrics
 
-#endif  // MIVLA_SERVER_METRICS_PROCESS_METRICS_H_
+#endif  // MIVLA_CORE_METRICS_PROCESS_METRICS_H_

@@ -1,4 +1,4 @@
-#include "server/metrics/registry.h"
+#include "core/metrics/registry.h"
 
 #include <cmath>
 

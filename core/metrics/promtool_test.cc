@@ -6,8 +6,8 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "server/metrics/process_metrics.h"
-#include "server/metrics/registry.h"
+#include "core/metrics/process_metrics.h"
+#include "core/metrics/registry.h"
 
 namespace mivla::metrics {
 namespace {

@@ -10,8 +10,8 @@
 // Thread safety: WithLabels and Render may be called concurrently from any thread. Looking up an
 // existing child takes a shared (reader) lock only; creating one takes the exclusive lock once.
 // Children are never removed, so returned pointers stay valid for the life of the family.
-#ifndef MIVLA_SERVER_METRICS_FAMILY_H_
-#define MIVLA_SERVER_METRICS_FAMILY_H_
+#ifndef MIVLA_CORE_METRICS_FAMILY_H_
+#define MIVLA_CORE_METRICS_FAMILY_H_
 
 #include <functional>
 #include <map>
@@ -24,8 +24,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "server/metrics/counter.h"
-#include "server/metrics/histogram.h"
+#include "core/metrics/counter.h"
+#include "core/metrics/histogram.h"
 
 namespace mivla::metrics {
 
@@ -106,4 +106,4 @@ class Family final : public FamilyBase {
 
 }  // namespace mivla::metrics
 
-#endif  // MIVLA_SERVER_METRICS_FAMILY_H_
+#endif  // MIVLA_CORE_METRICS_FAMILY_H_

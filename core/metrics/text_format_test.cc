@@ -1,4 +1,4 @@
-#include "server/metrics/text_format.h"
+#include "core/metrics/text_format.h"
 
 #include <cmath>
 #include <limits>

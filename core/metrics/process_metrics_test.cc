@@ -1,4 +1,4 @@
-#include "server/metrics/process_metrics.h"
+#include "core/metrics/process_metrics.h"
 
 #include <ctime>
 #include <vector>

@@ -1,6 +1,6 @@
-#include "server/metrics/family.h"
+#include "core/metrics/family.h"
 
-#include "server/metrics/text_format.h"
+#include "core/metrics/text_format.h"
 
 namespace mivla::metrics {
 namespace {

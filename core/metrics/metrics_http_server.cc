@@ -1,4 +1,4 @@
-#include "server/metrics/metrics_http_server.h"
+#include "core/metrics/metrics_http_server.h"
 
 #include <utility>
 

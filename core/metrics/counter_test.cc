@@ -1,10 +1,10 @@
-#include "server/metrics/counter.h"
+#include "core/metrics/counter.h"
 
 #include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "server/metrics/registry.h"
+#include "core/metrics/registry.h"
 
 namespace mivla::metrics {
 namespace {

@@ -14,8 +14,8 @@
 // InvalidArgument / AlreadyExists.
 //
 // Thread safety: all methods may be called concurrently. Families live as long as the registry.
-#ifndef MIVLA_SERVER_METRICS_REGISTRY_H_
-#define MIVLA_SERVER_METRICS_REGISTRY_H_
+#ifndef MIVLA_CORE_METRICS_REGISTRY_H_
+#define MIVLA_CORE_METRICS_REGISTRY_H_
 
 #include <functional>
 #include <map>
@@ -26,7 +26,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "server/metrics/family.h"
+#include "core/metrics/family.h"
 
 namespace mivla::metrics {
 
@@ -68,4 +68,4 @@ class Registry {
 
 }  // namespace mivla::metrics
 
-#endif  // MIVLA_SERVER_METRICS_REGISTRY_H_
+#endif  // MIVLA_CORE_METRICS_REGISTRY_H_

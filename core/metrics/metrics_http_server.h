@@ -13,8 +13,8 @@
 //
 // Thread safety: Start and Stop must not race each other; port() may be called from any thread
 // after Start. Requests are served on the server's own threads.
-#ifndef MIVLA_SERVER_METRICS_METRICS_HTTP_SERVER_H_
-#define MIVLA_SERVER_METRICS_METRICS_HTTP_SERVER_H_
+#ifndef MIVLA_CORE_METRICS_METRICS_HTTP_SERVER_H_
+#define MIVLA_CORE_METRICS_METRICS_HTTP_SERVER_H_
 
 #include <atomic>
 #include <memory>
@@ -23,7 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "server/metrics/registry.h"
+#include "core/metrics/registry.h"
 
 namespace httplib {
 class Server;
@@ -70,4 +70,4 @@ class MetricsHttpServer {
 
 }  // namespace mivla::metrics
 
-#endif  // MIVLA_SERVER_METRICS_METRICS_HTTP_SERVER_H_
+#endif  // MIVLA_CORE_METRICS_METRICS_HTTP_SERVER_H_
