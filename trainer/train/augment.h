@@ -26,6 +26,10 @@ struct AugmentParams {
   bool identity() const;
 };
 
+/// Squashing resize to side x side (area filter when shrinking, bilinear when growing), as the server's
+/// encode stage does with camera images. Returns the image itself when it already has that size.
+data::RgbImage ResizeSquare(const data::RgbImage& image, int side);
+
 /// Draws the parameters for one image of width x height; identity when options.enabled is false.
 AugmentParams DrawAugment(const AugmentOptions& options, int width, int height, SampleRng* rng);
 

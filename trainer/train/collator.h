@@ -39,6 +39,8 @@ struct CollatorOptions {
 struct CollatorItem {
   data::Sample sample;  // images: the views in model order (extra views beyond max_views are dropped)
   std::string source;   // for TrainBatch::sources
+  std::string episode;  // for TrainBatch::episodes
+  int file_frame = 0;   // for TrainBatch::frames
   uint64_t seed = 0;    // the sample's generator: phrasing, then augmentation per view
 };
 

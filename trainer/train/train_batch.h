@@ -26,6 +26,8 @@ struct TrainBatch {
   model::ModelInputs inputs;         // CPU tensors
   model::FlowTargets targets;        // CPU tensors
   std::vector<std::string> sources;  // source name per sample (logs)
+  std::vector<std::string> episodes; // episode file per sample (logs, tests)
+  std::vector<int> frames;           // observation frame per sample, as a frame index of that file
   uint64_t index = 0;                // global batch index (0, 1, 2, ...)
 };
 

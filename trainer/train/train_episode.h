@@ -34,6 +34,7 @@ struct TrainEpisode {
   int image_size = 0;
   bool raw = false;                     // frames hold raw RGB bytes instead of JPEG
   int raw_frames = 0;                   // frames before resampling
+  std::vector<int> source_frames;       // [frame]: the file's frame index each kept frame came from
 
   int num_frames() const { return episode.num_frames(); }
   int64_t bytes() const;

@@ -1,0 +1,96 @@
+#include "trainer/train/data_mix.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+
+namespace mivla::trainer {
+namespace {
+
+uint64_t Mix64(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+SampleRng::SampleRng(uint64_t seed, uint64_t batch_index, uint64_t position)
+    : state_(Mix64(Mix64(Mix64(seed) ^ batch_index) ^ position)) {}
+
+uint64_t SampleRng::NextU64() {
+  state_ += 0x9e3779b97f4a7c15ULL;
+  uint64_t z = state_;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+double SampleRng::Uniform() { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }
+
+uint64_t SampleRng::Below(uint64_t n) {
+  if (n <= 1) return 0;
+  // Rejection sampling: unbiased for any n.
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+  uint64_t x;
+  do {
+    x = NextU64();
+  } while (x >= limit);
+  return x % n;
+}
+
+absl::StatusOr<DataMix> DataMix::Create(std::vector<double> weights, std::vector<std::vector<int>> frames) {
+  if (weights.empty()) return absl::InvalidArgumentError("data mix: no sources");
+  if (weights.size() != frames.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("data mix: ", weights.size(), " weights for ", frames.size(), " sources"));
+  }
+  DataMix mix;
+  double total = 0;
+  for (size_t s = 0; s < weights.size(); ++s) {
+    if (!std::isfinite(weights[s]) || weights[s] <= 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("data mix: source ", s, " has weight ", weights[s], "; weights must be > 0"));
+    }
+    total += weights[s];
+    std::vector<int64_t> ends;
+    int64_t sum = 0;
+    for (size_t e = 0; e < frames[s].size(); ++e) {
+      if (frames[s][e] < 0) {
+        return absl::InvalidArgumentError(absl::StrCat("data mix: source ", s, " episode ", e, " has ",
+                                                       frames[s][e], " frames"));
+      }
+      sum += frames[s][e];
+      ends.push_back(sum);
+    }
+    if (sum == 0) return absl::InvalidArgumentError(absl::StrCat("data mix: source ", s, " has no frames"));
+    mix.frame_ends_.push_back(std::move(ends));
+  }
+  double acc = 0;
+  for (double w : weights) {
+    acc += w / total;
+    mix.cumulative_.push_back(acc);
+  }
+  mix.cumulative_.back() = 1.0;
+  mix.weights_ = std::move(weights);
+  return mix;
+}
+
+double DataMix::probability(int s) const { return s == 0 ? cumulative_[0] : cumulative_[s] - cumulative_[s - 1]; }
+
+FrameRef DataMix::Draw(SampleRng* rng) const {
+  FrameRef ref;
+  const double u = rng->Uniform();
+  ref.source = static_cast<int>(std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin());
+  ref.source = std::min(ref.source, num_sources() - 1);
+  const std::vector<int64_t>& ends = frame_ends_[ref.source];
+  const int64_t k = static_cast<int64_t>(rng->Below(static_cast<uint64_t>(ends.back())));
+  // First episode whose end exceeds k (episodes with 0 frames have end == previous end and are skipped).
+  ref.episode = static_cast<int>(std::upper_bound(ends.begin(), ends.end(), k) - ends.begin());
+  ref.frame = static_cast<int>(k - (ref.episode == 0 ? 0 : ends[ref.episode - 1]));
+  return ref;
+}
+
+}  // namespace mivla::trainer
