@@ -1,0 +1,108 @@
+#include "core/util/flag_parser.h"
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace mivla {
+
+void FlagParser::AddString(const std::string& name, std::string* value, const std::string& help) {
+  flags_.push_back({name, Kind::kString, value, help, *value});
+}
+void FlagParser::AddInt(const std::string& name, int64_t* value, const std::string& help) {
+  flags_.push_back({name, Kind::kInt, value, help, absl::StrCat(*value)});
+}
+void FlagParser::AddDouble(const std::string& name, double* value, const std::string& help) {
+  flags_.push_back({name, Kind::kDouble, value, help, absl::StrCat(*value)});
+}
+void FlagParser::AddBool(const std::string& name, bool* value, const std::string& help) {
+  flags_.push_back({name, Kind::kBool, value, help, *value ? "true" : "false"});
+}
+
+const FlagParser::Flag* FlagParser::Find(const std::string& name) const {
+  for (const Flag& f : flags_) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+absl::Status FlagParser::Assign(const Flag& flag, const std::string& text) {
+  switch (flag.kind) {
+    case Kind::kString:
+      *static_cast<std::string*>(flag.value) = text;
+      break;
+    case Kind::kInt:
+      if (!absl::SimpleAtoi(text, static_cast<int64_t*>(flag.value))) {
+        return absl::InvalidArgumentError(absl::StrCat("--", flag.name, ": '", text, "' is not an integer"));
+      }
+      break;
+    case Kind::kDouble:
+      if (!absl::SimpleAtod(text, static_cast<double*>(flag.value))) {
+        return absl::InvalidArgumentError(absl::StrCat("--", flag.name, ": '", text, "' is not a number"));
+      }
+      break;
+    case Kind::kBool:
+      if (text == "true" || text == "1") {
+        *static_cast<bool*>(flag.value) = true;
+      } else if (text == "false" || text == "0") {
+        *static_cast<bool*>(flag.value) = false;
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat("--", flag.name, ": '", text, "' is not true or false"));
+      }
+      break;
+  }
+  seen_.insert(flag.name);
+  return absl::OkStatus();
+}
+
+absl::Status FlagParser::Parse(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.size() < 3 || a.compare(0, 2, "--") != 0) {
+      positional_.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(2), value;
+    const size_t eq = name.find('=');
+    const bool has_value = eq != std::string::npos;
+    if (has_value) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    const Flag* flag = Find(name);
+    if (flag == nullptr && !has_value && name.compare(0, 3, "no-") == 0) {
+      const Flag* negated = Find(name.substr(3));
+      if (negated != nullptr && negated->kind == Kind::kBool) {
+        *static_cast<bool*>(negated->value) = false;
+        seen_.insert(negated->name);
+        continue;
+      }
+    }
+    if (flag == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
+    if (!has_value) {
+      if (flag->kind == Kind::kBool) {
+        value = "true";
+      } else if (i + 1 < args.size()) {
+        value = args[++i];
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat("--", name, " needs a value"));
+      }
+    }
+    if (absl::Status s = Assign(*flag, value); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+std::string FlagParser::Usage() const {
+  std::string out = absl::StrCat("usage: ", usage_line_, "\n");
+  for (const Flag& f : flags_) {
+    absl::StrAppendFormat(&out, "  --%-22s %s", f.name, f.help);
+    if (!f.default_text.empty()) absl::StrAppend(&out, " (default ", f.default_text, ")");
+    absl::StrAppend(&out, "\n");
+  }
+  return out;
+}
+
+}  // namespace mivla

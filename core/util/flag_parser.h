@@ -1,0 +1,65 @@
+// File: flag_parser.h
+// One small command-line parser for the project's binaries: register flags with a pointer to where the
+// value goes, then parse. "--name value" and "--name=value"; booleans as "--name" (true),
+// "--name=true|false" and "--no-name"; positional arguments are collected in order. Every error names
+// the flag and the reason: an unknown flag, a missing value, a value that is not a number.
+//
+//   FlagParser p("mivla-train pretrain|finetune --config FILE [flags]");
+//   p.AddString("config", &config_path, "training configuration (JSON)");
+//   p.AddInt("steps", &steps, "train until this step");
+//   p.AddBool("resume", &resume, "continue from the newest training state");
+//   RETURN_IF_ERROR(p.Parse(args));           // args without argv[0]
+//   if (p.seen("steps")) ...                  // whether a flag was given (for "flags override config")
+//
+// Not thread-safe; the pointers must outlive Parse.
+#ifndef MIVLA_CORE_UTIL_FLAG_PARSER_H_
+#define MIVLA_CORE_UTIL_FLAG_PARSER_H_
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace mivla {
+
+class FlagParser {
+ public:
+  explicit FlagParser(std::string usage_line) : usage_line_(std::move(usage_line)) {}
+
+  void AddString(const std::string& name, std::string* value, const std::string& help);
+  void AddInt(const std::string& name, int64_t* value, const std::string& help);
+  void AddDouble(const std::string& name, double* value, const std::string& help);
+  void AddBool(const std::string& name, bool* value, const std::string& help);
+
+  /// Parses `args` (without the program name). InvalidArgument names the flag and the reason.
+  absl::Status Parse(const std::vector<std::string>& args);
+
+  bool seen(const std::string& name) const { return seen_.count(name) > 0; }
+  const std::vector<std::string>& positional() const { return positional_; }
+  /// The usage line and one line per flag with its help and default.
+  std::string Usage() const;
+
+ private:
+  enum class Kind { kString, kInt, kDouble, kBool };
+  struct Flag {
+    std::string name;
+    Kind kind;
+    void* value;
+    std::string help;
+    std::string default_text;
+  };
+  const Flag* Find(const std::string& name) const;
+  absl::Status Assign(const Flag& flag, const std::string& text);
+
+  std::string usage_line_;
+  std::vector<Flag> flags_;
+  std::set<std::string> seen_;
+  std::vector<std::string> positional_;
+};
+
+}  // namespace mivla
+
+#endif  // MIVLA_CORE_UTIL_FLAG_PARSER_H_
