@@ -2,7 +2,9 @@
 // Client-side chunk aggregation (after LeRobot's RobotClient._aggregate_action_queues): a queue of
 // timed actions fed by the server's chunks and drained one action per control tick.
 //
-//   ChunkScheduler s({.period_us = 40000, .blend = BlendMode::kWeighted});
+//   ChunkSchedulerOptions o;
+//   o.blend = BlendMode::kWeighted;
+//   ChunkScheduler s(o);
 //   s.AddChunk(now, chunk_id, steps);            // steps carry absolute robot-clock times
 //   std::optional<TimedAction> a = s.Pop(now);   // once per control tick
 //   if (s.NeedsRefill(now)) { /* ask the server for the next chunk */ }
@@ -11,18 +13,20 @@
 //  - An action is "for" the tick at `now` when |time - now| <= tolerance (default period / 2).
 //  - AddChunk drops steps at or before the last executed (popped) action's time, and steps earlier
 //    than now - tolerance (Stats::dropped_late). A step within tolerance of a queued action blends
-//    with it (kLatestOnly: the new action replaces the old one; kWeighted: joints and gripper become
-//    new_weight * new + (1 - new_weight) * old; the blend keeps the queued action's time and takes the
-//    new chunk id; Stats::blended). Other steps are inserted in time order.
-//  - Pop discards queued actions older than now - tolerance (Stats::skipped), then returns and removes
-//    the action nearest to now within +-tolerance (earlier candidates are skipped too). So no action is
-//    returned twice, and none whose time has passed by more than the tolerance.
-//  - NeedsRefill: (queued actions with time >= now - tolerance, i.e. not yet expired) divided by the
+//    with it (kLatestOnly: the new action replaces the old one; kWeighted: joints and gripper
+//    become new_weight * new + (1 - new_weight) * old; the blend keeps the queued action's time and
+//    takes the new chunk id; Stats::blended). Other steps are inserted in time order.
+//  - Pop discards queued actions older than now - tolerance (Stats::skipped), then returns and
+//  removes
+//    the action nearest to now within +-tolerance (earlier candidates are skipped too). So no
+//    action is returned twice, and none whose time has passed by more than the tolerance.
+//  - NeedsRefill: (queued actions with time >= now - tolerance, i.e. not yet expired) divided by
+//  the
 //    length of the last chunk received <= refill_threshold; true before any chunk.
 // When the old and new action have different shapes (arm count or joint count) the new one wins.
 //
-// No clock inside: every time is passed in (tests use a fake clock). Not thread-safe: the control-loop
-// thread owns it.
+// No clock inside: every time is passed in (tests use a fake clock). Not thread-safe: the
+// control-loop thread owns it.
 #ifndef MIVLA_CLIENT_CONTROL_CHUNK_SCHEDULER_H_
 #define MIVLA_CLIENT_CONTROL_CHUNK_SCHEDULER_H_
 
@@ -43,7 +47,7 @@ struct ChunkSchedulerOptions {
   BlendMode blend = BlendMode::kWeighted;
   double new_weight = 0.7;        // kWeighted: overlap = new_weight*new + (1-new_weight)*old
   double refill_threshold = 0.5;  // NeedsRefill when (actions left) / chunk_length <= threshold
-  int64_t tolerance_us = -1;      // an action counts for a tick within +-tolerance; -1 = period_us / 2
+  int64_t tolerance_us = -1;  // an action counts for a tick within +-tolerance; -1 = period_us / 2
 };
 
 class ChunkScheduler {
@@ -68,6 +72,8 @@ class ChunkScheduler {
 
   const ChunkSchedulerOptions& options() const { return options_; }
 
+  // steps_added counts every step given to AddChunk (dropped_late and blended ones included);
+  // skipped counts queued actions discarded by Pop without being returned.
   struct Stats {
     int64_t chunks = 0, steps_added = 0, dropped_late = 0, blended = 0, popped = 0, skipped = 0;
   };

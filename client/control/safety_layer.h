@@ -1,17 +1,21 @@
 // File: safety_layer.h
 // The always-on filter between the policy and the driver. Each control tick it turns the scheduled
 // action (or its absence) into the command that is safe to send:
-//  - usable action: clamped to the gripper range and gripper speed, the joint limits (minus a margin;
-//    near a limit the speed toward it is cut so the joint can stop in time), the per-joint velocity
-//    limit (embodiment velocity x velocity_scale), the acceleration limit, and the workspace box (the
-//    end effector, by FK in the arm's own base frame, stays inside; otherwise the step is shortened).
+//  - usable action: clamped to the gripper range and gripper speed, the joint limits (minus a
+//    margin; near a limit the speed toward it is cut so the joint can stop in time), the per-joint
+//    velocity limit (embodiment velocity x velocity_scale), the acceleration limit, and the
+//    workspace box (the end effector, by FK in the arm's own base frame, stays inside; otherwise
+//    the step is shortened). The arm follows the targets' own velocity plus a correction for how
+//    far it trails them, capped so that it can stop on a target that stays put: a jump (a chunk
+//    join, the first action after a hold) is chased within the limits and reached without
+//    overshoot.
 //  - no action, a stale chunk, a lost server, a non-finite value (or a command of the wrong shape),
 //    or the operator stop: a hold of the last safe command, decelerating within the acceleration
 //    limit where it was moving; the gripper stays where it was. Checked in the order operator stop,
 //    server lost, stale chunk, no action, non-finite.
-// Velocities are differences between consecutive commands over period_us. Each hold start and end is
-// logged with its reason (core/util/log.h); clamps are logged at most once per second per kind; both
-// are counted in stats().
+// Velocities are differences between consecutive commands over period_us. Each hold start and end
+// is logged with its reason (core/util/log.h); clamps are logged at most once per second per kind;
+// both are counted in stats().
 //
 //   ASSIGN_OR_RETURN(SafetyLayer safety, SafetyLayer::Create(piper, {}));
 //   safety.Reset(reading);                               // before the first Filter
@@ -43,17 +47,17 @@ enum class HoldReason { kNone, kNoAction, kStaleChunk, kServerLost, kNonFinite, 
 enum class ClampKind { kPosition, kVelocity, kAcceleration, kWorkspace, kGripper };
 inline constexpr int kNumHoldReasons = 6;
 inline constexpr int kNumClampKinds = 5;
-const char* HoldReasonName(HoldReason reason);  // "none", "no_action", "stale_chunk", "server_lost",
-                                                // "non_finite", "operator_stop"
-const char* ClampKindName(ClampKind kind);      // "position", "velocity", "acceleration", ...
+const char* HoldReasonName(HoldReason reason);  // "none", "no_action", "stale_chunk",
+                                                // "server_lost", "non_finite", "operator_stop"
+const char* ClampKindName(ClampKind kind);  // "position", "velocity", "acceleration", ...
 
 struct SafetyOptions {
-  double position_margin_rad = 0.01;   // keep this far inside each joint limit
-  double velocity_scale = 1.0;         // x the embodiment's per-joint velocity limit
-  double max_acceleration = 8.0;       // rad/s^2 per joint
-  double max_gripper_velocity = 0.2;   // native units per second (also capped by the spec's, if set)
+  double position_margin_rad = 0.01;  // keep this far inside each joint limit
+  double velocity_scale = 1.0;        // x the embodiment's per-joint velocity limit
+  double max_acceleration = 8.0;      // rad/s^2 per joint
+  double max_gripper_velocity = 0.2;  // native units per second (also capped by the spec's, if set)
   std::vector<Eigen::AlignedBox3d> workspace;  // per arm (embodiment().arms order); empty = no box
-  int64_t staleness_us = 500000;       // newest chunk received longer ago than this -> hold
+  int64_t staleness_us = 500000;               // newest chunk received longer ago than this -> hold
   int64_t period_us = 40000;
 };
 
@@ -70,13 +74,13 @@ struct SafetyDecision {
 
 class SafetyLayer {
  public:
-  /// InvalidArgument for a robot without arms, a workspace list of the wrong length or an empty box,
-  /// or a non-positive period, staleness, acceleration, velocity scale or gripper speed.
+  /// InvalidArgument for a robot without arms, a workspace list of the wrong length or an empty
+  /// box, or a non-positive period, staleness, acceleration, velocity scale or gripper speed.
   static absl::StatusOr<SafetyLayer> Create(const kinematics::EmbodimentDescription& robot,
                                             SafetyOptions options);
 
-  /// Last safe command = the measured joints and gripper (clamped into the hard limits), velocity 0.
-  /// A reading of the wrong shape is logged and leaves the layer uninitialised.
+  /// Last safe command = the measured joints and gripper (clamped into the hard limits), velocity
+  /// 0. A reading of the wrong shape is logged and leaves the layer uninitialised.
   void Reset(const RobotReading& measured);
   bool initialized() const { return initialized_; }
 
@@ -115,7 +119,8 @@ class SafetyLayer {
   std::shared_ptr<std::atomic<bool>> operator_stop_;
   bool initialized_ = false;
   RobotCommand last_;
-  std::vector<kinematics::JointVector> velocity_;  // per arm, rad/s
+  std::vector<kinematics::JointVector> velocity_;     // per arm, rad/s of the last command
+  std::vector<kinematics::JointVector> prev_target_;  // per arm: last target (or held pose)
   HoldReason hold_ = HoldReason::kNone;
   int64_t hold_started_us_ = 0;
   int64_t hold_start_tick_ = 0;
