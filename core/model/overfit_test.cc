@@ -1,6 +1,7 @@
 // A tiny MiVLA trained on 4 fixed (observation, chunk) pairs must learn them: the flow-matching loss on
 // a fixed evaluation set of (t, noise) draws falls at least 100-fold, and the sampler reproduces each
-// sample's chunk from its observation.
+// sample's chunk from its observation, both its own slots and the mutual-imitation complement slots
+// (three robot samples and one human sample, so all four loss terms train).
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -27,14 +28,13 @@ torch::Tensor TargetChunks(const torch::Tensor& masks, int64_t horizon) {
   return (amp * torch::sin(phase + 3.0 * steps)) * masks.unsqueeze(1);
 }
 
-double EvalLoss(MivlaModelImpl& model, const ModelInputs& in, const torch::Tensor& actions,
-                const torch::Tensor& masks, const torch::Tensor& noise, const torch::Tensor& t) {
+double EvalLoss(MivlaModelImpl& model, const ModelInputs& in, const FlowTargets& targets,
+                const torch::Tensor& noise, const torch::Tensor& t) {
   torch::NoGradGuard no_grad;
   DecoderContext ctx = model.PrepareDecoding(model.Encode(in));
   double total = 0;
   for (int64_t r = 0; r < noise.size(0); ++r) {
-    total += FlowMatchingLoss(model, ctx, actions, masks, torch::zeros_like(masks), {}, noise[r], t[r])
-                 .total.item<double>();
+    total += FlowMatchingLoss(model, ctx, targets, {}, noise[r], t[r]).total.item<double>();
   }
   return total / noise.size(0);
 }
@@ -49,14 +49,17 @@ TEST(OverfitTest, TinyModelReproducesFourPairs) {
   const std::vector<Embodiment> es = {Embodiment::kPiper, Embodiment::kAlohaAgilex, Embodiment::kHuman,
                                       Embodiment::kArx5};
   ModelInputs in = SyntheticInputs(cfg, es, 1);
-  torch::Tensor masks = EmbodimentMasks(es);
+  // Each sample's chunk fills its own slots and its complement slots (as retargeting would).
+  const FlowTargets targets{TargetChunks(EmbodimentMasks(es) + ComplementMasks(es), cfg.decoder.action_horizon),
+                            EmbodimentMasks(es), ComplementMasks(es), {}, in.embodiment};
+  const torch::Tensor& actions = targets.actions;
+  const torch::Tensor masks = targets.label_mask + targets.complement_mask;
   const int64_t h = cfg.decoder.action_horizon;
-  torch::Tensor actions = TargetChunks(masks, h);
 
   // Fixed evaluation draws: 32 (noise, t) pairs per sample, t spread over [0, 0.95].
   torch::Tensor eval_noise = torch::randn({32, 4, h, action::kActionDim});
   torch::Tensor eval_t = torch::rand({32, 4}) * 0.95;
-  const double before = EvalLoss(*model, in, actions, masks, eval_noise, eval_t);
+  const double before = EvalLoss(*model, in, targets, eval_noise, eval_t);
 
   std::vector<torch::Tensor> trainable;
   for (const auto& p : model->parameters()) {
@@ -69,8 +72,8 @@ TEST(OverfitTest, TinyModelReproducesFourPairs) {
   const int64_t kDraws = 4;  // (t, noise) draws per sample per step, batched in one decoder pass
   const int warmup = 30;
   torch::optim::AdamW opt(trainable, torch::optim::AdamWOptions(lr).betas({0.9, 0.95}).weight_decay(0.0));
-  torch::Tensor rep_actions = actions.repeat({kDraws, 1, 1});
-  torch::Tensor rep_masks = masks.repeat({kDraws, 1});
+  const FlowTargets rep{actions.repeat({kDraws, 1, 1}), targets.label_mask.repeat({kDraws, 1}),
+                        targets.complement_mask.repeat({kDraws, 1}), {}, targets.embodiment.repeat({kDraws})};
   auto start = std::chrono::steady_clock::now();
   for (int step = 0; step < kSteps; ++step) {
     opt.zero_grad();
@@ -83,24 +86,23 @@ TEST(OverfitTest, TinyModelReproducesFourPairs) {
     ConditionTokens cond = model->Encode(in);
     for (torch::Tensor* t : {&cond.vision, &cond.text, &cond.prefix}) *t = t->repeat({kDraws, 1, 1});
     for (torch::Tensor* t : {&cond.vision_mask, &cond.text_mask}) *t = t->repeat({kDraws, 1});
-    FlowLoss loss = FlowMatchingLoss(*model, model->PrepareDecoding(cond), rep_actions, rep_masks,
-                                     torch::zeros_like(rep_masks), {});
+    FlowLoss loss = FlowMatchingLoss(*model, model->PrepareDecoding(cond), rep, {});
     loss.total.backward();
     torch::nn::utils::clip_grad_norm_(trainable, 1.0);
     opt.step();
     if (std::getenv("MIVLA_TEST_VERBOSE") && step % 25 == 0) {
       std::printf("step %d loss %.5f eval %.5f\n", step, loss.total.item<double>(),
-                  EvalLoss(*model, in, actions, masks, eval_noise, eval_t));
+                  EvalLoss(*model, in, targets, eval_noise, eval_t));
     }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double after = EvalLoss(*model, in, actions, masks, eval_noise, eval_t);
+  const double after = EvalLoss(*model, in, targets, eval_noise, eval_t);
   std::printf("overfit: eval loss %.5f -> %.6f (%.0fx) in %d steps, %.1f s\n", before, after, before / after,
               kSteps, seconds);
   if (std::getenv("MIVLA_TEST_VERBOSE")) {
     for (double tv : {0.0, 0.1, 0.3, 0.5, 0.7, 0.9}) {
       torch::Tensor tt = torch::full({16, 4}, tv);
-      std::printf("  t=%.1f eval %.5f\n", tv, EvalLoss(*model, in, actions, masks, eval_noise.slice(0, 0, 16), tt));
+      std::printf("  t=%.1f eval %.5f\n", tv, EvalLoss(*model, in, targets, eval_noise.slice(0, 0, 16), tt));
     }
   }
   EXPECT_GE(before / after, 100.0) << "before " << before << " after " << after;
