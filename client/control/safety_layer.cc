@@ -17,6 +17,7 @@ namespace {
 
 constexpr char kLog[] = "safety";
 constexpr int64_t kLogWindowUs = 1000000;  // clamp lines: at most one per kind per second
+constexpr int kHoldLinesPerWindow = 5;     // hold start/end lines per second
 constexpr double kTiny = 1e-9;             // rad/s: below this a limit is not reported as binding
 
 bool Finite(const ArmTarget& t) { return t.joints.allFinite() && std::isfinite(t.gripper); }
@@ -267,28 +268,46 @@ void SafetyLayer::Step(int arm, const ArmTarget* target, ArmTarget* out,
 void SafetyLayer::NoteHold(int64_t now_us, HoldReason reason, const PolicyHealth& health) {
   if (reason != HoldReason::kNone) ++stats_.hold_ticks;
   if (reason == hold_) return;
+  if (reason != HoldReason::kNone) ++stats_.holds[static_cast<int>(reason)];
+  if (hold_ == HoldReason::kNone) {
+    hold_started_us_ = now_us;
+    hold_start_tick_ = stats_.ticks;
+  }
+  const HoldReason was = hold_;
+  hold_ = reason;
+  // At most kHoldLinesPerWindow hold lines per second; the next line counts the ones left out.
+  if (now_us - hold_log_window_us_ >= kLogWindowUs) {
+    hold_log_window_us_ = now_us;
+    hold_lines_in_window_ = 0;
+  }
+  if (hold_lines_in_window_ >= kHoldLinesPerWindow) {
+    ++hold_lines_unlogged_;
+    return;
+  }
+  ++hold_lines_in_window_;
+  std::string note;
+  if (hold_lines_unlogged_ > 0) {
+    note = absl::StrCat(" [", hold_lines_unlogged_, " hold lines left out]");
+    hold_lines_unlogged_ = 0;
+  }
   std::string detail;
   if (reason == HoldReason::kStaleChunk) {
     detail = absl::StrFormat(" (newest chunk %.1f ms old, bound %.1f ms)",
                              (now_us - health.last_chunk_received_us) * 1e-3,
                              options_.staleness_us * 1e-3);
   }
-  if (hold_ == HoldReason::kNone) {
-    ++stats_.holds[static_cast<int>(reason)];
-    LogWarning(kLog, absl::StrCat(robot_.name, ": hold started: ", HoldReasonName(reason), detail));
-    hold_started_us_ = now_us;
-    hold_start_tick_ = stats_.ticks;
+  if (was == HoldReason::kNone) {
+    LogWarning(kLog,
+               absl::StrCat(robot_.name, ": hold started: ", HoldReasonName(reason), detail, note));
   } else if (reason == HoldReason::kNone) {
     LogInfo(kLog,
-            absl::StrFormat("%s: hold ended (%s) after %d ticks, %.1f ms: fresh actions resume",
-                            robot_.name, HoldReasonName(hold_), stats_.ticks - hold_start_tick_,
-                            (now_us - hold_started_us_) * 1e-3));
+            absl::StrFormat("%s: hold ended (%s) after %d ticks, %.1f ms: fresh actions resume%s",
+                            robot_.name, HoldReasonName(was), stats_.ticks - hold_start_tick_,
+                            (now_us - hold_started_us_) * 1e-3, note));
   } else {
-    ++stats_.holds[static_cast<int>(reason)];
-    LogWarning(kLog, absl::StrCat(robot_.name, ": hold reason ", HoldReasonName(hold_), " -> ",
-                                  HoldReasonName(reason), detail));
+    LogWarning(kLog, absl::StrCat(robot_.name, ": hold reason ", HoldReasonName(was), " -> ",
+                                  HoldReasonName(reason), detail, note));
   }
-  hold_ = reason;
 }
 
 void SafetyLayer::NoteClamps(int64_t now_us, const std::array<bool, kNumClampKinds>& clamps) {

@@ -14,8 +14,9 @@
 //    limit where it was moving; the gripper stays where it was. Checked in the order operator stop,
 //    server lost, stale chunk, no action, non-finite.
 // Velocities are differences between consecutive commands over period_us. Each hold start and end
-// is logged with its reason (core/util/log.h); clamps are logged at most once per second per kind;
-// both are counted in stats().
+// is logged with its reason (core/util/log.h; at most 5 such lines per second, the next line counts
+// the ones left out); clamps are logged at most once per second per kind; both are counted in
+// stats().
 //
 //   ASSIGN_OR_RETURN(SafetyLayer safety, SafetyLayer::Create(piper, {}));
 //   safety.Reset(reading);                               // before the first Filter
@@ -49,7 +50,7 @@ inline constexpr int kNumHoldReasons = 6;
 inline constexpr int kNumClampKinds = 5;
 const char* HoldReasonName(HoldReason reason);  // "none", "no_action", "stale_chunk",
                                                 // "server_lost", "non_finite", "operator_stop"
-const char* ClampKindName(ClampKind kind);  // "position", "velocity", "acceleration", ...
+const char* ClampKindName(ClampKind kind);      // "position", "velocity", "acceleration", ...
 
 struct SafetyOptions {
   double position_margin_rad = 0.01;  // keep this far inside each joint limit
@@ -124,6 +125,9 @@ class SafetyLayer {
   HoldReason hold_ = HoldReason::kNone;
   int64_t hold_started_us_ = 0;
   int64_t hold_start_tick_ = 0;
+  int64_t hold_log_window_us_ = 0;
+  int hold_lines_in_window_ = 0;
+  int64_t hold_lines_unlogged_ = 0;
   std::array<int64_t, kNumClampKinds> last_clamp_log_us_{};
   std::array<int64_t, kNumClampKinds> clamps_unlogged_{};
   Stats stats_;

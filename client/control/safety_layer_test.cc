@@ -5,6 +5,7 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -148,8 +149,7 @@ TEST_F(SafetyLayerTest, VelocityLimitClampsAndLogs) {
 
 TEST_F(SafetyLayerTest, AccelerationLimitClampsWithoutOvershoot) {
   SafetyLayer s = Make();  // 8 rad/s^2
-  const JointVector target =
-      home_ + 0.3 * JointVector::Unit(6, 0) - 0.2 * JointVector::Unit(6, 5);
+  const JointVector target = home_ + 0.3 * JointVector::Unit(6, 0) - 0.2 * JointVector::Unit(6, 5);
   JointVector prev = home_, prev_v = JointVector::Zero(6);
   for (int t = 1; t <= 40; ++t) {
     SafetyDecision d = s.Filter(t * kPeriod, Act(target, 0.03), Fresh(t * kPeriod));
@@ -399,6 +399,66 @@ TEST_F(SafetyLayerTest, HoldNearALimitStopsBeforeIt) {
     SafetyDecision d = s.Filter(now, a, Fresh(now));
     EXPECT_LE(d.command.arms[0].joints[0], upper + kEps) << t;
   }
+}
+
+// Whatever the policy sends (jumps far beyond the limits, NaNs, gaps, stale chunks), every command
+// stays inside the joint limits minus the margin and within the velocity and acceleration limits.
+TEST_F(SafetyLayerTest, RandomPolicyOutputNeverBreaksALimit) {
+  SafetyLayer s = Make();
+  const kinematics::KinematicChain& chain = piper_.arms[0].chain;
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> u(-4.0, 4.0);
+  std::uniform_int_distribution<int> kind(0, 9);
+  JointVector prev = home_, prev_v = JointVector::Zero(6), target = home_;
+  ::testing::internal::CaptureStderr();
+  for (int t = 1; t <= 3000; ++t) {
+    const int64_t now = t * kPeriod;
+    std::optional<TimedAction> a;
+    PolicyHealth h = Fresh(now);
+    switch (kind(rng)) {
+      case 0:  // a wild jump anywhere, often beyond the limits
+        for (int j = 0; j < 6; ++j) target[j] = u(rng);
+        a = Act(target, u(rng));
+        break;
+      case 1:
+        a = Act(target, std::numeric_limits<double>::quiet_NaN());
+        break;
+      case 2:
+        h.last_chunk_received_us = now - 10 * kPeriod - 500000;  // stale
+        a = Act(target, 0.03);
+        break;
+      case 3:
+        break;  // no action
+      default:  // small steps around the current target
+        for (int j = 0; j < 6; ++j) target[j] += 0.02 * u(rng);
+        a = Act(target, 0.035);
+    }
+    SafetyDecision d = s.Filter(now, a, h);
+    const JointVector q = d.command.arms[0].joints;
+    const JointVector v = (q - prev) / kDt;
+    for (int j = 0; j < 6; ++j) {
+      ASSERT_GE(q[j], chain.lower()[j] + 0.01 - kEps) << "tick " << t << " joint " << j;
+      ASSERT_LE(q[j], chain.upper()[j] - 0.01 + kEps) << "tick " << t << " joint " << j;
+      ASSERT_LE(std::abs(v[j]), 1.0 + 1e-6) << "tick " << t << " joint " << j;
+      ASSERT_LE(std::abs(v[j] - prev_v[j]), 8.0 * kDt + 1e-6) << "tick " << t << " joint " << j;
+    }
+    const double g = d.command.arms[0].gripper;
+    ASSERT_GE(g, 0.0);
+    ASSERT_LE(g, 0.07);
+    prev = q;
+    prev_v = v;
+  }
+  // Hold lines are rate-limited: at most 5 per (fake) second over 120 s, the rest counted.
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  int hold_lines = 0;
+  for (size_t p = log.find(": hold "); p != std::string::npos; p = log.find(": hold ", p + 1)) {
+    ++hold_lines;
+  }
+  EXPECT_GT(hold_lines, 100);
+  EXPECT_LE(hold_lines, 5 * 121);
+  EXPECT_THAT(log, HasSubstr("hold lines left out]"));
+  EXPECT_GT(s.stats().hold_ticks, 600);
+  EXPECT_GT(s.stats().clamps[static_cast<int>(ClampKind::kPosition)], 0);
 }
 
 }  // namespace
