@@ -149,6 +149,7 @@ TEST_F(SafetyLayerTest, VelocityLimitClampsAndLogs) {
 
 TEST_F(SafetyLayerTest, AccelerationLimitClampsWithoutOvershoot) {
   SafetyLayer s = Make();  // 8 rad/s^2
+  ::testing::internal::CaptureStderr();
   const JointVector target = home_ + 0.3 * JointVector::Unit(6, 0) - 0.2 * JointVector::Unit(6, 5);
   JointVector prev = home_, prev_v = JointVector::Zero(6);
   for (int t = 1; t <= 40; ++t) {
@@ -165,6 +166,7 @@ TEST_F(SafetyLayerTest, AccelerationLimitClampsWithoutOvershoot) {
     prev = q;
     prev_v = v;
   }
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(), HasSubstr("clamped: acceleration"));
   EXPECT_TRUE(prev.isApprox(target, 1e-9)) << prev.transpose();
   EXPECT_GT(s.stats().clamps[static_cast<int>(ClampKind::kAcceleration)], 0);
 }
@@ -209,6 +211,7 @@ TEST_F(SafetyLayerTest, ChunkJoinJumpIsSmoothed) {
 
 TEST_F(SafetyLayerTest, PositionLimitKeepsAMargin) {
   SafetyLayer s = Make();
+  ::testing::internal::CaptureStderr();
   const kinematics::KinematicChain& chain = piper_.arms[0].chain;
   JointVector target = home_;
   target[0] = 3.0;  // upper 2.6179
@@ -222,6 +225,7 @@ TEST_F(SafetyLayerTest, PositionLimitKeepsAMargin) {
     EXPECT_LE(q[0], chain.upper()[0] - 0.01 + kEps) << t;
     EXPECT_LE(q[2], chain.upper()[2] - 0.01 + kEps) << t;
   }
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(), HasSubstr("clamped: position"));
   EXPECT_TRUE(flagged);
   EXPECT_NEAR(q[0], chain.upper()[0] - 0.01, 1e-9);
   EXPECT_NEAR(q[2], chain.upper()[2] - 0.01, 1e-9);
@@ -230,6 +234,7 @@ TEST_F(SafetyLayerTest, PositionLimitKeepsAMargin) {
 TEST_F(SafetyLayerTest, GripperRangeAndSpeed) {
   SafetyLayer s = Make();  // starts at 0.03 m; range [0, 0.07]; 0.2 m/s -> 8 mm per tick
   double prev = 0.03;
+  ::testing::internal::CaptureStderr();
   for (int t = 1; t <= 10; ++t) {
     SafetyDecision d = s.Filter(t * kPeriod, Act(home_, 0.1), Fresh(t * kPeriod));
     EXPECT_TRUE(Has(d, ClampKind::kGripper));
@@ -238,6 +243,7 @@ TEST_F(SafetyLayerTest, GripperRangeAndSpeed) {
     EXPECT_LE(std::abs(g - prev), 0.2 * kDt + kEps);
     prev = g;
   }
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(), HasSubstr("clamped: gripper"));
   EXPECT_NEAR(prev, 0.07, 1e-12);
   SafetyDecision d = s.Filter(11 * kPeriod, Act(home_, -0.5), Fresh(11 * kPeriod));
   EXPECT_NEAR(d.command.arms[0].gripper, 0.07 - 0.008, 1e-12);
@@ -258,6 +264,7 @@ TEST_F(SafetyLayerTest, WorkspaceBoxStopsTheEndEffectorAtItsFace) {
   SafetyOptions o;
   o.workspace = {box};
   SafetyLayer s = Make(o);
+  ::testing::internal::CaptureStderr();
   bool flagged = false;
   Eigen::Vector3d p;
   for (int t = 1; t <= 40; ++t) {
@@ -266,6 +273,7 @@ TEST_F(SafetyLayerTest, WorkspaceBoxStopsTheEndEffectorAtItsFace) {
     p = Ee(d.command.arms[0].joints);
     EXPECT_TRUE(box.contains(p)) << t << ": " << p.transpose();
   }
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(), HasSubstr("clamped: workspace"));
   EXPECT_TRUE(flagged);
   EXPECT_NEAR(p[k], face, 1e-3);  // stopped at the face, not short of it
   EXPECT_GT(s.stats().clamps[static_cast<int>(ClampKind::kWorkspace)], 0);
