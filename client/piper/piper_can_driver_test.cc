@@ -11,7 +11,9 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,6 +147,7 @@ class FakePiper {
 };
 
 enum class Bus { kSocketPair, kVcan };
+void PrintTo(Bus b, std::ostream* os) { *os << (b == Bus::kVcan ? "vcan" : "socketpair"); }
 
 class PiperCanDriverTest : public ::testing::TestWithParam<Bus> {
  protected:
@@ -255,7 +258,7 @@ TEST_P(PiperCanDriverTest, ReadFailsWhenFeedbackStops) {
   Connect(o);
   if (IsSkipped()) return;
   ASSERT_TRUE(driver_->Start().ok());
-  ASSERT_TRUE(driver_->Read(false).ok());
+  ASSERT_TRUE(WaitFor([&] { return driver_->Read(false).ok(); }, absl::Seconds(1)));
   arm_->set_silent(true);
   absl::SleepFor(absl::Milliseconds(120));
   absl::StatusOr<RobotReading> r = driver_->Read(false);
