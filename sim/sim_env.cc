@@ -162,9 +162,9 @@ void SimEnv::SetHandTarget(int i, const Eigen::Isometry3d& wrist, double closure
   for (size_t k = 0; k < h.act.size(); ++k) data_->ctrl[h.act[k]] = targets[k];
 }
 
-absl::Status SimEnv::Step() {
-  for (int s = 1; s <= kSubsteps; ++s) {
-    const double t = static_cast<double>(s) / kSubsteps;
+absl::Status SimEnv::Step(int substeps) {
+  for (int s = 1; s <= substeps; ++s) {
+    const double t = static_cast<double>(s) / substeps;
     for (size_t e = 0; e < rig_.effectors.size(); ++e) {
       if (!rig_.effectors[e].is_hand) continue;
       const HandIds& h = hand_ids_[e];

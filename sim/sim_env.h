@@ -44,7 +44,9 @@ class SimEnv {
   void SetHandTarget(int i, const Eigen::Isometry3d& wrist, double closure);
   /// One control step (kSubsteps physics steps). Aborted when the simulation diverged (MuJoCo's
   /// bad-acceleration/velocity/position warnings or a non-finite state).
-  absl::Status Step();
+  absl::Status Step() { return Step(kSubsteps); }
+  /// A control step of `substeps` physics steps (2 ms each), e.g. 10 for a 50 Hz controller.
+  absl::Status Step(int substeps);
   /// Physics steps taken so far.
   long physics_steps() const { return physics_steps_; }
 

@@ -19,6 +19,7 @@
 #ifndef MIVLA_CLIENT_DRIVER_ROBOT_DRIVER_H_
 #define MIVLA_CLIENT_DRIVER_ROBOT_DRIVER_H_
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -88,6 +89,16 @@ class RobotDriver {
   virtual absl::Status Command(const RobotCommand& command) = 0;
   /// Stops the robot safely (holds position, then disables where the hardware allows). Idempotent.
   virtual absl::Status Stop() = 0;
+
+  /// The driver's clock in microseconds: the steady wall clock for hardware and a real-time simulation;
+  /// the simulated time for a simulation run as fast as possible (simulated_clock() true), in which
+  /// case the control loop never sleeps and waits for the policy in lockstep instead.
+  virtual int64_t NowUs() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  virtual bool simulated_clock() const { return false; }
 };
 
 }  // namespace mivla::client

@@ -1,0 +1,58 @@
+// File: evaluator.h
+// Closed-loop evaluation against a policy server (mivla-eval): for each task, N simulated episodes
+// (episode i uses seed S + i), several robots in parallel (each its own driver, connection and session),
+// every outcome reported to the server; per task the paper's three metrics: success rate, mean
+// completeness, mean time to success (over successful episodes).
+//
+//   EvalOptions o; o.tasks = {"press_bell"}; o.episodes = 10; o.episode.connection.target = "host:port";
+//   ASSIGN_OR_RETURN(EvalReport r, RunEvaluation(o));
+//
+// Thread-safe to call; runs its own worker threads; `progress` is called from them, serialised.
+#ifndef MIVLA_CLIENT_EVAL_EVALUATOR_H_
+#define MIVLA_CLIENT_EVAL_EVALUATOR_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "client/eval/sim_episode.h"
+
+namespace mivla::client {
+
+struct EvalOptions {
+  std::vector<std::string> tasks;
+  int episodes = 10;       // per task
+  uint64_t seed = 0;       // episode i of a task uses seed + i
+  int parallel = 1;        // robots at once
+  SimEpisodeOptions episode;  // template: embodiment, mode, rates, connection, client options
+  int traced_episodes = 8;    // per task, episodes whose end-effector traces are kept
+  int sampled_frames = 4;     // head-camera frames kept of each task's first episode
+  std::function<void(int done, int total)> progress;
+};
+
+struct TaskReport {
+  std::string task;
+  int episodes = 0;
+  int successes = 0;
+  double success_rate = 0.0;
+  double completeness = 0.0;               // mean
+  double mean_time_to_success_s = -1.0;    // over successful episodes; -1 without any
+  std::vector<EpisodeResult> results;      // seed order
+};
+
+struct EvalReport {
+  std::vector<TaskReport> tasks;
+  double wall_s = 0.0;
+};
+
+/// Tasks the embodiment can do ("all" expands to these).
+std::vector<std::string> TasksFor(action::Embodiment e);
+
+/// Errors: an unknown task or one the embodiment cannot do (before anything runs), or the first failed
+/// episode (e.g. the server unreachable).
+absl::StatusOr<EvalReport> RunEvaluation(const EvalOptions& options);
+
+}  // namespace mivla::client
+
+#endif  // MIVLA_CLIENT_EVAL_EVALUATOR_H_

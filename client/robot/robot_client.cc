@@ -1,0 +1,348 @@
+// File: robot_client.cc
+#include "client/robot/robot_client.h"
+
+#include <chrono>
+#include <optional>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "core/util/log.h"
+#include "core/util/status_macros.h"
+#include "proto/request_builder.h"
+
+namespace mivla::client {
+namespace {
+
+int64_t WallUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// A failure after which the session is treated as lost (reconnect), rather than a transient refusal.
+bool SessionLost(const absl::Status& s) {
+  return s.code() != absl::StatusCode::kResourceExhausted && s.code() != absl::StatusCode::kInvalidArgument;
+}
+
+}  // namespace
+
+struct RobotClient::State {
+  RobotDriver* driver = nullptr;
+  ClientMetrics* metrics = nullptr;
+  Options options;
+  int64_t period_us = 40000;
+  std::unique_ptr<EmbodimentAdapter> adapter;  // the inference side's (worker thread once running)
+  std::optional<SafetyLayer> safety;           // the control loop's
+  PolicyConnection* conn = nullptr;
+  uint64_t requests = 0;
+
+  mutable absl::Mutex mu;
+  ChunkScheduler scheduler ABSL_GUARDED_BY(mu){ChunkSchedulerOptions{}};
+  PolicyHealth health ABSL_GUARDED_BY(mu);
+  std::optional<RobotReading> observation ABSL_GUARDED_BY(mu);  // handed to the worker
+  bool in_flight ABSL_GUARDED_BY(mu) = false;
+  bool worker_stop ABSL_GUARDED_BY(mu) = false;
+  uint64_t next_chunk_id ABSL_GUARDED_BY(mu) = 1;
+  RobotClientStats stats ABSL_GUARDED_BY(mu);
+  std::thread worker;
+
+  int64_t Now() const { return driver->simulated_clock() ? driver->NowUs() : WallUs(); }
+
+  void MarkLost(const absl::Status& why) {
+    {
+      absl::MutexLock l(&mu);
+      if (!health.server_connected) return;
+      health.server_connected = false;
+      ++stats.failed_requests;
+    }
+    if (metrics != nullptr) metrics->SetConnected(false);
+    LogWarning("robot_client", absl::StrCat("policy server lost (", why.ToString(), "); holding and reconnecting"));
+  }
+
+  void MarkReconnected() {
+    {
+      absl::MutexLock l(&mu);
+      health.server_connected = true;
+      scheduler.Clear();
+      ++stats.reconnects;
+    }
+    if (metrics != nullptr) {
+      metrics->SetConnected(true);
+      metrics->CountReconnect();
+    }
+    LogInfo("robot_client", absl::StrCat("reconnected to ", conn->options().target, ", session ", conn->session_id()));
+  }
+
+  // Observe + Act for `reading`, mapped onto the robot and queued.
+  absl::Status FetchChunk(const RobotReading& reading) {
+    mivla::v1::ObserveRequest req;
+    req.set_timestamp_us(reading.time_us);
+    for (const CameraFrame& f : reading.images) {
+      request::AddRawImage(f.camera, f.width, f.height, f.rgb.data(), f.capture_time_us, &req);
+    }
+    RETURN_IF_ERROR(adapter->FillProprioception(reading, req.mutable_proprioception()));
+    const uint64_t seed = options.seed == 0 ? 0 : options.seed + requests;
+    ++requests;
+    ASSIGN_OR_RETURN(ChunkReply reply, conn->ObserveAndAct(std::move(req), seed));
+    ASSIGN_OR_RETURN(request::DecodedChunk chunk, request::DecodeChunk(reply.act.chunk(), adapter->session_embodiment()));
+    std::vector<TimedAction> steps;
+    steps.reserve(chunk.steps.size());
+    for (const request::DecodedStep& s : chunk.steps) {
+      ASSIGN_OR_RETURN(RobotCommand cmd, adapter->Map(s));
+      steps.push_back({s.time_us, std::move(cmd), 0});
+    }
+    const int64_t now = Now();
+    if (metrics != nullptr) {
+      metrics->ObserveRoundTrip(reply.round_trip_us * 1e-6);
+      metrics->CountChunk();
+    }
+    absl::MutexLock l(&mu);
+    const uint64_t id = next_chunk_id++;
+    for (TimedAction& a : steps) a.chunk_id = id;
+    scheduler.AddChunk(now, id, steps);
+    health.last_chunk_received_us = now;
+    ++stats.chunks;
+    stats.ik_failures = adapter->ik_failures();
+    if (options.record_ticks) stats.round_trip_us.push_back(reply.round_trip_us);
+    return absl::OkStatus();
+  }
+
+  void HandleFailure(const absl::Status& s) {
+    if (SessionLost(s)) {
+      MarkLost(s);
+      return;
+    }
+    absl::MutexLock l(&mu);
+    ++stats.failed_requests;
+    LogWarning("robot_client", absl::StrCat("chunk request failed: ", s.ToString()));
+  }
+
+  bool Stopping() {
+    absl::MutexLock l(&mu);
+    return worker_stop;
+  }
+
+  // Worker (wall clock): serves observations, watches the channel, reconnects.
+  void WorkerLoop() {
+    // While idle the worker waits on the channel (driving its I/O, so a server that goes away is
+    // noticed within this poll even with no call in flight), then looks for an observation.
+    const int64_t poll_us = std::max<int64_t>(1000, std::min<int64_t>(5000, period_us / 8));
+    while (true) {
+      std::optional<RobotReading> obs;
+      bool connected;
+      {
+        absl::MutexLock l(&mu);
+        if (worker_stop) return;
+        obs.swap(observation);
+        connected = health.server_connected;
+      }
+      if (connected && !obs.has_value()) {
+        if (!conn->WaitWhileReady(poll_us)) MarkLost(absl::UnavailableError("the connection to the server closed"));
+        continue;
+      }
+      if (connected && obs.has_value()) {
+        absl::Status s = FetchChunk(*obs);
+        if (!s.ok()) HandleFailure(s);
+      }
+      {
+        absl::MutexLock l(&mu);
+        in_flight = false;
+        connected = health.server_connected;
+      }
+      while (!connected && !Stopping()) {
+        const int64_t delay_ms = conn->NextBackoffMs();
+        {
+          absl::MutexLock l(&mu);
+          mu.AwaitWithTimeout(absl::Condition(&worker_stop), absl::Milliseconds(delay_ms));
+          if (worker_stop) return;
+        }
+        if (conn->Reconnect().ok()) {
+          MarkReconnected();
+          connected = true;
+        }
+      }
+    }
+  }
+};
+
+RobotClient::RobotClient(std::unique_ptr<State> state, std::unique_ptr<PolicyConnection> connection)
+    : state_(std::move(state)), connection_(std::move(connection)) {
+  state_->conn = connection_.get();
+}
+
+RobotClient::~RobotClient() {
+  if (state_->worker.joinable()) {
+    {
+      absl::MutexLock l(&state_->mu);
+      state_->worker_stop = true;
+    }
+    state_->worker.join();
+  }
+}
+
+absl::StatusOr<std::unique_ptr<RobotClient>> RobotClient::Create(RobotDriver* driver,
+                                                                 std::unique_ptr<PolicyConnection> connection,
+                                                                 ClientMetrics* metrics, Options options) {
+  if (driver == nullptr || connection == nullptr) return absl::InvalidArgumentError("RobotClient: driver and connection are required");
+  auto st = std::make_unique<State>();
+  st->driver = driver;
+  st->metrics = metrics;
+  st->period_us = static_cast<int64_t>(std::llround(driver->control_period_s() * 1e6));
+  if (st->period_us <= 0) return absl::InvalidArgumentError("RobotClient: the driver's control period is not positive");
+  options.scheduler.period_us = st->period_us;
+  options.safety.period_us = st->period_us;
+  ASSIGN_OR_RETURN(st->adapter, EmbodimentAdapter::Create(driver->embodiment(), options.adapter));
+  ASSIGN_OR_RETURN(SafetyLayer safety, SafetyLayer::Create(driver->embodiment(), options.safety));
+  st->safety.emplace(std::move(safety));
+  {
+    absl::MutexLock l(&st->mu);
+    st->scheduler = ChunkScheduler(options.scheduler);
+  }
+  st->options = std::move(options);
+  return std::unique_ptr<RobotClient>(new RobotClient(std::move(st), std::move(connection)));
+}
+
+absl::Status RobotClient::StartSession() {
+  State& s = *state_;
+  request::SessionSpec spec;
+  spec.embodiment = s.adapter->session_embodiment();
+  for (const CameraLayout& c : s.driver->cameras()) spec.cameras.push_back({c.name, c.width, c.height});
+  spec.instruction = s.options.instruction;
+  spec.task = s.options.task;
+  spec.robot_id = s.options.robot_id;
+  spec.control_rate_hz = 1.0 / s.driver->control_period_s();
+  ASSIGN_OR_RETURN(mivla::v1::StartSessionResponse r, connection_->StartSession(request::BuildStartSession(spec)));
+  if (s.metrics != nullptr) s.metrics->SetConnected(true);
+  LogInfo("robot_client", absl::StrCat("session ", r.session_id(), " (", std::string(action::EmbodimentName(spec.embodiment)),
+                                       ", model ", r.model_version(), ", horizon ", r.action_horizon(), ")"));
+  return absl::OkStatus();
+}
+
+void RobotClient::SetOperatorStop(bool engaged) { state_->safety->SetOperatorStop(engaged); }
+const SafetyLayer& RobotClient::safety() const { return *state_->safety; }
+
+RobotClientStats RobotClient::stats() const {
+  absl::MutexLock l(&state_->mu);
+  return state_->stats;
+}
+
+absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const TickInfo&)>& on_tick) {
+  State& s = *state_;
+  RobotDriver& d = *s.driver;
+  const bool lockstep = d.simulated_clock();
+  RETURN_IF_ERROR(d.Start());
+  ASSIGN_OR_RETURN(RobotReading first, d.Read(/*with_images=*/!lockstep && s.options.wait_for_first_chunk));
+  s.safety->Reset(first);
+  s.adapter->Reset(first);
+  if (!lockstep && s.options.wait_for_first_chunk) {
+    absl::Status f = s.FetchChunk(first);
+    if (!f.ok()) s.HandleFailure(f);
+  }
+  if (!lockstep && !s.worker.joinable()) s.worker = std::thread([&s] { s.WorkerLoop(); });
+  int64_t next_reconnect_us = 0;  // lockstep: wall time of the next reconnect attempt
+  HoldReason prev_hold = HoldReason::kNone;
+  const int64_t t0 = WallUs();
+  int64_t prev_start = -1;
+  for (int64_t k = 0; k < max_ticks && !stop_requested_.load(); ++k) {
+    if (!lockstep) std::this_thread::sleep_until(std::chrono::steady_clock::time_point(std::chrono::microseconds(t0 + k * s.period_us)));
+    const int64_t start = WallUs();
+    if (prev_start >= 0 && s.metrics != nullptr) s.metrics->ObserveTick((start - prev_start) * 1e-6, s.period_us * 1e-6);
+    prev_start = start;
+    const int64_t now = s.Now();
+    std::optional<RobotReading> reading;
+    if (lockstep) {
+      bool connected, refill;
+      {
+        absl::MutexLock l(&s.mu);
+        connected = s.health.server_connected;
+        refill = s.scheduler.NeedsRefill(now);
+      }
+      if (connected && !s.conn->ChannelReady()) {
+        s.MarkLost(absl::UnavailableError("the connection to the server closed"));
+        connected = false;
+      }
+      if (connected && refill) {
+        ASSIGN_OR_RETURN(reading, d.Read(true));
+        absl::Status f = s.FetchChunk(*reading);
+        if (!f.ok()) s.HandleFailure(f);
+      } else if (!connected && WallUs() >= next_reconnect_us) {
+        if (s.conn->Reconnect().ok()) {
+          s.MarkReconnected();
+        } else {
+          next_reconnect_us = WallUs() + 1000 * s.conn->NextBackoffMs();
+        }
+      }
+    }
+    std::optional<TimedAction> action;
+    PolicyHealth health;
+    bool want_obs = false;
+    {
+      absl::MutexLock l(&s.mu);
+      if (!lockstep) {
+        want_obs = !s.in_flight && !s.observation.has_value() && s.health.server_connected &&
+                   s.scheduler.NeedsRefill(now);
+        if (want_obs) s.in_flight = true;
+      }
+      action = s.scheduler.Pop(now);
+      health = s.health;
+    }
+    if (!reading.has_value()) {
+      absl::StatusOr<RobotReading> r = d.Read(want_obs);
+      if (!r.ok()) {
+        absl::MutexLock l(&s.mu);
+        s.in_flight = false;
+        return r.status();
+      }
+      reading = std::move(*r);
+    }
+    if (want_obs) {
+      absl::MutexLock l(&s.mu);
+      s.observation = *reading;
+      reading->images.clear();
+    }
+    SafetyDecision dec = s.safety->Filter(now, action, health);
+    RETURN_IF_ERROR(d.Command(dec.command));
+    const bool fresh = dec.hold == HoldReason::kNone;
+    {
+      absl::MutexLock l(&s.mu);
+      ++s.stats.ticks;
+      if (fresh) ++s.stats.fresh_ticks;
+      if (s.options.record_ticks) s.stats.tick_start_us.push_back(start);
+    }
+    if (s.metrics != nullptr) {
+      s.metrics->CountTick(fresh);
+      if (!fresh && dec.hold != prev_hold) s.metrics->CountHold(dec.hold);
+      for (ClampKind c : dec.clamps) s.metrics->CountClamp(c);
+    }
+    prev_hold = dec.hold;
+    if (on_tick) {
+      TickInfo info{k, now, dec.hold, dec.clamps, &*reading, &dec.command};
+      if (!on_tick(info)) break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RobotClient::Finish(const mivla::v1::ReportEpisodeRequest* report) {
+  State& s = *state_;
+  if (s.worker.joinable()) {
+    {
+      absl::MutexLock l(&s.mu);
+      s.worker_stop = true;
+    }
+    s.worker.join();
+    absl::MutexLock l(&s.mu);
+    s.worker_stop = false;
+  }
+  absl::Status st = s.driver->Stop();
+  if (report != nullptr) {
+    absl::Status r = connection_->ReportEpisode(*report);
+    if (!r.ok() && st.ok()) st = r;
+  }
+  absl::Status e = connection_->EndSession();
+  if (!e.ok() && st.ok()) st = e;
+  return st;
+}
+
+}  // namespace mivla::client

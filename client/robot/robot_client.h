@@ -1,0 +1,113 @@
+// File: robot_client.h
+// The control loop beside a robot: captures observations from its driver, keeps the robot fed with the
+// server's chunks and sends every command through the safety layer.
+//
+// Each control tick: read the state; take the action the ChunkScheduler has for this tick (late ones are
+// dropped, overlapping chunks blended); filter it through the SafetyLayer (limits, or a hold when there
+// is no action, the chunk is stale, the server is lost, a value is not finite, or the operator stopped);
+// send the result to the driver. When ChunkScheduler::NeedsRefill says the queue runs low, the tick also
+// captures the cameras and hands the observation to the inference side, which sends Observe + Act,
+// measures the round trip, maps the chunk onto the robot (EmbodimentAdapter) and queues it.
+//
+// Two clocks (RobotDriver::simulated_clock):
+//  - wall clock (hardware, real-time simulation): ticks are paced by sleeping to absolute deadlines;
+//    inference runs on a worker thread, so a slow or vanished server never stalls the loop: the robot
+//    holds, the worker reconnects with capped exponential backoff (new channel + new session), and the
+//    loop goes on with fresh chunks.
+//  - simulated clock (simulation as fast as possible): no sleeping; inference runs in lockstep on the
+//    loop's thread (the simulation waits for the chunk), so episodes are reproducible.
+//
+//   RobotClient::Options o; o.session.task = "press_bell"; ...
+//   ASSIGN_OR_RETURN(auto rc, RobotClient::Create(driver.get(), std::move(conn), metrics.get(), o));
+//   RETURN_IF_ERROR(rc->StartSession());
+//   RETURN_IF_ERROR(rc->Run(driver->step_limit(), [&](const TickInfo& t) { return !done; }));
+//   RETURN_IF_ERROR(rc->Finish(report));
+//
+// Ownership: the driver and metrics are borrowed (must outlive the client); the connection is owned.
+// Thread-safety: one thread calls the methods; RequestStop and SetOperatorStop from any thread.
+#ifndef MIVLA_CLIENT_ROBOT_ROBOT_CLIENT_H_
+#define MIVLA_CLIENT_ROBOT_ROBOT_CLIENT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "client/control/chunk_scheduler.h"
+#include "client/control/safety_layer.h"
+#include "client/driver/robot_driver.h"
+#include "client/net/policy_connection.h"
+#include "client/robot/client_metrics.h"
+#include "client/robot/embodiment_adapter.h"
+
+namespace mivla::client {
+
+struct TickInfo {
+  int64_t tick = 0;
+  int64_t now_us = 0;
+  HoldReason hold = HoldReason::kNone;
+  std::vector<ClampKind> clamps;
+  const RobotReading* reading = nullptr;  // measured before the command
+  const RobotCommand* command = nullptr;  // what was sent
+};
+
+struct RobotClientStats {
+  int64_t ticks = 0;
+  int64_t fresh_ticks = 0;   // served from a chunk action (no hold)
+  int64_t chunks = 0;
+  int64_t failed_requests = 0;
+  int64_t reconnects = 0;
+  int64_t ik_failures = 0;
+  std::vector<int64_t> tick_start_us;  // wall-clock start of every tick (for jitter figures)
+  std::vector<int64_t> round_trip_us;
+};
+
+class RobotClient {
+ public:
+  struct Options {
+    std::string instruction;  // empty: required from the caller (the sim driver has one)
+    std::string task;
+    std::string robot_id = "robot";
+    ChunkSchedulerOptions scheduler;  // period_us is taken from the driver
+    SafetyOptions safety;             // period_us is taken from the driver
+    AdapterOptions adapter;
+    uint64_t seed = 0;                // Act seed (0: server-chosen noise; else seed + request index)
+    bool wait_for_first_chunk = true; // wall clock: fetch one chunk before the first tick
+    bool record_ticks = false;        // fill RobotClientStats::tick_start_us / round_trip_us
+  };
+
+  static absl::StatusOr<std::unique_ptr<RobotClient>> Create(RobotDriver* driver,
+                                                             std::unique_ptr<PolicyConnection> connection,
+                                                             ClientMetrics* metrics, Options options);
+  ~RobotClient();
+
+  /// Starts the session for the driver's embodiment (or the adapter's session embodiment) with its
+  /// camera layout and control rate.
+  absl::Status StartSession();
+  /// Runs up to `max_ticks` control ticks; `on_tick` (optional) returns false to end early. Errors: the
+  /// driver failed, or the session could not be started.
+  absl::Status Run(int64_t max_ticks, const std::function<bool(const TickInfo&)>& on_tick = nullptr);
+  /// ReportEpisode (when `report` is set) and EndSession; errors are returned but leave the client usable.
+  absl::Status Finish(const mivla::v1::ReportEpisodeRequest* report);
+
+  void RequestStop() { stop_requested_.store(true); }
+  void SetOperatorStop(bool engaged);
+  RobotClientStats stats() const;
+  const SafetyLayer& safety() const;
+  PolicyConnection& connection() { return *connection_; }
+
+ private:
+  struct State;
+  explicit RobotClient(std::unique_ptr<State> state, std::unique_ptr<PolicyConnection> connection);
+  std::unique_ptr<State> state_;
+  std::unique_ptr<PolicyConnection> connection_;
+  std::atomic<bool> stop_requested_{false};
+};
+
+}  // namespace mivla::client
+
+#endif  // MIVLA_CLIENT_ROBOT_ROBOT_CLIENT_H_

@@ -1,0 +1,189 @@
+// File: robot_main.cc
+// mivla-robot: the client beside one robot. Connects to mivla-server, starts a session for the robot's
+// embodiment and cameras, and runs the control loop (chunk scheduling, retargeting, safety layer) with
+// the simulation driver (one episode of --task, reported to the server) or the PiPER CAN driver (until
+// SIGINT/SIGTERM or --max-steps). Prints a JSON summary on standard output.
+//
+//   build/bin/mivla-robot --embodiment piper --driver sim --server 127.0.0.1:50051 --task press_bell
+//   build/bin/mivla-robot --help
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "client/eval/sim_episode.h"
+#include "client/robot/robot_config.h"
+#include "client/tools/flag_set.h"
+#include "client/tools/run_summary.h"
+#include "core/metrics/metrics_http_server.h"
+#include "core/util/log.h"
+#include "core/util/status_macros.h"
+#ifdef MIVLA_HAVE_PIPER_CAN
+#include "client/piper/piper_can_driver.h"
+#endif
+
+namespace mivla::client {
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void OnSignal(int) { g_stop.store(true); }
+
+struct Flags {
+  std::string embodiment, driver = "sim", server, task, config, mode = "easy", instruction, retarget,
+      session_embodiment, token_file, root_cert, client_cert, client_key, tls_name, can_interface,
+      robot_id = "mivla-robot";
+  int64_t seed = 0, metrics_port = -1, max_steps = 0, act_seed = 0;
+  bool tls = false, fast = false, real_time = false;
+};
+
+absl::StatusOr<std::string> ReadToken(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("--token-file '", path, "': cannot open"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string t(absl::StripAsciiWhitespace(ss.str()));
+  if (t.empty()) return absl::InvalidArgumentError(absl::StrCat("--token-file '", path, "': empty"));
+  return t;
+}
+
+absl::Status Main(int argc, char** argv) {
+  Flags f;
+  FlagSet fs("mivla-robot --embodiment piper|arx5|locoman|aloha --driver sim|piper-can --server HOST:PORT --task T");
+  fs.String("embodiment", &f.embodiment, "the robot: piper, arx5, locoman or aloha (required)");
+  fs.String("driver", &f.driver, "sim (MuJoCo simulation) or piper-can (PiPER over SocketCAN)");
+  fs.String("server", &f.server, "policy server HOST:PORT (required)");
+  fs.String("task", &f.task, "sim task: press_bell, stack_blocks, move_bottle_pad, place_block_basket, handover_block, lift_pot");
+  fs.String("config", &f.config, "configuration file (default: client/config/<embodiment>.json)");
+  fs.String("mode", &f.mode, "sim: easy or hard");
+  fs.Int("seed", &f.seed, "sim: episode seed (object poses, appearance)");
+  fs.String("instruction", &f.instruction, "instruction (sim default: the task's seeded phrasing; required for piper-can)");
+  fs.String("retarget", &f.retarget, "override the config: joints, ik or human");
+  fs.String("session-embodiment", &f.session_embodiment, "override the config: the embodiment the session speaks");
+  fs.Bool("fast", &f.fast, "sim: as fast as possible (lockstep with the server) instead of the config's clock");
+  fs.Bool("real-time", &f.real_time, "sim: real time (wall clock) regardless of the config");
+  fs.Int("max-steps", &f.max_steps, "stop after this many control ticks (0: the task's limit; piper-can: until a signal)");
+  fs.Int("metrics-port", &f.metrics_port, "Prometheus /metrics port (0: any free port, -1: off)");
+  fs.Bool("tls", &f.tls, "connect with TLS");
+  fs.String("root-cert", &f.root_cert, "TLS: PEM CA of the server certificate");
+  fs.String("client-cert", &f.client_cert, "mutual TLS: PEM client certificate");
+  fs.String("client-key", &f.client_key, "mutual TLS: PEM client key");
+  fs.String("tls-server-name", &f.tls_name, "TLS: server name to verify instead of the host");
+  fs.String("token-file", &f.token_file, "file holding the bearer token");
+  fs.String("can-interface", &f.can_interface, "piper-can: SocketCAN interface (default: the config's)");
+  fs.String("robot-id", &f.robot_id, "robot id for the server's logs and metrics");
+  fs.Int("act-seed", &f.act_seed, "sampling seed for Act (0: server-chosen noise)");
+  RETURN_IF_ERROR(fs.Parse(argc, argv));
+  if (fs.help_requested()) {
+    std::fputs(fs.Help().c_str(), stdout);
+    return absl::OkStatus();
+  }
+  if (f.embodiment.empty()) return absl::InvalidArgumentError("--embodiment is required (piper, arx5, locoman, aloha)");
+  if (f.server.empty()) return absl::InvalidArgumentError("--server HOST:PORT is required");
+  ASSIGN_OR_RETURN(action::Embodiment emb, action::ParseEmbodiment(f.embodiment));
+  if (!action::IsRobot(emb)) return absl::InvalidArgumentError("--embodiment: the human is not a robot");
+  ASSIGN_OR_RETURN(RobotConfig cfg, LoadRobotConfig(f.config.empty() ? DefaultRobotConfigPath(emb) : f.config));
+  if (cfg.embodiment != emb) {
+    return absl::InvalidArgumentError(absl::StrCat("--config is for ", std::string(action::EmbodimentName(cfg.embodiment)),
+                                                   ", not ", std::string(action::EmbodimentName(emb))));
+  }
+  if (!f.retarget.empty()) {
+    ASSIGN_OR_RETURN(cfg.adapter.mode, ParseRetargetMode(f.retarget));
+  }
+  if (!f.session_embodiment.empty()) {
+    ASSIGN_OR_RETURN(cfg.adapter.session_embodiment, action::ParseEmbodiment(f.session_embodiment));
+  }
+  if (cfg.adapter.mode == RetargetMode::kHuman && f.session_embodiment.empty()) cfg.adapter.session_embodiment = action::Embodiment::kHuman;
+
+  ConnectionOptions conn = cfg.connection;
+  conn.target = f.server;
+  conn.tls = f.tls || !f.root_cert.empty() || !f.client_cert.empty();
+  conn.root_cert_file = f.root_cert;
+  conn.client_cert_file = f.client_cert;
+  conn.client_key_file = f.client_key;
+  conn.server_name_override = f.tls_name;
+  if (!f.token_file.empty()) {
+    ASSIGN_OR_RETURN(conn.token, ReadToken(f.token_file));
+  }
+
+  metrics::Registry registry;
+  ASSIGN_OR_RETURN(std::unique_ptr<ClientMetrics> cm, ClientMetrics::Create(&registry));
+  std::unique_ptr<metrics::MetricsHttpServer> http;
+  if (f.metrics_port >= 0) {
+    ASSIGN_OR_RETURN(http, metrics::MetricsHttpServer::Create({"0.0.0.0", static_cast<int>(f.metrics_port), &registry}));
+    RETURN_IF_ERROR(http->Start());
+    std::fprintf(stderr, "{\"event\":\"metrics\",\"port\":%d}\n", http->port());
+  }
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+
+  RobotClient::Options co;
+  co.instruction = f.instruction;
+  co.task = f.task;
+  co.robot_id = f.robot_id;
+  co.scheduler = cfg.scheduler;
+  co.safety = cfg.safety;
+  co.adapter = cfg.adapter;
+  co.seed = static_cast<uint64_t>(f.act_seed);
+
+  if (f.driver == "sim") {
+    if (f.task.empty()) return absl::InvalidArgumentError("--task is required with --driver sim");
+    if (f.fast && f.real_time) return absl::InvalidArgumentError("--fast and --real-time exclude each other");
+    SimEpisodeOptions o;
+    o.driver.task = f.task;
+    o.driver.embodiment = emb;
+    if (f.mode != "easy" && f.mode != "hard") return absl::InvalidArgumentError(absl::StrCat("--mode '", f.mode, "': want easy or hard"));
+    o.driver.mode = f.mode == "hard" ? sim::Mode::kHard : sim::Mode::kEasy;
+    o.driver.seed = static_cast<uint64_t>(f.seed);
+    o.driver.control_period_s = cfg.sim_control_period_s;
+    o.driver.camera_period_s = cfg.sim_camera_period_s;
+    o.driver.real_time = f.real_time || (cfg.sim_real_time && !f.fast);
+    o.client = co;
+    o.connection = conn;
+    o.metrics = cm.get();
+    o.max_steps = f.max_steps;
+    o.on_tick = [](const TickInfo&, SimDriver&) { return !g_stop.load(); };
+    ASSIGN_OR_RETURN(EpisodeResult r, RunSimEpisode(o));
+    std::printf("%s\n", EpisodeJson(r).dump().c_str());
+    return absl::OkStatus();
+  }
+  if (f.driver == "piper-can") {
+#ifdef MIVLA_HAVE_PIPER_CAN
+    if (emb != action::Embodiment::kPiper) return absl::InvalidArgumentError("--driver piper-can drives a PiPER only");
+    if (f.instruction.empty()) return absl::InvalidArgumentError("--instruction is required with --driver piper-can");
+    PiperCanDriver::Options po;
+    po.interface = f.can_interface.empty() ? cfg.can_interface : f.can_interface;
+    po.control_period_s = cfg.sim_control_period_s;
+    ASSIGN_OR_RETURN(std::unique_ptr<PiperCanDriver> driver, PiperCanDriver::Create(po));
+    ASSIGN_OR_RETURN(std::unique_ptr<PolicyConnection> pc, PolicyConnection::Create(conn));
+    ASSIGN_OR_RETURN(std::unique_ptr<RobotClient> client, RobotClient::Create(driver.get(), std::move(pc), cm.get(), co));
+    RETURN_IF_ERROR(client->StartSession());
+    const int64_t limit = f.max_steps > 0 ? f.max_steps : INT64_MAX;
+    absl::Status run = client->Run(limit, [](const TickInfo&) { return !g_stop.load(); });
+    absl::Status fin = client->Finish(nullptr);
+    RETURN_IF_ERROR(run);
+    RETURN_IF_ERROR(fin);
+    std::printf("%s\n", ClientStatsJson(client->stats(), client->safety().stats()).dump().c_str());
+    return absl::OkStatus();
+#else
+    return absl::UnimplementedError("this build has no PiPER CAN driver (client/piper)");
+#endif
+  }
+  return absl::InvalidArgumentError(absl::StrCat("--driver '", f.driver, "': want sim or piper-can"));
+}
+
+}  // namespace
+}  // namespace mivla::client
+
+int main(int argc, char** argv) {
+  absl::Status s = mivla::client::Main(argc, argv);
+  if (!s.ok()) {
+    std::fprintf(stderr, "mivla-robot: %s\n", std::string(s.message()).c_str());
+    return s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kNotFound ? 2 : 1;
+  }
+  return 0;
+}

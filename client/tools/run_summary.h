@@ -1,0 +1,23 @@
+// File: run_summary.h
+// JSON summaries of a robot run for mivla-robot, mivla-eval and mivla-bench-client: one episode
+// (outcome, ticks served from fresh chunks, round trips, holds by reason, clamps by kind) and the
+// client / safety statistics alone. Pure functions; thread-safe.
+#ifndef MIVLA_CLIENT_TOOLS_RUN_SUMMARY_H_
+#define MIVLA_CLIENT_TOOLS_RUN_SUMMARY_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "client/eval/sim_episode.h"
+#include "nlohmann/json.hpp"
+
+namespace mivla::client {
+
+nlohmann::json ClientStatsJson(const RobotClientStats& client, const SafetyLayer::Stats& safety);
+nlohmann::json EpisodeJson(const EpisodeResult& r);
+/// The q-quantile (0..1) of `values` (nearest rank); 0 for an empty list.
+double Quantile(std::vector<double> values, double q);
+
+}  // namespace mivla::client
+
+#endif  // MIVLA_CLIENT_TOOLS_RUN_SUMMARY_H_
