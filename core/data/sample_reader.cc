@@ -16,32 +16,47 @@ absl::StatusOr<Sample> MakeSample(const UnifiedEpisode& episode, int t, const Sa
   if (static_cast<int>(episode.masks.size()) != n) {
     return absl::InvalidArgumentError(absl::StrCat(episode.source, ": ", episode.masks.size(), " masks for ", n, " frames"));
   }
+  const bool has_complements = !episode.complement_masks.empty();
+  if (has_complements && static_cast<int>(episode.complement_masks.size()) != n) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(episode.source, ": ", episode.complement_masks.size(), " complement masks for ", n, " frames"));
+  }
+  auto complement_at = [&](int f) { return has_complements ? episode.complement_masks[f] : action::ActionMask{}; };
   Sample s;
   s.embodiment = episode.embodiment;
   s.frame = t;
   s.instruction = episode.instruction;
-  s.proprio = episode.states[t];
+  s.instructions = episode.instructions;
   s.proprio_mask = episode.masks[t];
+  // Proprioception is the episode's own slots only; complement values never leak into the state.
+  for (int d = 0; d < action::kActionDim; ++d) s.proprio[d] = s.proprio_mask.test(d) ? episode.states[t][d] : 0.0;
   if (options.with_images) {
     for (const CameraStream& cam : episode.cameras) {
       if (t < static_cast<int>(cam.frames.size())) s.images.emplace_back(cam.name, cam.frames[t]);
     }
   }
-  s.action_mask.set();
+  s.label_mask.set();
+  s.complement_mask.set();
   bool any_valid = false;
   for (int k = 0; k < options.horizon; ++k) {
     const int src = t + options.action_offset + k;
     const bool valid = src < n;
     const int frame = std::min(src, n - 1);
     s.actions.push_back(episode.states[frame]);
-    s.step_masks.push_back(episode.masks[frame]);
+    s.step_masks.push_back(episode.masks[frame] | complement_at(frame));
     s.step_valid.push_back(valid);
     if (valid) {
-      s.action_mask &= episode.masks[frame];
+      s.label_mask &= episode.masks[frame];
+      s.complement_mask &= complement_at(frame);
       any_valid = true;
     }
   }
-  if (!any_valid) s.action_mask = episode.masks[n - 1];
+  if (!any_valid) {
+    s.label_mask = episode.masks[n - 1];
+    s.complement_mask = complement_at(n - 1);
+  }
+  s.complement_mask &= ~s.label_mask;
+  s.action_mask = s.label_mask | s.complement_mask;
   return s;
 }
 

@@ -36,7 +36,13 @@ struct UnifiedEpisode {
   std::string instruction;                // the default phrasing
   std::vector<std::string> instructions;  // all training phrasings (RoboTwin: the seen list)
   std::vector<UnifiedVector> states;      // [T]
-  std::vector<action::ActionMask> masks;  // [T]
+  std::vector<action::ActionMask> masks;  // [T] the episode's own (labelled) slots
+  // Mutual-imitation complements (complements.h): states[t] also holds the retargeted values of the other
+  // embodiment in the slots set in complement_masks[t] (disjoint from masks[t]). Empty = not computed.
+  std::vector<action::ActionMask> complement_masks;  // [T] or empty
+  // Whose kinematics filled the complement slots: for a human episode the target robot, for a robot
+  // episode kHuman. Meaningful only when complement_masks is not empty.
+  action::Embodiment complement_embodiment = action::Embodiment::kHuman;
   std::vector<CameraStream> cameras;
   double fps = 0.0;
 

@@ -35,12 +35,19 @@ absl::Status RobotToHumanMapper::Reset(const std::vector<JointVector>& initial_j
   for (size_t a = 0; a < n; ++a) {
     const ArmDescription& arm = robot_.arms[a];
     ASSIGN_OR_RETURN(Eigen::Isometry3d e, arm.chain.Forward(initial_joints.empty() ? arm.home : initial_joints[a]));
+    e0.push_back(e);
     if (!initial_hands.has(arm.side)) {
-      return absl::InvalidArgumentError(absl::StrCat("initial ", kinematics::SideName(arm.side), " hand missing"));
+      // No human counterpart of the start: K_0 is E_0 through the absolute map, R(K_0) = C^T R(E_0)
+      // ee_in_hand^T, p(K_0) = C^T p(E_0) / s, so the relative map coincides with the absolute one.
+      const Eigen::Matrix3d& c = arm.retarget.human_to_base;
+      Eigen::Isometry3d k = Eigen::Isometry3d::Identity();
+      k.linear() = c.transpose() * action::Orthonormalize(e.linear()) * arm.retarget.ee_in_hand.transpose();
+      k.translation() = c.transpose() * e.translation() / options_.mapping.position_scale;
+      k0.push_back(k);
+      continue;
     }
     const HandPose& h = initial_hands.at(arm.side);
     if (!h.wrist.matrix().allFinite()) return absl::InvalidArgumentError("initial hand pose is not finite");
-    e0.push_back(e);
     k0.push_back(options_.mapping.reference == ReferencePoint::kWrist
                      ? h.wrist
                      : (h.has_thumb_knuckle ? h.thumb_knuckle : prior_.KnuckleFromWrist(h.wrist, arm.side)));

@@ -34,7 +34,9 @@ class RobotToHumanMapper {
   const HandPrior& prior() const { return prior_; }
 
   /// Relative mode only: the episode's initial joints (one per arm, empty = home) and the human hands
-  /// that correspond to them (K_0).
+  /// that correspond to them (K_0). An arm whose hand is absent from `initial_hands` (e.g. a robot
+  /// episode with no human counterpart: pass {}) takes K_0 = the absolute map of E_0, which makes the
+  /// relative map equal to the absolute one for that arm.
   absl::Status Reset(const std::vector<kinematics::JointVector>& initial_joints, const HumanHands& initial_hands);
 
   /// End-effector poses (one per arm, embodiment frame) and gripper values -> the arms' hands.
