@@ -10,7 +10,7 @@
 //             "batch_size", "workers", "prefetch_batches", "cameras", "tokenizer", "embodiment_dir",
 //             "cache_dir", "augment": {...}},
 //    "loss": {"robot", "robot_to_human", "human", "human_to_robot", "complement_weight"},
-//    "optim": {"steps", "lr", "weight_decay", "warmup_steps", "grad_clip", "beta1", "beta2"},
+//    "optim": {"steps", "lr", "weight_decay", "warmup_steps", "grad_clip", "beta1", "beta2", "eps"},
 //    "encoders": {"freeze_vision", "freeze_text", "hf_dinov2", "hf_siglip", "hf_t5"},
 //    "checkpoint_every", "keep_last", "log_every"}
 // Pure functions; thread-safe.
@@ -67,6 +67,7 @@ struct TrainConfig {
   int64_t warmup_steps = 100;
   double grad_clip = 1.0;  // max global grad norm; <= 0: no clipping
   double beta1 = 0.9, beta2 = 0.999;
+  double eps = 1e-8;        // Adam's epsilon (PyTorch's default)
 
   // Encoders.
   bool freeze_vision = false, freeze_text = false;

@@ -1,0 +1,104 @@
+#include "trainer/train/train_config.h"
+
+#include "gtest/gtest.h"
+
+namespace mivla::trainer {
+namespace {
+
+TEST(TrainConfigTest, ParsesEveryFieldAndKeepsDefaults) {
+  auto c = ParseTrainConfig(R"({"name": "run", "model": "base", "seed": 3, "device": "cpu",
+    "data": {"sources": [{"name": "h", "path": "/d/h", "weight": 2.5}, {"path": "/d/r"}],
+             "target_embodiment": "arx5", "batch_size": 8, "cameras": ["head_camera"]},
+    "loss": {"human_to_robot": false, "complement_weight": 0.5},
+    "optim": {"steps": 50, "lr": 3e-4, "warmup_steps": 5},
+    "encoders": {"freeze_text": true, "hf_t5": "/w/t5.safetensors"},
+    "checkpoint_every": 10, "keep_last": 2})",
+                            "a.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->name, "run");
+  EXPECT_EQ(c->model, "base");
+  EXPECT_EQ(c->seed, 3u);
+  ASSERT_EQ(c->sources.size(), 2u);
+  EXPECT_EQ(c->sources[0].weight, 2.5);
+  EXPECT_EQ(c->sources[1].name, "source1");
+  EXPECT_EQ(c->target_embodiment, "arx5");
+  EXPECT_EQ(c->batch_size, 8);
+  EXPECT_FALSE(c->loss_human_to_robot);
+  EXPECT_TRUE(c->loss_robot);
+  EXPECT_EQ(c->complement_weight, 0.5);
+  EXPECT_EQ(c->steps, 50);
+  EXPECT_EQ(c->lr, 3e-4);
+  EXPECT_EQ(c->weight_decay, 0.01);  // default (the paper)
+  EXPECT_TRUE(c->freeze_text);
+  EXPECT_EQ(c->hf_t5, "/w/t5.safetensors");
+  EXPECT_TRUE(ValidateTrainConfig(*c, "a.json").ok());
+  // Round trip.
+  auto back = ParseTrainConfig(TrainConfigToJson(*c).dump(), "b.json");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(TrainConfigHash(*back), TrainConfigHash(*c));
+}
+
+TEST(TrainConfigTest, ErrorsNameTheFileAndTheField) {
+  auto bad_type = ParseTrainConfig(R"({"optim": {"lr": "fast"}})", "runs/a.json");
+  ASSERT_FALSE(bad_type.ok());
+  EXPECT_NE(bad_type.status().message().find("runs/a.json: optim.lr: expected a number"), std::string::npos)
+      << bad_type.status();
+  auto unknown = ParseTrainConfig(R"({"data": {"batchsize": 4}})", "b.json");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("b.json: data.batchsize: unknown field"), std::string::npos)
+      << unknown.status();
+  auto source = ParseTrainConfig(R"({"data": {"sources": [{"path": "x", "weight": true}]}})", "c.json");
+  ASSERT_FALSE(source.ok());
+  EXPECT_NE(source.status().message().find("c.json: data.sources[0].weight"), std::string::npos);
+  EXPECT_FALSE(ParseTrainConfig("{not json", "d.json").ok());
+  EXPECT_EQ(LoadTrainConfig("/nonexistent/x.json").status().code(), absl::StatusCode::kNotFound);
+
+  TrainConfig c;
+  c.batch_size = 0;
+  absl::Status s = ValidateTrainConfig(c, "e.json");
+  EXPECT_NE(s.message().find("e.json: data.batch_size"), std::string::npos) << s;
+  c = TrainConfig();
+  c.loss_robot = c.loss_human = c.loss_robot_to_human = c.loss_human_to_robot = false;
+  EXPECT_FALSE(ValidateTrainConfig(c, "f.json").ok());
+  c = TrainConfig();
+  c.model = "huge";
+  EXPECT_NE(ValidateTrainConfig(c, "g.json").message().find("g.json: model"), std::string::npos);
+}
+
+TEST(TrainConfigTest, HashIgnoresStepsAndOutputButNotTheTrajectory) {
+  TrainConfig a;
+  TrainConfig b = a;
+  b.steps = a.steps * 2;
+  b.output_dir = "elsewhere";
+  b.log_every = 1;
+  b.workers = 7;
+  EXPECT_EQ(TrainConfigHash(a), TrainConfigHash(b));
+  b.lr = a.lr * 2;
+  EXPECT_NE(TrainConfigHash(a), TrainConfigHash(b));
+  b = a;
+  b.loss_human = false;
+  EXPECT_NE(TrainConfigHash(a), TrainConfigHash(b));
+}
+
+TEST(TrainConfigTest, WarmupThenConstant) {
+  TrainConfig c;
+  c.lr = 1e-4;
+  c.warmup_steps = 10;
+  EXPECT_DOUBLE_EQ(LearningRateAt(c, 0), 1e-5);
+  EXPECT_DOUBLE_EQ(LearningRateAt(c, 4), 5e-5);
+  EXPECT_DOUBLE_EQ(LearningRateAt(c, 9), 1e-4);
+  EXPECT_DOUBLE_EQ(LearningRateAt(c, 5000), 1e-4);
+  c.warmup_steps = 0;
+  EXPECT_DOUBLE_EQ(LearningRateAt(c, 0), 1e-4);
+}
+
+TEST(TrainConfigTest, ExampleConfigsParse) {
+  for (const char* f : {"trainer/configs/tiny_pretrain.json", "trainer/configs/tiny_finetune.json"}) {
+    auto c = LoadTrainConfig(f);
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_TRUE(ValidateTrainConfig(*c, f).ok()) << f;
+  }
+}
+
+}  // namespace
+}  // namespace mivla::trainer
