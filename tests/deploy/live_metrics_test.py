@@ -139,7 +139,7 @@ def body(h):
     skipped = [w for w, q in queries if check_query(h, w, q, pages)]
     h.figures["queries"] = len(queries)
     h.figures["client_queries_not_checked"] = len(skipped)
-    h.log(f"{len(queries) - len(skipped)} queries hold against the live server"
+    h.log(f"{len(queries) - len(skipped)} queries hold against the live " + " and ".join(f"mivla-{p}" for p in pages)
           + (f"; {len(skipped)} with client metrics not checked (no --robot)" if skipped else ""))
     rc, _ = srv.sigterm_and_wait(timeout=30)
     h.check(rc == 0, f"mivla-server exited with {rc} after SIGTERM")
