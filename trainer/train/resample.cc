@@ -59,6 +59,13 @@ absl::StatusOr<data::UnifiedEpisode> ResampleEpisode(data::UnifiedEpisode episod
   if (!idx.ok()) return absl::InvalidArgumentError(absl::StrCat(episode.source, ": ", idx.status().message()));
   episode.states = Pick(episode.states, *idx);
   episode.masks = Pick(episode.masks, *idx);
+  if (!episode.complement_masks.empty()) {
+    if (static_cast<int>(episode.complement_masks.size()) != n) {
+      return absl::InvalidArgumentError(absl::StrCat(episode.source, ": ", episode.complement_masks.size(),
+                                                     " complement masks for ", n, " frames"));
+    }
+    episode.complement_masks = Pick(episode.complement_masks, *idx);
+  }
   for (data::CameraStream& cam : episode.cameras) {
     if (cam.frames.empty()) continue;
     if (static_cast<int>(cam.frames.size()) != n) {

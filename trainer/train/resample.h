@@ -20,7 +20,7 @@ namespace mivla::trainer {
 /// or num_frames < 1.
 absl::StatusOr<std::vector<int>> ResampleIndices(int num_frames, double fps, double rate_hz);
 
-/// The episode with every per-frame field (states, masks, camera frames, complement marks) taken at
+/// The episode with every per-frame field (states, masks, complement masks, camera frames) taken at
 /// ResampleIndices(num_frames, episode.fps, rate_hz), and fps = rate_hz. Errors name episode.source.
 absl::StatusOr<data::UnifiedEpisode> ResampleEpisode(data::UnifiedEpisode episode, double rate_hz);
 

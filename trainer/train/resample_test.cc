@@ -51,6 +51,7 @@ data::UnifiedEpisode Episode(int frames, double fps) {
     action::ActionMask m;
     m.set(t % 76);
     e.masks.push_back(m);
+    e.complement_masks.push_back(action::ActionMask().set((t + 1) % 76));
     cam.frames.push_back(data::RgbImage::Solid(2, 1, static_cast<uint8_t>(t), 0, 0));
   }
   e.cameras.push_back(cam);
@@ -65,6 +66,7 @@ TEST(ResampleEpisodeTest, StatesMasksAndFramesFollowTheIndices) {
   for (int j = 0; j < 11; ++j) {
     EXPECT_EQ(r->states[j][0], 3 * j);
     EXPECT_TRUE(r->masks[j].test(3 * j % 76));
+    EXPECT_TRUE(r->complement_masks[j].test((3 * j + 1) % 76));
     EXPECT_EQ(r->cameras[0].frames[j].rgb[0], 3 * j);
   }
   // Repeated frames (a slower source) are copies, not moved-from husks.
@@ -79,6 +81,9 @@ TEST(ResampleEpisodeTest, ErrorsNameTheEpisode) {
   auto r = ResampleEpisode(e, 10);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(std::string(r.status().message()).find("test.hdf5"), std::string::npos);
+  e = Episode(5, 30);
+  e.complement_masks.pop_back();
+  EXPECT_FALSE(ResampleEpisode(e, 10).ok());
 }
 
 }  // namespace

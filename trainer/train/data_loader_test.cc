@@ -1,0 +1,415 @@
+#include "trainer/train/data_loader.h"
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "Eigen/Geometry"
+#include "core/data/egodex_format.h"
+#include "core/data/robotwin_format.h"
+#include "core/data/test_util.h"
+#include "core/tokenizer/tokenizer.h"
+#include "gtest/gtest.h"
+
+namespace mivla::trainer {
+namespace {
+
+using action::Embodiment;
+using action::kActionDim;
+namespace fs = std::filesystem;
+
+// Datasets made once for the suite: PiPER (RoboTwin layout, 30 Hz), ALOHA (3 cameras, 30 Hz), human
+// (EgoDex layout, 30 fps with mp4 video).
+struct Datasets {
+  std::string root, robot, aloha, human, cache;
+};
+
+// The test helper's hands travel ~0.45 m and turn ~3 rad in a second, beyond what PiPER's IK follows
+// from its home pose; a tenth of that motion (translation and rotation) keeps the complements solvable.
+data::HumanEpisode SlowHands(data::HumanEpisode h) {
+  const double f = 0.1;
+  for (auto& [joint, poses] : h.transforms) {
+    if (joint == "camera") continue;
+    const Eigen::Matrix4d m0 = poses[0];
+    for (Eigen::Matrix4d& m : poses) {
+      const Eigen::AngleAxisd turn(m0.topLeftCorner<3, 3>().transpose() * m.topLeftCorner<3, 3>());
+      m.topLeftCorner<3, 3>() = m0.topLeftCorner<3, 3>() * Eigen::AngleAxisd(f * turn.angle(), turn.axis()).toRotationMatrix();
+      m.topRightCorner<3, 1>() = m0.topRightCorner<3, 1>() + f * (m.topRightCorner<3, 1>() - m0.topRightCorner<3, 1>());
+    }
+  }
+  return h;
+}
+
+Datasets& Data() {
+  static Datasets* d = [] {
+    auto* out = new Datasets;
+    out->root = data::testing::MakeTempDir("loader");
+    out->robot = out->root + "/robot";
+    out->aloha = out->root + "/aloha";
+    out->human = out->root + "/human";
+    out->cache = out->root + "/cache";
+    int i = 0;
+    for (int frames : {31, 40, 46}) {
+      data::RobotEpisode e = data::testing::MakeRobotEpisode(Embodiment::kPiper, frames);
+      e.control_hz = 30;
+      EXPECT_TRUE(data::WriteRoboTwinEpisode(out->robot + "/piper_clean", i++, e).ok());
+    }
+    data::RobotEpisode a = data::testing::MakeRobotEpisode(Embodiment::kAlohaAgilex, 31);
+    a.control_hz = 30;
+    EXPECT_TRUE(data::WriteRoboTwinEpisode(out->aloha + "/aloha_clean", 0, a).ok());
+    for (int k = 0; k < 2; ++k) {
+      data::HumanEpisode h = SlowHands(data::testing::MakeHumanEpisode(31));
+      EXPECT_TRUE(data::WriteEgoDexEpisode(out->human + "/task/" + std::to_string(k) + ".hdf5", h).ok());
+    }
+    return out;
+  }();
+  return *d;
+}
+
+LoaderOptions Options() {
+  LoaderOptions o;
+  o.sources = {{"sim_robot", Data().robot, 3.0, Embodiment::kAlohaAgilex},
+               {"human", Data().human, 1.0, Embodiment::kAlohaAgilex}};
+  o.batch_size = 4;
+  o.workers = 2;
+  o.prefetch_batches = 3;
+  o.seed = 42;
+  o.horizon = 4;
+  o.image_size = 28;
+  o.max_text_tokens = 16;
+  o.tokenizer_path = std::string(MIVLA_SOURCE_DIR) + "/" + tokenizer::kTinyTokenizerModelPath;
+  o.complements.human_target = Embodiment::kPiper;
+  o.complements.cache_dir = Data().cache;
+  return o;
+}
+
+std::unique_ptr<DataLoader> MakeLoader(const LoaderOptions& o) {
+  auto loader = DataLoader::Create(o);
+  EXPECT_TRUE(loader.ok()) << loader.status();
+  return loader.ok() ? std::move(*loader) : nullptr;
+}
+
+void ExpectSameBatch(const TrainBatch& a, const TrainBatch& b) {
+  EXPECT_EQ(a.index, b.index);
+  EXPECT_EQ(a.sources, b.sources);
+  EXPECT_EQ(a.episodes, b.episodes);
+  EXPECT_EQ(a.frames, b.frames);
+  const auto pairs = std::vector<std::pair<torch::Tensor, torch::Tensor>>{
+      {a.inputs.images, b.inputs.images},       {a.inputs.view_mask, b.inputs.view_mask},
+      {a.inputs.text_ids, b.inputs.text_ids},   {a.inputs.text_mask, b.inputs.text_mask},
+      {a.inputs.state, b.inputs.state},         {a.inputs.state_mask, b.inputs.state_mask},
+      {a.inputs.embodiment, b.inputs.embodiment}, {a.targets.actions, b.targets.actions},
+      {a.targets.label_mask, b.targets.label_mask}, {a.targets.complement_mask, b.targets.complement_mask},
+      {a.targets.step_mask, b.targets.step_mask}};
+  for (size_t k = 0; k < pairs.size(); ++k) EXPECT_TRUE(torch::equal(pairs[k].first, pairs[k].second)) << k;
+}
+
+TrainBatch Cat(const TrainBatch& a, const TrainBatch& b) {
+  TrainBatch c = a;
+  auto cat = [](const torch::Tensor& x, const torch::Tensor& y) { return torch::cat({x, y}, 0); };
+  c.inputs.images = cat(a.inputs.images, b.inputs.images);
+  c.inputs.view_mask = cat(a.inputs.view_mask, b.inputs.view_mask);
+  c.inputs.text_ids = cat(a.inputs.text_ids, b.inputs.text_ids);
+  c.inputs.text_mask = cat(a.inputs.text_mask, b.inputs.text_mask);
+  c.inputs.state = cat(a.inputs.state, b.inputs.state);
+  c.inputs.state_mask = cat(a.inputs.state_mask, b.inputs.state_mask);
+  c.inputs.embodiment = cat(a.inputs.embodiment, b.inputs.embodiment);
+  c.targets.actions = cat(a.targets.actions, b.targets.actions);
+  c.targets.label_mask = cat(a.targets.label_mask, b.targets.label_mask);
+  c.targets.complement_mask = cat(a.targets.complement_mask, b.targets.complement_mask);
+  c.targets.step_mask = cat(a.targets.step_mask, b.targets.step_mask);
+  for (auto* v : {&c.sources, &c.episodes}) v->clear();
+  c.frames.clear();
+  for (const TrainBatch* x : {&a, &b}) {
+    c.sources.insert(c.sources.end(), x->sources.begin(), x->sources.end());
+    c.episodes.insert(c.episodes.end(), x->episodes.begin(), x->episodes.end());
+    c.frames.insert(c.frames.end(), x->frames.begin(), x->frames.end());
+  }
+  return c;
+}
+
+TEST(DataLoaderTest, LoadsSourcesAndReportsThem) {
+  std::vector<std::string> lines;
+  LoaderOptions o = Options();
+  o.on_progress = [&](const std::string& line) { lines.push_back(line); };
+  auto loader = MakeLoader(o);
+  ASSERT_NE(loader, nullptr);
+  const LoadReport& r = loader->report();
+  ASSERT_EQ(r.sources.size(), 2u);
+  EXPECT_EQ(r.sources[0].name, "sim_robot");
+  EXPECT_EQ(r.sources[0].episodes, 3);
+  EXPECT_EQ(r.sources[0].raw_frames, 31 + 40 + 46);
+  EXPECT_EQ(r.sources[0].frames, 11 + 14 + 16);  // 30 Hz -> 10 Hz
+  EXPECT_EQ(r.sources[1].episodes, 2);
+  EXPECT_EQ(r.sources[1].frames, 2 * 11);
+  EXPECT_EQ(r.sources[0].ik_failures, 0);
+  EXPECT_EQ(r.sources[1].ik_failures, 0);
+  EXPECT_TRUE(r.skipped.empty());
+  EXPECT_GT(r.frame_bytes, 0);
+  EXPECT_EQ(lines.size(), 5u);
+  auto b = loader->Next();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->index, 0u);
+  EXPECT_EQ(b->inputs.images.sizes(), (torch::IntArrayRef{4, 3, 3, 28, 28}));
+  EXPECT_EQ(b->targets.actions.sizes(), (torch::IntArrayRef{4, 4, kActionDim}));
+  EXPECT_EQ(loader->next_index(), 1u);
+  // Mutual imitation: robot samples carry human complement slots, human samples robot ones (PiPER's).
+  int human = 0, robot = 0;
+  for (int i = 0; i < 10; ++i) {
+    auto batch = i == 0 ? std::move(b) : loader->Next();
+    ASSERT_TRUE(batch.ok());
+    for (int j = 0; j < o.batch_size; ++j) {
+      const torch::Tensor c = batch->targets.complement_mask[j];
+      const torch::Tensor l = batch->targets.label_mask[j];
+      EXPECT_EQ((c * l).sum().item<float>(), 0.0f);  // disjoint
+      const bool is_human = batch->sources[j] == "human";
+      (is_human ? human : robot)++;
+      const torch::Tensor human_slots = c.narrow(0, 0, action::kHumanDim).sum();
+      const torch::Tensor robot_slots = c.narrow(0, action::kHumanDim, kActionDim - action::kHumanDim).sum();
+      if (is_human) {
+        EXPECT_EQ(human_slots.item<float>(), 0.0f);
+        EXPECT_EQ(l.narrow(0, 0, action::kHumanDim).sum().item<float>(), 48.0f);
+        EXPECT_GT(robot_slots.item<float>(), 0.0f) << "no robot complement for a human sample";
+      } else {
+        EXPECT_EQ(robot_slots.item<float>(), 0.0f);
+        EXPECT_EQ(human_slots.item<float>(), 24.0f);  // PiPER: one arm -> the right hand
+      }
+    }
+  }
+  EXPECT_GT(human, 0);
+  EXPECT_GT(robot, 0);
+}
+
+TEST(DataLoaderTest, BatchesArePureFunctionsOfSeedAndIndex) {
+  LoaderOptions o = Options();
+  auto a = MakeLoader(o);
+  ASSERT_NE(a, nullptr);
+  std::vector<TrainBatch> seq;
+  for (int i = 0; i < 6; ++i) {
+    auto b = a->Next();
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_EQ(b->index, static_cast<uint64_t>(i));
+    seq.push_back(std::move(*b));
+  }
+  // A fresh loader with another worker count, sought to 4, gives batches 4 and 5 again.
+  o.workers = 1;
+  o.prefetch_batches = 1;
+  auto fresh = MakeLoader(o);
+  ASSERT_NE(fresh, nullptr);
+  ASSERT_TRUE(fresh->SeekTo(4).ok());
+  EXPECT_EQ(fresh->next_index(), 4u);
+  for (int i = 4; i < 6; ++i) {
+    auto b = fresh->Next();
+    ASSERT_TRUE(b.ok());
+    ExpectSameBatch(*b, seq[i]);
+  }
+  // Seeking back on a running loader, and building synchronously, agree too.
+  ASSERT_TRUE(a->SeekTo(1).ok());
+  auto again = a->Next();
+  ASSERT_TRUE(again.ok());
+  ExpectSameBatch(*again, seq[1]);
+  ExpectSameBatch(*a->MakeBatch(2), seq[2]);
+  // Another seed gives other samples.
+  o.seed = 43;
+  auto other = MakeLoader(o);
+  auto ob = other->Next();
+  EXPECT_FALSE(ob->frames == seq[0].frames && ob->episodes == seq[0].episodes &&
+               torch::equal(ob->inputs.images, seq[0].inputs.images));
+}
+
+TEST(DataLoaderTest, TwoRanksTogetherEqualOneRankWithTheDoubledBatch) {
+  LoaderOptions o = Options();
+  o.batch_size = 8;
+  auto one = MakeLoader(o);
+  o.batch_size = 4;
+  o.world_size = 2;
+  auto r0 = MakeLoader(o);
+  o.rank = 1;
+  auto r1 = MakeLoader(o);
+  ASSERT_TRUE(one && r0 && r1);
+  EXPECT_TRUE(r0->normalization() == r1->normalization());
+  EXPECT_TRUE(r0->normalization() == one->normalization());
+  for (uint64_t i : {0u, 3u}) {
+    auto full = one->MakeBatch(i);
+    auto a = r0->MakeBatch(i);
+    auto b = r1->MakeBatch(i);
+    ASSERT_TRUE(full.ok() && a.ok() && b.ok());
+    ExpectSameBatch(Cat(*a, *b), *full);
+    EXPECT_FALSE(a->frames == b->frames && a->episodes == b->episodes);
+  }
+}
+
+TEST(DataLoaderTest, MixingFollowsTheWeights) {
+  LoaderOptions o = Options();
+  o.batch_size = 16;
+  o.augment.enabled = false;
+  o.image_size = 14;
+  auto loader = MakeLoader(o);
+  ASSERT_NE(loader, nullptr);
+  std::map<std::string, int> counts;
+  std::map<std::string, int> episodes;
+  const int batches = 50;
+  for (int i = 0; i < batches; ++i) {
+    auto b = loader->Next();
+    ASSERT_TRUE(b.ok());
+    for (size_t j = 0; j < b->sources.size(); ++j) {
+      ++counts[b->sources[j]];
+      ++episodes[b->episodes[j]];
+      // Embodiment matches the source.
+      EXPECT_EQ(b->inputs.embodiment[j].item<int64_t>(),
+                b->sources[j] == "human" ? 0 : static_cast<int64_t>(Embodiment::kPiper));
+    }
+  }
+  const double n = 16.0 * batches;  // 800 samples; p = 0.75: sd 0.015
+  EXPECT_NEAR(counts["sim_robot"] / n, 0.75, 0.06);
+  EXPECT_NEAR(counts["human"] / n, 0.25, 0.06);
+  EXPECT_EQ(episodes.size(), 5u);  // every episode drawn
+}
+
+TEST(DataLoaderTest, ResamplingTakesEveryThirdFrameForObservationAndChunk) {
+  LoaderOptions o = Options();
+  o.sources = {{"sim_robot", Data().robot, 1.0, Embodiment::kAlohaAgilex}};
+  o.augment.enabled = false;
+  o.frame_jpeg_quality = 0;
+  auto loader = MakeLoader(o);
+  ASSERT_NE(loader, nullptr);
+  std::map<std::string, data::UnifiedEpisode> files;
+  for (int i = 0; i < 5; ++i) {
+    auto b = loader->Next();
+    ASSERT_TRUE(b.ok());
+    for (int j = 0; j < o.batch_size; ++j) {
+      const std::string& path = b->episodes[j];
+      if (!files.count(path)) {
+        data::ComplementReport rep;
+        data::LoadOptions load;
+        auto e = data::LoadEpisodeWithComplements(path, load, o.complements, &rep);
+        ASSERT_TRUE(e.ok()) << e.status();
+        files[path] = std::move(*e);
+      }
+      const data::UnifiedEpisode& e = files[path];
+      const int f = b->frames[j];
+      EXPECT_EQ(f % 3, 0) << path;
+      // State: the file's frame f; chunk step k: frame f + 3 (k + 1) (or padding past the end).
+      const action::ActionMask own = action::EmbodimentMask(Embodiment::kPiper) & e.masks[f];
+      std::array<float, kActionDim> state;
+      for (int d = 0; d < kActionDim; ++d) state[d] = b->inputs.state[j][d].item<float>();
+      loader->normalization().Denormalize(Embodiment::kPiper, state.data(), own);
+      for (int d = 0; d < kActionDim; ++d) {
+        if (own.test(d)) {
+          EXPECT_NEAR(state[d], e.states[f][d], 1e-4) << d;
+        }
+      }
+      for (int k = 0; k < o.horizon; ++k) {
+        const int src = f + 3 * (k + 1);
+        const bool valid = src < e.num_frames();
+        EXPECT_EQ(b->targets.step_mask[j][k].item<float>(), valid ? 1.0f : 0.0f) << f << " " << k;
+        if (!valid) continue;
+        std::array<float, kActionDim> a;
+        for (int d = 0; d < kActionDim; ++d) a[d] = b->targets.actions[j][k][d].item<float>();
+        loader->normalization().Denormalize(Embodiment::kPiper, a.data(), own);
+        for (int d = 0; d < kActionDim; ++d) {
+          if (own.test(d)) {
+            EXPECT_NEAR(a[d], e.states[src][d], 1e-4) << "frame " << src << " dim " << d;
+          }
+        }
+      }
+      // The image is the observation frame's (the test gradient encodes the frame in blue).
+      const float blue = b->inputs.images[j][0][2].mean().item<float>() * 255.0f;
+      EXPECT_NEAR(blue, (30 + 20 * f) % 220, 3.0) << path << " frame " << f;
+    }
+  }
+}
+
+TEST(DataLoaderTest, CamerasFollowTheNamedOrder) {
+  LoaderOptions o = Options();
+  o.sources = {{"aloha", Data().aloha, 1.0, Embodiment::kAlohaAgilex}};
+  o.cameras = {"right_camera", "head_camera"};
+  o.augment.enabled = false;
+  auto loader = MakeLoader(o);
+  ASSERT_NE(loader, nullptr);
+  auto b = loader->Next();
+  ASSERT_TRUE(b.ok());
+  for (int j = 0; j < o.batch_size; ++j) {
+    const int f = b->frames[j];
+    EXPECT_TRUE(b->inputs.view_mask[j][0].item<bool>() && b->inputs.view_mask[j][1].item<bool>());
+    EXPECT_FALSE(b->inputs.view_mask[j][2].item<bool>());
+    // MakeRobotEpisode: camera c's frame t has blue (30 + 20 (t + 3c)) % 220; right_camera is c = 2.
+    EXPECT_NEAR(b->inputs.images[j][0][2].mean().item<float>() * 255, (30 + 20 * (f + 6)) % 220, 3.0);
+    EXPECT_NEAR(b->inputs.images[j][1][2].mean().item<float>() * 255, (30 + 20 * f) % 220, 3.0);
+    EXPECT_EQ(b->inputs.embodiment[j].item<int64_t>(), static_cast<int64_t>(Embodiment::kAlohaAgilex));
+  }
+}
+
+TEST(DataLoaderTest, CorruptEpisodeIsSkippedAndReported) {
+  const std::string dir = data::testing::MakeTempDir("corrupt");
+  fs::create_directories(dir + "/piper_clean/data");
+  fs::copy(Data().robot + "/piper_clean/data/episode0.hdf5", dir + "/piper_clean/data/episode0.hdf5");
+  fs::copy(Data().robot + "/piper_clean/data/episode1.hdf5", dir + "/piper_clean/data/episode1.hdf5");
+  const std::string bad = dir + "/piper_clean/data/episode1.hdf5";
+  fs::resize_file(bad, fs::file_size(bad) / 2);
+  LoaderOptions o = Options();
+  o.sources = {{"sim_robot", dir, 1.0, Embodiment::kAlohaAgilex}};
+  std::vector<std::string> lines;
+  o.on_progress = [&](const std::string& line) { lines.push_back(line); };
+  auto loader = MakeLoader(o);
+  ASSERT_NE(loader, nullptr);
+  ASSERT_EQ(loader->report().skipped.size(), 1u);
+  EXPECT_EQ(loader->report().skipped[0].path, bad);
+  EXPECT_FALSE(loader->report().skipped[0].reason.empty());
+  EXPECT_EQ(loader->report().sources[0].episodes, 1);
+  bool said = false;
+  for (const std::string& l : lines) said = said || l.find("skipping " + bad) != std::string::npos;
+  EXPECT_TRUE(said);
+  EXPECT_TRUE(loader->Next().ok());
+  // A source whose only episode is corrupt is an error naming the source.
+  fs::remove(dir + "/piper_clean/data/episode0.hdf5");
+  auto none = DataLoader::Create(o);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(std::string(none.status().message()).find("sim_robot"), std::string::npos) << none.status();
+}
+
+TEST(DataLoaderTest, BadOptionsAndSourcesAreClearErrors) {
+  auto message = [](const LoaderOptions& o) { return std::string(DataLoader::Create(o).status().message()); };
+  LoaderOptions o = Options();
+  o.sources[1].path = Data().root + "/nowhere";
+  EXPECT_NE(message(o).find("'human': directory"), std::string::npos) << message(o);
+  EXPECT_EQ(DataLoader::Create(o).status().code(), absl::StatusCode::kNotFound);
+  o = Options();
+  o.sources[1].path = data::testing::MakeTempDir("empty");
+  EXPECT_NE(message(o).find("no episode files"), std::string::npos) << message(o);
+  o = Options();
+  o.sources[0].weight = 0;
+  EXPECT_NE(message(o).find("weight"), std::string::npos);
+  o = Options();
+  o.sources.clear();
+  EXPECT_NE(message(o).find("no sources"), std::string::npos);
+  o = Options();
+  o.rank = 2;
+  o.world_size = 2;
+  EXPECT_NE(message(o).find("rank"), std::string::npos);
+  o = Options();
+  o.tokenizer_path = Data().root + "/missing.model";
+  EXPECT_NE(message(o).find("tokenizer"), std::string::npos);
+}
+
+TEST(DataLoaderTest, GivenNormalizationIsUsed) {
+  LoaderOptions o = Options();
+  const action::NormalizationStats identity;
+  o.normalization = &identity;
+  o.sources = {{"sim_robot", Data().robot, 1.0, Embodiment::kAlohaAgilex}};
+  auto loader = MakeLoader(o);
+  ASSERT_NE(loader, nullptr);
+  EXPECT_TRUE(loader->normalization() == identity);
+  auto b = loader->Next();
+  ASSERT_TRUE(b.ok());
+  // Identity statistics: the state holds raw joint values (|q| < 4 rad, gripper < 0.2 m).
+  EXPECT_LT(b->inputs.state.abs().max().item<float>(), 4.0f);
+}
+
+}  // namespace
+}  // namespace mivla::trainer
