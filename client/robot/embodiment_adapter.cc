@@ -55,7 +55,9 @@ absl::StatusOr<std::unique_ptr<EmbodimentAdapter>> EmbodimentAdapter::Create(
   }
   std::unique_ptr<EmbodimentAdapter> ad(new EmbodimentAdapter());
   ad->robot_ = robot;
-  const action::Embodiment s = options.session_embodiment;
+  const action::Embodiment s = options.session_embodiment.value_or(
+      options.mode == RetargetMode::kHuman ? action::Embodiment::kHuman : robot.tag);
+  ad->session_tag_ = s;
   switch (options.mode) {
     case RetargetMode::kJoints:
       if (s != robot.tag) {
@@ -88,7 +90,8 @@ absl::StatusOr<std::unique_ptr<EmbodimentAdapter>> EmbodimentAdapter::Create(
       ASSIGN_OR_RETURN(retarget::HumanToRobotMapper h2r,
                        retarget::HumanToRobotMapper::Create(robot, hand, {options.mapping, options.ik}));
       ad->h2r_.emplace(std::move(h2r));
-      ASSIGN_OR_RETURN(retarget::RobotToHumanMapper r2h, retarget::RobotToHumanMapper::Create(robot, hand, {}));
+      ASSIGN_OR_RETURN(retarget::RobotToHumanMapper r2h, retarget::RobotToHumanMapper::Create(
+                           robot, hand, {{1.0, retarget::ReferencePoint::kWrist, retarget::MappingMode::kAbsolute}}));
       ad->r2h_.emplace(std::move(r2h));
       break;
     }

@@ -11,7 +11,8 @@
 // IK and the human mapping move leg and manipulator joints together.
 // Observations go the other way: native per-arm state for kJoints, the end-effector poses (and this
 // robot's joints) in the session embodiment's slots for kIk, and the hands the robot's poses map to
-// (robot -> human, eq. 3) as the unified human slice for kHuman.
+// (robot -> human, eq. 3, absolute: hands in the camera world, as a human recording has them) as the
+// unified human slice for kHuman.
 // Arms are in the robot description's order (right first for the sim rig). A step whose targets are
 // not finite, or whose IK target cannot be read, yields non-finite joints so that the safety layer holds.
 //
@@ -40,8 +41,11 @@ absl::StatusOr<RetargetMode> ParseRetargetMode(const std::string& name);  // "jo
 
 struct AdapterOptions {
   RetargetMode mode = RetargetMode::kJoints;
-  action::Embodiment session_embodiment = action::Embodiment::kPiper;  // kIk: the arm the model knows
-  retarget::MappingOptions mapping;  // kHuman
+  /// The embodiment the session speaks; unset: the robot's own (joints, ik) or HUMAN (human). kIk with
+  /// another arm embodiment: the arm the model knows.
+  std::optional<action::Embodiment> session_embodiment;
+  /// kHuman: eq. 2 on the wrist (the 48-value slice carries wrists and fingertips), relative motion.
+  retarget::MappingOptions mapping{1.0, retarget::ReferencePoint::kWrist, retarget::MappingMode::kRelative};
   kinematics::IkSolver::Options ik;
   std::string embodiment_dir;        // as kinematics::LoadEmbodiment
 };
@@ -53,7 +57,7 @@ class EmbodimentAdapter {
   static absl::StatusOr<std::unique_ptr<EmbodimentAdapter>> Create(const kinematics::EmbodimentDescription& robot,
                                                                    AdapterOptions options);
 
-  action::Embodiment session_embodiment() const { return options_.session_embodiment; }
+  action::Embodiment session_embodiment() const { return session_tag_; }
 
   /// Starts an episode from the measured state (IK seeds; kHuman anchors at the next chunk's first step).
   void Reset(const RobotReading& measured);
@@ -71,6 +75,7 @@ class EmbodimentAdapter {
   kinematics::EmbodimentDescription robot_;
   kinematics::EmbodimentDescription session_;  // kIk: the session's arms (gripper ranges)
   AdapterOptions options_;
+  action::Embodiment session_tag_ = action::Embodiment::kPiper;
   std::vector<kinematics::IkSolver> solvers_;
   std::vector<kinematics::JointVector> seeds_;
   std::optional<retarget::HumanToRobotMapper> h2r_;

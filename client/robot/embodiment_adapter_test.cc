@@ -131,7 +131,8 @@ TEST(EmbodimentAdapterTest, HumanModeMapsHandMotionOntoTheArm) {
   const RobotReading start = ReadingAt(piper, 0.0);
   (*ad)->Reset(start);
   mivla::v1::Proprioception p;
-  ASSERT_TRUE((*ad)->FillProprioception(start, &p).ok());
+  absl::Status fill = (*ad)->FillProprioception(start, &p);
+  ASSERT_TRUE(fill.ok()) << fill.ToString();
   ASSERT_EQ(p.unified_size(), action::kActionDim);
   request::DecodedStep s0;
   s0.has_unified = true;

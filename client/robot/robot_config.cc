@@ -92,7 +92,6 @@ absl::StatusOr<RobotConfig> ParseRobotConfig(const std::string& json_text, const
   Reader top(j, "", source);
   RETURN_IF_ERROR(top.Check({"embodiment", "retarget", "scheduler", "safety", "connection", "sim", "piper_can", "comment"}));
   RETURN_IF_ERROR(ParseEmbodimentKey(top, "embodiment", &c.embodiment));
-  c.adapter.session_embodiment = c.embodiment;
   if (top.Has("retarget")) {
     Reader r = top.Child("retarget");
     RETURN_IF_ERROR(r.Check({"mode", "session_embodiment", "position_scale"}));
@@ -101,7 +100,11 @@ absl::StatusOr<RobotConfig> ParseRobotConfig(const std::string& json_text, const
     absl::StatusOr<RetargetMode> m = ParseRetargetMode(mode);
     if (!m.ok()) return r.Error(r.Key("mode"), std::string(m.status().message()));
     c.adapter.mode = *m;
-    RETURN_IF_ERROR(ParseEmbodimentKey(r, "session_embodiment", &c.adapter.session_embodiment));
+    if (r.Has("session_embodiment")) {
+      action::Embodiment s = c.embodiment;
+      RETURN_IF_ERROR(ParseEmbodimentKey(r, "session_embodiment", &s));
+      c.adapter.session_embodiment = s;
+    }
     RETURN_IF_ERROR(r.Number("position_scale", &c.adapter.mapping.position_scale, 0.01, 100));
   }
   if (top.Has("scheduler")) {

@@ -32,7 +32,7 @@ namespace mivla::client {
 
 struct RobotConfig {
   action::Embodiment embodiment = action::Embodiment::kPiper;
-  AdapterOptions adapter;           // session_embodiment defaults to `embodiment`
+  AdapterOptions adapter;           // session_embodiment unset: the robot's own (or HUMAN for mode human)
   ChunkSchedulerOptions scheduler;
   SafetyOptions safety;
   ConnectionOptions connection;     // timeouts and backoff (the target comes from --server)

@@ -93,11 +93,12 @@ absl::Status Main(int argc, char** argv) {
   }
   if (!f.retarget.empty()) {
     ASSIGN_OR_RETURN(cfg.adapter.mode, ParseRetargetMode(f.retarget));
+    cfg.adapter.session_embodiment.reset();  // the mode's default unless --session-embodiment says
   }
   if (!f.session_embodiment.empty()) {
-    ASSIGN_OR_RETURN(cfg.adapter.session_embodiment, action::ParseEmbodiment(f.session_embodiment));
+    ASSIGN_OR_RETURN(action::Embodiment s, action::ParseEmbodiment(f.session_embodiment));
+    cfg.adapter.session_embodiment = s;
   }
-  if (cfg.adapter.mode == RetargetMode::kHuman && f.session_embodiment.empty()) cfg.adapter.session_embodiment = action::Embodiment::kHuman;
 
   ConnectionOptions conn = cfg.connection;
   conn.target = f.server;

@@ -2,7 +2,8 @@
 // For tests and benchmarks: runs `mivla-server --random-init --config tiny` as a child process on 127.0.0.1 (a given
 // port, so a killed server can come back on the same one), waits for its
 // {"event":"listening",...} line, and kills it with SIGKILL on Kill() or destruction. The child also
-// dies with the test process (PR_SET_PDEATHSIG). Its stderr goes to a log file.
+// dies with the thread that started it (PR_SET_PDEATHSIG): start it from a thread that outlives its
+// use. Its stderr goes to a log file.
 // Not thread-safe.
 #ifndef MIVLA_CLIENT_TOOLS_SERVER_CHILD_H_
 #define MIVLA_CLIENT_TOOLS_SERVER_CHILD_H_

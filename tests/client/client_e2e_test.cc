@@ -1,0 +1,174 @@
+// File: client_e2e_test.cc
+// The robot client against a real mivla-server (--random-init --config tiny, a child process):
+//  - one short episode each with a simulated PiPER and a simulated LocoMan (both arms), reported to the
+//    server (its episode counter sees them);
+//  - the fault test: the server is killed mid-episode (real-time PiPER at 25 Hz); within one control
+//    period the robot holds its position, no joint passes a limit at any time, and when the server
+//    comes back on the same port the client reconnects and the episode goes on with fresh chunks.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include "client/eval/sim_episode.h"
+#include "core/util/log.h"
+#include "gtest/gtest.h"
+#include "client/tools/server_child.h"
+
+namespace mivla::client {
+namespace {
+
+
+
+int64_t WallUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string LogPath(const std::string& name) { return ::testing::TempDir() + "/" + name + ".log"; }
+
+std::unique_ptr<ServerProcess> StartServer(int port, const std::string& name) {
+  absl::StatusOr<std::unique_ptr<ServerProcess>> s = ServerProcess::Start(MIVLA_SERVER_BIN, port, LogPath(name));
+  EXPECT_TRUE(s.ok()) << s.status();
+  return s.ok() ? std::move(*s) : nullptr;
+}
+
+SimEpisodeOptions Episode(const std::string& target, action::Embodiment e, const std::string& task) {
+  SimEpisodeOptions o;
+  o.driver.embodiment = e;
+  o.driver.task = task;
+  o.driver.seed = 11;
+  o.connection.target = target;
+  o.connection.rpc_timeout_ms = 20000;  // a loaded CI machine; the first call warms the model up
+  o.connection.connect_timeout_ms = 5000;
+  o.client.seed = 5;
+  return o;
+}
+
+bool WithinLimits(const kinematics::EmbodimentDescription& robot, const RobotReading& r, std::string* why) {
+  for (size_t a = 0; a < robot.arms.size(); ++a) {
+    const kinematics::KinematicChain& c = robot.arms[a].chain;
+    for (int j = 0; j < c.num_joints(); ++j) {
+      const double q = r.arms[a].joints[j];
+      // 2 mrad for the position controller's tracking error at a limit
+      if (q < c.lower()[j] - 2e-3 || q > c.upper()[j] + 2e-3) {
+        *why = absl::StrCat("arm ", a, " joint ", j, " at ", q, " outside [", c.lower()[j], ", ", c.upper()[j], "]");
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+class ClientE2eTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { SetLogQuiet(true); }
+};
+
+TEST_F(ClientE2eTest, SimulatedPiperAndLocomanRunAnEpisodeEach) {
+  std::unique_ptr<ServerProcess> server = StartServer(FreePort(), "e2e_server");
+  ASSERT_NE(server, nullptr);
+  struct Case {
+    action::Embodiment e;
+    std::string task;
+  };
+  for (const Case& c : {Case{action::Embodiment::kPiper, "press_bell"}, Case{action::Embodiment::kLocoman, "lift_pot"}}) {
+    SCOPED_TRACE(std::string(action::EmbodimentName(c.e)));
+    SimEpisodeOptions o = Episode(server->target(), c.e, c.task);
+    o.max_steps = 24;  // a short episode, as fast as possible (lockstep with the server)
+    o.record_trace = true;
+    absl::StatusOr<EpisodeResult> r = RunSimEpisode(o);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->steps, 24);
+    EXPECT_EQ(r->client.ticks, 24);
+    EXPECT_GE(r->client.chunks, 2);  // horizon 16, refilled at half
+    EXPECT_EQ(r->client.failed_requests, 0);
+    EXPECT_EQ(r->client.fresh_ticks, 24);  // lockstep: every tick has an action of a fresh chunk
+    ASSERT_EQ(r->trace.size(), 24u);
+    EXPECT_EQ(r->trace[0].size(), static_cast<size_t>(action::NumArms(c.e)));
+    EXPECT_FALSE(r->instruction.empty());
+  }
+  const std::string scrape = server->ScrapeMetrics();
+  EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 1) << scrape;
+  EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="LOCOMAN",task="lift_pot"})"), 1);
+}
+
+TEST_F(ClientE2eTest, ServerKilledMidEpisodeRobotHoldsThenReconnects) {
+  const int port = FreePort();
+  std::unique_ptr<ServerProcess> server = StartServer(port, "fault_server");
+  ASSERT_NE(server, nullptr);
+  SimEpisodeOptions o = Episode(server->target(), action::Embodiment::kPiper, "press_bell");
+  o.driver.real_time = true;
+  o.driver.camera_period_s = 0.2;
+  o.connection.rpc_timeout_ms = 5000;
+  o.connection.backoff = {50, 400, 2.0};
+  o.report = true;
+  const int64_t period_us = 40000;
+  const int64_t kill_tick = 30;
+  int64_t kill_us = -1, first_hold_us = -1, restart_done_tick = -1, resumed_tick = -1;
+  int64_t fresh_after_resume = 0, ticks = 0;
+  std::string limit_violation;
+  std::vector<kinematics::JointVector> held;  // measured joints at every server-lost hold tick
+  std::thread restarter;
+  std::unique_ptr<ServerProcess> second;
+  std::atomic<bool> second_up{false}, test_done{false};
+  o.max_steps = 400;
+  o.on_tick = [&](const TickInfo& t, SimDriver& d) {
+    ++ticks;
+    std::string why;
+    if (limit_violation.empty() && !WithinLimits(d.embodiment(), *t.reading, &why)) limit_violation = why;
+    if (t.tick == kill_tick) {
+      server->Kill();
+      kill_us = WallUs();
+      // Bring it back on the same port a second later, off the control thread. The thread lives until
+      // the test is done: the child dies with the thread that started it (PR_SET_PDEATHSIG).
+      restarter = std::thread([&] {
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+        second = StartServer(port, "fault_server_restarted");
+        second_up.store(second != nullptr);
+        while (!test_done.load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        second.reset();
+      });
+    }
+    if (kill_us >= 0 && t.hold != HoldReason::kNone && first_hold_us < 0) first_hold_us = WallUs();
+    if (kill_us >= 0 && resumed_tick < 0 && t.hold == HoldReason::kServerLost) held.push_back(t.reading->arms[0].joints);
+    if (second_up.load() && restart_done_tick < 0) restart_done_tick = t.tick;
+    if (first_hold_us >= 0 && t.hold == HoldReason::kNone) {
+      if (resumed_tick < 0) resumed_tick = t.tick;
+      ++fresh_after_resume;
+    }
+    return resumed_tick < 0 || t.tick < resumed_tick + 50;  // go on 2 s after the resume
+  };
+  absl::StatusOr<EpisodeResult> r = RunSimEpisode(o);
+  // The report at the end went to the restarted server.
+  const std::string scrape = second_up.load() ? second->ScrapeMetrics() : "";
+  test_done.store(true);
+  if (restarter.joinable()) restarter.join();
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_GE(kill_us, 0);
+  std::printf("fault figures: first hold %lld us after the kill, %zu server-lost hold ticks, resumed at tick %lld "
+              "(killed at %lld), %lld fresh ticks after, %lld reconnects\n",
+              static_cast<long long>(first_hold_us - kill_us), held.size(), static_cast<long long>(resumed_tick),
+              static_cast<long long>(kill_tick), static_cast<long long>(fresh_after_resume),
+              static_cast<long long>(r->client.reconnects));
+  ASSERT_GE(first_hold_us, 0) << "the robot never held after the kill";
+  // The hold starts within one control period of the kill (plus 5 ms of tick scheduling slack).
+  EXPECT_LE(first_hold_us - kill_us, period_us + 5000) << "first hold " << (first_hold_us - kill_us) << " us after the kill";
+  // Holding: after decelerating (within the acceleration limit, 0.4 s at most here) the arm stays put.
+  ASSERT_GE(held.size(), 15u) << "the server was down for 1 s, so the robot held for more than 15 ticks";
+  double drift = 0.0;
+  for (size_t i = 10; i < held.size(); ++i) drift = std::max(drift, (held[i] - held.back()).cwiseAbs().maxCoeff());
+  EXPECT_LT(drift, 0.01) << "the arm moved while holding";
+  EXPECT_TRUE(limit_violation.empty()) << limit_violation;
+  EXPECT_GE(r->safety.holds[static_cast<int>(HoldReason::kServerLost)], 1);
+  EXPECT_EQ(r->client.reconnects, 1);
+  ASSERT_GE(resumed_tick, 0) << "the episode never resumed after the server came back";
+  EXPECT_GE(fresh_after_resume, 40);
+  EXPECT_EQ(r->steps, ticks);
+  EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 1);
+}
+
+}  // namespace
+}  // namespace mivla::client
