@@ -373,6 +373,26 @@ TEST(DataLoaderTest, CorruptEpisodeIsSkippedAndReported) {
   EXPECT_NE(std::string(none.status().message()).find("sim_robot"), std::string::npos) << none.status();
 }
 
+TEST(DataLoaderTest, IkFailuresAndCachedComplementsAreReported) {
+  // The helper's unslowed hands leave PiPER's reach: some frames' IK fails and is counted.
+  const std::string dir = data::testing::MakeTempDir("fast_hands");
+  ASSERT_TRUE(data::WriteEgoDexEpisode(dir + "/task/0.hdf5", data::testing::MakeHumanEpisode(31)).ok());
+  LoaderOptions o = Options();
+  o.sources = {{"human", dir, 1.0, Embodiment::kAlohaAgilex}};
+  o.complements.cache_dir = data::testing::MakeTempDir("fast_hands_cache");
+  auto first = MakeLoader(o);
+  ASSERT_NE(first, nullptr);
+  const LoadReport::Src r = first->report().sources[0];
+  EXPECT_GT(r.ik_failures, 0);
+  EXPECT_LT(r.ik_failures, 31);
+  EXPECT_EQ(r.complements_cached, 0);
+  auto second = MakeLoader(o);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->report().sources[0].complements_cached, 1);
+  EXPECT_EQ(second->report().sources[0].ik_failures, r.ik_failures);
+  ExpectSameBatch(*first->MakeBatch(0), *second->MakeBatch(0));
+}
+
 TEST(DataLoaderTest, BadOptionsAndSourcesAreClearErrors) {
   auto message = [](const LoaderOptions& o) { return std::string(DataLoader::Create(o).status().message()); };
   LoaderOptions o = Options();
