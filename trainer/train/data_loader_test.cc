@@ -325,6 +325,31 @@ TEST(DataLoaderTest, ResamplingTakesEveryThirdFrameForObservationAndChunk) {
   }
 }
 
+TEST(DataLoaderTest, HumanVideoFramesAreTheResampledObservationFrames) {
+  LoaderOptions o = Options();
+  o.sources = {{"human", Data().human, 1.0, Embodiment::kAlohaAgilex}};
+  o.augment.enabled = false;
+  o.batch_size = 8;
+  auto loader = MakeLoader(o);
+  ASSERT_NE(loader, nullptr);
+  std::map<int, int> frames;
+  for (int i = 0; i < 3; ++i) {
+    auto b = loader->Next();
+    ASSERT_TRUE(b.ok());
+    for (int j = 0; j < o.batch_size; ++j) {
+      const int f = b->frames[j];
+      ++frames[f];
+      EXPECT_EQ(f % 3, 0);
+      EXPECT_LT(f, 30);  // the last kept frame (30) has no future steps and is never an observation
+      EXPECT_TRUE(b->inputs.view_mask[j][0].item<bool>());
+      EXPECT_FALSE(b->inputs.view_mask[j][1].item<bool>());
+      // The mp4 frame f (the test gradient encodes the frame in blue; mp4 is lossy).
+      EXPECT_NEAR(b->inputs.images[j][0][2].mean().item<float>() * 255, (30 + 20 * f) % 220, 6.0) << f;
+    }
+  }
+  EXPECT_GT(frames.size(), 3u);
+}
+
 TEST(DataLoaderTest, CamerasFollowTheNamedOrder) {
   LoaderOptions o = Options();
   o.sources = {{"aloha", Data().aloha, 1.0, Embodiment::kAlohaAgilex}};
