@@ -11,10 +11,13 @@
 namespace mivla::sim {
 namespace {
 
-// ARKit world (+y up) from the simulator's world (+z up): Rx(-90 deg).
+// ARKit world (x right, y up, z toward the user) from the simulator's world (x forward, y left, z up),
+// for a person who faces +x like the robots (the ego camera looks along +x): p_arkit = C^T p_sim, with C the
+// human_to_base rotation of core/kinematics/embodiments/*.json, so retargeting a sim human demo moves the
+// robots' end effectors along the same world axes as the hands.
 Eigen::Matrix4d ArkitFromSim() {
   Eigen::Matrix4d a = Eigen::Matrix4d::Identity();
-  a.block<3, 3>(0, 0) << 1, 0, 0, 0, 0, 1, 0, -1, 0;
+  a.block<3, 3>(0, 0) << 0, -1, 0, 0, 0, 1, -1, 0, 0;
   return a;
 }
 

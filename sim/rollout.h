@@ -6,8 +6,9 @@
 //    frame and in the world; per camera (head, wrist cameras) the RGB frame;
 //  - human: world 4x4 transforms of the ARKit hand joints that core/retarget/egodex.h reads (wrists,
 //    thumb knuckle..tip, finger metacarpal..tip) and of `camera` (the egocentric camera, camera-to-world
-//    with x right, y up, looking along -z), expressed in ARKit's world frame (+y up: p_arkit =
-//    Rx(-90 deg) * p_sim), confidences (1), the egocentric RGB frames and their intrinsics.
+//    with x right, y up, looking along -z), expressed in ARKit's world frame (x right, y up, z toward
+//    the person, who faces the simulator's +x: p_arkit = (-y, z, -x)_sim = C^T p_sim with C the
+//    embodiments' human_to_base), confidences (1), the egocentric RGB frames and their intrinsics.
 // Same options (task, embodiment, mode, seed) -> the same episode, bit for bit.
 // Thread-compatible: concurrent RunEpisode calls need separate Renderers.
 #ifndef MIVLA_SIM_ROLLOUT_H_

@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "core/kinematics/embodiment_loader.h"
 #include "core/retarget/egodex.h"
 #include "gtest/gtest.h"
 #include "sim/hand_mjcf.h"
@@ -96,17 +97,21 @@ TEST(RolloutTest, HumanRecordsFeedEgoDexRetargeting) {
   }
   ASSERT_TRUE(first.transforms.count("camera"));
   retarget::EgoDexFrame frame(first.transforms.begin(), first.transforms.end());
-  retarget::EgoDexOptions o;
-  o.z_up = true;  // ARKit +y up -> the simulator's +z up
-  absl::StatusOr<retarget::HumanHands> hands = retarget::HandsFromEgoDex(frame, o);
+  absl::StatusOr<retarget::HumanHands> hands = retarget::HandsFromEgoDex(frame, {});
   ASSERT_TRUE(hands.ok()) << hands.status();
   ASSERT_TRUE(hands->has(kinematics::Side::kRight));
-  EXPECT_LT((hands->at(kinematics::Side::kRight).wrist.translation() - wrist).norm(), 1e-6);
+  // The robots' human -> base rotation C takes the ARKit record back onto the simulator's axes, so a sim
+  // human demo and a sim robot demo of a task move along the same world axes after retargeting.
+  absl::StatusOr<kinematics::EmbodimentDescription> piper = kinematics::LoadEmbodiment(Embodiment::kPiper);
+  ASSERT_TRUE(piper.ok());
+  const Eigen::Matrix3d c = piper->arms[0].retarget.human_to_base;
+  EXPECT_LT((c * hands->at(kinematics::Side::kRight).wrist.translation() - wrist).norm(), 1e-6);
   // ARKit's world is +y up: the wrist's ARKit y is its height above the floor.
   EXPECT_NEAR(first.transforms.at("rightHand")(1, 3), wrist.z(), 1e-9);
   // The egocentric camera sits above the table, looking down (its -z has a negative world-up part).
   const Eigen::Matrix4d cam = first.transforms.at("camera");
   EXPECT_GT(cam(1, 3), ep->table_height_m);
+  EXPECT_LT(-cam(2, 2), -0.3);  // and away from the person (ARKit -z), as at the start of an ARKit session
   EXPECT_LT(-cam(1, 2), -0.3);
   ASSERT_EQ(ep->cameras.size(), 1u);
   EXPECT_EQ(ep->cameras[0].name, "ego");

@@ -193,7 +193,9 @@ absl::Status Retarget(const Flags& f) {
     const std::string& r = f.at("reference");
     if (r == "thumb_knuckle") {
       o.mapping.reference = mivla::retarget::ReferencePoint::kThumbKnuckle;
-    } else if (r != "wrist") {
+    } else if (r == "wrist") {
+      o.mapping.reference = mivla::retarget::ReferencePoint::kWrist;
+    } else {
       return absl::InvalidArgumentError("--reference must be wrist or thumb_knuckle");
     }
   }

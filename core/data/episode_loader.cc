@@ -45,6 +45,7 @@ absl::StatusOr<UnifiedEpisode> LoadUnifiedEpisode(const std::string& path, const
       NativeReadOptions o;
       o.load_images = options.load_images;
       o.max_image_frames = options.max_image_frames;
+      o.embodiment_dir = options.embodiment_dir;
       out = ReadNativeEpisode(path, o);
       break;
     }
@@ -63,7 +64,7 @@ absl::StatusOr<UnifiedEpisode> LoadUnifiedEpisode(const std::string& path, const
       o.max_image_frames = options.max_image_frames;
       o.embodiment_dir = options.embodiment_dir;
       ASSIGN_OR_RETURN(RobotEpisode e, ReadRoboTwinEpisode(path, o));
-      out = UnifyRobotEpisode(e);
+      out = UnifyRobotEpisode(e, options.embodiment_dir);
       break;
     }
     case EpisodeFormat::kUnknown:

@@ -46,9 +46,11 @@ absl::Status WriteNativeEpisode(const std::string& path, const UnifiedEpisode& e
 absl::StatusOr<UnifiedEpisode> ReadNativeEpisode(const std::string& path, const NativeReadOptions& options) {
   ASSIGN_OR_RETURN(auto f, Hdf5File::Open(path));
   auto tag = f->ReadStringAttribute("/", "mivla_format");
-  if (!tag.ok() || *tag != kNativeFormatTag) {
-    return absl::DataLossError(absl::StrCat(path, ": attribute 'mivla_format' is not '", kNativeFormatTag, "'"));
+  if (!tag.ok() || (*tag != kNativeFormatTag && *tag != kNativeFormatTagV1)) {
+    return absl::DataLossError(absl::StrCat(path, ": attribute 'mivla_format' is not '", kNativeFormatTag, "' (or '",
+                                            kNativeFormatTagV1, "')"));
   }
+  const bool version1 = *tag == kNativeFormatTagV1;
   UnifiedEpisode e;
   e.source = path;
   ASSIGN_OR_RETURN(std::string emb, f->ReadStringAttribute("/", "embodiment"));
@@ -78,6 +80,10 @@ absl::StatusOr<UnifiedEpisode> ReadNativeEpisode(const std::string& path, const 
       e.states[t][i] = states.values[t * action::kActionDim + i];
       e.masks[t][i] = mask.values[t * action::kActionDim + i] != 0.0;
     }
+  }
+  if (version1) {
+    absl::Status ee = FillEndEffectorsFromJoints(&e, options.embodiment_dir);
+    if (!ee.ok()) return absl::DataLossError(absl::StrCat(path, ": version 1 end effectors: ", ee.message()));
   }
   if (f->IsGroup("observation")) {
     ASSIGN_OR_RETURN(std::vector<std::string> cams, f->List("observation"));

@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "core/data/test_util.h"
+#include "core/kinematics/embodiment_loader.h"
 
 namespace mivla::data {
 namespace {
@@ -14,6 +15,7 @@ using action::Embodiment;
 using action::SliceMask;
 
 TEST(UnifiedEpisodeTest, AlohaFillsBothArmsJointsAndEndEffectors) {
+  const kinematics::EmbodimentDescription aloha = *kinematics::LoadEmbodiment(Embodiment::kAlohaAgilex);
   RobotEpisode r = testing::MakeRobotEpisode(Embodiment::kAlohaAgilex, 5);
   auto u = UnifyRobotEpisode(r);
   ASSERT_TRUE(u.ok()) << u.status();
@@ -27,9 +29,19 @@ TEST(UnifiedEpisodeTest, AlohaFillsBothArmsJointsAndEndEffectors) {
     }
     EXPECT_EQ(u->states[t][54], r.arms[0].gripper[t]);
     EXPECT_EQ(u->states[t][61], r.arms[1].gripper[t]);
-    for (int k = 0; k < 7; ++k) {
-      EXPECT_EQ(u->states[t][62 + k], r.arms[0].endpose[t][k]);
-      EXPECT_EQ(u->states[t][69 + k], r.arms[1].endpose[t][k]);
+    // End effectors: FK of the joints in each arm's base frame (not the file's world-frame poses).
+    for (int a = 0; a < 2; ++a) {
+      const kinematics::ArmDescription* arm = aloha.FindArm(a == 0 ? kinematics::Side::kLeft : kinematics::Side::kRight);
+      ASSERT_NE(arm, nullptr);
+      const Eigen::Isometry3d ee = arm->chain.ForwardUnchecked(
+          Eigen::Map<const Eigen::VectorXd>(r.arms[a].joints[t].data(), 6));
+      const double* slot = u->states[t].data() + (a == 0 ? 62 : 69);
+      EXPECT_NEAR((Eigen::Vector3d(slot[0], slot[1], slot[2]) - ee.translation()).norm(), 0.0, 1e-12);
+      const Eigen::Quaterniond q(slot[3], slot[4], slot[5], slot[6]);
+      EXPECT_TRUE(q.toRotationMatrix().isApprox(ee.linear(), 1e-9)) << "frame " << t << " arm " << a;
+      EXPECT_GE(slot[3], 0.0);
+      EXPECT_GT((Eigen::Vector3d(slot[0], slot[1], slot[2]) -
+                 Eigen::Vector3d(r.arms[a].endpose[t][0], r.arms[a].endpose[t][1], r.arms[a].endpose[t][2])).norm(), 0.01);
     }
     for (int i = 0; i < 48; ++i) EXPECT_EQ(u->states[t][i], 0.0);
   }

@@ -6,8 +6,11 @@
 // pure functions (thread-safe).
 //
 // Robot -> slots: arms[0] (left) -> joints_left (6 joints + gripper in native units) and
-// end_effector_left (x, y, z, qw, qx, qy, qz, world frame); arms[1] -> the right slots. A one-armed robot
-// has only arms[1], so it fills the right slots. Arms must have exactly 6 joints.
+// end_effector_left (x, y, z, qw, qx, qy, qz); arms[1] -> the right slots. A one-armed robot has only
+// arms[1], so it fills the right slots. Arms must have exactly 6 joints.
+// End-effector slots are always in the arm's base frame (the embodiment frame of core/kinematics, +z up),
+// the frame of the retargeted slots (core/retarget): they are the forward kinematics of the recorded
+// joints, not the file's end-effector poses (RoboTwin and the simulator record those in the world frame).
 // Human -> slots: core/retarget/egodex.h (HandsFromEgoDex) per frame, world (ARKit, +y up) or camera
 // frame; a hand whose wrist joint is absent leaves its slots unmasked.
 #ifndef MIVLA_CORE_DATA_UNIFIED_EPISODE_H_
@@ -50,7 +53,12 @@ struct UnifiedEpisode {
 };
 
 absl::StatusOr<UnifiedEpisode> UnifyHumanEpisode(const HumanEpisode& episode, HumanFrame frame);
-absl::StatusOr<UnifiedEpisode> UnifyRobotEpisode(const RobotEpisode& episode);
+/// `embodiment_dir`: the kinematics descriptions ("" = core/kinematics default).
+absl::StatusOr<UnifiedEpisode> UnifyRobotEpisode(const RobotEpisode& episode, const std::string& embodiment_dir = "");
+
+/// Sets the end-effector slots (and mask bits) of every frame whose joint slots are valid to the forward
+/// kinematics of those joints, in the arm's base frame (quaternion w >= 0). A no-op for human episodes.
+absl::Status FillEndEffectorsFromJoints(UnifiedEpisode* episode, const std::string& embodiment_dir = "");
 
 }  // namespace mivla::data
 

@@ -54,6 +54,32 @@ TEST(EmbodimentLoaderTest, PiperValuesFromTheSdk) {
   EXPECT_DOUBLE_EQ(arm.gripper.max_m, 0.07);
 }
 
+TEST(EmbodimentLoaderTest, RetargetFramesMapArkitOntoTheBaseAndMirrorTheHands) {
+  // ARKit (x right, y up, z toward the user) -> base (x forward, y left, z up): away -> forward,
+  // up -> up, the user's right -> the robot's right. Pinned element by element: never the identity.
+  Eigen::Matrix3d c;
+  c << 0, 0, -1, -1, 0, 0, 0, 1, 0;
+  for (action::Embodiment e : {action::Embodiment::kPiper, action::Embodiment::kArx5, action::Embodiment::kAlohaAgilex,
+                               action::Embodiment::kLocoman}) {
+    auto d = LoadEmbodiment(e);
+    ASSERT_TRUE(d.ok()) << d.status();
+    // The gripper's approach axis in the end-effector frame (sim/rig.cc builds the fingers along it).
+    const Eigen::Vector3d approach = e == action::Embodiment::kArx5      ? Eigen::Vector3d(1, 0, 0)
+                                     : e == action::Embodiment::kLocoman ? Eigen::Vector3d(0, 0, -1)
+                                                                         : Eigen::Vector3d(0, 0, 1);
+    for (const ArmDescription& arm : d->arms) {
+      EXPECT_TRUE(arm.retarget.human_to_base.isApprox(c, 0.0)) << arm.name;
+      const Eigen::Matrix3d& m = arm.retarget.ee_in_hand;
+      EXPECT_NEAR(m.determinant(), 1.0, 1e-12) << arm.name;
+      EXPECT_TRUE((m.transpose() * m).isApprox(Eigen::Matrix3d::Identity(), 1e-12)) << arm.name;
+      // Fingers: +x of a right hand, -x of the mirrored left hand; the jaw axis (EE y) toward the thumb (+z).
+      const Eigen::Vector3d fingers(arm.side == Side::kRight ? 1.0 : -1.0, 0.0, 0.0);
+      EXPECT_TRUE((m * approach).isApprox(fingers, 1e-12)) << arm.name;
+      EXPECT_TRUE((m * Eigen::Vector3d::UnitY()).isApprox(Eigen::Vector3d::UnitZ(), 1e-12)) << arm.name;
+    }
+  }
+}
+
 TEST(EmbodimentLoaderTest, HandPriorValues) {
   auto h = LoadHandDescription();
   ASSERT_TRUE(h.ok()) << h.status();

@@ -5,6 +5,13 @@
 //   p(E_t) = p(E_0) + s * C * (p(K_t) - p(K_0)),   R(E_t) = C * R(K_t) * R(K_0)^T * C^T * R(E_0),
 // then IK (seeded with the previous frame's joints) gives the joints, and the gripper follows the
 // thumb-index distance. With MappingMode::kAbsolute the target is R(E) = C R(K) ee_in_hand, p(E) = s C p(K).
+// Defaults (mapping_options.h): relative, thumb knuckle (from the hand prior when the slice lacks it).
+//
+// Frames: the human world is ARKit's (+y up, +z toward the user); the end-effector targets are in the arm's
+// base frame (+x forward, +y left, +z up). C = human_to_base of the embodiment JSON is the same for every
+// robot: ARKit -z (away from the user) -> base +x, +y -> +z, +x (the user's right) -> -y (the robot's
+// right), i.e. the user stands behind the robot and faces the way it faces. A hand raised by d moves the
+// end effector up by s d; a hand pushed away from the user by d moves it forward by s d.
 //
 //   ASSIGN_OR_RETURN(auto mapper, HumanToRobotMapper::Create(piper, hand, {}));
 //   RETURN_IF_ERROR(mapper.Reset(first_frame_hands));            // E_0 from the home pose

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/strings/str_cat.h"
 #include "core/kinematics/embodiment_loader.h"
 #include "core/kinematics/transforms.h"
 #include "gmock/gmock.h"
@@ -23,12 +24,15 @@ EmbodimentDescription Robot(action::Embodiment e) {
 kinematics::HandDescription Hand() { return *kinematics::LoadHandDescription(); }
 HandPrior Prior() { return *HandPrior::Create(Hand()); }
 
-// A right hand in a robot-aligned human world (x forward, y left, z up) with the given opening.
+// The robots' human -> base rotation (ARKit x right, y up, z toward the user -> base x forward, y left, z up).
+Eigen::Matrix3d C() { return Robot(action::Embodiment::kPiper).arms[0].retarget.human_to_base; }
+
+// A right hand (wrist pose in the ARKit world) with the given opening.
 HandPose RightHand(const Eigen::Isometry3d& wrist, double opening) { return Prior().HandAt(wrist, Side::kRight, opening); }
 
-// The mirror image (through the sagittal plane) of a right hand: a left hand.
+// The mirror image (through the user's sagittal plane, ARKit x = 0) of a right hand: a left hand.
 HandPose MirrorToLeft(const HandPose& r) {
-  const Eigen::Matrix3d m = SagittalMirror();
+  const Eigen::Matrix3d m = C().transpose() * SagittalMirror() * C();
   HandPose l;
   l.wrist.linear() = m * r.wrist.linear() * Eigen::Vector3d(-1, 1, 1).asDiagonal();
   l.wrist.translation() = m * r.wrist.translation();
@@ -36,13 +40,18 @@ HandPose MirrorToLeft(const HandPose& r) {
   return l;
 }
 
+// A wrist pose written in robot-aligned axes (x forward, y left, z up), expressed in the ARKit world
+// (p_arkit = C^T p): the data path never gives a robot-aligned human world.
 Eigen::Isometry3d Wrist(double x, double y, double z, double roll, double pitch, double yaw) {
-  return kinematics::PoseFromXyzRpy({x, y, z}, {roll, pitch, yaw});
+  Eigen::Isometry3d to_arkit = Eigen::Isometry3d::Identity();
+  to_arkit.linear() = C().transpose();
+  return to_arkit * kinematics::PoseFromXyzRpy({x, y, z}, {roll, pitch, yaw});
 }
 
 TEST(HumanToRobotTest, Equation2OnPoses) {
   HumanToRobotMapper::Options o;
   o.mapping.position_scale = 2.0;
+  o.mapping.reference = ReferencePoint::kWrist;
   auto m = HumanToRobotMapper::Create(Robot(action::Embodiment::kPiper), Hand(), o);
   ASSERT_TRUE(m.ok()) << m.status();
   HumanHands start;
@@ -54,16 +63,89 @@ TEST(HumanToRobotTest, Equation2OnPoses) {
   auto t = m->TargetPose(0, start.at(Side::kRight));
   ASSERT_TRUE(t.ok());
   EXPECT_TRUE(t->isApprox(e0, 1e-12));
-  // Translation by d (world) moves the end effector by s * d; rotation R about the world applies as
-  // R * R(E_0) (C = identity for PiPER).
+  // Translation by d (ARKit world) moves the end effector by s * C d; a rotation R about the ARKit world
+  // applies as C R C^T R(E_0). C is not symmetric, so C^T in place of C fails both checks.
+  ASSERT_FALSE(C().isApprox(C().transpose(), 1e-6));
   const Eigen::Matrix3d r = Eigen::AngleAxisd(0.3, Eigen::Vector3d(0, 0.6, 0.8)).toRotationMatrix();
+  const Eigen::Vector3d d(0.01, -0.02, 0.03);
   Eigen::Isometry3d w1 = w0;
-  w1.translation() += Eigen::Vector3d(0.01, -0.02, 0.03);
+  w1.translation() += d;
   w1.linear() = r * w0.linear();
   t = m->TargetPose(0, RightHand(w1, 0.5));
   ASSERT_TRUE(t.ok());
-  EXPECT_TRUE(t->translation().isApprox(e0.translation() + 2.0 * Eigen::Vector3d(0.01, -0.02, 0.03), 1e-12));
-  EXPECT_TRUE(t->linear().isApprox(r * e0.linear(), 1e-12));
+  // Written out: C d = (-d_z, -d_x, d_y).
+  EXPECT_TRUE(t->translation().isApprox(e0.translation() + 2.0 * Eigen::Vector3d(-0.03, -0.01, -0.02), 1e-12));
+  EXPECT_TRUE(t->linear().isApprox(C() * r * C().transpose() * e0.linear(), 1e-12));
+
+  // The paper's reference point (the default): the thumb knuckle, K = wrist * knuckle offset.
+  auto knuckle = HumanToRobotMapper::Create(Robot(action::Embodiment::kPiper), Hand(), {});
+  ASSERT_TRUE(knuckle.ok());
+  ASSERT_TRUE(knuckle->Reset(start).ok());
+  t = knuckle->TargetPose(0, RightHand(w1, 0.5));
+  ASSERT_TRUE(t.ok());
+  const Eigen::Vector3d k0 = Prior().KnuckleFromWrist(w0, Side::kRight).translation();
+  const Eigen::Vector3d k1 = Prior().KnuckleFromWrist(w1, Side::kRight).translation();
+  ASSERT_GT((k1 - k0 - d).norm(), 1e-3);  // the knuckle moves differently from the wrist under rotation
+  EXPECT_TRUE(t->translation().isApprox(e0.translation() + C() * (k1 - k0), 1e-12));
+}
+
+// Raw ARKit numbers (no helper rotation): hands 0.4 m in front of the user (-z), 0.3 m below the head.
+HandPose ArkitHand(Side side, const Eigen::Vector3d& p) {
+  Eigen::Isometry3d w = Eigen::Isometry3d::Identity();
+  w.translation() = p;
+  HandPose h = Prior().HandAt(w, side, 0.5);
+  return h;
+}
+
+TEST(HumanToRobotTest, ArkitUpAndAwayMoveTheEndEffectorUpAndForward) {
+  for (auto e : {action::Embodiment::kAlohaAgilex, action::Embodiment::kPiper, action::Embodiment::kArx5}) {
+    const EmbodimentDescription robot = Robot(e);
+    auto m = HumanToRobotMapper::Create(robot, Hand(), {});
+    ASSERT_TRUE(m.ok());
+    auto hands = [](const Eigen::Vector3d& offset) {
+      HumanHands h;
+      h.Set(Side::kLeft, ArkitHand(Side::kLeft, Eigen::Vector3d(-0.15, -0.3, -0.4) + offset));
+      h.Set(Side::kRight, ArkitHand(Side::kRight, Eigen::Vector3d(0.15, -0.3, -0.4) + offset));
+      return h;
+    };
+    ASSERT_TRUE(m->Reset(hands({0, 0, 0})).ok());
+    for (int a = 0; a < m->num_arms(); ++a) {
+      const auto& arm = robot.arms[a];
+      const Eigen::Vector3d e0 = arm.chain.ForwardUnchecked(arm.home).translation();
+      const std::string who = absl::StrCat(robot.name, " ", kinematics::SideName(arm.side));
+      auto moved = [&](const Eigen::Vector3d& offset) {
+        auto t = m->TargetPose(a, hands(offset).at(arm.side));
+        EXPECT_TRUE(t.ok());
+        return Eigen::Vector3d(t->translation() - e0);
+      };
+      EXPECT_TRUE(moved({0, 0.05, 0}).isApprox(Eigen::Vector3d(0, 0, 0.05), 1e-12)) << who << ": up";
+      EXPECT_TRUE(moved({0, 0, -0.05}).isApprox(Eigen::Vector3d(0.05, 0, 0), 1e-12)) << who << ": away";
+      EXPECT_TRUE(moved({0.05, 0, 0}).isApprox(Eigen::Vector3d(0, -0.05, 0), 1e-12)) << who << ": right";
+    }
+    // Through IK: raising both hands by 4 cm raises every arm's end effector (FK of the joints) by 4 cm.
+    auto cmds = m->Step(hands({0, 0.04, 0}));
+    ASSERT_TRUE(cmds.ok());
+    for (int a = 0; a < m->num_arms(); ++a) {
+      const auto& arm = robot.arms[a];
+      ASSERT_TRUE((*cmds)[a].ik_status.ok()) << robot.name << " " << (*cmds)[a].ik_status;
+      const Eigen::Vector3d d = arm.chain.ForwardUnchecked((*cmds)[a].joints).translation() -
+                                arm.chain.ForwardUnchecked(arm.home).translation();
+      EXPECT_NEAR(d.z(), 0.04, 1e-3) << robot.name;
+      EXPECT_NEAR(d.head<2>().norm(), 0.0, 1e-3) << robot.name;
+    }
+  }
+  // A hand turning to its left about ARKit's up axis turns the end effector about the base's up axis.
+  auto m = HumanToRobotMapper::Create(Robot(action::Embodiment::kPiper), Hand(), {});
+  ASSERT_TRUE(m.ok());
+  HumanHands h;
+  h.Set(Side::kRight, ArkitHand(Side::kRight, {0.15, -0.3, -0.4}));
+  ASSERT_TRUE(m->Reset(h).ok());
+  Eigen::Isometry3d turned = h.at(Side::kRight).wrist;
+  turned.linear() = Eigen::AngleAxisd(0.4, Eigen::Vector3d::UnitY()).toRotationMatrix() * turned.linear();
+  auto t = m->TargetPose(0, Prior().HandAt(turned, Side::kRight, 0.5));
+  ASSERT_TRUE(t.ok());
+  const Eigen::Matrix3d r_e0 = m->embodiment().arms[0].chain.ForwardUnchecked(m->embodiment().arms[0].home).linear();
+  EXPECT_TRUE((t->linear() * r_e0.transpose()).isApprox(Eigen::AngleAxisd(0.4, Eigen::Vector3d::UnitZ()).toRotationMatrix(), 1e-9));
 }
 
 TEST(HumanToRobotTest, TrajectoryTracksWithinLimits) {

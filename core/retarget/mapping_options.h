@@ -14,9 +14,11 @@ enum class ReferencePoint { kWrist, kThumbKnuckle };
 /// and its inverse).
 enum class MappingMode { kRelative, kAbsolute };
 
+/// The defaults are the paper's: relative motion of the thumb knuckle (eq. 2). Both mappers use the same
+/// defaults, so with default options RobotToHumanMapper inverts HumanToRobotMapper's pose map.
 struct MappingOptions {
   double position_scale = 1.0;  // s: robot motion = s * human motion
-  ReferencePoint reference = ReferencePoint::kWrist;
+  ReferencePoint reference = ReferencePoint::kThumbKnuckle;
   MappingMode mode = MappingMode::kRelative;
 };
 

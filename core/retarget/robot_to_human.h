@@ -1,8 +1,8 @@
 // File: robot_to_human.h
 // Robot -> human action mapping (paper eq. 3): each arm's end-effector pose becomes the reference
 // point (wrist or thumb knuckle) of the same-side hand through the inverse rotation,
-//   absolute (default):  R(K) = C^T R(E) ee_in_hand^T,   p(K) = C^T p(E) / s
-//   relative:            R(K_t) = C^T R(E_t) R(E_0)^T C R(K_0),   p(K_t) = p(K_0) + C^T (p(E_t) - p(E_0)) / s
+//   relative (default):  R(K_t) = C^T R(E_t) R(E_0)^T C R(K_0),   p(K_t) = p(K_0) + C^T (p(E_t) - p(E_0)) / s
+//   absolute:            R(K) = C^T R(E) ee_in_hand^T,   p(K) = C^T p(E) / s
 // and the wrist and fingertips follow from the anatomical prior (hand_prior.h) and the gripper
 // opening. The exact inverse of HumanToRobotMapper's pose map for the same options.
 // Immutable after Create/Reset; Map is const and thread-safe.
@@ -24,7 +24,7 @@ namespace mivla::retarget {
 class RobotToHumanMapper {
  public:
   struct Options {
-    MappingOptions mapping{1.0, ReferencePoint::kWrist, MappingMode::kAbsolute};
+    MappingOptions mapping;  // relative, thumb knuckle: the defaults of HumanToRobotMapper
   };
 
   static absl::StatusOr<RobotToHumanMapper> Create(kinematics::EmbodimentDescription robot,
