@@ -90,7 +90,9 @@ struct SimDriver::Impl {
         if (stop_camera) return;
         t_us = snapshot_time_us;
       }
-      // The snapshot is not written while pending is set, so it is read here without the lock.
+      // The snapshot is not written while pending is set, so it is used here without the lock.
+      mj_kinematics(scene.env->model(), snapshot);
+      mj_camlight(scene.env->model(), snapshot);
       absl::StatusOr<std::vector<CameraFrame>> f = RenderAll(r->get(), snapshot, t_us);
       absl::MutexLock l(&mu);
       if (f.ok()) {
@@ -107,7 +109,15 @@ struct SimDriver::Impl {
     if (last_snapshot_us >= 0 && now - last_snapshot_us < camera_period_us) return;
     absl::MutexLock l(&mu);
     if (snapshot_pending) return;  // still rendering the previous one
-    mj_copyData(snapshot, scene.env->model(), scene.env->data());
+    // Only the state is copied here (a few hundred numbers, not mj_copyData's whole arena); the camera
+    // thread recomputes the kinematics the renderer needs.
+    const mjModel* mm = scene.env->model();
+    const mjData* d = scene.env->data();
+    snapshot->time = d->time;
+    std::copy(d->qpos, d->qpos + mm->nq, snapshot->qpos);
+    std::copy(d->qvel, d->qvel + mm->nv, snapshot->qvel);
+    std::copy(d->mocap_pos, d->mocap_pos + 3 * mm->nmocap, snapshot->mocap_pos);
+    std::copy(d->mocap_quat, d->mocap_quat + 4 * mm->nmocap, snapshot->mocap_quat);
     snapshot_time_us = now;
     snapshot_pending = true;
     last_snapshot_us = now;

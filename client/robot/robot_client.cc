@@ -1,7 +1,11 @@
 // File: robot_client.cc
 #include "client/robot/robot_client.h"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <chrono>
+#include <cstring>
 #include <optional>
 #include <thread>
 
@@ -24,6 +28,32 @@ int64_t WallUs() {
 bool SessionLost(const absl::Status& s) {
   return s.code() != absl::StatusCode::kResourceExhausted && s.code() != absl::StatusCode::kInvalidArgument;
 }
+
+// Raises the calling thread to SCHED_FIFO `priority` for its lifetime; restores the old policy after.
+class RealtimeScope {
+ public:
+  explicit RealtimeScope(int priority) {
+    if (priority <= 0) return;
+    pthread_getschedparam(pthread_self(), &old_policy_, &old_param_);
+    sched_param p{};
+    p.sched_priority = std::min(priority, sched_get_priority_max(SCHED_FIFO));
+    const int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &p);
+    if (rc != 0) {
+      LogWarning("robot_client", absl::StrCat("real-time priority ", priority, " refused (", std::strerror(rc),
+                                              "); the control loop runs with normal scheduling"));
+      return;
+    }
+    raised_ = true;
+  }
+  ~RealtimeScope() {
+    if (raised_) pthread_setschedparam(pthread_self(), old_policy_, &old_param_);
+  }
+
+ private:
+  bool raised_ = false;
+  int old_policy_ = SCHED_OTHER;
+  sched_param old_param_{};
+};
 
 }  // namespace
 
@@ -240,12 +270,19 @@ absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const 
     if (!f.ok()) s.HandleFailure(f);
   }
   if (!lockstep && !s.worker.joinable()) s.worker = std::thread([&s] { s.WorkerLoop(); });
+  RealtimeScope realtime(lockstep ? 0 : s.options.realtime_priority);
   int64_t next_reconnect_us = 0;  // lockstep: wall time of the next reconnect attempt
   HoldReason prev_hold = HoldReason::kNone;
   const int64_t t0 = WallUs();
   int64_t prev_start = -1;
   for (int64_t k = 0; k < max_ticks && !stop_requested_.load(); ++k) {
-    if (!lockstep) std::this_thread::sleep_until(std::chrono::steady_clock::time_point(std::chrono::microseconds(t0 + k * s.period_us)));
+    if (!lockstep) {
+      const int64_t deadline = t0 + k * s.period_us;
+      std::this_thread::sleep_until(
+          std::chrono::steady_clock::time_point(std::chrono::microseconds(deadline - s.options.busy_wait_us)));
+      while (s.options.busy_wait_us > 0 && WallUs() < deadline) {
+      }
+    }
     const int64_t start = WallUs();
     if (prev_start >= 0 && s.metrics != nullptr) s.metrics->ObserveTick((start - prev_start) * 1e-6, s.period_us * 1e-6);
     prev_start = start;
@@ -296,10 +333,13 @@ absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const 
       }
       reading = std::move(*r);
     }
-    if (want_obs) {
+    if (want_obs) {  // the frames move to the worker; the control loop keeps the state
+      RobotReading obs;
+      obs.time_us = reading->time_us;
+      obs.arms = reading->arms;
+      obs.images = std::move(reading->images);
       absl::MutexLock l(&s.mu);
-      s.observation = *reading;
-      reading->images.clear();
+      s.observation = std::move(obs);
     }
     SafetyDecision dec = s.safety->Filter(now, action, health);
     RETURN_IF_ERROR(d.Command(dec.command));
@@ -308,7 +348,10 @@ absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const 
       absl::MutexLock l(&s.mu);
       ++s.stats.ticks;
       if (fresh) ++s.stats.fresh_ticks;
-      if (s.options.record_ticks) s.stats.tick_start_us.push_back(start);
+      if (s.options.record_ticks) {
+        s.stats.tick_start_us.push_back(start);
+        s.stats.tick_work_us.push_back(WallUs() - start);
+      }
     }
     if (s.metrics != nullptr) {
       s.metrics->CountTick(fresh);

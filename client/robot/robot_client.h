@@ -63,6 +63,7 @@ struct RobotClientStats {
   int64_t reconnects = 0;
   int64_t ik_failures = 0;
   std::vector<int64_t> tick_start_us;  // wall-clock start of every tick (for jitter figures)
+  std::vector<int64_t> tick_work_us;   // read + schedule + safety + command, per tick
   std::vector<int64_t> round_trip_us;
 };
 
@@ -78,6 +79,13 @@ class RobotClient {
     uint64_t seed = 0;                // Act seed (0: server-chosen noise; else seed + request index)
     bool wait_for_first_chunk = true; // wall clock: fetch one chunk before the first tick
     bool record_ticks = false;        // fill RobotClientStats::tick_start_us / round_trip_us
+    /// > 0: run the control loop (wall clock) under SCHED_FIFO at this priority, as real-time robot
+    /// controllers do, so ticks preempt inference and rendering; needs CAP_SYS_NICE (otherwise a
+    /// warning and normal scheduling). The thread's policy is restored when Run returns.
+    int realtime_priority = 0;
+    /// > 0: sleep until this long before each tick's deadline, then spin to it (trades CPU for jitter on
+    /// a kernel whose wake-ups are late under load).
+    int64_t busy_wait_us = 0;
   };
 
   static absl::StatusOr<std::unique_ptr<RobotClient>> Create(RobotDriver* driver,
