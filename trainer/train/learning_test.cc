@@ -2,6 +2,7 @@
 // identical but for one input (the image, the instruction, or the proprioception) and with different
 // target chunks. After a short overfit run the sampler reproduces every sample's own chunk, and each
 // sample's prediction is closer to its own chunk than to its partner's.
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 
@@ -35,16 +36,17 @@ TEST(LearningTest, ReproducesPairsThatDifferOnlyInImageInstructionOrPropriocepti
   ASSERT_FALSE(torch::equal(in.images[0], in.images[1]));
   ASSERT_FALSE(torch::equal(in.text_ids[2], in.text_ids[3]));
   ASSERT_FALSE(torch::equal(in.state[4], in.state[5]));
-  // Own slots only (a robot sample's complement is another concern).
+  // Own slots only (a robot sample's complement is another concern); one camera view (speed).
   b.targets.complement_mask.zero_();
+  in.view_mask.slice(1, 1).fill_(false);
 
-  testing::FixedBatchSource source({testing::RepeatBatch(b, 4)});
+  testing::FixedBatchSource source({testing::RepeatBatch(b, 2)});
   TrainerOptions o;
   o.config.name = "learn";
   o.config.output_dir = (fs::path(::testing::TempDir()) / "learning_test").string();
   o.config.device = "cpu";
   o.config.steps = std::getenv("MIVLA_LEARNING_STEPS") ? std::atoi(std::getenv("MIVLA_LEARNING_STEPS")) : 300;
-  o.config.lr = 3e-3;
+  o.config.lr = 2e-3;
   o.config.warmup_steps = 20;
   o.config.weight_decay = 0.0;
   o.config.checkpoint_every = 100000;
@@ -53,33 +55,47 @@ TEST(LearningTest, ReproducesPairsThatDifferOnlyInImageInstructionOrPropriocepti
   torch::manual_seed(0);
   o.model = model::MivlaModel(cfg);
   o.data = &source;
-  o.progress = std::getenv("MIVLA_TEST_VERBOSE") != nullptr;
-  o.tty = 0;
+  o.progress = false;
   auto trainer = Trainer::Create(std::move(o));
   ASSERT_TRUE(trainer.ok()) << trainer.status();
-  auto summary = (*trainer)->Run();
-  ASSERT_TRUE(summary.ok()) << summary.status();
-  std::printf("learning: loss %.4f -> %.5f in %lld steps, %.1f s\n", summary->first_loss, summary->last_loss,
-              static_cast<long long>(summary->last_step), summary->seconds);
-
   model::MivlaModel m = (*trainer)->model();
-  m->eval();
-  torch::NoGradGuard no_grad;
   const int64_t h = cfg.decoder.action_horizon;
-  torch::Tensor pred = model::EulerSample(*m, m->PrepareDecoding(m->Encode(in)),
-                                          model::SampleNoise(6, h, action::kActionDim, 5), cfg.decoder.sampling_steps);
-  torch::Tensor mask = b.targets.label_mask.unsqueeze(1);
-  auto err = [&](int64_t i, int64_t target) {
-    return ((pred[i] - b.targets.actions[target]).abs() * mask[i]).max().item<double>();
+  torch::Tensor mask = b.targets.label_mask.unsqueeze(1).expand({6, h, action::kActionDim});
+  torch::Tensor pred;
+  auto predict = [&] {
+    torch::NoGradGuard no_grad;
+    pred = model::EulerSample(*m, m->PrepareDecoding(m->Encode(in)), model::SampleNoise(6, h, action::kActionDim, 5),
+                              cfg.decoder.sampling_steps);
   };
+  // Mean absolute error over the sample's valid values, against sample `target`'s chunk.
+  auto err = [&](int64_t i, int64_t target) {
+    return ((pred[i] - b.targets.actions[target]).abs() * mask[i]).sum().item<double>() / mask[i].sum().item<double>();
+  };
+  const auto start = std::chrono::steady_clock::now();
+  const bool verbose = std::getenv("MIVLA_TEST_VERBOSE") != nullptr;
+  while ((*trainer)->step() < (*trainer)->config().steps) {
+    auto r = (*trainer)->Step();
+    ASSERT_TRUE(r.ok()) << r.status();
+    if (verbose && r->step % 50 == 0) {
+      predict();
+      std::printf("step %lld loss %.4f errors", static_cast<long long>(r->step), r->loss);
+      for (int64_t i = 0; i < 6; ++i) std::printf(" %.3f/%.3f", err(i, i), err(i, i ^ 1));
+      std::printf("\n");
+      std::fflush(stdout);
+    }
+  }
+  std::printf("learning: %lld steps in %.1f s\n", static_cast<long long>((*trainer)->step()),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  m->eval();
+  predict();
   const char* what[] = {"image", "instruction", "proprioception"};
   for (int pair = 0; pair < 3; ++pair) {
     for (int k = 0; k < 2; ++k) {
       const int64_t i = 2 * pair + k, partner = 2 * pair + (1 - k);
       const double own = err(i, i), other = err(i, partner);
-      std::printf("  pair differing in %s, sample %lld: max error %.3f to its own chunk, %.3f to its partner's\n",
+      std::printf("  pair differing in %s, sample %lld: mean error %.3f to its own chunk, %.3f to its partner's\n",
                   what[pair], static_cast<long long>(i), own, other);
-      EXPECT_LT(own, 0.15) << what[pair] << " sample " << i;
+      EXPECT_LT(own, 0.1) << what[pair] << " sample " << i;
       EXPECT_LT(own * 3, other) << what[pair] << " sample " << i;
     }
   }

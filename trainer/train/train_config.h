@@ -53,7 +53,7 @@ struct TrainConfig {
   std::vector<std::string> cameras;         // empty: every camera an episode has, up to max_views
   std::string tokenizer;                    // SentencePiece model file
   std::string embodiment_dir;               // robot descriptions for IK (empty: built-in)
-  std::string cache_dir;                    // complement cache (empty: beside each dataset)
+  std::string cache_dir;                    // complement cache (empty: <output_dir>/complement_cache)
   nlohmann::json augment = nlohmann::json::object();  // passed to the loader's AugmentOptions
 
   // Loss terms (paper's ablation).

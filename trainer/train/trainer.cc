@@ -257,7 +257,9 @@ absl::StatusOr<TrainSummary> Trainer::Run() {
     s.samples_per_s = samples / s.seconds;
     s.data_s /= n, s.forward_s /= n, s.backward_s /= n, s.optimizer_s /= n;
   }
-  const size_t k = std::min<size_t>(10, losses.size());
+  // Means over the first and last k logged losses (k <= 10, at most half of them, at least 1).
+  const size_t k = std::max<size_t>(1, std::min<size_t>(10, losses.size() / 2));
+  if (losses.empty()) return s;
   for (size_t i = 0; i < k; ++i) {
     s.first_loss += losses[i] / k;
     s.last_loss += losses[losses.size() - 1 - i] / k;

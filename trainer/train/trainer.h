@@ -65,7 +65,7 @@ struct TrainerOptions {
 
 struct TrainSummary {
   int64_t first_step = 0, last_step = 0;
-  double first_loss = 0, last_loss = 0;   // means over the first / last min(10, n) logged records
+  double first_loss = 0, last_loss = 0;   // means over the first / last k logged records, k = clamp(n/2, 1, 10)
   double seconds = 0, samples_per_s = 0;  // this run's steps (all ranks' samples)
   double data_s = 0, forward_s = 0, backward_s = 0, optimizer_s = 0;  // mean per step
   std::vector<std::string> checkpoints;   // written by this run, in order

@@ -1,0 +1,189 @@
+// mivla-train: pre-training (mutual imitation) and fine-tuning of MiVLA. See trainer/README.md.
+//
+//   mivla-train pretrain --config trainer/configs/tiny_pretrain.json [--steps N] [--resume] ...
+//   mivla-train finetune --config trainer/configs/tiny_finetune.json [--init-checkpoint F] ...
+//   RANK=r WORLD_SIZE=n MASTER_ADDR=host MASTER_PORT=p mivla-train pretrain ...   (data parallel)
+//
+// Exit codes: 0 done (or stopped by SIGINT/SIGTERM after a checkpoint), 1 a run error, 2 bad flags or
+// configuration (the message names the flag, or the file and the field).
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/model/runtime.h"
+#include "core/util/flag_parser.h"
+#include "core/util/log.h"
+#include "trainer/train/data_setup.h"
+#include "trainer/train/distributed.h"
+#include "trainer/train/model_setup.h"
+#include "trainer/train/train_config.h"
+#include "trainer/train/train_state.h"
+#include "trainer/train/trainer.h"
+
+namespace mivla::trainer {
+namespace {
+
+std::atomic<Trainer*> g_trainer{nullptr};
+
+void OnSignal(int) {
+  if (Trainer* t = g_trainer.load()) t->RequestStop();
+}
+
+struct Cli {
+  std::string command, config_path;
+  bool resume = false, progress = true;
+  TrainConfig config;
+};
+
+int Usage(const FlagParser& p, const std::string& error) {
+  std::fprintf(stderr, "mivla-train: %s\n%s", error.c_str(), p.Usage().c_str());
+  return 2;
+}
+
+int Main(int argc, char** argv) {
+  Cli cli;
+  std::string output_dir, device, precision, init_checkpoint, name;
+  int64_t steps = 0, batch_size = 0, workers = 0, seed = 0, checkpoint_every = 0, keep_last = 0, log_every = 0;
+  double lr = 0;
+  bool help = false;
+  FlagParser p("mivla-train pretrain|finetune --config FILE [flags]  (flags override the file)");
+  p.AddString("config", &cli.config_path, "training configuration (JSON; trainer/configs/ has examples)");
+  p.AddBool("resume", &cli.resume, "continue from the newest checkpoint + state in output_dir (fresh if none)");
+  p.AddBool("progress", &cli.progress, "progress bar / lines on stderr");
+  p.AddString("output-dir", &output_dir, "model directory (checkpoints, state, logs)");
+  p.AddString("name", &name, "checkpoint name prefix");
+  p.AddString("init-checkpoint", &init_checkpoint, "finetune: the pre-trained checkpoint");
+  p.AddString("device", &device, "cpu, cuda, cuda:N, auto");
+  p.AddString("precision", &precision, "fp32, bf16 (CUDA autocast)");
+  p.AddInt("steps", &steps, "train until this step");
+  p.AddInt("batch-size", &batch_size, "samples per rank per step");
+  p.AddInt("workers", &workers, "data loader threads");
+  p.AddInt("seed", &seed, "seed of everything");
+  p.AddDouble("lr", &lr, "peak learning rate");
+  p.AddInt("checkpoint-every", &checkpoint_every, "steps between checkpoints");
+  p.AddInt("keep-last", &keep_last, "checkpoints kept");
+  p.AddInt("log-every", &log_every, "steps between log lines / CSV rows");
+  p.AddBool("help", &help, "this text");
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (absl::Status s = p.Parse(args); !s.ok()) return Usage(p, std::string(s.message()));
+  if (help) {
+    std::printf("%s", p.Usage().c_str());
+    return 0;
+  }
+  if (p.positional().size() != 1 || (p.positional()[0] != "pretrain" && p.positional()[0] != "finetune")) {
+    return Usage(p, "expected one command: pretrain or finetune");
+  }
+  cli.command = p.positional()[0];
+  if (cli.config_path.empty()) return Usage(p, "--config FILE is required");
+  auto loaded = LoadTrainConfig(cli.config_path);
+  if (!loaded.ok()) return Usage(p, std::string(loaded.status().message()));
+  TrainConfig& c = cli.config = *loaded;
+  if (p.seen("output-dir")) c.output_dir = output_dir;
+  if (p.seen("name")) c.name = name;
+  if (p.seen("init-checkpoint")) c.init_checkpoint = init_checkpoint;
+  if (p.seen("device")) c.device = device;
+  if (p.seen("precision")) c.precision = precision;
+  if (p.seen("steps")) c.steps = steps;
+  if (p.seen("batch-size")) c.batch_size = batch_size;
+  if (p.seen("workers")) c.workers = workers;
+  if (p.seen("seed")) c.seed = static_cast<uint64_t>(seed);
+  if (p.seen("lr")) c.lr = lr;
+  if (p.seen("checkpoint-every")) c.checkpoint_every = checkpoint_every;
+  if (p.seen("keep-last")) c.keep_last = keep_last;
+  if (p.seen("log-every")) c.log_every = log_every;
+  if (absl::Status s = ValidateTrainConfig(c, cli.config_path); !s.ok()) return Usage(p, std::string(s.message()));
+  const TrainMode mode = cli.command == "finetune" ? TrainMode::kFinetune : TrainMode::kPretrain;
+
+  auto dist_options = DistributedOptionsFromEnv();
+  if (!dist_options.ok()) return Usage(p, std::string(dist_options.status().message()));
+  std::string device_name = c.device;
+  if (const char* local = std::getenv("LOCAL_RANK"); local != nullptr && (c.device == "cuda" || c.device == "auto") &&
+                                                      torch::cuda::is_available()) {
+    device_name = absl::StrCat("cuda:", local);
+  }
+  auto runtime = model::ParseRuntimeOptions(device_name, c.precision);
+  if (!runtime.ok()) return Usage(p, absl::StrCat(cli.config_path, ": device/precision: ", runtime.status().message()));
+
+  auto fail = [](const absl::Status& s) {
+    LogError("train", s.ToString());
+    return 1;
+  };
+  auto initial = BuildInitialModel(c, mode);
+  if (!initial.ok()) return fail(initial.status());
+  auto dist = Distributed::Create(*dist_options, runtime->device);
+  if (!dist.ok()) return fail(dist.status());
+  const bool main_rank = (*dist)->is_main();
+  if (!main_rank) SetLogQuiet(true);
+  LogInfo("train", absl::StrCat(cli.command, " ", initial->origin, " on ", model::DescribeDevice(*runtime), ", rank ",
+                                (*dist)->rank(), "/", (*dist)->world_size(), " (", (*dist)->backend(), ")"));
+
+  const action::NormalizationStats* given = initial->normalization ? &*initial->normalization : nullptr;
+  auto loader_options = MakeLoaderOptions(c, initial->model->config(), (*dist)->rank(), (*dist)->world_size(), given);
+  if (!loader_options.ok()) return Usage(p, absl::StrCat(cli.config_path, ": ", loader_options.status().message()));
+  loader_options->on_progress = [](const std::string& line) { LogInfo("data", line); };
+  auto loader = DataLoader::Create(*loader_options);
+  if (!loader.ok()) return fail(loader.status());
+  const nlohmann::json report = LoadReportJson((*loader)->report());
+  for (const auto& s : report["sources"]) LogInfo("data", absl::StrCat("source ", s.dump()));
+  for (const auto& e : report["skipped"]) {
+    LogWarning("data", absl::StrCat("skipped episode ", e["path"].get<std::string>(), ": ", e["reason"].get<std::string>()));
+  }
+  LoaderBatchSource source(loader->get());
+
+  TrainerOptions o;
+  o.config = c;
+  o.model = initial->model;
+  o.runtime = *runtime;
+  o.data = &source;
+  o.dist = dist->get();
+  o.normalization = (*loader)->normalization();
+  o.tokenizer_model = initial->tokenizer_model;
+  o.metadata["data"] = report.dump();
+  o.metadata["mode"] = cli.command;
+  o.metadata["init"] = initial->origin;
+  o.progress = cli.progress;
+  auto trainer = Trainer::Create(std::move(o));
+  if (!trainer.ok()) return fail(trainer.status());
+  if (cli.resume) {
+    absl::Status s = (*trainer)->Resume();
+    if (s.code() == absl::StatusCode::kNotFound) {
+      LogInfo("train", absl::StrCat(s.message(), "; starting at step 0"));
+    } else if (!s.ok()) {
+      return fail(s);
+    }
+  }
+  g_trainer.store(trainer->get());
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  auto summary = (*trainer)->Run();
+  g_trainer.store(nullptr);
+  if (!summary.ok()) return fail(summary.status());
+  if (main_rank) {
+    nlohmann::json j = {{"command", cli.command}, {"config", TrainConfigToJson(c)}, {"init", initial->origin},
+                        {"device", model::DescribeDevice(*runtime)}, {"world_size", (*dist)->world_size()},
+                        {"backend", (*dist)->backend()}, {"first_step", summary->first_step},
+                        {"last_step", summary->last_step}, {"stopped", summary->stopped},
+                        {"first_loss", summary->first_loss}, {"last_loss", summary->last_loss},
+                        {"seconds", summary->seconds}, {"samples_per_s", summary->samples_per_s},
+                        {"step_time_s", {{"data", summary->data_s}, {"forward", summary->forward_s},
+                                         {"backward", summary->backward_s}, {"optimizer", summary->optimizer_s}}},
+                        {"checkpoints", summary->checkpoints}, {"data", report}};
+    const std::string path = (std::filesystem::path(c.output_dir) / "summary.json").string();
+    if (absl::Status s = WriteFileAtomically(path, j.dump(2) + "\n"); !s.ok()) return fail(s);
+    LogInfo("train", absl::StrCat("step ", summary->last_step, ", loss ", summary->first_loss, " -> ",
+                                  summary->last_loss, ", ", summary->samples_per_s, " samples/s; ", path));
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace mivla::trainer
+
+int main(int argc, char** argv) { return mivla::trainer::Main(argc, argv); }

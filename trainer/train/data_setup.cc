@@ -1,0 +1,87 @@
+#include "trainer/train/data_setup.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "core/action/action_space.h"
+#include "core/util/status_macros.h"
+
+namespace mivla::trainer {
+
+absl::StatusOr<LoaderOptions> MakeLoaderOptions(const TrainConfig& c, const model::ModelConfig& m, int rank,
+                                                int world_size, const action::NormalizationStats* normalization) {
+  LoaderOptions o;
+  for (size_t i = 0; i < c.sources.size(); ++i) {
+    DataSource s;
+    s.name = c.sources[i].name;
+    s.path = c.sources[i].path;
+    s.weight = c.sources[i].weight;
+    auto e = action::ParseEmbodiment(c.sources[i].robotwin_embodiment);
+    if (!e.ok() || *e == action::Embodiment::kHuman) {
+      return absl::InvalidArgumentError(absl::StrCat("data.sources[", i, "].robotwin_embodiment: '",
+                                                     c.sources[i].robotwin_embodiment, "' is not a robot"));
+    }
+    s.robotwin_embodiment = *e;
+    o.sources.push_back(s);
+  }
+  if (o.sources.empty()) return absl::InvalidArgumentError("data.sources: no data source");
+  o.batch_size = static_cast<int>(c.batch_size);
+  o.workers = static_cast<int>(c.workers);
+  o.prefetch_batches = static_cast<int>(c.prefetch_batches);
+  o.seed = c.seed;
+  o.rank = rank;
+  o.world_size = world_size;
+  o.control_rate_hz = m.control_rate_hz;
+  o.horizon = m.decoder.action_horizon;
+  o.image_size = std::max(m.dino.image_size, m.siglip.image_size);
+  o.max_views = m.max_views;
+  o.cameras = c.cameras;
+  o.max_text_tokens = m.text.max_tokens;
+  o.tokenizer_path = c.tokenizer;
+  const nlohmann::json& a = c.augment;
+  auto num = [&](const char* key, double* out) -> absl::Status {
+    if (!a.contains(key)) return absl::OkStatus();
+    if (!a[key].is_number()) return absl::InvalidArgumentError(absl::StrCat("data.augment.", key, ": expected a number"));
+    *out = a[key].get<double>();
+    return absl::OkStatus();
+  };
+  for (auto it = a.begin(); it != a.end(); ++it) {
+    const std::string& k = it.key();
+    if (k != "enabled" && k != "max_shift_frac" && k != "brightness" && k != "contrast" && k != "saturation") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "data.augment.", k, ": unknown field (known: enabled, max_shift_frac, brightness, contrast, saturation)"));
+    }
+  }
+  if (a.contains("enabled")) {
+    if (!a["enabled"].is_boolean()) return absl::InvalidArgumentError("data.augment.enabled: expected true or false");
+    o.augment.enabled = a["enabled"].get<bool>();
+  }
+  RETURN_IF_ERROR(num("max_shift_frac", &o.augment.max_shift_frac));
+  RETURN_IF_ERROR(num("brightness", &o.augment.brightness));
+  RETURN_IF_ERROR(num("contrast", &o.augment.contrast));
+  RETURN_IF_ERROR(num("saturation", &o.augment.saturation));
+  auto target = action::ParseEmbodiment(c.target_embodiment);
+  if (!target.ok() || *target == action::Embodiment::kHuman) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("data.target_embodiment: '", c.target_embodiment, "' is not a robot (piper, arx5, aloha, locoman)"));
+  }
+  o.complements.human_target = *target;
+  o.complements.embodiment_dir = c.embodiment_dir;
+  o.complements.cache_dir =
+      c.cache_dir.empty() ? (std::filesystem::path(c.output_dir) / "complement_cache").string() : c.cache_dir;
+  o.normalization = normalization;
+  return o;
+}
+
+nlohmann::json LoadReportJson(const LoadReport& r) {
+  nlohmann::json sources = nlohmann::json::array(), skipped = nlohmann::json::array();
+  for (const LoadReport::Src& s : r.sources) {
+    sources.push_back({{"name", s.name}, {"episodes", s.episodes}, {"frames", s.frames}, {"raw_frames", s.raw_frames},
+                       {"ik_failures", s.ik_failures}, {"complements_cached", s.complements_cached}});
+  }
+  for (const data::DatasetError& e : r.skipped) skipped.push_back({{"path", e.path}, {"reason", e.reason}});
+  return {{"sources", sources}, {"skipped", skipped}, {"frame_bytes", r.frame_bytes}, {"seconds", r.seconds}};
+}
+
+}  // namespace mivla::trainer

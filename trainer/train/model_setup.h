@@ -1,0 +1,36 @@
+// File: model_setup.h
+// The model a training run starts from, built from its TrainConfig:
+//   pretrain  a fresh model of the named config (tiny/base), seeded by the run's seed, with encoder
+//             weights imported from HuggingFace safetensors files when given (encoders.hf_dinov2,
+//             hf_siglip, hf_t5; the encoder configs are read from the files' shapes)
+//   finetune  the weights, config, normalisation statistics and tokenizer of init_checkpoint
+// Encoders are frozen or trainable as the config says. Errors name the file (and tensor) at fault.
+// Thread-compatible (draws from LibTorch's global generator while building a fresh model).
+#ifndef MIVLA_TRAINER_TRAIN_MODEL_SETUP_H_
+#define MIVLA_TRAINER_TRAIN_MODEL_SETUP_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "core/action/normalizer.h"
+#include "core/model/mivla_model.h"
+#include "trainer/train/train_config.h"
+
+namespace mivla::trainer {
+
+enum class TrainMode { kPretrain, kFinetune };
+
+struct InitialModel {
+  model::MivlaModel model{nullptr};
+  std::optional<action::NormalizationStats> normalization;  // fine-tune: the checkpoint's statistics
+  std::string tokenizer_model;                              // SentencePiece bytes ("" if none)
+  std::string origin;                                       // "tiny (fresh)", "<path>", ...
+};
+
+/// pretrain needs config.model (and no init_checkpoint); finetune needs config.init_checkpoint.
+absl::StatusOr<InitialModel> BuildInitialModel(const TrainConfig& config, TrainMode mode);
+
+}  // namespace mivla::trainer
+
+#endif  // MIVLA_TRAINER_TRAIN_MODEL_SETUP_H_
