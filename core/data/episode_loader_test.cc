@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "core/data/egodex_format.h"
+#include "core/data/hdf5_file.h"
 #include "core/data/native_format.h"
 #include "core/data/robotwin_format.h"
 #include "core/data/test_util.h"
@@ -33,6 +34,33 @@ TEST(NativeFormatTest, RoundTrip) {
   }
   ASSERT_EQ(back->cameras.size(), 3u);
   EXPECT_LT(MeanAbsDiff(back->cameras[1].frames[2], u->cameras[1].frames[2]), 2.0);
+}
+
+TEST(NativeFormatTest, VersionOneEndEffectorsAreRecomputedInTheBaseFrame) {
+  // A version 1 file written the old way: end-effector slots holding world-frame poses.
+  auto u = UnifyRobotEpisode(testing::MakeRobotEpisode(Embodiment::kPiper, 3, 0, 0));
+  ASSERT_TRUE(u.ok());
+  const std::string path = testing::MakeTempDir("native_v1") + "/ep.hdf5";
+  {
+    auto f = Hdf5File::Create(path);
+    ASSERT_TRUE(f.ok());
+    std::vector<double> states, mask;
+    for (int t = 0; t < 3; ++t) {
+      UnifiedVector v = u->states[t];
+      v[action::kEndEffectorRight.begin + 2] += 0.75;  // a world frame: the base sits on a 0.75 m table
+      states.insert(states.end(), v.begin(), v.end());
+      for (int i = 0; i < action::kActionDim; ++i) mask.push_back(u->masks[t][i] ? 1.0 : 0.0);
+    }
+    ASSERT_TRUE((*f)->WriteNumeric("unified/states", {3, action::kActionDim}, states, Hdf5Type::kFloat32).ok());
+    ASSERT_TRUE((*f)->WriteNumeric("unified/mask", {3, action::kActionDim}, mask, Hdf5Type::kUint8).ok());
+    ASSERT_TRUE((*f)->WriteStringAttribute("/", "mivla_format", kNativeFormatTagV1).ok());
+    ASSERT_TRUE((*f)->WriteStringAttribute("/", "embodiment", "PIPER").ok());
+  }
+  auto back = LoadUnifiedEpisode(path, {});
+  ASSERT_TRUE(back.ok()) << back.status();
+  for (int t = 0; t < 3; ++t) {
+    for (int i = 0; i < action::kActionDim; ++i) EXPECT_NEAR(back->states[t][i], u->states[t][i], 1e-6) << t << " " << i;
+  }
 }
 
 class DatasetTest : public ::testing::Test {

@@ -136,6 +136,53 @@ TEST(SampleReaderTest, ActionMaskIsTheIntersectionOverValidSteps) {
   EXPECT_EQ(s->instruction, "pick up the red cup and place it on the plate");
 }
 
+TEST(SampleReaderTest, ComplementedRobotSampleCarriesLabelAndComplementMasks) {
+  auto u = UnifyRobotEpisode(testing::MakeRobotEpisode(Embodiment::kAlohaAgilex, 6, 0, 0));
+  ASSERT_TRUE(u.ok());
+  u->instructions = {"move the bottle onto the pad", "put the bottle on the pad"};
+  const UnifiedEpisode plain = *u;
+  // Complements as complements.h fills them: human slots, here with values that show frame and slot.
+  u->complement_embodiment = Embodiment::kHuman;
+  u->complement_masks.assign(6, SliceMask(action::kHumanLeft) | SliceMask(action::kHumanRight));
+  for (int t = 0; t < 6; ++t) {
+    for (int d = 0; d < action::kHumanDim; ++d) u->states[t][d] = 100 * t + d;
+  }
+  u->complement_masks[4] = SliceMask(action::kHumanLeft);  // the right hand's retargeting failed at frame 4
+  SampleOptions o;
+  o.horizon = 3;
+  o.with_images = false;
+  auto s = MakeSample(*u, 0, o);  // steps = frames 1, 2, 3
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->label_mask, action::EmbodimentMask(Embodiment::kAlohaAgilex));
+  EXPECT_EQ(s->complement_mask, SliceMask(action::kHumanLeft) | SliceMask(action::kHumanRight));
+  EXPECT_EQ(s->action_mask, s->label_mask | s->complement_mask);
+  EXPECT_EQ(s->actions[1][30], 230.0);                     // complement value of frame 2, slot 30
+  EXPECT_EQ(s->actions[1][48], plain.states[2][48]);       // own value untouched
+  EXPECT_EQ(s->step_masks[0], plain.masks[1] | u->complement_masks[1]);
+  // Proprioception is the own slots only: the complement never leaks into the state.
+  EXPECT_EQ(s->proprio_mask, plain.masks[0]);
+  for (int d = 0; d < action::kHumanDim; ++d) EXPECT_EQ(s->proprio[d], 0.0);
+  EXPECT_EQ(s->proprio[50], plain.states[0][50]);
+  EXPECT_EQ(s->instructions, u->instructions);
+  EXPECT_EQ(s->instruction, u->instruction);
+  // A chunk over frame 4 keeps only the hand retargeted in every valid step.
+  s = MakeSample(*u, 2, o);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->complement_mask, SliceMask(action::kHumanLeft));
+  // Without complements: an empty complement mask and zeros in the human slots (as before).
+  s = MakeSample(plain, 0, o);
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->complement_mask.none());
+  EXPECT_EQ(s->action_mask, s->label_mask);
+  for (int d = 0; d < action::kHumanDim; ++d) EXPECT_EQ(s->actions[0][d], 0.0);
+  // Inconsistent complement masks are an error naming the episode.
+  u->complement_masks.pop_back();
+  u->source = "ep.hdf5";
+  auto bad = MakeSample(*u, 0, o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::HasSubstr("ep.hdf5: 5 complement masks for 6 frames"));
+}
+
 TEST(SampleReaderTest, AllFramesAndBadArguments) {
   auto u = UnifyRobotEpisode(testing::MakeRobotEpisode(Embodiment::kPiper, 4));
   ASSERT_TRUE(u.ok());
