@@ -85,7 +85,7 @@ class ProgressBar {
 
 absl::Status Main(int argc, char** argv) {
   std::string server, embodiment, task = "all", mode = "easy", out, config;
-  int64_t episodes = 10, seed = 0, parallel = 1, act_seed = 0;
+  int64_t episodes = 10, seed = 0, parallel = 1, act_seed = 0, max_steps = 0;
   bool json = false, real_time = false, quiet = false;
   FlagSet fs("mivla-eval --server HOST:PORT --embodiment E --task T|all --episodes N --mode easy|hard --seed S "
              "[--json] [--parallel P] [--out DIR]");
@@ -101,7 +101,8 @@ absl::Status Main(int argc, char** argv) {
   fs.String("config", &config, "robot configuration (default: client/config/<embodiment>.json)");
   fs.Bool("real-time", &real_time, "run the robots on the wall clock (default: as fast as possible, lockstep)");
   fs.Int("act-seed", &act_seed, "sampling seed for Act (0: server-chosen noise)");
-  fs.Bool("quiet", &quiet, "no progress bar, no info logs");
+  fs.Bool("quiet", &quiet, "no progress bar");
+  fs.Int("max-steps", &max_steps, "end each episode after this many control steps (0: the task's limit)");
   RETURN_IF_ERROR(fs.Parse(argc, argv));
   if (fs.help_requested()) {
     std::fputs(fs.Help().c_str(), stdout);
@@ -128,6 +129,7 @@ absl::Status Main(int argc, char** argv) {
   o.episode.driver.control_period_s = cfg.sim_control_period_s;
   o.episode.driver.camera_period_s = cfg.sim_camera_period_s;
   o.episode.driver.real_time = real_time;
+  o.episode.max_steps = max_steps;
   o.episode.connection = cfg.connection;
   o.episode.connection.target = server;
   o.episode.connection.rpc_timeout_ms = std::max<int64_t>(cfg.connection.rpc_timeout_ms, 30000);
@@ -144,7 +146,7 @@ absl::Status Main(int argc, char** argv) {
 
   const nlohmann::json meta = {{"server", server}, {"embodiment", std::string(action::EmbodimentName(emb))},
                                {"mode", mode}, {"seed", seed}, {"episodes_per_task", episodes},
-                               {"parallel", parallel}};
+                               {"parallel", parallel}, {"max_steps", max_steps}};
   const nlohmann::json j = ReportJson(report, meta);
   if (json) std::printf("%s\n", j.dump(1).c_str());
   if (!out.empty()) {

@@ -1,0 +1,124 @@
+// File: client_eval_test.cc
+// mivla-eval as a user runs it, against a mivla-server child: two tasks, two episodes each, two robots in
+// parallel; the JSON on standard output has per-task metrics and per-episode seeds S + i, eval.json and
+// eval.png are written, every episode reached the server (ReportEpisode), and bad flags are refused.
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "client/tools/server_child.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace mivla::client {
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out;
+};
+
+Result RunCommand(const std::string& cmd) {
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  const int st = pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+TEST(ClientEvalTest, EvaluatesTasksInParallelAndReportsEveryEpisode) {
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+      ServerProcess::Start(MIVLA_SERVER_BIN, 0, ::testing::TempDir() + "/eval_server.log");
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string out = ::testing::TempDir() + "/mivla_eval_out";
+  std::filesystem::remove_all(out);
+  const Result r = RunCommand(std::string(MIVLA_EVAL_BIN) + " --server " + (*server)->target() +
+                              " --embodiment piper --task press_bell,stack_blocks --episodes 2 --parallel 2"
+                              " --seed 100 --mode hard --max-steps 40 --json --quiet --out " + out + " 2>/dev/null");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["embodiment"], "PIPER");
+  EXPECT_EQ(j["mode"], "hard");
+  ASSERT_EQ(j["tasks"].size(), 2u);
+  for (const nlohmann::json& t : j["tasks"]) {
+    EXPECT_EQ(t["episodes"], 2);
+    EXPECT_GE(t["success_rate"].get<double>(), 0.0);
+    EXPECT_LE(t["success_rate"].get<double>(), 1.0);
+    EXPECT_GE(t["completeness"].get<double>(), 0.0);
+    std::set<int> seeds;
+    for (const nlohmann::json& e : t["results"]) {
+      seeds.insert(e["seed"].get<int>());
+      EXPECT_EQ(e["steps"], 40);
+      EXPECT_GT(e["client"]["chunks"].get<int>(), 0);
+    }
+    EXPECT_EQ(seeds, (std::set<int>{100, 101}));
+  }
+  EXPECT_EQ(j["overall"]["episodes"], 4);
+  EXPECT_TRUE(std::filesystem::exists(out + "/eval.json"));
+  std::ifstream png(out + "/eval.png", std::ios::binary);
+  char sig[8] = {};
+  png.read(sig, 8);
+  EXPECT_EQ(std::string(sig + 1, 3), "PNG");
+  EXPECT_GT(std::filesystem::file_size(out + "/eval.png"), 10000u);
+  const std::string scrape = (*server)->ScrapeMetrics();
+  EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 2) << scrape;
+  EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="stack_blocks"})"), 2);
+}
+
+TEST(ClientEvalTest, BadFlagsAreRefusedWithAReason) {
+  struct Case {
+    std::string args, want;
+  };
+  const Case cases[] = {
+      {"--embodiment piper", "--server"},
+      {"--server 127.0.0.1:1 --embodiment piper --task lift_pot", "cannot do 'lift_pot'"},
+      {"--server 127.0.0.1:1 --embodiment robodog", "robodog"},
+      {"--server 127.0.0.1:1 --embodiment piper --mode medium", "--mode"},
+      {"--server 127.0.0.1:1 --embodiment piper --episodes x", "--episodes"},
+      {"--server 127.0.0.1:1 --embodiment piper --frobnicate", "unknown flag --frobnicate"},
+  };
+  for (const Case& c : cases) {
+    const Result r = RunCommand(std::string(MIVLA_EVAL_BIN) + " " + c.args + " 2>&1");
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.want), std::string::npos) << c.args << "\n" << r.out;
+  }
+  const Result help = RunCommand(std::string(MIVLA_EVAL_BIN) + " --help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("--parallel"), std::string::npos);
+}
+
+TEST(ClientEvalTest, RobotBinaryRefusesBadFlags) {
+  struct Case {
+    std::string args, want;
+  };
+  const Case cases[] = {
+      {"", "--embodiment is required"},
+      {"--embodiment piper", "--server"},
+      {"--embodiment piper --server 127.0.0.1:1", "--task is required"},
+      {"--embodiment piper --server 127.0.0.1:1 --task press_bell --driver serial", "--driver 'serial'"},
+      {"--embodiment human --server 127.0.0.1:1", "not a robot"},
+      {"--embodiment piper --server 127.0.0.1:1 --config /nonexistent.json", "/nonexistent.json"},
+  };
+  for (const Case& c : cases) {
+    const Result r = RunCommand(std::string(MIVLA_ROBOT_BIN) + " " + c.args + " 2>&1");
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.want), std::string::npos) << c.args << "\n" << r.out;
+  }
+  const Result help = RunCommand(std::string(MIVLA_ROBOT_BIN) + " --help");
+  EXPECT_EQ(help.code, 0);
+  for (const char* flag : {"--embodiment", "--driver", "--server", "--task", "--config", "--metrics-port"}) {
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
+  }
+}
+
+}  // namespace
+}  // namespace mivla::client
