@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "core/data/egodex_format.h"
 #include "core/data/normalization.h"
 #include "core/data/sample_reader.h"
 #include "core/tokenizer/tokenizer.h"
@@ -146,14 +147,20 @@ absl::Status DataLoader::Impl::Load() {
   auto load_one = [&](size_t k) {
     const File& f = files[k];
     data::LoadOptions load;
-    load.load_images = true;
     load.robotwin_default_embodiment = o.sources[f.source].robotwin_embodiment;
     load.embodiment_dir = o.complements.embodiment_dir;
+    // EgoDex video is streamed: the episode loads without frames and only the kept ones are decoded
+    // into memory (an mp4 at 1080p would otherwise be held whole while it is downsized).
+    auto format = data::DetectFormat(f.path);
+    const bool stream = format.ok() && *format == data::EpisodeFormat::kEgoDex &&
+                        std::filesystem::exists(data::EgoDexVideoPath(f.path));
+    load.load_images = !stream;
     auto episode = data::LoadEpisodeWithComplements(f.path, load, o.complements, &complement_reports[k]);
     if (!episode.ok()) {
       loaded[k] = episode.status();
     } else {
-      loaded[k] = MakeTrainEpisode(std::move(*episode), episode_options);
+      loaded[k] = MakeTrainEpisode(std::move(*episode), episode_options,
+                                   stream ? data::EgoDexVideoPath(f.path) : std::string());
     }
     absl::MutexLock lock(&progress_mu);
     ++done;

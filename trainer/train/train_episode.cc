@@ -3,11 +3,61 @@
 #include <algorithm>
 #include <utility>
 
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "trainer/train/augment.h"
 #include "trainer/train/resample.h"
 
 namespace mivla::trainer {
+namespace {
+
+// Downsizes one frame and encodes it as the episode keeps it (JPEG, or raw RGB for quality 0).
+absl::StatusOr<std::string> EncodeFrame(const data::RgbImage& image, const TrainEpisodeOptions& options) {
+  const data::RgbImage small = ResizeSquare(image, options.image_size);
+  std::string out;
+  if (options.jpeg_quality == 0) {
+    out.assign(small.rgb.begin(), small.rgb.end());
+  } else {
+    auto jpeg = data::EncodeJpeg(small, data::JpegChannelOrder::kStandard, options.jpeg_quality);
+    if (!jpeg.ok()) return jpeg.status();
+    out = std::move(*jpeg);
+  }
+  out.shrink_to_fit();
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> EncodeVideoFrames(const std::string& path, const std::vector<int>& frames,
+                                                           const TrainEpisodeOptions& options) {
+  cv::VideoCapture cap(path, cv::CAP_FFMPEG);
+  if (!cap.isOpened()) return absl::DataLossError(absl::StrCat(path, ": cannot open video"));
+  std::vector<std::string> out;
+  out.reserve(frames.size());
+  cv::Mat bgr, rgb;
+  int t = 0;
+  for (size_t j = 0; j < frames.size(); ++t) {
+    if (!cap.grab()) {
+      return absl::DataLossError(absl::StrCat(path, ": video has ", t, " decodable frames, ", frames.back() + 1,
+                                              " needed (truncated or corrupt)"));
+    }
+    if (frames[j] != t) continue;  // decoded (the codec needs it) but not converted or kept
+    if (!cap.retrieve(bgr) || bgr.empty() || bgr.type() != CV_8UC3) {
+      return absl::DataLossError(absl::StrCat(path, ": video frame ", t, " does not decode"));
+    }
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    data::RgbImage img;
+    img.width = rgb.cols;
+    img.height = rgb.rows;
+    img.rgb.assign(rgb.data, rgb.data + rgb.total() * 3);
+    auto encoded = EncodeFrame(img, options);
+    if (!encoded.ok()) return absl::InternalError(absl::StrCat(path, ": frame ", t, ": ", encoded.status().message()));
+    for (; j < frames.size() && frames[j] == t; ++j) out.push_back(*encoded);  // repeated when upsampling
+  }
+  return out;
+}
 
 int64_t TrainEpisode::bytes() const {
   int64_t n = 0;
@@ -41,7 +91,8 @@ absl::StatusOr<std::vector<std::pair<std::string, data::RgbImage>>> TrainEpisode
   return out;
 }
 
-absl::StatusOr<TrainEpisode> MakeTrainEpisode(data::UnifiedEpisode episode, const TrainEpisodeOptions& options) {
+absl::StatusOr<TrainEpisode> MakeTrainEpisode(data::UnifiedEpisode episode, const TrainEpisodeOptions& options,
+                                              const std::string& video_path, const std::string& video_camera) {
   if (options.image_size < 1) {
     return absl::InvalidArgumentError(absl::StrCat("image_size ", options.image_size, " < 1"));
   }
@@ -75,6 +126,11 @@ absl::StatusOr<TrainEpisode> MakeTrainEpisode(data::UnifiedEpisode episode, cons
 
   for (data::CameraStream* cam : views) {
     std::vector<std::string> encoded;
+    if (cam->frames.empty() && !video_path.empty() && cam->name == video_camera) {
+      auto streamed = EncodeVideoFrames(video_path, out.source_frames, options);
+      if (!streamed.ok()) return streamed.status();
+      encoded = std::move(*streamed);
+    }
     encoded.reserve(cam->frames.size());
     for (size_t t = 0; t < cam->frames.size(); ++t) {
       const data::RgbImage& img = cam->frames[t];
@@ -82,15 +138,9 @@ absl::StatusOr<TrainEpisode> MakeTrainEpisode(data::UnifiedEpisode episode, cons
         return absl::InvalidArgumentError(
             absl::StrCat(source, ": camera ", cam->name, " frame ", t, " is not a valid image"));
       }
-      data::RgbImage small = ResizeSquare(img, options.image_size);
-      if (out.raw) {
-        encoded.emplace_back(small.rgb.begin(), small.rgb.end());
-      } else {
-        auto jpeg = data::EncodeJpeg(small, data::JpegChannelOrder::kStandard, options.jpeg_quality);
-        if (!jpeg.ok()) return absl::InternalError(absl::StrCat(source, ": camera ", cam->name, ": ", jpeg.status().message()));
-        encoded.push_back(std::move(*jpeg));
-      }
-      encoded.back().shrink_to_fit();
+      auto frame = EncodeFrame(img, options);
+      if (!frame.ok()) return absl::InternalError(absl::StrCat(source, ": camera ", cam->name, ": ", frame.status().message()));
+      encoded.push_back(std::move(*frame));
     }
     out.view_names.push_back(cam->name);
     out.frames.push_back(std::move(encoded));

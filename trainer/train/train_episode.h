@@ -43,7 +43,18 @@ struct TrainEpisode {
 };
 
 /// Resamples `episode` and compresses its frames. Errors name episode.source.
-absl::StatusOr<TrainEpisode> MakeTrainEpisode(data::UnifiedEpisode episode, const TrainEpisodeOptions& options);
+/// Streaming video: when `video_path` is set, the view named `video_camera`, loaded without frames
+/// (LoadOptions::load_images = false), takes its frames from that video (EgoDex's mp4) in one
+/// sequential pass; only the kept frames are converted and downsized, so a long high-resolution video
+/// never sits in memory whole. The result equals loading the frames and passing them in.
+absl::StatusOr<TrainEpisode> MakeTrainEpisode(data::UnifiedEpisode episode, const TrainEpisodeOptions& options,
+                                              const std::string& video_path = "",
+                                              const std::string& video_camera = "camera");
+
+/// The kept frames (`frames`: non-decreasing frame indices of the video) of a video file, downsized and
+/// encoded as MakeTrainEpisode keeps them. DataLoss (naming the file) when the video has too few frames.
+absl::StatusOr<std::vector<std::string>> EncodeVideoFrames(const std::string& path, const std::vector<int>& frames,
+                                                           const TrainEpisodeOptions& options);
 
 }  // namespace mivla::trainer
 
