@@ -8,17 +8,17 @@
 
 namespace mivla {
 
-void FlagParser::AddString(const std::string& name, std::string* value, const std::string& help) {
-  flags_.push_back({name, Kind::kString, value, help, *value});
+void FlagParser::AddString(const std::string& name, std::string* value, const std::string& help, bool show_default) {
+  flags_.push_back({name, Kind::kString, value, help, show_default ? *value : ""});
 }
-void FlagParser::AddInt(const std::string& name, int64_t* value, const std::string& help) {
-  flags_.push_back({name, Kind::kInt, value, help, absl::StrCat(*value)});
+void FlagParser::AddInt(const std::string& name, int64_t* value, const std::string& help, bool show_default) {
+  flags_.push_back({name, Kind::kInt, value, help, show_default ? absl::StrCat(*value) : ""});
 }
-void FlagParser::AddDouble(const std::string& name, double* value, const std::string& help) {
-  flags_.push_back({name, Kind::kDouble, value, help, absl::StrCat(*value)});
+void FlagParser::AddDouble(const std::string& name, double* value, const std::string& help, bool show_default) {
+  flags_.push_back({name, Kind::kDouble, value, help, show_default ? absl::StrCat(*value) : ""});
 }
-void FlagParser::AddBool(const std::string& name, bool* value, const std::string& help) {
-  flags_.push_back({name, Kind::kBool, value, help, *value ? "true" : "false"});
+void FlagParser::AddBool(const std::string& name, bool* value, const std::string& help, bool show_default) {
+  flags_.push_back({name, Kind::kBool, value, help, !show_default ? "" : *value ? "true" : "false"});
 }
 
 const FlagParser::Flag* FlagParser::Find(const std::string& name) const {

@@ -29,17 +29,17 @@ class FlagParser {
  public:
   explicit FlagParser(std::string usage_line) : usage_line_(std::move(usage_line)) {}
 
-  void AddString(const std::string& name, std::string* value, const std::string& help);
-  void AddInt(const std::string& name, int64_t* value, const std::string& help);
-  void AddDouble(const std::string& name, double* value, const std::string& help);
-  void AddBool(const std::string& name, bool* value, const std::string& help);
+  void AddString(const std::string& name, std::string* value, const std::string& help, bool show_default = true);
+  void AddInt(const std::string& name, int64_t* value, const std::string& help, bool show_default = true);
+  void AddDouble(const std::string& name, double* value, const std::string& help, bool show_default = true);
+  void AddBool(const std::string& name, bool* value, const std::string& help, bool show_default = true);
 
   /// Parses `args` (without the program name). InvalidArgument names the flag and the reason.
   absl::Status Parse(const std::vector<std::string>& args);
 
   bool seen(const std::string& name) const { return seen_.count(name) > 0; }
   const std::vector<std::string>& positional() const { return positional_; }
-  /// The usage line and one line per flag with its help and default.
+  /// The usage line and one line per flag with its help and (unless show_default was false) default.
   std::string Usage() const;
 
  private:
