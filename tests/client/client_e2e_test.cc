@@ -8,11 +8,13 @@
 #include <signal.h>
 
 #include <chrono>
+#include <fstream>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
 
 #include "client/eval/sim_episode.h"
+#include "client/robot/client_metrics.h"
 #include "core/util/log.h"
 #include "gtest/gtest.h"
 #include "client/tools/server_child.h"
@@ -74,9 +76,13 @@ TEST_F(ClientE2eTest, SimulatedPiperAndLocomanRunAnEpisodeEach) {
     action::Embodiment e;
     std::string task;
   };
+  metrics::Registry registry;
+  std::unique_ptr<ClientMetrics> metrics = *ClientMetrics::Create(&registry);
+  int64_t chunks = 0;
   for (const Case& c : {Case{action::Embodiment::kPiper, "press_bell"}, Case{action::Embodiment::kLocoman, "lift_pot"}}) {
     SCOPED_TRACE(std::string(action::EmbodimentName(c.e)));
     SimEpisodeOptions o = Episode(server->target(), c.e, c.task);
+    o.metrics = metrics.get();
     o.max_steps = 24;  // a short episode, as fast as possible (lockstep with the server)
     o.record_trace = true;
     absl::StatusOr<EpisodeResult> r = RunSimEpisode(o);
@@ -89,7 +95,15 @@ TEST_F(ClientE2eTest, SimulatedPiperAndLocomanRunAnEpisodeEach) {
     ASSERT_EQ(r->trace.size(), 24u);
     EXPECT_EQ(r->trace[0].size(), static_cast<size_t>(action::NumArms(c.e)));
     EXPECT_FALSE(r->instruction.empty());
+    chunks += r->client.chunks;
   }
+  // The client's own metrics saw the same ticks and chunks.
+  const std::string mine = registry.Expose();
+  EXPECT_EQ(MetricValue(mine, R"(mivla_client_ticks_total{source="chunk"})"), 48) << mine;
+  EXPECT_EQ(MetricValue(mine, R"(mivla_client_ticks_total{source="hold"})"), 0);
+  EXPECT_EQ(MetricValue(mine, "mivla_client_chunks_total"), chunks);
+  EXPECT_EQ(MetricValue(mine, "mivla_client_chunk_round_trip_seconds_count"), chunks);
+  EXPECT_GT(MetricValue(mine, "mivla_client_chunk_round_trip_seconds_sum"), 0.0);
   const std::string scrape = server->ScrapeMetrics();
   EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 1) << scrape;
   EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="LOCOMAN",task="lift_pot"})"), 1);
@@ -105,6 +119,9 @@ TEST_F(ClientE2eTest, ServerKilledMidEpisodeRobotHoldsThenReconnects) {
   o.connection.rpc_timeout_ms = 5000;
   o.connection.backoff = {50, 400, 2.0};
   o.report = true;
+  metrics::Registry registry;
+  std::unique_ptr<ClientMetrics> metrics = *ClientMetrics::Create(&registry);
+  o.metrics = metrics.get();
   const int64_t period_us = 40000;
   const int64_t kill_tick = 30;
   int64_t kill_us = -1, first_hold_us = -1, restart_done_tick = -1, resumed_tick = -1;
@@ -168,6 +185,45 @@ TEST_F(ClientE2eTest, ServerKilledMidEpisodeRobotHoldsThenReconnects) {
   EXPECT_GE(fresh_after_resume, 40);
   EXPECT_EQ(r->steps, ticks);
   EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 1);
+  const std::string mine = registry.Expose();
+  EXPECT_EQ(MetricValue(mine, R"(mivla_client_holds_total{reason="server_lost"})"), 1) << mine;
+  EXPECT_EQ(MetricValue(mine, "mivla_client_reconnects_total"), 1);
+  EXPECT_EQ(MetricValue(mine, "mivla_client_server_connected"), 1);
+  EXPECT_GE(MetricValue(mine, R"(mivla_client_ticks_total{source="hold"})"), static_cast<double>(held.size()));
+  EXPECT_EQ(MetricValue(mine, "mivla_client_control_period_seconds_count"), static_cast<double>(ticks - 1));
+}
+
+// TLS with a self-signed certificate and a bearer token: the configured client runs; a client without the
+// token is refused (UNAUTHENTICATED) and a plaintext one cannot talk to the TLS port.
+TEST_F(ClientE2eTest, TlsAndBearerToken) {
+  const std::string dir = ::testing::TempDir() + "/client_tls";
+  ASSERT_EQ(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()), 0);
+  const std::string gen = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext "
+                          "subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " + dir + "/key.pem -out " + dir +
+                          "/cert.pem > " + dir + "/openssl.log 2>&1";
+  ASSERT_EQ(std::system(gen.c_str()), 0) << "openssl failed; see " << dir << "/openssl.log";
+  std::ofstream(dir + "/tokens.txt") << "# robots\nrobot-secret-1\n";
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server = ServerProcess::Start(
+      MIVLA_SERVER_BIN, 0, LogPath("tls_server"),
+      {"--tls-cert", dir + "/cert.pem", "--tls-key", dir + "/key.pem", "--token-file", dir + "/tokens.txt"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  SimEpisodeOptions o = Episode((*server)->target(), action::Embodiment::kPiper, "press_bell");
+  o.max_steps = 10;
+  o.connection.tls = true;
+  o.connection.root_cert_file = dir + "/cert.pem";
+  o.connection.token = "robot-secret-1";
+  absl::StatusOr<EpisodeResult> r = RunSimEpisode(o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->client.fresh_ticks, 10);
+
+  o.connection.token = "wrong";
+  EXPECT_EQ(RunSimEpisode(o).status().code(), absl::StatusCode::kUnauthenticated);
+  o.connection.token.clear();
+  EXPECT_EQ(RunSimEpisode(o).status().code(), absl::StatusCode::kUnauthenticated);
+  o.connection.token = "robot-secret-1";
+  o.connection.tls = false;
+  o.connection.connect_timeout_ms = 1000;
+  EXPECT_FALSE(RunSimEpisode(o).ok());
 }
 
 }  // namespace
