@@ -208,6 +208,11 @@ TEST(DataLoaderTest, BatchesArePureFunctionsOfSeedAndIndex) {
     ASSERT_TRUE(b.ok());
     ExpectSameBatch(*b, seq[i]);
   }
+  // Without workers, Next() builds on the calling thread: the same batches.
+  o.workers = 0;
+  auto inline_loader = MakeLoader(o);
+  ASSERT_NE(inline_loader, nullptr);
+  for (int i = 0; i < 2; ++i) ExpectSameBatch(*inline_loader->Next(), seq[i]);
   // Seeking back on a running loader, and building synchronously, agree too.
   ASSERT_TRUE(a->SeekTo(1).ok());
   auto again = a->Next();
