@@ -46,7 +46,8 @@ struct TrainEpisode {
 /// Streaming video: when `video_path` is set, the view named `video_camera`, loaded without frames
 /// (LoadOptions::load_images = false), takes its frames from that video (EgoDex's mp4) in one
 /// sequential pass; only the kept frames are converted and downsized, so a long high-resolution video
-/// never sits in memory whole. The result equals loading the frames and passing them in.
+/// never sits in memory whole. The result equals loading the frames and passing them in. The video's
+/// frame rate replaces episode.fps (EgoDex files store none; the reader assumes 30 Hz).
 absl::StatusOr<TrainEpisode> MakeTrainEpisode(data::UnifiedEpisode episode, const TrainEpisodeOptions& options,
                                               const std::string& video_path = "",
                                               const std::string& video_camera = "camera");

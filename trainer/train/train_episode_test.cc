@@ -79,6 +79,22 @@ TEST(TrainEpisodeTest, StreamedVideoEqualsLoadedFrames) {
   EXPECT_NE(d->frames[0][0], d->frames[0][1]);
 }
 
+TEST(TrainEpisodeTest, StreamedVideoGivesTheFrameRate) {
+  // mivla-datagen writes human episodes at 25 fps; the EgoDex reader cannot know and says 30.
+  const std::string dir = data::testing::MakeTempDir("fps25");
+  data::HumanEpisode h = data::testing::MakeHumanEpisode(26, 32, 24);
+  h.fps = 25;
+  ASSERT_TRUE(data::WriteEgoDexEpisode(dir + "/0.hdf5", h).ok());
+  data::LoadOptions without;
+  without.load_images = false;
+  auto bare = data::LoadUnifiedEpisode(dir + "/0.hdf5", without);
+  ASSERT_TRUE(bare.ok());
+  auto e = MakeTrainEpisode(*bare, Options(90), dir + "/0.mp4");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->source_frames, (std::vector<int>{0, 3, 5, 8, 10, 13, 15, 18, 20, 23, 25}));
+  EXPECT_EQ(e->episode.fps, 10);
+}
+
 TEST(TrainEpisodeTest, ShortVideoIsAnErrorNamingTheFile) {
   const std::string dir = data::testing::MakeTempDir("short_video");
   ASSERT_TRUE(data::WriteEgoDexEpisode(dir + "/long.hdf5", data::testing::MakeHumanEpisode(31, 32, 24)).ok());
