@@ -1,6 +1,7 @@
 // File: robot_config_test.cc
 #include "client/robot/robot_config.h"
 
+#include "core/kinematics/embodiment_loader.h"
 #include "gtest/gtest.h"
 
 namespace mivla::client {
@@ -13,6 +14,15 @@ TEST(RobotConfigTest, EveryShippedConfigLoads) {
     ASSERT_TRUE(c.ok()) << c.status();
     EXPECT_EQ(c->embodiment, e);
     EXPECT_EQ(c->adapter.session_embodiment, e);
+    // One workspace box per arm, holding the arm's home pose (where a robot starts).
+    absl::StatusOr<kinematics::EmbodimentDescription> d = kinematics::LoadEmbodiment(e);
+    ASSERT_TRUE(d.ok());
+    ASSERT_EQ(c->safety.workspace.size(), d->arms.size());
+    for (size_t a = 0; a < d->arms.size(); ++a) {
+      const Eigen::Vector3d home = d->arms[a].chain.ForwardUnchecked(d->arms[a].home).translation();
+      EXPECT_TRUE(c->safety.workspace[a].contains(home)) << action::EmbodimentName(e) << " arm " << a << " home "
+                                                         << home.transpose();
+    }
   }
 }
 
