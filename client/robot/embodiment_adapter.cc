@@ -33,6 +33,7 @@ const char* RetargetModeName(RetargetMode m) {
     case RetargetMode::kJoints: return "joints";
     case RetargetMode::kIk: return "ik";
     case RetargetMode::kHuman: return "human";
+    case RetargetMode::kAuto: return "auto";
   }
   return "?";
 }
@@ -41,7 +42,34 @@ absl::StatusOr<RetargetMode> ParseRetargetMode(const std::string& name) {
   if (name == "joints") return RetargetMode::kJoints;
   if (name == "ik") return RetargetMode::kIk;
   if (name == "human") return RetargetMode::kHuman;
-  return absl::InvalidArgumentError(absl::StrCat("retarget mode '", name, "': want joints, ik or human"));
+  if (name == "auto") return RetargetMode::kAuto;
+  return absl::InvalidArgumentError(absl::StrCat("retarget mode '", name, "': want joints, ik, human or auto"));
+}
+
+absl::StatusOr<AdapterOptions> ResolveRetarget(AdapterOptions options, const kinematics::EmbodimentDescription& robot,
+                                               const std::vector<action::Embodiment>& model) {
+  if (options.mode != RetargetMode::kAuto) return options;
+  auto knows = [&](action::Embodiment e) { return std::find(model.begin(), model.end(), e) != model.end(); };
+  if (knows(robot.tag)) {
+    options.mode = RetargetMode::kJoints;
+    options.session_embodiment = robot.tag;
+    return options;
+  }
+  for (action::Embodiment e : {action::Embodiment::kPiper, action::Embodiment::kArx5,
+                               action::Embodiment::kAlohaAgilex, action::Embodiment::kLocoman}) {
+    if (knows(e) && action::NumArms(e) == static_cast<int>(robot.arms.size())) {
+      options.mode = RetargetMode::kIk;
+      options.session_embodiment = e;
+      return options;
+    }
+  }
+  if (knows(action::Embodiment::kHuman)) {
+    options.mode = RetargetMode::kHuman;
+    options.session_embodiment = action::Embodiment::kHuman;
+    return options;
+  }
+  return absl::FailedPreconditionError(absl::StrCat("retarget auto: the model serves no embodiment that can drive a ",
+                                                    robot.name, " (neither it, an arm with as many arms, nor HUMAN)"));
 }
 
 absl::StatusOr<std::unique_ptr<EmbodimentAdapter>> EmbodimentAdapter::Create(
@@ -59,6 +87,8 @@ absl::StatusOr<std::unique_ptr<EmbodimentAdapter>> EmbodimentAdapter::Create(
       options.mode == RetargetMode::kHuman ? action::Embodiment::kHuman : robot.tag);
   ad->session_tag_ = s;
   switch (options.mode) {
+    case RetargetMode::kAuto:
+      return absl::InvalidArgumentError("retarget: mode auto must be resolved against the model first (ResolveRetarget)");
     case RetargetMode::kJoints:
       if (s != robot.tag) {
         return absl::InvalidArgumentError(absl::StrCat(

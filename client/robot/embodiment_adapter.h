@@ -7,6 +7,8 @@
 //    through its own IK (seeded with the previous solution; the gripper maps range to range).
 //  - kHuman: a human-only model; the session is HUMAN, the chunk's human slice is mapped onto the robot
 //    with the human -> robot mapping (paper eq. 2, HumanToRobotMapper, anchored at the first step).
+//  - kAuto: chosen from the model's embodiments (GetPolicyInfo) by ResolveRetarget: joints when the
+//    model knows the robot, else IK through an arm embodiment it knows with as many arms, else human.
 // LocoMan's arms are its composite 3 leg + 3 servo chains (core/kinematics/embodiments/locoman.json), so
 // IK and the human mapping move leg and manipulator joints together.
 // Observations go the other way: native per-arm state for kJoints, the end-effector poses (and this
@@ -35,9 +37,9 @@
 
 namespace mivla::client {
 
-enum class RetargetMode { kJoints, kIk, kHuman };
+enum class RetargetMode { kJoints, kIk, kHuman, kAuto };
 const char* RetargetModeName(RetargetMode m);
-absl::StatusOr<RetargetMode> ParseRetargetMode(const std::string& name);  // "joints", "ik", "human"
+absl::StatusOr<RetargetMode> ParseRetargetMode(const std::string& name);  // "joints", "ik", "human", "auto"
 
 struct AdapterOptions {
   RetargetMode mode = RetargetMode::kJoints;
@@ -49,6 +51,12 @@ struct AdapterOptions {
   kinematics::IkSolver::Options ik;
   std::string embodiment_dir;        // as kinematics::LoadEmbodiment
 };
+
+/// kAuto -> a concrete mode and session embodiment for `robot` given the embodiments the model serves
+/// (other modes pass through). FailedPrecondition when the model knows neither the robot, nor an arm
+/// embodiment with as many arms, nor the human.
+absl::StatusOr<AdapterOptions> ResolveRetarget(AdapterOptions options, const kinematics::EmbodimentDescription& robot,
+                                               const std::vector<action::Embodiment>& model_embodiments);
 
 class EmbodimentAdapter {
  public:

@@ -84,6 +84,29 @@ TEST(EmbodimentAdapterTest, InconsistentOptionsAreRefused) {
   EXPECT_EQ(*ParseRetargetMode("ik"), RetargetMode::kIk);
 }
 
+TEST(EmbodimentAdapterTest, AutoModePicksFromTheModelsEmbodiments) {
+  const kinematics::EmbodimentDescription arx5 = Load(Embodiment::kArx5);
+  const kinematics::EmbodimentDescription loco = Load(Embodiment::kLocoman);
+  AdapterOptions autom = Opt(RetargetMode::kAuto, Embodiment::kPiper);
+  autom.session_embodiment.reset();
+  absl::StatusOr<AdapterOptions> r = ResolveRetarget(autom, arx5, {Embodiment::kArx5, Embodiment::kPiper});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->mode, RetargetMode::kJoints);  // trained on it
+  EXPECT_EQ(r->session_embodiment, Embodiment::kArx5);
+  r = ResolveRetarget(autom, arx5, {Embodiment::kHuman, Embodiment::kAlohaAgilex, Embodiment::kPiper});
+  EXPECT_EQ(r->mode, RetargetMode::kIk);  // not trained on it: IK through the one-armed PiPER
+  EXPECT_EQ(r->session_embodiment, Embodiment::kPiper);
+  r = ResolveRetarget(autom, loco, {Embodiment::kPiper, Embodiment::kAlohaAgilex});
+  EXPECT_EQ(r->session_embodiment, Embodiment::kAlohaAgilex);  // two arms
+  r = ResolveRetarget(autom, arx5, {Embodiment::kHuman, Embodiment::kAlohaAgilex});
+  EXPECT_EQ(r->mode, RetargetMode::kHuman);
+  EXPECT_EQ(ResolveRetarget(autom, arx5, {Embodiment::kAlohaAgilex}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(EmbodimentAdapter::Create(arx5, autom).ok());  // must be resolved first
+  absl::StatusOr<AdapterOptions> same = ResolveRetarget(Opt(RetargetMode::kIk, Embodiment::kPiper), arx5, {});
+  EXPECT_EQ(same->mode, RetargetMode::kIk);  // other modes pass through
+}
+
 // An untrained robot (ARX-5) follows a PiPER session's end-effector poses through its own IK.
 TEST(EmbodimentAdapterTest, IkModeReachesTheChunkPoses) {
   const kinematics::EmbodimentDescription arx5 = Load(Embodiment::kArx5);

@@ -222,6 +222,18 @@ absl::StatusOr<std::unique_ptr<RobotClient>> RobotClient::Create(RobotDriver* dr
   if (st->period_us <= 0) return absl::InvalidArgumentError("RobotClient: the driver's control period is not positive");
   options.scheduler.period_us = st->period_us;
   options.safety.period_us = st->period_us;
+  if (options.adapter.mode == RetargetMode::kAuto) {
+    ASSIGN_OR_RETURN(mivla::v1::GetPolicyInfoResponse info, connection->GetPolicyInfo());
+    std::vector<action::Embodiment> served;
+    for (int e : info.embodiments()) {
+      absl::StatusOr<action::Embodiment> t = request::EmbodimentFromProto(e, "GetPolicyInfo.embodiments");
+      if (t.ok()) served.push_back(*t);
+    }
+    ASSIGN_OR_RETURN(options.adapter, ResolveRetarget(options.adapter, driver->embodiment(), served));
+    LogInfo("robot_client", absl::StrCat("model ", info.model_version(), ": retarget mode ",
+                                         RetargetModeName(options.adapter.mode), ", session embodiment ",
+                                         std::string(action::EmbodimentName(*options.adapter.session_embodiment))));
+  }
   ASSIGN_OR_RETURN(st->adapter, EmbodimentAdapter::Create(driver->embodiment(), options.adapter));
   ASSIGN_OR_RETURN(SafetyLayer safety, SafetyLayer::Create(driver->embodiment(), options.safety));
   st->safety.emplace(std::move(safety));

@@ -6,7 +6,7 @@
 // InvalidArgument naming the file and the key.
 //
 //   {"embodiment": "piper",
-//    "retarget": {"mode": "joints", "session_embodiment": "piper"},
+//    "retarget": {"mode": "auto"},          (or joints / ik / human, with "session_embodiment")
 //    "scheduler": {"blend": "weighted", "new_weight": 0.7, "refill_threshold": 0.5},
 //    "safety": {"position_margin_rad": 0.01, "velocity_scale": 1.0, "max_acceleration": 8.0,
 //               "max_gripper_velocity": 0.2, "staleness_ms": 500,

@@ -13,7 +13,8 @@ TEST(RobotConfigTest, EveryShippedConfigLoads) {
     absl::StatusOr<RobotConfig> c = LoadRobotConfig(DefaultRobotConfigPath(e));
     ASSERT_TRUE(c.ok()) << c.status();
     EXPECT_EQ(c->embodiment, e);
-    EXPECT_EQ(c->adapter.session_embodiment, e);
+    EXPECT_EQ(c->adapter.mode, RetargetMode::kAuto);
+    EXPECT_FALSE(c->adapter.session_embodiment.has_value());
     // One workspace box per arm, holding the arm's home pose (where a robot starts).
     absl::StatusOr<kinematics::EmbodimentDescription> d = kinematics::LoadEmbodiment(e);
     ASSERT_TRUE(d.ok());

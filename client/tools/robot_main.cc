@@ -62,7 +62,7 @@ absl::Status Main(int argc, char** argv) {
   fs.String("mode", &f.mode, "sim: easy or hard");
   fs.Int("seed", &f.seed, "sim: episode seed (object poses, appearance)");
   fs.String("instruction", &f.instruction, "instruction (sim default: the task's seeded phrasing; required for piper-can)");
-  fs.String("retarget", &f.retarget, "override the config: joints, ik or human");
+  fs.String("retarget", &f.retarget, "override the config: joints, ik, human or auto");
   fs.String("session-embodiment", &f.session_embodiment, "override the config: the embodiment the session speaks");
   fs.Bool("fast", &f.fast, "sim: as fast as possible (lockstep with the server) instead of the config's clock");
   fs.Bool("real-time", &f.real_time, "sim: real time (wall clock) regardless of the config");
