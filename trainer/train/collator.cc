@@ -58,15 +58,15 @@ absl::StatusOr<TrainBatch> Collator::Collate(const std::vector<CollatorItem>& it
   }
   const auto f32 = torch::TensorOptions().dtype(torch::kFloat32);
   const auto i64 = torch::TensorOptions().dtype(torch::kInt64);
-  const auto u8 = torch::TensorOptions().dtype(torch::kBool);
+  const auto boolean = torch::TensorOptions().dtype(torch::kBool);
   TrainBatch batch;
   batch.index = index;
   model::ModelInputs& in = batch.inputs;
   model::FlowTargets& tg = batch.targets;
   in.images = torch::zeros({B, V, 3, S, S}, f32);
-  in.view_mask = torch::zeros({B, V}, u8);
+  in.view_mask = torch::zeros({B, V}, boolean);
   in.text_ids = torch::zeros({B, L}, i64);
-  in.text_mask = torch::zeros({B, L}, u8);
+  in.text_mask = torch::zeros({B, L}, boolean);
   in.state = torch::zeros({B, D}, f32);
   in.state_mask = torch::zeros({B, D}, f32);
   in.embodiment = torch::zeros({B}, i64);

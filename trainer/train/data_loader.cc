@@ -188,10 +188,12 @@ absl::Status DataLoader::Impl::Load() {
     sources[s].name = o.sources[s].name;
     report.sources[s].name = o.sources[s].name;
   }
+  std::vector<std::string> first_error(o.sources.size());
   for (size_t k = 0; k < files.size(); ++k) {
     const int s = files[k].source;
     if (!loaded[k].ok()) {
       report.skipped.push_back({files[k].path, std::string(loaded[k].status().message())});
+      if (first_error[s].empty()) first_error[s] = absl::StrCat(files[k].path, ": ", loaded[k].status().message());
       continue;
     }
     TrainEpisode& e = *loaded[k];
@@ -207,12 +209,8 @@ absl::Status DataLoader::Impl::Load() {
   }
   for (size_t s = 0; s < o.sources.size(); ++s) {
     if (sources[s].episodes.empty()) {
-      std::string first;
-      for (const data::DatasetError& e : report.skipped) {
-        if (first.empty() && e.path.rfind(o.sources[s].path, 0) == 0) first = absl::StrCat(e.path, ": ", e.reason);
-      }
       return absl::InvalidArgumentError(absl::StrCat("data loader: source '", o.sources[s].name,
-                                                     "': no episode loaded (first error: ", first, ")"));
+                                                     "': no episode loaded (first error: ", first_error[s], ")"));
     }
   }
 

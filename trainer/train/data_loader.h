@@ -53,7 +53,8 @@ struct LoaderOptions {
   int horizon = 16;
   int image_size = 56;          // square images given to the model (squashed, as the server does)
   int max_views = 3;
-  std::vector<std::string> cameras;  // view order by name (e.g. head_camera, right_camera); empty = file order
+  std::vector<std::string> cameras;  // view order by name (e.g. head_camera, right_camera); an episode's
+                                     // other cameras follow in file order; at most max_views are kept
   int max_text_tokens = 32;
   std::string tokenizer_path;   // SentencePiece model
   AugmentOptions augment;

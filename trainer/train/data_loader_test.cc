@@ -366,12 +366,41 @@ TEST(DataLoaderTest, CamerasFollowTheNamedOrder) {
   ASSERT_TRUE(b.ok());
   for (int j = 0; j < o.batch_size; ++j) {
     const int f = b->frames[j];
-    EXPECT_TRUE(b->inputs.view_mask[j][0].item<bool>() && b->inputs.view_mask[j][1].item<bool>());
-    EXPECT_FALSE(b->inputs.view_mask[j][2].item<bool>());
-    // MakeRobotEpisode: camera c's frame t has blue (30 + 20 (t + 3c)) % 220; right_camera is c = 2.
+    EXPECT_TRUE(b->inputs.view_mask[j].all().item<bool>());
+    // MakeRobotEpisode: camera c's frame t has blue (30 + 20 (t + 3c)) % 220 (head 0, left 1, right 2):
+    // the named cameras first, then the unnamed left camera.
     EXPECT_NEAR(b->inputs.images[j][0][2].mean().item<float>() * 255, (30 + 20 * (f + 6)) % 220, 3.0);
     EXPECT_NEAR(b->inputs.images[j][1][2].mean().item<float>() * 255, (30 + 20 * f) % 220, 3.0);
+    EXPECT_NEAR(b->inputs.images[j][2][2].mean().item<float>() * 255, (30 + 20 * (f + 3)) % 220, 3.0);
     EXPECT_EQ(b->inputs.embodiment[j].item<int64_t>(), static_cast<int64_t>(Embodiment::kAlohaAgilex));
+  }
+}
+
+TEST(DataLoaderTest, UnnamedCamerasFollowAndMaxViewsCuts) {
+  LoaderOptions o = Options();
+  o.sources = {{"aloha", Data().aloha, 1.0, Embodiment::kAlohaAgilex},
+               {"human", Data().human, 1.0, Embodiment::kAlohaAgilex}};
+  o.cameras = {"left_camera", "head_camera", "right_camera"};
+  o.max_views = 2;
+  o.augment.enabled = false;
+  o.batch_size = 8;
+  auto loader = MakeLoader(o);
+  ASSERT_NE(loader, nullptr);
+  auto b = loader->Next();
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b->inputs.view_mask.size(1), 2);
+  for (int j = 0; j < o.batch_size; ++j) {
+    const int f = b->frames[j];
+    const float blue0 = b->inputs.images[j][0][2].mean().item<float>() * 255;
+    if (b->sources[j] == "human") {  // EgoDex's "camera" is not named but still the first view
+      EXPECT_TRUE(b->inputs.view_mask[j][0].item<bool>());
+      EXPECT_FALSE(b->inputs.view_mask[j][1].item<bool>());
+      EXPECT_NEAR(blue0, (30 + 20 * f) % 220, 6.0);
+    } else {  // left, head; right is cut by max_views
+      EXPECT_TRUE(b->inputs.view_mask[j].all().item<bool>());
+      EXPECT_NEAR(blue0, (30 + 20 * (f + 3)) % 220, 3.0);
+      EXPECT_NEAR(b->inputs.images[j][1][2].mean().item<float>() * 255, (30 + 20 * f) % 220, 3.0);
+    }
   }
 }
 
@@ -401,6 +430,7 @@ TEST(DataLoaderTest, CorruptEpisodeIsSkippedAndReported) {
   auto none = DataLoader::Create(o);
   ASSERT_FALSE(none.ok());
   EXPECT_NE(std::string(none.status().message()).find("sim_robot"), std::string::npos) << none.status();
+  EXPECT_NE(std::string(none.status().message()).find(bad), std::string::npos) << none.status();
 }
 
 TEST(DataLoaderTest, IkFailuresAndCachedComplementsAreReported) {

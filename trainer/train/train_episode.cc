@@ -119,16 +119,16 @@ absl::StatusOr<TrainEpisode> MakeTrainEpisode(data::UnifiedEpisode episode, cons
   if (!resampled.ok()) return resampled.status();
   out.episode = std::move(*resampled);
 
-  // Views in model order: the named cameras the episode has, else the episode's own order.
+  // Views in model order: the named cameras the episode has, in the named order, then its other cameras
+  // in its own order (so an EgoDex episode's single "camera" is kept under a robot camera list).
   std::vector<data::CameraStream*> views;
-  if (options.cameras.empty()) {
-    for (data::CameraStream& c : out.episode.cameras) views.push_back(&c);
-  } else {
-    for (const std::string& name : options.cameras) {
-      for (data::CameraStream& c : out.episode.cameras) {
-        if (c.name == name) views.push_back(&c);
-      }
+  for (const std::string& name : options.cameras) {
+    for (data::CameraStream& c : out.episode.cameras) {
+      if (c.name == name && std::find(views.begin(), views.end(), &c) == views.end()) views.push_back(&c);
     }
+  }
+  for (data::CameraStream& c : out.episode.cameras) {
+    if (std::find(views.begin(), views.end(), &c) == views.end()) views.push_back(&c);
   }
   if (static_cast<int>(views.size()) > options.max_views) views.resize(std::max(0, options.max_views));
 

@@ -23,7 +23,7 @@ struct TrainEpisodeOptions {
   double control_rate_hz = 10;
   int image_size = 56;
   int max_views = 3;
-  std::vector<std::string> cameras;  // views by name in this order; empty = the episode's order
+  std::vector<std::string> cameras;  // these views first, in this order; then the others in file order
   int jpeg_quality = 95;             // 0 = keep raw RGB
 };
 
