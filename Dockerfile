@@ -1,4 +1,4 @@
-# MiVLA image: mivla-server, mivla-robot, mivla-eval (and mivla-train) with the data they read at run time
+# MiVLA image: mivla-server, mivla-robot, mivla-eval and mivla-train with the data they read at run time
 # (embodiment descriptions, robot client configs, the tokenizer, the bundled checkpoint when the
 # repository has one), on Debian bookworm.
 #
@@ -20,9 +20,7 @@ ARG LIBTORCH=debian
 
 FROM debian:bookworm AS builder
 ARG LIBTORCH
-# mivla-train joins this list once the trainer's build target exists (tests/deploy checks every name
-# here is built).
-ARG MIVLA_BINARIES="mivla-server mivla-robot mivla-eval"
+ARG MIVLA_BINARIES="mivla-server mivla-robot mivla-eval mivla-train"
 # Data the binaries read, relative to the repository, installed under /opt/mivla at the same paths as in
 # the builder (so the paths compiled into the binaries hold), and the bundled checkpoint folder.
 ARG MIVLA_DATA="core/kinematics/embodiments client/config core/tokenizer/data"

@@ -20,7 +20,8 @@ checks the objects:
   index, MASTER_ADDR = the index-0 pod's stable name <job>-0.<subdomain> where the subdomain is a
   headless Service selecting the Job's pods and publishing not-ready addresses, MASTER_PORT a port of
   that Service and of the container, output_dir = the shared model volume (the PVC the server reads);
-  the training config has the keys of trainer/configs/tiny_pretrain.json;
+  the training config has the keys of trainer/configs/tiny_pretrain.json, and the command line is
+  `mivla-train pretrain|finetune` with flags of `mivla-train --help`;
 - gpu overlay: nvidia.com/gpu limits on server and trainer, --device=cuda; cpu overlay: none, device cpu.
 """
 
@@ -225,7 +226,15 @@ def check_server(h, where, objs, flags, adapter_metrics, gpu):
     return dep, mv["persistentVolumeClaim"]["claimName"]
 
 
-def check_trainer(h, where, objs, model_claim, gpu):
+def train_flags(h, train_bin):
+    rc, out = h.run_tool([train_bin, "--help"], timeout=30)
+    h.check(rc == 0, f"mivla-train --help exited {rc}: {out[-500:]}")
+    flags = set(re.findall(r"^\s+--([a-z0-9-]+)", out, re.M))
+    h.check({"config", "resume"} <= flags, f"mivla-train --help lists {sorted(flags)}")
+    return flags
+
+
+def check_trainer(h, where, objs, model_claim, gpu, flags):
     job = one(h, objs, "Job", "mivla-trainer", where)
     js = job["spec"]
     spec, tmpl = pod_spec(job)
@@ -247,6 +256,13 @@ def check_trainer(h, where, objs, model_claim, gpu):
     port = int(env["MASTER_PORT"]["value"])
     h.check(port in [p["port"] for p in svc["spec"]["ports"]], f"{where}: MASTER_PORT {port} not a port of {sub}")
     h.check(port in [p["containerPort"] for p in c.get("ports", [])], f"{where}: MASTER_PORT {port} not a container port")
+    h.check(c["command"] == ["mivla-train"] and c["args"][0] in ("pretrain", "finetune"),
+            f"{where}: trainer command {c['command']} {c['args'][:1]}")
+    for a in c["args"][1:]:
+        if a.startswith("--"):
+            name = a[2:].split("=", 1)[0]
+            h.check(name in flags or (name.startswith("no-") and name[3:] in flags),
+                    f"{where}: trainer arg {a} is not a mivla-train flag")
     cfg_path = c["args"][c["args"].index("--config") + 1]
     cm, key = file_in_configmap(h, where, objs, spec, c, cfg_path)
     cfg = json.loads(cm["data"][key])
@@ -275,10 +291,13 @@ def body(h):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--kubectl", required=True)
     ap.add_argument("--server", required=True, help="mivla-server binary (for --help)")
+    ap.add_argument("--train", required=True, help="mivla-train binary (for --help)")
     args = ap.parse_args()
     h.require_tool(args.kubectl, "kubernetes-client")
     h.require_tool(args.server, "(build target mivla-server)")
+    h.require_tool(args.train, "(build target mivla-train)")
     flags = server_flags(h, args.server)
+    tflags = train_flags(h, args.train)
 
     adapter = render(h, args.kubectl, os.path.join(K8S, "prometheus-adapter"))
     cm = one(h, adapter, "ConfigMap", "mivla-adapter-config", "prometheus-adapter")
@@ -301,7 +320,7 @@ def body(h):
                 h.check(o["metadata"].get("namespace") == "mivla", f"{where}: {o['kind']} {o['metadata']['name']} "
                                                                    f"outside namespace mivla")
         _, claim = check_server(h, where, objs, flags, adapter_metrics, gpu)
-        check_trainer(h, where, objs, claim, gpu)
+        check_trainer(h, where, objs, claim, gpu, tflags)
         counts[overlay] = len(objs)
         h.log(f"{where}: {len(objs)} objects, {len(pods)} pod templates checked")
     h.figures["objects"] = counts

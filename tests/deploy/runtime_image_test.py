@@ -9,7 +9,8 @@ image itself is not built by the tests).
   owning a shared library they link (readelf NEEDED, resolved through the loader cache, then dpkg -S) is
   in deploy/docker/runtime-packages.txt, whose packages all exist in bookworm (installed here).
 - The data folders the image copies (MIVLA_DATA) exist, and the paths the image and the Kubernetes
-  server config point into /opt/mivla (tokenizer, embodiment and client config folders) are inside them.
+  server and trainer configs point into /opt/mivla (tokenizer, embodiment and client config folders)
+  are inside them.
 - .dockerignore keeps build outputs and .git out and nothing the Dockerfile copies.
 
 --print BINARY... prints the packages the binaries' libraries come from (to refresh the list).
@@ -94,6 +95,15 @@ def needed_packages(binaries):
     return result
 
 
+def strings(value):
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    return [s for v in value for s in strings(v)] if isinstance(value, list) else []
+
+
 def read_list(path):
     with open(path) as f:
         return [l.strip() for l in f if l.strip() and not l.lstrip().startswith("#")]
@@ -163,8 +173,9 @@ def body(h):
     in_image = []
     for w, r in final:
         in_image += re.findall(r"/opt/mivla/[\w./-]+", r)
-    with open(os.path.join(dc.DEPLOY, "k8s", "base", "server.json")) as f:
-        in_image += [v for v in json.load(f).values() if isinstance(v, str) and v.startswith("/opt/mivla/")]
+    for name in ("server.json", "pretrain.json"):  # the Kubernetes configs of mivla-server and mivla-train
+        with open(os.path.join(dc.DEPLOY, "k8s", "base", name)) as f:
+            in_image += [v for v in strings(json.load(f)) if v.startswith("/opt/mivla/")]
     for p in set(in_image):
         rel = p[len("/opt/mivla/"):].rstrip("/")
         if rel == "models":
