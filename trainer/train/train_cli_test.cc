@@ -68,7 +68,8 @@ int RunTo(const std::vector<std::string>& argv, const std::string& log) { return
 class TrainCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    root_ = new std::string((fs::path(::testing::TempDir()) / "train_cli_test").string());
+    // Per process: CTest runs each case as its own process, possibly two at once.
+    root_ = new std::string((fs::path(::testing::TempDir()) / ("train_cli_test_" + std::to_string(::getpid()))).string());
     fs::remove_all(*root_);
     for (const char* e : {"piper", "human"}) {
       ASSERT_EQ(RunTo({MIVLA_DATAGEN_BIN, "--task", "press_bell", "--embodiment", e, "--episodes", "3", "--workers", "1",
@@ -77,7 +78,11 @@ class TrainCliTest : public ::testing::Test {
                 0);
     }
   }
-  static void TearDownTestSuite() { delete root_; }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    fs::remove_all(*root_, ec);
+    delete root_;
+  }
 
   // A config for `dir` training `steps` steps (checkpoint every 2).
   static std::string Config(const std::string& dir, int steps, const std::string& robot_dir) {
