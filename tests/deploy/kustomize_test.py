@@ -12,7 +12,9 @@ checks the objects:
   grace period covering preStop + the server's --drain-timeout-s (read from the rendered ConfigMap)
   + a margin; every key of server.json and every flag in args is a flag of `mivla-server --help`; the
   config file, model directory and token file paths are where the volumes are mounted; OMP_NUM_THREADS
-  equals the CPU limit;
+  equals the CPU limit; and mivla-server started with the rendered cpu server.json (only the cluster's
+  paths and addresses overridden) runs, answers the liveness probe's path, drains for the configured
+  deadline on SIGTERM and exits 0;
 - Services, the headless Service and the PodDisruptionBudget select the server's pods; target ports name
   container ports; the HPA scales the Deployment on a pods metric that the prometheus-adapter rules
   serve;
@@ -29,6 +31,8 @@ import argparse
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -140,7 +144,7 @@ def under_mount(container, path):
                for m in container.get("volumeMounts", []))
 
 
-def check_server(h, where, objs, flags, adapter_metrics, gpu):
+def check_server(h, where, objs, flags, adapter_metrics, gpu, server_bin, workdir):
     dep = one(h, objs, "Deployment", "mivla-server", where)
     spec, tmpl = pod_spec(dep)
     labels = tmpl["metadata"]["labels"]
@@ -223,6 +227,9 @@ def check_server(h, where, objs, flags, adapter_metrics, gpu):
         h.check(m["pods"]["metric"]["name"] in adapter_metrics,
                 f"{where}: HPA metric {m['pods']['metric']['name']} is not served by the prometheus-adapter rules "
                 f"({sorted(adapter_metrics)})")
+    if not gpu:  # the gpu overlay's --device=cuda needs a CUDA LibTorch
+        run_server_config(h, server_bin, cm["data"][key], c["livenessProbe"]["httpGet"]["path"], drain, workdir)
+        h.log(f"{where}: mivla-server runs with the rendered server.json: /healthz answers, drains {drain:g} s, exits 0")
     return dep, mv["persistentVolumeClaim"]["claimName"]
 
 
@@ -232,6 +239,57 @@ def train_flags(h, train_bin):
     flags = set(re.findall(r"^\s+--([a-z0-9-]+)", out, re.M))
     h.check({"config", "resume"} <= flags, f"mivla-train --help lists {sorted(flags)}")
     return flags
+
+
+def _die_with_parent():
+    """The child gets SIGKILL when this test process dies (e.g. killed by CTest on a timeout)."""
+    import ctypes
+    import signal
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+def run_server_config(h, server_bin, config_text, liveness_path, drain_s, workdir):
+    """mivla-server with the rendered server.json (the cluster-only paths and addresses overridden) starts,
+    answers the liveness probe's path on its metrics port, drains with the configured deadline on SIGTERM
+    and exits 0."""
+    import signal
+    import threading
+    import urllib.request
+    os.makedirs(os.path.join(workdir, "models"), exist_ok=True)
+    with open(os.path.join(workdir, "server.json"), "w") as f:
+        f.write(config_text)
+    with open(os.path.join(workdir, "tokens"), "w") as f:
+        f.write("deploy-test-token\n")
+    argv = [server_bin, "--config-file", os.path.join(workdir, "server.json"), "--host", "127.0.0.1", "--port", "0",
+            "--metrics-host", "127.0.0.1", "--metrics-port", "0", "--model-dir", os.path.join(workdir, "models"),
+            "--token-file", os.path.join(workdir, "tokens"),
+            "--tokenizer", os.path.join(dc.REPO, "core", "tokenizer", "data", "mivla_tiny_spm.model")]
+    err_path = os.path.join(workdir, "server.log")
+    with open(err_path, "w") as err:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL, text=True,
+                                preexec_fn=_die_with_parent)
+    try:
+        line = []
+        reader = threading.Thread(target=lambda: line.append(proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(30)
+        h.check(line and line[0], f"mivla-server with the rendered server.json printed no listening line "
+                                  f"(exit {proc.poll()}; log {err_path})")
+        event = json.loads(line[0])
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        url = f"http://127.0.0.1:{event['metrics_port']}{liveness_path}"
+        with opener.open(url, timeout=5) as r:
+            h.check(r.status == 200, f"GET {url}: {r.status}")
+        proc.send_signal(signal.SIGTERM)
+        rc = proc.wait(timeout=drain_s + 10)
+        h.check(rc == 0, f"mivla-server exited {rc} after SIGTERM (log {err_path})")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with open(err_path) as f:
+        log = f.read()
+    h.check(f"draining for up to {drain_s:g}s" in log, f"mivla-server did not drain for the configured {drain_s:g} s: {log[-800:]}")
 
 
 def check_trainer(h, where, objs, model_claim, gpu, flags):
@@ -292,10 +350,13 @@ def body(h):
     ap.add_argument("--kubectl", required=True)
     ap.add_argument("--server", required=True, help="mivla-server binary (for --help)")
     ap.add_argument("--train", required=True, help="mivla-train binary (for --help)")
+    ap.add_argument("--workdir", required=True, help="scratch folder (emptied first)")
     args = ap.parse_args()
     h.require_tool(args.kubectl, "kubernetes-client")
     h.require_tool(args.server, "(build target mivla-server)")
     h.require_tool(args.train, "(build target mivla-train)")
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    os.makedirs(args.workdir)
     flags = server_flags(h, args.server)
     tflags = train_flags(h, args.train)
 
@@ -319,7 +380,7 @@ def body(h):
             if o["kind"] != "Namespace":
                 h.check(o["metadata"].get("namespace") == "mivla", f"{where}: {o['kind']} {o['metadata']['name']} "
                                                                    f"outside namespace mivla")
-        _, claim = check_server(h, where, objs, flags, adapter_metrics, gpu)
+        _, claim = check_server(h, where, objs, flags, adapter_metrics, gpu, args.server, args.workdir)
         check_trainer(h, where, objs, claim, gpu, tflags)
         counts[overlay] = len(objs)
         h.log(f"{where}: {len(objs)} objects, {len(pods)} pod templates checked")
