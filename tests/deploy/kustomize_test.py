@@ -289,7 +289,9 @@ def run_server_config(h, server_bin, config_text, liveness_path, drain_s, workdi
             proc.wait()
     with open(err_path) as f:
         log = f.read()
-    h.check(f"draining for up to {drain_s:g}s" in log, f"mivla-server did not drain for the configured {drain_s:g} s: {log[-800:]}")
+    m = re.search(r"drain\w* for up to (\d+(?:\.\d+)?) ?s", log)
+    h.check(m and float(m.group(1)) == drain_s, f"mivla-server did not log a drain of the configured {drain_s:g} s: "
+                                                 f"{log[-800:]}")
 
 
 def check_trainer(h, where, objs, model_claim, gpu, flags):
