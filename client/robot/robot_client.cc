@@ -1,17 +1,15 @@
 // File: robot_client.cc
 #include "client/robot/robot_client.h"
 
-#include <pthread.h>
-#include <sched.h>
-
+#include <array>
 #include <chrono>
-#include <cstring>
 #include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "client/robot/realtime_scope.h"
 #include "core/util/log.h"
 #include "core/util/status_macros.h"
 #include "proto/request_builder.h"
@@ -29,32 +27,6 @@ bool SessionLost(const absl::Status& s) {
   return s.code() != absl::StatusCode::kResourceExhausted && s.code() != absl::StatusCode::kInvalidArgument;
 }
 
-// Raises the calling thread to SCHED_FIFO `priority` for its lifetime; restores the old policy after.
-class RealtimeScope {
- public:
-  explicit RealtimeScope(int priority) {
-    if (priority <= 0) return;
-    pthread_getschedparam(pthread_self(), &old_policy_, &old_param_);
-    sched_param p{};
-    p.sched_priority = std::min(priority, sched_get_priority_max(SCHED_FIFO));
-    const int rc = pthread_setschedparam(pthread_self(), SCHED_FIFO, &p);
-    if (rc != 0) {
-      LogWarning("robot_client", absl::StrCat("real-time priority ", priority, " refused (", std::strerror(rc),
-                                              "); the control loop runs with normal scheduling"));
-      return;
-    }
-    raised_ = true;
-  }
-  ~RealtimeScope() {
-    if (raised_) pthread_setschedparam(pthread_self(), old_policy_, &old_param_);
-  }
-
- private:
-  bool raised_ = false;
-  int old_policy_ = SCHED_OTHER;
-  sched_param old_param_{};
-};
-
 }  // namespace
 
 struct RobotClient::State {
@@ -66,6 +38,8 @@ struct RobotClient::State {
   std::optional<SafetyLayer> safety;           // the control loop's
   PolicyConnection* conn = nullptr;
   uint64_t requests = 0;
+  int64_t next_reconnect_us = 0;  // lockstep: wall time of the next reconnect attempt
+  std::array<int64_t, kNumHoldReasons> holds_seen{};  // the safety layer's hold counts at the last tick
 
   mutable absl::Mutex mu;
   ChunkScheduler scheduler ABSL_GUARDED_BY(mu){ChunkSchedulerOptions{}};
@@ -146,6 +120,56 @@ struct RobotClient::State {
     absl::MutexLock l(&mu);
     ++stats.failed_requests;
     LogWarning("robot_client", absl::StrCat("chunk request failed: ", s.ToString()));
+  }
+
+  // Simulated clock: a refill in lockstep on the loop's thread (the reading it took goes to `reading`),
+  // or a paced reconnect attempt while the server is lost.
+  absl::Status LockstepRefill(int64_t now, std::optional<RobotReading>* reading) {
+    bool connected, refill;
+    {
+      absl::MutexLock l(&mu);
+      connected = health.server_connected;
+      refill = scheduler.NeedsRefill(now);
+    }
+    if (connected && !conn->ChannelReady()) {
+      MarkLost(absl::UnavailableError("the connection to the server closed"));
+      connected = false;
+    }
+    if (connected && refill) {
+      ASSIGN_OR_RETURN(*reading, driver->Read(true));
+      absl::Status f = FetchChunk(**reading);
+      if (!f.ok()) HandleFailure(f);
+    } else if (!connected && WallUs() >= next_reconnect_us) {
+      if (conn->Reconnect().ok()) {
+        MarkReconnected();
+      } else {
+        next_reconnect_us = WallUs() + 1000 * conn->NextBackoffMs();
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Statistics and metrics of one tick; hold episodes are counted as the safety layer counts them.
+  void Account(const SafetyDecision& dec, int64_t start) {
+    const bool fresh = dec.hold == HoldReason::kNone;
+    {
+      absl::MutexLock l(&mu);
+      ++stats.ticks;
+      if (fresh) ++stats.fresh_ticks;
+      if (options.record_ticks) {
+        stats.tick_start_us.push_back(start);
+        stats.tick_work_us.push_back(WallUs() - start);
+      }
+    }
+    const std::array<int64_t, kNumHoldReasons>& holds = safety->stats().holds;
+    if (metrics != nullptr) {
+      metrics->CountTick(fresh);
+      for (int r = 1; r < kNumHoldReasons; ++r) {
+        for (int64_t n = holds_seen[r]; n < holds[r]; ++n) metrics->CountHold(static_cast<HoldReason>(r));
+      }
+      for (ClampKind c : dec.clamps) metrics->CountClamp(c);
+    }
+    holds_seen = holds;
   }
 
   bool Stopping() {
@@ -283,8 +307,7 @@ absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const 
   }
   if (!lockstep && !s.worker.joinable()) s.worker = std::thread([&s] { s.WorkerLoop(); });
   RealtimeScope realtime(lockstep ? 0 : s.options.realtime_priority);
-  int64_t next_reconnect_us = 0;  // lockstep: wall time of the next reconnect attempt
-  HoldReason prev_hold = HoldReason::kNone;
+  s.holds_seen = s.safety->stats().holds;
   const int64_t t0 = WallUs();
   int64_t prev_start = -1;
   for (int64_t k = 0; k < max_ticks && !stop_requested_.load(); ++k) {
@@ -300,29 +323,7 @@ absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const 
     prev_start = start;
     const int64_t now = s.Now();
     std::optional<RobotReading> reading;
-    if (lockstep) {
-      bool connected, refill;
-      {
-        absl::MutexLock l(&s.mu);
-        connected = s.health.server_connected;
-        refill = s.scheduler.NeedsRefill(now);
-      }
-      if (connected && !s.conn->ChannelReady()) {
-        s.MarkLost(absl::UnavailableError("the connection to the server closed"));
-        connected = false;
-      }
-      if (connected && refill) {
-        ASSIGN_OR_RETURN(reading, d.Read(true));
-        absl::Status f = s.FetchChunk(*reading);
-        if (!f.ok()) s.HandleFailure(f);
-      } else if (!connected && WallUs() >= next_reconnect_us) {
-        if (s.conn->Reconnect().ok()) {
-          s.MarkReconnected();
-        } else {
-          next_reconnect_us = WallUs() + 1000 * s.conn->NextBackoffMs();
-        }
-      }
-    }
+    if (lockstep) RETURN_IF_ERROR(s.LockstepRefill(now, &reading));
     std::optional<TimedAction> action;
     PolicyHealth health;
     bool want_obs = false;
@@ -355,22 +356,7 @@ absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const 
     }
     SafetyDecision dec = s.safety->Filter(now, action, health);
     RETURN_IF_ERROR(d.Command(dec.command));
-    const bool fresh = dec.hold == HoldReason::kNone;
-    {
-      absl::MutexLock l(&s.mu);
-      ++s.stats.ticks;
-      if (fresh) ++s.stats.fresh_ticks;
-      if (s.options.record_ticks) {
-        s.stats.tick_start_us.push_back(start);
-        s.stats.tick_work_us.push_back(WallUs() - start);
-      }
-    }
-    if (s.metrics != nullptr) {
-      s.metrics->CountTick(fresh);
-      if (!fresh && dec.hold != prev_hold) s.metrics->CountHold(dec.hold);
-      for (ClampKind c : dec.clamps) s.metrics->CountClamp(c);
-    }
-    prev_hold = dec.hold;
+    s.Account(dec, start);
     if (on_tick) {
       TickInfo info{k, now, dec.hold, dec.clamps, &*reading, &dec.command};
       if (!on_tick(info)) break;
