@@ -1,6 +1,7 @@
 #include "core/data/egodex_format.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -72,11 +73,19 @@ absl::Status WriteVideo(const std::string& path, const CameraStream& video, doub
   return absl::OkStatus();
 }
 
-absl::Status ReadVideo(const std::string& path, int want, CameraStream* video) {
+// The poses carry no rate of their own: EgoDex records at 30 Hz, and the video's container rate, when it
+// states one, is the episode's (mivla-datagen writes its simulated demonstrations at 25 Hz).
+void TakeVideoRate(const cv::VideoCapture& cap, double* fps) {
+  const double rate = cap.get(cv::CAP_PROP_FPS);
+  if (std::isfinite(rate) && rate > 0.0 && rate <= 1000.0) *fps = rate;
+}
+
+absl::Status ReadVideo(const std::string& path, int want, CameraStream* video, double* fps) {
   cv::VideoCapture cap(path, cv::CAP_FFMPEG);
   if (!cap.isOpened()) return absl::DataLossError(absl::StrCat(path, ": cannot open video"));
   video->width = static_cast<int>(cap.get(cv::CAP_PROP_FRAME_WIDTH));
   video->height = static_cast<int>(cap.get(cv::CAP_PROP_FRAME_HEIGHT));
+  TakeVideoRate(cap, fps);
   cv::Mat bgr, rgb;
   while (static_cast<int>(video->frames.size()) < want && cap.read(bgr)) {
     cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
@@ -210,11 +219,12 @@ absl::StatusOr<HumanEpisode> ReadEgoDexEpisode(const std::string& path, const Eg
   }
   if (have_video && options.load_video) {
     const int want = options.max_video_frames < 0 ? n : std::min(n, options.max_video_frames);
-    RETURN_IF_ERROR(ReadVideo(video_path, want, &e.video));
+    RETURN_IF_ERROR(ReadVideo(video_path, want, &e.video, &e.fps));
   } else if (have_video) {
     cv::VideoCapture cap(video_path, cv::CAP_FFMPEG);
     e.video.width = static_cast<int>(cap.get(cv::CAP_PROP_FRAME_WIDTH));
     e.video.height = static_cast<int>(cap.get(cv::CAP_PROP_FRAME_HEIGHT));
+    TakeVideoRate(cap, &e.fps);
   }
   return e;
 }

@@ -54,7 +54,8 @@ struct EgoDexReadOptions {
 
 /// Reads an EgoDex episode. Errors (DataLoss / NotFound) name the file and the key and say why:
 /// a missing `transforms` group, a transform that is not N x 4 x 4, lengths that disagree, a video
-/// with fewer frames than requested, a truncated file.
+/// with fewer frames than requested, a truncated file. The episode's `fps` is the video's frame rate
+/// when the .mp4 states one (mivla-datagen writes 25 Hz), else EgoDex's 30 Hz.
 absl::StatusOr<HumanEpisode> ReadEgoDexEpisode(const std::string& path, const EgoDexReadOptions& options = {});
 
 struct EgoDexLayoutReport {

@@ -70,6 +70,25 @@ TEST(EgoDexFormatTest, SolidRedVideoComesBackRed) {
   EXPECT_LT(mean[2], 20);
 }
 
+TEST(EgoDexFormatTest, FrameRateComesFromTheVideo) {
+  // The poses carry no rate; a 25 fps video (what mivla-datagen writes) makes a 25 Hz episode, with or
+  // without its frames decoded, and a file without a video keeps EgoDex's 30 Hz.
+  const std::string path = testing::MakeTempDir("egodex_fps") + "/2.hdf5";
+  HumanEpisode e = testing::MakeHumanEpisode(6);
+  e.fps = 25.0;
+  ASSERT_TRUE(WriteEgoDexEpisode(path, e).ok());
+  auto decoded = ReadEgoDexEpisode(path);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_NEAR(decoded->fps, 25.0, 1e-6);
+  auto sizes_only = ReadEgoDexEpisode(path, {.load_video = false});
+  ASSERT_TRUE(sizes_only.ok()) << sizes_only.status();
+  EXPECT_NEAR(sizes_only->fps, 25.0, 1e-6);
+  std::filesystem::remove(EgoDexVideoPath(path));
+  auto no_video = ReadEgoDexEpisode(path);
+  ASSERT_TRUE(no_video.ok()) << no_video.status();
+  EXPECT_DOUBLE_EQ(no_video->fps, 30.0);
+}
+
 TEST(EgoDexFormatTest, WrittenFilePassesLayoutCheck) {
   const std::string path = testing::MakeTempDir("egodex_layout") + "/2.hdf5";
   ASSERT_TRUE(WriteEgoDexEpisode(path, testing::MakeHumanEpisode(5, 0)).ok());
