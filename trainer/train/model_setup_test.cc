@@ -1,0 +1,100 @@
+// The starting model of a run: pretrain imports HuggingFace-named encoder weights when given (and the
+// encoder configs follow the files' shapes); finetune takes a checkpoint's weights, normalisation and
+// tokenizer; the modes refuse each other's fields; bad files are errors naming them.
+#include "trainer/train/model_setup.h"
+
+#include <filesystem>
+
+#include <torch/torch.h>
+
+#include "core/checkpoint/model_checkpoint.h"
+#include "core/model/hf_import.h"
+#include "core/model/safetensors.h"
+#include "gtest/gtest.h"
+#include "trainer/train/test_batches.h"
+
+namespace mivla::trainer {
+namespace {
+namespace fs = std::filesystem;
+
+std::string Dir() {
+  fs::path p = fs::path(::testing::TempDir()) / "model_setup_test";
+  fs::create_directories(p);
+  return p.string();
+}
+
+TEST(ModelSetupTest, PretrainImportsHuggingFaceEncoders) {
+  // "HuggingFace" files: encoders of another tiny model (DINOv2 with a deeper stack), under HF names.
+  torch::manual_seed(42);
+  model::ModelConfig other = model::TinyConfig();
+  other.dino.depth = 3;
+  model::MivlaModel source(other);
+  auto dino = model::ExportHfVit(*source->dino());
+  auto t5 = model::ExportHfT5(*source->text_encoder());
+  ASSERT_TRUE(dino.ok() && t5.ok());
+  const std::string dino_path = Dir() + "/dinov2.safetensors", t5_path = Dir() + "/t5.safetensors";
+  ASSERT_TRUE(model::WriteSafetensors(dino_path, *dino).ok());
+  ASSERT_TRUE(model::WriteSafetensors(t5_path, *t5).ok());
+
+  TrainConfig c;
+  c.seed = 1;
+  c.hf_dinov2 = dino_path;
+  c.hf_t5 = t5_path;
+  c.freeze_vision = true;
+  auto m = BuildInitialModel(c, TrainMode::kPretrain);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->model->config().dino.depth, 3);  // from the file's shapes
+  EXPECT_EQ(testing::MaxAbsDifference(*m->model->dino(), *source->dino()), 0.0);
+  EXPECT_EQ(testing::MaxAbsDifference(*m->model->text_encoder(), *source->text_encoder()), 0.0);
+  EXPECT_GT(testing::MaxAbsDifference(*m->model->siglip(), *source->siglip()), 0.0);  // not imported
+  for (const auto& p : m->model->dino()->parameters()) EXPECT_FALSE(p.requires_grad());
+  EXPECT_FALSE(m->normalization.has_value());
+
+  c.hf_siglip = Dir() + "/missing.safetensors";
+  auto bad = BuildInitialModel(c, TrainMode::kPretrain);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("missing.safetensors"), std::string::npos) << bad.status();
+}
+
+TEST(ModelSetupTest, FinetuneStartsFromTheCheckpoint) {
+  torch::manual_seed(7);
+  checkpoint::PolicyBundle b;
+  b.model_version = "pre-00000010";
+  b.config = model::TinyConfig();
+  b.model = model::MivlaModel(b.config);
+  action::NormalizationStatsBuilder nb;
+  std::vector<float> v(action::kActionDim, 0.5f);
+  nb.Add(action::Embodiment::kPiper, v.data(), action::EmbodimentMask(action::Embodiment::kPiper));
+  v.assign(action::kActionDim, 2.5f);
+  nb.Add(action::Embodiment::kPiper, v.data(), action::EmbodimentMask(action::Embodiment::kPiper));
+  b.normalization = nb.Build();
+  b.tokenizer_model = "spm-bytes";
+  const std::string path = Dir() + "/pre.mivla";
+  ASSERT_TRUE(checkpoint::SaveModelCheckpoint(path, b).ok());
+
+  TrainConfig c;
+  c.init_checkpoint = path;
+  c.freeze_text = true;
+  auto m = BuildInitialModel(c, TrainMode::kFinetune);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(testing::MaxAbsDifference(*m->model, *b.model), 0.0);
+  ASSERT_TRUE(m->normalization.has_value());
+  EXPECT_TRUE(*m->normalization == b.normalization);
+  EXPECT_EQ(m->tokenizer_model, "spm-bytes");
+  EXPECT_TRUE(m->model->is_training());
+  for (const auto& p : m->model->text_encoder()->parameters()) EXPECT_FALSE(p.requires_grad());
+  c.keep_normalization = false;
+  EXPECT_FALSE(BuildInitialModel(c, TrainMode::kFinetune)->normalization.has_value());
+
+  // Each mode refuses the other's start.
+  EXPECT_FALSE(BuildInitialModel(c, TrainMode::kPretrain).ok());
+  c.init_checkpoint.clear();
+  EXPECT_FALSE(BuildInitialModel(c, TrainMode::kFinetune).ok());
+  c.init_checkpoint = Dir() + "/absent.mivla";
+  auto absent = BuildInitialModel(c, TrainMode::kFinetune);
+  ASSERT_FALSE(absent.ok());
+  EXPECT_NE(absent.status().message().find("absent.mivla"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mivla::trainer
