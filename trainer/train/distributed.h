@@ -1,6 +1,7 @@
 // File: distributed.h
 // Data-parallel training on LibTorch's own c10d process groups: ProcessGroupGloo on the CPU,
-// ProcessGroupNCCL on CUDA when LibTorch was built with it (otherwise Gloo through host copies).
+// ProcessGroupNCCL on CUDA when built with USE_C10D_NCCL (CMake MIVLA_WITH_NCCL; otherwise Gloo
+// through host copies).
 // Configured the torchrun way, by environment: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (a TCPStore
 // rendezvous; rank 0 hosts the store), so the same binary runs under torchrun-style launchers and as a
 // Kubernetes indexed Job (RANK from JOB_COMPLETION_INDEX when RANK is unset). World size 1 (no
