@@ -1,0 +1,159 @@
+// File: robot_client_test.cc
+// The control loop against an in-process fake PolicyService (a test double that answers every Act with a
+// chunk holding the observed pose, with switches for a slow or overloaded server), on the real-time sim
+// driver: a fast server feeds nearly every tick; a slow one makes the robot hold (no action, then a
+// stale chunk) without declaring the server lost, and it recovers; RESOURCE_EXHAUSTED is a refusal, not
+// a lost server.
+#include "client/robot/robot_client.h"
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+
+#include "absl/synchronization/mutex.h"
+#include "client/driver/sim_driver.h"
+#include "core/util/log.h"
+#include "gtest/gtest.h"
+
+namespace mivla::client {
+namespace {
+
+class FakePolicy final : public mivla::v1::PolicyService::Service {
+ public:
+  std::atomic<int> act_delay_ms{0};
+  std::atomic<bool> exhausted{false};
+  std::atomic<int> acts{0};
+
+  grpc::Status StartSession(grpc::ServerContext*, const mivla::v1::StartSessionRequest* req,
+                            mivla::v1::StartSessionResponse* resp) override {
+    absl::MutexLock l(&mu_);
+    period_us_ = static_cast<int64_t>(1e6 / req->control_rate_hz());
+    resp->set_session_id("fake-session");
+    resp->set_action_horizon(16);
+    resp->set_control_period_s(period_us_ * 1e-6);
+    return grpc::Status::OK;
+  }
+  grpc::Status Observe(grpc::ServerContext*, const mivla::v1::ObserveRequest* req,
+                       mivla::v1::ObserveResponse* resp) override {
+    absl::MutexLock l(&mu_);
+    last_ = *req;
+    resp->set_observation_id(++observations_);
+    return grpc::Status::OK;
+  }
+  grpc::Status Act(grpc::ServerContext*, const mivla::v1::ActRequest*, mivla::v1::ActResponse* resp) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(act_delay_ms.load()));
+    if (exhausted.load()) return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "queue full");
+    ++acts;
+    absl::MutexLock l(&mu_);
+    mivla::v1::ActionChunk* c = resp->mutable_chunk();
+    c->set_embodiment(mivla::v1::PIPER);
+    c->set_control_period_s(period_us_ * 1e-6);
+    c->set_observation_id(observations_);
+    for (int k = 0; k < 16; ++k) {
+      mivla::v1::ActionStep* s = c->add_steps();
+      s->set_timestamp_us(last_.timestamp_us() + k * period_us_);
+      *s->mutable_right() = last_.proprioception().right();  // hold the observed pose
+    }
+    return grpc::Status::OK;
+  }
+  grpc::Status EndSession(grpc::ServerContext*, const mivla::v1::EndSessionRequest*,
+                          mivla::v1::EndSessionResponse*) override {
+    return grpc::Status::OK;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int64_t period_us_ = 40000;
+  uint64_t observations_ = 0;
+  mivla::v1::ObserveRequest last_;
+};
+
+class RobotClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SetLogQuiet(true);
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    b.RegisterService(&fake_);
+    server_ = b.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    SimDriverOptions d;
+    d.task = "press_bell";
+    d.real_time = true;
+    d.render = false;
+    driver_ = *SimDriver::Create(d);
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  std::unique_ptr<RobotClient> Client() {
+    ConnectionOptions c;
+    c.target = "127.0.0.1:" + std::to_string(port_);
+    c.rpc_timeout_ms = 3000;
+    RobotClient::Options o;
+    o.instruction = "ring the bell";
+    o.task = "press_bell";
+    absl::StatusOr<std::unique_ptr<RobotClient>> rc =
+        RobotClient::Create(driver_.get(), *PolicyConnection::Create(c), nullptr, o);
+    EXPECT_TRUE(rc.ok()) << rc.status();
+    EXPECT_TRUE((*rc)->StartSession().ok());
+    return std::move(*rc);
+  }
+
+  FakePolicy fake_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<SimDriver> driver_;
+};
+
+TEST_F(RobotClientTest, FastServerFeedsNearlyEveryTick) {
+  std::unique_ptr<RobotClient> rc = Client();
+  ASSERT_TRUE(rc->Run(75).ok());  // 3 s at 25 Hz
+  const RobotClientStats s = rc->stats();
+  EXPECT_EQ(s.ticks, 75);
+  EXPECT_GE(s.fresh_ticks, 72) << "fresh " << s.fresh_ticks;
+  EXPECT_GE(s.chunks, 75 / 8);  // a refill every 8 ticks (threshold 0.5 of 16)
+  EXPECT_EQ(s.failed_requests, 0);
+  EXPECT_TRUE(rc->Finish(nullptr).ok());
+}
+
+TEST_F(RobotClientTest, SlowServerMeansHoldNotLostAndRecovers) {
+  std::unique_ptr<RobotClient> rc = Client();
+  int64_t first_hold = -1, resumed = -1;
+  ASSERT_TRUE(rc->Run(150, [&](const TickInfo& t) {
+                  if (t.tick == 20) fake_.act_delay_ms.store(1200);  // the queue (320 ms) and staleness (500 ms) run out
+                  if (t.tick == 60) fake_.act_delay_ms.store(0);
+                  if (t.tick > 20 && t.hold != HoldReason::kNone && first_hold < 0) first_hold = t.tick;
+                  if (first_hold >= 0 && t.hold == HoldReason::kNone && resumed < 0) resumed = t.tick;
+                  return true;
+                }).ok());
+  const SafetyLayer::Stats& st = rc->safety().stats();
+  EXPECT_GE(first_hold, 21);
+  EXPECT_GE(st.holds[static_cast<int>(HoldReason::kNoAction)] + st.holds[static_cast<int>(HoldReason::kStaleChunk)], 1);
+  EXPECT_GE(st.holds[static_cast<int>(HoldReason::kStaleChunk)], 1);
+  EXPECT_EQ(st.holds[static_cast<int>(HoldReason::kServerLost)], 0);
+  EXPECT_EQ(rc->stats().reconnects, 0);
+  ASSERT_GE(resumed, 60) << "never resumed";
+  EXPECT_LT(resumed, 120);
+  rc->Finish(nullptr).IgnoreError();
+}
+
+TEST_F(RobotClientTest, OverloadIsARefusalNotALostServer) {
+  std::unique_ptr<RobotClient> rc = Client();
+  ASSERT_TRUE(rc->Run(100, [&](const TickInfo& t) {
+                  if (t.tick == 10) fake_.exhausted.store(true);
+                  if (t.tick == 40) fake_.exhausted.store(false);
+                  return true;
+                }).ok());
+  const RobotClientStats s = rc->stats();
+  EXPECT_GE(s.failed_requests, 1);
+  EXPECT_EQ(s.reconnects, 0);
+  EXPECT_EQ(rc->safety().stats().holds[static_cast<int>(HoldReason::kServerLost)], 0);
+  EXPECT_GT(fake_.acts.load(), 8);  // chunks again after the overload
+  rc->Finish(nullptr).IgnoreError();
+}
+
+}  // namespace
+}  // namespace mivla::client
