@@ -182,6 +182,7 @@ struct RobotClient::State {
     // While idle the worker waits on the channel (driving its I/O, so a server that goes away is
     // noticed within this poll even with no call in flight), then looks for an observation.
     const int64_t poll_us = std::max<int64_t>(1000, std::min<int64_t>(5000, period_us / 8));
+    Backoff refusals(conn->options().backoff);  // paces requests after a refusal
     while (true) {
       std::optional<RobotReading> obs;
       bool connected;
@@ -197,7 +198,15 @@ struct RobotClient::State {
       }
       if (connected && obs.has_value()) {
         absl::Status s = FetchChunk(*obs);
-        if (!s.ok()) HandleFailure(s);
+        if (s.ok()) {
+          refusals.Reset();
+        } else {
+          HandleFailure(s);
+          if (!SessionLost(s)) {  // refused (overload, bad chunk): wait before asking again
+            absl::MutexLock l(&mu);
+            mu.AwaitWithTimeout(absl::Condition(&worker_stop), absl::Milliseconds(refusals.NextDelayMs()));
+          }
+        }
       }
       {
         absl::MutexLock l(&mu);

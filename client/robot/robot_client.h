@@ -13,7 +13,8 @@
 //  - wall clock (hardware, real-time simulation): ticks are paced by sleeping to absolute deadlines;
 //    inference runs on a worker thread, so a slow or vanished server never stalls the loop: the robot
 //    holds, the worker reconnects with capped exponential backoff (new channel + new session), and the
-//    loop goes on with fresh chunks.
+//    loop goes on with fresh chunks. A refusal (RESOURCE_EXHAUSTED, a malformed chunk) is not a lost
+//    server: the next request waits a backoff delay.
 //  - simulated clock (simulation as fast as possible): no sleeping; inference runs in lockstep on the
 //    loop's thread (the simulation waits for the chunk), so episodes are reproducible.
 //
