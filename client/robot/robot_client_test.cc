@@ -92,6 +92,7 @@ class RobotClientTest : public ::testing::Test {
     ConnectionOptions c;
     c.target = "127.0.0.1:" + std::to_string(port_);
     c.rpc_timeout_ms = 3000;
+    c.backoff = {20, 200, 2.0};  // refusals are retried within 0.2 s
     RobotClient::Options o;
     o.instruction = "ring the bell";
     o.task = "press_bell";
