@@ -53,14 +53,18 @@ FlowLoss FlowMatchingLoss(const VelocityField& velocity, const FlowTargets& targ
 
   FlowLoss out;
   out.total = torch::zeros({}, opts);
+  int index = 0;
   auto add = [&](bool enabled, double weight, const torch::Tensor& slots, const torch::Tensor& has,
                  torch::Tensor* detached, int64_t* samples) {
+    torch::Tensor& weighted = out.weighted[index++];
     if (!enabled) {
       *detached = torch::zeros({}, opts);
+      weighted = torch::zeros({}, opts);
       return;
     }
     Term term = PerSampleTerm(err2, slots, steps, has);
-    out.total = out.total + weight * term.value;
+    weighted = weight * term.value;
+    out.total = out.total + weighted;
     *detached = term.value.detach();
     *samples = term.samples;
   };

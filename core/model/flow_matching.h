@@ -16,6 +16,7 @@
 #ifndef MIVLA_CORE_MODEL_FLOW_MATCHING_H_
 #define MIVLA_CORE_MODEL_FLOW_MATCHING_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 
@@ -42,8 +43,12 @@ struct FlowLossOptions {
 
 /// `total` is a differentiable scalar; the four terms are detached scalars (unweighted; 0 when no sample
 /// in the batch has the term). The *_samples counts say how many samples contributed to each term.
+/// `weighted` holds the differentiable weighted terms in the order robot, robot_to_human, human,
+/// human_to_robot (a zero scalar when disabled); total is their sum. Data-parallel training rescales
+/// them by each term's global sample count (trainer.cc) so the ranks' mean gradient is the global mean.
 struct FlowLoss {
   torch::Tensor total;
+  std::array<torch::Tensor, 4> weighted;
   torch::Tensor robot, robot_to_human, human, human_to_robot;
   int64_t robot_samples = 0, robot_to_human_samples = 0, human_samples = 0, human_to_robot_samples = 0;
 };

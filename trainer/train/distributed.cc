@@ -159,12 +159,24 @@ absl::Status Distributed::AverageGradients(const std::vector<at::Tensor>& params
 }
 
 absl::Status Distributed::AverageValues(std::vector<double>* values) {
+  if (auto s = SumValues(values); !s.ok()) return s;
+  for (double& v : *values) v /= world_size();
+  return absl::OkStatus();
+}
+
+absl::Status Distributed::SumValues(std::vector<double>* values) {
   if (world_size() == 1 || values->empty()) return absl::OkStatus();
   std::vector<at::Tensor> t = {torch::tensor(*values, torch::kFloat64)};
   if (auto s = Run("allreduce", allreduce_, t); !s.ok()) return s;
-  for (size_t i = 0; i < values->size(); ++i) {
-    (*values)[i] = t[0][static_cast<int64_t>(i)].item<double>() / world_size();
-  }
+  for (size_t i = 0; i < values->size(); ++i) (*values)[i] = t[0][static_cast<int64_t>(i)].item<double>();
+  return absl::OkStatus();
+}
+
+absl::Status Distributed::BroadcastValues(std::vector<double>* values) {
+  if (world_size() == 1 || values->empty()) return absl::OkStatus();
+  std::vector<at::Tensor> t = {torch::tensor(*values, torch::kFloat64)};
+  if (auto s = Run("broadcast", broadcast_, t); !s.ok()) return s;
+  for (size_t i = 0; i < values->size(); ++i) (*values)[i] = t[0][static_cast<int64_t>(i)].item<double>();
   return absl::OkStatus();
 }
 

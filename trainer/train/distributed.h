@@ -62,6 +62,10 @@ class Distributed {
   absl::Status AverageGradients(const std::vector<at::Tensor>& params);
   /// Replaces each value by its mean over ranks (e.g. loss terms for logging).
   absl::Status AverageValues(std::vector<double>* values);
+  /// Replaces each value by its sum over ranks (e.g. per-term sample counts, stop flags).
+  absl::Status SumValues(std::vector<double>* values);
+  /// Replaces each value by rank 0's (float64, exact for integers below 2^53).
+  absl::Status BroadcastValues(std::vector<double>* values);
   absl::Status Barrier();
 
  private:

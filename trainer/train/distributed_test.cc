@@ -1,7 +1,8 @@
 // Data parallel on c10d: two processes (this test binary re-executed as rank 0 and rank 1, Gloo over
 // loopback, TCPStore rendezvous from RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT) train from
 // different initial weights (rank 0's are broadcast) and end with the same weights, within 1e-5, as one
-// process trained on the doubled batch; only rank 0 writes checkpoints and logs.
+// process trained on the doubled batch; only rank 0 writes checkpoints and logs. Twice: halves with the
+// same embodiments, and halves with different human/robot mixes (per-term global rescaling).
 //
 // Adam's epsilon is 1e-3 here rather than 1e-8. The averaged gradients agree with the one-process
 // gradients to float rounding (the allreduce sums in another order; checked: no element differs by
@@ -39,7 +40,16 @@ using action::Embodiment;
 
 constexpr int kSteps = 5;
 
-TrainBatch GlobalBatch() {
+// "same": both halves hold the same embodiments. "mixed": rank 0 draws 3 human + 1 robot sample and
+// rank 1 1 human + 3 robot samples, so each rank's per-term means cover different sample counts (the
+// normal case with the real data loader); only the global per-term rescaling makes them agree.
+TrainBatch GlobalBatch(const std::string& mix) {
+  if (mix == "mixed") {
+    const std::vector<Embodiment> es = {Embodiment::kHuman, Embodiment::kHuman, Embodiment::kPiper,
+                                        Embodiment::kHuman, Embodiment::kAlohaAgilex, Embodiment::kArx5,
+                                        Embodiment::kHuman, Embodiment::kPiper};
+    return testing::SyntheticBatch(model::TinyConfig(), es, 13);
+  }
   const std::vector<Embodiment> es = {Embodiment::kPiper, Embodiment::kAlohaAgilex, Embodiment::kHuman,
                                       Embodiment::kArx5, Embodiment::kPiper, Embodiment::kAlohaAgilex,
                                       Embodiment::kHuman, Embodiment::kArx5};
@@ -92,10 +102,10 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
-// The worker: runs only when re-executed by the test below.
+// The worker: runs only when re-executed by the tests below.
 TEST(DistributedWorker, Train) {
   const char* out = std::getenv("MIVLA_DDP_TEST_OUT");
-  if (out == nullptr) GTEST_SKIP() << "runs only as a child of TwoGlooProcessesMatchOneProcess";
+  if (out == nullptr) GTEST_SKIP() << "runs only as a child of the DistributedTest cases";
   SetLogQuiet(true);
   auto options = DistributedOptionsFromEnv();
   ASSERT_TRUE(options.ok()) << options.status();
@@ -103,15 +113,17 @@ TEST(DistributedWorker, Train) {
   ASSERT_TRUE(dist.ok()) << dist.status();
   EXPECT_EQ((*dist)->backend(), "gloo");
   const std::string dir = (fs::path(out) / ("rank" + std::to_string((*dist)->rank()))).string();
-  testing::FixedBatchSource source({GlobalBatch()}, (*dist)->rank(), (*dist)->world_size());
+  testing::FixedBatchSource source({GlobalBatch(std::getenv("MIVLA_DDP_TEST_MIX"))}, (*dist)->rank(),
+                                   (*dist)->world_size());
   auto trainer = Train(dir, dist->get(), 100 + (*dist)->rank(), &source);  // other initial weights per rank
   ASSERT_NE(trainer, nullptr);
   torch::save(trainer->model(), dir + ".pt");
 }
 
-TEST(DistributedTest, TwoGlooProcessesMatchOneProcessWithTheDoubledBatch) {
+// Two Gloo ranks on halves of GlobalBatch(mix) against one process on the whole batch.
+void ExpectTwoRanksMatchOneProcess(const std::string& mix) {
   SetLogQuiet(true);
-  const fs::path out = fs::path(::testing::TempDir()) / "distributed_test";
+  const fs::path out = fs::path(::testing::TempDir()) / ("distributed_test_" + mix);
   fs::remove_all(out);
   fs::create_directories(out);
   const int port = FreePort();
@@ -121,6 +133,7 @@ TEST(DistributedTest, TwoGlooProcessesMatchOneProcessWithTheDoubledBatch) {
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       ::setenv("MIVLA_DDP_TEST_OUT", out.c_str(), 1);
+      ::setenv("MIVLA_DDP_TEST_MIX", mix.c_str(), 1);
       ::setenv("RANK", std::to_string(rank).c_str(), 1);
       ::setenv("WORLD_SIZE", "2", 1);
       ::setenv("MASTER_ADDR", "127.0.0.1", 1);
@@ -131,7 +144,7 @@ TEST(DistributedTest, TwoGlooProcessesMatchOneProcessWithTheDoubledBatch) {
     children.push_back(pid);
   }
   // Meanwhile: one process, the doubled (global) batch, rank 0's initial weights.
-  testing::FixedBatchSource source({GlobalBatch()});
+  testing::FixedBatchSource source({GlobalBatch(mix)});
   auto single = Train((out / "single").string(), nullptr, 100, &source);
   ASSERT_NE(single, nullptr);
   for (pid_t pid : children) {
@@ -150,7 +163,8 @@ TEST(DistributedTest, TwoGlooProcessesMatchOneProcessWithTheDoubledBatch) {
         if (d > 1e-5) std::printf("  %s: %.3g (|w| %.3g)\n", it.key().c_str(), d, it.value().abs().max().item<double>());
       }
     }
-    std::printf("rank %d vs one process with the doubled batch: max |dw| = %.3g\n", rank, diff);
+    std::printf("%s halves, rank %d vs one process with the doubled batch: max |dw| = %.3g\n", mix.c_str(), rank,
+                diff);
     EXPECT_LE(diff, 1e-5) << "rank " << rank;
   }
   // Only rank 0 wrote checkpoints and logs.
@@ -158,6 +172,10 @@ TEST(DistributedTest, TwoGlooProcessesMatchOneProcessWithTheDoubledBatch) {
   EXPECT_TRUE(fs::exists(out / "rank0" / "train_log.csv"));
   EXPECT_FALSE(fs::exists(out / "rank1") && !fs::is_empty(out / "rank1"));
 }
+
+TEST(DistributedTest, TwoGlooProcessesMatchOneProcessWithTheDoubledBatch) { ExpectTwoRanksMatchOneProcess("same"); }
+
+TEST(DistributedTest, RanksWithDifferentEmbodimentMixesMatchOneProcess) { ExpectTwoRanksMatchOneProcess("mixed"); }
 
 TEST(DistributedTest, EnvironmentErrorsNameTheVariable) {
   ::setenv("WORLD_SIZE", "2", 1);

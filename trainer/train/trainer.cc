@@ -4,6 +4,7 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <limits>
@@ -149,6 +150,22 @@ absl::StatusOr<StepRecord> Trainer::Step() {
       model::DecoderContext ctx = model_->PrepareDecoding(model_->Encode(inputs));
       loss = model::FlowMatchingLoss(*model_, ctx, targets, lo, noise.to(device), t.to(device));
     }
+    // Data parallel: each rank's terms are means over ITS samples that have them; rescale so the
+    // ranks' mean gradient (and the ranks' mean logged terms) is the global per-term mean, as one
+    // process would compute on the whole global batch: term_r * n_r * world / N (N = sum of n_r).
+    std::array<double, 4> scale = {1, 1, 1, 1};
+    if (world > 1) {
+      const std::array<int64_t, 4> local = {loss.robot_samples, loss.robot_to_human_samples, loss.human_samples,
+                                            loss.human_to_robot_samples};
+      std::vector<double> global(local.begin(), local.end());
+      RETURN_IF_ERROR(options_.dist->SumValues(&global));
+      torch::Tensor total = torch::zeros({}, loss.total.options());
+      for (size_t i = 0; i < 4; ++i) {
+        scale[i] = global[i] > 0 ? static_cast<double>(local[i]) * world / global[i] : 0.0;
+        total = total + loss.weighted[i] * scale[i];
+      }
+      loss.total = total;
+    }
     sync();
     const auto t2 = Clock::now();
     optimizer_->zero_grad();
@@ -169,10 +186,10 @@ absl::StatusOr<StepRecord> Trainer::Step() {
     sync();
     const auto t4 = Clock::now();
     r.loss = loss.total.detach().item<double>();
-    r.robot = loss.robot.defined() ? loss.robot.item<double>() : 0;
-    r.robot_to_human = loss.robot_to_human.defined() ? loss.robot_to_human.item<double>() : 0;
-    r.human = loss.human.defined() ? loss.human.item<double>() : 0;
-    r.human_to_robot = loss.human_to_robot.defined() ? loss.human_to_robot.item<double>() : 0;
+    r.robot = loss.robot.defined() ? loss.robot.item<double>() * scale[0] : 0;
+    r.robot_to_human = loss.robot_to_human.defined() ? loss.robot_to_human.item<double>() * scale[1] : 0;
+    r.human = loss.human.defined() ? loss.human.item<double>() * scale[2] : 0;
+    r.human_to_robot = loss.human_to_robot.defined() ? loss.human_to_robot.item<double>() * scale[3] : 0;
     r.data_s = Seconds(t0, t1);
     r.forward_s = Seconds(t1, t2);
     r.backward_s = Seconds(t2, t3);
