@@ -27,7 +27,9 @@ absl::StatusOr<EpisodeResult> RunSimEpisode(const SimEpisodeOptions& options) {
   const int64_t frame_every =
       options.sample_frames > 0 ? std::max<int64_t>(1, limit / options.sample_frames) : 0;
   SimDriver* d = driver.get();
+  if (options.operator_stop != nullptr) client->SetOperatorStop(options.operator_stop->load());
   absl::Status run = client->Run(limit, [&](const TickInfo& t) {
+    if (options.operator_stop != nullptr) client->SetOperatorStop(options.operator_stop->load());
     if (options.record_trace) res.trace.push_back(d->TcpWorld());
     if (frame_every > 0 && t.tick % frame_every == 0 &&
         static_cast<int>(res.frames.size()) < options.sample_frames) {

@@ -12,6 +12,7 @@
 #ifndef MIVLA_CLIENT_EVAL_SIM_EPISODE_H_
 #define MIVLA_CLIENT_EVAL_SIM_EPISODE_H_
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -32,6 +33,10 @@ struct SimEpisodeOptions {
   bool report = true;                // ReportEpisode at the end
   bool record_trace = false;         // per tick TCP positions (world) per arm
   int sample_frames = 0;             // head-camera frames kept, evenly over the episode (needs render)
+  /// Optional, borrowed: the operator stop input (e.g. set from a signal handler); read before the first
+  /// tick and after every tick and passed to RobotClient::SetOperatorStop, so a change holds the robot
+  /// from the next tick.
+  const std::atomic<bool>* operator_stop = nullptr;
   /// Called after every tick with the driver (tests inject faults and check states); false ends the run.
   std::function<bool(const TickInfo&, SimDriver&)> on_tick;
 };

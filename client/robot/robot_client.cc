@@ -294,7 +294,11 @@ absl::Status RobotClient::StartSession() {
   return absl::OkStatus();
 }
 
-void RobotClient::SetOperatorStop(bool engaged) { state_->safety->SetOperatorStop(engaged); }
+void RobotClient::SetOperatorStop(bool engaged) {
+  if (state_->safety->operator_stop() == engaged) return;
+  state_->safety->SetOperatorStop(engaged);
+  LogWarning("robot_client", engaged ? "operator stop engaged: holding" : "operator stop released");
+}
 const SafetyLayer& RobotClient::safety() const { return *state_->safety; }
 
 RobotClientStats RobotClient::stats() const {

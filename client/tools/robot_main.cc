@@ -31,7 +31,10 @@ namespace mivla::client {
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_operator_stop{false};
 extern "C" void OnSignal(int) { g_stop.store(true); }
+// The operator stop input: SIGUSR1 engages it (the robot holds), SIGUSR2 releases it.
+extern "C" void OnOperatorSignal(int sig) { g_operator_stop.store(sig == SIGUSR1); }
 
 struct Flags {
   std::string embodiment, driver = "sim", server, task, config, mode = "easy", instruction, retarget,
@@ -52,6 +55,8 @@ absl::StatusOr<std::string> ReadToken(const std::string& path) {
 }
 
 absl::Status Main(int argc, char** argv) {
+  std::signal(SIGUSR1, OnOperatorSignal);  // first, so an early stop is not the default action (exit)
+  std::signal(SIGUSR2, OnOperatorSignal);
   Flags f;
   FlagSet fs("mivla-robot --embodiment piper|arx5|locoman|aloha --driver sim|piper-can --server HOST:PORT --task T");
   fs.String("embodiment", &f.embodiment, "the robot: piper, arx5, locoman or aloha (required)");
@@ -80,6 +85,10 @@ absl::Status Main(int argc, char** argv) {
   RETURN_IF_ERROR(fs.Parse(argc, argv));
   if (fs.help_requested()) {
     std::fputs(fs.Help().c_str(), stdout);
+    std::fputs("\nSignals: SIGINT/SIGTERM end the run (the arm is stopped); SIGUSR1 engages the operator stop\n"
+               "(the robot holds, decelerating within the acceleration limit, counted as an operator_stop hold)\n"
+               "and SIGUSR2 releases it (the robot follows fresh chunks again), e.g. kill -USR1 <pid>.\n",
+               stdout);
     return absl::OkStatus();
   }
   if (f.embodiment.empty()) return absl::InvalidArgumentError("--embodiment is required (piper, arx5, locoman, aloha)");
@@ -147,6 +156,7 @@ absl::Status Main(int argc, char** argv) {
     o.connection = conn;
     o.metrics = cm.get();
     o.max_steps = f.max_steps;
+    o.operator_stop = &g_operator_stop;
     o.on_tick = [](const TickInfo&, SimDriver&) { return !g_stop.load(); };
     ASSIGN_OR_RETURN(EpisodeResult r, RunSimEpisode(o));
     std::printf("%s\n", EpisodeJson(r).dump().c_str());
@@ -164,7 +174,12 @@ absl::Status Main(int argc, char** argv) {
     ASSIGN_OR_RETURN(std::unique_ptr<RobotClient> client, RobotClient::Create(driver.get(), std::move(pc), cm.get(), co));
     RETURN_IF_ERROR(client->StartSession());
     const int64_t limit = f.max_steps > 0 ? f.max_steps : INT64_MAX;
-    absl::Status run = client->Run(limit, [](const TickInfo&) { return !g_stop.load(); });
+    client->SetOperatorStop(g_operator_stop.load());
+    RobotClient* c = client.get();
+    absl::Status run = client->Run(limit, [c](const TickInfo&) {
+      c->SetOperatorStop(g_operator_stop.load());
+      return !g_stop.load();
+    });
     absl::Status fin = client->Finish(nullptr);
     RETURN_IF_ERROR(run);
     RETURN_IF_ERROR(fin);

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 
@@ -72,6 +73,32 @@ TEST(ClientEvalTest, EvaluatesTasksInParallelAndReportsEveryEpisode) {
   const std::string scrape = (*server)->ScrapeMetrics();
   EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 2) << scrape;
   EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="stack_blocks"})"), 2);
+}
+
+// The operator stop input of mivla-robot: SIGUSR1 while a real-time PiPER runs makes it hold (one
+// operator_stop hold in its JSON summary, logged), SIGUSR2 releases it and fresh chunks drive it again.
+TEST(ClientEvalTest, RobotHoldsOnOperatorStopSignal) {
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+      ServerProcess::Start(MIVLA_SERVER_BIN, 0, ::testing::TempDir() + "/opstop_server.log");
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string log = ::testing::TempDir() + "/opstop_robot.log";
+  // 150 ticks at 25 Hz = 6 s; the stop is engaged 2 s after the start for 1.5 s. A signal that arrives
+  // before the first tick still holds from the first tick (the input is read before it).
+  const Result r = RunCommand("( " + std::string(MIVLA_ROBOT_BIN) + " --embodiment piper --server " +
+                              (*server)->target() + " --task press_bell --real-time --max-steps 150 2> " + log +
+                              " & pid=$!; sleep 2; kill -USR1 $pid; sleep 1.5; kill -USR2 $pid; wait $pid )");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  const nlohmann::json& c = j["client"];
+  EXPECT_EQ(c["holds"]["operator_stop"], 1) << c.dump();
+  // 1.5 s at 25 Hz is about 37 held ticks; at least 25 of them on a loaded machine.
+  EXPECT_GE(c["hold_ticks"].get<int>(), 25) << c.dump();
+  EXPECT_GE(c["fresh_ticks"].get<int>(), 20) << "the robot follows the policy again after SIGUSR2: " << c.dump();
+  std::ifstream in(log);
+  const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(err.find("operator stop engaged"), std::string::npos) << err;
+  EXPECT_NE(err.find("operator stop released"), std::string::npos) << err;
 }
 
 TEST(ClientEvalTest, BadFlagsAreRefusedWithAReason) {
