@@ -21,6 +21,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -71,12 +73,14 @@ TrainConfig Config(const std::string& dir) {
   return c;
 }
 
-// Trains kSteps on rank `dist`'s share of the global batch; returns the trainer.
+// Trains until `steps` on rank `dist`'s share of the global batch (after resuming from the model
+// directory when `resume`); returns the trainer.
 std::unique_ptr<Trainer> Train(const std::string& dir, Distributed* dist, uint64_t init_seed,
-                               testing::FixedBatchSource* source) {
+                               testing::FixedBatchSource* source, int64_t steps = kSteps, bool resume = false) {
   torch::manual_seed(init_seed);
   TrainerOptions o;
   o.config = Config(dir);
+  o.config.steps = steps;
   o.model = model::MivlaModel(model::TinyConfig());
   o.data = source;
   o.dist = dist;
@@ -84,6 +88,11 @@ std::unique_ptr<Trainer> Train(const std::string& dir, Distributed* dist, uint64
   auto t = Trainer::Create(std::move(o));
   EXPECT_TRUE(t.ok()) << t.status();
   if (!t.ok()) return nullptr;
+  if (resume) {
+    absl::Status r = (*t)->Resume();
+    EXPECT_TRUE(r.ok()) << r;
+    if (!r.ok()) return nullptr;
+  }
   auto s = (*t)->Run();
   EXPECT_TRUE(s.ok()) << s.status();
   return std::move(*t);
@@ -112,25 +121,51 @@ TEST(DistributedWorker, Train) {
   auto dist = Distributed::Create(*options, torch::kCPU);
   ASSERT_TRUE(dist.ok()) << dist.status();
   EXPECT_EQ((*dist)->backend(), "gloo");
-  const std::string dir = (fs::path(out) / ("rank" + std::to_string((*dist)->rank()))).string();
-  testing::FixedBatchSource source({GlobalBatch(std::getenv("MIVLA_DDP_TEST_MIX"))}, (*dist)->rank(),
-                                   (*dist)->world_size());
-  auto trainer = Train(dir, dist->get(), 100 + (*dist)->rank(), &source);  // other initial weights per rank
+  const int rank = (*dist)->rank();
+  const std::string mix = std::getenv("MIVLA_DDP_TEST_MIX");
+  const std::string dir = (fs::path(out) / ("rank" + std::to_string(rank))).string();
+  if (mix == "resume_shared" || mix == "resume_private") {
+    // Three steps, then a new process state (other initial weights) resumes and trains to kSteps.
+    const std::string model_dir = mix == "resume_shared" ? (fs::path(out) / "shared").string() : dir;
+    testing::FixedBatchSource first_source({GlobalBatch("mixed")}, rank, (*dist)->world_size());
+    ASSERT_NE(Train(model_dir, dist->get(), 100 + rank, &first_source, 3), nullptr);
+    testing::FixedBatchSource source({GlobalBatch("mixed")}, rank, (*dist)->world_size());
+    if (mix == "resume_private") {  // rank 1 has no state: every rank fails, none hangs or restarts
+      torch::manual_seed(200 + rank);
+      TrainerOptions o;
+      o.config = Config(model_dir);
+      o.model = model::MivlaModel(model::TinyConfig());
+      o.data = &source;
+      o.dist = dist->get();
+      o.progress = false;
+      auto t = Trainer::Create(std::move(o));
+      ASSERT_TRUE(t.ok()) << t.status();
+      absl::Status r = (*t)->Resume();
+      EXPECT_FALSE(r.ok());
+      std::FILE* f = std::fopen((dir + ".err").c_str(), "w");
+      ASSERT_NE(f, nullptr);
+      std::fprintf(f, "%s", r.ToString().c_str());
+      std::fclose(f);
+      return;
+    }
+    auto trainer = Train(model_dir, dist->get(), 200 + rank, &source, kSteps, /*resume=*/true);
+    ASSERT_NE(trainer, nullptr);
+    torch::save(trainer->model(), dir + ".pt");
+    return;
+  }
+  testing::FixedBatchSource source({GlobalBatch(mix)}, rank, (*dist)->world_size());
+  auto trainer = Train(dir, dist->get(), 100 + rank, &source);  // other initial weights per rank
   ASSERT_NE(trainer, nullptr);
   torch::save(trainer->model(), dir + ".pt");
 }
 
-// Two Gloo ranks on halves of GlobalBatch(mix) against one process on the whole batch.
-void ExpectTwoRanksMatchOneProcess(const std::string& mix) {
-  SetLogQuiet(true);
-  const fs::path out = fs::path(::testing::TempDir()) / ("distributed_test_" + mix);
-  fs::remove_all(out);
-  fs::create_directories(out);
+// Starts this binary twice as the ranks of a Gloo group running DistributedWorker.Train with `mix`;
+// returns their pids.
+std::vector<pid_t> StartRanks(const fs::path& out, const std::string& mix) {
   const int port = FreePort();
   std::vector<pid_t> children;
   for (int rank = 0; rank < 2; ++rank) {
     pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
     if (pid == 0) {
       ::setenv("MIVLA_DDP_TEST_OUT", out.c_str(), 1);
       ::setenv("MIVLA_DDP_TEST_MIX", mix.c_str(), 1);
@@ -143,14 +178,38 @@ void ExpectTwoRanksMatchOneProcess(const std::string& mix) {
     }
     children.push_back(pid);
   }
-  // Meanwhile: one process, the doubled (global) batch, rank 0's initial weights.
-  testing::FixedBatchSource source({GlobalBatch(mix)});
-  auto single = Train((out / "single").string(), nullptr, 100, &source);
-  ASSERT_NE(single, nullptr);
+  return children;
+}
+
+void ExpectRanksSucceeded(const std::vector<pid_t>& children) {
   for (pid_t pid : children) {
+    ASSERT_GT(pid, 0);
     int status = 0;
     ::waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "worker exit status " << status;
+  }
+}
+
+// Two Gloo ranks on halves of GlobalBatch(mix) against one process on the whole batch.
+void ExpectTwoRanksMatchOneProcess(const std::string& mix) {
+  SetLogQuiet(true);
+  const fs::path out = fs::path(::testing::TempDir()) / ("distributed_test_" + mix);
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const std::vector<pid_t> children = StartRanks(out, mix);
+  // Meanwhile: one process, the doubled (global) batch, rank 0's initial weights.
+  testing::FixedBatchSource source({GlobalBatch(mix == "resume_shared" ? "mixed" : mix)});
+  auto single = Train((out / "single").string(), nullptr, 100, &source);
+  ASSERT_NE(single, nullptr);
+  ExpectRanksSucceeded(children);
+  if (mix == "resume_shared") {  // the resumed ranks end where an uninterrupted one-process run ends
+    for (int rank = 0; rank < 2; ++rank) {
+      model::MivlaModel m(model::TinyConfig());
+      torch::load(m, (out / ("rank" + std::to_string(rank) + ".pt")).string());
+      EXPECT_LE(testing::MaxAbsDifference(*m, *single->model()), 1e-5) << "rank " << rank;
+    }
+    EXPECT_EQ(ListCheckpointSteps((out / "shared").string(), "ddp"), (std::vector<int64_t>{3, kSteps}));
+    return;
   }
   for (int rank = 0; rank < 2; ++rank) {
     model::MivlaModel m(model::TinyConfig());
@@ -176,6 +235,25 @@ void ExpectTwoRanksMatchOneProcess(const std::string& mix) {
 TEST(DistributedTest, TwoGlooProcessesMatchOneProcessWithTheDoubledBatch) { ExpectTwoRanksMatchOneProcess("same"); }
 
 TEST(DistributedTest, RanksWithDifferentEmbodimentMixesMatchOneProcess) { ExpectTwoRanksMatchOneProcess("mixed"); }
+
+TEST(DistributedTest, ResumedRanksLoadRankZerosStateAndMatchAnUninterruptedRun) {
+  ExpectTwoRanksMatchOneProcess("resume_shared");
+}
+
+TEST(DistributedTest, ResumeWithoutASharedModelDirectoryFailsOnEveryRank) {
+  SetLogQuiet(true);
+  const fs::path out = fs::path(::testing::TempDir()) / "distributed_test_resume_private";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  ExpectRanksSucceeded(StartRanks(out, "resume_private"));
+  for (int rank = 0; rank < 2; ++rank) {
+    std::ifstream in(out / ("rank" + std::to_string(rank) + ".err"));
+    const std::string error((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::printf("rank %d: %s\n", rank, error.c_str());
+    EXPECT_NE(error.find(rank == 1 ? "must be shared by every rank" : "failed on 1 other rank"), std::string::npos)
+        << error;
+  }
+}
 
 TEST(DistributedTest, EnvironmentErrorsNameTheVariable) {
   ::setenv("WORLD_SIZE", "2", 1);

@@ -96,11 +96,34 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainerOptions options)
 
 absl::Status Trainer::Resume() {
   const TrainConfig& c = options_.config;
+  Distributed* dist = options_.dist != nullptr && options_.dist->world_size() > 1 ? options_.dist : nullptr;
+  // Rank 0 decides the step (only rank 0 writes states); every rank loads that state from the shared
+  // model directory, or every rank fails (no rank silently starts at step 0 while the others resume).
   std::vector<int64_t> steps = ListCheckpointSteps(c.output_dir, c.name);
-  if (steps.empty()) {
+  std::vector<double> chosen = {steps.empty() ? -1.0 : static_cast<double>(steps.back())};
+  if (dist != nullptr) RETURN_IF_ERROR(dist->BroadcastValues(&chosen));
+  if (chosen[0] < 0) {
     return absl::NotFoundError(absl::StrCat(c.output_dir, ": no training state of run '", c.name, "' to resume"));
   }
-  return ResumeFrom(CheckpointStem(c.output_dir, c.name, steps.back()) + ".state");
+  const std::string path = CheckpointStem(c.output_dir, c.name, static_cast<int64_t>(chosen[0])) + ".state";
+  absl::Status loaded = ResumeFrom(path);
+  if (dist == nullptr) return loaded;
+  if (!loaded.ok() && !fs::exists(path)) {
+    loaded = absl::FailedPreconditionError(absl::StrCat(
+        "rank ", dist->rank(), ": ", path, " (rank 0 resumes from it) is missing here: under data parallel the ",
+        "model directory must be shared by every rank"));
+  }
+  std::vector<double> failed = {loaded.ok() ? 0.0 : 1.0};
+  RETURN_IF_ERROR(dist->SumValues(&failed));
+  if (!loaded.ok()) return loaded;
+  if (failed[0] > 0) {
+    return absl::FailedPreconditionError(absl::StrCat("resume from ", path, " failed on ",
+                                                      static_cast<int>(failed[0]), " other rank(s); see their log"));
+  }
+  // Every rank loaded the same file; re-broadcast anyway so the ranks cannot drift apart.
+  std::vector<torch::Tensor> all = model_->parameters();
+  for (const auto& b : model_->buffers()) all.push_back(b);
+  return dist->Broadcast(all);
 }
 
 absl::Status Trainer::ResumeFrom(const std::string& state_path) {

@@ -77,7 +77,9 @@ class Trainer {
   static absl::StatusOr<std::unique_ptr<Trainer>> Create(TrainerOptions options);
 
   /// Continues from the newest complete checkpoint pair in config.output_dir (NOT_FOUND if none);
-  /// FAILED_PRECONDITION if it was written under another config hash or seed.
+  /// FAILED_PRECONDITION if it was written under another config hash or seed. Data parallel: collective;
+  /// rank 0 picks the step and broadcasts it, every rank loads that state (the model directory must be
+  /// shared) or every rank returns an error; parameters are then re-broadcast from rank 0.
   absl::Status Resume();
   absl::Status ResumeFrom(const std::string& state_path);
 
