@@ -111,6 +111,25 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
+// Rank share of fixed batches that asks `trainer` to stop when it hands out batch `at` (a SIGTERM that
+// reached this rank only).
+class StopRequestingSource : public testing::FixedBatchSource {
+ public:
+  using FixedBatchSource::FixedBatchSource;
+  void Arm(Trainer* trainer, uint64_t at) {
+    trainer_ = trainer;
+    at_ = at;
+  }
+  absl::StatusOr<TrainBatch> Next() override {
+    if (trainer_ != nullptr && next_index() == at_) trainer_->RequestStop();
+    return FixedBatchSource::Next();
+  }
+
+ private:
+  Trainer* trainer_ = nullptr;
+  uint64_t at_ = 0;
+};
+
 // The worker: runs only when re-executed by the tests below.
 TEST(DistributedWorker, Train) {
   const char* out = std::getenv("MIVLA_DDP_TEST_OUT");
@@ -124,6 +143,25 @@ TEST(DistributedWorker, Train) {
   const int rank = (*dist)->rank();
   const std::string mix = std::getenv("MIVLA_DDP_TEST_MIX");
   const std::string dir = (fs::path(out) / ("rank" + std::to_string(rank))).string();
+  if (mix == "stop") {  // rank 1 alone is asked to stop while step 3 runs; both stop after step 3
+    StopRequestingSource source({GlobalBatch("mixed")}, rank, (*dist)->world_size());
+    TrainerOptions o;
+    o.config = Config(dir);
+    o.model = model::MivlaModel(model::TinyConfig());
+    o.data = &source;
+    o.dist = dist->get();
+    o.progress = false;
+    auto t = Trainer::Create(std::move(o));
+    ASSERT_TRUE(t.ok()) << t.status();
+    if (rank == 1) source.Arm(t->get(), 2);
+    auto summary = (*t)->Run();
+    ASSERT_TRUE(summary.ok()) << summary.status();
+    EXPECT_TRUE(summary->stopped);
+    EXPECT_EQ((*t)->step(), 3);
+    const std::vector<int64_t> written = ListCheckpointSteps(dir, "ddp");  // only rank 0 writes
+    EXPECT_EQ(written, rank == 0 ? std::vector<int64_t>{3} : std::vector<int64_t>{});
+    return;
+  }
   if (mix == "resume_shared" || mix == "resume_private") {
     // Three steps, then a new process state (other initial weights) resumes and trains to kSteps.
     const std::string model_dir = mix == "resume_shared" ? (fs::path(out) / "shared").string() : dir;
@@ -253,6 +291,14 @@ TEST(DistributedTest, ResumeWithoutASharedModelDirectoryFailsOnEveryRank) {
     EXPECT_NE(error.find(rank == 1 ? "must be shared by every rank" : "failed on 1 other rank"), std::string::npos)
         << error;
   }
+}
+
+TEST(DistributedTest, AStopRequestOnOneRankStopsEveryRankAtTheSameStep) {
+  SetLogQuiet(true);
+  const fs::path out = fs::path(::testing::TempDir()) / "distributed_test_stop";
+  fs::remove_all(out);
+  fs::create_directories(out);
+  ExpectRanksSucceeded(StartRanks(out, "stop"));  // without the agreement rank 0 would wait in an allreduce
 }
 
 TEST(DistributedTest, EnvironmentErrorsNameTheVariable) {

@@ -257,8 +257,13 @@ absl::StatusOr<TrainSummary> Trainer::Run() {
   const auto start = std::chrono::steady_clock::now();
   std::vector<double> losses;
   int64_t samples = 0;
+  Distributed* dist = options_.dist != nullptr && options_.dist->world_size() > 1 ? options_.dist : nullptr;
   while (step_ < c.steps) {
-    if (stop_.load()) {
+    // A stop request (SIGTERM) reaches one rank; the ranks agree at every step boundary (a one-value
+    // allreduce) so all of them stop after the same step and none waits in a collective forever.
+    std::vector<double> stop = {stop_.load() ? 1.0 : 0.0};
+    if (dist != nullptr) RETURN_IF_ERROR(dist->SumValues(&stop));
+    if (stop[0] > 0) {
       s.stopped = true;
       break;
     }
