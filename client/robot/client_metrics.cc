@@ -33,6 +33,9 @@ absl::StatusOr<std::unique_ptr<ClientMetrics>> ClientMetrics::Create(metrics::Re
                                                       "Control ticks whose command the safety layer clamped, by kind.",
                                                       {"kind"}));
   ASSIGN_OR_RETURN(auto* chunks, registry->AddCounter("mivla_client_chunks_total", "Action chunks received.", {}));
+  ASSIGN_OR_RETURN(auto* missed, registry->AddCounter("mivla_client_missed_deadlines_total",
+                                                      "Control tick deadlines skipped because a tick started "
+                                                      "late (overruns; no catch-up ticks follow).", {}));
   ASSIGN_OR_RETURN(auto* rec, registry->AddCounter("mivla_client_reconnects_total",
                                                    "Successful reconnects to the policy server.", {}));
   ASSIGN_OR_RETURN(auto* conn, registry->AddGauge("mivla_client_server_connected",
@@ -51,6 +54,7 @@ absl::StatusOr<std::unique_ptr<ClientMetrics>> ClientMetrics::Create(metrics::Re
   }
   ASSIGN_OR_RETURN(m->chunks_, chunks->WithLabels({}));
   ASSIGN_OR_RETURN(m->reconnects_, rec->WithLabels({}));
+  ASSIGN_OR_RETURN(m->missed_, missed->WithLabels({}));
   ASSIGN_OR_RETURN(m->connected_, conn->WithLabels({}));
   RETURN_IF_ERROR(metrics::RegisterProcessMetrics(registry));
   return m;

@@ -10,6 +10,8 @@
 //   mivla_client_safety_clamps_total{kind}   counter    ticks clamped: position, velocity, acceleration,
 //                                                       workspace, gripper
 //   mivla_client_chunks_total                counter    chunks received
+//   mivla_client_missed_deadlines_total      counter    tick deadlines skipped (overruns): a tick that
+//                                                       started late was not followed by catch-up ticks
 //   mivla_client_reconnects_total            counter    successful reconnects
 //   mivla_client_server_connected            gauge      1 while the session is up
 // plus the process_* metrics. Thread-safe (the families' children are atomic).
@@ -36,6 +38,7 @@ class ClientMetrics {
   void CountHold(HoldReason reason);
   void CountClamp(ClampKind kind);
   void CountChunk() { chunks_->Inc(); }
+  void CountMissedDeadlines(int64_t n) { missed_->Inc(static_cast<double>(n)); }
   void CountReconnect() { reconnects_->Inc(); }
   void SetConnected(bool connected) { connected_->Set(connected ? 1.0 : 0.0); }
 
@@ -50,6 +53,7 @@ class ClientMetrics {
   metrics::Counter* stale_holds_ = nullptr;
   std::array<metrics::Counter*, kNumClampKinds> clamps_{};
   metrics::Counter* chunks_ = nullptr;
+  metrics::Counter* missed_ = nullptr;
   metrics::Counter* reconnects_ = nullptr;
   metrics::Gauge* connected_ = nullptr;
 };

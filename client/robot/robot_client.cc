@@ -321,17 +321,32 @@ absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const 
   if (!lockstep && !s.worker.joinable()) s.worker = std::thread([&s] { s.WorkerLoop(); });
   RealtimeScope realtime(lockstep ? 0 : s.options.realtime_priority);
   s.holds_seen = s.safety->stats().holds;
-  const int64_t t0 = WallUs();
+  int64_t deadline = WallUs();
+  const int64_t late_tolerance_us = s.period_us / 10;
   int64_t prev_start = -1;
   for (int64_t k = 0; k < max_ticks && !stop_requested_.load(); ++k) {
     if (!lockstep) {
-      const int64_t deadline = t0 + k * s.period_us;
       std::this_thread::sleep_until(
           std::chrono::steady_clock::time_point(std::chrono::microseconds(deadline - s.options.busy_wait_us)));
       while (s.options.busy_wait_us > 0 && WallUs() < deadline) {
       }
     }
     const int64_t start = WallUs();
+    if (!lockstep) {
+      // A late tick restarts the grid from its own start: the deadlines that went by are skipped, not
+      // run back to back (the safety layer assumes commands a period apart).
+      const int64_t late = start - deadline;
+      if (late > late_tolerance_us) {
+        const int64_t missed = 1 + late / s.period_us;
+        {
+          absl::MutexLock l(&s.mu);
+          s.stats.missed_deadlines += missed;
+        }
+        if (s.metrics != nullptr) s.metrics->CountMissedDeadlines(missed);
+        deadline = start;
+      }
+      deadline += s.period_us;
+    }
     if (prev_start >= 0 && s.metrics != nullptr) s.metrics->ObserveTick((start - prev_start) * 1e-6, s.period_us * 1e-6);
     prev_start = start;
     const int64_t now = s.Now();

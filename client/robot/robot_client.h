@@ -11,6 +11,9 @@
 //
 // Two clocks (RobotDriver::simulated_clock):
 //  - wall clock (hardware, real-time simulation): ticks are paced by sleeping to absolute deadlines;
+//    a tick that starts more than a tenth of a period late (a stalled Read, a late wake-up) restarts
+//    the deadline grid from its start, so no catch-up ticks follow and ticks stay about a period apart
+//    (the safety layer's limits assume it); the deadlines passed are counted (missed_deadlines);
 //    inference runs on a worker thread, so a slow or vanished server never stalls the loop: the robot
 //    holds, the worker reconnects with capped exponential backoff (new channel + new session), and the
 //    loop goes on with fresh chunks. A refusal (RESOURCE_EXHAUSTED, a malformed chunk) is not a lost
@@ -63,6 +66,7 @@ struct RobotClientStats {
   int64_t failed_requests = 0;
   int64_t reconnects = 0;
   int64_t ik_failures = 0;
+  int64_t missed_deadlines = 0;  // wall clock: tick deadlines skipped after a late tick (overruns)
   std::vector<int64_t> tick_start_us;  // wall-clock start of every tick (for jitter figures)
   std::vector<int64_t> tick_work_us;   // read + schedule + safety + command, per tick
   std::vector<int64_t> round_trip_us;

@@ -71,6 +71,30 @@ class FakePolicy final : public mivla::v1::PolicyService::Service {
   mivla::v1::ObserveRequest last_;
 };
 
+// The sim driver with one Read that stalls (a hiccup of the bus or the OS).
+class StallingDriver final : public RobotDriver {
+ public:
+  StallingDriver(RobotDriver* inner, int stall_at_read, int stall_ms)
+      : inner_(inner), stall_at_(stall_at_read), stall_ms_(stall_ms) {}
+  const kinematics::EmbodimentDescription& embodiment() const override { return inner_->embodiment(); }
+  std::vector<CameraLayout> cameras() const override { return inner_->cameras(); }
+  double control_period_s() const override { return inner_->control_period_s(); }
+  absl::Status Start() override { return inner_->Start(); }
+  absl::StatusOr<RobotReading> Read(bool with_images) override {
+    if (++reads_ == stall_at_) std::this_thread::sleep_for(std::chrono::milliseconds(stall_ms_));
+    return inner_->Read(with_images);
+  }
+  absl::Status Command(const RobotCommand& c) override { return inner_->Command(c); }
+  absl::Status Stop() override { return inner_->Stop(); }
+  int64_t NowUs() const override { return inner_->NowUs(); }
+  bool simulated_clock() const override { return inner_->simulated_clock(); }
+
+ private:
+  RobotDriver* inner_;
+  int reads_ = 0;
+  const int stall_at_, stall_ms_;
+};
+
 class RobotClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -87,8 +111,13 @@ class RobotClientTest : public ::testing::Test {
     driver_ = *SimDriver::Create(d);
   }
   void TearDown() override { server_->Shutdown(); }
+  double MetricValueOf(const std::string& name) {
+    const std::string text = registry_.Expose();
+    const size_t at = text.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size() + 2));
+  }
 
-  std::unique_ptr<RobotClient> Client() {
+  std::unique_ptr<RobotClient> Client(RobotDriver* driver = nullptr) {
     ConnectionOptions c;
     c.target = "127.0.0.1:" + std::to_string(port_);
     c.rpc_timeout_ms = 3000;
@@ -96,14 +125,17 @@ class RobotClientTest : public ::testing::Test {
     RobotClient::Options o;
     o.instruction = "ring the bell";
     o.task = "press_bell";
+    o.record_ticks = true;
     absl::StatusOr<std::unique_ptr<RobotClient>> rc =
-        RobotClient::Create(driver_.get(), *PolicyConnection::Create(c), nullptr, o);
+        RobotClient::Create(driver != nullptr ? driver : driver_.get(), *PolicyConnection::Create(c), metrics_.get(), o);
     EXPECT_TRUE(rc.ok()) << rc.status();
     EXPECT_TRUE((*rc)->StartSession().ok());
     return std::move(*rc);
   }
 
   FakePolicy fake_;
+  metrics::Registry registry_;
+  std::unique_ptr<ClientMetrics> metrics_ = *ClientMetrics::Create(&registry_);
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<SimDriver> driver_;
@@ -159,6 +191,30 @@ TEST_F(RobotClientTest, OverloadIsARefusalNotALostServer) {
   EXPECT_EQ(rc->safety().stats().holds[static_cast<int>(HoldReason::kServerLost)], 0);
   EXPECT_GE(fake_.acts.load(), acts_at_end_of_overload + 3);  // chunks again after the overload (paced
   EXPECT_EQ(held_at_the_end, 0);                             // by a backoff while it lasted)
+  rc->Finish(nullptr).IgnoreError();
+}
+
+// A Read that stalls for 150 ms (almost four periods) makes the next tick late; the deadlines that went
+// by are skipped and counted, not run back to back: ticks stay a period apart (less the wake-up
+// tolerance), and the loop goes on at its rate.
+TEST_F(RobotClientTest, AStalledReadSkipsMissedDeadlinesInsteadOfBursting) {
+  StallingDriver stalling(driver_.get(), 20, 150);
+  std::unique_ptr<RobotClient> rc = Client(&stalling);
+  ASSERT_TRUE(rc->Run(50).ok());
+  const RobotClientStats s = rc->stats();
+  ASSERT_EQ(s.tick_start_us.size(), 50u);
+  const int64_t period_us = 40000;
+  int64_t min_gap = INT64_MAX, max_gap = 0;
+  for (size_t i = 1; i < s.tick_start_us.size(); ++i) {
+    const int64_t gap = s.tick_start_us[i] - s.tick_start_us[i - 1];
+    min_gap = std::min(min_gap, gap);
+    max_gap = std::max(max_gap, gap);
+  }
+  // The late tolerance is a tenth of a period; 1 ms more for the wake-up of a loaded machine.
+  EXPECT_GE(min_gap, period_us - period_us / 10 - 1000) << "catch-up burst: ticks " << min_gap << " us apart";
+  EXPECT_GE(max_gap, 150000) << "the stall was not seen";
+  EXPECT_GE(s.missed_deadlines, 3) << "150 ms stall at 40 ms per tick";
+  EXPECT_GE(MetricValueOf("mivla_client_missed_deadlines_total"), 3.0);
   rc->Finish(nullptr).IgnoreError();
 }
 

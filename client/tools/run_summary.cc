@@ -21,6 +21,7 @@ nlohmann::json ClientStatsJson(const RobotClientStats& c, const SafetyLayer::Sta
   j["chunks"] = c.chunks;
   j["failed_requests"] = c.failed_requests;
   j["reconnects"] = c.reconnects;
+  j["missed_deadlines"] = c.missed_deadlines;
   j["ik_failures"] = c.ik_failures;
   nlohmann::json holds = nlohmann::json::object();
   for (int r = 1; r < kNumHoldReasons; ++r) holds[HoldReasonName(static_cast<HoldReason>(r))] = s.holds[r];
