@@ -111,6 +111,9 @@ int Main(int argc, char** argv) {
   auto runtime = model::ParseRuntimeOptions(device_name, c.precision);
   if (!runtime.ok()) return Usage(p, absl::StrCat(cli.config_path, ": device/precision: ", runtime.status().message()));
 
+  if (auto tok = ResolveTokenizerModel(c, mode); !tok.ok()) {
+    return Usage(p, absl::StrCat(cli.config_path, ": ", tok.status().message()));
+  }
   auto fail = [](const absl::Status& s) {
     LogError("train", s.ToString());
     return 1;
@@ -127,6 +130,7 @@ int Main(int argc, char** argv) {
   const action::NormalizationStats* given = initial->normalization ? &*initial->normalization : nullptr;
   auto loader_options = MakeLoaderOptions(c, initial->model->config(), (*dist)->rank(), (*dist)->world_size(), given);
   if (!loader_options.ok()) return Usage(p, absl::StrCat(cli.config_path, ": ", loader_options.status().message()));
+  loader_options->tokenizer_model = initial->tokenizer_model;  // the one stored in every checkpoint
   loader_options->on_progress = [](const std::string& line) { LogInfo("data", line); };
   auto loader = DataLoader::Create(*loader_options);
   if (!loader.ok()) return fail(loader.status());

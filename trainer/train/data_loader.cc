@@ -321,7 +321,8 @@ void DataLoader::Impl::SeekTo(uint64_t index) {
 absl::StatusOr<std::unique_ptr<DataLoader>> DataLoader::Create(LoaderOptions options) {
   if (auto s = ValidateOptions(options); !s.ok()) return s;
   auto impl = std::make_unique<Impl>();
-  auto tok = tokenizer::Tokenizer::FromFile(options.tokenizer_path);
+  auto tok = options.tokenizer_model.empty() ? tokenizer::Tokenizer::FromFile(options.tokenizer_path)
+                                              : tokenizer::Tokenizer::FromSerializedModel(options.tokenizer_model);
   if (!tok.ok()) {
     return absl::Status(tok.status().code(),
                         absl::StrCat("data loader: tokenizer '", options.tokenizer_path, "': ", tok.status().message()));

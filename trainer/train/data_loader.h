@@ -56,7 +56,8 @@ struct LoaderOptions {
   std::vector<std::string> cameras;  // view order by name (e.g. head_camera, right_camera); an episode's
                                      // other cameras follow in file order; at most max_views are kept
   int max_text_tokens = 32;
-  std::string tokenizer_path;   // SentencePiece model
+  std::string tokenizer_path;   // SentencePiece model file
+  std::string tokenizer_model;  // or its bytes (used when not empty; mivla-train passes the checkpoint's)
   AugmentOptions augment;
   data::ComplementOptions complements;
   const action::NormalizationStats* normalization = nullptr;  // null = compute from the training data

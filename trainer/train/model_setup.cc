@@ -1,7 +1,6 @@
 #include "trainer/train/model_setup.h"
 
-#include <fstream>
-#include <sstream>
+#include <filesystem>
 
 #include <torch/torch.h>
 
@@ -9,19 +8,49 @@
 #include "core/checkpoint/model_checkpoint.h"
 #include "core/model/hf_import.h"
 #include "core/model/safetensors.h"
+#include "core/tokenizer/tokenizer.h"
 #include "core/util/status_macros.h"
 
 namespace mivla::trainer {
 
+namespace {
+namespace fs = std::filesystem;
+
+// The bundled tokenizer: from the working directory, else from the executable's directory upwards.
+std::string FindBundledTokenizer() {
+  if (fs::exists(tokenizer::kTinyTokenizerModelPath)) return tokenizer::kTinyTokenizerModelPath;
+  std::error_code ec;
+  fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  for (int up = 0; !ec && up <= 4 && !dir.empty(); ++up, dir = dir.parent_path()) {
+    if (fs::exists(dir / tokenizer::kTinyTokenizerModelPath)) return (dir / tokenizer::kTinyTokenizerModelPath).string();
+    if (dir == dir.root_path()) break;
+  }
+  return "";
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ResolveTokenizerModel(const TrainConfig& config, TrainMode mode) {
+  std::string path = config.tokenizer;
+  if (path.empty()) {
+    if (mode == TrainMode::kFinetune) return std::string();
+    path = FindBundledTokenizer();
+    if (path.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "data.tokenizer: empty, and the bundled ", tokenizer::kTinyTokenizerModelPath,
+          " is found neither from the working directory nor beside mivla-train; name a SentencePiece model"));
+    }
+  }
+  auto tok = tokenizer::Tokenizer::FromFile(path);
+  if (!tok.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("data.tokenizer: '", path, "': ", tok.status().message()));
+  }
+  return (*tok)->serialized_model();
+}
+
 absl::StatusOr<InitialModel> BuildInitialModel(const TrainConfig& config, TrainMode mode) {
   InitialModel out;
-  if (!config.tokenizer.empty()) {
-    std::ifstream in(config.tokenizer, std::ios::binary);
-    if (!in) return absl::NotFoundError(absl::StrCat(config.tokenizer, ": cannot read the tokenizer model"));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    out.tokenizer_model = ss.str();
-  }
+  ASSIGN_OR_RETURN(out.tokenizer_model, ResolveTokenizerModel(config, mode));
   if (mode == TrainMode::kFinetune) {
     if (config.init_checkpoint.empty()) {
       return absl::InvalidArgumentError("finetune needs init_checkpoint (a pre-trained .mivla file)");
@@ -30,6 +59,10 @@ absl::StatusOr<InitialModel> BuildInitialModel(const TrainConfig& config, TrainM
     out.model = bundle.model;
     if (config.keep_normalization) out.normalization = bundle.normalization;
     if (out.tokenizer_model.empty()) out.tokenizer_model = bundle.tokenizer_model;
+    if (out.tokenizer_model.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("data.tokenizer: empty, and ", config.init_checkpoint,
+                                                     " stores no tokenizer; name a SentencePiece model"));
+    }
     out.origin = config.init_checkpoint;
   } else {
     if (!config.init_checkpoint.empty()) {

@@ -29,7 +29,14 @@ struct InitialModel {
 };
 
 /// pretrain needs config.model (and no init_checkpoint); finetune needs config.init_checkpoint.
+/// The tokenizer is ResolveTokenizerModel's, or (finetune, data.tokenizer empty) the checkpoint's.
 absl::StatusOr<InitialModel> BuildInitialModel(const TrainConfig& config, TrainMode mode);
+
+/// The SentencePiece bytes named by data.tokenizer (checked to load). When it is empty: pretrain takes
+/// the bundled tiny model (tokenizer::kTinyTokenizerModelPath, looked up from the working directory,
+/// then from the executable's directory and up to four of its parents); finetune returns "" (the
+/// checkpoint's tokenizer is used). INVALID_ARGUMENT naming `data.tokenizer` and the reason otherwise.
+absl::StatusOr<std::string> ResolveTokenizerModel(const TrainConfig& config, TrainMode mode);
 
 }  // namespace mivla::trainer
 

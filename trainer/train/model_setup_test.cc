@@ -10,6 +10,7 @@
 #include "core/checkpoint/model_checkpoint.h"
 #include "core/model/hf_import.h"
 #include "core/model/safetensors.h"
+#include "core/tokenizer/tokenizer.h"
 #include "gtest/gtest.h"
 #include "trainer/train/test_batches.h"
 
@@ -94,6 +95,25 @@ TEST(ModelSetupTest, FinetuneStartsFromTheCheckpoint) {
   auto absent = BuildInitialModel(c, TrainMode::kFinetune);
   ASSERT_FALSE(absent.ok());
   EXPECT_NE(absent.status().message().find("absent.mivla"), std::string::npos);
+}
+
+TEST(ModelSetupTest, AnEmptyTokenizerIsTheBundledOneAndABadPathNamesTheField) {
+  TrainConfig c;
+  auto bundled = ResolveTokenizerModel(c, TrainMode::kPretrain);  // found above the test binary's directory
+  ASSERT_TRUE(bundled.ok()) << bundled.status();
+  EXPECT_TRUE(tokenizer::Tokenizer::FromSerializedModel(*bundled).ok());
+  auto m = BuildInitialModel(c, TrainMode::kPretrain);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->tokenizer_model, *bundled);
+  auto finetune = ResolveTokenizerModel(c, TrainMode::kFinetune);  // the checkpoint's is used
+  ASSERT_TRUE(finetune.ok());
+  EXPECT_EQ(*finetune, "");
+  c.tokenizer = Dir() + "/no.model";
+  auto bad = ResolveTokenizerModel(c, TrainMode::kPretrain);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("data.tokenizer"), std::string::npos) << bad.status();
+  EXPECT_NE(bad.status().message().find("no.model"), std::string::npos) << bad.status();
+  EXPECT_FALSE(BuildInitialModel(c, TrainMode::kPretrain).ok());
 }
 
 }  // namespace
