@@ -10,6 +10,8 @@
 #include <thread>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -214,15 +216,19 @@ absl::Status DataLoader::Impl::Load() {
     }
   }
 
+  // As data::ComputeNormalizationStats, over the resampled frames the samples are cut from.
+  action::NormalizationStatsBuilder builder;
+  for (const Source& s : sources) {
+    for (const TrainEpisode& e : s.episodes) data::AddEpisodeToStats(e.episode, &builder);
+  }
+  stats = builder.Build();
   if (o.normalization != nullptr) {
-    stats = *o.normalization;
-  } else {
-    // As data::ComputeNormalizationStats, over the resampled frames the samples are cut from.
-    action::NormalizationStatsBuilder builder;
-    for (const Source& s : sources) {
-      for (const TrainEpisode& e : s.episodes) data::AddEpisodeToStats(e.episode, &builder);
+    int filled = 0;
+    stats = FillUnseenStats(*o.normalization, stats, &filled);
+    if (filled > 0 && o.on_progress) {
+      o.on_progress(absl::StrCat("normalization: kept the given statistics; ", filled,
+                                 " (embodiment, dimension) pairs they never saw taken from the data"));
     }
-    stats = builder.Build();
   }
   std::vector<double> weights;
   for (const DataSource& s : o.sources) weights.push_back(s.weight);
@@ -316,6 +322,28 @@ void DataLoader::Impl::SeekTo(uint64_t index) {
   ready_.clear();
   next_index_ = index;
   next_claim_ = index;
+}
+
+action::NormalizationStats FillUnseenStats(const action::NormalizationStats& kept,
+                                           const action::NormalizationStats& from_data, int* filled) {
+  // Through the JSON form: NormalizationStats has no setters (core/action owns it).
+  nlohmann::json k = nlohmann::json::parse(kept.ToJson());
+  const nlohmann::json d = nlohmann::json::parse(from_data.ToJson());
+  int n = 0;
+  for (action::Embodiment e : action::kAllEmbodiments) {
+    const std::string name(action::EmbodimentName(e));
+    nlohmann::json& kc = k["embodiments"][name];
+    const nlohmann::json& dc = d["embodiments"][name];
+    for (int i = 0; i < action::kActionDim; ++i) {
+      if (kc["count"][i].get<int64_t>() != 0 || dc["count"][i].get<int64_t>() == 0) continue;
+      for (const char* key : {"mean", "std", "min", "max", "count"}) kc[key][i] = dc[key][i];
+      ++n;
+    }
+  }
+  if (filled != nullptr) *filled = n;
+  if (n == 0) return kept;
+  auto merged = action::NormalizationStats::FromJson(k.dump());
+  return merged.ok() ? *merged : kept;  // cannot fail: both inputs came from ToJson
 }
 
 absl::StatusOr<std::unique_ptr<DataLoader>> DataLoader::Create(LoaderOptions options) {

@@ -80,9 +80,17 @@ struct LoadReport {
   double seconds = 0;                       // loading time
 };
 
+/// `kept` (a fine-tune checkpoint's statistics) with every (embodiment, dimension) it has never seen
+/// (count 0) taken from `from_data` where the data has it; the rest, and kept's mode, unchanged.
+/// `filled` (may be null) receives the number of dimensions taken from the data. Without this a new
+/// embodiment's values would only be shifted, never scaled.
+action::NormalizationStats FillUnseenStats(const action::NormalizationStats& kept,
+                                           const action::NormalizationStats& from_data, int* filled = nullptr);
+
 class DataLoader {
  public:
-  /// Loads every source, computes normalisation (unless given) and starts the workers. Errors: no
+  /// Loads every source, computes normalisation (a given one is kept, its unseen dimensions filled from
+  /// the data: FillUnseenStats) and starts the workers. Errors: no
   /// sources, a bad option (named), a missing or empty source directory, a source with no loadable
   /// episode, a tokenizer that does not load.
   static absl::StatusOr<std::unique_ptr<DataLoader>> Create(LoaderOptions options);

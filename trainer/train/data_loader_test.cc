@@ -477,18 +477,66 @@ TEST(DataLoaderTest, BadOptionsAndSourcesAreClearErrors) {
   EXPECT_NE(message(o).find("tokenizer"), std::string::npos);
 }
 
-TEST(DataLoaderTest, GivenNormalizationIsUsed) {
+// The embodiment's own non-rotation dimensions (normalisation scales these).
+std::vector<int> Dims(Embodiment e) {
+  std::vector<int> out;
+  const action::ActionMask m = action::EmbodimentMask(e);
+  for (int d = 0; d < action::kActionDim; ++d) {
+    if (m[d] && !action::IsRotationDim(d)) out.push_back(d);
+  }
+  return out;
+}
+
+TEST(DataLoaderTest, GivenNormalizationIsKeptAndItsUnseenEmbodimentsComeFromTheData) {
+  // A "pre-training checkpoint's" statistics that saw PiPER only; the fine-tuning data is ALOHA.
+  action::NormalizationStatsBuilder nb;
+  std::vector<float> v(action::kActionDim, 0.5f);
+  nb.Add(Embodiment::kPiper, v.data(), action::EmbodimentMask(Embodiment::kPiper));
+  v.assign(action::kActionDim, 2.5f);
+  nb.Add(Embodiment::kPiper, v.data(), action::EmbodimentMask(Embodiment::kPiper));
+  const action::NormalizationStats kept = nb.Build();
   LoaderOptions o = Options();
-  const action::NormalizationStats identity;
-  o.normalization = &identity;
-  o.sources = {{"sim_robot", Data().robot, 1.0, Embodiment::kAlohaAgilex}};
+  o.normalization = &kept;
+  o.sources = {{"aloha", Data().aloha, 1.0, Embodiment::kAlohaAgilex}};
   auto loader = MakeLoader(o);
   ASSERT_NE(loader, nullptr);
-  EXPECT_TRUE(loader->normalization() == identity);
+  const action::NormalizationStats& used = loader->normalization();
+  const int piper_dim = Dims(Embodiment::kPiper).front();
+  EXPECT_EQ(used.stats(Embodiment::kPiper, piper_dim).max, 2.5);  // kept
+  EXPECT_EQ(used.stats(Embodiment::kPiper, piper_dim).count, 2);
+  int aloha_seen = 0;
+  for (int d : Dims(Embodiment::kAlohaAgilex)) {
+    if (used.stats(Embodiment::kAlohaAgilex, d).count > 0) ++aloha_seen;  // filled from the data
+  }
+  EXPECT_GT(aloha_seen, 0);
   auto b = loader->Next();
   ASSERT_TRUE(b.ok());
-  // Identity statistics: the state holds raw joint values (|q| < 4 rad, gripper < 0.2 m).
-  EXPECT_LT(b->inputs.state.abs().max().item<float>(), 4.0f);
+  // Scaled by the data's own range now: normalised state values lie in [-1, 1] (not raw radians).
+  EXPECT_LT(b->inputs.state.abs().max().item<float>(), 1.5f);
+}
+
+TEST(DataLoaderTest, FillUnseenStatsTakesOnlyDimensionsTheKeptStatisticsNeverSaw) {
+  std::vector<float> v(action::kActionDim, 1.0f);
+  action::NormalizationStatsBuilder kb, db;
+  kb.Add(Embodiment::kHuman, v.data(), action::EmbodimentMask(Embodiment::kHuman));
+  v.assign(action::kActionDim, 3.0f);
+  kb.Add(Embodiment::kHuman, v.data(), action::EmbodimentMask(Embodiment::kHuman));
+  for (float x : {-4.0f, 8.0f}) {
+    v.assign(action::kActionDim, x);
+    db.Add(Embodiment::kHuman, v.data(), action::EmbodimentMask(Embodiment::kHuman));
+    db.Add(Embodiment::kPiper, v.data(), action::EmbodimentMask(Embodiment::kPiper));
+  }
+  const action::NormalizationStats kept = kb.Build(), data = db.Build();
+  int filled = -1;
+  const action::NormalizationStats merged = FillUnseenStats(kept, data, &filled);
+  const int human_dim = Dims(Embodiment::kHuman).front();
+  const int piper_dim = Dims(Embodiment::kPiper).front();
+  EXPECT_EQ(merged.stats(Embodiment::kHuman, human_dim).max, 3.0);  // seen before: kept
+  EXPECT_EQ(merged.stats(Embodiment::kPiper, piper_dim).max, 8.0);  // never seen: the data's
+  EXPECT_EQ(merged.stats(Embodiment::kPiper, piper_dim).min, -4.0);
+  EXPECT_EQ(filled, static_cast<int>(action::EmbodimentMask(Embodiment::kPiper).count()));
+  EXPECT_TRUE(FillUnseenStats(kept, kept, &filled) == kept);
+  EXPECT_EQ(filled, 0);
 }
 
 }  // namespace

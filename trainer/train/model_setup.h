@@ -23,7 +23,8 @@ enum class TrainMode { kPretrain, kFinetune };
 
 struct InitialModel {
   model::MivlaModel model{nullptr};
-  std::optional<action::NormalizationStats> normalization;  // fine-tune: the checkpoint's statistics
+  std::optional<action::NormalizationStats> normalization;  // fine-tune: the checkpoint's statistics (the
+                                                            // loader fills the dimensions they never saw)
   std::string tokenizer_model;                              // SentencePiece bytes ("" if none)
   std::string origin;                                       // "tiny (fresh)", "<path>", ...
 };
