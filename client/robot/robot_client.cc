@@ -22,9 +22,31 @@ int64_t WallUs() {
       .count();
 }
 
-// A failure after which the session is treated as lost (reconnect), rather than a transient refusal.
-bool SessionLost(const absl::Status& s) {
-  return s.code() != absl::StatusCode::kResourceExhausted && s.code() != absl::StatusCode::kInvalidArgument;
+// What a failed chunk request means for the client.
+enum class Failure {
+  kRefused,  // the server is alive but did not answer this request: overload, a malformed chunk, a
+             // deadline (a slow server): retry after a backoff delay, same session
+  kLost,     // the channel is down or the server forgot the session: new channel + new session
+  kFatal,    // the server refuses this client (credentials): end the run, reconnecting cannot help
+};
+
+Failure Classify(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied:
+      return Failure::kFatal;
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kDeadlineExceeded:
+      return Failure::kRefused;
+    default:
+      return Failure::kLost;
+  }
+}
+
+absl::Status FatalError(const absl::Status& s) {
+  return absl::Status(s.code(), absl::StrCat("the policy server refuses this client (", s.ToString(),
+                                             "); not reconnecting: check --token-file and the TLS client certificate"));
 }
 
 }  // namespace
@@ -38,13 +60,13 @@ struct RobotClient::State {
   std::optional<SafetyLayer> safety;           // the control loop's
   PolicyConnection* conn = nullptr;
   uint64_t requests = 0;
-  int64_t next_reconnect_us = 0;  // lockstep: wall time of the next reconnect attempt
   std::array<int64_t, kNumHoldReasons> holds_seen{};  // the safety layer's hold counts at the last tick
 
   mutable absl::Mutex mu;
   ChunkScheduler scheduler ABSL_GUARDED_BY(mu){ChunkSchedulerOptions{}};
   PolicyHealth health ABSL_GUARDED_BY(mu);
   std::optional<RobotReading> observation ABSL_GUARDED_BY(mu);  // handed to the worker
+  absl::Status fatal ABSL_GUARDED_BY(mu);  // set by the worker: the run must end (credentials refused)
   bool in_flight ABSL_GUARDED_BY(mu) = false;
   bool worker_stop ABSL_GUARDED_BY(mu) = false;
   uint64_t next_chunk_id ABSL_GUARDED_BY(mu) = 1;
@@ -86,9 +108,10 @@ struct RobotClient::State {
       request::AddRawImage(f.camera, f.width, f.height, f.rgb.data(), f.capture_time_us, &req);
     }
     RETURN_IF_ERROR(adapter->FillProprioception(reading, req.mutable_proprioception()));
+    // The seed index counts answered requests, so a retried request samples as the first try would.
     const uint64_t seed = options.seed == 0 ? 0 : options.seed + requests;
-    ++requests;
     ASSIGN_OR_RETURN(ChunkReply reply, conn->ObserveAndAct(std::move(req), seed));
+    ++requests;
     ASSIGN_OR_RETURN(request::DecodedChunk chunk, request::DecodeChunk(reply.act.chunk(), adapter->session_embodiment()));
     std::vector<TimedAction> steps;
     steps.reserve(chunk.steps.size());
@@ -112,18 +135,31 @@ struct RobotClient::State {
     return absl::OkStatus();
   }
 
-  void HandleFailure(const absl::Status& s) {
-    if (SessionLost(s)) {
+  // A failed chunk request: counted; a lost server is marked (a deadline only when the channel is down
+  // too); a fatal refusal is recorded for the control loop to end the run.
+  Failure HandleFailure(const absl::Status& s) {
+    Failure kind = Classify(s);
+    if (kind == Failure::kRefused && s.code() == absl::StatusCode::kDeadlineExceeded && !conn->ChannelReady()) {
+      kind = Failure::kLost;
+    }
+    if (kind == Failure::kLost) {
       MarkLost(s);
-      return;
+      return kind;
     }
     absl::MutexLock l(&mu);
     ++stats.failed_requests;
-    LogWarning("robot_client", absl::StrCat("chunk request failed: ", s.ToString()));
+    if (kind == Failure::kFatal) {
+      if (fatal.ok()) fatal = FatalError(s);
+      LogError("robot_client", std::string(fatal.message()));
+    } else {
+      LogWarning("robot_client", absl::StrCat("chunk request failed: ", s.ToString()));
+    }
+    return kind;
   }
 
-  // Simulated clock: a refill in lockstep on the loop's thread (the reading it took goes to `reading`),
-  // or a paced reconnect attempt while the server is lost.
+  // Simulated clock: a refill in lockstep on the loop's thread (the reading it took goes to `reading`).
+  // While the server refuses or is lost it blocks (retrying with backoff, reconnecting) until a chunk
+  // arrives, so simulated time never runs on with hold ticks; after `lockstep_give_up_ms` it fails.
   absl::Status LockstepRefill(int64_t now, std::optional<RobotReading>* reading) {
     bool connected, refill;
     {
@@ -135,16 +171,40 @@ struct RobotClient::State {
       MarkLost(absl::UnavailableError("the connection to the server closed"));
       connected = false;
     }
-    if (connected && refill) {
-      ASSIGN_OR_RETURN(*reading, driver->Read(true));
-      absl::Status f = FetchChunk(**reading);
-      if (!f.ok()) HandleFailure(f);
-    } else if (!connected && WallUs() >= next_reconnect_us) {
-      if (conn->Reconnect().ok()) {
-        MarkReconnected();
-      } else {
-        next_reconnect_us = WallUs() + 1000 * conn->NextBackoffMs();
+    const int64_t give_up_at = WallUs() + 1000 * options.lockstep_give_up_ms;
+    Backoff refusals(conn->options().backoff);
+    absl::Status last;
+    while (!connected || refill) {
+      if (!connected) {
+        absl::Status r = conn->Reconnect();
+        if (r.ok()) {
+          MarkReconnected();  // the queue is cleared: a fresh chunk is needed now
+          connected = refill = true;
+        } else if (Classify(r) == Failure::kFatal) {
+          return FatalError(r);
+        } else {
+          last = r;
+        }
       }
+      if (connected && refill) {
+        if (!reading->has_value()) {
+          ASSIGN_OR_RETURN(*reading, driver->Read(true));
+        }
+        absl::Status f = FetchChunk(**reading);
+        if (f.ok()) return absl::OkStatus();
+        if (HandleFailure(f) == Failure::kFatal) return FatalError(f);
+        last = f;
+        absl::MutexLock l(&mu);
+        connected = health.server_connected;
+      }
+      if (WallUs() >= give_up_at) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            "lockstep: no chunk from the policy server for ", options.lockstep_give_up_ms,
+            " ms (the simulation waits for the policy; lockstep_give_up_ms); last error: ", last.ToString()));
+      }
+      const int64_t delay_ms = connected ? refusals.NextDelayMs() : conn->NextBackoffMs();
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::max<int64_t>(
+          0, std::min<int64_t>(delay_ms, (give_up_at - WallUs()) / 1000 + 1))));
     }
     return absl::OkStatus();
   }
@@ -201,8 +261,9 @@ struct RobotClient::State {
         if (s.ok()) {
           refusals.Reset();
         } else {
-          HandleFailure(s);
-          if (!SessionLost(s)) {  // refused (overload, bad chunk): wait before asking again
+          const Failure kind = HandleFailure(s);
+          if (kind == Failure::kFatal) return;  // the control loop ends the run
+          if (kind == Failure::kRefused) {  // overload, bad chunk, deadline: wait before asking again
             absl::MutexLock l(&mu);
             mu.AwaitWithTimeout(absl::Condition(&worker_stop), absl::Milliseconds(refusals.NextDelayMs()));
           }
@@ -220,9 +281,15 @@ struct RobotClient::State {
           mu.AwaitWithTimeout(absl::Condition(&worker_stop), absl::Milliseconds(delay_ms));
           if (worker_stop) return;
         }
-        if (conn->Reconnect().ok()) {
+        absl::Status r = conn->Reconnect();
+        if (r.ok()) {
           MarkReconnected();
           connected = true;
+        } else if (Classify(r) == Failure::kFatal) {
+          absl::MutexLock l(&mu);
+          if (fatal.ok()) fatal = FatalError(r);
+          LogError("robot_client", std::string(fatal.message()));
+          return;
         }
       }
     }
@@ -316,7 +383,7 @@ absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const 
   s.adapter->Reset(first);
   if (!lockstep && s.options.wait_for_first_chunk) {
     absl::Status f = s.FetchChunk(first);
-    if (!f.ok()) s.HandleFailure(f);
+    if (!f.ok() && s.HandleFailure(f) == Failure::kFatal) return FatalError(f);
   }
   if (!lockstep && !s.worker.joinable()) s.worker = std::thread([&s] { s.WorkerLoop(); });
   RealtimeScope realtime(lockstep ? 0 : s.options.realtime_priority);
@@ -362,6 +429,7 @@ absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const 
                    s.scheduler.NeedsRefill(now);
         if (want_obs) s.in_flight = true;
       }
+      if (!s.fatal.ok()) return s.fatal;
       action = s.scheduler.Pop(now);
       health = s.health;
     }

@@ -17,9 +17,12 @@
 //    inference runs on a worker thread, so a slow or vanished server never stalls the loop: the robot
 //    holds, the worker reconnects with capped exponential backoff (new channel + new session), and the
 //    loop goes on with fresh chunks. A refusal (RESOURCE_EXHAUSTED, a malformed chunk) is not a lost
-//    server: the next request waits a backoff delay.
+//    server, nor is DEADLINE_EXCEEDED while the channel is up (a slow server): the next request waits a
+//    backoff delay. UNAUTHENTICATED / PERMISSION_DENIED end the run with an error (no reconnecting).
 //  - simulated clock (simulation as fast as possible): no sleeping; inference runs in lockstep on the
-//    loop's thread (the simulation waits for the chunk), so episodes are reproducible.
+//    loop's thread (the simulation waits for the chunk), so episodes are reproducible. A refusing or lost
+//    server blocks the refill (retries with backoff, reconnects) until a chunk arrives; simulated time
+//    does not run on meanwhile; after Options::lockstep_give_up_ms Run fails with DeadlineExceeded.
 //
 //   RobotClient::Options o; o.session.task = "press_bell"; ...
 //   ASSIGN_OR_RETURN(auto rc, RobotClient::Create(driver.get(), std::move(conn), metrics.get(), o));
@@ -91,6 +94,9 @@ class RobotClient {
     /// > 0: sleep until this long before each tick's deadline, then spin to it (trades CPU for jitter on
     /// a kernel whose wake-ups are late under load).
     int64_t busy_wait_us = 0;
+    /// Simulated clock: how long a refill may wait for a chunk (retrying a refusing server, reconnecting
+    /// to a lost one) before Run fails with DeadlineExceeded; simulated time stands still meanwhile.
+    int64_t lockstep_give_up_ms = 60000;
   };
 
   static absl::StatusOr<std::unique_ptr<RobotClient>> Create(RobotDriver* driver,

@@ -26,6 +26,9 @@ class FakePolicy final : public mivla::v1::PolicyService::Service {
   std::atomic<int> act_delay_ms{0};
   std::atomic<bool> exhausted{false};
   std::atomic<int> acts{0};
+  std::atomic<int> refuse_next{0};      // RESOURCE_EXHAUSTED for this many more Acts
+  std::atomic<int> refused{0};
+  std::atomic<bool> unauthenticated{false};
 
   grpc::Status StartSession(grpc::ServerContext*, const mivla::v1::StartSessionRequest* req,
                             mivla::v1::StartSessionResponse* resp) override {
@@ -46,6 +49,12 @@ class FakePolicy final : public mivla::v1::PolicyService::Service {
   grpc::Status Act(grpc::ServerContext*, const mivla::v1::ActRequest*, mivla::v1::ActResponse* resp) override {
     std::this_thread::sleep_for(std::chrono::milliseconds(act_delay_ms.load()));
     if (exhausted.load()) return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "queue full");
+    if (unauthenticated.load()) return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "token revoked");
+    if (refuse_next.load() > 0) {
+      --refuse_next;
+      ++refused;
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "queue full");
+    }
     ++acts;
     absl::MutexLock l(&mu_);
     mivla::v1::ActionChunk* c = resp->mutable_chunk();
@@ -117,15 +126,17 @@ class RobotClientTest : public ::testing::Test {
     return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size() + 2));
   }
 
-  std::unique_ptr<RobotClient> Client(RobotDriver* driver = nullptr) {
+  std::unique_ptr<RobotClient> Client(RobotDriver* driver = nullptr, int64_t rpc_timeout_ms = 3000,
+                                      int64_t lockstep_give_up_ms = 60000) {
     ConnectionOptions c;
     c.target = "127.0.0.1:" + std::to_string(port_);
-    c.rpc_timeout_ms = 3000;
+    c.rpc_timeout_ms = rpc_timeout_ms;
     c.backoff = {20, 200, 2.0};  // refusals are retried within 0.2 s
     RobotClient::Options o;
     o.instruction = "ring the bell";
     o.task = "press_bell";
     o.record_ticks = true;
+    o.lockstep_give_up_ms = lockstep_give_up_ms;
     absl::StatusOr<std::unique_ptr<RobotClient>> rc =
         RobotClient::Create(driver != nullptr ? driver : driver_.get(), *PolicyConnection::Create(c), metrics_.get(), o);
     EXPECT_TRUE(rc.ok()) << rc.status();
@@ -215,6 +226,84 @@ TEST_F(RobotClientTest, AStalledReadSkipsMissedDeadlinesInsteadOfBursting) {
   EXPECT_GE(max_gap, 150000) << "the stall was not seen";
   EXPECT_GE(s.missed_deadlines, 3) << "150 ms stall at 40 ms per tick";
   EXPECT_GE(MetricValueOf("mivla_client_missed_deadlines_total"), 3.0);
+  rc->Finish(nullptr).IgnoreError();
+}
+
+std::unique_ptr<SimDriver> LockstepDriver() {
+  SimDriverOptions d;
+  d.task = "press_bell";
+  d.real_time = false;
+  d.render = false;
+  return *SimDriver::Create(d);
+}
+
+// Lockstep (simulated clock): three refusals in a row block the refill (with backoff) until the fourth
+// try answers; no hold tick is simulated meanwhile and simulated time advances exactly one period a tick.
+TEST_F(RobotClientTest, LockstepWaitsOutRefusalsWithoutAdvancingSimulatedTime) {
+  std::unique_ptr<SimDriver> sim = LockstepDriver();
+  std::unique_ptr<RobotClient> rc = Client(sim.get());
+  const int64_t t0 = sim->NowUs();
+  ASSERT_TRUE(rc->Run(40, [&](const TickInfo& t) {
+                  if (t.tick == 10) fake_.refuse_next.store(3);
+                  return true;
+                }).ok());
+  const RobotClientStats s = rc->stats();
+  EXPECT_EQ(fake_.refused.load(), 3);
+  EXPECT_EQ(s.failed_requests, 3);
+  EXPECT_EQ(s.ticks, 40);
+  EXPECT_EQ(s.fresh_ticks, 40) << "a hold tick ran while the server refused";
+  EXPECT_EQ(rc->safety().stats().hold_ticks, 0);
+  EXPECT_EQ(s.reconnects, 0);
+  EXPECT_EQ(sim->NowUs() - t0, 40 * 40000);
+  rc->Finish(nullptr).IgnoreError();
+}
+
+// Lockstep against a server that keeps refusing: Run gives up after lockstep_give_up_ms with a reason.
+TEST_F(RobotClientTest, LockstepGivesUpOnAServerThatNeverAnswers) {
+  std::unique_ptr<SimDriver> sim = LockstepDriver();
+  std::unique_ptr<RobotClient> rc = Client(sim.get(), 3000, /*lockstep_give_up_ms=*/300);
+  const absl::Status st = rc->Run(40, [&](const TickInfo& t) {
+    if (t.tick == 10) fake_.refuse_next.store(1 << 20);
+    return true;
+  });
+  EXPECT_EQ(st.code(), absl::StatusCode::kDeadlineExceeded) << st;
+  EXPECT_NE(st.message().find("lockstep_give_up_ms"), std::string::npos) << st;
+  EXPECT_NE(st.message().find("RESOURCE_EXHAUSTED"), std::string::npos) << st;
+  EXPECT_LT(rc->stats().ticks, 40);
+  EXPECT_EQ(rc->safety().stats().hold_ticks, 0);
+  rc->Finish(nullptr).IgnoreError();
+}
+
+// A slow but alive server (Act past the call deadline) is a failed request with backoff, not a lost
+// server: no new session, no server-lost hold, and chunks again once it is fast.
+TEST_F(RobotClientTest, DeadlineFromASlowServerIsNotALostServer) {
+  std::unique_ptr<RobotClient> rc = Client(nullptr, /*rpc_timeout_ms=*/250);
+  int fresh_at_the_end = 0;
+  ASSERT_TRUE(rc->Run(100, [&](const TickInfo& t) {
+                  if (t.tick == 10) fake_.act_delay_ms.store(600);
+                  if (t.tick == 40) fake_.act_delay_ms.store(0);
+                  if (t.tick >= 85 && t.hold == HoldReason::kNone) ++fresh_at_the_end;
+                  return true;
+                }).ok());
+  const RobotClientStats s = rc->stats();
+  EXPECT_GE(s.failed_requests, 1);
+  EXPECT_EQ(s.reconnects, 0);
+  EXPECT_EQ(rc->safety().stats().holds[static_cast<int>(HoldReason::kServerLost)], 0);
+  EXPECT_GE(fresh_at_the_end, 10);
+  rc->Finish(nullptr).IgnoreError();
+}
+
+// Credentials refused mid-run: the run ends with an error that says so instead of reconnecting forever.
+TEST_F(RobotClientTest, UnauthenticatedEndsTheRun) {
+  std::unique_ptr<RobotClient> rc = Client();
+  const absl::Status st = rc->Run(200, [&](const TickInfo& t) {
+    if (t.tick == 10) fake_.unauthenticated.store(true);
+    return true;
+  });
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnauthenticated) << st;
+  EXPECT_NE(st.message().find("not reconnecting"), std::string::npos) << st;
+  EXPECT_LT(rc->stats().ticks, 60);  // ended within about a refill's wait
+  EXPECT_EQ(rc->stats().reconnects, 0);
   rc->Finish(nullptr).IgnoreError();
 }
 
