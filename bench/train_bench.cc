@@ -48,7 +48,7 @@ bool MakeData(const std::string& dir) {
 int Main(int argc, char** argv) {
   std::string config_name = "tiny", device = "cpu", precision = "fp32", data_dir, out;
   int64_t batch = 16, workers = 2, steps = 20, warmup = 3;
-  bool json = false;
+  bool json = false, help = false;
   FlagParser p("mivla-bench-train --config tiny|base [--json] [flags]");
   p.AddString("config", &config_name, "model config");
   p.AddString("device", &device, "cpu, cuda, cuda:N, auto");
@@ -60,9 +60,14 @@ int Main(int argc, char** argv) {
   p.AddString("data", &data_dir, "dataset directory (default: made by mivla-datagen under build/bench/train_data)");
   p.AddString("out", &out, "also write the JSON here");
   p.AddBool("json", &json, "print JSON");
+  p.AddBool("help", &help, "this text", false);
   if (absl::Status s = p.Parse(std::vector<std::string>(argv + 1, argv + argc)); !s.ok()) {
     std::fprintf(stderr, "mivla-bench-train: %s\n%s", std::string(s.message()).c_str(), p.Usage().c_str());
     return 2;
+  }
+  if (help) {
+    std::printf("%s", p.Usage().c_str());
+    return 0;
   }
   SetLogQuiet(true);
   auto runtime = model::ParseRuntimeOptions(device, precision);

@@ -44,6 +44,10 @@ absl::StatusOr<DistributedOptions> DistributedOptionsFromEnv() {
   }
   if (auto s = ReadInt("MASTER_PORT", &o.master_port, &has_port); !s.ok()) return s;
   if (const char* addr = std::getenv("MASTER_ADDR"); addr != nullptr && *addr != '\0') o.master_addr = addr;
+  if (o.world_size > 1 && !has_rank && !has_index) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "WORLD_SIZE=", o.world_size, " but neither RANK nor JOB_COMPLETION_INDEX is set: every rank would be 0"));
+  }
   if (o.world_size < 1) return absl::InvalidArgumentError(absl::StrCat("WORLD_SIZE=", o.world_size, " must be >= 1"));
   if (o.rank < 0 || o.rank >= o.world_size) {
     return absl::InvalidArgumentError(

@@ -310,6 +310,9 @@ TEST(DistributedTest, EnvironmentErrorsNameTheVariable) {
   ::setenv("RANK", "x", 1);
   EXPECT_NE(DistributedOptionsFromEnv().status().message().find("RANK"), std::string::npos);
   ::unsetenv("RANK");
+  o = DistributedOptionsFromEnv();  // WORLD_SIZE 2 with no rank at all
+  EXPECT_FALSE(o.ok());
+  EXPECT_NE(o.status().message().find("JOB_COMPLETION_INDEX"), std::string::npos) << o.status();
   ::unsetenv("WORLD_SIZE");
   ::setenv("JOB_COMPLETION_INDEX", "0", 1);
   o = DistributedOptionsFromEnv();

@@ -9,6 +9,7 @@
 #include "core/model/hf_import.h"
 #include "core/model/safetensors.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/util/log.h"
 #include "core/util/status_macros.h"
 
 namespace mivla::trainer {
@@ -88,6 +89,17 @@ absl::StatusOr<InitialModel> BuildInitialModel(const TrainConfig& config, TrainM
     if (dino) RETURN_IF_ERROR(model::ImportHfVit(*dino, *out.model->dino()));
     if (siglip) RETURN_IF_ERROR(model::ImportHfVit(*siglip, *out.model->siglip()));
     if (t5) RETURN_IF_ERROR(model::ImportHfT5(*t5, *out.model->text_encoder()));
+    // Frozen encoders without imported weights stay random: the decoder then learns from fixed random
+    // features. Allowed (smoke runs, tests), but said loudly.
+    const bool random_vision = config.freeze_vision && !dino && !siglip;
+    const bool random_text = config.freeze_text && !t5;
+    if (random_vision || random_text) {
+      LogWarning("train", absl::StrCat(
+          "WARNING: pre-training with FROZEN RANDOM ", random_vision ? "vision" : "",
+          random_vision && random_text ? " and " : "", random_text ? "text" : "",
+          " encoder(s): no HuggingFace weights given (encoders.hf_dinov2 / hf_siglip / hf_t5), so the model "
+          "learns from fixed random features; set the files or unfreeze the encoders"));
+    }
     out.origin = absl::StrCat(mc.name, " (fresh", dino || siglip || t5 ? ", HuggingFace encoders" : "", ")");
   }
   out.model->SetFrozen(config.freeze_vision, config.freeze_text);

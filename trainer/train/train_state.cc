@@ -116,8 +116,11 @@ absl::StatusOr<TrainStateInfo> LoadTrainState(const std::string& path, torch::nn
   return info;
 }
 
-std::vector<int64_t> ListCheckpointSteps(const std::string& dir, const std::string& name) {
-  std::set<int64_t> states, models;
+namespace {
+
+// The steps of <name>-<step>.state and of <name>-<step>.mivla files in `dir`.
+void ScanCheckpoints(const std::string& dir, const std::string& name, std::set<int64_t>* states,
+                     std::set<int64_t>* models) {
   std::error_code ec;
   const std::regex re(absl::StrCat("^", std::regex_replace(name, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)"),
                                    R"(-(\d{8,})\.(state|mivla)$)"));
@@ -125,8 +128,15 @@ std::vector<int64_t> ListCheckpointSteps(const std::string& dir, const std::stri
     std::smatch m;
     const std::string file = entry.path().filename().string();
     if (!std::regex_match(file, m, re)) continue;
-    (m[2] == "state" ? states : models).insert(std::stoll(m[1]));
+    (m[2] == "state" ? states : models)->insert(std::stoll(m[1]));
   }
+}
+
+}  // namespace
+
+std::vector<int64_t> ListCheckpointSteps(const std::string& dir, const std::string& name) {
+  std::set<int64_t> states, models;
+  ScanCheckpoints(dir, name, &states, &models);
   std::vector<int64_t> both;
   std::set_intersection(states.begin(), states.end(), models.begin(), models.end(), std::back_inserter(both));
   return both;
@@ -142,6 +152,16 @@ absl::Status PruneCheckpoints(const std::string& dir, const std::string& name, i
     if (ec) return absl::InternalError(absl::StrCat(stem, ".mivla: cannot remove: ", ec.message()));
     fs::remove(stem + ".state", ec);
     if (ec) return absl::InternalError(absl::StrCat(stem, ".state: cannot remove: ", ec.message()));
+  }
+  // A .state without its .mivla (the run was killed between the two writes, or between the two
+  // removals above) is never resumed from; remove it.
+  std::set<int64_t> states, models;
+  ScanCheckpoints(dir, name, &states, &models);
+  for (int64_t step : states) {
+    if (models.count(step) > 0) continue;
+    const std::string path = CheckpointStem(dir, name, step) + ".state";
+    fs::remove(path, ec);
+    if (ec) return absl::InternalError(absl::StrCat(path, ": cannot remove: ", ec.message()));
   }
   return absl::OkStatus();
 }

@@ -44,7 +44,7 @@ absl::StatusOr<TrainStateInfo> LoadTrainState(const std::string& path, torch::nn
 
 /// Steps for which both <name>-<step>.state and .mivla exist in `dir`, ascending.
 std::vector<int64_t> ListCheckpointSteps(const std::string& dir, const std::string& name);
-/// Removes all but the newest `keep_last` pairs.
+/// Removes all but the newest `keep_last` pairs, and every .state without its .mivla.
 absl::Status PruneCheckpoints(const std::string& dir, const std::string& name, int64_t keep_last);
 
 /// Writes `contents` to `path` atomically (temporary in the same directory, fsync, rename).

@@ -189,6 +189,7 @@ TEST(TrainerTest, CheckpointsRotateAndAreNeverVisibleHalfWritten) {
   c.keep_last = 2;
   auto trainer = MakeTrainer(c, &source, 1);
   ASSERT_NE(trainer, nullptr);
+  std::ofstream(CheckpointStem(dir, "t", 0) + ".state") << "killed before its .mivla";  // pruned below
 
   // A watcher loads every .mivla it sees while checkpoints are written and pruned: each one it can
   // open must load completely (a pruned file may vanish: NOT_FOUND is fine, anything else is not).
@@ -220,6 +221,7 @@ TEST(TrainerTest, CheckpointsRotateAndAreNeverVisibleHalfWritten) {
   EXPECT_GT(loaded.load(), 0);
   EXPECT_EQ(summary->checkpoints.size(), 8u);
   EXPECT_EQ(ListCheckpointSteps(dir, "t"), (std::vector<int64_t>{7, 8}));
+  EXPECT_FALSE(fs::exists(CheckpointStem(dir, "t", 0) + ".state"));
   for (const auto& e : fs::directory_iterator(dir)) {
     EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
   }
