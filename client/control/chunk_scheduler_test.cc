@@ -183,8 +183,9 @@ TEST(ChunkSchedulerTest, FakeClockLoopNeverLateNeverTwice) {
     for (int tick = 0; tick < kTicks; ++tick) {
       const int64_t now = tick * kPeriod + jitter(rng);
       if (pending_arrival >= 0 && now >= pending_arrival) {
-        // The server predicts from the observation's time: steps from the next tick after it.
-        const int64_t first = (pending_obs / kPeriod + 1) * kPeriod;
+        // As the server stamps them (server/inference/chunk_builder.cc): step h at the observation's
+        // time + h periods, so step 0 is the observation time itself (off the tick grid by its jitter).
+        const int64_t first = pending_obs;
         ++id;
         s.AddChunk(now, id, Chunk(first, kChunk, static_cast<double>(id)));
         pending_arrival = -1;

@@ -146,7 +146,7 @@ HoldReason SafetyLayer::CheckUsable(int64_t now_us, const std::optional<TimedAct
                                     const PolicyHealth& health) const {
   if (operator_stop()) return HoldReason::kOperatorStop;
   if (!health.server_connected) return HoldReason::kServerLost;
-  if (now_us - health.last_chunk_received_us > options_.staleness_us) {
+  if (now_us - health.newest_chunk_observed_us > options_.staleness_us) {
     return HoldReason::kStaleChunk;
   }
   if (!proposed.has_value()) return HoldReason::kNoAction;
@@ -292,8 +292,8 @@ void SafetyLayer::NoteHold(int64_t now_us, HoldReason reason, const PolicyHealth
   }
   std::string detail;
   if (reason == HoldReason::kStaleChunk) {
-    detail = absl::StrFormat(" (newest chunk %.1f ms old, bound %.1f ms)",
-                             (now_us - health.last_chunk_received_us) * 1e-3,
+    detail = absl::StrFormat(" (newest chunk's observation %.1f ms old, bound %.1f ms)",
+                             (now_us - health.newest_chunk_observed_us) * 1e-3,
                              options_.staleness_us * 1e-3);
   }
   if (was == HoldReason::kNone) {

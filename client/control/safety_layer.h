@@ -58,13 +58,15 @@ struct SafetyOptions {
   double max_acceleration = 8.0;      // rad/s^2 per joint
   double max_gripper_velocity = 0.2;  // native units per second (also capped by the spec's, if set)
   std::vector<Eigen::AlignedBox3d> workspace;  // per arm (embodiment().arms order); empty = no box
-  int64_t staleness_us = 500000;               // newest chunk received longer ago than this -> hold
+  // newest chunk's observation taken longer ago than this -> hold (its age counts the round trip)
+  int64_t staleness_us = 500000;
   int64_t period_us = 40000;
 };
 
 struct PolicyHealth {
   bool server_connected = true;
-  int64_t last_chunk_received_us = 0;  // robot clock time the newest chunk arrived
+  // Robot clock time of the observation the newest chunk was predicted from (its step 0's time).
+  int64_t newest_chunk_observed_us = 0;
 };
 
 struct SafetyDecision {

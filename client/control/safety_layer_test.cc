@@ -349,7 +349,7 @@ TEST_F(SafetyLayerTest, StaleChunkHolds) {
     return s.Filter(now, Act(q, 0.03), PolicyHealth{true, now - 500001});
   });
   EXPECT_THAT(::testing::internal::GetCapturedStderr(),
-              HasSubstr("hold started: stale_chunk (newest chunk 500.0 ms old, bound 500.0 ms)"));
+              HasSubstr("hold started: stale_chunk (newest chunk's observation 500.0 ms old, bound 500.0 ms)"));
   // Exactly at the bound is still fresh.
   EXPECT_EQ(s.Filter(9000000, Act(home_, 0.03), PolicyHealth{true, 8500000}).hold,
             HoldReason::kNone);
@@ -432,7 +432,7 @@ TEST_F(SafetyLayerTest, RandomPolicyOutputNeverBreaksALimit) {
         a = Act(target, std::numeric_limits<double>::quiet_NaN());
         break;
       case 2:
-        h.last_chunk_received_us = now - 10 * kPeriod - 500000;  // stale
+        h.newest_chunk_observed_us = now - 10 * kPeriod - 500000;  // stale
         a = Act(target, 0.03);
         break;
       case 3:

@@ -1,6 +1,7 @@
 // File: robot_client.cc
 #include "client/robot/robot_client.h"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <optional>
@@ -128,7 +129,8 @@ struct RobotClient::State {
     const uint64_t id = next_chunk_id++;
     for (TimedAction& a : steps) a.chunk_id = id;
     scheduler.AddChunk(now, id, steps);
-    health.last_chunk_received_us = now;
+    // A chunk is as old as the observation it was predicted from (round trip included).
+    health.newest_chunk_observed_us = std::max(health.newest_chunk_observed_us, reading.time_us);
     ++stats.chunks;
     stats.ik_failures = adapter->ik_failures();
     if (options.record_ticks) stats.round_trip_us.push_back(reply.round_trip_us);

@@ -229,6 +229,25 @@ TEST_F(RobotClientTest, AStalledReadSkipsMissedDeadlinesInsteadOfBursting) {
   rc->Finish(nullptr).IgnoreError();
 }
 
+// Staleness counts from the observation: chunks that arrive 540 ms after their observation (bound
+// 500 ms) are stale on arrival, so the robot holds (stale_chunk) although a few of their steps would
+// still be in time.
+TEST_F(RobotClientTest, AChunkIsAsOldAsItsObservation) {
+  std::unique_ptr<RobotClient> rc = Client();
+  int fresh_while_slow = 0, fresh_at_the_end = 0;
+  ASSERT_TRUE(rc->Run(110, [&](const TickInfo& t) {
+                  if (t.tick == 10) fake_.act_delay_ms.store(540);
+                  if (t.tick == 70) fake_.act_delay_ms.store(0);
+                  if (t.tick >= 35 && t.tick < 70 && t.hold == HoldReason::kNone) ++fresh_while_slow;
+                  if (t.tick >= 95 && t.hold == HoldReason::kNone) ++fresh_at_the_end;
+                  return true;
+                }).ok());
+  EXPECT_EQ(fresh_while_slow, 0);
+  EXPECT_GE(rc->safety().stats().holds[static_cast<int>(HoldReason::kStaleChunk)], 1);
+  EXPECT_GE(fresh_at_the_end, 10);
+  rc->Finish(nullptr).IgnoreError();
+}
+
 std::unique_ptr<SimDriver> LockstepDriver() {
   SimDriverOptions d;
   d.task = "press_bell";
