@@ -170,8 +170,10 @@ absl::StatusOr<RobotConfig> ParseRobotConfig(const std::string& json_text, const
   }
   if (top.Has("piper_can")) {
     Reader r = top.Child("piper_can");
-    RETURN_IF_ERROR(r.Check({"interface"}));
+    RETURN_IF_ERROR(r.Check({"interface", "control_period_s", "disable_on_stop"}));
     RETURN_IF_ERROR(r.String("interface", &c.can_interface));
+    RETURN_IF_ERROR(r.Number("control_period_s", &c.can_control_period_s, 0.002, 1));
+    RETURN_IF_ERROR(r.Bool("disable_on_stop", &c.can_disable_on_stop));
   }
   return c;
 }

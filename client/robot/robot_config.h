@@ -14,7 +14,7 @@
 //    "connection": {"rpc_timeout_ms": 2000, "connect_timeout_ms": 1000, "backoff_initial_ms": 50,
 //                   "backoff_max_ms": 2000},
 //    "sim": {"control_period_s": 0.04, "camera_period_s": 0.04, "real_time": true},
-//    "piper_can": {"interface": "can0"}}
+//    "piper_can": {"interface": "can0", "control_period_s": 0.04, "disable_on_stop": false}}
 //
 // Pure functions; thread-safe.
 #ifndef MIVLA_CLIENT_ROBOT_ROBOT_CONFIG_H_
@@ -40,6 +40,8 @@ struct RobotConfig {
   double sim_camera_period_s = 0.04;
   bool sim_real_time = true;
   std::string can_interface = "can0";
+  double can_control_period_s = 0.04;  // piper_can.control_period_s: the hardware control period
+  bool can_disable_on_stop = false;    // piper_can.disable_on_stop: an arm without brakes sinks when disabled
 };
 
 /// `source` names the file in errors.

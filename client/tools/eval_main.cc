@@ -110,7 +110,12 @@ absl::Status Main(int argc, char** argv) {
   }
   if (server.empty()) return absl::InvalidArgumentError("--server HOST:PORT is required");
   if (embodiment.empty()) return absl::InvalidArgumentError("--embodiment is required (piper, arx5, locoman, aloha)");
-  ASSIGN_OR_RETURN(action::Embodiment emb, action::ParseEmbodiment(embodiment));
+  if (server.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("--server '", server, "': want HOST:PORT"));
+  }
+  absl::StatusOr<action::Embodiment> parsed = action::ParseEmbodiment(embodiment);
+  if (!parsed.ok()) return absl::InvalidArgumentError(absl::StrCat("--embodiment: ", parsed.status().message()));
+  const action::Embodiment emb = *parsed;
   if (!action::IsRobot(emb)) return absl::InvalidArgumentError("--embodiment: the sim evaluation drives robots only");
   if (mode != "easy" && mode != "hard") return absl::InvalidArgumentError(absl::StrCat("--mode '", mode, "': want easy or hard"));
   if (episodes < 1 || episodes > 100000) return absl::InvalidArgumentError("--episodes: want 1..100000");

@@ -18,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "client/eval/sim_episode.h"
 #include "client/robot/robot_config.h"
+#include "sim/task.h"
 #include "client/tools/flag_set.h"
 #include "client/tools/run_summary.h"
 #include "core/metrics/metrics_http_server.h"
@@ -40,6 +41,7 @@ struct Flags {
   std::string embodiment, driver = "sim", server, task, config, mode = "easy", instruction, retarget,
       session_embodiment, token_file, root_cert, client_cert, client_key, tls_name, can_interface,
       robot_id = "mivla-robot";
+  bool allow_no_cameras = false;
   int64_t seed = 0, metrics_port = -1, max_steps = 0, act_seed = 0;
   bool tls = false, fast = false, real_time = false;
 };
@@ -52,6 +54,13 @@ absl::StatusOr<std::string> ReadToken(const std::string& path) {
   std::string t(absl::StripAsciiWhitespace(ss.str()));
   if (t.empty()) return absl::InvalidArgumentError(absl::StrCat("--token-file '", path, "': empty"));
   return t;
+}
+
+// A parse error with the flag it came from in front.
+template <typename T>
+absl::StatusOr<T> Flagged(const char* flag, absl::StatusOr<T> v) {
+  if (v.ok()) return v;
+  return absl::Status(v.status().code(), absl::StrCat(flag, ": ", v.status().message()));
 }
 
 absl::Status Main(int argc, char** argv) {
@@ -80,6 +89,8 @@ absl::Status Main(int argc, char** argv) {
   fs.String("tls-server-name", &f.tls_name, "TLS: server name to verify instead of the host");
   fs.String("token-file", &f.token_file, "file holding the bearer token");
   fs.String("can-interface", &f.can_interface, "piper-can: SocketCAN interface (default: the config's)");
+  fs.Bool("allow-no-cameras", &f.allow_no_cameras,
+          "piper-can: run although the driver has no camera source (the policy sees no images)");
   fs.String("robot-id", &f.robot_id, "robot id for the server's logs and metrics");
   fs.Int("act-seed", &f.act_seed, "sampling seed for Act (0: server-chosen noise)");
   RETURN_IF_ERROR(fs.Parse(argc, argv));
@@ -93,7 +104,10 @@ absl::Status Main(int argc, char** argv) {
   }
   if (f.embodiment.empty()) return absl::InvalidArgumentError("--embodiment is required (piper, arx5, locoman, aloha)");
   if (f.server.empty()) return absl::InvalidArgumentError("--server HOST:PORT is required");
-  ASSIGN_OR_RETURN(action::Embodiment emb, action::ParseEmbodiment(f.embodiment));
+  if (f.server.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("--server '", f.server, "': want HOST:PORT"));
+  }
+  ASSIGN_OR_RETURN(action::Embodiment emb, Flagged("--embodiment", action::ParseEmbodiment(f.embodiment)));
   if (!action::IsRobot(emb)) return absl::InvalidArgumentError("--embodiment: the human is not a robot");
   ASSIGN_OR_RETURN(RobotConfig cfg, LoadRobotConfig(f.config.empty() ? DefaultRobotConfigPath(emb) : f.config));
   if (cfg.embodiment != emb) {
@@ -101,11 +115,11 @@ absl::Status Main(int argc, char** argv) {
                                                    ", not ", std::string(action::EmbodimentName(emb))));
   }
   if (!f.retarget.empty()) {
-    ASSIGN_OR_RETURN(cfg.adapter.mode, ParseRetargetMode(f.retarget));
+    ASSIGN_OR_RETURN(cfg.adapter.mode, Flagged("--retarget", ParseRetargetMode(f.retarget)));
     cfg.adapter.session_embodiment.reset();  // the mode's default unless --session-embodiment says
   }
   if (!f.session_embodiment.empty()) {
-    ASSIGN_OR_RETURN(action::Embodiment s, action::ParseEmbodiment(f.session_embodiment));
+    ASSIGN_OR_RETURN(action::Embodiment s, Flagged("--session-embodiment", action::ParseEmbodiment(f.session_embodiment)));
     cfg.adapter.session_embodiment = s;
   }
 
@@ -142,6 +156,9 @@ absl::Status Main(int argc, char** argv) {
 
   if (f.driver == "sim") {
     if (f.task.empty()) return absl::InvalidArgumentError("--task is required with --driver sim");
+    if (sim::FindTask(f.task) == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("--task: unknown task '", f.task, "'"));
+    }
     if (f.fast && f.real_time) return absl::InvalidArgumentError("--fast and --real-time exclude each other");
     SimEpisodeOptions o;
     o.driver.task = f.task;
@@ -168,8 +185,18 @@ absl::Status Main(int argc, char** argv) {
     if (f.instruction.empty()) return absl::InvalidArgumentError("--instruction is required with --driver piper-can");
     PiperCanDriver::Options po;
     po.interface = f.can_interface.empty() ? cfg.can_interface : f.can_interface;
-    po.control_period_s = cfg.sim_control_period_s;
+    po.control_period_s = cfg.can_control_period_s;
+    po.disable_on_stop = cfg.can_disable_on_stop;
     ASSIGN_OR_RETURN(std::unique_ptr<PiperCanDriver> driver, PiperCanDriver::Create(po));
+    if (driver->cameras().empty()) {
+      if (!f.allow_no_cameras) {
+        return absl::InvalidArgumentError(
+            "--driver piper-can: the PiPER CAN driver has no camera source yet, so the policy would act "
+            "without images; pass --allow-no-cameras to run anyway");
+      }
+      LogWarning("mivla-robot", "WARNING: --allow-no-cameras: the session starts with NO CAMERA; the policy "
+                                "sees proprioception only and its actions are not what it was trained for");
+    }
     ASSIGN_OR_RETURN(std::unique_ptr<PolicyConnection> pc, PolicyConnection::Create(conn));
     ASSIGN_OR_RETURN(std::unique_ptr<RobotClient> client, RobotClient::Create(driver.get(), std::move(pc), cm.get(), co));
     RETURN_IF_ERROR(client->StartSession());

@@ -108,7 +108,8 @@ TEST(ClientEvalTest, BadFlagsAreRefusedWithAReason) {
   const Case cases[] = {
       {"--embodiment piper", "--server"},
       {"--server 127.0.0.1:1 --embodiment piper --task lift_pot", "cannot do 'lift_pot'"},
-      {"--server 127.0.0.1:1 --embodiment robodog", "robodog"},
+      {"--server 127.0.0.1:1 --embodiment robodog", "--embodiment: unknown embodiment 'robodog'"},
+      {"--server nocolon --embodiment piper", "--server 'nocolon': want HOST:PORT"},
       {"--server 127.0.0.1:1 --embodiment piper --mode medium", "--mode"},
       {"--server 127.0.0.1:1 --embodiment piper --episodes x", "--episodes"},
       {"--server 127.0.0.1:1 --embodiment piper --frobnicate", "unknown flag --frobnicate"},
@@ -134,6 +135,11 @@ TEST(ClientEvalTest, RobotBinaryRefusesBadFlags) {
       {"--embodiment piper --server 127.0.0.1:1 --task press_bell --driver serial", "--driver 'serial'"},
       {"--embodiment human --server 127.0.0.1:1", "not a robot"},
       {"--embodiment piper --server 127.0.0.1:1 --config /nonexistent.json", "/nonexistent.json"},
+      {"--embodiment foo --server 127.0.0.1:1", "--embodiment: unknown embodiment 'foo'"},
+      {"--embodiment piper --server 127.0.0.1:1 --retarget bogus", "--retarget: retarget mode 'bogus'"},
+      {"--embodiment piper --server 127.0.0.1:1 --session-embodiment bogus", "--session-embodiment: unknown"},
+      {"--embodiment piper --server nocolon --task press_bell", "--server 'nocolon': want HOST:PORT"},
+      {"--embodiment piper --server 127.0.0.1:1 --task nosuch", "--task: unknown task 'nosuch'"},
   };
   for (const Case& c : cases) {
     const Result r = RunCommand(std::string(MIVLA_ROBOT_BIN) + " " + c.args + " 2>&1");
