@@ -150,6 +150,9 @@ int Main(int argc, char** argv) {
   o.normalization = (*loader)->normalization();
   o.tokenizer_model = initial->tokenizer_model;
   o.metadata["data"] = report.dump();
+  auto fingerprint = DataFingerprint(c);
+  if (!fingerprint.ok()) return fail(fingerprint.status());
+  o.data_fingerprint = *fingerprint;
   o.metadata["mode"] = cli.command;
   o.metadata["init"] = initial->origin;
   o.progress = cli.progress;

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "core/action/action_space.h"
 #include "core/util/status_macros.h"
 
@@ -72,6 +75,31 @@ absl::StatusOr<LoaderOptions> MakeLoaderOptions(const TrainConfig& c, const mode
       c.cache_dir.empty() ? (std::filesystem::path(c.output_dir) / "complement_cache").string() : c.cache_dir;
   o.normalization = normalization;
   return o;
+}
+
+absl::StatusOr<std::string> DataFingerprint(const TrainConfig& c) {
+  namespace fs = std::filesystem;
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const std::string& s) {
+    for (unsigned char ch : s) {
+      h ^= ch;
+      h *= 1099511628211ull;
+    }
+  };
+  for (size_t i = 0; i < c.sources.size(); ++i) {
+    std::vector<std::string> rows;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(c.sources[i].path, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string rel = fs::relative(it->path(), c.sources[i].path).string();
+      if (rel.empty() || rel[0] == '.' || !it->is_regular_file()) continue;  // skips caches (.mivla_*)
+      rows.push_back(absl::StrCat(rel, "\t", it->file_size()));
+    }
+    if (ec) return absl::NotFoundError(absl::StrCat("data.sources[", i, "].path: '", c.sources[i].path, "': ", ec.message()));
+    std::sort(rows.begin(), rows.end());
+    mix(absl::StrCat("source ", i, "\n"));
+    for (const std::string& r : rows) mix(r + "\n");
+  }
+  return absl::StrFormat("%016x", h);
 }
 
 nlohmann::json LoadReportJson(const LoadReport& r) {

@@ -22,6 +22,10 @@ absl::StatusOr<LoaderOptions> MakeLoaderOptions(const TrainConfig& config, const
                                                 int rank, int world_size,
                                                 const action::NormalizationStats* normalization);
 
+/// A fingerprint of the configured sources: FNV-1a 64 (hex) over each source's regular files (path
+/// relative to the source, size), sorted. Errors name an unreadable source directory.
+absl::StatusOr<std::string> DataFingerprint(const TrainConfig& config);
+
 /// The load report as JSON: per-source counts, skipped episodes with their reasons, IK failures.
 nlohmann::json LoadReportJson(const LoadReport& report);
 

@@ -72,6 +72,8 @@ absl::Status SaveTrainState(const std::string& path, const TrainStateInfo& info,
     archive.write("next_batch_index", c10::IValue(static_cast<int64_t>(info.next_batch_index)));
     archive.write("seed", c10::IValue(static_cast<int64_t>(info.seed)));
     archive.write("config_hash", c10::IValue(info.config_hash));
+    archive.write("world_size", c10::IValue(info.world_size));
+    archive.write("data_fingerprint", c10::IValue(info.data_fingerprint));
     model.save(model_archive);
     optimizer.save(optim_archive);
     archive.write("model", model_archive);
@@ -105,6 +107,8 @@ absl::StatusOr<TrainStateInfo> LoadTrainState(const std::string& path, torch::nn
     info.seed = static_cast<uint64_t>(v.toInt());
     archive.read("config_hash", v);
     info.config_hash = v.toStringRef();
+    if (archive.try_read("world_size", v)) info.world_size = v.toInt();
+    if (archive.try_read("data_fingerprint", v)) info.data_fingerprint = v.toStringRef();
     archive.read("model", model_archive);
     archive.read("optimizer", optim_archive);
     torch::NoGradGuard no_grad;

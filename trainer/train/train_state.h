@@ -29,6 +29,8 @@ struct TrainStateInfo {
   uint64_t next_batch_index = 0;    // the loader's next batch
   uint64_t seed = 0;
   std::string config_hash;
+  int64_t world_size = 0;           // ranks that wrote it (0: a state from before this field)
+  std::string data_fingerprint;     // DataFingerprint of the sources ("" = not recorded)
 };
 
 /// "<dir>/<name>-<step, 8 digits>" (add ".mivla" or ".state").

@@ -134,6 +134,18 @@ absl::Status Trainer::ResumeFrom(const std::string& state_path) {
         state_path, ": written under another configuration (hash ", info.config_hash, ", seed ", info.seed,
         "; now ", TrainConfigHash(c), ", seed ", c.seed, "): only steps, output and logging may change"));
   }
+  const int64_t world = options_.dist != nullptr ? options_.dist->world_size() : 1;
+  if (info.world_size != 0 && info.world_size != world) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        state_path, ": written by ", info.world_size, " rank(s), now ", world,
+        ": the global batch and so the data order would differ"));
+  }
+  if (!info.data_fingerprint.empty() && !options_.data_fingerprint.empty() &&
+      info.data_fingerprint != options_.data_fingerprint) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        state_path, ": written on other data (fingerprint ", info.data_fingerprint, ", now ",
+        options_.data_fingerprint, "): the sources' files or sizes changed"));
+  }
   model_->to(options_.runtime.device);
   RETURN_IF_ERROR(options_.data->SeekTo(info.next_batch_index));
   step_ = info.step;
@@ -230,7 +242,8 @@ absl::StatusOr<std::string> Trainer::SaveCheckpoint() {
   const TrainConfig& c = options_.config;
   if (options_.dist != nullptr && !options_.dist->is_main()) return std::string();
   const std::string stem = CheckpointStem(c.output_dir, c.name, step_);
-  TrainStateInfo info{step_, options_.data->next_index(), c.seed, TrainConfigHash(c)};
+  TrainStateInfo info{step_, options_.data->next_index(), c.seed, TrainConfigHash(c),
+                      options_.dist != nullptr ? options_.dist->world_size() : 1, options_.data_fingerprint};
   RETURN_IF_ERROR(SaveTrainState(stem + ".state", info, *model_, *optimizer_));
   checkpoint::PolicyBundle bundle;
   bundle.model_version = fs::path(stem).filename().string();

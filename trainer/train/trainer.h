@@ -58,6 +58,7 @@ struct TrainerOptions {
   action::NormalizationStats normalization;  // stored in every checkpoint
   std::string tokenizer_model;            // SentencePiece bytes stored in every checkpoint
   std::map<std::string, std::string> metadata;  // extra checkpoint metadata (e.g. "data")
+  std::string data_fingerprint;           // of the training data (data_setup.h); "" = not checked
   bool progress = true;
   std::FILE* log_out = stderr;
   int tty = -1;                           // progress: -1 detect, 0 plain lines, 1 bar
@@ -77,7 +78,8 @@ class Trainer {
   static absl::StatusOr<std::unique_ptr<Trainer>> Create(TrainerOptions options);
 
   /// Continues from the newest complete checkpoint pair in config.output_dir (NOT_FOUND if none);
-  /// FAILED_PRECONDITION if it was written under another config hash or seed. Data parallel: collective;
+  /// FAILED_PRECONDITION if it was written under another config hash or seed, another world size, or
+  /// on other data (both fingerprints recorded and different). Data parallel: collective;
   /// rank 0 picks the step and broadcasts it, every rank loads that state (the model directory must be
   /// shared) or every rank returns an error; parameters are then re-broadcast from rank 0.
   absl::Status Resume();

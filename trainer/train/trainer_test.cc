@@ -171,6 +171,30 @@ TEST(TrainerTest, ResumeUnderAnotherConfigurationIsRefused) {
   ASSERT_NE(b, nullptr);
   absl::Status s = b->Resume();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  // Other data (the recorded fingerprints differ) is refused too.
+  const std::string data_dir = TempDir("fingerprint");
+  auto with_data = [&](const std::string& fingerprint, testing::FixedBatchSource* src) {
+    torch::manual_seed(1);
+    TrainerOptions o;
+    o.config = SmallConfig(data_dir, 2);
+    o.config.freeze_vision = o.config.freeze_text = true;
+    o.model = model::MivlaModel(TinyFrozen());
+    o.data = src;
+    o.progress = false;
+    o.data_fingerprint = fingerprint;
+    auto t = Trainer::Create(std::move(o));
+    EXPECT_TRUE(t.ok()) << t.status();
+    return t.ok() ? std::move(*t) : nullptr;
+  };
+  testing::FixedBatchSource source4(batches), source5(batches);
+  auto first = with_data("data-a", &source4);
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(first->Run().ok());
+  auto second = with_data("data-b", &source5);
+  ASSERT_NE(second, nullptr);
+  absl::Status other_data = second->Resume();
+  EXPECT_EQ(other_data.code(), absl::StatusCode::kFailedPrecondition) << other_data;
+  EXPECT_NE(other_data.message().find("other data"), std::string::npos) << other_data;
   // More steps (and other output cadence) are allowed.
   testing::FixedBatchSource source3(batches);
   auto c = MakeTrainer(SmallConfig(dir, 4), &source3, 1);
