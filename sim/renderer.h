@@ -1,7 +1,7 @@
 // File: renderer.h
 // Headless offscreen rendering of MuJoCo cameras into 8-bit RGB images (top row first) through EGL:
 // $EGL_PLATFORM defaults to "surfaceless" (Mesa's llvmpipe when there is no GPU), an OpenGL pbuffer
-// context, then mjr_makeContext + mjFB_OFFSCREEN (DESIGN.md section 6). Image size is the model's
+// context, then mjr_makeContext + mjFB_OFFSCREEN (docs/architecture.md, build facts). Image size is the model's
 // offscreen buffer (<visual><global offwidth/offheight>, 320x240 for sim scenes).
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<Renderer> r, Renderer::Create());

@@ -3,7 +3,7 @@
 // (client/driver/sim_driver.h) and the PiPER SocketCAN driver (client/driver/piper_can_driver.h)
 // implement it. No placeholder drivers: an embodiment without a hardware driver has none.
 //
-// Units and frames (DESIGN.md section 3): joints in radians in the arm's own order (6 per arm), gripper
+// Units and frames (docs/action-space.md): joints in radians in the arm's own order (6 per arm), gripper
 // opening in the embodiment's native unit (metres between the fingers; radians for LocoMan's servo),
 // end-effector poses in the arm's own base frame. Arms are listed in the order of
 // embodiment().arms (a one-armed robot has one arm, its right arm).

@@ -1,5 +1,5 @@
 // File: action_space.h
-// The 76-value unified action space (DESIGN.md section 3): named slices, per-embodiment masks, and the
+// The 76-value unified action space (docs/action-space.md): named slices, per-embodiment masks, and the
 // mutual-imitation complement of each embodiment. Constants and pure functions; thread-safe.
 //
 //   index   slice              content

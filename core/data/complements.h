@@ -1,5 +1,5 @@
 // File: complements.h
-// Mutual-imitation complements (DESIGN.md 4.1, eq. 2-7): per episode, before samples are cut, the other
+// Mutual-imitation complements (docs/action-space.md, eq. 2-7): per episode, before samples are cut, the other
 // embodiment's slots are filled by retargeting:
 //   human episode: the robot slots of `human_target` through retarget::HumanToRobotMapper (eq. 2 with its
 //     default options: relative motion of the thumb knuckle, anchored at the first frame where each hand is

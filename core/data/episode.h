@@ -12,7 +12,7 @@
 //  - RobotEpisode (RoboTwin): per arm, joint positions (rad, the arm's own order), gripper opening in
 //    the embodiment's native unit (metres; radians for LocoMan's servo), end-effector pose in the world
 //    frame as x, y, z, qw, qx, qy, qz. `arms[0]` is the left arm, `arms[1]` the right; a one-armed robot
-//    (PiPER, ARX-5) fills the right arm only (DESIGN.md section 3).
+//    (PiPER, ARX-5) fills the right arm only (docs/action-space.md).
 //  - Every per-frame vector has num_frames() entries; camera `frames` may be empty (no images loaded).
 #ifndef MIVLA_CORE_DATA_EPISODE_H_
 #define MIVLA_CORE_DATA_EPISODE_H_

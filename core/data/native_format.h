@@ -3,7 +3,7 @@
 // cache). Layout:
 //   root attributes  mivla_format = "mivla-native-2", embodiment ("PIPER", ...), instruction,
 //                    instructions (JSON list of strings), fps
-//   unified/states   (T, 76) float32      the 76-value vectors (DESIGN.md section 3)
+//   unified/states   (T, 76) float32      the 76-value vectors (docs/action-space.md)
 //   unified/mask     (T, 76) uint8        1 where the slot is valid
 //   observation/<camera>/rgb   (T) standard JPEG bytes (JpegChannelOrder::kStandard), fixed width
 // A file is detected as native by its `mivla_format` attribute. Version 2: the end-effector slots are in the

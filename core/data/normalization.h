@@ -1,5 +1,5 @@
 // File: normalization.h
-// Normalisation statistics from training episodes (DESIGN.md section 3: per slice and per embodiment),
+// Normalisation statistics from training episodes (docs/action-space.md: per slice and per embodiment),
 // including the mutual-imitation complement slots. Every frame's state counts for the row of the
 // episode's embodiment, over its label mask and its complement mask: the complement slots of a human
 // episode (robot joints / end effector) count for the human row, because the model sees them (normalised

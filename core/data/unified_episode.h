@@ -1,5 +1,5 @@
 // File: unified_episode.h
-// An episode of any source expressed in the 76-value unified action space (DESIGN.md section 3;
+// An episode of any source expressed in the 76-value unified action space (docs/action-space.md;
 // core/action/action_space.h): per frame the state vector and the mask of the slots it fills, plus the
 // camera images and the instruction(s). The sample reader (sample_reader.h) cuts training samples from
 // it; the native format (native_format.h) stores it. Plain values; thread-compatible; conversions are

@@ -26,7 +26,7 @@ struct GripperSpec {
   std::string units = "m";    // "m" (opening width) or "rad" (servo angle, LocoMan)
 };
 
-/// Fixed rotations used by human <-> robot mapping (DESIGN.md 4.1, C_h2r). The paper's single C_h2r is
+/// Fixed rotations used by human <-> robot mapping (docs/action-space.md, C_h2r). The paper's single C_h2r is
 /// split in two. `human_to_base` takes vectors in the human's world axes to the robot's base axes
 /// (v_base = C * v_human); it is the only part that enters the relative mapping of eq. 2.
 /// `ee_in_hand` holds the end-effector frame's axes expressed in the hand frame of this arm's side

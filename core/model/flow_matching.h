@@ -1,8 +1,8 @@
 // File: flow_matching.h
-// Flow matching with one convention everywhere (DESIGN.md section 4): t = 0 is noise, t = 1 is data,
+// Flow matching with one convention everywhere (docs/action-space.md): t = 0 is noise, t = 1 is data,
 // x_t = t * a + (1 - t) * eps, target velocity v = a - eps, Euler integration from t = 0 in K steps.
 //
-// Mutual-imitation loss (DESIGN.md section 4.1, equations 4-7): four velocity-matching terms, each of
+// Mutual-imitation loss (docs/action-space.md, equations 4-7): four velocity-matching terms, each of
 // which can be switched off (the paper's ablation):
 //   robot           robot sample, its own slots (label_mask)
 //   robot_to_human  robot sample, the human slots made by the robot -> human mapping (complement_mask)

@@ -1,7 +1,7 @@
 // File: hand_pose.h
 // A human hand as the unified action space sees it (wrist pose + five fingertip positions, optionally
 // the thumb knuckle), both hands of a frame, and conversion to and from the 48-value human slice
-// (DESIGN.md section 3: per hand wrist position 3, wrist rotation 6D 6, tips thumb..little 5x3).
+// (docs/action-space.md: per hand wrist position 3, wrist rotation 6D 6, tips thumb..little 5x3).
 // Plain values and pure functions; thread-safe.
 #ifndef MIVLA_CORE_RETARGET_HAND_POSE_H_
 #define MIVLA_CORE_RETARGET_HAND_POSE_H_

@@ -1,5 +1,5 @@
 // File: mapping_options.h
-// Options shared by the human -> robot and robot -> human mappings (DESIGN.md 4.1, eq. 2 and 3).
+// Options shared by the human -> robot and robot -> human mappings (docs/action-space.md, eq. 2 and 3).
 #ifndef MIVLA_CORE_RETARGET_MAPPING_OPTIONS_H_
 #define MIVLA_CORE_RETARGET_MAPPING_OPTIONS_H_
 
