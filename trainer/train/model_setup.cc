@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
@@ -29,7 +31,44 @@ std::string FindBundledTokenizer() {
   return "";
 }
 
+// The first leaf of `patch` whose value `merged` does not hold ("" when all do), as a dotted path.
+std::string FirstMissingLeaf(const nlohmann::json& patch, const nlohmann::json& merged, const std::string& prefix) {
+  for (auto it = patch.begin(); it != patch.end(); ++it) {
+    const std::string path = prefix.empty() ? it.key() : absl::StrCat(prefix, ".", it.key());
+    if (!merged.is_object() || !merged.contains(it.key())) return path;
+    if (it->is_object()) {
+      std::string missing = FirstMissingLeaf(*it, merged.at(it.key()), path);
+      if (!missing.empty()) return missing;
+    } else if (merged.at(it.key()) != *it) {
+      return path;
+    }
+  }
+  return "";
+}
+
 }  // namespace
+
+absl::StatusOr<model::ModelConfig> ConfigWithOverrides(const TrainConfig& config) {
+  ASSIGN_OR_RETURN(model::ModelConfig base, model::ConfigByName(config.model));
+  if (config.model_overrides.empty()) return base;
+  if (!config.model_overrides.is_object()) {
+    return absl::InvalidArgumentError("model_overrides: must be a JSON object");
+  }
+  nlohmann::json merged = nlohmann::json::parse(model::ConfigToJson(base));
+  merged.merge_patch(config.model_overrides);
+  absl::StatusOr<model::ModelConfig> mc = model::ConfigFromJson(merged.dump());
+  if (!mc.ok()) return absl::InvalidArgumentError(absl::StrCat("model_overrides: ", mc.status().message()));
+  // ConfigFromJson ignores unknown keys; an override must not be dropped silently (a misspelt key).
+  const nlohmann::json back = nlohmann::json::parse(model::ConfigToJson(*mc));
+  const std::string missing = FirstMissingLeaf(config.model_overrides, back, "");
+  if (!missing.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("model_overrides.", missing,
+                                                   ": not a field of the model config, or a value it cannot hold"));
+  }
+  absl::Status valid = model::ValidateConfig(*mc);
+  if (!valid.ok()) return absl::InvalidArgumentError(absl::StrCat("model_overrides: ", valid.message()));
+  return *mc;
+}
 
 absl::StatusOr<std::string> ResolveTokenizerModel(const TrainConfig& config, TrainMode mode) {
   std::string path = config.tokenizer;
@@ -69,7 +108,7 @@ absl::StatusOr<InitialModel> BuildInitialModel(const TrainConfig& config, TrainM
     if (!config.init_checkpoint.empty()) {
       return absl::InvalidArgumentError("pretrain starts from a fresh model: init_checkpoint is for finetune");
     }
-    ASSIGN_OR_RETURN(model::ModelConfig mc, model::ConfigByName(config.model));
+    ASSIGN_OR_RETURN(model::ModelConfig mc, ConfigWithOverrides(config));
     std::optional<model::SafetensorsFile> dino, siglip, t5;
     if (!config.hf_dinov2.empty()) {
       ASSIGN_OR_RETURN(dino, model::SafetensorsFile::Open(config.hf_dinov2));

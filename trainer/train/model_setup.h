@@ -1,6 +1,6 @@
 // File: model_setup.h
 // The model a training run starts from, built from its TrainConfig:
-//   pretrain  a fresh model of the named config (tiny/base), seeded by the run's seed, with encoder
+//   pretrain  a fresh model of the named config (tiny/base) with model_overrides applied, seeded by the run's seed, with encoder
 //             weights imported from HuggingFace safetensors files when given (encoders.hf_dinov2,
 //             hf_siglip, hf_t5; the encoder configs are read from the files' shapes)
 //   finetune  the weights, config, normalisation statistics and tokenizer of init_checkpoint
@@ -32,6 +32,11 @@ struct InitialModel {
 /// pretrain needs config.model (and no init_checkpoint); finetune needs config.init_checkpoint.
 /// The tokenizer is ResolveTokenizerModel's, or (finetune, data.tokenizer empty) the checkpoint's.
 absl::StatusOr<InitialModel> BuildInitialModel(const TrainConfig& config, TrainMode mode);
+
+/// The named model config (config.model) with config.model_overrides merged over its JSON (RFC 7386).
+/// INVALID_ARGUMENT "model_overrides.<path>: ..." for a key the model config does not have, a value of the
+/// wrong type, or a merged config that fails model::ValidateConfig.
+absl::StatusOr<model::ModelConfig> ConfigWithOverrides(const TrainConfig& config);
 
 /// The SentencePiece bytes named by data.tokenizer (checked to load). When it is empty: pretrain takes
 /// the bundled tiny model (tokenizer::kTinyTokenizerModelPath, looked up from the working directory,

@@ -97,6 +97,36 @@ TEST(ModelSetupTest, FinetuneStartsFromTheCheckpoint) {
   EXPECT_NE(absent.status().message().find("absent.mivla"), std::string::npos);
 }
 
+TEST(ModelSetupTest, ModelOverridesChangeTheNamedConfigAndMisspeltKeysAreErrors) {
+  TrainConfig c;
+  c.model = "tiny";
+  c.model_overrides = nlohmann::json::parse(R"({"dino": {"image_size": 112, "position_grid": 8},
+                                                "siglip": {"image_size": 128}})");
+  absl::StatusOr<model::ModelConfig> mc = ConfigWithOverrides(c);
+  ASSERT_TRUE(mc.ok()) << mc.status();
+  EXPECT_EQ(mc->dino.image_size, 112);
+  EXPECT_EQ(mc->dino.position_grid, 8);
+  EXPECT_EQ(mc->siglip.image_size, 128);
+  EXPECT_EQ(mc->dino.width, model::TinyConfig().dino.width);        // untouched fields stay
+  EXPECT_EQ(mc->decoder.depth, model::TinyConfig().decoder.depth);
+
+  absl::StatusOr<InitialModel> m = BuildInitialModel(c, TrainMode::kPretrain);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->model->config().dino.image_size, 112);
+
+  c.model_overrides = nlohmann::json::parse(R"({"dino": {"imag_size": 112}})");
+  absl::Status misspelt = ConfigWithOverrides(c).status();
+  EXPECT_EQ(misspelt.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(misspelt.message().find("model_overrides.dino.imag_size"), std::string::npos) << misspelt;
+
+  c.model_overrides = nlohmann::json::parse(R"({"decoder": {"width": 250}})");  // not divisible by heads * 2
+  EXPECT_EQ(ConfigWithOverrides(c).status().code(), absl::StatusCode::kInvalidArgument);
+
+  c.model_overrides = nlohmann::json::object();
+  ASSERT_TRUE(ConfigWithOverrides(c).ok());
+  EXPECT_TRUE(*ConfigWithOverrides(c) == model::TinyConfig());
+}
+
 TEST(ModelSetupTest, AnEmptyTokenizerIsTheBundledOneAndABadPathNamesTheField) {
   TrainConfig c;
   auto bundled = ResolveTokenizerModel(c, TrainMode::kPretrain);  // found above the test binary's directory

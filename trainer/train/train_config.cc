@@ -135,6 +135,8 @@ absl::StatusOr<TrainConfig> ParseTrainConfig(const std::string& json_text, const
   RETURN_IF_ERROR(r.Get("name", &c.name));
   RETURN_IF_ERROR(r.Get("model", &c.model));
   RETURN_IF_ERROR(r.Get("init_checkpoint", &c.init_checkpoint));
+  ASSIGN_OR_RETURN(const json* overrides, r.Object("model_overrides"));
+  if (overrides != nullptr) c.model_overrides = *overrides;
   RETURN_IF_ERROR(r.Get("keep_normalization", &c.keep_normalization));
   RETURN_IF_ERROR(r.Get("output_dir", &c.output_dir));
   RETURN_IF_ERROR(r.Get("seed", &c.seed));
@@ -198,6 +200,10 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, const std::string& origin
   if (c.init_checkpoint.empty() && c.model != "tiny" && c.model != "base") {
     return bad("model", absl::StrCat("unknown model config '", c.model, "' (tiny, base)"));
   }
+  if (!c.model_overrides.is_object()) return bad("model_overrides", "must be a JSON object");
+  if (!c.init_checkpoint.empty() && !c.model_overrides.empty()) {
+    return bad("model_overrides", "fine-tuning keeps the checkpoint's model config; overrides are for pretrain");
+  }
   if (c.output_dir.empty()) return bad("output_dir", "must be set");
   if (c.precision != "fp32" && c.precision != "bf16") return bad("precision", "must be fp32 or bf16");
   if (c.batch_size <= 0) return bad("data.batch_size", "must be positive");
@@ -231,7 +237,7 @@ nlohmann::json TrainConfigToJson(const TrainConfig& c) {
                        {"robotwin_embodiment", s.robotwin_embodiment}});
   }
   return {{"name", c.name}, {"model", c.model}, {"init_checkpoint", c.init_checkpoint},
-          {"keep_normalization", c.keep_normalization}, {"output_dir", c.output_dir}, {"seed", c.seed},
+          {"model_overrides", c.model_overrides}, {"keep_normalization", c.keep_normalization}, {"output_dir", c.output_dir}, {"seed", c.seed},
           {"device", c.device}, {"precision", c.precision},
           {"data", {{"sources", sources}, {"target_embodiment", c.target_embodiment},
                     {"batch_size", c.batch_size}, {"workers", c.workers},

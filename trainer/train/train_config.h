@@ -4,7 +4,8 @@
 // default). Errors name the file and the field, e.g.
 //   "runs/a.json: optim.lr: expected a number, got \"fast\"".
 // The layout (trainer/README.md lists every field):
-//   {"name": "tiny-pretrain", "model": "tiny" | "init_checkpoint": "pre.mivla", "output_dir": "...",
+//   {"name": "tiny-pretrain", "model": "tiny" | "init_checkpoint": "pre.mivla", "model_overrides": {...},
+//    "output_dir": "...",
 //    "seed": 0, "device": "auto", "precision": "fp32",
 //    "data": {"sources": [{"name", "path", "weight", "robotwin_embodiment"}], "target_embodiment",
 //             "batch_size", "workers", "prefetch_batches", "cameras", "tokenizer", "embodiment_dir",
@@ -37,6 +38,10 @@ struct SourceConfig {
 struct TrainConfig {
   std::string name = "mivla";        // checkpoint files are <name>-<step, 8 digits>.mivla
   std::string model = "tiny";        // model config by name (pretrain)
+  // Pretrain: a JSON object merged (RFC 7386 merge patch) over the named config's JSON before the model
+  // is built, e.g. {"dino": {"image_size": 112, "position_grid": 8}}; the result is validated and stored
+  // in every checkpoint, so the server builds the same model. Empty object: the named config unchanged.
+  nlohmann::json model_overrides = nlohmann::json::object();
   std::string init_checkpoint;       // fine-tune: start from this checkpoint's weights and config
   bool keep_normalization = true;    // fine-tune: keep the checkpoint's statistics (else recompute)
   std::string output_dir = "runs/mivla";

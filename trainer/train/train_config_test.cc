@@ -63,6 +63,14 @@ TEST(TrainConfigTest, ErrorsNameTheFileAndTheField) {
   c = TrainConfig();
   c.model = "huge";
   EXPECT_NE(ValidateTrainConfig(c, "g.json").message().find("g.json: model"), std::string::npos);
+
+  auto overrides = ParseTrainConfig(R"({"model_overrides": {"dino": {"image_size": 112}}})", "h.json");
+  ASSERT_TRUE(overrides.ok()) << overrides.status();
+  EXPECT_EQ(overrides->model_overrides["dino"]["image_size"], 112);
+  EXPECT_TRUE(ValidateTrainConfig(*overrides, "h.json").ok());
+  overrides->init_checkpoint = "pre.mivla";  // a fine-tune keeps the checkpoint's config
+  EXPECT_NE(ValidateTrainConfig(*overrides, "h.json").message().find("h.json: model_overrides"), std::string::npos);
+  EXPECT_FALSE(ParseTrainConfig(R"({"model_overrides": 112})", "i.json").ok());
 }
 
 TEST(TrainConfigTest, HashIgnoresStepsAndOutputButNotTheTrajectory) {
@@ -77,6 +85,9 @@ TEST(TrainConfigTest, HashIgnoresStepsAndOutputButNotTheTrajectory) {
   EXPECT_NE(TrainConfigHash(a), TrainConfigHash(b));
   b = a;
   b.loss_human = false;
+  EXPECT_NE(TrainConfigHash(a), TrainConfigHash(b));
+  b = a;
+  b.model_overrides = {{"dino", {{"image_size", 112}}}};
   EXPECT_NE(TrainConfigHash(a), TrainConfigHash(b));
 }
 
