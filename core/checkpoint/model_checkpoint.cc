@@ -1,5 +1,6 @@
 #include "core/checkpoint/model_checkpoint.h"
 
+#include <cctype>
 #include <exception>
 #include <map>
 #include <new>
@@ -54,14 +55,45 @@ absl::StatusOr<std::string> TakeSection(const std::string& path, CheckpointConte
   return std::move(it->second);
 }
 
-absl::StatusOr<std::string> SerializeWeights(const PolicyBundle& bundle) {
+torch::ScalarType StorageType(WeightsDtype dtype) {
+  switch (dtype) {
+    case WeightsDtype::kF16: return torch::kFloat16;
+    case WeightsDtype::kBF16: return torch::kBFloat16;
+    case WeightsDtype::kF32: break;
+  }
+  return torch::kFloat32;
+}
+
+absl::StatusOr<std::string> SerializeWeights(const std::string& path, const PolicyBundle& bundle,
+                                             const SaveOptions& options) {
+  std::map<std::string, bool> is_parameter;
+  for (const auto& item : bundle.model->named_parameters(/*recurse=*/true)) is_parameter[item.key()] = true;
+  const torch::ScalarType storage = StorageType(options.weights_dtype);
   model::NamedTensors tensors;
   for (const auto& [name, tensor] : ModelTensors(*bundle.model)) {
     torch::Tensor t = tensor.detach().to(torch::kCPU);
-    if (t.is_floating_point()) t = t.to(torch::kFloat32);
+    if (t.is_floating_point()) {
+      t = t.to(torch::kFloat32);
+      if (is_parameter.count(name) != 0 && storage != torch::kFloat32) {
+        if (storage == torch::kFloat16 && t.numel() > 0) {
+          const double max_abs = t.abs().max().item<double>();
+          if (!(max_abs <= 65504.0)) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "cannot save ", path, " with F16 weights: tensor '", name, "' holds |x| = ", max_abs,
+                ", beyond F16's range (65504); use BF16"));
+          }
+        }
+        t = t.to(storage);
+      }
+    }
     tensors.emplace_back(name, t.contiguous());
   }
-  return model::SerializeSafetensors(tensors, {{"model_version", bundle.model_version}});
+  // The F32 default writes exactly what it always did (no extra metadata key).
+  std::map<std::string, std::string> metadata = {{"model_version", bundle.model_version}};
+  if (options.weights_dtype != WeightsDtype::kF32) {
+    metadata["weights_dtype"] = std::string(WeightsDtypeName(options.weights_dtype));
+  }
+  return model::SerializeSafetensors(tensors, metadata);
 }
 
 /// Checks that `file` holds exactly the tensors of `model` with their shapes, then copies them in.
@@ -104,7 +136,7 @@ absl::Status CopyWeights(const std::string& path, const model::SafetensorsFile& 
   return absl::OkStatus();
 }
 
-absl::Status Save(const std::string& path, const PolicyBundle& bundle) {
+absl::Status Save(const std::string& path, const PolicyBundle& bundle, const SaveOptions& options) {
   if (bundle.model.is_empty()) {
     return absl::InvalidArgumentError(absl::StrCat("cannot save ", path, ": the bundle has no model"));
   }
@@ -122,7 +154,7 @@ absl::Status Save(const std::string& path, const PolicyBundle& bundle) {
   contents.sections[kConfigSection] = model::ConfigToJson(bundle.config);
   contents.sections[kNormalizationSection] = bundle.normalization.ToJson();
   contents.sections[kTokenizerSection] = bundle.tokenizer_model;
-  ASSIGN_OR_RETURN(contents.sections[kWeightsSection], SerializeWeights(bundle));
+  ASSIGN_OR_RETURN(contents.sections[kWeightsSection], SerializeWeights(path, bundle, options));
   return WriteCheckpointFile(path, contents);
 }
 
@@ -164,9 +196,27 @@ absl::StatusOr<PolicyBundle> Load(const std::string& path, const c10::Device& de
 
 }  // namespace
 
-absl::Status SaveModelCheckpoint(const std::string& path, const PolicyBundle& bundle) {
+absl::StatusOr<WeightsDtype> ParseWeightsDtype(std::string_view name) {
+  std::string n(name);
+  for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (n == "f32" || n == "fp32" || n == "float32") return WeightsDtype::kF32;
+  if (n == "f16" || n == "fp16" || n == "float16") return WeightsDtype::kF16;
+  if (n == "bf16" || n == "bfloat16") return WeightsDtype::kBF16;
+  return absl::InvalidArgumentError(absl::StrCat("weights dtype '", std::string(name), "': want f32, f16 or bf16"));
+}
+
+std::string_view WeightsDtypeName(WeightsDtype dtype) {
+  switch (dtype) {
+    case WeightsDtype::kF16: return "F16";
+    case WeightsDtype::kBF16: return "BF16";
+    case WeightsDtype::kF32: break;
+  }
+  return "F32";
+}
+
+absl::Status SaveModelCheckpoint(const std::string& path, const PolicyBundle& bundle, const SaveOptions& options) {
   try {
-    return Save(path, bundle);
+    return Save(path, bundle, options);
   } catch (const c10::Error& e) {
     return absl::InternalError(absl::StrCat("cannot save ", path, ": ", e.what_without_backtrace()));
   } catch (const std::bad_alloc&) {

@@ -5,7 +5,12 @@
 //   "config.json"          ConfigToJson(config)
 //   "normalization.json"   NormalizationStats::ToJson()
 //   "tokenizer.model"      the serialized SentencePiece model, opaque bytes (may be empty)
-//   "weights.safetensors"  every parameter and buffer of the model by its LibTorch name, F32
+//   "weights.safetensors"  every parameter and buffer of the model by its LibTorch name: F32, or with
+//                          SaveOptions::weights_dtype F16 / BF16 for the floating parameters (buffers
+//                          stay F32); the blob's __metadata__ "weights_dtype" names a non-F32 choice
+//
+// Loading accepts any floating dtype and copies the values into the model's F32 tensors, so a compact
+// (F16/BF16) file serves like any other; only the precision of the stored weights differs.
 //
 // The container's model_version and metadata are the bundle's, unchanged.
 //
@@ -39,6 +44,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 #include <c10/core/Device.h>
 
@@ -66,9 +72,23 @@ struct PolicyBundle {
   model::MivlaModel model{nullptr};
 };
 
+/// How the weights are stored. kF16 halves the file; values beyond F16's range (|x| > 65504) make
+/// Save fail naming the tensor (use kBF16 then, which keeps F32's range with 8 mantissa bits).
+enum class WeightsDtype { kF32, kF16, kBF16 };
+
+/// "f32" / "f16" / "bf16" (also upper case and "fp16", "fp32"); INVALID_ARGUMENT naming the value.
+absl::StatusOr<WeightsDtype> ParseWeightsDtype(std::string_view name);
+/// "F32", "F16", "BF16" (safetensors' names).
+std::string_view WeightsDtypeName(WeightsDtype dtype);
+
+struct SaveOptions {
+  WeightsDtype weights_dtype = WeightsDtype::kF32;  // of the floating parameters; buffers stay F32
+};
+
 /// Writes `bundle` to `path` atomically (temporary file, fsync, rename; see WriteCheckpointFile).
-/// Weights are written as F32 from whatever device and dtype the model is on.
-absl::Status SaveModelCheckpoint(const std::string& path, const PolicyBundle& bundle);
+/// Weights are written from whatever device and dtype the model is on, as options.weights_dtype.
+absl::Status SaveModelCheckpoint(const std::string& path, const PolicyBundle& bundle,
+                                 const SaveOptions& options = {});
 
 /// Reads and verifies the whole file, validates the config, builds a fresh model from it, checks that
 /// the weights hold exactly the model's tensor names and shapes, copies them in, moves the model to

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -346,6 +347,105 @@ TEST_F(ModelCheckpointTest, UnavailableDeviceIsAnErrorNotACrash) {
   ASSERT_TRUE(SaveModelCheckpoint(path_, *bundle_).ok());
   auto loaded = LoadModelCheckpoint(path_, c10::Device(c10::kCUDA, 0));
   EXPECT_FALSE(loaded.ok());
+}
+
+// Compact weights: F16 / BF16 storage loads back into the F32 model. Tolerances (stated, and what
+// this test asserts): each stored weight within its dtype's rounding (F16: relative 2^-11 plus
+// 2^-24 absolute for subnormals; BF16: relative 2^-8), buffers exact, and the sampled action chunk
+// (normalised units, values of order 1) within 2e-2 (F16) / 1e-1 (BF16) of the F32 model's.
+TEST_F(ModelCheckpointTest, CompactWeightsRoundTripWithinRounding) {
+  ASSERT_TRUE(SaveModelCheckpoint(path_, *bundle_).ok());
+  const std::string f32_bytes = ReadAll(path_);
+  bundle_->model->eval();
+  const torch::Tensor want = Sample(*bundle_->model);
+  struct Case {
+    WeightsDtype dtype;
+    const char* name;
+    double rel, abs, sample_tol;
+  };
+  for (const Case& c : {Case{WeightsDtype::kF16, "F16", std::ldexp(1.0, -11), std::ldexp(1.0, -24), 2e-2},
+                        Case{WeightsDtype::kBF16, "BF16", std::ldexp(1.0, -8), 1e-30, 1e-1}}) {
+    SCOPED_TRACE(c.name);
+    const std::string path = dir_ + "/compact.mivla";
+    SaveOptions options;
+    options.weights_dtype = c.dtype;
+    ASSERT_TRUE(SaveModelCheckpoint(path, *bundle_, options).ok());
+    const double ratio = static_cast<double>(ReadAll(path).size()) / static_cast<double>(f32_bytes.size());
+    EXPECT_GT(ratio, 0.45);
+    EXPECT_LT(ratio, 0.55);
+
+    auto contents = ReadCheckpointFile(path);
+    ASSERT_TRUE(contents.ok()) << contents.status();
+    auto file = model::SafetensorsFile::Parse(contents->sections.at(kWeightsSection));
+    ASSERT_TRUE(file.ok()) << file.status();
+    EXPECT_EQ(file->metadata().at("weights_dtype"), c.name);
+    for (const auto& item : bundle_->model->named_parameters()) {
+      if (item.value().is_floating_point()) {
+        EXPECT_EQ(file->Find(item.key())->dtype, c.name) << item.key();
+      }
+    }
+
+    auto loaded = LoadModelCheckpoint(path);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(loaded->model_version, bundle_->model_version);
+    EXPECT_EQ(loaded->metadata, bundle_->metadata);
+    auto restored = loaded->model->named_parameters();
+    for (const auto& item : bundle_->model->named_parameters()) {
+      const torch::Tensor a = item.value().detach(), b = restored[item.key()].detach();
+      ASSERT_EQ(b.scalar_type(), torch::kFloat32) << item.key();
+      const torch::Tensor bound = a.abs() * c.rel + c.abs;
+      EXPECT_TRUE(((a - b).abs() <= bound).all().item<bool>()) << item.key();
+    }
+    auto buffers = loaded->model->named_buffers();
+    for (const auto& item : bundle_->model->named_buffers()) {
+      EXPECT_TRUE(torch::equal(item.value(), buffers[item.key()])) << item.key();
+    }
+    const torch::Tensor got = Sample(*loaded->model);
+    const double diff = (got - want).abs().max().item<double>();
+    std::printf("%s: file %.3f of F32, max |sample - F32 sample| = %.3g (max |sample| %.3g)\n", c.name, ratio,
+                diff, want.abs().max().item<double>());
+    EXPECT_LT(diff, c.sample_tol);
+    EXPECT_FALSE(torch::equal(got, want));  // the weights were really rounded
+  }
+}
+
+TEST_F(ModelCheckpointTest, DefaultF32WritesNoDtypeKeyAndF16OverflowIsNamed) {
+  ASSERT_TRUE(SaveModelCheckpoint(path_, *bundle_).ok());
+  auto contents = ReadCheckpointFile(path_);
+  ASSERT_TRUE(contents.ok()) << contents.status();
+  auto file = model::SafetensorsFile::Parse(contents->sections.at(kWeightsSection));
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->metadata().count("weights_dtype"), 0u);
+
+  torch::manual_seed(3);
+  model::MivlaModel big(model::TinyConfig());
+  const std::string first = big->named_parameters().begin()->key();
+  {
+    torch::NoGradGuard no_grad;
+    big->named_parameters()[first].view(-1)[0] = 1e6f;
+  }
+  PolicyBundle b = *bundle_;
+  b.model = big;
+  SaveOptions f16;
+  f16.weights_dtype = WeightsDtype::kF16;
+  absl::Status s = SaveModelCheckpoint(path_, b, f16);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr(first));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("BF16"));
+  SaveOptions bf16;
+  bf16.weights_dtype = WeightsDtype::kBF16;
+  EXPECT_TRUE(SaveModelCheckpoint(path_, b, bf16).ok());
+}
+
+TEST(WeightsDtypeTest, ParsesNamesAndRejectsOthers) {
+  EXPECT_EQ(*ParseWeightsDtype("f16"), WeightsDtype::kF16);
+  EXPECT_EQ(*ParseWeightsDtype("FP16"), WeightsDtype::kF16);
+  EXPECT_EQ(*ParseWeightsDtype("bf16"), WeightsDtype::kBF16);
+  EXPECT_EQ(*ParseWeightsDtype("f32"), WeightsDtype::kF32);
+  auto bad = ParseWeightsDtype("int8");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("int8"));
+  EXPECT_EQ(WeightsDtypeName(WeightsDtype::kBF16), "BF16");
 }
 
 }  // namespace
