@@ -74,6 +74,12 @@ absl::StatusOr<std::string> ComplementCacheKey(const std::string& episode_path, 
   if (ec) return absl::NotFoundError(absl::StrCat(episode_path, ": ", ec.message()));
   const int64_t mtime_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count();
+  std::string keyed_path = abs.lexically_normal().string();
+  if (!options.dataset_root.empty()) {
+    const fs::path root = fs::absolute(options.dataset_root, ec).lexically_normal();
+    const fs::path rel = abs.lexically_normal().lexically_relative(root);
+    if (!ec && !rel.empty() && *rel.begin() != "..") keyed_path = rel.string();
+  }
   const std::string dir = options.embodiment_dir.empty() ? kinematics::DefaultEmbodimentDir() : options.embodiment_dir;
   const action::Embodiment robot = embodiment == action::Embodiment::kHuman ? options.human_target : embodiment;
   uint64_t kin = Fnv1a("", 0);
@@ -82,11 +88,37 @@ absl::StatusOr<std::string> ComplementCacheKey(const std::string& episode_path, 
     if (!text.ok()) return text.status();
     kin = Fnv1a(text->data(), text->size(), kin);
   }
-  return absl::StrCat("v", kComplementVersion, "|", abs.lexically_normal().string(), "|", size, "|", mtime_ns, "|",
+  return absl::StrCat("v", kComplementVersion, "|", keyed_path, "|", size, "|", mtime_ns, "|",
                       std::string(action::EmbodimentName(embodiment)), "|target=", std::string(action::EmbodimentName(options.human_target)),
                       "|frame=", HumanFrameName(load.frame),
                       "|robotwin_default=", std::string(action::EmbodimentName(load.robotwin_default_embodiment)),
                       "|kin=", absl::StrFormat("%016x", kin));
+}
+
+absl::StatusOr<std::string> DatasetComplementCacheDir(const std::string& dataset_dir) {
+  const fs::path dir = fs::path(dataset_dir) / kDatasetCacheFolder;
+  std::error_code ec;
+  if (!fs::is_directory(dataset_dir, ec)) {
+    return absl::NotFoundError(absl::StrCat(dataset_dir, ": not a dataset directory"));
+  }
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        dir.string(), ": cannot create the complement cache folder: ", ec ? ec.message() : "not a directory"));
+  }
+  static std::atomic<uint64_t> counter{0};
+  const fs::path probe = dir / absl::StrCat(".probe.", getpid(), ".", counter.fetch_add(1));
+  {
+    std::ofstream f(probe, std::ios::binary | std::ios::trunc);
+    f << "probe";
+    f.close();
+    if (!f) {
+      fs::remove(probe, ec);
+      return absl::PermissionDeniedError(absl::StrCat(dir.string(), ": the complement cache folder is not writable"));
+    }
+  }
+  fs::remove(probe, ec);
+  return dir.string();
 }
 
 std::string ComplementCachePath(const std::string& cache_dir, const std::string& key) {

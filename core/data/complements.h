@@ -34,6 +34,7 @@ struct ComplementOptions {
   action::Embodiment human_target = action::Embodiment::kPiper;  // whose kinematics fill a human sample's robot slots
   std::string embodiment_dir;  // "" = core/kinematics default
   std::string cache_dir;       // "" = no cache; else complements cached here, keyed by file path+size+mtime+options
+  std::string dataset_root;    // "" = cache keyed by the absolute path; else by the path relative to it
 };
 
 struct ComplementReport {

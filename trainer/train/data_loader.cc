@@ -157,7 +157,12 @@ absl::Status DataLoader::Impl::Load() {
     const bool stream = format.ok() && *format == data::EpisodeFormat::kEgoDex &&
                         std::filesystem::exists(data::EgoDexVideoPath(f.path));
     load.load_images = !stream;
-    auto episode = data::LoadEpisodeWithComplements(f.path, load, o.complements, &complement_reports[k]);
+    data::ComplementOptions complements = o.complements;
+    complements.dataset_root = o.sources[f.source].path;
+    if (!o.sources[f.source].complement_cache_dir.empty()) {
+      complements.cache_dir = o.sources[f.source].complement_cache_dir;
+    }
+    auto episode = data::LoadEpisodeWithComplements(f.path, load, complements, &complement_reports[k]);
     if (!episode.ok()) {
       loaded[k] = episode.status();
     } else {

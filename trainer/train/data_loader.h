@@ -40,6 +40,7 @@ struct DataSource {
   std::string path;    // a dataset directory (any supported format, detected per file)
   double weight = 1.0; // sampling weight of this source in the mix (> 0)
   action::Embodiment robotwin_embodiment = action::Embodiment::kAlohaAgilex;  // RoboTwin files without a tag
+  std::string complement_cache_dir{};  // "" = LoaderOptions::complements.cache_dir (keyed relative to path)
 };
 
 struct LoaderOptions {

@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/action/action_space.h"
+#include "core/data/complement_cache.h"
+#include "core/util/log.h"
 #include "core/util/status_macros.h"
 
 namespace mivla::trainer {
@@ -71,8 +73,23 @@ absl::StatusOr<LoaderOptions> MakeLoaderOptions(const TrainConfig& c, const mode
   }
   o.complements.human_target = *target;
   o.complements.embodiment_dir = c.embodiment_dir;
-  o.complements.cache_dir =
-      c.cache_dir.empty() ? (std::filesystem::path(c.output_dir) / "complement_cache").string() : c.cache_dir;
+  // The cache sits beside each dataset unless the config names one; a read-only dataset falls back to
+  // <output_dir>/complement_cache (entries keyed by the path relative to the dataset either way).
+  const std::string fallback = (std::filesystem::path(c.output_dir) / "complement_cache").string();
+  o.complements.cache_dir = c.cache_dir.empty() ? fallback : c.cache_dir;
+  if (c.cache_dir.empty()) {
+    for (DataSource& s : o.sources) {
+      if (!std::filesystem::is_directory(s.path)) continue;  // the loader reports the missing source
+      auto beside = data::DatasetComplementCacheDir(s.path);
+      if (beside.ok()) {
+        s.complement_cache_dir = *beside;
+      } else {
+        LogWarning("data_setup", absl::StrCat("source '", s.name, "': ", beside.status().message(),
+                                              "; caching its complements in ", fallback));
+        s.complement_cache_dir = fallback;
+      }
+    }
+  }
   o.normalization = normalization;
   return o;
 }
