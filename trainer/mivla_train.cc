@@ -3,6 +3,8 @@
 //   mivla-train pretrain --config trainer/configs/tiny_pretrain.json [--steps N] [--resume] ...
 //   mivla-train finetune --config trainer/configs/tiny_finetune.json [--init-checkpoint F] ...
 //   RANK=r WORLD_SIZE=n MASTER_ADDR=host MASTER_PORT=p mivla-train pretrain ...   (data parallel)
+//   mivla-train ablation --config trainer/configs/ablation_tiny.json [--budget-minutes M] ...  (ablation/)
+//   mivla-train export --checkpoint IN.mivla --out OUT.mivla [--weights-dtype f16|bf16|f32]
 //
 // Exit codes: 0 done (or stopped by SIGINT/SIGTERM after a checkpoint), 1 a run error, 2 bad flags or
 // configuration (the message names the flag, or the file and the field).
@@ -17,9 +19,11 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
+#include "core/checkpoint/model_checkpoint.h"
 #include "core/model/runtime.h"
 #include "core/util/flag_parser.h"
 #include "core/util/log.h"
+#include "trainer/ablation/ablation_cli.h"
 #include "trainer/train/data_setup.h"
 #include "trainer/train/distributed.h"
 #include "trainer/train/model_setup.h"
@@ -47,13 +51,67 @@ int Usage(const FlagParser& p, const std::string& error) {
   return 2;
 }
 
+/// `mivla-train export`: a checkpoint rewritten (same model, version, metadata) with its weights stored
+/// as F16, BF16 or F32, through the checkpoint's temporary-file-then-rename write.
+int ExportMain(const std::vector<std::string>& args) {
+  std::string in, out, dtype_name = "f16";
+  bool help = false;
+  FlagParser p("mivla-train export --checkpoint IN.mivla --out OUT.mivla [--weights-dtype f16|bf16|f32]");
+  p.AddString("checkpoint", &in, "the checkpoint to export");
+  p.AddString("out", &out, "the file to write (replaced atomically)");
+  p.AddString("weights-dtype", &dtype_name, "how the weights are stored: f16 (half the size), bf16 or f32");
+  p.AddBool("help", &help, "this text", false);
+  if (absl::Status s = p.Parse(args); !s.ok()) return Usage(p, std::string(s.message()));
+  if (help) {
+    std::printf("%s", p.Usage().c_str());
+    return 0;
+  }
+  if (!p.positional().empty()) return Usage(p, absl::StrCat("unexpected argument '", p.positional()[0], "'"));
+  if (in.empty() || out.empty()) return Usage(p, "--checkpoint IN and --out OUT are required");
+  auto dtype = checkpoint::ParseWeightsDtype(dtype_name);
+  if (!dtype.ok()) return Usage(p, absl::StrCat("--weights-dtype: ", dtype.status().message()));
+  auto bundle = checkpoint::LoadModelCheckpoint(in);
+  if (!bundle.ok()) {
+    LogError("export", bundle.status().ToString());
+    return bundle.status().code() == absl::StatusCode::kNotFound ? 2 : 1;
+  }
+  bundle->metadata["weights_dtype"] = std::string(checkpoint::WeightsDtypeName(*dtype));
+  checkpoint::SaveOptions options;
+  options.weights_dtype = *dtype;
+  if (absl::Status s = checkpoint::SaveModelCheckpoint(out, *bundle, options); !s.ok()) {
+    LogError("export", s.ToString());
+    return 1;
+  }
+  std::error_code e1, e2;
+  const nlohmann::json j = {{"checkpoint", in}, {"out", out}, {"model_version", bundle->model_version},
+                            {"weights_dtype", std::string(checkpoint::WeightsDtypeName(*dtype))},
+                            {"bytes_in", std::filesystem::file_size(in, e1)},
+                            {"bytes_out", std::filesystem::file_size(out, e2)}};
+  std::printf("%s\n", j.dump().c_str());
+  return 0;
+}
+
+std::string SelfPath(const char* argv0) {
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(argv0) : p.string();
+}
+
 int Main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "ablation") {
+    return ablation::AblationMain(std::vector<std::string>(argv + 2, argv + argc), SelfPath(argv[0]));
+  }
+  if (argc >= 2 && std::string(argv[1]) == "export") {
+    return ExportMain(std::vector<std::string>(argv + 2, argv + argc));
+  }
   Cli cli;
   std::string output_dir, device, precision, init_checkpoint, name;
   int64_t steps = 0, batch_size = 0, workers = 0, seed = 0, checkpoint_every = 0, keep_last = 0, log_every = 0;
   double lr = 0;
   bool help = false;
-  FlagParser p("mivla-train pretrain|finetune --config FILE [flags]  (flags without a default override the file)");
+  FlagParser p("mivla-train pretrain|finetune --config FILE [flags]  (flags without a default override the file)\n"
+               "       mivla-train ablation --config FILE [--budget-minutes M] [--only GLOB] [--dry-run]  (--help)\n"
+               "       mivla-train export --checkpoint IN --out OUT [--weights-dtype f16|bf16|f32]");
   p.AddString("config", &cli.config_path, "training configuration (JSON; trainer/configs/ has examples)");
   p.AddBool("resume", &cli.resume, "continue from the newest checkpoint + state in output_dir (fresh if none)");
   p.AddBool("progress", &cli.progress, "progress bar / lines on stderr");
@@ -78,7 +136,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (p.positional().size() != 1 || (p.positional()[0] != "pretrain" && p.positional()[0] != "finetune")) {
-    return Usage(p, "expected one command: pretrain or finetune");
+    return Usage(p, "expected one command: pretrain, finetune, ablation or export");
   }
   cli.command = p.positional()[0];
   if (cli.config_path.empty()) return Usage(p, "--config FILE is required");
