@@ -40,11 +40,10 @@ absl::StatusOr<EvalReport> RunEvaluation(const EvalOptions& options) {
   const int total = static_cast<int>(options.tasks.size()) * per;
   std::vector<absl::StatusOr<EpisodeResult>> results(total, absl::UnknownError("not run"));
   std::atomic<int> next{0};
-  std::atomic<bool> failed{false};
   absl::Mutex progress_mu;
   int done = 0;
-  auto worker = [&] {
-    for (int job = next++; job < total && !failed.load(); job = next++) {
+  auto worker = [&](int slot) {
+    for (int job = next++; job < total; job = next++) {
       const int task = job / per, i = job % per;
       SimEpisodeOptions o = options.episode;
       o.driver.task = options.tasks[task];
@@ -52,15 +51,15 @@ absl::StatusOr<EvalReport> RunEvaluation(const EvalOptions& options) {
       o.record_trace = i < options.traced_episodes;
       o.sample_frames = i == 0 ? options.sampled_frames : 0;
       o.driver.render = true;
-      results[job] = RunSimEpisode(o);
-      if (!results[job].ok()) failed.store(true);
+      if (options.parallel > 1) o.client.robot_id = absl::StrCat(options.episode.client.robot_id, "-", slot);
+      results[job] = options.run_episode ? options.run_episode(o) : RunSimEpisode(o);
       absl::MutexLock l(&progress_mu);
       ++done;
       if (options.progress) options.progress(done, total);
     }
   };
   std::vector<std::thread> threads;
-  for (int p = 0; p < std::min(options.parallel, total); ++p) threads.emplace_back(worker);
+  for (int p = 0; p < std::min(options.parallel, total); ++p) threads.emplace_back(worker, p);
   for (std::thread& t : threads) t.join();
   EvalReport report;
   for (size_t task = 0; task < options.tasks.size(); ++task) {
@@ -70,9 +69,14 @@ absl::StatusOr<EvalReport> RunEvaluation(const EvalOptions& options) {
     for (int i = 0; i < per; ++i) {
       absl::StatusOr<EpisodeResult>& r = results[task * per + i];
       if (!r.ok()) {
-        if (r.status().message() == "not run") continue;
-        return absl::Status(r.status().code(), absl::StrCat("episode ", tr.task, " seed ", options.seed + i, ": ",
-                                                            r.status().message()));
+        EpisodeResult failed;
+        failed.task = tr.task;
+        failed.embodiment = e;
+        failed.seed = options.seed + i;
+        failed.error = r.status().ToString();
+        ++tr.errors;
+        tr.results.push_back(std::move(failed));
+        continue;
       }
       ++tr.episodes;
       completeness_sum += r->completeness;
@@ -87,6 +91,8 @@ absl::StatusOr<EvalReport> RunEvaluation(const EvalOptions& options) {
       tr.completeness = completeness_sum / tr.episodes;
     }
     if (tr.successes > 0) tr.mean_time_to_success_s = time_sum / tr.successes;
+    report.episodes += tr.episodes;
+    report.errors += tr.errors;
     report.tasks.push_back(std::move(tr));
   }
   report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

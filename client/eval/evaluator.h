@@ -29,28 +29,34 @@ struct EvalOptions {
   int traced_episodes = 8;    // per task, episodes whose end-effector traces are kept
   int sampled_frames = 4;     // head-camera frames kept of each task's first episode
   std::function<void(int done, int total)> progress;
+  /// Runs one episode; empty = RunSimEpisode (tests inject faults here).
+  std::function<absl::StatusOr<EpisodeResult>(const SimEpisodeOptions&)> run_episode;
 };
 
 struct TaskReport {
   std::string task;
-  int episodes = 0;
+  int episodes = 0;                        // episodes with an outcome (the metrics are over these)
+  int errors = 0;                          // episodes that could not run (their results carry the error)
   int successes = 0;
   double success_rate = 0.0;
   double completeness = 0.0;               // mean
   double mean_time_to_success_s = -1.0;    // over successful episodes; -1 without any
-  std::vector<EpisodeResult> results;      // seed order
+  std::vector<EpisodeResult> results;      // seed order, errored episodes included (error set)
 };
 
 struct EvalReport {
   std::vector<TaskReport> tasks;
+  int episodes = 0, errors = 0;  // over all tasks
   double wall_s = 0.0;
 };
 
 /// Tasks the embodiment can do ("all" expands to these).
 std::vector<std::string> TasksFor(action::Embodiment e);
 
-/// Errors: an unknown task or one the embodiment cannot do (before anything runs), or the first failed
-/// episode (e.g. the server unreachable).
+/// Errors: an unknown task or one the embodiment cannot do, or bad counts (before anything runs). An
+/// episode that fails to run (e.g. the server unreachable or refusing its session) does not end the
+/// evaluation: its result carries the error (TaskReport::errors counts it) and the next seed runs. With
+/// parallel > 1 each robot's id is episode.client.robot_id + "-" + its slot (0..parallel-1).
 absl::StatusOr<EvalReport> RunEvaluation(const EvalOptions& options);
 
 }  // namespace mivla::client

@@ -55,6 +55,7 @@ struct EpisodeResult {
   SafetyLayer::Stats safety;
   std::vector<std::vector<Eigen::Vector3d>> trace;  // [tick][arm]
   std::vector<CameraFrame> frames;                   // sampled head-camera frames
+  std::string error;  // mivla-eval: not empty when the episode could not run (status "error"); no outcome
 };
 
 absl::StatusOr<EpisodeResult> RunSimEpisode(const SimEpisodeOptions& options);

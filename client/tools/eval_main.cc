@@ -7,7 +7,8 @@
 // Episode i of a task uses seed S + i. Per task: success rate, mean completeness, mean time to success;
 // each episode is reported to the server (ReportEpisode). --json prints the results on standard output;
 // --out DIR writes eval.json and eval.png (sample camera frames, end-effector traces). A progress bar with
-// ETA is drawn on standard error when it is a terminal.
+// ETA is drawn on standard error when it is a terminal. An episode that errors is recorded (status "error")
+// and the evaluation goes on; the exit status is 1 only when every episode errored (see --help).
 #include <unistd.h>
 
 #include <chrono>
@@ -39,6 +40,7 @@ nlohmann::json ReportJson(const EvalReport& r, const nlohmann::json& meta) {
     nlohmann::json tj;
     tj["task"] = t.task;
     tj["episodes"] = t.episodes;
+    tj["errors"] = t.errors;
     tj["successes"] = t.successes;
     tj["success_rate"] = t.success_rate;
     tj["completeness"] = t.completeness;
@@ -52,7 +54,7 @@ nlohmann::json ReportJson(const EvalReport& r, const nlohmann::json& meta) {
     completeness += t.completeness * t.episodes;
   }
   j["tasks"] = tasks;
-  j["overall"] = {{"episodes", n}, {"successes", s}, {"success_rate", n ? static_cast<double>(s) / n : 0.0},
+  j["overall"] = {{"episodes", n}, {"errors", r.errors}, {"successes", s}, {"success_rate", n ? static_cast<double>(s) / n : 0.0},
                   {"completeness", n ? completeness / n : 0.0}};
   j["wall_s"] = r.wall_s;
   return j;
@@ -106,6 +108,11 @@ absl::Status Main(int argc, char** argv) {
   RETURN_IF_ERROR(fs.Parse(argc, argv));
   if (fs.help_requested()) {
     std::fputs(fs.Help().c_str(), stdout);
+    std::fputs("\nAn episode that cannot run (server unreachable, session refused) is recorded in the results with\n"
+               "status \"error\" and its message, counted in \"errors\" (per task and overall) and left out of the\n"
+               "metrics; the next seed runs. Exit status: 0 when at least one episode ran, 1 when every episode\n"
+               "errored (the results are still printed / written), 2 for bad flags or configuration.\n",
+               stdout);
     return absl::OkStatus();
   }
   if (server.empty()) return absl::InvalidArgumentError("--server HOST:PORT is required");
@@ -166,10 +173,20 @@ absl::Status Main(int argc, char** argv) {
   }
   if (!json) {
     for (const TaskReport& t : report.tasks) {
-      std::fprintf(stderr, "%-20s success %d/%d  completeness %.2f  time to success %s\n", t.task.c_str(), t.successes,
+      std::fprintf(stderr, "%-20s success %d/%d  completeness %.2f  time to success %s%s\n", t.task.c_str(), t.successes,
                    t.episodes, t.completeness,
-                   t.mean_time_to_success_s >= 0 ? absl::StrFormat("%.1f s", t.mean_time_to_success_s).c_str() : "-");
+                   t.mean_time_to_success_s >= 0 ? absl::StrFormat("%.1f s", t.mean_time_to_success_s).c_str() : "-",
+                   t.errors > 0 ? absl::StrFormat("  (%d errored)", t.errors).c_str() : "");
     }
+  }
+  for (const TaskReport& t : report.tasks) {
+    for (const EpisodeResult& e : t.results) {
+      if (!e.error.empty()) LogWarning("mivla-eval", absl::StrCat(t.task, " seed ", e.seed, " errored: ", e.error));
+    }
+  }
+  if (report.episodes == 0) {
+    return absl::UnavailableError(absl::StrCat("every episode errored (", report.errors, "), e.g. ",
+                                               report.tasks.front().results.front().error));
   }
   return absl::OkStatus();
 }

@@ -43,6 +43,12 @@ nlohmann::json EpisodeJson(const EpisodeResult& r) {
   j["task"] = r.task;
   j["embodiment"] = std::string(action::EmbodimentName(r.embodiment));
   j["seed"] = r.seed;
+  if (!r.error.empty()) {
+    j["status"] = "error";
+    j["error"] = r.error;
+    return j;
+  }
+  j["status"] = "ok";
   j["instruction"] = r.instruction;
   j["success"] = r.success;
   j["completeness"] = r.completeness;

@@ -101,6 +101,30 @@ TEST(ClientEvalTest, RobotHoldsOnOperatorStopSignal) {
   EXPECT_NE(err.find("operator stop released"), std::string::npos) << err;
 }
 
+// No server listens: every episode errors; each is recorded with its message, the evaluation goes on
+// to the next seed, and the exit status is 1 (only because every episode errored).
+TEST(ClientEvalTest, ErroredEpisodesAreRecordedAndAllErroredExitsOne) {
+  const Result r = RunCommand(std::string(MIVLA_EVAL_BIN) +
+                              " --server 127.0.0.1:1 --embodiment piper --task press_bell --episodes 2"
+                              " --parallel 2 --seed 7 --json --quiet 2>/dev/null");
+  EXPECT_EQ(r.code, 1) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["overall"]["episodes"], 0);
+  EXPECT_EQ(j["overall"]["errors"], 2);
+  ASSERT_EQ(j["tasks"].size(), 1u);
+  const nlohmann::json& t = j["tasks"][0];
+  EXPECT_EQ(t["errors"], 2);
+  ASSERT_EQ(t["results"].size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(t["results"][i]["seed"], 7 + i);
+    EXPECT_EQ(t["results"][i]["status"], "error");
+    EXPECT_FALSE(t["results"][i]["error"].get<std::string>().empty());
+  }
+  const Result help = RunCommand(std::string(MIVLA_EVAL_BIN) + " --help");
+  EXPECT_NE(help.out.find("1 when every episode"), std::string::npos) << help.out;
+}
+
 TEST(ClientEvalTest, BadFlagsAreRefusedWithAReason) {
   struct Case {
     std::string args, want;
