@@ -1,7 +1,6 @@
 #include "trainer/train/train_episode.h"
 
 #include <algorithm>
-#include <cmath>
 #include <utility>
 
 #include <opencv2/imgproc.hpp>
@@ -105,13 +104,6 @@ absl::StatusOr<TrainEpisode> MakeTrainEpisode(data::UnifiedEpisode episode, cons
   out.raw_frames = episode.num_frames();
   out.image_size = options.image_size;
   out.raw = options.jpeg_quality == 0;
-  if (!video_path.empty()) {
-    // EgoDex files carry no frame rate (readers assume EgoDex's 30 Hz); the video records the real one
-    // (mivla-datagen writes 25 fps).
-    cv::VideoCapture cap(video_path, cv::CAP_FFMPEG);
-    const double fps = cap.isOpened() ? cap.get(cv::CAP_PROP_FPS) : 0.0;
-    if (std::isfinite(fps) && fps > 0) episode.fps = fps;
-  }
   auto idx = ResampleIndices(episode.num_frames(), episode.fps, options.control_rate_hz);
   if (!idx.ok()) return absl::InvalidArgumentError(absl::StrCat(source, ": ", idx.status().message()));
   out.source_frames = std::move(*idx);

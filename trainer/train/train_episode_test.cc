@@ -80,7 +80,8 @@ TEST(TrainEpisodeTest, StreamedVideoEqualsLoadedFrames) {
 }
 
 TEST(TrainEpisodeTest, StreamedVideoGivesTheFrameRate) {
-  // mivla-datagen writes human episodes at 25 fps; the EgoDex reader cannot know and says 30.
+  // mivla-datagen writes human episodes at 25 fps; the EgoDex reader takes the rate from the mp4 (the
+  // hdf5 file has none) even when it loads no frames.
   const std::string dir = data::testing::MakeTempDir("fps25");
   data::HumanEpisode h = data::testing::MakeHumanEpisode(26, 32, 24);
   h.fps = 25;
@@ -89,6 +90,7 @@ TEST(TrainEpisodeTest, StreamedVideoGivesTheFrameRate) {
   without.load_images = false;
   auto bare = data::LoadUnifiedEpisode(dir + "/0.hdf5", without);
   ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(bare->fps, 25);
   auto e = MakeTrainEpisode(*bare, Options(90), dir + "/0.mp4");
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->source_frames, (std::vector<int>{0, 3, 5, 8, 10, 13, 15, 18, 20, 23, 25}));
