@@ -19,7 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "client/eval/sim_episode.h"
 #include "client/robot/robot_config.h"
-#include "client/tools/flag_set.h"
+#include "client/tools/exit_code.h"
+#include "core/util/flag_parser.h"
 #include "client/tools/run_summary.h"
 #include "client/tools/server_child.h"
 #include "core/util/log.h"
@@ -125,18 +126,18 @@ absl::Status Main(int argc, char** argv) {
   double seconds = 10.0;
   int64_t sessions = 16, rt_priority = 50, busy_wait_us = 0;
   std::string server, server_bin = MIVLA_SERVER_BIN, out;
-  FlagSet fs("mivla-bench-client [--json] [--seconds S] [--sessions N] [--server HOST:PORT] [--out FILE]");
-  fs.Bool("json", &json, "print the results as JSON");
-  fs.Double("seconds", &seconds, "length of each measurement");
-  fs.Int("sessions", &sessions, "sessions the server carries in the second measurement (1 robot + load robots)");
-  fs.String("server", &server, "an existing server HOST:PORT (default: start mivla-server --random-init --config tiny)");
-  fs.String("server-bin", &server_bin, "the mivla-server binary to start");
-  fs.String("out", &out, "also write the JSON to this file");
-  fs.Int("rt-priority", &rt_priority, "SCHED_FIFO priority of the control loop (0: normal scheduling)");
-  fs.Int("busy-wait-us", &busy_wait_us, "spin this long before each tick instead of sleeping (0: sleep only)");
-  RETURN_IF_ERROR(fs.Parse(argc, argv));
+  FlagParser fs("mivla-bench-client [--json] [--seconds S] [--sessions N] [--server HOST:PORT] [--out FILE]");
+  fs.AddBool("json", &json, "print the results as JSON");
+  fs.AddDouble("seconds", &seconds, "length of each measurement");
+  fs.AddInt("sessions", &sessions, "sessions the server carries in the second measurement (1 robot + load robots)");
+  fs.AddString("server", &server, "an existing server HOST:PORT (default: start mivla-server --random-init --config tiny)");
+  fs.AddString("server-bin", &server_bin, "the mivla-server binary to start");
+  fs.AddString("out", &out, "also write the JSON to this file");
+  fs.AddInt("rt-priority", &rt_priority, "SCHED_FIFO priority of the control loop (0: normal scheduling)");
+  fs.AddInt("busy-wait-us", &busy_wait_us, "spin this long before each tick instead of sleeping (0: sleep only)");
+  RETURN_IF_ERROR(fs.ParseFlagsOnly(argc, argv));
   if (fs.help_requested()) {
-    std::fputs(fs.Help().c_str(), stdout);
+    std::fputs(fs.Usage().c_str(), stdout);
     return absl::OkStatus();
   }
   if (!(seconds > 0) || sessions < 1) return absl::InvalidArgumentError("--seconds and --sessions must be positive");
@@ -189,11 +190,4 @@ absl::Status Main(int argc, char** argv) {
 }  // namespace
 }  // namespace mivla::client
 
-int main(int argc, char** argv) {
-  absl::Status s = mivla::client::Main(argc, argv);
-  if (!s.ok()) {
-    std::fprintf(stderr, "mivla-bench-client: %s\n", std::string(s.message()).c_str());
-    return 1;
-  }
-  return 0;
-}
+int main(int argc, char** argv) { return mivla::client::ExitCode("mivla-bench-client", mivla::client::Main(argc, argv)); }

@@ -23,7 +23,8 @@
 #include "client/eval/eval_plot.h"
 #include "client/eval/evaluator.h"
 #include "client/robot/robot_config.h"
-#include "client/tools/flag_set.h"
+#include "client/tools/exit_code.h"
+#include "core/util/flag_parser.h"
 #include "client/tools/run_summary.h"
 #include "core/util/log.h"
 #include "core/util/status_macros.h"
@@ -89,25 +90,25 @@ absl::Status Main(int argc, char** argv) {
   std::string server, embodiment, task = "all", mode = "easy", out, config;
   int64_t episodes = 10, seed = 0, parallel = 1, act_seed = 0, max_steps = 0;
   bool json = false, real_time = false, quiet = false;
-  FlagSet fs("mivla-eval --server HOST:PORT --embodiment E --task T|all --episodes N --mode easy|hard --seed S "
+  FlagParser fs("mivla-eval --server HOST:PORT --embodiment E --task T|all --episodes N --mode easy|hard --seed S "
              "[--json] [--parallel P] [--out DIR]");
-  fs.String("server", &server, "policy server HOST:PORT (required)");
-  fs.String("embodiment", &embodiment, "piper, arx5, locoman or aloha (required)");
-  fs.String("task", &task, "a task name, a comma-separated list, or all (every task the embodiment can do)");
-  fs.Int("episodes", &episodes, "episodes per task");
-  fs.String("mode", &mode, "easy or hard");
-  fs.Int("seed", &seed, "episode i uses seed S + i");
-  fs.Int("parallel", &parallel, "robots running at once against the server");
-  fs.Bool("json", &json, "print the results as JSON on standard output");
-  fs.String("out", &out, "directory for eval.json and eval.png");
-  fs.String("config", &config, "robot configuration (default: client/config/<embodiment>.json)");
-  fs.Bool("real-time", &real_time, "run the robots on the wall clock (default: as fast as possible, lockstep)");
-  fs.Int("act-seed", &act_seed, "sampling seed for Act (0: server-chosen noise)");
-  fs.Bool("quiet", &quiet, "no progress bar");
-  fs.Int("max-steps", &max_steps, "end each episode after this many control steps (0: the task's limit)");
-  RETURN_IF_ERROR(fs.Parse(argc, argv));
+  fs.AddString("server", &server, "policy server HOST:PORT (required)");
+  fs.AddString("embodiment", &embodiment, "piper, arx5, locoman or aloha (required)");
+  fs.AddString("task", &task, "a task name, a comma-separated list, or all (every task the embodiment can do)");
+  fs.AddInt("episodes", &episodes, "episodes per task");
+  fs.AddString("mode", &mode, "easy or hard");
+  fs.AddInt("seed", &seed, "episode i uses seed S + i");
+  fs.AddInt("parallel", &parallel, "robots running at once against the server");
+  fs.AddBool("json", &json, "print the results as JSON on standard output");
+  fs.AddString("out", &out, "directory for eval.json and eval.png");
+  fs.AddString("config", &config, "robot configuration (default: client/config/<embodiment>.json)");
+  fs.AddBool("real-time", &real_time, "run the robots on the wall clock (default: as fast as possible, lockstep)");
+  fs.AddInt("act-seed", &act_seed, "sampling seed for Act (0: server-chosen noise)");
+  fs.AddBool("quiet", &quiet, "no progress bar");
+  fs.AddInt("max-steps", &max_steps, "end each episode after this many control steps (0: the task's limit)");
+  RETURN_IF_ERROR(fs.ParseFlagsOnly(argc, argv));
   if (fs.help_requested()) {
-    std::fputs(fs.Help().c_str(), stdout);
+    std::fputs(fs.Usage().c_str(), stdout);
     std::fputs("\nAn episode that cannot run (server unreachable, session refused) is recorded in the results with\n"
                "status \"error\" and its message, counted in \"errors\" (per task and overall) and left out of the\n"
                "metrics; the next seed runs. Exit status: 0 when at least one episode ran, 1 when every episode\n"
@@ -194,11 +195,4 @@ absl::Status Main(int argc, char** argv) {
 }  // namespace
 }  // namespace mivla::client
 
-int main(int argc, char** argv) {
-  absl::Status s = mivla::client::Main(argc, argv);
-  if (!s.ok()) {
-    std::fprintf(stderr, "mivla-eval: %s\n", std::string(s.message()).c_str());
-    return s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kNotFound ? 2 : 1;
-  }
-  return 0;
-}
+int main(int argc, char** argv) { return mivla::client::ExitCode("mivla-eval", mivla::client::Main(argc, argv)); }

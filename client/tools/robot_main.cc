@@ -19,7 +19,8 @@
 #include "client/eval/sim_episode.h"
 #include "client/robot/robot_config.h"
 #include "sim/task.h"
-#include "client/tools/flag_set.h"
+#include "client/tools/exit_code.h"
+#include "core/util/flag_parser.h"
 #include "client/tools/run_summary.h"
 #include "core/metrics/metrics_http_server.h"
 #include "core/util/log.h"
@@ -67,35 +68,35 @@ absl::Status Main(int argc, char** argv) {
   std::signal(SIGUSR1, OnOperatorSignal);  // first, so an early stop is not the default action (exit)
   std::signal(SIGUSR2, OnOperatorSignal);
   Flags f;
-  FlagSet fs("mivla-robot --embodiment piper|arx5|locoman|aloha --driver sim|piper-can --server HOST:PORT --task T");
-  fs.String("embodiment", &f.embodiment, "the robot: piper, arx5, locoman or aloha (required)");
-  fs.String("driver", &f.driver, "sim (MuJoCo simulation) or piper-can (PiPER over SocketCAN)");
-  fs.String("server", &f.server, "policy server HOST:PORT (required)");
-  fs.String("task", &f.task, "sim task: press_bell, stack_blocks, move_bottle_pad, place_block_basket, handover_block, lift_pot");
-  fs.String("config", &f.config, "configuration file (default: client/config/<embodiment>.json)");
-  fs.String("mode", &f.mode, "sim: easy or hard");
-  fs.Int("seed", &f.seed, "sim: episode seed (object poses, appearance)");
-  fs.String("instruction", &f.instruction, "instruction (sim default: the task's seeded phrasing; required for piper-can)");
-  fs.String("retarget", &f.retarget, "override the config: joints, ik, human or auto");
-  fs.String("session-embodiment", &f.session_embodiment, "override the config: the embodiment the session speaks");
-  fs.Bool("fast", &f.fast, "sim: as fast as possible (lockstep with the server) instead of the config's clock");
-  fs.Bool("real-time", &f.real_time, "sim: real time (wall clock) regardless of the config");
-  fs.Int("max-steps", &f.max_steps, "stop after this many control ticks (0: the task's limit; piper-can: until a signal)");
-  fs.Int("metrics-port", &f.metrics_port, "Prometheus /metrics port (0: any free port, -1: off)");
-  fs.Bool("tls", &f.tls, "connect with TLS");
-  fs.String("root-cert", &f.root_cert, "TLS: PEM CA of the server certificate");
-  fs.String("client-cert", &f.client_cert, "mutual TLS: PEM client certificate");
-  fs.String("client-key", &f.client_key, "mutual TLS: PEM client key");
-  fs.String("tls-server-name", &f.tls_name, "TLS: server name to verify instead of the host");
-  fs.String("token-file", &f.token_file, "file holding the bearer token");
-  fs.String("can-interface", &f.can_interface, "piper-can: SocketCAN interface (default: the config's)");
-  fs.Bool("allow-no-cameras", &f.allow_no_cameras,
+  FlagParser fs("mivla-robot --embodiment piper|arx5|locoman|aloha --driver sim|piper-can --server HOST:PORT --task T");
+  fs.AddString("embodiment", &f.embodiment, "the robot: piper, arx5, locoman or aloha (required)");
+  fs.AddString("driver", &f.driver, "sim (MuJoCo simulation) or piper-can (PiPER over SocketCAN)");
+  fs.AddString("server", &f.server, "policy server HOST:PORT (required)");
+  fs.AddString("task", &f.task, "sim task: press_bell, stack_blocks, move_bottle_pad, place_block_basket, handover_block, lift_pot");
+  fs.AddString("config", &f.config, "configuration file (default: client/config/<embodiment>.json)");
+  fs.AddString("mode", &f.mode, "sim: easy or hard");
+  fs.AddInt("seed", &f.seed, "sim: episode seed (object poses, appearance)");
+  fs.AddString("instruction", &f.instruction, "instruction (sim default: the task's seeded phrasing; required for piper-can)");
+  fs.AddString("retarget", &f.retarget, "override the config: joints, ik, human or auto");
+  fs.AddString("session-embodiment", &f.session_embodiment, "override the config: the embodiment the session speaks");
+  fs.AddBool("fast", &f.fast, "sim: as fast as possible (lockstep with the server) instead of the config's clock");
+  fs.AddBool("real-time", &f.real_time, "sim: real time (wall clock) regardless of the config");
+  fs.AddInt("max-steps", &f.max_steps, "stop after this many control ticks (0: the task's limit; piper-can: until a signal)");
+  fs.AddInt("metrics-port", &f.metrics_port, "Prometheus /metrics port (0: any free port, -1: off)");
+  fs.AddBool("tls", &f.tls, "connect with TLS");
+  fs.AddString("root-cert", &f.root_cert, "TLS: PEM CA of the server certificate");
+  fs.AddString("client-cert", &f.client_cert, "mutual TLS: PEM client certificate");
+  fs.AddString("client-key", &f.client_key, "mutual TLS: PEM client key");
+  fs.AddString("tls-server-name", &f.tls_name, "TLS: server name to verify instead of the host");
+  fs.AddString("token-file", &f.token_file, "file holding the bearer token");
+  fs.AddString("can-interface", &f.can_interface, "piper-can: SocketCAN interface (default: the config's)");
+  fs.AddBool("allow-no-cameras", &f.allow_no_cameras,
           "piper-can: run although the driver has no camera source (the policy sees no images)");
-  fs.String("robot-id", &f.robot_id, "robot id for the server's logs and metrics");
-  fs.Int("act-seed", &f.act_seed, "sampling seed for Act (0: server-chosen noise)");
-  RETURN_IF_ERROR(fs.Parse(argc, argv));
+  fs.AddString("robot-id", &f.robot_id, "robot id for the server's logs and metrics");
+  fs.AddInt("act-seed", &f.act_seed, "sampling seed for Act (0: server-chosen noise)");
+  RETURN_IF_ERROR(fs.ParseFlagsOnly(argc, argv));
   if (fs.help_requested()) {
-    std::fputs(fs.Help().c_str(), stdout);
+    std::fputs(fs.Usage().c_str(), stdout);
     std::fputs("\nSignals: SIGINT/SIGTERM end the run (the arm is stopped); SIGUSR1 engages the operator stop\n"
                "(the robot holds, decelerating within the acceleration limit, counted as an operator_stop hold)\n"
                "and SIGUSR2 releases it (the robot follows fresh chunks again), e.g. kill -USR1 <pid>.\n",
@@ -222,11 +223,4 @@ absl::Status Main(int argc, char** argv) {
 }  // namespace
 }  // namespace mivla::client
 
-int main(int argc, char** argv) {
-  absl::Status s = mivla::client::Main(argc, argv);
-  if (!s.ok()) {
-    std::fprintf(stderr, "mivla-robot: %s\n", std::string(s.message()).c_str());
-    return s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kNotFound ? 2 : 1;
-  }
-  return 0;
-}
+int main(int argc, char** argv) { return mivla::client::ExitCode("mivla-robot", mivla::client::Main(argc, argv)); }

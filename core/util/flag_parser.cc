@@ -95,6 +95,23 @@ absl::Status FlagParser::Parse(const std::vector<std::string>& args) {
   return absl::OkStatus();
 }
 
+absl::Status FlagParser::ParseFlagsOnly(int argc, const char* const* argv) {
+  if (Find("help") == nullptr) AddBool("help", &help_, "this list", false);
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.push_back(std::string(argv[i]) == "-h" ? "--help" : argv[i]);
+  if (absl::Status s = Parse(args); !s.ok()) {
+    if (s.message().rfind("unknown flag", 0) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(s.message(), " (see --help)"));
+    }
+    return s;
+  }
+  if (!positional_.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument '", positional_.front(), "' (flags start with --; see --help)"));
+  }
+  return absl::OkStatus();
+}
+
 std::string FlagParser::Usage() const {
   std::string out = absl::StrCat("usage: ", usage_line_, "\n");
   for (const Flag& f : flags_) {

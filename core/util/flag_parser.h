@@ -10,6 +10,7 @@
 //   p.AddBool("resume", &resume, "continue from the newest training state");
 //   RETURN_IF_ERROR(p.Parse(args));           // args without argv[0]
 //   if (p.seen("steps")) ...                  // whether a flag was given (for "flags override config")
+//   RETURN_IF_ERROR(p.ParseFlagsOnly(argc, argv));  // or: no positional arguments, --help / -h built in
 //
 // Not thread-safe; the pointers must outlive Parse.
 #ifndef MIVLA_CORE_UTIL_FLAG_PARSER_H_
@@ -37,6 +38,13 @@ class FlagParser {
   /// Parses `args` (without the program name). InvalidArgument names the flag and the reason.
   absl::Status Parse(const std::vector<std::string>& args);
 
+  /// For binaries that take flags only: parses argv[1..argc). "--help" and "-h" set help_requested()
+  /// (a "help" flag, "this list", is registered unless the caller registered one); an unknown flag's
+  /// error ends in "(see --help)"; a positional argument is InvalidArgument
+  /// "unexpected argument 'x' (flags start with --; see --help)".
+  absl::Status ParseFlagsOnly(int argc, const char* const* argv);
+  bool help_requested() const { return help_; }
+
   bool seen(const std::string& name) const { return seen_.count(name) > 0; }
   const std::vector<std::string>& positional() const { return positional_; }
   /// The usage line and one line per flag with its help and (unless show_default was false) default.
@@ -58,6 +66,7 @@ class FlagParser {
   std::vector<Flag> flags_;
   std::set<std::string> seen_;
   std::vector<std::string> positional_;
+  bool help_ = false;
 };
 
 }  // namespace mivla

@@ -49,5 +49,38 @@ TEST(FlagParserTest, ErrorsNameTheFlag) {
   EXPECT_FALSE(t.Parse({"--json=maybe"}).ok());
 }
 
+TEST(FlagParserTest, FlagsOnlyHasHelpAndRefusesPositionals) {
+  std::string server;
+  int64_t port = 0;
+  auto parse = [&](std::vector<const char*> args, FlagParser* p) {
+    args.insert(args.begin(), "prog");
+    return p->ParseFlagsOnly(static_cast<int>(args.size()), args.data());
+  };
+  FlagParser p("prog --server HOST:PORT");
+  p.AddString("server", &server, "the server");
+  p.AddInt("metrics-port", &port, "port");
+  ASSERT_TRUE(parse({"--server", "h:1", "--metrics-port", "-1"}, &p).ok());
+  EXPECT_EQ(server, "h:1");
+  EXPECT_EQ(port, -1);  // a value that starts with '-' is still the flag's value
+  EXPECT_FALSE(p.help_requested());
+  EXPECT_NE(p.Usage().find("--help"), std::string::npos);
+
+  for (const char* help : {"--help", "-h"}) {
+    FlagParser h("prog");
+    ASSERT_TRUE(parse({help}, &h).ok()) << help;
+    EXPECT_TRUE(h.help_requested()) << help;
+  }
+  FlagParser q("prog");
+  absl::Status s = parse({"stray"}, &q);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "unexpected argument 'stray' (flags start with --; see --help)");
+  FlagParser r("prog");
+  EXPECT_EQ(parse({"--frobnicate"}, &r).message(), "unknown flag --frobnicate (see --help)");
+  FlagParser t("prog");
+  t.AddInt("metrics-port", &port, "port");
+  EXPECT_EQ(parse({"--metrics-port", "x"}, &t).message(), "--metrics-port: 'x' is not an integer");
+  EXPECT_EQ(parse({"--metrics-port"}, &t).message(), "--metrics-port needs a value");
+}
+
 }  // namespace
 }  // namespace mivla
