@@ -53,6 +53,8 @@
 
 namespace mivla::client {
 
+struct RobotClientState;  // robot_client_state.h (internal)
+
 struct TickInfo {
   int64_t tick = 0;
   int64_t now_us = 0;
@@ -120,9 +122,8 @@ class RobotClient {
   PolicyConnection& connection() { return *connection_; }
 
  private:
-  struct State;
-  explicit RobotClient(std::unique_ptr<State> state, std::unique_ptr<PolicyConnection> connection);
-  std::unique_ptr<State> state_;
+  explicit RobotClient(std::unique_ptr<RobotClientState> state, std::unique_ptr<PolicyConnection> connection);
+  std::unique_ptr<RobotClientState> state_;
   std::unique_ptr<PolicyConnection> connection_;
   std::atomic<bool> stop_requested_{false};
 };
