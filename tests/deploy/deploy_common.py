@@ -13,10 +13,12 @@ import os
 import re
 import subprocess
 import sys
-import time
 import traceback
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "tests"))
+from check_base import CheckBase, CheckFailed  # noqa: E402,F401 - CheckFailed is raised as dc.CheckFailed
+
 DEPLOY = os.path.join(REPO, "deploy")
 ALERT_RULES = os.path.join(DEPLOY, "prometheus", "rules", "mivla-alerts.yml")
 ALERT_TESTS = os.path.join(DEPLOY, "prometheus", "tests", "mivla-alerts-test.yml")
@@ -25,35 +27,12 @@ DASHBOARD_DIR = os.path.join(DEPLOY, "grafana", "dashboards")
 ADAPTER_CONFIG = os.path.join(DEPLOY, "k8s", "prometheus-adapter", "config.yaml")
 
 
-class CheckFailed(AssertionError):
-    pass
-
-
-class Checks:
-    """Check counting and the result line; run(body) turns any exception into a failed test."""
+class Checks(CheckBase):
+    """Check counting and the result line (tests/check_base.py); run(body) turns any exception into a
+    failed test."""
 
     def __init__(self, name):
-        self.name = name
-        self.count = 0
-        self.start = time.monotonic()
-        self.figures = {}
-
-    def log(self, msg):
-        print(f"[{self.name} {time.monotonic() - self.start:5.1f}s] {msg}", flush=True)
-
-    def check(self, cond, msg):
-        self.count += 1
-        if not cond:
-            raise CheckFailed(msg)
-
-    def fatal(self, msg):
-        print(f"[{self.name}] ERROR: {msg}", file=sys.stderr, flush=True)
-        sys.exit(2)
-
-    def require_tool(self, path, package):
-        if not path or not os.access(path, os.X_OK):
-            self.fatal(f"'{path}' is not an executable program (Debian package {package}; "
-                       f"bash scripts/install-deps.sh)")
+        super().__init__(name, clock_width=5)
 
     def run_tool(self, argv, timeout=60, input_text=None):
         """Runs argv; returns (exit code, stdout + stderr)."""
@@ -67,12 +46,7 @@ class Checks:
         except Exception as e:  # noqa: BLE001 - any failure fails the test with its reason
             ok, error = False, f"{type(e).__name__}: {e}"
             traceback.print_exc()
-        result = {"test": self.name, "passed": ok, "checks": self.count,
-                  "seconds": round(time.monotonic() - self.start, 2), "figures": self.figures}
-        if error:
-            result["error"] = error
-        print(json.dumps(result), flush=True)
-        sys.exit(0 if ok else 1)
+        self.finish(ok, error)
 
 
 def load_yaml(path):

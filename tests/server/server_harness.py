@@ -23,6 +23,9 @@ import time
 import traceback
 import urllib.request
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from check_base import CheckBase, CheckFailed  # noqa: E402,F401 - CheckFailed is raised as sh.CheckFailed
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -31,12 +34,9 @@ def _die_with_parent():
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-class CheckFailed(AssertionError):
-    pass
-
-
-class Harness:
-    """Argument parsing, stub import, progress lines, check counting and the JSON result."""
+class Harness(CheckBase):
+    """Argument parsing, stub import, progress lines, check counting and the JSON result
+    (tests/check_base.py)."""
 
     def __init__(self, name, description, extra_args=None):
         parser = argparse.ArgumentParser(description=description)
@@ -46,10 +46,7 @@ class Harness:
         for args, kwargs in extra_args or []:
             parser.add_argument(*args, **kwargs)
         self.args = parser.parse_args()
-        self.name = name
-        self.start = time.monotonic()
-        self.checks = 0
-        self.figures = {}
+        super().__init__(name, clock_width=6)
         self._children = []
         if not os.access(self.args.server, os.X_OK):
             self.fatal(f"--server '{self.args.server}' is not an executable file (build target mivla-server)")
@@ -62,24 +59,6 @@ class Harness:
             import grpc  # noqa: F401
         except ImportError as e:
             self.fatal(f"cannot import grpc ({e}): install python3-grpcio and run with /usr/bin/python3")
-
-    # --- progress and checks -------------------------------------------------------------------
-    def log(self, msg):
-        print(f"[{self.name} {time.monotonic() - self.start:6.1f}s] {msg}", flush=True)
-
-    def check(self, cond, msg):
-        self.checks += 1
-        if not cond:
-            raise CheckFailed(msg)
-
-    def fatal(self, msg):
-        print(f"[{self.name}] ERROR: {msg}", file=sys.stderr, flush=True)
-        sys.exit(2)
-
-    def require_tool(self, path, package):
-        """Fails clearly when an external program the test runs is missing."""
-        if not path or not os.access(path, os.X_OK):
-            self.fatal(f"'{path}' is not an executable program (Debian package {package}; bash scripts/install-deps.sh)")
 
     def path(self, *parts):
         return os.path.join(self.args.workdir, *parts)
@@ -99,14 +78,7 @@ class Harness:
         if not ok:
             for child in self._children:
                 child.dump_log_tail()
-        result = {"test": self.name, "passed": ok, "checks": self.checks,
-                  "seconds": round(time.monotonic() - self.start, 2), "figures": self.figures}
-        if error:
-            result["error"] = error
-        with open(self.path("result.json"), "w") as f:
-            json.dump(result, f, indent=1)
-        print(json.dumps(result), flush=True)
-        sys.exit(0 if ok else 1)
+        self.finish(ok, error, self.path("result.json"))
 
     # --- children --------------------------------------------------------------------------------
     def start_server(self, label, extra_flags=(), env=None):
