@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
 
 #include "server/inference/observation_input.h"
 
@@ -30,7 +31,40 @@ void FillArm(const float* v, const action::Slice& joints, const action::Slice& e
   pose->set_qz(qz);
 }
 
+bool ArmIsFinite(const mivla::v1::ArmState& a) {
+  for (double q : a.joint_positions()) {
+    if (!std::isfinite(q)) return false;
+  }
+  const mivla::v1::Pose& p = a.end_effector();
+  return std::isfinite(a.gripper()) && std::isfinite(p.x()) && std::isfinite(p.y()) && std::isfinite(p.z()) &&
+         std::isfinite(p.qw()) && std::isfinite(p.qx()) && std::isfinite(p.qy()) && std::isfinite(p.qz());
+}
+
 }  // namespace
+
+bool ChunkIsFinite(const mivla::v1::ActionChunk& chunk) {
+  if (!std::isfinite(chunk.control_period_s())) return false;
+  for (const mivla::v1::ActionStep& s : chunk.steps()) {
+    for (float v : s.unified()) {
+      if (!std::isfinite(v)) return false;
+    }
+    if (!ArmIsFinite(s.left()) || !ArmIsFinite(s.right())) return false;
+  }
+  return true;
+}
+
+int64_t StepTimestampUs(int64_t t0, int step, double period_s) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  const double offset = std::round(static_cast<double>(step) * period_s * 1e6);
+  if (std::isnan(offset)) return t0;
+  if (offset >= 9.2e18) return kMax;
+  if (offset <= -9.2e18) return kMin;
+  const int64_t o = static_cast<int64_t>(offset);
+  if (o > 0 && t0 > kMax - o) return kMax;
+  if (o < 0 && t0 < kMin - o) return kMin;
+  return t0 + o;
+}
 
 void BuildActionChunk(const float* normalized, int horizon, const action::NormalizationStats& stats,
                       const ChunkMeta& meta, mivla::v1::ActionChunk* chunk) {
@@ -47,8 +81,7 @@ void BuildActionChunk(const float* normalized, int horizon, const action::Normal
     for (int d = 0; d < action::kActionDim; ++d) v[d] = mask.test(d) ? src[d] : 0.0f;
     stats.Denormalize(meta.embodiment, v.data(), mask);
     mivla::v1::ActionStep* step = chunk->add_steps();
-    step->set_timestamp_us(meta.observation_time_us +
-                           static_cast<int64_t>(std::llround(h * meta.control_period_s * 1e6)));
+    step->set_timestamp_us(StepTimestampUs(meta.observation_time_us, h, meta.control_period_s));
     step->mutable_unified()->Add(v.begin(), v.end());
     if (action::IsRobot(meta.embodiment)) {
       FillArm(v.data(), action::kJointsRight, action::kEndEffectorRight, step->mutable_right());

@@ -1,6 +1,7 @@
 #include "server/inference/chunk_builder.h"
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -64,6 +65,33 @@ TEST(ChunkBuilderTest, InvertsNormalisation) {
   mivla::v1::ActionChunk c;
   BuildActionChunk(v.data(), 1, b.Build(), {action::Embodiment::kArx5, 0, 0.1, 1}, &c);
   EXPECT_NEAR(c.steps(0).right().joint_positions(0), 1.0, 1e-5);
+}
+
+TEST(ChunkBuilderTest, StepTimestampsSaturateInsteadOfWrapping) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(StepTimestampUs(1000, 3, 0.02), 61000);
+  EXPECT_EQ(StepTimestampUs(kMax - 10, 5, 0.1), kMax);
+  EXPECT_EQ(StepTimestampUs(0, 2, 1e300), kMax);  // control_rate_hz 1e-300
+  EXPECT_EQ(StepTimestampUs(5, 1, std::nan("")), 5);
+  EXPECT_GE(StepTimestampUs(std::numeric_limits<int64_t>::min(), 1, -1e300), std::numeric_limits<int64_t>::min());
+}
+
+TEST(ChunkBuilderTest, NonFiniteValuesAreDetected) {
+  const int h = 2;
+  std::vector<float> v(h * action::kActionDim, 0.1f);
+  ChunkMeta meta{action::Embodiment::kPiper, 0, 0.1, 1};
+  mivla::v1::ActionChunk c;
+  BuildActionChunk(v.data(), h, action::NormalizationStats(), meta, &c);
+  EXPECT_TRUE(ChunkIsFinite(c));
+  v[action::kActionDim + action::kJointsRight.begin + 2] = std::numeric_limits<float>::quiet_NaN();
+  c.Clear();
+  BuildActionChunk(v.data(), h, action::NormalizationStats(), meta, &c);
+  EXPECT_FALSE(ChunkIsFinite(c));
+  c.Clear();
+  v.assign(v.size(), 0.1f);
+  BuildActionChunk(v.data(), h, action::NormalizationStats(), meta, &c);
+  c.mutable_steps(1)->mutable_right()->mutable_end_effector()->set_qx(std::numeric_limits<double>::infinity());
+  EXPECT_FALSE(ChunkIsFinite(c));
 }
 
 }  // namespace

@@ -8,8 +8,10 @@
 
 namespace mivla::server {
 
-absl::Status DecodeBatch(const LoadedModel& lm, const std::vector<DecodeTask*>& tasks, DecodeStaging* s) {
+absl::Status DecodeBatch(const LoadedModel& lm, const std::vector<DecodeTask*>& tasks, DecodeStaging* s,
+                         std::vector<absl::Status>* per_task) {
   const int n = static_cast<int>(tasks.size());
+  per_task->assign(n, absl::OkStatus());
   const model::ModelConfig& c = lm.config();
   const int horizon = c.decoder.action_horizon;
   try {
@@ -44,6 +46,12 @@ absl::Status DecodeBatch(const LoadedModel& lm, const std::vector<DecodeTask*>& 
       BuildActionChunk(data + static_cast<size_t>(i) * horizon * action::kActionDim, horizon, lm.normalization(),
                        meta, t.response->mutable_chunk());
       t.response->set_model_version(lm.version());
+      if (!ChunkIsFinite(t.response->chunk())) {
+        (*per_task)[i] = absl::InternalError(absl::StrCat("the model produced a non-finite action for session ",
+                                                          t.session->id(), " on model version ", lm.version(),
+                                                          "; no chunk is sent"));
+        t.response->Clear();
+      }
     }
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("decode failed on model version ", lm.version(), ": ", e.what()));

@@ -15,8 +15,11 @@
 
 namespace mivla::server {
 
-/// INTERNAL when the model fails; the responses are then untouched.
-absl::Status DecodeBatch(const LoadedModel& model, const std::vector<DecodeTask*>& tasks, DecodeStaging* staging);
+/// INTERNAL when the model fails; the responses are then untouched. Otherwise `per_task` (resized to
+/// tasks.size()) holds each task's own status: INTERNAL naming the session and model version when its
+/// chunk holds a non-finite value (never answered OK).
+absl::Status DecodeBatch(const LoadedModel& model, const std::vector<DecodeTask*>& tasks, DecodeStaging* staging,
+                         std::vector<absl::Status>* per_task);
 
 }  // namespace mivla::server
 

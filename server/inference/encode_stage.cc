@@ -1,6 +1,7 @@
 #include "server/inference/encode_stage.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <utility>
 
@@ -13,21 +14,36 @@
 namespace mivla::server {
 namespace {
 
-// Resizes to side x side (area filter when shrinking) and writes [3, side, side] floats in [0, 1].
+constexpr float kMaxNormalized = 100.0f;
+
+// Writes a side x side RGB8 image (ResizeForModel's output) as [3, side, side] floats in [0, 1].
 void WriteImage(const cv::Mat& rgb, int side, at::Tensor dst) {
-  cv::Mat resized;
-  if (rgb.cols == side && rgb.rows == side) {
-    resized = rgb;
-  } else {
-    const bool shrink = rgb.cols > side || rgb.rows > side;
-    cv::resize(rgb, resized, cv::Size(side, side), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
-  }
+  cv::Mat resized = rgb.cols == side && rgb.rows == side ? rgb : ResizeForModel(rgb, side);
   if (!resized.isContinuous()) resized = resized.clone();
   at::Tensor hwc = torch::from_blob(resized.data, {side, side, 3}, torch::kUInt8);
   dst.copy_(hwc.permute({2, 0, 1}).to(torch::kFloat).div_(255.0f));
 }
 
 }  // namespace
+
+cv::Mat ResizeForModel(const cv::Mat& rgb, int side) {
+  if (rgb.cols == side && rgb.rows == side) return rgb;
+  cv::Mat resized;
+  const bool shrink = rgb.cols > side || rgb.rows > side;
+  cv::resize(rgb, resized, cv::Size(side, side), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return resized;
+}
+
+absl::Status DecodeForModel(const mivla::v1::ObserveRequest& request, int side, const InputLimits& limits,
+                            std::vector<cv::Mat>* out) {
+  out->clear();
+  for (int v = 0; v < request.images_size(); ++v) {
+    absl::StatusOr<cv::Mat> rgb = DecodeImage(request.images(v), absl::StrCat("images[", v, "]"), limits);
+    if (!rgb.ok()) return rgb.status();
+    out->push_back(ResizeForModel(*rgb, side));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status PrepareRow(const EncodeTask& task, const LoadedModel& model, const InputLimits& limits,
                         EncodeStaging* s, int row) {
@@ -39,11 +55,10 @@ absl::Status PrepareRow(const EncodeTask& task, const LoadedModel& model, const 
                                                    model.version(), " takes at most ", c.max_views));
   }
   s->view_mask[row].fill_(false);
-  for (int v = 0; v < images.size(); ++v) {
-    absl::StatusOr<cv::Mat> rgb = DecodeImage(images[v], absl::StrCat("images[", v, "]"), limits);
-    if (!rgb.ok()) return rgb.status();
-    WriteImage(*rgb, model.image_size(), s->images[row][v]);
+  if (task.images.size() != static_cast<size_t>(images.size())) {
+    return absl::InternalError(absl::StrCat("images: ", task.images.size(), " decoded of ", images.size()));
   }
+  for (int v = 0; v < images.size(); ++v) WriteImage(task.images[v], model.image_size(), s->images[row][v]);
   s->images[row].narrow(0, images.size(), c.max_views - images.size()).zero_();
   s->view_mask[row].narrow(0, 0, images.size()).fill_(true);
 
@@ -60,7 +75,10 @@ absl::Status PrepareRow(const EncodeTask& task, const LoadedModel& model, const 
   float* state = s->state[row].data_ptr<float>();
   float* mask = s->state_mask[row].data_ptr<float>();
   for (int d = 0; d < action::kActionDim; ++d) {
-    state[d] = st.mask.test(d) ? st.values[d] : 0.0f;
+    // Range checks keep inputs near the training data; the clamp is the backstop that keeps an extreme
+    // normalised value (degenerate statistics) from reaching the model.
+    state[d] = st.mask.test(d) && std::isfinite(st.values[d]) ? std::clamp(st.values[d], -kMaxNormalized, kMaxNormalized)
+                                                               : 0.0f;
     mask[d] = st.mask.test(d) ? 1.0f : 0.0f;
   }
   s->embodiment[row].fill_(static_cast<int64_t>(spec.embodiment));

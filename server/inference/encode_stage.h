@@ -1,5 +1,6 @@
 // File: encode_stage.h
-// The encode stage's batch step: decode and resize each task's images, tokenize its instruction,
+// The encode stage's batch step: write each task's decoded images (DecodeForModel, run earlier on the
+// image decode pool), tokenize its instruction,
 // normalise its proprioception (all into preallocated staging rows), then run the vision encoders, the
 // text encoder (through the model version's instruction cache) and the prefix MLPs once for the batch.
 // Tasks of one call share a model version (PolicyEngine groups them). A task whose own input is bad
@@ -11,6 +12,8 @@
 #include <memory>
 #include <vector>
 
+#include <opencv2/core/mat.hpp>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "server/inference/engine_tasks.h"
@@ -19,7 +22,14 @@
 
 namespace mivla::server {
 
-/// Writes one task's prepared inputs into row `row` of `staging`. INVALID_ARGUMENT names the field.
+/// `rgb` resized to side x side (area filter when shrinking); `rgb` itself when it already is.
+cv::Mat ResizeForModel(const cv::Mat& rgb, int side);
+/// Decodes every image of `request` (DecodeImage) and resizes it for the model; run on the image
+/// decode pool. INVALID_ARGUMENT names the image.
+absl::Status DecodeForModel(const mivla::v1::ObserveRequest& request, int side, const InputLimits& limits,
+                            std::vector<cv::Mat>* out);
+
+/// Writes one task's prepared inputs (images already decoded into task.images) into row `row` of `staging`. INVALID_ARGUMENT names the field.
 absl::Status PrepareRow(const EncodeTask& task, const LoadedModel& model, const InputLimits& limits,
                         EncodeStaging* staging, int row);
 

@@ -9,6 +9,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -31,6 +34,8 @@ struct EncodeTask {
   mivla::v1::ObserveResponse* response = nullptr;
   uint64_t observation_id = 0;
   std::string instruction;
+  int64_t image_decode_us = 0;  // time the image decode pool spent on this task's images
+  std::vector<cv::Mat> images;  // decoded RGB8, resized to the model's input side (image decode pool)
   DoneFn done;
 };
 

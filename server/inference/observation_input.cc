@@ -7,6 +7,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "server/inference/image_checks.h"
+#include "server/inference/string_checks.h"
 
 namespace mivla::server {
 namespace {
@@ -110,23 +113,47 @@ absl::Status ValidateSessionSpec(const SessionSpec& spec, const InputLimits& lim
     const auto& c = spec.cameras[i];
     const std::string f = absl::StrCat("cameras[", i, "]");
     if (c.name.empty()) return Invalid(f + ".name", "empty");
+    if (absl::Status s = CheckString(c.name, f + ".name", limits.max_camera_name_bytes, "--max-camera-name-bytes");
+        !s.ok()) {
+      return s;
+    }
     if (!names.insert(c.name).second) return Invalid(f + ".name", absl::StrCat("duplicate camera '", c.name, "'"));
     if (c.width < 0 || c.height < 0 || c.width > limits.max_image_side || c.height > limits.max_image_side) {
       return Invalid(f, absl::StrCat("size ", c.width, "x", c.height, " outside 0..", limits.max_image_side));
     }
+    if (static_cast<int64_t>(c.width) * c.height > limits.max_image_pixels) {
+      return Invalid(f, absl::StrCat("size ", c.width, "x", c.height, " exceeds ", limits.max_image_pixels,
+                                     " pixels (--max-image-pixels)"));
+    }
   }
-  if (spec.instruction.size() > limits.max_instruction_bytes) {
-    return Invalid("instruction", absl::StrCat(spec.instruction.size(), " bytes; at most ",
-                                               limits.max_instruction_bytes));
+  if (absl::Status s = CheckString(spec.instruction, "instruction", limits.max_instruction_bytes,
+                                   "--max-instruction-bytes");
+      !s.ok()) {
+    return s;
   }
+  if (absl::Status s = CheckString(spec.robot_id, "robot_id", limits.max_robot_id_bytes, "--max-robot-id-bytes");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckString(spec.task, "task", limits.max_task_bytes, "--max-task-bytes"); !s.ok()) return s;
   if (!(spec.control_period_s > 0) || !std::isfinite(spec.control_period_s)) {
     return Invalid("control_rate_hz", "must be a positive finite rate");
   }
   return absl::OkStatus();
 }
 
+absl::Status CheckTime(int64_t t, const std::string& field, const InputLimits& limits) {
+  const int64_t now = absl::ToUnixMicros(absl::Now());
+  const int64_t latest = now > INT64_MAX - limits.max_future_skew_us ? INT64_MAX : now + limits.max_future_skew_us;
+  if (t < 0 || t > latest) {
+    return Invalid(field, absl::StrCat(t, " us is outside [0, server clock + ", limits.max_future_skew_us,
+                                       " us] (--max-future-skew-s)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateObservation(const mivla::v1::ObserveRequest& r, const SessionSpec& session,
-                                 const InputLimits& limits) {
+                                 const InputLimits& limits, const InputRanges* ranges) {
   if (r.images_size() != static_cast<int>(session.cameras.size())) {
     return Invalid("images", absl::StrCat("expected one image per session camera (", session.cameras.size(),
                                           "), got ", r.images_size()));
@@ -134,40 +161,19 @@ absl::Status ValidateObservation(const mivla::v1::ObserveRequest& r, const Sessi
   for (int i = 0; i < r.images_size(); ++i) {
     const Image& im = r.images(i);
     const std::string f = absl::StrCat("images[", i, "]");
-    if (im.camera() != session.cameras[i].name) {
-      return Invalid(f + ".camera", absl::StrCat("'", im.camera(), "' but the session's camera ", i, " is '",
-                                                 session.cameras[i].name, "'"));
-    }
-    if (im.data().empty()) return Invalid(f + ".data", "empty");
-    if (im.data().size() > limits.max_image_bytes) {
-      return Invalid(f + ".data", absl::StrCat(im.data().size(), " bytes; at most ", limits.max_image_bytes));
-    }
-    if (im.width() > static_cast<uint32_t>(limits.max_image_side) ||
-        im.height() > static_cast<uint32_t>(limits.max_image_side)) {
-      return Invalid(f, absl::StrCat("size ", im.width(), "x", im.height(), " exceeds ", limits.max_image_side));
-    }
-    switch (im.encoding()) {
-      case mivla::v1::JPEG:
-      case mivla::v1::PNG:
-        break;
-      case mivla::v1::RAW_RGB8:
-        if (im.width() == 0 || im.height() == 0) return Invalid(f, "RAW_RGB8 needs width and height");
-        if (im.data().size() != static_cast<size_t>(im.width()) * im.height() * 3) {
-          return Invalid(f + ".data", absl::StrCat(im.data().size(), " bytes for a ", im.width(), "x", im.height(),
-                                                   " RAW_RGB8 image (expected ",
-                                                   static_cast<size_t>(im.width()) * im.height() * 3, ")"));
-        }
-        break;
-      default:
-        return Invalid(f + ".encoding", absl::StrCat("unsupported encoding ", static_cast<int>(im.encoding())));
-    }
+    const CameraLayoutEntry& cam = session.cameras[i];
+    if (absl::Status s = CheckImage(im, cam.name, cam.width, cam.height, f, limits); !s.ok()) return s;
+    if (absl::Status s = CheckTime(im.capture_time_us(), f + ".capture_time_us", limits); !s.ok()) return s;
   }
-  if (r.instruction().size() > limits.max_instruction_bytes) {
-    return Invalid("instruction", absl::StrCat(r.instruction().size(), " bytes; at most ",
-                                               limits.max_instruction_bytes));
+  if (absl::Status s = CheckString(r.instruction(), "instruction", limits.max_instruction_bytes,
+                                   "--max-instruction-bytes");
+      !s.ok()) {
+    return s;
   }
+  if (absl::Status s = CheckTime(r.timestamp_us(), "timestamp_us", limits); !s.ok()) return s;
   if (!r.has_proprioception()) return Invalid("proprioception", "required");
-  return CheckProprioception(r.proprioception(), session.embodiment);
+  if (absl::Status s = CheckProprioception(r.proprioception(), session.embodiment); !s.ok()) return s;
+  return CheckProprioceptionRanges(r.proprioception(), session.embodiment, ranges, limits);
 }
 
 absl::StatusOr<cv::Mat> DecodeImage(const Image& image, const std::string& field, const InputLimits& limits) {
@@ -177,6 +183,9 @@ absl::StatusOr<cv::Mat> DecodeImage(const Image& image, const std::string& field
                  const_cast<char*>(image.data().data()));
     return view.clone();
   }
+  // The header is checked again here (ValidateObservation did it once), so no caller can hand a
+  // decoder an image whose header claims more pixels than the limits allow.
+  if (absl::StatusOr<ImageDims> dims = CheckedImageDims(image, field, limits); !dims.ok()) return dims.status();
   const char* kind = image.encoding() == mivla::v1::JPEG ? "JPEG" : "PNG";
   cv::Mat buf(1, static_cast<int>(image.data().size()), CV_8UC1, const_cast<char*>(image.data().data()));
   cv::Mat bgr;

@@ -20,6 +20,7 @@
 #include "core/action/action_space.h"
 #include "mivla/v1/policy.pb.h"
 #include "server/inference/input_limits.h"
+#include "server/inference/input_ranges.h"
 #include "server/session/session.h"
 
 namespace mivla::server {
@@ -32,8 +33,14 @@ mivla::v1::Embodiment EmbodimentToProto(action::Embodiment e);
 /// Checks a StartSession request's camera layout and instruction against `limits`.
 absl::Status ValidateSessionSpec(const SessionSpec& spec, const InputLimits& limits);
 
+/// Shape, images (image_checks.h), strings, times and numeric ranges (input_ranges.h; `ranges` may be
+/// null) of an Observe request.
 absl::Status ValidateObservation(const mivla::v1::ObserveRequest& request, const SessionSpec& session,
-                                 const InputLimits& limits);
+                                 const InputLimits& limits, const InputRanges* ranges = nullptr);
+
+/// `t` (microseconds) within [0, server clock + limits.max_future_skew_us]: robot clocks may be
+/// simulated (starting at 0) but never so far ahead that step timestamps could overflow.
+absl::Status CheckTime(int64_t t, const std::string& field, const InputLimits& limits);
 
 /// RGB8 (CV_8UC3, R first) image; `field` prefixes error messages ("images[0]").
 absl::StatusOr<cv::Mat> DecodeImage(const mivla::v1::Image& image, const std::string& field,

@@ -41,7 +41,7 @@ TEST(ObservationInputTest, BadImagesNameTheField) {
   r.mutable_images(1)->set_data("definitely not a jpeg");
   auto decoded = DecodeImage(r.images(1), "images[1]", InputLimits{});
   EXPECT_EQ(decoded.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(decoded.status().message(), HasSubstr("images[1].data: not a decodable JPEG"));
+  EXPECT_THAT(decoded.status().message(), HasSubstr("images[1].data: not a JPEG"));
 
   r = testing::ObserveFor(Embodiment::kPiper, "s", 1, /*raw=*/true);
   r.mutable_images(0)->mutable_data()->pop_back();

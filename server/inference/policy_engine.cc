@@ -6,6 +6,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "core/util/log.h"
 #include "server/inference/decode_stage.h"
 #include "server/inference/encode_stage.h"
 #include "server/inference/observation_input.h"
@@ -47,6 +48,12 @@ absl::StatusOr<std::unique_ptr<PolicyEngine>> PolicyEngine::Create(Options optio
   options.decode.name = "decode";
   std::unique_ptr<PolicyEngine> e(new PolicyEngine(std::move(options), models));
   PolicyEngine* self = e.get();
+  ImageDecodePool::Options po;
+  po.threads = e->options_.image_decode_threads;
+  po.max_pending = e->options_.image_decode_max_pending;
+  auto pool = ImageDecodePool::Create(po);
+  if (!pool.ok()) return pool.status();
+  e->decode_pool_ = *std::move(pool);
   auto enc = batching::BatchQueue<EncodeTask>::Create(
       e->options_.encode, [self](std::vector<std::unique_ptr<EncodeTask>> b) { self->ProcessEncode(std::move(b)); },
       [](std::unique_ptr<EncodeTask> t, absl::Status why) { t->done(why); });
@@ -65,6 +72,7 @@ PolicyEngine::~PolicyEngine() { Shutdown(absl::ZeroDuration()); }
 void PolicyEngine::Shutdown(absl::Duration drain) {
   accepting_.store(false);
   const absl::Time end = absl::Now() + drain;
+  if (decode_pool_) decode_pool_->Shutdown();  // its last jobs still reach the encode queue
   if (encode_) encode_->Shutdown(drain);
   if (decode_) decode_->Shutdown(std::max(absl::ZeroDuration(), end - absl::Now()));
 }
@@ -76,7 +84,10 @@ void PolicyEngine::Observe(std::shared_ptr<Session> session, const mivla::v1::Ob
                            mivla::v1::ObserveResponse* response, absl::Time deadline, DoneFn done) {
   const absl::Time arrival = absl::Now();
   if (!accepting_.load()) return done(absl::UnavailableError("server is shutting down"));
-  if (absl::Status s = ValidateObservation(*request, session->spec(), options_.limits); !s.ok()) return done(s);
+  if (absl::Status s = ValidateObservation(*request, session->spec(), options_.limits, options_.ranges.get());
+      !s.ok()) {
+    return done(s);
+  }
   auto task = std::make_unique<EncodeTask>();
   task->model = models_->current();
   if (!task->model) return done(absl::UnavailableError("no model version is loaded yet"));
@@ -90,8 +101,19 @@ void PolicyEngine::Observe(std::shared_ptr<Session> session, const mivla::v1::Ob
   task->request = request;
   task->response = response;
   task->done = std::move(done);
-  std::unique_ptr<EncodeTask> t = std::move(task);
-  if (absl::Status s = encode_->Schedule(t); !s.ok()) t->done(s);
+  // Decoded on the pool, then queued for encoding. The job owns the task until it is scheduled.
+  auto held = std::make_shared<std::unique_ptr<EncodeTask>>(std::move(task));
+  absl::Status submitted = decode_pool_->Submit([this, held] {
+    std::unique_ptr<EncodeTask> t = std::move(*held);
+    if (absl::Now() > t->deadline_) return t->done(absl::DeadlineExceededError("deadline passed before decoding"));
+    const absl::Time t0 = absl::Now();
+    absl::Status s = DecodeForModel(*t->request, t->model->image_size(), options_.limits, &t->images);
+    if (!s.ok()) return t->done(s);
+    t->enqueued = absl::Now();
+    t->image_decode_us = Us(t->enqueued - t0);
+    if (s = encode_->Schedule(t); !s.ok()) t->done(s);
+  });
+  if (!submitted.ok()) (*held)->done(submitted);
 }
 
 void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActRequest* request,
@@ -161,7 +183,7 @@ void PolicyEngine::EncodeGroup(const LoadedModel& model, std::vector<EncodeTask*
     t.response->set_model_version(model.version());
     mivla::v1::ServerTiming* timing = t.response->mutable_timing();
     timing->set_queue_us(Us(started - t.enqueued));
-    timing->set_encode_us(Us(t1 - t0));
+    timing->set_encode_us(Us(t1 - t0) + t.image_decode_us);
     timing->set_encode_batch_size(static_cast<uint32_t>(ready.size()));
     timing->set_total_us(Us(absl::Now() - t.arrival));
     t.done(absl::OkStatus());
@@ -198,12 +220,20 @@ void PolicyEngine::DecodeGroup(const LoadedModel& model, std::vector<DecodeTask*
   }
   if (tasks.empty()) return staging_.Release(std::move(buf));
   const absl::Time t0 = absl::Now();
-  absl::Status s = DecodeBatch(model, tasks, &buf->decode);
+  std::vector<absl::Status> per_task;
+  absl::Status s = DecodeBatch(model, tasks, &buf->decode, &per_task);
   staging_.Release(std::move(buf));
   const absl::Time t1 = absl::Now();
-  for (DecodeTask* t : tasks) {
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    DecodeTask* t = tasks[i];
     if (!s.ok()) {
       t->done(s);
+      continue;
+    }
+    if (!per_task[i].ok()) {
+      LogWarning("engine", std::string(per_task[i].message()));
+      if (options_.on_non_finite_output) options_.on_non_finite_output(*t->session, model.version());
+      t->done(per_task[i]);
       continue;
     }
     const bool was_stale = std::find(stale.begin(), stale.end(), t) != stale.end();

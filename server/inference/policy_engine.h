@@ -5,6 +5,8 @@
 //           the condition tokens are cached in the session;
 //   decode: the K-step action sampler on cached conditions (re-encoding them first when the model
 //           version changed since), per Act.
+// A chunk holding any non-finite value is answered INTERNAL (logged with session and model version,
+// reported through Options::on_non_finite_output), never OK.
 // Each queue has its own max_batch_size, max_queue_delay and bounded depth (full: RESOURCE_EXHAUSTED
 // with a retry hint); requests whose deadline passed are dropped before compute; batches mix
 // embodiments. Inference runs on the queues' worker threads only. Every call pins the model version
@@ -26,7 +28,9 @@
 #include "absl/time/time.h"
 #include "server/batching/batch_queue.h"
 #include "server/inference/engine_tasks.h"
+#include "server/inference/image_decode_pool.h"
 #include "server/inference/input_limits.h"
+#include "server/inference/input_ranges.h"
 #include "server/inference/staging_buffers.h"
 #include "server/model_manager/model_manager.h"
 
@@ -38,6 +42,11 @@ class PolicyEngine {
     batching::BatchQueueOptions encode;  // name forced to "encode"
     batching::BatchQueueOptions decode;  // name forced to "decode"
     InputLimits limits;
+    std::shared_ptr<const InputRanges> ranges;  // joint/gripper limits per embodiment; null: generic bounds
+    int image_decode_threads = 2;               // image decode pool (image_decode_pool.h)
+    size_t image_decode_max_pending = 64;
+    /// Called (on a decode worker) for every chunk refused because it held a non-finite value.
+    std::function<void(const Session& session, const std::string& model_version)> on_non_finite_output;
   };
 
   static absl::StatusOr<std::unique_ptr<PolicyEngine>> Create(Options options, const ModelManager* models);
@@ -70,6 +79,7 @@ class PolicyEngine {
   const ModelManager* models_;
   StagingPool staging_;
   std::atomic<bool> accepting_{true};
+  std::unique_ptr<ImageDecodePool> decode_pool_;  // before the queues: its jobs schedule into encode_
   std::unique_ptr<batching::BatchQueue<EncodeTask>> encode_;
   std::unique_ptr<batching::BatchQueue<DecodeTask>> decode_;
 };

@@ -1,11 +1,13 @@
 #include "server/inference/test_requests.h"
 
+#include <array>
 #include <cmath>
 #include <vector>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/kinematics/embodiment_loader.h"
 #include "server/inference/observation_input.h"
 
 namespace mivla::server::testing {
@@ -29,8 +31,28 @@ cv::Mat Pattern(int w, int h, uint64_t seed, int view) {
   return rgb;
 }
 
-void Arm(uint64_t seed, int side, mivla::v1::ArmState* arm) {
-  for (int j = 0; j < 6; ++j) arm->add_joint_positions(0.1 * std::sin(0.3 * seed + j + side));
+// The arm's home pose (inside its joint limits) from the embodiment description.
+std::array<double, 6> Home(action::Embodiment e, int side) {
+  std::array<double, 6> home{};
+  absl::StatusOr<kinematics::EmbodimentDescription> d = kinematics::LoadEmbodiment(e);
+  if (!d.ok()) return home;
+  const kinematics::ArmDescription* arm = d->FindArm(side == 0 ? kinematics::Side::kLeft : kinematics::Side::kRight);
+  if (arm == nullptr || arm->home.size() != 6) return home;
+  for (int j = 0; j < 6; ++j) home[j] = arm->home[j];
+  return home;
+}
+
+void Arm(action::Embodiment e, uint64_t seed, int side, mivla::v1::ArmState* arm) {
+  using Homes = std::array<std::array<std::array<double, 6>, 2>, action::kNumEmbodiments>;
+  static const Homes kHomes = [] {
+    Homes h{};
+    for (action::Embodiment x : action::kAllEmbodiments) {
+      for (int sd = 0; sd < 2; ++sd) h[static_cast<int>(x)][sd] = Home(x, sd);
+    }
+    return h;
+  }();
+  const std::array<double, 6>& home = kHomes[static_cast<int>(e)][side];
+  for (int j = 0; j < 6; ++j) arm->add_joint_positions(home[j] + 0.05 * std::sin(0.3 * seed + j + side));
   arm->set_gripper(0.04);
   auto* p = arm->mutable_end_effector();
   p->set_x(0.3);
@@ -93,8 +115,8 @@ mivla::v1::ObserveRequest ObserveFor(action::Embodiment e, const std::string& se
   if (e == action::Embodiment::kHuman) {
     for (int i = 0; i < action::kActionDim; ++i) p->add_unified(i < 48 ? 0.01f * ((i + seed) % 17) : 0.0f);
   } else {
-    Arm(seed, 1, p->mutable_right());
-    if (action::NumArms(e) == 2) Arm(seed, 0, p->mutable_left());
+    Arm(e, seed, 1, p->mutable_right());
+    if (action::NumArms(e) == 2) Arm(e, seed, 0, p->mutable_left());
   }
   return r;
 }

@@ -85,7 +85,11 @@ std::unique_ptr<TokenAuthenticator> TokenAuthenticator::FromTokens(std::vector<s
 }
 
 absl::Status TokenAuthenticator::Check(const grpc::CallbackServerContext& context) const {
-  if (tokens_.empty()) return absl::OkStatus();
+  return Identify(context).status();
+}
+
+absl::StatusOr<std::string> TokenAuthenticator::Identify(const grpc::CallbackServerContext& context) const {
+  if (tokens_.empty()) return std::string();
   const auto& md = context.client_metadata();
   auto it = md.find("authorization");
   if (it == md.end()) return absl::UnauthenticatedError("missing 'authorization: Bearer <token>' metadata");
@@ -95,10 +99,12 @@ absl::Status TokenAuthenticator::Check(const grpc::CallbackServerContext& contex
     return absl::UnauthenticatedError("authorization metadata must be 'Bearer <token>'");
   }
   const std::string token = value.substr(sizeof(kBearer) - 1);
-  bool ok = false;
-  for (const auto& t : tokens_) ok |= ConstantTimeEquals(t, token);
-  if (!ok) return absl::UnauthenticatedError("bearer token not accepted");
-  return absl::OkStatus();
+  int found = -1;
+  for (size_t i = 0; i < tokens_.size(); ++i) {
+    if (ConstantTimeEquals(tokens_[i], token)) found = static_cast<int>(i);
+  }
+  if (found < 0) return absl::UnauthenticatedError("bearer token not accepted");
+  return absl::StrCat("token#", found + 1);
 }
 
 }  // namespace mivla::server

@@ -39,6 +39,9 @@ class TokenAuthenticator {
   bool enabled() const { return !tokens_.empty(); }
   /// OK, or UNAUTHENTICATED saying what was missing or wrong (never echoing the token).
   absl::Status Check(const grpc::CallbackServerContext& context) const;
+  /// As Check, naming the caller for per-client limits and logs: "token#N" (the token's line among the
+  /// accepted tokens, counting from 1; never the token itself), or "" when authentication is off.
+  absl::StatusOr<std::string> Identify(const grpc::CallbackServerContext& context) const;
 
  private:
   explicit TokenAuthenticator(std::vector<std::string> tokens) : tokens_(std::move(tokens)) {}

@@ -5,6 +5,8 @@
 #include <grpcpp/server_builder.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "core/util/log.h"
 #include "core/util/status_macros.h"
 
@@ -72,6 +74,7 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
   so.max_sessions = o.max_sessions;
   so.idle_timeout = o.session_idle_timeout;
   so.observation_history = o.observation_history;
+  so.max_sessions_per_client = static_cast<size_t>(o.max_sessions_per_client);
   ASSIGN_OR_RETURN(s->sessions_, SessionManager::Create(so));
   s->metrics_->SetSessionSource(s->sessions_.get());
 
@@ -79,10 +82,48 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
   eo.encode = QueueOptions(o.encode, s->metrics_.get());
   eo.decode = QueueOptions(o.decode, s->metrics_.get());
   eo.limits = o.limits;
+  ASSIGN_OR_RETURN(InputRanges ranges, InputRanges::Load(o.embodiment_dir));
+  eo.ranges = std::make_shared<const InputRanges>(std::move(ranges));
+  eo.image_decode_threads = o.image_decode_threads;
+  eo.image_decode_max_pending = static_cast<size_t>(o.image_decode_max_pending);
+  ServerMetrics* metrics = s->metrics_.get();
+  eo.on_non_finite_output = [metrics](const Session&, const std::string& version) {
+    metrics->RecordNonFiniteOutput(version);
+  };
   ASSIGN_OR_RETURN(s->engine_, PolicyEngine::Create(eo, s->models_.get()));
   ASSIGN_OR_RETURN(s->auth_, TokenAuthenticator::FromFile(o.token_file));
-  s->service_ = std::make_unique<PolicyService>(PolicyService::Parts{
-      s->sessions_.get(), s->engine_.get(), s->models_.get(), s->metrics_.get(), s->auth_.get()});
+
+  InFlightLimiter::Options lo;
+  lo.per_session = o.max_in_flight_per_session;
+  lo.per_client = o.max_in_flight_per_client;
+  s->limiter_ = std::make_unique<InFlightLimiter>(lo);
+  TaskLabels::Options to;
+  to.max_per_embodiment = static_cast<size_t>(o.max_task_labels);
+  for (absl::string_view name : absl::StrSplit(o.task_labels, ',', absl::SkipWhitespace())) {
+    to.preset.push_back(std::string(absl::StripAsciiWhitespace(name)));
+  }
+  s->task_labels_ = std::make_unique<TaskLabels>(to);
+  RefusalLog::Options ro;
+  ro.lines_per_second = o.refusal_log_per_second;
+  ro.burst = o.refusal_log_burst;
+  ro.max_value_bytes = o.limits.max_echo_bytes;
+  s->refusals_ = std::make_unique<RefusalLog>(ro);
+  if (o.stream_idle_timeout > absl::ZeroDuration()) {
+    ASSIGN_OR_RETURN(s->stream_watch_, StreamIdleWatch::Create(o.stream_idle_timeout));
+  }
+  PolicyService::Parts parts;
+  parts.sessions = s->sessions_.get();
+  parts.engine = s->engine_.get();
+  parts.models = s->models_.get();
+  parts.metrics = s->metrics_.get();
+  parts.auth = s->auth_.get();
+  parts.limiter = s->limiter_.get();
+  parts.task_labels = s->task_labels_.get();
+  parts.refusals = s->refusals_.get();
+  parts.stream_watch = s->stream_watch_.get();
+  parts.min_control_rate_hz = o.limits.min_control_rate_hz;
+  parts.max_control_rate_hz = o.limits.max_control_rate_hz;
+  s->service_ = std::make_unique<PolicyService>(parts);
   return s;
 }
 

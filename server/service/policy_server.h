@@ -45,6 +45,8 @@ class PolicyServer {
   SessionManager& sessions() { return *sessions_; }
   PolicyEngine& engine() { return *engine_; }
   const metrics::Registry& registry() const { return registry_; }
+  InFlightLimiter& limiter() { return *limiter_; }
+  RefusalLog& refusals() { return *refusals_; }
   const ServerOptions& options() const { return options_; }
 
  private:
@@ -60,6 +62,10 @@ class PolicyServer {
   std::unique_ptr<SessionManager> sessions_;
   std::unique_ptr<PolicyEngine> engine_;
   std::unique_ptr<TokenAuthenticator> auth_;
+  std::unique_ptr<InFlightLimiter> limiter_;
+  std::unique_ptr<TaskLabels> task_labels_;
+  std::unique_ptr<RefusalLog> refusals_;
+  std::unique_ptr<StreamIdleWatch> stream_watch_;  // null unless --stream-idle-timeout-s > 0
   std::unique_ptr<PolicyService> service_;
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<metrics::MetricsHttpServer> metrics_http_;

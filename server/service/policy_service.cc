@@ -7,12 +7,17 @@
 #include "absl/time/clock.h"
 #include "core/model/model_config.h"
 #include "server/inference/observation_input.h"
+#include "server/inference/string_checks.h"
+#include "server/service/request_parse.h"
 
 namespace mivla::server {
 
 grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  constexpr size_t kMaxMessage = 2048;
+  std::string m(s.message());
+  if (m.size() > kMaxMessage) m = ClipForEcho(m, kMaxMessage);
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), m);
 }
 
 absl::Time CallDeadline(const grpc::CallbackServerContext& ctx) {
@@ -21,149 +26,219 @@ absl::Time CallDeadline(const grpc::CallbackServerContext& ctx) {
   return absl::FromChrono(d);
 }
 
-absl::Status PolicyService::Admit(const grpc::CallbackServerContext& ctx) const {
+absl::Status PolicyService::Admit(const grpc::CallbackServerContext& ctx, CallState* st) const {
   if (!accepting_.load()) return absl::UnavailableError("server is draining for shutdown; retry on another replica");
-  if (p_.auth != nullptr) return p_.auth->Check(ctx);
+  if (p_.auth == nullptr) return absl::OkStatus();
+  absl::StatusOr<std::string> client = p_.auth->Identify(ctx);
+  if (!client.ok()) return client.status();
+  st->client = *std::move(client);
   return absl::OkStatus();
 }
 
-void PolicyService::Record(const char* rpc, const absl::Status& s, absl::Time start) const {
-  if (p_.metrics) p_.metrics->RecordRequest(rpc, static_cast<int>(s.code()), absl::ToDoubleSeconds(absl::Now() - start));
-}
-
-grpc::ServerUnaryReactor* PolicyService::Reply(grpc::CallbackServerContext* ctx, const char* rpc,
-                                               const absl::Status& s, absl::Time start) {
-  Record(rpc, s, start);
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(s));
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* PolicyService::StartSession(grpc::CallbackServerContext* ctx,
-                                                      const mivla::v1::StartSessionRequest* req,
-                                                      mivla::v1::StartSessionResponse* resp) {
-  const absl::Time start = absl::Now();
-  absl::Status s = [&]() -> absl::Status {
-    if (absl::Status a = Admit(*ctx); !a.ok()) return a;
-    std::shared_ptr<const LoadedModel> m = p_.models->current();
-    if (!m) return absl::UnavailableError("no model version is loaded yet");
-    auto e = EmbodimentFromProto(req->embodiment(), "embodiment");
-    if (!e.ok()) return e.status();
-    if (!std::isfinite(req->control_rate_hz()) || req->control_rate_hz() < 0 || req->control_rate_hz() > 10000) {
-      return absl::InvalidArgumentError(absl::StrCat("control_rate_hz: ", req->control_rate_hz(),
-                                                     " is not a rate in [0, 10000] Hz (0 = the model's default)"));
-    }
-    SessionSpec spec;
-    spec.embodiment = *e;
-    for (const auto& c : req->cameras()) spec.cameras.push_back({c.name(), static_cast<int>(c.width()), static_cast<int>(c.height())});
-    spec.instruction = req->instruction();
-    const double rate = req->control_rate_hz() > 0 ? req->control_rate_hz() : m->config().control_rate_hz;
-    spec.control_period_s = 1.0 / rate;
-    spec.robot_id = req->robot_id();
-    spec.task = req->task();
-    InputLimits limits = p_.engine->options().limits;
-    limits.max_views = std::min(limits.max_views, m->config().max_views);
-    if (absl::Status v = ValidateSessionSpec(spec, limits); !v.ok()) return v;
-    auto session = p_.sessions->Start(std::move(spec));
-    if (!session.ok()) return session.status();
-    resp->set_session_id((*session)->id());
-    resp->set_model_version(m->version());
-    resp->set_action_horizon(m->config().decoder.action_horizon);
-    resp->set_control_period_s((*session)->spec().control_period_s);
-    resp->set_idle_timeout_us(absl::ToInt64Microseconds(p_.sessions->idle_timeout()));
-    return absl::OkStatus();
-  }();
-  return Reply(ctx, "StartSession", s, start);
-}
-
-grpc::ServerUnaryReactor* PolicyService::EndSession(grpc::CallbackServerContext* ctx,
-                                                    const mivla::v1::EndSessionRequest* req,
-                                                    mivla::v1::EndSessionResponse*) {
-  const absl::Time start = absl::Now();
-  absl::Status s = Admit(*ctx);
-  if (s.ok()) s = p_.sessions->End(req->session_id());
-  return Reply(ctx, "EndSession", s, start);
-}
-
-grpc::ServerUnaryReactor* PolicyService::Observe(grpc::CallbackServerContext* ctx, const mivla::v1::ObserveRequest* req,
-                                                 mivla::v1::ObserveResponse* resp) {
-  const absl::Time start = absl::Now();
-  absl::Status s = Admit(*ctx);
-  absl::StatusOr<std::shared_ptr<Session>> session = s.ok() ? p_.sessions->Get(req->session_id()) : s;
-  if (!session.ok()) return Reply(ctx, "Observe", session.status(), start);
-  auto* reactor = ctx->DefaultReactor();
-  p_.engine->Observe(*std::move(session), req, resp, CallDeadline(*ctx), [this, reactor, resp, start](absl::Status st) {
-    if (st.ok() && p_.metrics) p_.metrics->RecordTiming(resp->timing());
-    Record("Observe", st, start);
-    reactor->Finish(ToGrpcStatus(st));
-  });
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* PolicyService::Act(grpc::CallbackServerContext* ctx, const mivla::v1::ActRequest* req,
-                                             mivla::v1::ActResponse* resp) {
-  const absl::Time start = absl::Now();
-  absl::Status s = Admit(*ctx);
-  absl::StatusOr<std::shared_ptr<Session>> session = s.ok() ? p_.sessions->Get(req->session_id()) : s;
-  if (!session.ok()) return Reply(ctx, "Act", session.status(), start);
-  auto* reactor = ctx->DefaultReactor();
-  p_.engine->Act(*std::move(session), req, resp, CallDeadline(*ctx), [this, reactor, resp, start](absl::Status st) {
-    if (st.ok() && p_.metrics) p_.metrics->RecordTiming(resp->timing());
-    Record("Act", st, start);
-    reactor->Finish(ToGrpcStatus(st));
-  });
-  return reactor;
-}
-
-grpc::ServerUnaryReactor* PolicyService::GetPolicyInfo(grpc::CallbackServerContext* ctx,
-                                                       const mivla::v1::GetPolicyInfoRequest*,
-                                                       mivla::v1::GetPolicyInfoResponse* resp) {
-  const absl::Time start = absl::Now();
-  absl::Status s = Admit(*ctx);
-  std::shared_ptr<const LoadedModel> m = s.ok() ? p_.models->current() : nullptr;
-  if (s.ok() && !m) s = absl::UnavailableError("no model version is loaded yet");
-  if (s.ok()) {
-    const model::ModelConfig& c = m->config();
-    resp->set_model_version(m->version());
-    resp->set_config_name(c.name);
-    resp->set_config_json(model::ConfigToJson(c));
-    for (auto e : action::kAllEmbodiments) resp->add_embodiments(EmbodimentToProto(e));
-    resp->set_action_horizon(c.decoder.action_horizon);
-    resp->set_action_dim(action::kActionDim);
-    resp->set_sampling_steps(c.decoder.sampling_steps);
-    resp->set_default_control_rate_hz(c.control_rate_hz);
-    resp->set_max_views(std::min(c.max_views, p_.engine->options().limits.max_views));
-    resp->set_image_width(m->image_size());
-    resp->set_image_height(m->image_size());
-    resp->set_max_batch_size(static_cast<uint32_t>(p_.engine->options().decode.max_batch_size));
+absl::Status PolicyService::OpenSession(const std::string& id, bool take_slot, CallState* st) const {
+  st->session_id = id;
+  const size_t max_id = p_.engine->options().limits.max_session_id_bytes;
+  if (id.size() > max_id) {
+    return absl::InvalidArgumentError(absl::StrCat("session_id: ", id.size(), " bytes; session ids are at most ",
+                                                   max_id, " (--max-session-id-bytes)"));
   }
-  return Reply(ctx, "GetPolicyInfo", s, start);
+  absl::StatusOr<std::shared_ptr<Session>> s = p_.sessions->Get(id);
+  if (!s.ok()) return s.status();
+  st->session = *std::move(s);
+  if (take_slot && p_.limiter != nullptr) {
+    absl::StatusOr<InFlightLimiter::Ticket> t = p_.limiter->Acquire(id, st->client);
+    if (!t.ok()) return t.status();
+    st->ticket = *std::move(t);
+  }
+  return absl::OkStatus();
 }
 
-grpc::ServerUnaryReactor* PolicyService::ReportEpisode(grpc::CallbackServerContext* ctx,
-                                                       const mivla::v1::ReportEpisodeRequest* req,
-                                                       mivla::v1::ReportEpisodeResponse*) {
-  const absl::Time start = absl::Now();
-  absl::Status s = [&]() -> absl::Status {
-    if (absl::Status a = Admit(*ctx); !a.ok()) return a;
-    auto session = p_.sessions->Get(req->session_id());
-    if (!session.ok()) return session.status();
-    if (!std::isfinite(req->completeness()) || req->completeness() < 0 || req->completeness() > 1) {
-      return absl::InvalidArgumentError(absl::StrCat("completeness: ", req->completeness(), " is not in [0, 1]"));
-    }
-    if (!std::isfinite(req->duration_s()) || req->duration_s() < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("duration_s: ", req->duration_s(), " is not a duration"));
-    }
-    const std::string task = !req->task().empty() ? req->task() : (*session)->spec().task;
-    if (task.empty()) return absl::InvalidArgumentError("task: empty here and in the session");
-    if (task.size() > 128) return absl::InvalidArgumentError("task: longer than 128 bytes");
-    if (p_.metrics) {
-      p_.metrics->RecordEpisode(std::string(action::EmbodimentName((*session)->spec().embodiment)), task,
-                                req->success(), req->completeness());
-    }
-    return absl::OkStatus();
-  }();
-  return Reply(ctx, "ReportEpisode", s, start);
+void PolicyService::Close(grpc::CallbackServerContext* ctx, const absl::Status& s, CallState* st) const {
+  if (s.ok() && st->session) st->session->Touch(absl::Now());
+  st->ticket.Release();
+  if (p_.metrics) p_.metrics->RecordRequest(st->rpc, static_cast<int>(s.code()), absl::ToDoubleSeconds(absl::Now() - st->start));
+  if (s.ok()) return;
+  if (s.code() == absl::StatusCode::kResourceExhausted && p_.limiter != nullptr) {
+    ctx->AddTrailingMetadata("grpc-retry-pushback-ms", absl::StrCat(p_.limiter->retry_after_ms()));
+  }
+  if (p_.refusals != nullptr) {
+    Refusal r;
+    r.rpc = st->rpc;
+    r.status = s;
+    r.session = st->session_id;
+    r.client = st->client;
+    r.peer = ctx->peer();
+    if (st->session) r.robot_id = st->session->spec().robot_id;
+    p_.refusals->Record(r);
+  }
+}
+
+// A unary call's request and response, alive until the call finishes.
+template <typename Req, typename Resp>
+struct PolicyService::UnaryCall {
+  CallState state;
+  Req request;
+  Resp response;
+};
+
+template <typename Req, typename Resp, typename Handler>
+grpc::ServerUnaryReactor* PolicyService::Unary(grpc::CallbackServerContext* ctx, const char* rpc,
+                                               const grpc::ByteBuffer* raw, grpc::ByteBuffer* raw_response,
+                                               Handler handler) {
+  auto* call = new UnaryCall<Req, Resp>();
+  call->state.rpc = rpc;
+  call->state.start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  // `finish` runs exactly once, on this thread or an engine worker.
+  auto finish = [this, ctx, call, reactor, raw_response](absl::Status s) {
+    if (s.ok()) s = SerializeResponse(call->response, raw_response);
+    Close(ctx, s, &call->state);
+    delete call;
+    reactor->Finish(ToGrpcStatus(s));
+  };
+  absl::Status s = Admit(*ctx, &call->state);
+  if (s.ok()) s = ParseRequest(*raw, &call->request);
+  if (!s.ok()) {
+    finish(s);
+    return reactor;
+  }
+  handler(call->request, &call->response, &call->state, std::move(finish));
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* PolicyService::StartSession(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                                                      grpc::ByteBuffer* resp) {
+  return Unary<v1::StartSessionRequest, v1::StartSessionResponse>(
+      ctx, "StartSession", req, resp, [this](const auto& rq, auto* rs, CallState* st, auto finish) {
+        finish(DoStartSession(rq, rs, st));
+      });
+}
+
+absl::Status PolicyService::DoStartSession(const v1::StartSessionRequest& req, v1::StartSessionResponse* resp,
+                                           CallState* st) {
+  std::shared_ptr<const LoadedModel> m = p_.models->current();
+  if (!m) return absl::UnavailableError("no model version is loaded yet");
+  auto e = EmbodimentFromProto(req.embodiment(), "embodiment");
+  if (!e.ok()) return e.status();
+  const double hz = req.control_rate_hz();
+  if (hz != 0 && !(hz >= p_.min_control_rate_hz && hz <= p_.max_control_rate_hz)) {
+    return absl::InvalidArgumentError(absl::StrCat("control_rate_hz: ", hz, " is not a rate in [", p_.min_control_rate_hz,
+                                                   ", ", p_.max_control_rate_hz,
+                                                   "] Hz (0 = the model's default; --min/--max-control-rate-hz)"));
+  }
+  SessionSpec spec;
+  spec.embodiment = *e;
+  for (const auto& c : req.cameras()) {
+    spec.cameras.push_back({c.name(), static_cast<int>(std::min<uint32_t>(c.width(), 1u << 30)),
+                            static_cast<int>(std::min<uint32_t>(c.height(), 1u << 30))});
+  }
+  spec.instruction = req.instruction();
+  spec.control_period_s = 1.0 / (hz > 0 ? hz : m->config().control_rate_hz);
+  spec.robot_id = req.robot_id();
+  spec.task = req.task();
+  spec.client = st->client;
+  InputLimits limits = p_.engine->options().limits;
+  limits.max_views = std::min(limits.max_views, m->config().max_views);
+  if (absl::Status v = ValidateSessionSpec(spec, limits); !v.ok()) return v;
+  auto session = p_.sessions->Start(std::move(spec));
+  if (!session.ok()) return session.status();
+  st->session = *session;
+  st->session_id = (*session)->id();
+  resp->set_session_id((*session)->id());
+  resp->set_model_version(m->version());
+  resp->set_action_horizon(m->config().decoder.action_horizon);
+  resp->set_control_period_s((*session)->spec().control_period_s);
+  resp->set_idle_timeout_us(absl::ToInt64Microseconds(p_.sessions->idle_timeout()));
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* PolicyService::EndSession(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                                                    grpc::ByteBuffer* resp) {
+  return Unary<v1::EndSessionRequest, v1::EndSessionResponse>(
+      ctx, "EndSession", req, resp, [this](const auto& rq, auto*, CallState* st, auto finish) {
+        absl::Status s = OpenSession(rq.session_id(), /*take_slot=*/false, st);
+        if (s.ok()) s = p_.sessions->End(rq.session_id());
+        st->session.reset();  // ended: nothing to touch
+        finish(s);
+      });
+}
+
+grpc::ServerUnaryReactor* PolicyService::Observe(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                                                 grpc::ByteBuffer* resp) {
+  return Unary<v1::ObserveRequest, v1::ObserveResponse>(
+      ctx, "Observe", req, resp, [this, ctx](const auto& rq, auto* rs, CallState* st, auto finish) {
+        if (absl::Status s = OpenSession(rq.session_id(), /*take_slot=*/true, st); !s.ok()) return finish(s);
+        p_.engine->Observe(st->session, &rq, rs, CallDeadline(*ctx), [this, rs, finish](absl::Status s) {
+          if (s.ok() && p_.metrics) p_.metrics->RecordTiming(rs->timing());
+          finish(s);
+        });
+      });
+}
+
+grpc::ServerUnaryReactor* PolicyService::Act(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                                             grpc::ByteBuffer* resp) {
+  return Unary<v1::ActRequest, v1::ActResponse>(
+      ctx, "Act", req, resp, [this, ctx](const auto& rq, auto* rs, CallState* st, auto finish) {
+        if (absl::Status s = OpenSession(rq.session_id(), /*take_slot=*/true, st); !s.ok()) return finish(s);
+        p_.engine->Act(st->session, &rq, rs, CallDeadline(*ctx), [this, rs, finish](absl::Status s) {
+          if (s.ok() && p_.metrics) p_.metrics->RecordTiming(rs->timing());
+          finish(s);
+        });
+      });
+}
+
+grpc::ServerUnaryReactor* PolicyService::GetPolicyInfo(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                                                       grpc::ByteBuffer* resp) {
+  return Unary<v1::GetPolicyInfoRequest, v1::GetPolicyInfoResponse>(
+      ctx, "GetPolicyInfo", req, resp,
+      [this](const auto&, auto* rs, CallState*, auto finish) { finish(DoGetPolicyInfo(rs)); });
+}
+
+absl::Status PolicyService::DoGetPolicyInfo(v1::GetPolicyInfoResponse* resp) {
+  std::shared_ptr<const LoadedModel> m = p_.models->current();
+  if (!m) return absl::UnavailableError("no model version is loaded yet");
+  const model::ModelConfig& c = m->config();
+  resp->set_model_version(m->version());
+  resp->set_config_name(c.name);
+  resp->set_config_json(model::ConfigToJson(c));
+  for (auto e : action::kAllEmbodiments) resp->add_embodiments(EmbodimentToProto(e));
+  resp->set_action_horizon(c.decoder.action_horizon);
+  resp->set_action_dim(action::kActionDim);
+  resp->set_sampling_steps(c.decoder.sampling_steps);
+  resp->set_default_control_rate_hz(c.control_rate_hz);
+  resp->set_max_views(std::min(c.max_views, p_.engine->options().limits.max_views));
+  resp->set_image_width(m->image_size());
+  resp->set_image_height(m->image_size());
+  resp->set_max_batch_size(static_cast<uint32_t>(p_.engine->options().decode.max_batch_size));
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* PolicyService::ReportEpisode(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
+                                                       grpc::ByteBuffer* resp) {
+  return Unary<v1::ReportEpisodeRequest, v1::ReportEpisodeResponse>(
+      ctx, "ReportEpisode", req, resp,
+      [this](const auto& rq, auto*, CallState* st, auto finish) { finish(DoReportEpisode(rq, st)); });
+}
+
+absl::Status PolicyService::DoReportEpisode(const v1::ReportEpisodeRequest& req, CallState* st) {
+  if (absl::Status s = OpenSession(req.session_id(), /*take_slot=*/true, st); !s.ok()) return s;
+  const InputLimits& limits = p_.engine->options().limits;
+  if (!std::isfinite(req.completeness()) || req.completeness() < 0 || req.completeness() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat("completeness: ", req.completeness(), " is not in [0, 1]"));
+  }
+  if (!(req.duration_s() >= 0 && req.duration_s() <= 30 * 86400)) {
+    return absl::InvalidArgumentError(absl::StrCat("duration_s: ", req.duration_s(), " is not a duration in [0, 30 days]"));
+  }
+  if (absl::Status s = CheckString(req.note(), "note", limits.max_note_bytes, "--max-note-bytes"); !s.ok()) return s;
+  if (absl::Status s = CheckString(req.task(), "task", limits.max_task_bytes, "--max-task-bytes"); !s.ok()) return s;
+  const std::string task = !req.task().empty() ? req.task() : st->session->spec().task;
+  if (task.empty()) return absl::InvalidArgumentError("task: empty here and in the session");
+  if (p_.metrics) {
+    const std::string embodiment(action::EmbodimentName(st->session->spec().embodiment));
+    const std::string label = p_.task_labels ? p_.task_labels->Label(embodiment, task) : task;
+    p_.metrics->RecordEpisode(embodiment, label, req.success(), req.completeness());
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace mivla::server

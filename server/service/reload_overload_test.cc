@@ -190,6 +190,8 @@ TEST(OverloadTest, BurstGetsResourceExhaustedQuicklyThenServesNormally) {
   o.encode.max_queue_depth = 2;
   o.encode.max_batch_size = 1;
   o.encode.max_queue_delay_us = 0;
+  o.max_in_flight_per_session = 0;  // the burst comes from one session: measure the queue, not the per-session cap
+  o.image_decode_max_pending = 256;
   auto s = t::StartLoopback(o);
   ASSERT_TRUE(s.ok()) << s.status();
   grpc::ClientContext sctx;

@@ -1,5 +1,6 @@
 #include "server/service/server_flags.h"
 
+#include <cmath>
 #include <functional>
 #include <vector>
 
@@ -62,6 +63,27 @@ Flag Bool(std::string name, std::string help, bool ServerOptions::*field) {
   return f;
 }
 
+// A floating-point flag bound to ServerOptions::*field (or to (ServerOptions::*outer).*field).
+Flag Real(std::string name, std::string help, double ServerOptions::*field) {
+  return {name, std::move(help), [field](const ServerOptions& o) { return absl::StrCat(o.*field); },
+          [name, field](const std::string& v, ServerOptions* o) {
+            double x;
+            if (!absl::SimpleAtod(v, &x) || !std::isfinite(x) || x < 0) return BadValue(name, v, "a non-negative number");
+            o->*field = x;
+            return absl::OkStatus();
+          }};
+}
+
+Flag Real(std::string name, std::string help, InputLimits ServerOptions::*outer, double InputLimits::*field) {
+  return {name, std::move(help), [outer, field](const ServerOptions& o) { return absl::StrCat((o.*outer).*field); },
+          [name, outer, field](const std::string& v, ServerOptions* o) {
+            double x;
+            if (!absl::SimpleAtod(v, &x) || !std::isfinite(x) || x < 0) return BadValue(name, v, "a non-negative number");
+            (o->*outer).*field = x;
+            return absl::OkStatus();
+          }};
+}
+
 Flag Duration(std::string name, std::string help, absl::Duration ServerOptions::*field, absl::Duration unit) {
   return {name, std::move(help), [field, unit](const ServerOptions& o) { return absl::StrCat(absl::FDivDuration(o.*field, unit)); },
           [name, field, unit](const std::string& v, ServerOptions* o) {
@@ -77,7 +99,9 @@ std::vector<Flag> Flags() {
   f.push_back(Str("host", "Address the gRPC server binds.", [](ServerOptions& o) -> std::string& { return o.host; }));
   f.push_back(NUM("port", "gRPC port (0: pick a free one, logged).", port));
   f.push_back(NUM("metrics-port", "Prometheus /metrics HTTP port (-1: off, 0: pick a free one).", metrics_port));
-  f.push_back(Str("metrics-host", "Address the metrics endpoint binds.", [](ServerOptions& o) -> std::string& { return o.metrics_host; }));
+  f.push_back(Str("metrics-address", "Address the metrics endpoint binds, e.g. 127.0.0.1 for loopback only.",
+                  [](ServerOptions& o) -> std::string& { return o.metrics_host; }));
+  f.push_back(Str("metrics-host", "Alias of --metrics-address.", [](ServerOptions& o) -> std::string& { return o.metrics_host; }));
   f.push_back(NUM("max-message-bytes", "Largest gRPC message accepted or sent.", max_message_bytes));
   f.push_back(Str("model-dir", "Directory of *.mivla checkpoints; the newest loadable one serves and new ones are hot-reloaded.",
                   [](ServerOptions& o) -> std::string& { return o.model_dir; }));
@@ -106,9 +130,54 @@ std::vector<Flag> Flags() {
   f.push_back(Duration("session-idle-timeout-s", "A session unused this long expires.", &ServerOptions::session_idle_timeout, absl::Seconds(1)));
   f.push_back(NUM("observation-history", "Encoded observations kept per session (Act may name one of them).", observation_history));
   f.push_back(NUM("max-image-bytes", "Largest encoded or raw image in bytes.", limits.max_image_bytes));
-  f.push_back(NUM("max-image-side", "Largest image width or height in pixels.", limits.max_image_side));
+  f.push_back(NUM("max-image-side", "Largest image width or height in pixels (read from the JPEG/PNG header before decoding).",
+                  limits.max_image_side));
+  f.push_back(NUM("max-image-pixels", "Largest image width x height (read from the header before decoding).",
+                  limits.max_image_pixels));
   f.push_back(NUM("max-views", "Most cameras per session (also capped by the model).", limits.max_views));
   f.push_back(NUM("max-instruction-bytes", "Longest instruction in UTF-8 bytes.", limits.max_instruction_bytes));
+  f.push_back(NUM("max-robot-id-bytes", "Longest StartSession.robot_id in UTF-8 bytes.", limits.max_robot_id_bytes));
+  f.push_back(NUM("max-task-bytes", "Longest task name (StartSession.task, ReportEpisode.task) in UTF-8 bytes.",
+                  limits.max_task_bytes));
+  f.push_back(NUM("max-camera-name-bytes", "Longest camera name in UTF-8 bytes.", limits.max_camera_name_bytes));
+  f.push_back(NUM("max-session-id-bytes", "Longest session_id accepted (issued ids are 32 hex digits).",
+                  limits.max_session_id_bytes));
+  f.push_back(NUM("max-note-bytes", "Longest ReportEpisode.note in UTF-8 bytes.", limits.max_note_bytes));
+  f.push_back(Real("joint-margin-rad", "Joint positions may exceed the embodiment's joint limits by this much.",
+                   &ServerOptions::limits, &InputLimits::joint_margin_rad));
+  f.push_back(Real("gripper-margin", "Gripper values may exceed the gripper's range by this much (its units).",
+                   &ServerOptions::limits, &InputLimits::gripper_margin));
+  f.push_back(Real("workspace-m", "End-effector positions must lie within +-this many metres on each axis.",
+                   &ServerOptions::limits, &InputLimits::workspace_m));
+  f.push_back(Real("max-unified-abs", "Largest |value| of a unified proprioception entry.", &ServerOptions::limits,
+                   &InputLimits::max_unified_abs));
+  f.push_back(Real("min-control-rate-hz", "Lowest StartSession.control_rate_hz accepted (0 = the model's default).",
+                   &ServerOptions::limits, &InputLimits::min_control_rate_hz));
+  f.push_back(Real("max-control-rate-hz", "Highest StartSession.control_rate_hz accepted.", &ServerOptions::limits,
+                   &InputLimits::max_control_rate_hz));
+  f.push_back(Num("max-future-skew-s", "Observation and capture times may be at most this far past the server clock (>= 0 always).",
+                  [](const ServerOptions& o) -> int64_t { return o.limits.max_future_skew_us / 1000000; },
+                  [](ServerOptions* o, int64_t v) { o->limits.max_future_skew_us = v * 1000000; }));
+  f.push_back(Str("embodiment-dir", "Embodiment descriptions for the joint and gripper ranges (default: $MIVLA_EMBODIMENT_DIR or the source tree).",
+                  [](ServerOptions& o) -> std::string& { return o.embodiment_dir; }));
+  f.push_back(NUM("image-decode-threads", "Threads decoding images before the encode stage.", image_decode_threads));
+  f.push_back(NUM("image-decode-max-pending", "Observations waiting for image decoding beyond which RESOURCE_EXHAUSTED is answered.",
+                  image_decode_max_pending));
+  f.push_back(NUM("max-in-flight-per-session", "Calls one session may have in flight; more get RESOURCE_EXHAUSTED at once (0: no cap).",
+                  max_in_flight_per_session));
+  f.push_back(NUM("max-in-flight-per-client", "Calls one bearer token may have in flight (0: no cap; needs --token-file).",
+                  max_in_flight_per_client));
+  f.push_back(NUM("max-sessions-per-client", "Sessions one bearer token may hold (0: no cap; needs --token-file).",
+                  max_sessions_per_client));
+  f.push_back(Duration("stream-idle-timeout-s", "A StreamAct stream that sends nothing this long is ended (0: never).",
+                       &ServerOptions::stream_idle_timeout, absl::Seconds(1)));
+  f.push_back(NUM("max-task-labels", "Distinct episode task labels per embodiment in the metrics; later ones count as 'other'.",
+                  max_task_labels));
+  f.push_back(Str("task-labels", "Comma-separated task names always kept as metric labels.",
+                  [](ServerOptions& o) -> std::string& { return o.task_labels; }));
+  f.push_back(Real("refusal-log-per-second", "Refused-request JSON log lines per second (excess counted as suppressed).",
+                   &ServerOptions::refusal_log_per_second));
+  f.push_back(NUM("refusal-log-burst", "Refusal log lines allowed in a burst.", refusal_log_burst));
   f.push_back(Str("tls-cert", "PEM server certificate chain (enables TLS).", [](ServerOptions& o) -> std::string& { return o.tls.cert_file; }));
   f.push_back(Str("tls-key", "PEM private key of --tls-cert.", [](ServerOptions& o) -> std::string& { return o.tls.key_file; }));
   f.push_back(Str("tls-client-ca", "PEM CA bundle; when set, clients must present a certificate it signed (mutual TLS).",

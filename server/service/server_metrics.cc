@@ -53,6 +53,7 @@ struct ServerMetrics::Families {
   metrics::Family<metrics::Counter>* episodes;
   metrics::Family<metrics::Counter>* successes;
   metrics::Family<metrics::Histogram>* completeness;
+  metrics::Family<metrics::Counter>* non_finite;
 };
 
 ServerMetrics::ServerMetrics(metrics::Registry* registry) : registry_(registry) {}
@@ -90,6 +91,9 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(metrics::Re
   ASSIGN_OR_RETURN(f->completeness,
                    r->AddHistogram("mivla_episode_completeness", "Reported fraction of sub-tasks done.",
                                    {"embodiment", "task"}, metrics::Histogram::LinearBounds(0.1, 0.1, 10)));
+  ASSIGN_OR_RETURN(f->non_finite, r->AddCounter("mivla_non_finite_outputs_total",
+                                                "Action chunks refused (INTERNAL) because they held NaN or Inf.",
+                                                {"version"}));
   RETURN_IF_ERROR(metrics::RegisterProcessMetrics(r));
   for (const char* stage : {"encode", "decode"}) {  // expose zero series before the first request
     Child(f->queue_depth, {stage})->Set(0);
@@ -156,6 +160,10 @@ void ServerMetrics::OnModelLoaded(const std::string& version, const std::string&
   if (!serving_version_.empty()) Child(f_->model_info, {serving_version_})->Set(0);
   serving_version_ = version;
   Child(f_->model_info, {version})->Set(1);
+}
+
+void ServerMetrics::RecordNonFiniteOutput(const std::string& version) {
+  if (auto* c = Child(f_->non_finite, {version})) c->Inc();
 }
 
 void ServerMetrics::OnModelLoadFailed(const std::string&, const absl::Status&) { Child(f_->reloads, {"failed"})->Inc(); }

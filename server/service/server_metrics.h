@@ -15,6 +15,7 @@
 //   mivla_episodes_total{embodiment,task}             counter   from ReportEpisode
 //   mivla_episode_successes_total{embodiment,task}    counter
 //   mivla_episode_completeness{embodiment,task}       histogram 0..1
+//   mivla_non_finite_outputs_total{version}           counter   chunks refused for NaN/Inf (INTERNAL)
 //   process_*                                         resident memory, CPU, threads, start time
 //
 // Thread-safety: every method may be called from any thread.
@@ -48,6 +49,7 @@ class ServerMetrics : public batching::BatchQueueObserver, public ModelManager::
   void RecordRequest(const std::string& rpc, int grpc_code, double seconds);
   void RecordTiming(const mivla::v1::ServerTiming& timing);
   void RecordEpisode(const std::string& embodiment, const std::string& task, bool success, double completeness);
+  void RecordNonFiniteOutput(const std::string& model_version);
 
   // BatchQueueObserver
   void OnQueueDepth(const std::string& queue, size_t depth) override;

@@ -36,6 +36,21 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   if (o.limits.max_image_bytes < 1024 || o.limits.max_image_bytes > static_cast<size_t>(o.max_message_bytes)) {
     return Bad("max-image-bytes", "must be in [1024, --max-message-bytes]");
   }
+  if (o.limits.max_image_pixels < 256) return Bad("max-image-pixels", "must be >= 256");
+  if (!(o.limits.min_control_rate_hz > 0 && o.limits.min_control_rate_hz <= o.limits.max_control_rate_hz)) {
+    return Bad("min-control-rate-hz", "must be > 0 and <= --max-control-rate-hz");
+  }
+  if (o.limits.max_future_skew_us < 0) return Bad("max-future-skew-s", "must be >= 0");
+  if (o.image_decode_threads < 1 || o.image_decode_threads > 64) return Bad("image-decode-threads", "not in [1, 64]");
+  if (o.image_decode_max_pending < 1) return Bad("image-decode-max-pending", "must be >= 1");
+  if (o.max_in_flight_per_session < 0) return Bad("max-in-flight-per-session", "must be >= 0");
+  if (o.max_in_flight_per_client < 0) return Bad("max-in-flight-per-client", "must be >= 0");
+  if (o.max_sessions_per_client < 0) return Bad("max-sessions-per-client", "must be >= 0");
+  if (o.stream_idle_timeout < absl::ZeroDuration()) return Bad("stream-idle-timeout-s", "must be >= 0");
+  if (o.max_task_labels < 0) return Bad("max-task-labels", "must be >= 0");
+  if (!(o.refusal_log_per_second > 0) || o.refusal_log_burst < 1) {
+    return Bad("refusal-log-per-second", "must be > 0 (and --refusal-log-burst >= 1)");
+  }
   if (o.drain_timeout < absl::ZeroDuration()) return Bad("drain-timeout-s", "must be >= 0");
   if (absl::Status s = CheckStage("encode", o.encode); !s.ok()) return s;
   return CheckStage("decode", o.decode);

@@ -25,7 +25,7 @@ struct ServerOptions {
   std::string host = "0.0.0.0";
   int port = 50051;               // 0: pick a free port (see PolicyServer::port())
   int metrics_port = 9464;        // -1: no metrics endpoint; 0: pick a free port
-  std::string metrics_host = "0.0.0.0";
+  std::string metrics_host = "0.0.0.0";  // --metrics-address (alias --metrics-host)
   int max_message_bytes = 16 << 20;
   // Model.
   std::string model_dir;
@@ -44,8 +44,21 @@ struct ServerOptions {
   int max_sessions = 256;
   absl::Duration session_idle_timeout = absl::Minutes(5);
   int observation_history = 4;
-  // Input limits.
+  // Input limits and checks.
   InputLimits limits;
+  std::string embodiment_dir;     // joint/gripper ranges; "" = MIVLA_EMBODIMENT_DIR or the source tree
+  int image_decode_threads = 2;
+  int image_decode_max_pending = 64;
+  // Fairness.
+  int max_in_flight_per_session = 4;   // 0 = no cap
+  int max_in_flight_per_client = 64;   // per bearer token; 0 = no cap
+  int max_sessions_per_client = 32;    // per bearer token; 0 = no cap
+  absl::Duration stream_idle_timeout = absl::ZeroDuration();  // 0 = streams never idle out
+  // Metric labels and the refusal log.
+  int max_task_labels = 32;            // distinct episode task labels per embodiment, then "other"
+  std::string task_labels;             // comma-separated names always kept as labels
+  double refusal_log_per_second = 20;  // refusal log lines per second (bursts of refusal_log_burst)
+  int refusal_log_burst = 100;
   // Security.
   TlsFiles tls;
   std::string token_file;

@@ -35,6 +35,7 @@ struct SessionSpec {
   double control_period_s = 0.1;
   std::string robot_id;
   std::string task;
+  std::string client;  // who started it ("token#N" with bearer tokens, else ""): per-client limits
 };
 
 class Session {
@@ -58,6 +59,8 @@ class Session {
   /// Replaces a kept observation (same id) by a re-encoded copy; no-op if it was forgotten meanwhile.
   void ReplaceObservation(std::shared_ptr<const EncodedObservation> obs);
 
+  /// Refreshes the idle clock; the service calls it when a call on the session succeeded (failing
+  /// calls do not keep a session alive).
   void Touch(absl::Time now);
   absl::Time last_used() const;
 

@@ -55,6 +55,15 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Start(SessionSpec spec)
     return absl::ResourceExhaustedError(absl::StrCat("session limit reached (", options_.max_sessions,
                                                      " sessions); end one or retry later"));
   }
+  const std::string& client = session->spec().client;
+  if (options_.max_sessions_per_client > 0 && !client.empty()) {
+    size_t held = 0;
+    for (const auto& [id, s] : sessions_) held += s->spec().client == client ? 1 : 0;
+    if (held >= options_.max_sessions_per_client) {
+      return absl::ResourceExhaustedError(absl::StrCat("client ", client, " holds ", held, " sessions, the most one client may (",
+                                                       "--max-sessions-per-client); end one first"));
+    }
+  }
   sessions_[session->id()] = session;
   return session;
 }
@@ -75,7 +84,6 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Get(const std::string& 
     }
     s = it->second;
   }
-  s->Touch(now);
   return s;
 }
 

@@ -7,7 +7,8 @@
 //   SessionManager::Options o; o.max_sessions = 256; o.idle_timeout = absl::Minutes(5);
 //   auto sm = SessionManager::Create(o);
 //   ASSIGN_OR_RETURN(std::shared_ptr<Session> s, (*sm)->Start(spec));
-//   ASSIGN_OR_RETURN(std::shared_ptr<Session> again, (*sm)->Get(s->id()));  // touches it
+//   ASSIGN_OR_RETURN(std::shared_ptr<Session> again, (*sm)->Get(s->id()));
+//   again->Touch(absl::Now());  // after the call on it succeeded
 //
 // Thread-safety: every method may be called from any thread.
 #ifndef MIVLA_SERVER_SESSION_SESSION_MANAGER_H_
@@ -31,6 +32,7 @@ class SessionManager {
  public:
   struct Options {
     size_t max_sessions = 256;                 // StartSession beyond it: RESOURCE_EXHAUSTED
+    size_t max_sessions_per_client = 0;        // sessions one SessionSpec::client may hold; 0 = no cap
     absl::Duration idle_timeout = absl::Minutes(5);
     absl::Duration sweep_interval = absl::Seconds(1);
     size_t observation_history = 4;           // encoded observations kept per session
@@ -40,7 +42,9 @@ class SessionManager {
   ~SessionManager();
 
   absl::StatusOr<std::shared_ptr<Session>> Start(SessionSpec spec);
-  /// NOT_FOUND (naming the id) for unknown, ended or expired sessions; refreshes the idle clock.
+  /// RESOURCE_EXHAUSTED at max_sessions, or when spec.client (non-empty) holds max_sessions_per_client.
+  /// NOT_FOUND (naming the id) for unknown, ended or expired sessions. Does not refresh the idle clock:
+  /// the caller calls Session::Touch once the call succeeded.
   absl::StatusOr<std::shared_ptr<Session>> Get(const std::string& id);
   absl::Status End(const std::string& id);
   /// Expires sessions idle since before `now - idle_timeout`; returns how many.

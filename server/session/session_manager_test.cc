@@ -58,12 +58,35 @@ TEST(SessionManagerTest, IdleSessionsExpireLazilyAndBySweeper) {
   auto b = (*sm)->Start(Spec(action::Embodiment::kArx5));
   for (int i = 0; i < 6; ++i) {  // keep `a` alive by using it
     absl::SleepFor(absl::Milliseconds(40));
-    ASSERT_TRUE((*sm)->Get((*a)->id()).ok());
+    auto got = (*sm)->Get((*a)->id());
+    ASSERT_TRUE(got.ok());
+    (*got)->Touch(absl::Now());  // a successful call
+    (void)(*sm)->Get((*b)->id());  // lookups alone (failing calls) do not keep `b` alive
   }
   EXPECT_EQ((*sm)->Get((*b)->id()).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ((*sm)->size(), 1u);
   EXPECT_EQ((*sm)->ExpireIdle(absl::Now() + absl::Seconds(1)), 1u);
   EXPECT_EQ((*sm)->size(), 0u);
+}
+
+TEST(SessionManagerTest, SessionsPerClientAreCapped) {
+  SessionManager::Options o;
+  o.max_sessions_per_client = 2;
+  auto sm = SessionManager::Create(o);
+  SessionSpec greedy = Spec(action::Embodiment::kPiper);
+  greedy.client = "token#1";
+  ASSERT_TRUE((*sm)->Start(greedy).ok());
+  auto second = (*sm)->Start(greedy);
+  ASSERT_TRUE(second.ok());
+  absl::Status third = (*sm)->Start(greedy).status();
+  EXPECT_EQ(third.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(third.message().find("--max-sessions-per-client"), std::string::npos);
+  SessionSpec other = greedy;
+  other.client = "token#2";
+  EXPECT_TRUE((*sm)->Start(other).ok());
+  EXPECT_TRUE((*sm)->Start(Spec(action::Embodiment::kPiper)).ok());  // no client: no per-client cap
+  ASSERT_TRUE((*sm)->End((*second)->id()).ok());
+  EXPECT_TRUE((*sm)->Start(greedy).ok());
 }
 
 TEST(SessionTest, ObservationHistoryKeepsLatestInIdOrder) {

@@ -1,0 +1,63 @@
+#include "server/inference/image_decode_pool.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace mivla::server {
+
+absl::StatusOr<std::unique_ptr<ImageDecodePool>> ImageDecodePool::Create(Options options) {
+  if (options.threads < 1 || options.threads > 256) {
+    return absl::InvalidArgumentError(absl::StrCat("image decode pool: threads ", options.threads, " not in [1, 256]"));
+  }
+  if (options.max_pending < 1) return absl::InvalidArgumentError("image decode pool: max_pending must be >= 1");
+  std::unique_ptr<ImageDecodePool> p(new ImageDecodePool(options));
+  for (int i = 0; i < options.threads; ++i) p->threads_.emplace_back([raw = p.get()] { raw->Loop(); });
+  return p;
+}
+
+ImageDecodePool::~ImageDecodePool() { Shutdown(); }
+
+absl::Status ImageDecodePool::Submit(std::function<void()> job) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return absl::UnavailableError("server is shutting down");
+  if (jobs_.size() >= options_.max_pending) {
+    return absl::ResourceExhaustedError(absl::StrCat("image decoding is full (", options_.max_pending,
+                                                     " observations waiting); retry in about 50 ms"));
+  }
+  jobs_.push_back(std::move(job));
+  return absl::OkStatus();
+}
+
+void ImageDecodePool::Loop() {
+  while (true) {
+    std::function<void()> job;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](ImageDecodePool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) { return p->stopping_ || !p->jobs_.empty(); },
+          this));
+      if (jobs_.empty()) return;  // stopping and drained
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    job();
+  }
+}
+
+void ImageDecodePool::Shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+size_t ImageDecodePool::pending() const {
+  absl::MutexLock lock(&mu_);
+  return jobs_.size();
+}
+
+}  // namespace mivla::server

@@ -1,0 +1,58 @@
+// File: image_decode_pool.h
+// ImageDecodePool: a few threads that decode and resize the images of Observe calls after validation
+// and before the encode queue, so one robot's images are decoded beside other robots' images, not
+// ahead of them, and the encode stage's batch never waits on a decoder. Jobs run in FIFO order; the
+// pool is bounded (a full pool answers RESOURCE_EXHAUSTED with a retry hint at once) and per-session
+// in-flight limits (server/service/fairness.h) keep one robot from filling it.
+//
+//   auto pool = ImageDecodePool::Create({.threads = 2, .max_pending = 64});
+//   absl::Status s = (*pool)->Submit([task] { /* decode */ });  // runs on a pool thread
+//   (*pool)->Shutdown();  // runs what is queued, then joins
+//
+// Thread-safety: Submit from any thread; Shutdown once (also run by the destructor). Jobs must not
+// call Submit or Shutdown.
+#ifndef MIVLA_SERVER_INFERENCE_IMAGE_DECODE_POOL_H_
+#define MIVLA_SERVER_INFERENCE_IMAGE_DECODE_POOL_H_
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+
+namespace mivla::server {
+
+class ImageDecodePool {
+ public:
+  struct Options {
+    int threads = 2;           // >= 1
+    size_t max_pending = 64;   // queued jobs beyond which Submit refuses
+  };
+  static absl::StatusOr<std::unique_ptr<ImageDecodePool>> Create(Options options);
+  ~ImageDecodePool();
+
+  /// Queues `job`. RESOURCE_EXHAUSTED when max_pending jobs wait; UNAVAILABLE after Shutdown.
+  absl::Status Submit(std::function<void()> job);
+  /// Refuses new jobs, runs the queued ones, joins the threads. Idempotent.
+  void Shutdown();
+  size_t pending() const;
+
+ private:
+  explicit ImageDecodePool(Options options) : options_(options) {}
+  void Loop();
+
+  const Options options_;
+  mutable absl::Mutex mu_;
+  std::deque<std::function<void()>> jobs_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace mivla::server
+
+#endif  // MIVLA_SERVER_INFERENCE_IMAGE_DECODE_POOL_H_
