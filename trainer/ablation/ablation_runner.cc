@@ -54,7 +54,7 @@ class Runner {
     if (o_.interrupted != nullptr && o_.interrupted->load()) return true;
     return o_.budget_s > 0 && Since(t0_) >= o_.budget_s;
   }
-  std::optional<double> OverallRemaining(double* unknown) const;
+  std::optional<double> OverallRemaining(int* unknown) const;
   void Line(const std::string& s, bool newline = true);
   void Status(size_t index, bool force);
   void WriteProgress(const std::string& status);
@@ -71,7 +71,7 @@ class Runner {
   bool tty_ = false, drawn_ = false;
 };
 
-std::optional<double> Runner::OverallRemaining(double* unknown) const {
+std::optional<double> Runner::OverallRemaining(int* unknown) const {
   double total = 0;
   *unknown = 0;
   for (size_t i = 0; i < plan_.stages.size(); ++i) {
@@ -103,7 +103,7 @@ void Runner::Status(size_t index, bool force) {
   const double elapsed = Since(stage_t0_);
   std::optional<double> stage_left = eta_.Remaining(s, st.fraction);
   if (s.kind == StageKind::kEval && stage_left) stage_left = std::max(0.0, *stage_left - elapsed);
-  double unknown = 0;
+  int unknown = 0;
   std::optional<double> all = OverallRemaining(&unknown);
   std::string line = absl::StrCat("[", index + 1, "/", plan_.stages.size(), "] ", s.name, "  ", st.detail,
                                   st.fraction > 0 ? absl::StrCat("  ", static_cast<int>(st.fraction * 100), "%") : "",
@@ -134,7 +134,7 @@ void Runner::WriteProgress(const std::string& status) {
     if (!st.result.empty()) j["result"] = st.result;
     stages.push_back(j);
   }
-  double unknown = 0;
+  int unknown = 0;
   std::optional<double> all = OverallRemaining(&unknown);
   const json p = {{"config", config_.path}, {"output_dir", plan_.output_dir}, {"status", status},
                   {"updated_at", UtcNow()}, {"call_elapsed_s", Since(t0_)},
@@ -240,7 +240,7 @@ absl::StatusOr<RunnerOutcome> Runner::Run() {
     if (st.status != "done" && !Selected(s)) st.status = "excluded";
   }
   if (o_.dry_run) {
-    double unknown = 0;
+    int unknown = 0;
     std::optional<double> all = OverallRemaining(&unknown);
     for (size_t i = 0; i < plan_.stages.size(); ++i) {
       const Stage& s = plan_.stages[i];
@@ -286,7 +286,7 @@ absl::StatusOr<RunnerOutcome> Runner::Run() {
   WriteProgress(!status.ok() ? "failed" : out.left.empty() ? "done" : "stopped");
   close(lock);
   if (!status.ok()) return status;
-  double unknown = 0;
+  int unknown = 0;
   std::optional<double> all = OverallRemaining(&unknown);
   Line(absl::StrCat(out.done_before, " stages were done before, ", out.done_now, " done now, ", out.left.size(),
                     " left", out.left.empty() ? "" : absl::StrCat(" (ETA ", FormatSeconds(*all),
