@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "core/util/split_mix64.h"
 #include "core/util/status_macros.h"
 #include "sim/renderer.h"
 #include "sim/rollout.h"
@@ -22,13 +23,6 @@ namespace mivla::datagen {
 namespace fs = std::filesystem;
 
 namespace {
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
 
 const char* StatusName(EpisodeOutcome::Status s) {
   switch (s) {

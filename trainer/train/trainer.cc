@@ -15,19 +15,13 @@
 #include "core/checkpoint/model_checkpoint.h"
 #include "core/model/flow_matching.h"
 #include "core/util/log.h"
+#include "core/util/split_mix64.h"
 #include "core/util/status_macros.h"
 #include "trainer/train/train_state.h"
 
 namespace mivla::trainer {
 namespace fs = std::filesystem;
 namespace {
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
 
 model::ModelInputs InputsTo(const model::ModelInputs& in, const c10::Device& d) {
   return {in.images.to(d), in.view_mask.to(d), in.text_ids.to(d), in.text_mask.to(d),
