@@ -73,11 +73,10 @@ TrainConfig Config(const std::string& dir) {
   return c;
 }
 
-// Trains until `steps` on rank `dist`'s share of the global batch (after resuming from the model
-// directory when `resume`); returns the trainer.
-std::unique_ptr<Trainer> Train(const std::string& dir, Distributed* dist, uint64_t init_seed,
-                               testing::FixedBatchSource* source, int64_t steps = kSteps, bool resume = false) {
-  torch::manual_seed(init_seed);
+// A trainer of a fresh tiny model (the current torch seed) on `source`, as a rank of `dist`, writing
+// to `dir`, training until `steps`.
+absl::StatusOr<std::unique_ptr<Trainer>> MakeTrainer(const std::string& dir, Distributed* dist, BatchSource* source,
+                                                     int64_t steps = kSteps) {
   TrainerOptions o;
   o.config = Config(dir);
   o.config.steps = steps;
@@ -85,7 +84,15 @@ std::unique_ptr<Trainer> Train(const std::string& dir, Distributed* dist, uint64
   o.data = source;
   o.dist = dist;
   o.progress = false;
-  auto t = Trainer::Create(std::move(o));
+  return Trainer::Create(std::move(o));
+}
+
+// Trains until `steps` on rank `dist`'s share of the global batch (after resuming from the model
+// directory when `resume`); returns the trainer.
+std::unique_ptr<Trainer> Train(const std::string& dir, Distributed* dist, uint64_t init_seed,
+                               testing::FixedBatchSource* source, int64_t steps = kSteps, bool resume = false) {
+  torch::manual_seed(init_seed);
+  auto t = MakeTrainer(dir, dist, source, steps);
   EXPECT_TRUE(t.ok()) << t.status();
   if (!t.ok()) return nullptr;
   if (resume) {
@@ -145,13 +152,7 @@ TEST(DistributedWorker, Train) {
   const std::string dir = (fs::path(out) / ("rank" + std::to_string(rank))).string();
   if (mix == "stop") {  // rank 1 alone is asked to stop while step 3 runs; both stop after step 3
     StopRequestingSource source({GlobalBatch("mixed")}, rank, (*dist)->world_size());
-    TrainerOptions o;
-    o.config = Config(dir);
-    o.model = model::MivlaModel(model::TinyConfig());
-    o.data = &source;
-    o.dist = dist->get();
-    o.progress = false;
-    auto t = Trainer::Create(std::move(o));
+    auto t = MakeTrainer(dir, dist->get(), &source);
     ASSERT_TRUE(t.ok()) << t.status();
     if (rank == 1) source.Arm(t->get(), 2);
     auto summary = (*t)->Run();
@@ -170,13 +171,7 @@ TEST(DistributedWorker, Train) {
     testing::FixedBatchSource source({GlobalBatch("mixed")}, rank, (*dist)->world_size());
     if (mix == "resume_private") {  // rank 1 has no state: every rank fails, none hangs or restarts
       torch::manual_seed(200 + rank);
-      TrainerOptions o;
-      o.config = Config(model_dir);
-      o.model = model::MivlaModel(model::TinyConfig());
-      o.data = &source;
-      o.dist = dist->get();
-      o.progress = false;
-      auto t = Trainer::Create(std::move(o));
+      auto t = MakeTrainer(model_dir, dist->get(), &source);
       ASSERT_TRUE(t.ok()) << t.status();
       absl::Status r = (*t)->Resume();
       EXPECT_FALSE(r.ok());
