@@ -107,6 +107,7 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
   ro.lines_per_second = o.refusal_log_per_second;
   ro.burst = o.refusal_log_burst;
   ro.max_value_bytes = o.limits.max_echo_bytes;
+  ro.sink = o.refusal_log_sink;
   s->refusals_ = std::make_unique<RefusalLog>(ro);
   if (o.stream_idle_timeout > absl::ZeroDuration()) {
     ASSIGN_OR_RETURN(s->stream_watch_, StreamIdleWatch::Create(o.stream_idle_timeout));

@@ -4,6 +4,7 @@
 #ifndef MIVLA_SERVER_SERVICE_SERVER_OPTIONS_H_
 #define MIVLA_SERVER_SERVICE_SERVER_OPTIONS_H_
 
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -59,6 +60,7 @@ struct ServerOptions {
   std::string task_labels;             // comma-separated names always kept as labels
   double refusal_log_per_second = 20;  // refusal log lines per second (bursts of refusal_log_burst)
   int refusal_log_burst = 100;
+  std::function<void(const std::string& line)> refusal_log_sink;  // not a flag; default stderr (tests capture)
   // Security.
   TlsFiles tls;
   std::string token_file;
