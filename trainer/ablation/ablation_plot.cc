@@ -112,8 +112,11 @@ void DrawCurves(cv::Mat& img, cv::Rect area, const json& r, const std::string& k
     for (const auto& [step, loss] : curve) {
       if (loss > 0 && std::isfinite(loss)) pts.push_back(px(step, loss));
     }
-    if (pts.size() == 1) cv::circle(img, pts[0], 3, kColors[v % 8], cv::FILLED);
-    cv::polylines(img, pts, false, kColors[v % 8], 2, cv::LINE_AA);
+    // Earlier variants are drawn first and wider, so a curve that coincides with a later one still
+    // shows as a border around it.
+    const int width = 2 + 2 * std::max(0, static_cast<int>(r["variants"].size()) - 1 - v);
+    if (pts.size() == 1) cv::circle(img, pts[0], width + 1, kColors[v % 8], cv::FILLED);
+    cv::polylines(img, pts, false, kColors[v % 8], width, cv::LINE_AA);
   }
 }
 
