@@ -1,6 +1,7 @@
 // File: ablation_cli_test.cc
 // `mivla-train ablation` end to end on trainer/configs/ablation_micro.json (one episode per data set,
-// a few steps, one task, one seed, easy mode; all four variants): stopped by SIGTERM during a
+// a few steps, one task, one seed, easy mode; all four variants): the data stages alone (--only),
+// stopped by SIGTERM during a
 // pre-training (exit 3, the stage partial), killed by SIGKILL during another (no child survives),
 // then run to the end: finished stages are skipped, both trainings resumed from their own state, the
 // report has every variant; a failing child names the stage, command and log, and finished stages
@@ -102,6 +103,13 @@ class AblationCliTest : public ::testing::Test {
 };
 
 TEST_F(AblationCliTest, StopKillResumeReportAndExport) {
+  // 0. --only 'data/*': the data stages alone; the others are outside the selection.
+  auto run0 = Start("run0.log", {"--only", "data/*"});
+  run0->Wait();
+  ASSERT_EQ(ExitCode(*run0), 0) << ReadAll(dir_ + "/run0.log");
+  EXPECT_EQ(StageStatus("data/piper_ft"), "done");
+  EXPECT_EQ(StageStatus("pretrain/b"), "excluded");
+
   // 1. SIGTERM while pre-training b: a clean stop, exit 3, the stage partial, data kept.
   auto run1 = Start("run1.log");
   ASSERT_TRUE(WaitFor(*run1, out_ + "/pretrain/b/pretrain-b-00000002.mivla")) << ReadAll(dir_ + "/run1.log");
@@ -148,6 +156,12 @@ TEST_F(AblationCliTest, StopKillResumeReportAndExport) {
   EXPECT_EQ(results["training"].size(), 7u);
   EXPECT_EQ(results["training"][1]["steps"], 8);
   EXPECT_GT(fs::file_size(out_ + "/ablation.png"), 10000u);
+
+  auto dry = Start("dry.log", {"--dry-run"});
+  dry->Wait();
+  EXPECT_EQ(ExitCode(*dry), 0);
+  EXPECT_THAT(ReadAll(dir_ + "/dry.log"), ::testing::ContainsRegex("report +done"));
+  EXPECT_THAT(ReadAll(dir_ + "/dry.log"), HasSubstr("0 stages left"));
 
   // 4. A failing child: the stage, the command and its log are named; finished stages stay.
   config_["eval"]["eval_flags"] = {"--no-such-flag"};
