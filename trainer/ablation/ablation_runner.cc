@@ -267,7 +267,10 @@ absl::StatusOr<RunnerOutcome> Runner::Run() {
   absl::Status status;
   bool stopped = false;
   for (size_t i = 0; i < plan_.stages.size() && status.ok() && !stopped; ++i) {
-    if (state_[i].status == "done") {
+    // The report is redone whenever a stage finished in this call (e.g. a cell whose marker was
+    // removed by hand), so it never lags behind the markers.
+    const bool refresh_report = plan_.stages[i].kind == StageKind::kReport && out.done_now > 0;
+    if (state_[i].status == "done" && !refresh_report) {
       ++out.done_before;
       continue;
     }

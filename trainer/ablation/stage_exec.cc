@@ -151,7 +151,7 @@ absl::StatusOr<ExecResult> RunEval(const Stage& s, const ExecOptions& o) {
                                                       s.serve_checkpoint, ", does not exist"));
   }
   // The server's model folder holds exactly this checkpoint (a hard link, else a copy).
-  const fs::path serve_dir = s.argv[2];
+  const fs::path serve_dir = s.serve_dir;
   std::error_code ec;
   fs::create_directories(serve_dir, ec);
   for (fs::directory_iterator it(serve_dir, ec), end; !ec && it != end; it.increment(ec)) {

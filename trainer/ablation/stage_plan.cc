@@ -167,7 +167,8 @@ absl::StatusOr<Plan> BuildPlan(const AblationConfig& config, const Binaries& bin
         s.dir = (fs::path(out) / "eval" / v.name / task / mode).string();
         s.units = e.episodes;
         s.serve_checkpoint = checkpoint;
-        s.argv = {bins.server, "--model-dir", (fs::path(out) / "serve" / v.name).string(), "--host", "127.0.0.1",
+        s.serve_dir = (fs::path(out) / "serve" / v.name).string();
+        s.argv = {bins.server, "--model-dir", s.serve_dir, "--host", "127.0.0.1",
                   "--port", "0", "--metrics-host", "127.0.0.1", "--metrics-port", "0", "--poll-interval-ms", "0"};
         s.argv.insert(s.argv.end(), e.server_flags.begin(), e.server_flags.end());
         s.eval_argv = {bins.eval, "--embodiment", e.embodiment, "--task", task, "--episodes",

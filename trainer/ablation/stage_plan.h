@@ -50,6 +50,7 @@ struct Stage {
   // Eval stages: the checkpoint served (finetune stage's final_checkpoint) and mivla-eval's command
   // without --server (added once the server listens).
   std::string serve_checkpoint;
+  std::string serve_dir;         // <out>/serve/<v>: the server's --model-dir (holds only that file)
   std::vector<std::string> eval_argv;
   std::string spec_hash;         // hex
 };
