@@ -150,12 +150,13 @@ absl::Status PolicyServer::Start() {
   grpc_started_.store(true);
   SetServing(models_->current() != nullptr);
   if (o.metrics_port >= 0) {
-    metrics::MetricsHttpServer::Options mo;
+    MetricsEndpoint::Options mo;
     mo.bind_address = o.metrics_host;
     mo.port = o.metrics_port;
     mo.registry = &registry_;
-    ASSIGN_OR_RETURN(metrics_http_, metrics::MetricsHttpServer::Create(mo));
-    RETURN_IF_ERROR(metrics_http_->Start());
+    mo.deadline = o.metrics_deadline;
+    mo.max_connections = o.metrics_max_connections;
+    ASSIGN_OR_RETURN(metrics_http_, MetricsEndpoint::Start(mo));
   }
   LogInfo(kComponent, absl::StrCat("listening on ", o.host, ":", port_, o.tls.cert_file.empty() ? " (plaintext)" : " (TLS)",
                                    o.tls.client_ca_file.empty() ? "" : " with client certificates",

@@ -20,8 +20,8 @@
 #include <grpcpp/server.h>
 
 #include "absl/status/statusor.h"
-#include "core/metrics/metrics_http_server.h"
 #include "core/metrics/registry.h"
+#include "server/service/metrics_endpoint.h"
 #include "server/service/policy_service.h"
 #include "server/service/server_options.h"
 
@@ -68,7 +68,7 @@ class PolicyServer {
   std::unique_ptr<StreamIdleWatch> stream_watch_;  // null unless --stream-idle-timeout-s > 0
   std::unique_ptr<PolicyService> service_;
   std::unique_ptr<grpc::Server> grpc_;
-  std::unique_ptr<metrics::MetricsHttpServer> metrics_http_;
+  std::unique_ptr<MetricsEndpoint> metrics_http_;
   int port_ = 0;
   std::atomic<bool> serving_{false};
   std::atomic<bool> shut_down_{false};

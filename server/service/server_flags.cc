@@ -101,6 +101,10 @@ std::vector<Flag> Flags() {
   f.push_back(NUM("metrics-port", "Prometheus /metrics HTTP port (-1: off, 0: pick a free one).", metrics_port));
   f.push_back(Str("metrics-address", "Address the metrics endpoint binds, e.g. 127.0.0.1 for loopback only.",
                   [](ServerOptions& o) -> std::string& { return o.metrics_host; }));
+  f.push_back(Duration("metrics-deadline-ms", "Each metrics connection is cut off this long after it was accepted (slow clients).",
+                       &ServerOptions::metrics_deadline, absl::Milliseconds(1)));
+  f.push_back(NUM("metrics-max-connections", "Open metrics connections at most; a new one evicts the oldest.",
+                  metrics_max_connections));
   f.push_back(Str("metrics-host", "Alias of --metrics-address.", [](ServerOptions& o) -> std::string& { return o.metrics_host; }));
   f.push_back(NUM("max-message-bytes", "Largest gRPC message accepted or sent.", max_message_bytes));
   f.push_back(Str("model-dir", "Directory of *.mivla checkpoints; the newest loadable one serves and new ones are hot-reloaded.",

@@ -51,6 +51,8 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   if (!(o.refusal_log_per_second > 0) || o.refusal_log_burst < 1) {
     return Bad("refusal-log-per-second", "must be > 0 (and --refusal-log-burst >= 1)");
   }
+  if (o.metrics_deadline <= absl::ZeroDuration()) return Bad("metrics-deadline-ms", "must be > 0");
+  if (o.metrics_max_connections < 1) return Bad("metrics-max-connections", "must be >= 1");
   if (o.drain_timeout < absl::ZeroDuration()) return Bad("drain-timeout-s", "must be >= 0");
   if (absl::Status s = CheckStage("encode", o.encode); !s.ok()) return s;
   return CheckStage("decode", o.decode);

@@ -27,6 +27,8 @@ struct ServerOptions {
   int port = 50051;               // 0: pick a free port (see PolicyServer::port())
   int metrics_port = 9464;        // -1: no metrics endpoint; 0: pick a free port
   std::string metrics_host = "0.0.0.0";  // --metrics-address (alias --metrics-host)
+  absl::Duration metrics_deadline = absl::Seconds(5);  // per metrics connection, accept to last byte
+  int metrics_max_connections = 32;
   int max_message_bytes = 16 << 20;
   // Model.
   std::string model_dir;
