@@ -181,6 +181,16 @@ std::string ResultsMarkdown(const json& r) {
     md += absl::StrCat("\n## Time to success (s, mean over successful episodes), ", mode, " mode\n\n");
     md += Table(r, mode, "mean_time_to_success_s", [](const json& v) { return Num(v, 1); });
   }
+  std::vector<std::string> errored;
+  for (const auto& c : r["cells"]) {
+    if (c.value("errors", 0) > 0) {
+      errored.push_back(absl::StrCat(c["stage"].get<std::string>(), " (", c["errors"].get<int>(), ")"));
+    }
+  }
+  if (!errored.empty()) {
+    md += absl::StrCat("\nEpisodes that errored (left out of the metrics by mivla-eval): ", absl::StrJoin(errored, ", "),
+                       ".\n");
+  }
   md += "\n## Training runs\n\n| run | init | steps | first loss | last loss | wall time |\n| --- | --- | ---: | ---: | ---: | ---: |\n";
   for (const auto& t : r["training"]) {
     md += absl::StrCat("| ", t["stage"].get<std::string>(), " | ", t.value("init", std::string("-")), " | ",

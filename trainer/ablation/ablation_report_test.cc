@@ -54,6 +54,7 @@ class AblationReportTest : public ::testing::Test {
         const int i = s.variant[0] - 'a';
         const int k = s.mode == "hard" ? 0 : s.task == "press_bell" ? i : 4 - i;
         r.result = {{"success_rate", k / 4.0}, {"completeness", 0.1 * i}, {"episodes", 4}, {"successes", k},
+                    {"errors", s.name == "eval/c/stack_blocks/hard" ? 1 : 0},
                     {"mean_time_to_success_s", k > 0 ? json(3.0 + i) : json()}};
       } else if (s.kind != StageKind::kData) {
         r.result = {{"steps", s.units}, {"first_loss", 2.0}, {"last_loss", 1.0}, {"init", "tiny (fresh)"}};
@@ -96,6 +97,7 @@ TEST_F(AblationReportTest, TablesMeansOrderAndFiles) {
   EXPECT_THAT(md, HasSubstr("## Time to success"));
   EXPECT_THAT(md, HasSubstr("| pretrain/d | tiny (fresh) | 4 | 2.0000 | 1.0000 |"));
   EXPECT_THAT(md, HasSubstr("The paper's claim is d > c > b > a."));
+  EXPECT_THAT(md, HasSubstr("Episodes that errored (left out of the metrics by mivla-eval): eval/c/stack_blocks/hard (1)"));
 
   auto written = WriteReport(config_, plan_, store);
   ASSERT_TRUE(written.ok()) << written.status();

@@ -200,7 +200,8 @@ absl::StatusOr<ExecResult> RunEval(const Stage& s, const ExecOptions& o) {
   }
   const json& t = (*report)["tasks"][0];
   json r = {{"task", t.value("task", s.task)}, {"mode", s.mode}, {"variant", s.variant},
-            {"episodes", t.value("episodes", 0)}, {"successes", t.value("successes", 0)},
+            {"episodes", t.value("episodes", 0)}, {"errors", t.value("errors", 0)},
+            {"successes", t.value("successes", 0)},
             {"success_rate", t.value("success_rate", 0.0)}, {"completeness", t.value("completeness", 0.0)},
             {"mean_time_to_success_s", t.contains("mean_time_to_success_s") ? t["mean_time_to_success_s"] : json()},
             {"seed", report->value("seed", int64_t{0})}, {"wall_s", report->value("wall_s", 0.0)},
