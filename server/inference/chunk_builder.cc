@@ -1,8 +1,10 @@
 #include "server/inference/chunk_builder.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "server/inference/observation_input.h"
 
@@ -40,6 +42,21 @@ bool ArmIsFinite(const mivla::v1::ArmState& a) {
          std::isfinite(p.qw()) && std::isfinite(p.qx()) && std::isfinite(p.qy()) && std::isfinite(p.qz());
 }
 
+// (1 - w) a + w b for every value; each end-effector quaternion (w, x, y, z after the position) takes b's
+// sign that is nearer a first, so the blend goes the shorter way (FillArm normalises it).
+void InterpolateStep(const std::array<float, action::kActionDim>& a, const std::array<float, action::kActionDim>& b,
+                     float w, std::array<float, action::kActionDim>* out) {
+  for (int d = 0; d < action::kActionDim; ++d) (*out)[d] = (1 - w) * a[d] + w * b[d];
+  for (const action::Slice& ee : {action::kEndEffectorLeft, action::kEndEffectorRight}) {
+    const int q = ee.begin + 3;
+    float dot = 0;
+    for (int i = 0; i < 4; ++i) dot += a[q + i] * b[q + i];
+    if (dot < 0) {
+      for (int i = 0; i < 4; ++i) (*out)[q + i] = (1 - w) * a[q + i] - w * b[q + i];
+    }
+  }
+}
+
 }  // namespace
 
 bool ChunkIsFinite(const mivla::v1::ActionChunk& chunk) {
@@ -66,6 +83,14 @@ int64_t StepTimestampUs(int64_t t0, int step, double period_s) {
   return t0 + o;
 }
 
+int ChunkSteps(int horizon, double model_period_s, double control_period_s) {
+  const bool usable = model_period_s > 0 && std::isfinite(model_period_s) && control_period_s > 0 &&
+                      std::isfinite(control_period_s);
+  if (!usable || model_period_s == control_period_s || horizon <= 0) return horizon;
+  const double steps = std::floor(horizon * model_period_s / control_period_s + 1e-9);
+  return static_cast<int>(std::clamp(steps, 1.0, 1e6));
+}
+
 void BuildActionChunk(const float* normalized, int horizon, const action::NormalizationStats& stats,
                       const ChunkMeta& meta, mivla::v1::ActionChunk* chunk) {
   const action::ActionMask mask = action::EmbodimentMask(meta.embodiment);
@@ -74,14 +99,34 @@ void BuildActionChunk(const float* normalized, int horizon, const action::Normal
   chunk->set_observation_id(meta.observation_id);
   chunk->mutable_valid_mask()->Reserve(action::kActionDim);
   for (int d = 0; d < action::kActionDim; ++d) chunk->add_valid_mask(mask.test(d));
-  chunk->mutable_steps()->Reserve(horizon);
-  std::array<float, action::kActionDim> v;
+  if (horizon <= 0) return;
+  // De-normalised model steps (masked slots 0).
+  std::vector<std::array<float, action::kActionDim>> model_steps(horizon);
   for (int h = 0; h < horizon; ++h) {
     const float* src = normalized + static_cast<size_t>(h) * action::kActionDim;
+    std::array<float, action::kActionDim>& v = model_steps[h];
     for (int d = 0; d < action::kActionDim; ++d) v[d] = mask.test(d) ? src[d] : 0.0f;
     stats.Denormalize(meta.embodiment, v.data(), mask);
+  }
+  const int steps = ChunkSteps(horizon, meta.model_period_s, meta.control_period_s);
+  const bool resample = steps != horizon || (meta.model_period_s > 0 && std::isfinite(meta.model_period_s) &&
+                                              meta.model_period_s != meta.control_period_s &&
+                                              meta.control_period_s > 0 && std::isfinite(meta.control_period_s));
+  chunk->mutable_steps()->Reserve(steps);
+  std::array<float, action::kActionDim> v;
+  for (int k = 0; k < steps; ++k) {
+    if (!resample) {
+      v = model_steps[k];
+    } else {
+      // Model step index u of the time (k+1) x control period: step h sits at (h+1) x model period.
+      const double u = std::clamp((k + 1) * meta.control_period_s / meta.model_period_s - 1.0, 0.0,
+                                  static_cast<double>(horizon - 1));
+      const int h0 = static_cast<int>(std::floor(u));
+      const int h1 = std::min(h0 + 1, horizon - 1);
+      InterpolateStep(model_steps[h0], model_steps[h1], static_cast<float>(u - h0), &v);
+    }
     mivla::v1::ActionStep* step = chunk->add_steps();
-    step->set_timestamp_us(StepTimestampUs(meta.observation_time_us, h, meta.control_period_s));
+    step->set_timestamp_us(StepTimestampUs(meta.observation_time_us, k, meta.control_period_s));
     step->mutable_unified()->Add(v.begin(), v.end());
     if (action::IsRobot(meta.embodiment)) {
       FillArm(v.data(), action::kJointsRight, action::kEndEffectorRight, step->mutable_right());

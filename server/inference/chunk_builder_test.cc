@@ -1,5 +1,6 @@
 #include "server/inference/chunk_builder.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -39,6 +40,44 @@ TEST(ChunkBuilderTest, NativeTermsTimestampsAndMask) {
   EXPECT_NEAR(c.steps(0).right().end_effector().qx(), 1.0, 1e-9);
   EXPECT_EQ(c.steps(0).unified(0), 0.0f);  // masked slots are zeroed
   EXPECT_EQ(c.steps(0).unified_size(), action::kActionDim);
+}
+
+TEST(ChunkBuilderTest, ResamplesTheModelStepsOntoTheSessionPeriod) {
+  // A 10 Hz model (H = 16, 1.6 s) served to a 25 Hz robot: 40 steps 40 ms apart. Model step h is the state
+  // at (h+1) x 0.1 s; wire step k is issued at k x 0.04 s and holds the state wanted at (k+1) x 0.04 s.
+  const int h = 16;
+  std::vector<float> v(h * action::kActionDim, 0.0f);
+  for (int s = 0; s < h; ++s) {
+    float* row = v.data() + s * action::kActionDim;
+    row[action::kJointsRight.begin] = static_cast<float>(s);  // joint 0 = model step index
+    row[action::kEndEffectorRight.begin + 3] = 1.0f;           // identity rotation ...
+  }
+  // ... except the last step, the same rotation with the other sign: the blend must not pass through 0.
+  v[(h - 1) * action::kActionDim + action::kEndEffectorRight.begin + 3] = -1.0f;
+  ChunkMeta meta{action::Embodiment::kPiper, 1000000, 0.04, 7, 0.1};
+  EXPECT_EQ(ChunkSteps(h, 0.1, 0.04), 40);
+  EXPECT_EQ(ChunkSteps(h, 0.1, 0.1), h);
+  EXPECT_EQ(ChunkSteps(h, 0.0, 0.04), h);
+  EXPECT_EQ(ChunkSteps(h, 0.1, 1.0), 1);
+  mivla::v1::ActionChunk c;
+  BuildActionChunk(v.data(), h, action::NormalizationStats(), meta, &c);
+  ASSERT_EQ(c.steps_size(), 40);
+  EXPECT_DOUBLE_EQ(c.control_period_s(), 0.04);
+  for (int k = 0; k < 40; ++k) {
+    EXPECT_EQ(c.steps(k).timestamp_us(), 1000000 + 40000 * k);
+    const double expected = std::clamp((k + 1) * 0.4 - 1.0, 0.0, 15.0);  // (k+1) x 0.04 / 0.1 - 1
+    EXPECT_NEAR(c.steps(k).right().joint_positions(0), expected, 1e-5) << "step " << k;
+    EXPECT_NEAR(std::abs(c.steps(k).right().end_effector().qw()), 1.0, 1e-6) << "step " << k;
+  }
+  EXPECT_NEAR(c.steps(2).right().joint_positions(0), 0.2, 1e-5);   // 0.12 s: 80% step 0, 20% step 1
+  EXPECT_NEAR(c.steps(39).right().joint_positions(0), 15.0, 1e-5);  // 1.6 s: the last model step
+
+  // A slower robot (5 Hz) takes every other model step, and the chunk still ends at the model's last.
+  mivla::v1::ActionChunk slow;
+  BuildActionChunk(v.data(), h, action::NormalizationStats(), {action::Embodiment::kPiper, 0, 0.2, 7, 0.1}, &slow);
+  ASSERT_EQ(slow.steps_size(), 8);
+  EXPECT_NEAR(slow.steps(0).right().joint_positions(0), 1.0, 1e-5);
+  EXPECT_NEAR(slow.steps(7).right().joint_positions(0), 15.0, 1e-5);
 }
 
 TEST(ChunkBuilderTest, OneArmedRobotsFillOnlyRightAndHumansNoArms) {

@@ -41,6 +41,7 @@ absl::Status DecodeBatch(const LoadedModel& lm, const std::vector<DecodeTask*>& 
       meta.embodiment = t.session->spec().embodiment;
       meta.observation_time_us = t.observation->timestamp_us;
       meta.control_period_s = t.session->spec().control_period_s;
+      meta.model_period_s = 1.0 / c.control_rate_hz;
       meta.observation_id = t.observation->id;
       t.response->Clear();
       BuildActionChunk(data + static_cast<size_t>(i) * horizon * action::kActionDim, horizon, lm.normalization(),

@@ -80,13 +80,13 @@ TEST(ImageHeaderTest, EveryTruncationIsAnErrorOrTheRightSize) {
   const std::string jpeg = testing::SolidJpeg(40, 30, 5, 6, 7);
   const std::string png = testing::ZeroPng(40, 30);
   for (size_t n = 0; n < jpeg.size(); ++n) {
-    auto d = ReadJpegHeader(std::string_view(jpeg).substr(0, n));
+    auto d = ReadJpegHeader(absl::string_view(jpeg).substr(0, n));
     if (d.ok()) {
       EXPECT_EQ(d->width, 40) << n;
     }
   }
   for (size_t n = 0; n < png.size(); ++n) {
-    auto d = ReadPngHeader(std::string_view(png).substr(0, n));
+    auto d = ReadPngHeader(absl::string_view(png).substr(0, n));
     if (d.ok()) {
       EXPECT_EQ(d->height, 30) << n;
     }

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "core/model/model_config.h"
+#include "server/inference/chunk_builder.h"
 #include "server/inference/observation_input.h"
 #include "server/inference/string_checks.h"
 #include "server/service/request_parse.h"
@@ -146,7 +147,9 @@ absl::Status PolicyService::DoStartSession(const v1::StartSessionRequest& req, v
   st->session_id = (*session)->id();
   resp->set_session_id((*session)->id());
   resp->set_model_version(m->version());
-  resp->set_action_horizon(m->config().decoder.action_horizon);
+  // Steps per chunk at this session's rate (the model's H steps resampled, chunk_builder.h).
+  resp->set_action_horizon(ChunkSteps(m->config().decoder.action_horizon, 1.0 / m->config().control_rate_hz,
+                                      (*session)->spec().control_period_s));
   resp->set_control_period_s((*session)->spec().control_period_s);
   resp->set_idle_timeout_us(absl::ToInt64Microseconds(p_.sessions->idle_timeout()));
   return absl::OkStatus();

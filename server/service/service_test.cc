@@ -63,7 +63,9 @@ TEST_F(ServiceTest, EveryUnaryRpcAndHealth) {
   auto start_req = t::StartRequest(Embodiment::kAlohaAgilex);
   start_req.set_control_rate_hz(50);
   ASSERT_TRUE(s_.stub->StartSession(&start_ctx, start_req, &started).ok());
-  EXPECT_EQ(started.action_horizon(), info.action_horizon());
+  // The model's 16 steps at 10 Hz, resampled onto the session's 50 Hz: 80 steps per chunk.
+  EXPECT_EQ(info.action_horizon(), 16u);
+  EXPECT_EQ(started.action_horizon(), 80u);
   EXPECT_DOUBLE_EQ(started.control_period_s(), 0.02);
   EXPECT_GT(started.idle_timeout_us(), 0);
 
@@ -74,7 +76,8 @@ TEST_F(ServiceTest, EveryUnaryRpcAndHealth) {
   mivla::v1::ActResponse a;
   ASSERT_TRUE(Act(started.session_id(), 11, &a).ok());
   EXPECT_EQ(a.chunk().embodiment(), mivla::v1::ALOHA_AGILEX);
-  ASSERT_EQ(a.chunk().steps_size(), static_cast<int>(info.action_horizon()));
+  ASSERT_EQ(a.chunk().steps_size(), static_cast<int>(started.action_horizon()));
+  EXPECT_EQ(a.chunk().steps(1).timestamp_us() - a.chunk().steps(0).timestamp_us(), 20000);
   EXPECT_EQ(a.chunk().steps(0).left().joint_positions_size(), 6);
   EXPECT_EQ(a.chunk().steps(3).timestamp_us() - a.chunk().steps(0).timestamp_us(), 60000);
   EXPECT_EQ(a.model_version(), info.model_version());
