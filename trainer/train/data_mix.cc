@@ -4,28 +4,18 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/util/split_mix64.h"
 
 namespace mivla::trainer {
-namespace {
-
-uint64_t Mix64(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
 
 SampleRng::SampleRng(uint64_t seed, uint64_t batch_index, uint64_t position)
-    : state_(Mix64(Mix64(Mix64(seed) ^ batch_index) ^ position)) {}
+    : state_(SplitMix64(SplitMix64(SplitMix64(seed) ^ batch_index) ^ position)) {}
 
 uint64_t SampleRng::NextU64() {
+  // The SplitMix64 generator: output i is the mix of seed + i * golden gamma (SplitMix64 adds one gamma).
+  const uint64_t out = SplitMix64(state_);
   state_ += 0x9e3779b97f4a7c15ULL;
-  uint64_t z = state_;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  return out;
 }
 
 double SampleRng::Uniform() { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }

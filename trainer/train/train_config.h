@@ -58,7 +58,8 @@ struct TrainConfig {
   std::vector<std::string> cameras;         // empty: every camera an episode has, up to max_views
   std::string tokenizer;                    // SentencePiece model file
   std::string embodiment_dir;               // robot descriptions for IK (empty: built-in)
-  std::string cache_dir;                    // complement cache (empty: <output_dir>/complement_cache)
+  std::string cache_dir;                    // complement cache (empty: <source>/.mivla_complements beside each
+                                            // dataset; <output_dir>/complement_cache when that cannot be written)
   nlohmann::json augment = nlohmann::json::object();  // passed to the loader's AugmentOptions
 
   // Loss terms (paper's ablation).
