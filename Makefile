@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build demo test bench clean
+.PHONY: all deps configure build demo test bench clean fuzz
 
 all: build
 
@@ -22,6 +22,15 @@ demo: build
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# libFuzzer targets (fuzz/), built with clang in build/fuzz; FUZZ_SECONDS each (default 600).
+FUZZ_SECONDS ?= 600
+fuzz: configure
+	@cmake -DCLANGXX=$$(command -v clang++) -DSRC=fuzz/targets -DBIN=$(BUILD_DIR)/fuzz -P fuzz/build_fuzzers.cmake
+	@for f in image request checkpoint; do \
+	  cmake -DEXE=$(BUILD_DIR)/fuzz/mivla_fuzz_$$f -DSEEDS=fuzz/corpus/$$f -DWORK=$(BUILD_DIR)/fuzz/work/$$f \
+	        -DSECONDS=$(FUZZ_SECONDS) -P fuzz/run_fuzzer.cmake || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD_DIR)

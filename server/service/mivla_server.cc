@@ -9,6 +9,9 @@
 
 #include <cstdio>
 #include <iostream>
+#include <string>
+
+#include <google/protobuf/stubs/logging.h>
 
 #include "absl/strings/str_cat.h"
 #include "core/util/log.h"
@@ -17,7 +20,15 @@
 
 namespace {
 
+// protobuf logs one ERROR line for every request string that is not UTF-8; the refusal log already
+// reports each such request (rate-limited), so those lines are dropped and every other one kept.
+void ProtobufLog(google::protobuf::LogLevel level, const char* file, int line, const std::string& message) {
+  if (message.find("contains invalid UTF-8 data") != std::string::npos) return;
+  std::fprintf(stderr, "[libprotobuf %d %s:%d] %s\n", static_cast<int>(level), file, line, message.c_str());
+}
+
 int Main(int argc, char** argv) {
+  google::protobuf::SetLogHandler(&ProtobufLog);
   mivla::server::ServerOptions defaults;
   defaults.tokenizer_file = MIVLA_DEFAULT_TOKENIZER;
   auto parsed = mivla::server::ParseServerFlags(argc, argv, defaults);
