@@ -12,6 +12,8 @@
 // encode + decode of one sample (the first session's inputs, no server), median of --bare-repeats.
 // Progress and an ETA go to stderr; the JSON (with the targets evaluated) goes to stdout and to
 // DIR/server_bench.json, the latency/throughput plot to DIR/server_bench.png.
+// --soak [--minutes N]: the hostile-client soak instead (server_bench_soak.h), JSON to stdout and
+// DIR/server_soak.json; exits 1 when a well-behaved robot's call failed.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -35,6 +37,7 @@
 #include "absl/time/time.h"
 #include "bench/server_bench_load.h"
 #include "bench/server_bench_plot.h"
+#include "bench/server_bench_soak.h"
 #include "core/model/flow_matching.h"
 #include "core/model/mivla_model.h"
 #include "core/model/synthetic_inputs.h"
@@ -66,13 +69,16 @@ struct Args {
   int64_t queue_delay_us = 2000;
   int bare_repeats = 20;
   std::string tokenizer = MIVLA_DEFAULT_TOKENIZER;
+  bool soak = false;     // --soak: the hostile-client soak (server_bench_soak.h) instead of the sweep
+  double minutes = 30;   // --minutes: each soak phase
 };
 
 [[noreturn]] void Usage(const std::string& error) {
   std::cerr << "mivla-bench-server: " << error << "\n"
             << "usage: mivla-bench-server --config tiny [--json] [--duration-s S (6)] [--warmup-s S (1.5)]\n"
             << "       [--out-dir DIR (" << MIVLA_BENCH_DEFAULT_OUT_DIR << ")] [--sessions 1,4,16]\n"
-            << "       [--queue-delay-us US (2000)] [--bare-repeats N (20)] [--tokenizer FILE]\n";
+            << "       [--queue-delay-us US (2000)] [--bare-repeats N (20)] [--tokenizer FILE]\n"
+            << "       mivla-bench-server --soak [--minutes N (30)] [--config tiny] [--out-dir DIR]\n";
   std::exit(2);
 }
 
@@ -96,6 +102,8 @@ Args Parse(int argc, char** argv) {
     else if (k == "--warmup-s") a.warmup_s = seconds(0);
     else if (k == "--out-dir") a.out_dir = value();
     else if (k == "--tokenizer") a.tokenizer = value();
+    else if (k == "--soak") a.soak = true;
+    else if (k == "--minutes") a.minutes = seconds(0.05);
     else if (k == "--queue-delay-us") {
       std::string v = value();
       if (!absl::SimpleAtoi(v, &a.queue_delay_us) || a.queue_delay_us < 0) Usage("--queue-delay-us: '" + v + "' is not >= 0");
@@ -272,8 +280,26 @@ nlohmann::json Targets(const nlohmann::json& rows, double bare_ms) {
   return t;
 }
 
+int RunSoakMode(const Args& args) {
+  SoakOptions so;
+  so.minutes = args.minutes;
+  so.server = Options(args, /*batching=*/true);
+  so.server.refusal_log_sink = [](const std::string&) {};  // the hostile client's refusals: counted, not printed
+  absl::StatusOr<nlohmann::json> out = RunSoak(so);
+  if (!out.ok()) {
+    std::cerr << "mivla-bench-server --soak: " << out.status() << std::endl;
+    return 1;
+  }
+  std::cout << out->dump(args.json ? -1 : 2) << std::endl;
+  std::error_code ec;
+  std::filesystem::create_directories(args.out_dir, ec);
+  std::ofstream(args.out_dir + "/server_soak.json") << out->dump(2) << "\n";
+  return (*out)["targets"]["zero_failed_calls"]["met"].get<bool>() ? 0 : 1;
+}
+
 int Run(const Args& args) {
   SetLogQuiet(true);
+  if (args.soak) return RunSoakMode(args);
   const auto run_start = Clock::now();
   std::cerr << "mivla-bench-server: bare model encode+decode (" << args.config << ", " << args.bare_repeats
             << " repeats) ..." << std::endl;

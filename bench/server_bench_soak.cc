@@ -1,0 +1,265 @@
+#include "bench/server_bench_soak.h"
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "bench/server_bench_load.h"
+#include "mivla/v1/policy.grpc.pb.h"
+#include "server/inference/hostile_images.h"
+#include "server/inference/test_requests.h"
+#include "server/service/policy_server.h"
+
+namespace mivla::bench {
+namespace {
+
+using action::Embodiment;
+namespace t = ::mivla::server::testing;
+
+double RssMb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
+  }
+  return -1;
+}
+
+// The hostile client: cycles through the cases until `stop`, counting answers by status code.
+class Hostile {
+ public:
+  explicit Hostile(int port) {
+    grpc::ChannelArguments args;
+    args.SetMaxSendMessageSize(64 << 20);
+    args.SetMaxReceiveMessageSize(64 << 20);
+    channel_ = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(), args);
+    stub_ = mivla::v1::PolicyService::NewStub(channel_);
+    png_bomb_ = t::ZeroPng(30000, 30000);
+    jpeg_bomb_ = t::JpegClaiming(30000, 30000);
+  }
+  /// `after_first_round` runs once, when every case has been sent once.
+  void Run(const std::atomic<bool>& stop, const std::function<void()>& after_first_round) {
+    const std::string id = Start(t::StartRequest(Embodiment::kPiper));
+    for (uint64_t round = 0; !stop.load(); ++round) {
+      for (int c = 0; c < 11 && !stop.load(); ++c) {
+        Case(c, id, round);
+        absl::SleepFor(absl::Milliseconds(10));
+      }
+      if (round == 0) after_first_round();
+    }
+  }
+  nlohmann::json Counts() const {
+    nlohmann::json j = nlohmann::json::object();
+    for (const auto& [code, n] : codes_) j[code] = n;
+    return j;
+  }
+  int64_t calls() const { return calls_; }
+
+ private:
+  template <typename F>
+  grpc::Status Call(F f) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    grpc::Status s = f(&ctx);
+    ++calls_;
+    ++codes_[absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code()))];
+    return s;
+  }
+  std::string Start(const mivla::v1::StartSessionRequest& r) {
+    mivla::v1::StartSessionResponse resp;
+    Call([&](grpc::ClientContext* ctx) { return stub_->StartSession(ctx, r, &resp); });
+    return resp.session_id();
+  }
+  grpc::Status Observe(const mivla::v1::ObserveRequest& r) {
+    mivla::v1::ObserveResponse resp;
+    return Call([&](grpc::ClientContext* ctx) { return stub_->Observe(ctx, r, &resp); });
+  }
+  void Case(int c, const std::string& id, uint64_t round) {
+    mivla::v1::ObserveRequest r = t::ObserveFor(Embodiment::kPiper, id, 1 + round % 4);
+    switch (c) {
+      case 0:
+        r.mutable_images(0)->set_data(jpeg_bomb_);
+        Observe(r);
+        break;
+      case 1:
+        r.mutable_images(1)->set_encoding(mivla::v1::PNG);
+        r.mutable_images(1)->set_data(png_bomb_);
+        Observe(r);
+        break;
+      case 2:
+        r.mutable_proprioception()->mutable_right()->set_joint_positions(0, 1e300);
+        Observe(r);
+        break;
+      case 3:
+        r.set_timestamp_us(std::numeric_limits<int64_t>::max() - 10);
+        Observe(r);
+        break;
+      case 4: {
+        auto s = t::StartRequest(Embodiment::kPiper);
+        s.set_control_rate_hz(1e-300);
+        Start(s);
+        s.set_control_rate_hz(0);
+        s.set_robot_id(std::string(15 << 20, 'r'));
+        Start(s);
+        break;
+      }
+      case 5: {  // StartSessionRequest.robot_id = 0xFF 0xFE (not UTF-8)
+        grpc::Slice slice(std::string("\x2a\x02\xff\xfe", 4));
+        grpc::ByteBuffer req(&slice, 1), resp;
+        grpc::GenericStub generic(channel_);
+        Call([&](grpc::ClientContext* ctx) {
+          absl::Notification done;
+          grpc::Status st;
+          generic.UnaryCall(ctx, "/mivla.v1.PolicyService/StartSession", grpc::StubOptions(), &req, &resp,
+                            [&](grpc::Status s) {
+                              st = s;
+                              done.Notify();
+                            });
+          done.WaitForNotification();
+          return st;
+        });
+        break;
+      }
+      case 6:
+        r.set_session_id(std::string(1 << 20, 'x'));
+        Observe(r);
+        break;
+      case 7: {
+        mivla::v1::ReportEpisodeRequest rep;
+        rep.set_session_id(id);
+        rep.set_task(absl::StrCat("hostile_task_", round));
+        rep.set_completeness(0.5);
+        mivla::v1::ReportEpisodeResponse resp;
+        Call([&](grpc::ClientContext* ctx) { return stub_->ReportEpisode(ctx, rep, &resp); });
+        break;
+      }
+      case 8: {  // 64 Observes in flight on one session
+        struct One {
+          grpc::ClientContext ctx;
+          mivla::v1::ObserveResponse resp;
+          grpc::Status status;
+        };
+        std::vector<std::unique_ptr<One>> calls;
+        std::atomic<int> left{64};
+        absl::Notification done;
+        for (int i = 0; i < 64; ++i) {
+          calls.push_back(std::make_unique<One>());
+          One* o = calls.back().get();
+          o->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+          stub_->async()->Observe(&o->ctx, &r, &o->resp, [o, &left, &done](grpc::Status s) {
+            o->status = s;
+            if (--left == 0) done.Notify();
+          });
+        }
+        done.WaitForNotification();
+        for (const auto& o : calls) {
+          ++calls_;
+          ++codes_[absl::StatusCodeToString(static_cast<absl::StatusCode>(o->status.error_code()))];
+        }
+        break;
+      }
+      case 9: {  // take sessions until refused, then give them back
+        std::vector<std::string> taken;
+        for (int i = 0; i < 300; ++i) {
+          std::string s = Start(t::StartRequest(Embodiment::kArx5));
+          if (s.empty()) break;
+          taken.push_back(s);
+        }
+        for (const std::string& s : taken) {
+          mivla::v1::EndSessionRequest end;
+          end.set_session_id(s);
+          mivla::v1::EndSessionResponse resp;
+          Call([&](grpc::ClientContext* ctx) { return stub_->EndSession(ctx, end, &resp); });
+        }
+        break;
+      }
+      default:  // a well-formed observation on its own session now and then
+        Observe(r);
+    }
+  }
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<mivla::v1::PolicyService::Stub> stub_;
+  std::string png_bomb_, jpeg_bomb_;
+  std::map<std::string, int64_t> codes_;
+  int64_t calls_ = 0;
+};
+
+nlohmann::json Row(const LoadResult& r) {
+  return {{"p50_ms", r.p50_ms},       {"p99_ms", r.p99_ms},           {"mean_ms", r.mean_ms},
+          {"completed", r.completed}, {"chunks_per_s", r.chunks_per_s}, {"failed_calls", r.failed_calls},
+          {"first_error", r.first_error}};
+}
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& o) {
+  auto server = server::PolicyServer::Create(o.server);
+  if (!server.ok()) return server.status();
+  if (absl::Status s = (*server)->Start(); !s.ok()) return s;
+  const absl::Time give_up = absl::Now() + absl::Seconds(60);
+  while (!(*server)->serving()) {
+    if (absl::Now() > give_up) return absl::DeadlineExceededError("server not SERVING 60 s after Start()");
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  LoadOptions lo;
+  lo.port = (*server)->port();
+  lo.sessions = o.robots;
+  lo.warmup_s = 5;
+  lo.duration_s = o.minutes * 60;
+  lo.embodiments = {Embodiment::kPiper, Embodiment::kArx5, Embodiment::kAlohaAgilex, Embodiment::kLocoman,
+                    Embodiment::kHuman};
+  std::fprintf(stderr, "soak: baseline, %d robots alone for %.1f min ...\n", o.robots, o.minutes);
+  absl::StatusOr<LoadResult> baseline = RunLoad(lo);
+  if (!baseline.ok()) return baseline.status();
+
+  std::fprintf(stderr, "soak: %d robots beside the hostile client for %.1f min ...\n", o.robots, o.minutes);
+  Hostile hostile(lo.port);
+  std::atomic<bool> stop{false};
+  const double rss_before = RssMb();
+  std::atomic<double> rss_start{-1};  // after the hostile client's first round (its own buffers are in)
+  std::thread attacker([&] {
+    absl::SleepFor(absl::Seconds(3));  // the robots start their sessions first (RunLoad warms up for 5 s)
+    hostile.Run(stop, [&] { rss_start.store(RssMb()); });
+  });
+  absl::StatusOr<LoadResult> attacked = RunLoad(lo);
+  stop.store(true);
+  attacker.join();
+  const double rss_end = RssMb();
+  (*server)->Shutdown(absl::Seconds(5));
+  if (!attacked.ok()) return attacked.status();
+
+  const double ratio = baseline->p99_ms > 0 ? attacked->p99_ms / baseline->p99_ms : -1;
+  const double growth = rss_start.load() > 0 ? rss_end / rss_start.load() - 1 : -1;
+  nlohmann::json out;
+  out["benchmark"] = "server_soak";
+  out["minutes_per_phase"] = o.minutes;
+  out["robots"] = o.robots;
+  out["cpus"] = std::thread::hardware_concurrency();
+  out["baseline"] = Row(*baseline);
+  out["with_hostile"] = Row(*attacked);
+  out["hostile"] = {{"calls", hostile.calls()}, {"codes", hostile.Counts()}};
+  out["p99_ratio"] = ratio;
+  out["rss_mb"] = {{"before_hostile", rss_before}, {"start", rss_start.load()}, {"end", rss_end}, {"growth", growth},
+                   {"note", "VmRSS of the benchmark process (in-process server plus all client threads); start = "
+                            "after the hostile client's first round of cases, end = after the phase"}};
+  out["targets"] = {
+      {"p99_within_1.2x", {{"value", ratio}, {"met", ratio >= 0 && ratio <= 1.2}}},
+      {"zero_failed_calls", {{"value", attacked->failed_calls + baseline->failed_calls},
+                             {"met", attacked->failed_calls + baseline->failed_calls == 0}}},
+      {"rss_growth_within_5pct", {{"value", growth}, {"met", growth >= -1 && growth <= 0.05}}}};
+  return out;
+}
+
+}  // namespace mivla::bench
