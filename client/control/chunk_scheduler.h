@@ -46,7 +46,7 @@ struct ChunkSchedulerOptions {
   int64_t period_us = 40000;  // control period
   BlendMode blend = BlendMode::kWeighted;
   double new_weight = 0.7;        // kWeighted: overlap = new_weight*new + (1-new_weight)*old
-  double refill_threshold = 0.5;  // NeedsRefill when (actions left) / chunk_length <= threshold
+  double refill_threshold = 0.7;  // NeedsRefill when (actions left) / chunk_length <= threshold
   int64_t tolerance_us = -1;  // an action counts for a tick within +-tolerance; -1 = period_us / 2
 };
 

@@ -58,8 +58,10 @@ struct SafetyOptions {
   double max_acceleration = 8.0;      // rad/s^2 per joint
   double max_gripper_velocity = 0.2;  // native units per second (also capped by the spec's, if set)
   std::vector<Eigen::AlignedBox3d> workspace;  // per arm (embodiment().arms order); empty = no box
-  // newest chunk's observation taken longer ago than this -> hold (its age counts the round trip)
-  int64_t staleness_us = 500000;
+  // newest chunk's observation taken longer ago than this -> hold (its age counts the round trip). A chunk
+  // is replaced once refill_threshold of it is left: with tiny's 1.6 s chunks refilled at 0.7, its newest
+  // observation is 0.48 s + the round trip old, so the bound leaves ~0.5 s for the round trip.
+  int64_t staleness_us = 1000000;
   int64_t period_us = 40000;
 };
 

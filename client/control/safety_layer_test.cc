@@ -343,7 +343,9 @@ TEST_F(SafetyLayerTest, NonFiniteActionHolds) {
 }
 
 TEST_F(SafetyLayerTest, StaleChunkHolds) {
-  SafetyLayer s = Make();
+  SafetyOptions o;
+  o.staleness_us = 500000;
+  SafetyLayer s = Make(o);
   ::testing::internal::CaptureStderr();
   ExpectHoldAndResume(&s, home_, HoldReason::kStaleChunk, [&](int64_t now, JointVector q) {
     return s.Filter(now, Act(q, 0.03), PolicyHealth{true, now - 500001});

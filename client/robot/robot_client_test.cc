@@ -137,6 +137,7 @@ class RobotClientTest : public ::testing::Test {
     o.task = "press_bell";
     o.record_ticks = true;
     o.lockstep_give_up_ms = lockstep_give_up_ms;
+    o.safety.staleness_us = 500000;  // these tests' timings (a 540 ms Act is stale) were chosen for 0.5 s
     absl::StatusOr<std::unique_ptr<RobotClient>> rc =
         RobotClient::Create(driver != nullptr ? driver : driver_.get(), *PolicyConnection::Create(c), metrics_.get(), o);
     EXPECT_TRUE(rc.ok()) << rc.status();
