@@ -1,5 +1,7 @@
 #include "bench/server_bench_soak.h"
 
+#include <malloc.h>
+
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -202,6 +204,13 @@ nlohmann::json Row(const LoadResult& r) {
           {"first_error", r.first_error}};
 }
 
+// Bytes the C allocator has handed out and not had back, MiB: unlike RSS, not raised by pages the
+// allocator keeps after a free (glibc keeps per-thread arenas), so growth here is memory actually held.
+double HeapInUseMb() {
+  const struct mallinfo2 m = ::mallinfo2();
+  return static_cast<double>(m.uordblks + m.hblkhd) / (1024.0 * 1024.0);
+}
+
 }  // namespace
 
 absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& o) {
@@ -229,14 +238,19 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& o) {
   std::atomic<bool> stop{false};
   const double rss_before = RssMb();
   std::atomic<double> rss_start{-1};  // after the hostile client's first round (its own buffers are in)
+  std::atomic<double> heap_start{-1};
   std::thread attacker([&] {
     absl::SleepFor(absl::Seconds(3));  // the robots start their sessions first (RunLoad warms up for 5 s)
-    hostile.Run(stop, [&] { rss_start.store(RssMb()); });
+    hostile.Run(stop, [&] {
+      rss_start.store(RssMb());
+      heap_start.store(HeapInUseMb());
+    });
   });
   absl::StatusOr<LoadResult> attacked = RunLoad(lo);
   stop.store(true);
   attacker.join();
   const double rss_end = RssMb();
+  const double heap_end = HeapInUseMb();
   (*server)->Shutdown(absl::Seconds(5));
   if (!attacked.ok()) return attacked.status();
 
@@ -254,6 +268,9 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& o) {
   out["rss_mb"] = {{"before_hostile", rss_before}, {"start", rss_start.load()}, {"end", rss_end}, {"growth", growth},
                    {"note", "VmRSS of the benchmark process (in-process server plus all client threads); start = "
                             "after the hostile client's first round of cases, end = after the phase"}};
+  out["heap_in_use_mb"] = {{"start", heap_start.load()}, {"end", heap_end},
+                           {"growth", heap_start.load() > 0 ? heap_end / heap_start.load() - 1 : -1},
+                           {"note", "malloc'ed and not freed (mallinfo2), same points as rss_mb"}};
   out["targets"] = {
       {"p99_within_1.2x", {{"value", ratio}, {"met", ratio >= 0 && ratio <= 1.2}}},
       {"zero_failed_calls", {{"value", attacked->failed_calls + baseline->failed_calls},
