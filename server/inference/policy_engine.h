@@ -12,7 +12,7 @@
 // embodiments. Inference runs on the queues' worker threads only. Every call pins the model version
 // current when it was accepted and finishes on it, across hot reloads.
 //
-//   auto engine = PolicyEngine::Create(options, &models, &sessions);
+//   auto engine = PolicyEngine::Create(options, &models);  // sessions come with each call
 //   (*engine)->Observe(session, &request, &response, deadline, [](absl::Status s) { /* reply */ });
 //   (*engine)->Shutdown(absl::Seconds(10));
 //
