@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/robot/inference_worker.h"
 #include "client/robot/lockstep_refill.h"
@@ -21,6 +22,28 @@
 #include "proto/request_builder.h"
 
 namespace mivla::client {
+namespace {
+
+// Calls `call` until it succeeds, fails with something other than UNAVAILABLE / DEADLINE_EXCEEDED (a
+// server not up yet, or too busy to answer the handshake), or `give_up_ms` have passed; waits the
+// connection's backoff between tries. The last result is returned.
+template <typename Call>
+auto RetryWhileUnreachable(PolicyConnection& connection, int64_t give_up_ms, const char* what, Call call)
+    -> decltype(call()) {
+  const absl::Time give_up = absl::Now() + absl::Milliseconds(give_up_ms);
+  while (true) {
+    auto r = call();
+    if (r.ok()) return r;
+    const absl::Status& s = r.status();
+    if (!absl::IsUnavailable(s) && !absl::IsDeadlineExceeded(s)) return r;
+    const int64_t wait_ms = connection.NextBackoffMs();
+    if (absl::Now() + absl::Milliseconds(wait_ms) >= give_up) return r;
+    LogWarning("robot_client", absl::StrCat(what, " failed (", s.ToString(), "); retrying in ", wait_ms, " ms"));
+    absl::SleepFor(absl::Milliseconds(wait_ms));
+  }
+}
+
+}  // namespace
 
 RobotClient::RobotClient(std::unique_ptr<RobotClientState> state, std::unique_ptr<PolicyConnection> connection)
     : state_(std::move(state)), connection_(std::move(connection)) {
@@ -49,7 +72,9 @@ absl::StatusOr<std::unique_ptr<RobotClient>> RobotClient::Create(RobotDriver* dr
   options.scheduler.period_us = st->period_us;
   options.safety.period_us = st->period_us;
   if (options.adapter.mode == RetargetMode::kAuto) {
-    ASSIGN_OR_RETURN(mivla::v1::GetPolicyInfoResponse info, connection->GetPolicyInfo());
+    ASSIGN_OR_RETURN(mivla::v1::GetPolicyInfoResponse info,
+                     RetryWhileUnreachable(*connection, options.connect_give_up_ms, "GetPolicyInfo",
+                                           [&] { return connection->GetPolicyInfo(); }));
     std::vector<action::Embodiment> served;
     for (int e : info.embodiments()) {
       absl::StatusOr<action::Embodiment> t = request::EmbodimentFromProto(e, "GetPolicyInfo.embodiments");
@@ -80,7 +105,10 @@ absl::Status RobotClient::StartSession() {
   spec.task = s.options.task;
   spec.robot_id = s.options.robot_id;
   spec.control_rate_hz = 1.0 / s.driver->control_period_s();
-  ASSIGN_OR_RETURN(mivla::v1::StartSessionResponse r, connection_->StartSession(request::BuildStartSession(spec)));
+  const mivla::v1::StartSessionRequest request = request::BuildStartSession(spec);
+  ASSIGN_OR_RETURN(mivla::v1::StartSessionResponse r,
+                   RetryWhileUnreachable(*connection_, s.options.connect_give_up_ms, "StartSession",
+                                         [&] { return connection_->StartSession(request); }));
   if (s.metrics != nullptr) s.metrics->SetConnected(true);
   LogInfo("robot_client", absl::StrCat("session ", r.session_id(), " (", std::string(action::EmbodimentName(spec.embodiment)),
                                        ", model ", r.model_version(), ", horizon ", r.action_horizon(), ")"));

@@ -99,6 +99,9 @@ class RobotClient {
     /// Simulated clock: how long a refill may wait for a chunk (retrying a refusing server, reconnecting
     /// to a lost one) before Run fails with DeadlineExceeded; simulated time stands still meanwhile.
     int64_t lockstep_give_up_ms = 60000;
+    /// Start-up (Create's GetPolicyInfo, StartSession): a server that is unreachable or too busy to answer
+    /// (UNAVAILABLE, DEADLINE_EXCEEDED) is retried with the connection's backoff for this long.
+    int64_t connect_give_up_ms = 10000;
   };
 
   static absl::StatusOr<std::unique_ptr<RobotClient>> Create(RobotDriver* driver,

@@ -4,12 +4,14 @@
 // eval.png are written, every episode reached the server (ReportEpisode), and bad flags are refused.
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "client/tools/server_child.h"
 #include "gtest/gtest.h"
@@ -99,6 +101,29 @@ TEST(ClientEvalTest, RobotHoldsOnOperatorStopSignal) {
   const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_NE(err.find("operator stop engaged"), std::string::npos) << err;
   EXPECT_NE(err.find("operator stop released"), std::string::npos) << err;
+}
+
+// A server that comes up after the robot started (a robot booting beside a restarting server, or a server
+// too busy to answer the handshake at once): start-up retries with backoff, so the episode runs and no
+// episode is recorded as an error.
+TEST(ClientEvalTest, AServerThatComesUpLateIsWaitedFor) {
+  const int port = FreePort();
+  Result r;
+  std::thread eval([&] {
+    r = RunCommand(std::string(MIVLA_EVAL_BIN) + " --server 127.0.0.1:" + std::to_string(port) +
+                   " --embodiment piper --task press_bell --episodes 1 --seed 3 --max-steps 10 --json --quiet"
+                   " 2>/dev/null");
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server =
+      ServerProcess::Start(MIVLA_SERVER_BIN, port, ::testing::TempDir() + "/late_server.log");
+  eval.join();
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ(r.code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_EQ(j["overall"]["errors"], 0) << r.out;
+  EXPECT_EQ(j["overall"]["episodes"], 1) << r.out;
 }
 
 // No server listens: every episode errors; each is recorded with its message, the evaluation goes on
