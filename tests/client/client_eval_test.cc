@@ -114,7 +114,9 @@ TEST(ClientEvalTest, AServerThatComesUpLateIsWaitedFor) {
                    " --embodiment piper --task press_bell --episodes 1 --seed 3 --max-steps 10 --json --quiet"
                    " 2>/dev/null");
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // The server needs a few seconds to start (model init), so the robot's first tries fail even after this
+  // short head start; a long one would push a loaded machine past the 10 s start-up retry.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   absl::StatusOr<std::unique_ptr<ServerProcess>> server =
       ServerProcess::Start(MIVLA_SERVER_BIN, port, ::testing::TempDir() + "/late_server.log");
   eval.join();
