@@ -5,16 +5,7 @@
 
 namespace mivla::trainer::ablation {
 
-std::string EtaModel::Key(StageKind kind) {
-  switch (kind) {
-    case StageKind::kData: return "data";
-    case StageKind::kPretrain: return "pretrain";
-    case StageKind::kFinetune: return "finetune";
-    case StageKind::kEval: return "eval";
-    case StageKind::kReport: return "report";
-  }
-  return "";
-}
+std::string EtaModel::Key(StageKind kind) { return StageKindName(kind); }
 
 void EtaModel::AddFinished(const Stage& stage, double seconds) {
   if (stage.units <= 0 || seconds <= 0) return;
