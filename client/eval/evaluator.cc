@@ -13,6 +13,23 @@
 
 namespace mivla::client {
 
+SimEpisodeOptions EpisodeFromConfig(const RobotConfig& config, const std::string& server, bool real_time) {
+  SimEpisodeOptions o;
+  o.driver.embodiment = config.embodiment;
+  o.driver.control_period_s = config.sim_control_period_s;
+  o.driver.camera_period_s = config.sim_camera_period_s;
+  o.driver.real_time = real_time;
+  o.connection = config.connection;
+  o.connection.target = server;
+  o.connection.rpc_timeout_ms = std::max<int64_t>(config.connection.rpc_timeout_ms, 30000);
+  o.connection.connect_timeout_ms = std::max<int64_t>(config.connection.connect_timeout_ms, 5000);
+  o.client.scheduler = config.scheduler;
+  o.client.safety = config.safety;
+  o.client.adapter = config.adapter;
+  o.client.robot_id = "mivla-eval";
+  return o;
+}
+
 std::vector<std::string> TasksFor(action::Embodiment e) {
   std::vector<std::string> out;
   for (const sim::Task* t : sim::AllTasks()) {

@@ -17,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/eval/sim_episode.h"
+#include "client/robot/robot_config.h"
 
 namespace mivla::client {
 
@@ -49,6 +50,11 @@ struct EvalReport {
   int episodes = 0, errors = 0;  // over all tasks
   double wall_s = 0.0;
 };
+
+/// The episode template of an evaluation for a robot configuration against `server`: the config's sim
+/// rates (wall clock when `real_time`, else lockstep), connection (timeouts raised to 30 s per call and
+/// 5 s to connect: a loaded server answers slowly), scheduler, safety and adapter; robot id "mivla-eval".
+SimEpisodeOptions EpisodeFromConfig(const RobotConfig& config, const std::string& server, bool real_time);
 
 /// Tasks the embodiment can do ("all" expands to these).
 std::vector<std::string> TasksFor(action::Embodiment e);

@@ -6,16 +6,13 @@
 //
 // Episode i of a task uses seed S + i. Per task: success rate, mean completeness, mean time to success;
 // each episode is reported to the server (ReportEpisode). --json prints the results on standard output;
-// --out DIR writes eval.json and eval.png (sample camera frames, end-effector traces). A progress bar with
-// ETA is drawn on standard error when it is a terminal. An episode that errors is recorded (status "error")
-// and the evaluation goes on; the exit status is 1 only when every episode errored (see --help).
-#include <unistd.h>
-
-#include <chrono>
+// --out DIR writes eval.json and eval.png (sample camera frames, end-effector traces). Progress with ETA
+// goes to standard error (a bar on a terminal, a line per episode otherwise; --quiet: none). An episode
+// that errors is recorded (status "error") and the evaluation goes on; the exit status is 1 only when
+// every episode errored (see --help).
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -25,6 +22,7 @@
 #include "client/robot/robot_config.h"
 #include "client/tools/exit_code.h"
 #include "core/util/flag_parser.h"
+#include "core/util/progress_bar.h"
 #include "client/tools/run_summary.h"
 #include "core/util/log.h"
 #include "core/util/status_macros.h"
@@ -60,31 +58,6 @@ nlohmann::json ReportJson(const EvalReport& r, const nlohmann::json& meta) {
   j["wall_s"] = r.wall_s;
   return j;
 }
-
-class ProgressBar {
- public:
-  ProgressBar() : tty_(isatty(STDERR_FILENO) != 0), t0_(std::chrono::steady_clock::now()) {}
-  void Update(int done, int total) {
-    if (!tty_) return;
-    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-    const double eta = done > 0 ? el / done * (total - done) : 0;
-    const int width = 30, fill = total > 0 ? width * done / total : 0;
-    std::string bar(fill, '=');
-    if (fill < width) bar += '>' + std::string(width - fill - 1, ' ');
-    std::fprintf(stderr, "\r[%s] %d/%d episodes  %3.0f%%  elapsed %s  ETA %s ", bar.c_str(), done, total,
-                 total ? 100.0 * done / total : 100.0, Clock(el).c_str(), done ? Clock(eta).c_str() : "--:--");
-    if (done == total) std::fputc('\n', stderr);
-    std::fflush(stderr);
-  }
-
- private:
-  static std::string Clock(double s) {
-    const int t = static_cast<int>(s + 0.5);
-    return t >= 3600 ? absl::StrFormat("%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : absl::StrFormat("%02d:%02d", t / 60, t % 60);
-  }
-  bool tty_;
-  std::chrono::steady_clock::time_point t0_;
-};
 
 absl::Status Main(int argc, char** argv) {
   std::string server, embodiment, task = "all", mode = "easy", out, config;
@@ -137,25 +110,17 @@ absl::Status Main(int argc, char** argv) {
   o.episodes = static_cast<int>(episodes);
   o.seed = static_cast<uint64_t>(seed);
   o.parallel = static_cast<int>(parallel);
-  o.episode.driver.embodiment = emb;
+  o.episode = EpisodeFromConfig(cfg, server, real_time);
   o.episode.driver.mode = mode == "hard" ? sim::Mode::kHard : sim::Mode::kEasy;
-  o.episode.driver.control_period_s = cfg.sim_control_period_s;
-  o.episode.driver.camera_period_s = cfg.sim_camera_period_s;
-  o.episode.driver.real_time = real_time;
   o.episode.max_steps = max_steps;
-  o.episode.connection = cfg.connection;
-  o.episode.connection.target = server;
-  o.episode.connection.rpc_timeout_ms = std::max<int64_t>(cfg.connection.rpc_timeout_ms, 30000);
-  o.episode.connection.connect_timeout_ms = std::max<int64_t>(cfg.connection.connect_timeout_ms, 5000);
-  o.episode.client.scheduler = cfg.scheduler;
-  o.episode.client.safety = cfg.safety;
-  o.episode.client.adapter = cfg.adapter;
-  o.episode.client.robot_id = "mivla-eval";
   o.episode.client.seed = static_cast<uint64_t>(act_seed);
-  ProgressBar bar;
-  if (!quiet) o.progress = [&bar](int done, int total) { bar.Update(done, total); };
-  if (!quiet) bar.Update(0, static_cast<int>(o.tasks.size() * episodes));
-  ASSIGN_OR_RETURN(EvalReport report, RunEvaluation(o));
+  ProgressBar bar({static_cast<int>(o.tasks.size() * episodes), !quiet});
+  o.progress = [&bar](int done, int) { bar.Update(done); };
+  bar.Update(0);
+  absl::StatusOr<EvalReport> evaluated = RunEvaluation(o);
+  bar.Finish();
+  if (!evaluated.ok()) return evaluated.status();
+  const EvalReport& report = *evaluated;
 
   const nlohmann::json meta = {{"server", server}, {"embodiment", std::string(action::EmbodimentName(emb))},
                                {"mode", mode}, {"seed", seed}, {"episodes_per_task", episodes},

@@ -16,7 +16,7 @@
 #include "sim/renderer.h"
 #include "sim/rollout.h"
 #include "trainer/datagen/episode_store.h"
-#include "trainer/datagen/progress.h"
+#include "core/util/progress_bar.h"
 #include "trainer/datagen/render_guard.h"
 
 namespace mivla::datagen {
@@ -116,8 +116,8 @@ void Worker(Run& run, int w) {
       return;
     }
     ++run.done;
-    run.progress.Update(run.done, run.attempts.load(),
-                        absl::StrCat("episode ", index, outcome->status == EpisodeOutcome::Status::kFailed ? " FAILED" : "",
+    run.progress.Update(run.done,
+                        absl::StrCat("attempts ", run.attempts.load(), "  episode ", index, outcome->status == EpisodeOutcome::Status::kFailed ? " FAILED" : "",
                                      " (", outcome->frames, " frames)"));
     run.outcomes.push_back(std::move(*outcome));
   }

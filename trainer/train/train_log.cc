@@ -16,7 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "trainer/datagen/progress.h"
+#include "core/util/progress_bar.h"
 
 namespace mivla::trainer {
 namespace fs = std::filesystem;
@@ -73,13 +73,13 @@ std::string TrainLog::Line(const StepRecord& r) const {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const int64_t total = std::max<int64_t>(options_.last_step, 1);
   const int64_t done_here = r.step - options_.first_step, left = total - r.step;
-  const std::string eta = done_here > 0 ? datagen::FormatDuration(elapsed / done_here * left) : "?";
+  const std::string eta = done_here > 0 ? FormatDuration(elapsed / done_here * left) : "?";
   constexpr int kWidth = 20;
   const int filled = static_cast<int>(std::clamp<int64_t>(r.step * kWidth / total, 0, kWidth));
   return absl::StrFormat("[%s%s] step %d/%d %3d%%  loss %.4f  lr %.2g  %.1f samples/s  elapsed %s  ETA %s",
                          std::string(filled, '#'), std::string(kWidth - filled, '-'), r.step, total,
                          static_cast<int>(r.step * 100 / total), r.loss, r.lr, r.samples_per_s,
-                         datagen::FormatDuration(elapsed), eta);
+                         FormatDuration(elapsed), eta);
 }
 
 void TrainLog::Tick(const StepRecord& r) {

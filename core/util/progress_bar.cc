@@ -1,5 +1,5 @@
-// File: progress.cc
-#include "trainer/datagen/progress.h"
+// File: progress_bar.cc
+#include "core/util/progress_bar.h"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace mivla::datagen {
+namespace mivla {
 
 std::string FormatDuration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "?";
@@ -19,14 +19,14 @@ std::string FormatDuration(double seconds) {
   return absl::StrFormat("%ldh%02ldm", s / 3600, (s % 3600) / 60);
 }
 
-std::string FormatProgress(int done, int total, int attempts, double elapsed_s, const std::string& note) {
+std::string FormatProgress(int done, int total, const std::string& unit, double elapsed_s, const std::string& note) {
   constexpr int kWidth = 20;
   total = std::max(total, 1);
   const int filled = std::clamp(done * kWidth / total, 0, kWidth);
   const std::string eta = done > 0 ? FormatDuration(elapsed_s / done * (total - done)) : "?";
-  std::string line = absl::StrFormat("[%s%s] %d/%d episodes %3d%%  attempts %d  elapsed %s  ETA %s",
-                                     std::string(filled, '#'), std::string(kWidth - filled, '-'), done, total,
-                                     done * 100 / total, attempts, FormatDuration(elapsed_s), eta);
+  std::string line = absl::StrFormat("[%s%s] %d/%d %s %3d%%  elapsed %s  ETA %s", std::string(filled, '#'),
+                                     std::string(kWidth - filled, '-'), done, total, unit, done * 100 / total,
+                                     FormatDuration(elapsed_s), eta);
   if (!note.empty()) absl::StrAppend(&line, "  ", note);
   return line;
 }
@@ -36,12 +36,12 @@ ProgressBar::ProgressBar(Options options)
       tty_(options.tty >= 0 ? options.tty == 1 : isatty(fileno(options.out)) == 1),
       start_(std::chrono::steady_clock::now()) {}
 
-void ProgressBar::Update(int done, int attempts, const std::string& note) {
+void ProgressBar::Update(int done, const std::string& note) {
   if (!options_.enabled) return;
   absl::MutexLock lock(&mu_);
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const std::string line = FormatProgress(done, options_.total, attempts, elapsed, note);
+  const std::string line = FormatProgress(done, options_.total, options_.unit, elapsed, note);
   if (!tty_) {
     std::fprintf(options_.out, "%s\n", line.c_str());
   } else {
@@ -60,4 +60,4 @@ void ProgressBar::Finish() {
   std::fflush(options_.out);
 }
 
-}  // namespace mivla::datagen
+}  // namespace mivla
