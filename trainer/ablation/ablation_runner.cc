@@ -177,7 +177,7 @@ absl::Status Runner::RunOne(size_t index, bool* stopped) {
       st.fraction = fraction < 0 ? 0 : std::min(1.0, fraction);
       st.detail = detail;
       st.seconds = before + Since(stage_t0_);
-      eta_.SetRunning(s, st.fraction, Since(stage_t0_));
+      eta_.SetRunning(s, st.fraction, st.seconds);  // both over every call (a resumed stage's too)
       Status(index, false);
       if (Since(last_progress_write_) >= 10) WriteProgress("running");
     };

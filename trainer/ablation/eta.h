@@ -18,7 +18,8 @@ class EtaModel {
  public:
   /// A finished stage took `seconds` for its `units`.
   void AddFinished(const Stage& stage, double seconds);
-  /// The running stage has done `fraction` (0..1) of its units in `seconds` (this call only).
+  /// The running stage has done `fraction` (0..1) of its units in `seconds`. Both count every call's
+  /// work on the stage: a stage resumed at 60% passes its earlier calls' seconds too.
   void SetRunning(const Stage& stage, double fraction, double seconds);
   void ClearRunning() { running_.reset(); }
 
