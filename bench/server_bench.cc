@@ -29,8 +29,6 @@
 #include <utility>
 #include <vector>
 
-#include <torch/torch.h>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -38,12 +36,10 @@
 #include "bench/server_bench_load.h"
 #include "bench/server_bench_plot.h"
 #include "bench/server_bench_soak.h"
-#include "core/model/flow_matching.h"
-#include "core/model/mivla_model.h"
-#include "core/model/synthetic_inputs.h"
-#include "core/tokenizer/tokenizer.h"
+#include "bench/server_bench_bare.h"
 #include "core/util/log.h"
 #include "nlohmann/json.hpp"
+#include "server/runtime/torch_runtime_loader.h"
 #include "server/service/policy_server.h"
 
 #ifndef MIVLA_DEFAULT_TOKENIZER
@@ -136,73 +132,6 @@ double ProcStatusMb(const std::string& key) {
   return -1;
 }
 
-double MedianMs(std::vector<double> v) { return Quantile(&v, 0.5); }
-
-// The model's own encode + decode of one sample shaped like the first session's observation (piper:
-// two camera views of max_views, the instruction padded to max_tokens), as the server would run it.
-absl::StatusOr<nlohmann::json> MeasureBare(const Args& args) {
-  absl::StatusOr<model::ModelConfig> cfg = model::ConfigByName(args.config);
-  if (!cfg.ok()) return cfg.status();
-  auto tok = tokenizer::Tokenizer::FromFile(args.tokenizer);
-  if (!tok.ok()) return absl::Status(tok.status().code(), absl::StrCat("--tokenizer: ", tok.status().message()));
-  torch::manual_seed(1);
-  model::MivlaModel m(*cfg);
-  m->eval();
-  torch::InferenceMode inference;
-  const int image_size = std::max(cfg->dino.image_size, cfg->siglip.image_size);
-  model::ModelInputs in = model::SyntheticInputs(*cfg, {action::Embodiment::kPiper}, 1, image_size);
-  const int views = std::min<int>(2, cfg->max_views);
-  in.view_mask = torch::zeros({1, cfg->max_views}, torch::kBool);
-  in.view_mask.narrow(1, 0, views).fill_(true);
-  in.images.narrow(1, views, cfg->max_views - views).zero_();
-  std::vector<int64_t> ids = (*tok)->Encode(kInstruction, cfg->text.max_tokens);
-  in.text_ids = torch::zeros({1, cfg->text.max_tokens}, torch::kLong);
-  in.text_mask = torch::zeros({1, cfg->text.max_tokens}, torch::kBool);
-  for (size_t i = 0; i < ids.size(); ++i) in.text_ids[0][static_cast<int64_t>(i)] = ids[i];
-  in.text_mask.narrow(1, 0, static_cast<int64_t>(ids.size())).fill_(true);
-
-  // Medians of (encode + sampler, encode, sampler) in ms for `in`, after three warm-up passes.
-  auto measure = [&](const model::ModelInputs& x, int repeats) -> absl::StatusOr<std::array<double, 3>> {
-    const int64_t b = x.images.size(0);
-    std::vector<double> total, enc, dec;
-    for (int r = -3; r < repeats; ++r) {
-      const auto t0 = Clock::now();
-      model::ConditionTokens cond = m->Encode(x);
-      const auto t1 = Clock::now();
-      torch::Tensor noise = model::SampleNoise(b, cfg->decoder.action_horizon, action::kActionDim, 7 + r);
-      torch::Tensor out = model::EulerSample(*m, m->PrepareDecoding(cond), noise, cfg->decoder.sampling_steps);
-      const auto t2 = Clock::now();
-      if (!torch::isfinite(out).all().item<bool>()) return absl::InternalError("bare decode produced non-finite actions");
-      if (r < 0) continue;
-      enc.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-      dec.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
-      total.push_back(std::chrono::duration<double, std::milli>(t2 - t0).count());
-    }
-    return std::array<double, 3>{MedianMs(total), MedianMs(enc), MedianMs(dec)};
-  };
-  absl::StatusOr<std::array<double, 3>> one = measure(in, args.bare_repeats);
-  if (!one.ok()) return one.status();
-  // The same sample 16 times in one batch: the best a batch-16 server step can do on this machine.
-  model::ModelInputs in16;
-  for (auto [dst, src] : {std::pair{&in16.images, &in.images}, {&in16.view_mask, &in.view_mask},
-                          {&in16.text_ids, &in.text_ids}, {&in16.text_mask, &in.text_mask},
-                          {&in16.state, &in.state}, {&in16.state_mask, &in.state_mask},
-                          {&in16.embodiment, &in.embodiment}}) {
-    *dst = torch::cat(std::vector<torch::Tensor>(16, *src));
-  }
-  absl::StatusOr<std::array<double, 3>> sixteen = measure(in16, std::max(3, args.bare_repeats / 4));
-  if (!sixteen.ok()) return sixteen.status();
-  return nlohmann::json{{"bare_decode_ms", (*one)[0]},
-                        {"bare_encode_only_ms", (*one)[1]},
-                        {"bare_sampler_only_ms", (*one)[2]},
-                        {"bare_batch16_ms", (*sixteen)[0]},
-                        {"bare_batch16_note", "encode + decode of 16 copies in one batch: a batch-16 server step "
-                                              "cannot be faster, so 16-session latency >= this"},
-                        {"views", views},
-                        {"text_tokens", ids.size()},
-                        {"repeats", args.bare_repeats}};
-}
-
 server::ServerOptions Options(const Args& args, bool batching) {
   server::ServerOptions o;
   o.host = "127.0.0.1";
@@ -211,6 +140,14 @@ server::ServerOptions Options(const Args& args, bool batching) {
   o.random_init = true;
   o.config = args.config;
   o.tokenizer_file = args.tokenizer;
+  server::TorchRuntimeFlags runtime;  // the real model (server/runtime), on the CPU
+  runtime.tokenizer_file = args.tokenizer;
+  absl::StatusOr<std::shared_ptr<const server::RuntimeLoader>> loader = server::MakeTorchRuntimeLoader(runtime);
+  if (!loader.ok()) {
+    std::cerr << "mivla-bench-server: " << loader.status().message() << std::endl;
+    std::exit(2);
+  }
+  o.runtime_loader = *std::move(loader);
   for (server::StageOptions* s : {&o.encode, &o.decode}) {
     s->max_batch_size = batching ? 16 : 1;
     s->max_queue_delay_us = batching ? args.queue_delay_us : 0;
@@ -303,7 +240,7 @@ int Run(const Args& args) {
   const auto run_start = Clock::now();
   std::cerr << "mivla-bench-server: bare model encode+decode (" << args.config << ", " << args.bare_repeats
             << " repeats) ..." << std::endl;
-  absl::StatusOr<nlohmann::json> bare = MeasureBare(args);
+  absl::StatusOr<nlohmann::json> bare = MeasureBare(args.config, args.tokenizer, kInstruction, args.bare_repeats);
   if (!bare.ok()) {
     std::cerr << "mivla-bench-server: " << bare.status() << std::endl;
     return 1;
@@ -376,7 +313,7 @@ int Run(const Args& args) {
   out["duration_s"] = args.duration_s;
   out["warmup_s"] = args.warmup_s;
   out["queue_delay_us"] = args.queue_delay_us;
-  out["torch_threads"] = torch::get_num_threads();
+  out["torch_threads"] = TorchThreads();
   out["cpus"] = std::thread::hardware_concurrency();
   out["load_average_1m_at_end"] = load[0];
   out["wall_s"] = std::chrono::duration<double>(Clock::now() - run_start).count();

@@ -91,8 +91,7 @@ int ChunkSteps(int horizon, double model_period_s, double control_period_s) {
   return static_cast<int>(std::clamp(steps, 1.0, 1e6));
 }
 
-void BuildActionChunk(const float* normalized, int horizon, const action::NormalizationStats& stats,
-                      const ChunkMeta& meta, mivla::v1::ActionChunk* chunk) {
+void BuildActionChunk(const float* values, int horizon, const ChunkMeta& meta, mivla::v1::ActionChunk* chunk) {
   const action::ActionMask mask = action::EmbodimentMask(meta.embodiment);
   chunk->set_embodiment(EmbodimentToProto(meta.embodiment));
   chunk->set_control_period_s(meta.control_period_s);
@@ -100,13 +99,12 @@ void BuildActionChunk(const float* normalized, int horizon, const action::Normal
   chunk->mutable_valid_mask()->Reserve(action::kActionDim);
   for (int d = 0; d < action::kActionDim; ++d) chunk->add_valid_mask(mask.test(d));
   if (horizon <= 0) return;
-  // De-normalised model steps (masked slots 0).
+  // The model steps (masked slots 0).
   std::vector<std::array<float, action::kActionDim>> model_steps(horizon);
   for (int h = 0; h < horizon; ++h) {
-    const float* src = normalized + static_cast<size_t>(h) * action::kActionDim;
+    const float* src = values + static_cast<size_t>(h) * action::kActionDim;
     std::array<float, action::kActionDim>& v = model_steps[h];
     for (int d = 0; d < action::kActionDim; ++d) v[d] = mask.test(d) ? src[d] : 0.0f;
-    stats.Denormalize(meta.embodiment, v.data(), mask);
   }
   const int steps = ChunkSteps(horizon, meta.model_period_s, meta.control_period_s);
   const bool resample = steps != horizon || (meta.model_period_s > 0 && std::isfinite(meta.model_period_s) &&

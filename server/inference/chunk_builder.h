@@ -1,6 +1,6 @@
 // File: chunk_builder.h
-// Builds the wire ActionChunk from the sampler's output: de-normalises the 76 values with the model
-// version's statistics, resamples the model's steps onto the session's control period, then writes each
+// Builds the wire ActionChunk from a runtime's chunk (de-normalised unified values, policy_runtime.h):
+// keeps the embodiment's slots, resamples the model's steps onto the session's control period, then writes each
 // step in the embodiment's native terms (per-arm joint targets in rad, gripper opening in the robot's
 // units, end-effector pose with a unit quaternion), the unified vector, the timestamps (observation
 // time + step x control period, saturating) and the embodiment's valid mask.
@@ -20,7 +20,6 @@
 #include <cstdint>
 
 #include "core/action/action_space.h"
-#include "core/action/normalizer.h"
 #include "mivla/v1/policy.pb.h"
 
 namespace mivla::server {
@@ -33,10 +32,10 @@ struct ChunkMeta {
   double model_period_s = 0;      // the model's, 1 / ModelConfig::control_rate_hz; 0: control_period_s
 };
 
-/// `normalized` points at horizon x 76 floats (row-major) in the model's normalised units.
-/// A model period that is not positive and finite is taken as the control period (no resampling).
-void BuildActionChunk(const float* normalized, int horizon, const action::NormalizationStats& stats,
-                      const ChunkMeta& meta, mivla::v1::ActionChunk* chunk);
+/// `values` points at horizon x 76 floats (row-major), de-normalised (physical units); slots outside the
+/// embodiment's mask are ignored. A model period that is not positive and finite is taken as the
+/// control period (no resampling).
+void BuildActionChunk(const float* values, int horizon, const ChunkMeta& meta, mivla::v1::ActionChunk* chunk);
 
 /// True when every value of every step (unified vector, joints, grippers, poses, timestamps' inputs) is finite.
 bool ChunkIsFinite(const mivla::v1::ActionChunk& chunk);

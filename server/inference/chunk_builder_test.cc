@@ -25,7 +25,7 @@ TEST(ChunkBuilderTest, NativeTermsTimestampsAndMask) {
   }
   ChunkMeta meta{action::Embodiment::kAlohaAgilex, 5000000, 0.05, 42};
   mivla::v1::ActionChunk c;
-  BuildActionChunk(v.data(), h, action::NormalizationStats(), meta, &c);
+  BuildActionChunk(v.data(), h, meta, &c);
   EXPECT_EQ(c.embodiment(), mivla::v1::ALOHA_AGILEX);
   EXPECT_EQ(c.observation_id(), 42u);
   ASSERT_EQ(c.steps_size(), h);
@@ -60,7 +60,7 @@ TEST(ChunkBuilderTest, ResamplesTheModelStepsOntoTheSessionPeriod) {
   EXPECT_EQ(ChunkSteps(h, 0.0, 0.04), h);
   EXPECT_EQ(ChunkSteps(h, 0.1, 1.0), 1);
   mivla::v1::ActionChunk c;
-  BuildActionChunk(v.data(), h, action::NormalizationStats(), meta, &c);
+  BuildActionChunk(v.data(), h, meta, &c);
   ASSERT_EQ(c.steps_size(), 40);
   EXPECT_DOUBLE_EQ(c.control_period_s(), 0.04);
   for (int k = 0; k < 40; ++k) {
@@ -74,7 +74,7 @@ TEST(ChunkBuilderTest, ResamplesTheModelStepsOntoTheSessionPeriod) {
 
   // A slower robot (5 Hz) takes every other model step, and the chunk still ends at the model's last.
   mivla::v1::ActionChunk slow;
-  BuildActionChunk(v.data(), h, action::NormalizationStats(), {action::Embodiment::kPiper, 0, 0.2, 7, 0.1}, &slow);
+  BuildActionChunk(v.data(), h, {action::Embodiment::kPiper, 0, 0.2, 7, 0.1}, &slow);
   ASSERT_EQ(slow.steps_size(), 8);
   EXPECT_NEAR(slow.steps(0).right().joint_positions(0), 1.0, 1e-5);
   EXPECT_NEAR(slow.steps(7).right().joint_positions(0), 15.0, 1e-5);
@@ -83,27 +83,12 @@ TEST(ChunkBuilderTest, ResamplesTheModelStepsOntoTheSessionPeriod) {
 TEST(ChunkBuilderTest, OneArmedRobotsFillOnlyRightAndHumansNoArms) {
   std::vector<float> v(2 * action::kActionDim, 0.25f);
   mivla::v1::ActionChunk piper, human;
-  BuildActionChunk(v.data(), 2, action::NormalizationStats(), {action::Embodiment::kPiper, 0, 0.1, 1}, &piper);
+  BuildActionChunk(v.data(), 2, {action::Embodiment::kPiper, 0, 0.1, 1}, &piper);
   EXPECT_TRUE(piper.steps(0).has_right());
   EXPECT_FALSE(piper.steps(0).has_left());
-  BuildActionChunk(v.data(), 2, action::NormalizationStats(), {action::Embodiment::kHuman, 0, 0.1, 1}, &human);
+  BuildActionChunk(v.data(), 2, {action::Embodiment::kHuman, 0, 0.1, 1}, &human);
   EXPECT_FALSE(human.steps(0).has_right());
   EXPECT_EQ(human.steps(0).unified(0), 0.25f);
-}
-
-TEST(ChunkBuilderTest, InvertsNormalisation) {
-  action::NormalizationStatsBuilder b;
-  std::vector<float> lo(action::kActionDim, 0.0f), hi(action::kActionDim, 0.0f);
-  lo[action::kJointsRight.begin] = -2.0f;
-  hi[action::kJointsRight.begin] = 2.0f;
-  const auto mask = action::EmbodimentMask(action::Embodiment::kArx5);
-  b.Add(action::Embodiment::kArx5, lo.data(), mask);
-  b.Add(action::Embodiment::kArx5, hi.data(), mask);
-  std::vector<float> v(action::kActionDim, 0.0f);
-  v[action::kJointsRight.begin] = 0.5f;  // normalised [-1, 1] -> raw [-2, 2]
-  mivla::v1::ActionChunk c;
-  BuildActionChunk(v.data(), 1, b.Build(), {action::Embodiment::kArx5, 0, 0.1, 1}, &c);
-  EXPECT_NEAR(c.steps(0).right().joint_positions(0), 1.0, 1e-5);
 }
 
 TEST(ChunkBuilderTest, StepTimestampsSaturateInsteadOfWrapping) {
@@ -120,15 +105,15 @@ TEST(ChunkBuilderTest, NonFiniteValuesAreDetected) {
   std::vector<float> v(h * action::kActionDim, 0.1f);
   ChunkMeta meta{action::Embodiment::kPiper, 0, 0.1, 1};
   mivla::v1::ActionChunk c;
-  BuildActionChunk(v.data(), h, action::NormalizationStats(), meta, &c);
+  BuildActionChunk(v.data(), h, meta, &c);
   EXPECT_TRUE(ChunkIsFinite(c));
   v[action::kActionDim + action::kJointsRight.begin + 2] = std::numeric_limits<float>::quiet_NaN();
   c.Clear();
-  BuildActionChunk(v.data(), h, action::NormalizationStats(), meta, &c);
+  BuildActionChunk(v.data(), h, meta, &c);
   EXPECT_FALSE(ChunkIsFinite(c));
   c.Clear();
   v.assign(v.size(), 0.1f);
-  BuildActionChunk(v.data(), h, action::NormalizationStats(), meta, &c);
+  BuildActionChunk(v.data(), h, meta, &c);
   c.mutable_steps(1)->mutable_right()->mutable_end_effector()->set_qx(std::numeric_limits<double>::infinity());
   EXPECT_FALSE(ChunkIsFinite(c));
 }

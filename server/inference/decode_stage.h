@@ -1,25 +1,20 @@
 // File: decode_stage.h
-// The decode stage's batch step: copies each task's cached condition tokens into the staging rows,
-// draws each task's noise from its own seed (so a chunk does not depend on its batch-mates), runs the
-// K-step Euler sampler once for the batch, and writes every task's ActionChunk (de-normalised, native
-// terms; chunk_builder.h). All tasks of one call share a model version whose encoders produced their
-// conditions (PolicyEngine re-encodes stale ones first). Called on a stage worker thread only.
+// The decode stage's torch-free step after PolicyRuntime::Decode: one task's chunk (the runtime's
+// de-normalised unified values) becomes its wire ActionChunk (chunk_builder.h: native terms, resampled
+// onto the session's control period, step timestamps) with the model version. A chunk holding any
+// non-finite value is never answered OK. Called on a decode worker thread only.
 #ifndef MIVLA_SERVER_INFERENCE_DECODE_STAGE_H_
 #define MIVLA_SERVER_INFERENCE_DECODE_STAGE_H_
 
-#include <vector>
-
 #include "absl/status/status.h"
 #include "server/inference/engine_tasks.h"
-#include "server/inference/staging_buffers.h"
+#include "server/runtime_api/policy_runtime.h"
 
 namespace mivla::server {
 
-/// INTERNAL when the model fails; the responses are then untouched. Otherwise `per_task` (resized to
-/// tasks.size()) holds each task's own status: INTERNAL naming the session and model version when its
-/// chunk holds a non-finite value (never answered OK).
-absl::Status DecodeBatch(const LoadedModel& model, const std::vector<DecodeTask*>& tasks, DecodeStaging* staging,
-                         std::vector<absl::Status>* per_task);
+/// Fills task.response from `values` (horizon x kActionDim values, checked by the caller). INTERNAL naming the session and model version (response cleared) when a
+/// value is not finite.
+absl::Status WriteChunk(const ChunkValues& values, const RuntimeInfo& info, const DecodeTask& task);
 
 }  // namespace mivla::server
 

@@ -1,6 +1,7 @@
 // File: engine_tasks.h
 // The work items of PolicyEngine's two batching queues. A task owns what its stage needs, borrows the
-// caller's request/response (alive until `done` runs) and pins the model version it started on.
+// caller's request/response (alive until `done` runs) and pins the model version (PolicyRuntime) it
+// started on.
 // `done` is called exactly once, from a stage worker (or from the scheduling thread on refusal).
 #ifndef MIVLA_SERVER_INFERENCE_ENGINE_TASKS_H_
 #define MIVLA_SERVER_INFERENCE_ENGINE_TASKS_H_
@@ -11,12 +12,10 @@
 #include <string>
 #include <vector>
 
-#include <opencv2/core/mat.hpp>
-
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "mivla/v1/policy.pb.h"
-#include "server/model_manager/loaded_model.h"
+#include "server/runtime_api/policy_runtime.h"
 #include "server/session/session.h"
 
 namespace mivla::server {
@@ -29,13 +28,13 @@ struct EncodeTask {
   absl::Time arrival;   // when the RPC arrived
   absl::Time enqueued;  // when it entered the encode queue
   std::shared_ptr<Session> session;
-  std::shared_ptr<const LoadedModel> model;
+  std::shared_ptr<const PolicyRuntime> runtime;
   const mivla::v1::ObserveRequest* request = nullptr;
   mivla::v1::ObserveResponse* response = nullptr;
   uint64_t observation_id = 0;
   std::string instruction;
   int64_t image_decode_us = 0;  // time the image decode pool spent on this task's images
-  std::vector<cv::Mat> images;  // decoded RGB8, resized to the model's input side (image decode pool)
+  std::vector<RuntimeImage> images;  // decoded RGB8, resized to the runtime's input side (image decode pool)
   DoneFn done;
 };
 
@@ -45,7 +44,7 @@ struct DecodeTask {
   absl::Time arrival;
   absl::Time enqueued;
   std::shared_ptr<Session> session;
-  std::shared_ptr<const LoadedModel> model;
+  std::shared_ptr<const PolicyRuntime> runtime;
   std::shared_ptr<const EncodedObservation> observation;
   uint64_t seed = 0;  // resolved: never 0 here
   mivla::v1::ActResponse* response = nullptr;

@@ -1,6 +1,6 @@
 #include "server/inference/policy_engine.h"
 
-#include <map>
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -24,15 +24,15 @@ uint64_t ResolveSeed(uint64_t seed) {
   return s;
 }
 
-// Splits a batch into runs that share a model version (pointer identity), keeping FIFO order inside each.
+// Splits a batch into runs that share a runtime (pointer identity), keeping FIFO order inside each.
 template <typename Task>
-std::vector<std::pair<const LoadedModel*, std::vector<Task*>>> GroupByModel(
+std::vector<std::pair<const PolicyRuntime*, std::vector<Task*>>> GroupByRuntime(
     const std::vector<std::unique_ptr<Task>>& batch) {
-  std::vector<std::pair<const LoadedModel*, std::vector<Task*>>> groups;
+  std::vector<std::pair<const PolicyRuntime*, std::vector<Task*>>> groups;
   for (const auto& t : batch) {
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == t->model.get(); });
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == t->runtime.get(); });
     if (it == groups.end()) {
-      groups.push_back({t->model.get(), {}});
+      groups.push_back({t->runtime.get(), {}});
       it = groups.end() - 1;
     }
     it->second.push_back(t.get());
@@ -89,8 +89,8 @@ void PolicyEngine::Observe(std::shared_ptr<Session> session, const mivla::v1::Ob
     return done(s);
   }
   auto task = std::make_unique<EncodeTask>();
-  task->model = models_->current();
-  if (!task->model) return done(absl::UnavailableError("no model version is loaded yet"));
+  task->runtime = models_->current();
+  if (!task->runtime) return done(absl::UnavailableError("no model version is loaded yet"));
   if (!request->instruction().empty()) session->set_instruction(request->instruction());
   task->instruction = session->instruction();
   task->observation_id = session->NextObservationId();
@@ -107,7 +107,7 @@ void PolicyEngine::Observe(std::shared_ptr<Session> session, const mivla::v1::Ob
     std::unique_ptr<EncodeTask> t = std::move(*held);
     if (absl::Now() > t->deadline_) return t->done(absl::DeadlineExceededError("deadline passed before decoding"));
     const absl::Time t0 = absl::Now();
-    absl::Status s = DecodeForModel(*t->request, t->model->image_size(), options_.limits, &t->images);
+    absl::Status s = DecodeForModel(*t->request, t->runtime->info().image_size, options_.limits, &t->images);
     if (!s.ok()) return t->done(s);
     t->enqueued = absl::Now();
     t->image_decode_us = Us(t->enqueued - t0);
@@ -123,8 +123,8 @@ void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActReq
   auto obs = session->Observation(request->observation_id());
   if (!obs.ok()) return done(obs.status());
   auto task = std::make_unique<DecodeTask>();
-  task->model = models_->current();
-  if (!task->model) return done(absl::UnavailableError("no model version is loaded yet"));
+  task->runtime = models_->current();
+  if (!task->runtime) return done(absl::UnavailableError("no model version is loaded yet"));
   task->observation = *std::move(obs);
   task->seed = ResolveSeed(request->seed());
   task->deadline_ = deadline;
@@ -139,104 +139,113 @@ void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActReq
 
 void PolicyEngine::ProcessEncode(std::vector<std::unique_ptr<EncodeTask>> batch) {
   const absl::Time started = absl::Now();
-  for (auto& [model, tasks] : GroupByModel(batch)) EncodeGroup(*model, std::move(tasks), started);
+  for (auto& [runtime, tasks] : GroupByRuntime(batch)) EncodeGroup(*runtime, std::move(tasks), started);
 }
 
 void PolicyEngine::ProcessDecode(std::vector<std::unique_ptr<DecodeTask>> batch) {
   const absl::Time started = absl::Now();
-  for (auto& [model, tasks] : GroupByModel(batch)) DecodeGroup(*model, std::move(tasks), started);
+  for (auto& [runtime, tasks] : GroupByRuntime(batch)) DecodeGroup(*runtime, std::move(tasks), started);
 }
 
-void PolicyEngine::EncodeGroup(const LoadedModel& model, std::vector<EncodeTask*> tasks, absl::Time started) {
-  std::unique_ptr<StagingBuffers> buf = staging_.Acquire();
-  buf->Ensure(model.config(), model.image_size(), static_cast<int>(options_.encode.max_batch_size));
-  std::vector<EncodeTask*> ready;
-  std::vector<std::string> instructions;
+void PolicyEngine::EncodeGroup(const PolicyRuntime& runtime, std::vector<EncodeTask*> tasks, absl::Time started) {
+  std::vector<std::shared_ptr<const RuntimeObservation>> inputs;
+  std::vector<const RuntimeObservation*> batch;
   for (EncodeTask* t : tasks) {
-    absl::Status s = PrepareRow(*t, model, options_.limits, &buf->encode, static_cast<int>(ready.size()));
-    if (!s.ok()) {
-      t->done(s);
-      continue;
-    }
-    ready.push_back(t);
-    instructions.push_back(t->instruction);
+    inputs.push_back(BuildObservation(t));
+    batch.push_back(inputs.back().get());
   }
-  if (ready.empty()) return staging_.Release(std::move(buf));
   const absl::Time t0 = absl::Now();
-  auto encoded = EncodeRows(model, buf->encode, static_cast<int>(ready.size()), instructions);
-  staging_.Release(std::move(buf));
+  std::vector<absl::StatusOr<ConditionPtr>> encoded = runtime.Encode(batch);
   const absl::Time t1 = absl::Now();
-  for (size_t i = 0; i < ready.size(); ++i) {
-    EncodeTask& t = *ready[i];
-    if (!encoded.ok()) {
-      t.done(encoded.status());
+  const std::string& version = runtime.info().version;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    EncodeTask& t = *tasks[i];
+    if (i >= encoded.size() || !encoded[i].ok()) {
+      t.done(i < encoded.size() ? encoded[i].status() : absl::InternalError("runtime returned too few conditions"));
       continue;
     }
-    std::shared_ptr<EncodedObservation> o = (*encoded)[i];
+    auto o = std::make_shared<EncodedObservation>();
     o->id = t.observation_id;
     o->timestamp_us = t.request->timestamp_us();
-    RawState raw = StateFromProprioception(t.request->proprioception(), t.session->spec().embodiment);
-    o->inputs.raw_state = raw.values;
-    o->inputs.raw_state_mask = raw.mask;
-    t.session->AddObservation(o);
+    o->inputs = inputs[i];
+    o->model_version = version;
+    o->cond = *std::move(encoded[i]);
+    t.session->AddObservation(std::move(o));
     t.response->set_observation_id(t.observation_id);
-    t.response->set_model_version(model.version());
+    t.response->set_model_version(version);
     mivla::v1::ServerTiming* timing = t.response->mutable_timing();
     timing->set_queue_us(Us(started - t.enqueued));
     timing->set_encode_us(Us(t1 - t0) + t.image_decode_us);
-    timing->set_encode_batch_size(static_cast<uint32_t>(ready.size()));
+    timing->set_encode_batch_size(static_cast<uint32_t>(tasks.size()));
     timing->set_total_us(Us(absl::Now() - t.arrival));
     t.done(absl::OkStatus());
   }
 }
 
-void PolicyEngine::DecodeGroup(const LoadedModel& model, std::vector<DecodeTask*> tasks, absl::Time started) {
-  std::unique_ptr<StagingBuffers> buf = staging_.Acquire();
-  buf->Ensure(model.config(), model.image_size(),
-              static_cast<int>(std::max(options_.decode.max_batch_size, options_.encode.max_batch_size)));
-  // Conditions encoded by another model version are re-encoded with this one first (one batch).
-  std::vector<DecodeTask*> stale;
-  std::vector<std::shared_ptr<const EncodedObservation>> stale_obs;
-  for (DecodeTask* t : tasks) {
-    if (t->observation->model_version != model.version()) {
-      stale.push_back(t);
-      stale_obs.push_back(t->observation);
+std::vector<DecodeTask*> PolicyEngine::ReEncode(const PolicyRuntime& runtime, const std::vector<DecodeTask*>& stale) {
+  std::vector<const RuntimeObservation*> batch;
+  for (DecodeTask* t : stale) batch.push_back(t->observation->inputs.get());
+  std::vector<absl::StatusOr<ConditionPtr>> fresh = runtime.Encode(batch);
+  std::vector<DecodeTask*> ok;
+  for (size_t i = 0; i < stale.size(); ++i) {
+    DecodeTask* t = stale[i];
+    if (i >= fresh.size() || !fresh[i].ok()) {
+      t->done(i < fresh.size() ? fresh[i].status() : absl::InternalError("runtime returned too few conditions"));
+      continue;
     }
+    auto o = std::make_shared<EncodedObservation>(*t->observation);
+    o->model_version = runtime.info().version;
+    o->cond = *std::move(fresh[i]);
+    t->session->ReplaceObservation(o);
+    t->observation = std::move(o);
+    ok.push_back(t);
+  }
+  return ok;
+}
+
+void PolicyEngine::DecodeGroup(const PolicyRuntime& runtime, std::vector<DecodeTask*> tasks, absl::Time started) {
+  // Conditions encoded by another runtime (model version) are re-encoded with this one first (one batch).
+  std::vector<DecodeTask*> stale, current;
+  for (DecodeTask* t : tasks) {
+    const bool mine = t->observation->cond && t->observation->cond->runtime_instance() == runtime.instance();
+    (mine ? current : stale).push_back(t);
   }
   absl::Duration encode_time = absl::ZeroDuration();
+  std::vector<DecodeTask*> reencoded;
   if (!stale.empty()) {
     const absl::Time t0 = absl::Now();
-    auto fresh = ReEncode(model, stale_obs, &buf->encode);
+    reencoded = ReEncode(runtime, stale);
     encode_time = absl::Now() - t0;
-    for (size_t i = 0; i < stale.size(); ++i) {
-      if (!fresh.ok()) {
-        stale[i]->done(fresh.status());
-        tasks.erase(std::find(tasks.begin(), tasks.end(), stale[i]));
-        continue;
-      }
-      stale[i]->session->ReplaceObservation((*fresh)[i]);
-      stale[i]->observation = (*fresh)[i];
-    }
   }
-  if (tasks.empty()) return staging_.Release(std::move(buf));
+  tasks.clear();
+  for (DecodeTask* t : current) tasks.push_back(t);
+  for (DecodeTask* t : reencoded) tasks.push_back(t);
+  if (tasks.empty()) return;
+  std::vector<DecodeItem> items;
+  items.reserve(tasks.size());
+  for (DecodeTask* t : tasks) items.push_back({t->observation->cond, t->seed, {}});
   const absl::Time t0 = absl::Now();
-  std::vector<absl::Status> per_task;
-  absl::Status s = DecodeBatch(model, tasks, &buf->decode, &per_task);
-  staging_.Release(std::move(buf));
+  std::vector<absl::StatusOr<ChunkValues>> chunks = runtime.Decode(items);
   const absl::Time t1 = absl::Now();
+  const RuntimeInfo& info = runtime.info();
   for (size_t i = 0; i < tasks.size(); ++i) {
     DecodeTask* t = tasks[i];
-    if (!s.ok()) {
+    if (i >= chunks.size() || !chunks[i].ok()) {
+      t->done(i < chunks.size() ? chunks[i].status() : absl::InternalError("runtime returned too few chunks"));
+      continue;
+    }
+    if (chunks[i]->horizon < 1 || chunks[i]->values.size() != static_cast<size_t>(chunks[i]->horizon) * action::kActionDim) {
+      t->done(absl::InternalError(absl::StrCat("model version ", info.version, " returned ", chunks[i]->values.size(),
+                                               " values for a ", chunks[i]->horizon, "-step chunk")));
+      continue;
+    }
+    if (absl::Status s = WriteChunk(*chunks[i], info, *t); !s.ok()) {
+      LogWarning("engine", std::string(s.message()));
+      if (options_.on_non_finite_output) options_.on_non_finite_output(*t->session, info.version);
       t->done(s);
       continue;
     }
-    if (!per_task[i].ok()) {
-      LogWarning("engine", std::string(per_task[i].message()));
-      if (options_.on_non_finite_output) options_.on_non_finite_output(*t->session, model.version());
-      t->done(per_task[i]);
-      continue;
-    }
-    const bool was_stale = std::find(stale.begin(), stale.end(), t) != stale.end();
+    const bool was_stale = i >= current.size();
     mivla::v1::ServerTiming* timing = t->response->mutable_timing();
     timing->set_queue_us(Us(started - t->enqueued) + t->extra_queue_us);
     timing->set_encode_us(was_stale ? Us(encode_time) : 0);

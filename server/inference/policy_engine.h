@@ -1,10 +1,11 @@
 // File: policy_engine.h
 // PolicyEngine: the domain layer behind the gRPC service. Observe and Act calls are validated on the
 // caller's thread, then queued on one of two dynamic batching queues (server/batching/batch_queue.h):
-//   encode: image decoding/resizing + vision/language tokenizers + proprioception tokens, per observation;
-//           the condition tokens are cached in the session;
-//   decode: the K-step action sampler on cached conditions (re-encoding them first when the model
-//           version changed since), per Act.
+//   encode: image decoding/resizing (on the image decode pool), then PolicyRuntime::Encode per batch;
+//           the opaque condition is cached in the session with its parsed inputs;
+//   decode: PolicyRuntime::Decode on cached conditions (re-encoding them first when the serving
+//           runtime changed since), per Act; chunks become wire ActionChunks here.
+// Torch-free: the model is reached only through server/runtime_api/policy_runtime.h.
 // A chunk holding any non-finite value is answered INTERNAL (logged with session and model version,
 // reported through Options::on_non_finite_output), never OK.
 // Each queue has its own max_batch_size, max_queue_delay and bounded depth (full: RESOURCE_EXHAUSTED
@@ -31,7 +32,6 @@
 #include "server/inference/image_decode_pool.h"
 #include "server/inference/input_limits.h"
 #include "server/inference/input_ranges.h"
-#include "server/inference/staging_buffers.h"
 #include "server/model_manager/model_manager.h"
 
 namespace mivla::server {
@@ -65,19 +65,18 @@ class PolicyEngine {
   const Options& options() const { return options_; }
   size_t encode_depth() const;
   size_t decode_depth() const;
-  /// Staging tensor (re)allocations so far (steady state: no growth).
-  int64_t staging_allocations() const { return staging_.allocations(); }
 
  private:
   PolicyEngine(Options options, const ModelManager* models) : options_(std::move(options)), models_(models) {}
   void ProcessEncode(std::vector<std::unique_ptr<EncodeTask>> batch);
   void ProcessDecode(std::vector<std::unique_ptr<DecodeTask>> batch);
-  void EncodeGroup(const LoadedModel& model, std::vector<EncodeTask*> tasks, absl::Time started);
-  void DecodeGroup(const LoadedModel& model, std::vector<DecodeTask*> tasks, absl::Time started);
+  void EncodeGroup(const PolicyRuntime& runtime, std::vector<EncodeTask*> tasks, absl::Time started);
+  void DecodeGroup(const PolicyRuntime& runtime, std::vector<DecodeTask*> tasks, absl::Time started);
+  /// Re-encodes `stale` tasks' kept inputs with `runtime`; answers the ones that fail and returns the rest.
+  std::vector<DecodeTask*> ReEncode(const PolicyRuntime& runtime, const std::vector<DecodeTask*>& stale);
 
   const Options options_;
   const ModelManager* models_;
-  StagingPool staging_;
   std::atomic<bool> accepting_{true};
   std::unique_ptr<ImageDecodePool> decode_pool_;  // before the queues: its jobs schedule into encode_
   std::unique_ptr<batching::BatchQueue<EncodeTask>> encode_;

@@ -1,22 +1,24 @@
+// PolicyEngine on the fake runtime (server/runtime_api/fake_policy_runtime.h): batching across
+// sessions and embodiments, per-request errors, overload, re-encoding after a hot reload, runtime
+// failures. The LibTorch runtime's own behaviour is tested in server/runtime/.
 #include "server/inference/policy_engine.h"
 
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "core/tokenizer/tokenizer.h"
 #include "server/inference/observation_input.h"
 #include "server/inference/test_requests.h"
+#include "server/runtime_api/fake_policy_runtime.h"
 #include "server/session/session_manager.h"
 
 namespace mivla::server {
@@ -25,16 +27,16 @@ namespace {
 using action::Embodiment;
 using ::testing::HasSubstr;
 
-std::string Spm() {
-  std::ifstream in(tokenizer::kTinyTokenizerModelPath, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+FakeRuntimeOptions Fake(absl::Duration encode = absl::Milliseconds(1), absl::Duration decode = absl::Milliseconds(2)) {
+  FakeRuntimeOptions f;
+  f.encode_latency = encode;
+  f.decode_latency = decode;
+  return f;
 }
 
 class PolicyEngineTest : public ::testing::Test {
  protected:
-  void Init(PolicyEngine::Options eo, const std::string& model_dir = "") {
+  void Init(PolicyEngine::Options eo, const std::string& model_dir = "", FakeRuntimeOptions fake = Fake()) {
     ModelManager::Options mo;
     if (model_dir.empty()) {
       mo.random_init = true;
@@ -43,7 +45,7 @@ class PolicyEngineTest : public ::testing::Test {
       mo.poll_interval = absl::ZeroDuration();
       mo.settle_time = absl::ZeroDuration();
     }
-    mo.model.fallback_tokenizer = Spm();
+    mo.loader = std::make_shared<FakeRuntimeLoader>(fake);
     mo.warm_batch_size = 4;
     models_ = *ModelManager::Create(mo);
     ASSERT_TRUE(models_->Start().ok());
@@ -116,7 +118,7 @@ TEST_F(PolicyEngineTest, MixedEmbodimentsBatchTogetherAndChunksAreWellFormed) {
   std::vector<mivla::v1::ActResponse> aresp(es.size());
   for (size_t i = 0; i < es.size(); ++i) threads.emplace_back([&, i] { st[i] = Act(ss[i], 7, &aresp[i]); });
   for (auto& t : threads) t.join();
-  const int h = models_->current()->config().decoder.action_horizon;
+  const int h = models_->current()->info().action_horizon;
   for (size_t i = 0; i < es.size(); ++i) {
     ASSERT_TRUE(st[i].ok()) << st[i];
     const auto& c = aresp[i].chunk();
@@ -180,7 +182,7 @@ TEST_F(PolicyEngineTest, FullQueueAnswersResourceExhaustedAndRecovers) {
   eo.encode.max_queue_depth = 2;
   eo.encode.max_batch_size = 1;
   eo.encode.max_queue_delay = absl::ZeroDuration();
-  Init(eo);
+  Init(eo, "", Fake(absl::Milliseconds(50)));
   auto s = NewSession(Embodiment::kAlohaAgilex);
   const int burst = 24;
   std::vector<mivla::v1::ObserveRequest> reqs;
@@ -209,48 +211,89 @@ TEST_F(PolicyEngineTest, FullQueueAnswersResourceExhaustedAndRecovers) {
   EXPECT_TRUE(Observe(s, testing::ObserveFor(Embodiment::kAlohaAgilex, s->id(), 100), &o).ok());
 }
 
-TEST_F(PolicyEngineTest, StagingBuffersAreReusedInSteadyState) {
-  Init(Defaults());
-  auto s = NewSession(Embodiment::kPiper);
-  mivla::v1::ObserveResponse o;
-  mivla::v1::ActResponse a;
-  ASSERT_TRUE(Observe(s, testing::ObserveFor(Embodiment::kPiper, s->id(), 1), &o).ok());
-  ASSERT_TRUE(Act(s, 1, &a).ok());
-  const int64_t after_first = engine_->staging_allocations();
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(Observe(s, testing::ObserveFor(Embodiment::kPiper, s->id(), i), &o).ok());
-    ASSERT_TRUE(Act(s, 1, &a).ok());
-  }
-  EXPECT_EQ(engine_->staging_allocations(), after_first);
-  EXPECT_GE(after_first, 1);
+void WriteFake(const std::filesystem::path& path, const std::string& json, int age_s) {
+  std::ofstream(path.string(), std::ios::binary) << json;
+  std::filesystem::last_write_time(path, std::filesystem::file_time_type::clock::now() - std::chrono::seconds(age_s));
 }
 
 TEST_F(PolicyEngineTest, ActAfterHotReloadReencodesWithTheNewVersion) {
   auto dir = std::filesystem::temp_directory_path() / ("engine_reload_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  auto write = [&](const std::string& name, const std::string& version, uint64_t seed) {
-    checkpoint::PolicyBundle b;
-    b.model_version = version;
-    b.config = *model::ConfigByName("tiny");
-    torch::manual_seed(seed);
-    b.model = model::MivlaModel(b.config);
-    ASSERT_TRUE(checkpoint::SaveModelCheckpoint((dir / name).string(), b).ok());
-  };
-  write("a.mivla", "v1", 1);
+  WriteFake(dir / "a.mivla", FakeCheckpoint("v1"), 10);
   Init(Defaults(), dir.string());
   auto s = NewSession(Embodiment::kLocoman);
   mivla::v1::ObserveResponse o;
   ASSERT_TRUE(Observe(s, testing::ObserveFor(Embodiment::kLocoman, s->id(), 1), &o).ok());
   EXPECT_EQ(o.model_version(), "v1");
-  sleep(1);
-  write("b.mivla", "v2", 2);
+  mivla::v1::ActResponse before;
+  ASSERT_TRUE(Act(s, 3, &before).ok());
+  WriteFake(dir / "b.mivla", FakeCheckpoint("v2", R"("offset": 1.0, "encode_latency_ms": 2)"), 5);
   ASSERT_TRUE(models_->PollOnce());
   mivla::v1::ActResponse a;
   ASSERT_TRUE(Act(s, 3, &a).ok());
   EXPECT_EQ(a.model_version(), "v2");
   EXPECT_GT(a.timing().encode_us(), 0);  // the cached v1 condition was re-encoded
   EXPECT_EQ((*s->Observation(0))->model_version, "v2");
+  // v2 answers differently (its offset), from the same observation and seed.
+  EXPECT_NEAR(a.chunk().steps(0).right().joint_positions(0) - before.chunk().steps(0).right().joint_positions(0), 1.0,
+              1e-4);
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(PolicyEngineTest, ObservationsTheNewVersionCannotTakeAreRefusedAlone) {
+  auto dir = std::filesystem::temp_directory_path() / ("engine_shape_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  WriteFake(dir / "a.mivla", FakeCheckpoint("v1"), 10);
+  Init(Defaults(), dir.string());
+  auto s = NewSession(Embodiment::kPiper);
+  mivla::v1::ObserveResponse o;
+  ASSERT_TRUE(Observe(s, testing::ObserveFor(Embodiment::kPiper, s->id(), 1), &o).ok());
+  WriteFake(dir / "b.mivla", FakeCheckpoint("v2", R"("image_size": 112)"), 5);
+  ASSERT_TRUE(models_->PollOnce());
+  mivla::v1::ActResponse a;
+  absl::Status st = Act(s, 1, &a);
+  EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(st.message(), HasSubstr("send a new observation"));
+  ASSERT_TRUE(Observe(s, testing::ObserveFor(Embodiment::kPiper, s->id(), 2), &o).ok());
+  EXPECT_EQ(o.model_version(), "v2");
+  EXPECT_TRUE(Act(s, 1, &a).ok());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(PolicyEngineTest, NonFiniteChunksAreInternalAndReported) {
+  PolicyEngine::Options eo = Defaults();
+  std::atomic<int> reported{0};
+  eo.on_non_finite_output = [&](const Session&, const std::string& version) {
+    EXPECT_EQ(version, "random-init-tiny-seed1");
+    ++reported;
+  };
+  FakeRuntimeOptions f = Fake();
+  f.fail = "non_finite";
+  Init(eo, "", f);
+  auto s = NewSession(Embodiment::kArx5);
+  mivla::v1::ObserveResponse o;
+  ASSERT_TRUE(Observe(s, testing::ObserveFor(Embodiment::kArx5, s->id(), 1), &o).ok());
+  mivla::v1::ActResponse a;
+  absl::Status st = Act(s, 1, &a);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(st.message(), HasSubstr("non-finite action for session " + s->id()));
+  EXPECT_EQ(a.chunk().steps_size(), 0);
+  EXPECT_EQ(reported.load(), 1);
+}
+
+TEST_F(PolicyEngineTest, RuntimeFailuresReachEveryCallerAndTheEngineGoesOn) {
+  FakeRuntimeOptions f = Fake();
+  f.fail = "decode";
+  Init(Defaults(), "", f);
+  auto s = NewSession(Embodiment::kHuman);
+  mivla::v1::ObserveResponse o;
+  ASSERT_TRUE(Observe(s, testing::ObserveFor(Embodiment::kHuman, s->id(), 1), &o).ok());
+  for (int i = 0; i < 2; ++i) {
+    mivla::v1::ActResponse a;
+    absl::Status st = Act(s, 1, &a);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInternal);
+    EXPECT_THAT(st.message(), HasSubstr("decode fails"));
+  }
 }
 
 }  // namespace

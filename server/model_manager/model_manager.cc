@@ -8,8 +8,6 @@
 #include <tuple>
 #include <vector>
 
-#include <torch/torch.h>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/log.h"
@@ -56,6 +54,7 @@ absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(Options optio
     return absl::NotFoundError(absl::StrCat("model manager: --model-dir '", options.model_dir,
                                             "' is not a directory"));
   }
+  if (options.loader == nullptr) return absl::InvalidArgumentError("model manager: a runtime loader is required");
   if (options.warm_batch_size < 1) {
     return absl::InvalidArgumentError("model manager: warm_batch_size must be >= 1");
   }
@@ -64,31 +63,20 @@ absl::StatusOr<std::unique_ptr<ModelManager>> ModelManager::Create(Options optio
 
 ModelManager::~ModelManager() { Stop(); }
 
-absl::StatusOr<std::shared_ptr<const LoadedModel>> ModelManager::LoadAndWarm(const std::string& path) const {
-  checkpoint::PolicyBundle bundle;
-  if (path.empty()) {  // random init
-    ASSIGN_OR_RETURN(model::ModelConfig config, model::ConfigByName(options_.random_init_config));
-    torch::manual_seed(options_.random_init_seed);
-    bundle.model_version = absl::StrCat("random-init-", config.name, "-seed", options_.random_init_seed);
-    bundle.config = config;
-    bundle.model = model::MivlaModel(config);
-    bundle.metadata["random_init"] = "true";
-  } else {
-    ASSIGN_OR_RETURN(bundle, checkpoint::LoadModelCheckpoint(path, c10::kCPU));
-  }
-  ASSIGN_OR_RETURN(std::shared_ptr<LoadedModel> loaded, LoadedModel::Create(std::move(bundle), options_.model));
+absl::StatusOr<std::shared_ptr<const PolicyRuntime>> ModelManager::LoadAndWarm(const std::string& path) const {
+  const RuntimeSource source = path.empty() ? RuntimeSource::RandomInit(options_.random_init_config, options_.random_init_seed)
+                                            : RuntimeSource::Checkpoint(path);
+  ASSIGN_OR_RETURN(std::unique_ptr<PolicyRuntime> loaded, options_.loader->Load(source));
   RETURN_IF_ERROR(loaded->Warm(options_.warm_batch_size));
-  // Re-own with a deleter that trims the heap once the last call on this version lets go.
-  LoadedModel* raw = loaded.get();
-  auto keep = std::make_shared<std::shared_ptr<LoadedModel>>(std::move(loaded));
-  return std::shared_ptr<const LoadedModel>(raw, [keep](const LoadedModel*) mutable {
-    keep->reset();
+  // Shared with a deleter that trims the heap once the last call on this version lets go.
+  return std::shared_ptr<const PolicyRuntime>(loaded.release(), [](const PolicyRuntime* r) {
+    delete r;
     ::malloc_trim(0);
   });
 }
 
-void ModelManager::Swap(std::shared_ptr<const LoadedModel> next, const std::string& path, FileState state) {
-  std::shared_ptr<const LoadedModel> old;
+void ModelManager::Swap(std::shared_ptr<const PolicyRuntime> next, const std::string& path, FileState state) {
+  std::shared_ptr<const PolicyRuntime> old;
   {
     absl::MutexLock lock(&mu_);
     old = std::move(current_);
@@ -105,9 +93,9 @@ absl::Status ModelManager::Start() {
     absl::Time t0 = absl::Now();
     auto m = LoadAndWarm("");
     if (!m.ok()) return m.status();
-    LogWarning(kComponent, absl::StrCat("serving a RANDOMLY INITIALISED model (", (*m)->version(),
+    LogWarning(kComponent, absl::StrCat("serving a RANDOMLY INITIALISED model (", (*m)->info().version,
                                         "): for tests and benchmarks only"));
-    if (options_.listener) options_.listener->OnModelLoaded((*m)->version(), "", absl::Now() - t0);
+    if (options_.listener) options_.listener->OnModelLoaded((*m)->info().version, "", absl::Now() - t0);
     Swap(*std::move(m), "", FileState{});
   } else {
     absl::MutexLock scan(&scan_mu_);
@@ -125,9 +113,9 @@ absl::Status ModelManager::Start() {
         if (options_.listener) options_.listener->OnModelLoadFailed(c.path, m.status());
         continue;
       }
-      LogInfo(kComponent, absl::StrCat("serving model version ", (*m)->version(), " from ", c.path, " (",
+      LogInfo(kComponent, absl::StrCat("serving model version ", (*m)->info().version, " from ", c.path, " (",
                                        absl::FormatDuration(absl::Now() - t0), ")"));
-      if (options_.listener) options_.listener->OnModelLoaded((*m)->version(), c.path, absl::Now() - t0);
+      if (options_.listener) options_.listener->OnModelLoaded((*m)->info().version, c.path, absl::Now() - t0);
       Swap(*std::move(m), c.path, FileState{c.mtime_ns, c.size});
       loaded = true;
       break;
@@ -201,9 +189,9 @@ bool ModelManager::PollOnce() {
       continue;  // an older file that is still newer than the serving one may load
     }
     const absl::Duration took = absl::Now() - t0;
-    LogInfo(kComponent, absl::StrCat("hot reload: now serving ", (*m)->version(), " from ", c.path, " (",
+    LogInfo(kComponent, absl::StrCat("hot reload: now serving ", (*m)->info().version, " from ", c.path, " (",
                                      absl::FormatDuration(took), ")"));
-    if (options_.listener) options_.listener->OnModelLoaded((*m)->version(), c.path, took);
+    if (options_.listener) options_.listener->OnModelLoaded((*m)->info().version, c.path, took);
     Swap(*std::move(m), c.path, state);
     {
       absl::MutexLock lock(&mu_);
@@ -214,7 +202,7 @@ bool ModelManager::PollOnce() {
   return false;
 }
 
-std::shared_ptr<const LoadedModel> ModelManager::current() const {
+std::shared_ptr<const PolicyRuntime> ModelManager::current() const {
   absl::MutexLock lock(&mu_);
   return current_;
 }

@@ -1,19 +1,20 @@
 // File: model_manager.h
-// ModelManager: which model version serves. It loads checkpoints from a model directory (one
-// `*.mivla` file per version; the newest file by modification time wins; dot-files such as the
-// checkpoint writer's temporaries are ignored), warms each new version beside the serving one and
-// swaps it in atomically. Callers take a std::shared_ptr<const LoadedModel> per call, so in-flight and
-// queued calls finish on the version they started with; an old version's memory is released when its
-// last call ends. A checkpoint that fails to load, validate or warm leaves the serving version in place
+// ModelManager: which model version serves (version policy and hot reload; how a version is built is
+// the RuntimeLoader's business, server/runtime_api/runtime_loader.h). It loads checkpoints from a model
+// directory (one `*.mivla` file per version; the newest file by modification time wins; dot-files such
+// as the checkpoint writer's temporaries are ignored), warms each new PolicyRuntime beside the serving
+// one and swaps it in atomically. Callers take a std::shared_ptr<const PolicyRuntime> per call, so
+// in-flight and queued calls finish on the version they started with; an old version's memory is
+// released (and the heap trimmed) when its last call ends. A checkpoint that fails to load, validate or warm leaves the serving version in place
 // and is reported (log line, Listener) once per file state: a file is tried again only when its size
 // or modification time changes. Files younger than `settle_time` are left for the next poll, so a
 // checkpoint still being copied in is not mistaken for a corrupt one.
 //
 //   ModelManager::Options o;
-//   o.model_dir = "/models"; o.poll_interval = absl::Seconds(2);
+//   o.model_dir = "/models"; o.poll_interval = absl::Seconds(2); o.loader = loader;
 //   ASSIGN_OR_RETURN(std::unique_ptr<ModelManager> mm, ModelManager::Create(o));
 //   RETURN_IF_ERROR(mm->Start());           // first load (newest loadable file) + poll thread
-//   std::shared_ptr<const LoadedModel> m = mm->current();   // null until a version is loaded
+//   std::shared_ptr<const PolicyRuntime> m = mm->current();  // null until a version is loaded
 //   mm->RequestReload();                     // poll now (e.g. on SIGHUP)
 //
 // Thread-safety: every public method may be called from any thread.
@@ -32,7 +33,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "server/model_manager/loaded_model.h"
+#include "server/runtime_api/policy_runtime.h"
+#include "server/runtime_api/runtime_loader.h"
 
 namespace mivla::server {
 
@@ -54,7 +56,7 @@ class ModelManager {
     std::string random_init_config = "tiny";   // its configuration name
     uint64_t random_init_seed = 1;
     int warm_batch_size = 8;
-    LoadedModel::Options model;
+    std::shared_ptr<const RuntimeLoader> loader;  // required: builds each version
     Listener* listener = nullptr;              // optional, borrowed
   };
 
@@ -73,7 +75,7 @@ class ModelManager {
   /// Runs one scan on the caller's thread; true when a new version was swapped in.
   bool PollOnce();
 
-  std::shared_ptr<const LoadedModel> current() const;
+  std::shared_ptr<const PolicyRuntime> current() const;
   int64_t reloads_ok() const;
   int64_t reloads_failed() const;
 
@@ -84,13 +86,13 @@ class ModelManager {
     bool operator==(const FileState& o) const { return mtime_ns == o.mtime_ns && size == o.size; }
   };
   explicit ModelManager(Options options) : options_(std::move(options)) {}
-  absl::StatusOr<std::shared_ptr<const LoadedModel>> LoadAndWarm(const std::string& path) const;
-  void Swap(std::shared_ptr<const LoadedModel> next, const std::string& path, FileState state);
+  absl::StatusOr<std::shared_ptr<const PolicyRuntime>> LoadAndWarm(const std::string& path) const;
+  void Swap(std::shared_ptr<const PolicyRuntime> next, const std::string& path, FileState state);
   void PollLoop();
 
   const Options options_;
   mutable absl::Mutex mu_;
-  std::shared_ptr<const LoadedModel> current_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const PolicyRuntime> current_ ABSL_GUARDED_BY(mu_);
   std::string current_path_ ABSL_GUARDED_BY(mu_);
   FileState current_state_ ABSL_GUARDED_BY(mu_);
   int64_t reloads_ok_ ABSL_GUARDED_BY(mu_) = 0;

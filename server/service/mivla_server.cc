@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/util/log.h"
+#include "server/runtime/torch_runtime_loader.h"
 #include "server/service/policy_server.h"
 #include "server/service/server_flags.h"
 
@@ -48,6 +49,16 @@ int Main(int argc, char** argv) {
   sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
+  mivla::server::TorchRuntimeFlags runtime;
+  runtime.device = parsed->options.device;
+  runtime.precision = parsed->options.precision;
+  runtime.tokenizer_file = parsed->options.tokenizer_file;
+  auto loader = mivla::server::MakeTorchRuntimeLoader(runtime);
+  if (!loader.ok()) {
+    std::cerr << "mivla-server: " << loader.status().message() << "\n";
+    return 2;
+  }
+  parsed->options.runtime_loader = *std::move(loader);
   auto server = mivla::server::PolicyServer::Create(parsed->options);
   if (!server.ok()) {
     std::cerr << "mivla-server: " << server.status().message() << "\n";

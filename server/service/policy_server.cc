@@ -61,12 +61,7 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
   mo.random_init_config = o.config;
   mo.random_init_seed = o.seed;
   mo.warm_batch_size = std::max(o.encode.max_batch_size, o.decode.max_batch_size);
-  ASSIGN_OR_RETURN(mo.model.runtime, model::ParseRuntimeOptions(o.device, o.precision));
-  if (!o.tokenizer_file.empty()) {
-    auto spm = ReadTextFile(o.tokenizer_file);
-    if (!spm.ok()) return absl::NotFoundError(absl::StrCat("--tokenizer: ", spm.status().message()));
-    mo.model.fallback_tokenizer = *std::move(spm);
-  }
+  mo.loader = o.runtime_loader;
   mo.listener = s->listener_.get();
   ASSIGN_OR_RETURN(s->models_, ModelManager::Create(mo));
 

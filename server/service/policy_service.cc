@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "core/model/model_config.h"
 #include "server/inference/chunk_builder.h"
 #include "server/inference/observation_input.h"
 #include "server/inference/string_checks.h"
@@ -117,8 +116,9 @@ grpc::ServerUnaryReactor* PolicyService::StartSession(grpc::CallbackServerContex
 
 absl::Status PolicyService::DoStartSession(const v1::StartSessionRequest& req, v1::StartSessionResponse* resp,
                                            CallState* st) {
-  std::shared_ptr<const LoadedModel> m = p_.models->current();
+  std::shared_ptr<const PolicyRuntime> m = p_.models->current();
   if (!m) return absl::UnavailableError("no model version is loaded yet");
+  const RuntimeInfo& info = m->info();
   auto e = EmbodimentFromProto(req.embodiment(), "embodiment");
   if (!e.ok()) return e.status();
   const double hz = req.control_rate_hz();
@@ -134,21 +134,21 @@ absl::Status PolicyService::DoStartSession(const v1::StartSessionRequest& req, v
                             static_cast<int>(std::min<uint32_t>(c.height(), 1u << 30))});
   }
   spec.instruction = req.instruction();
-  spec.control_period_s = 1.0 / (hz > 0 ? hz : m->config().control_rate_hz);
+  spec.control_period_s = 1.0 / (hz > 0 ? hz : info.control_rate_hz);
   spec.robot_id = req.robot_id();
   spec.task = req.task();
   spec.client = st->client;
   InputLimits limits = p_.engine->options().limits;
-  limits.max_views = std::min(limits.max_views, m->config().max_views);
+  limits.max_views = std::min(limits.max_views, info.max_views);
   if (absl::Status v = ValidateSessionSpec(spec, limits); !v.ok()) return v;
   auto session = p_.sessions->Start(std::move(spec));
   if (!session.ok()) return session.status();
   st->session = *session;
   st->session_id = (*session)->id();
   resp->set_session_id((*session)->id());
-  resp->set_model_version(m->version());
+  resp->set_model_version(info.version);
   // Steps per chunk at this session's rate (the model's H steps resampled, chunk_builder.h).
-  resp->set_action_horizon(ChunkSteps(m->config().decoder.action_horizon, 1.0 / m->config().control_rate_hz,
+  resp->set_action_horizon(ChunkSteps(info.action_horizon, 1.0 / info.control_rate_hz,
                                       (*session)->spec().control_period_s));
   resp->set_control_period_s((*session)->spec().control_period_s);
   resp->set_idle_timeout_us(absl::ToInt64Microseconds(p_.sessions->idle_timeout()));
@@ -198,20 +198,20 @@ grpc::ServerUnaryReactor* PolicyService::GetPolicyInfo(grpc::CallbackServerConte
 }
 
 absl::Status PolicyService::DoGetPolicyInfo(v1::GetPolicyInfoResponse* resp) {
-  std::shared_ptr<const LoadedModel> m = p_.models->current();
+  std::shared_ptr<const PolicyRuntime> m = p_.models->current();
   if (!m) return absl::UnavailableError("no model version is loaded yet");
-  const model::ModelConfig& c = m->config();
-  resp->set_model_version(m->version());
-  resp->set_config_name(c.name);
-  resp->set_config_json(model::ConfigToJson(c));
-  for (auto e : action::kAllEmbodiments) resp->add_embodiments(EmbodimentToProto(e));
-  resp->set_action_horizon(c.decoder.action_horizon);
+  const RuntimeInfo& c = m->info();
+  resp->set_model_version(c.version);
+  resp->set_config_name(c.config_name);
+  resp->set_config_json(c.config_json);
+  for (auto e : c.embodiments) resp->add_embodiments(EmbodimentToProto(e));
+  resp->set_action_horizon(c.action_horizon);
   resp->set_action_dim(action::kActionDim);
-  resp->set_sampling_steps(c.decoder.sampling_steps);
+  resp->set_sampling_steps(c.sampling_steps);
   resp->set_default_control_rate_hz(c.control_rate_hz);
   resp->set_max_views(std::min(c.max_views, p_.engine->options().limits.max_views));
-  resp->set_image_width(m->image_size());
-  resp->set_image_height(m->image_size());
+  resp->set_image_width(c.image_size);
+  resp->set_image_height(c.image_size);
   resp->set_max_batch_size(static_cast<uint32_t>(p_.engine->options().decode.max_batch_size));
   return absl::OkStatus();
 }

@@ -1,4 +1,5 @@
-// Hot reload under load and overload behaviour, over a real loopback socket.
+// Hot reload under load (the LibTorch runtime, real checkpoint files) and overload behaviour (the fake
+// runtime, slowed down), over a real loopback socket.
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,7 +17,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "core/checkpoint/model_checkpoint.h"
+#include "core/tokenizer/tokenizer.h"
 #include "server/inference/test_requests.h"
+#include "server/runtime/torch_runtime_loader.h"
 #include "server/service/service_test_util.h"
 
 namespace mivla::server {
@@ -69,12 +72,17 @@ TEST(HotReloadTest, EightSessionsActThroughFiveCheckpointsWithoutAFailedCall) {
   std::filesystem::create_directories(dir);
   WriteCheckpoint(dir, "v01", 1);
   ServerOptions o = t::LoopbackOptions();
+  TorchRuntimeFlags torch_runtime;
+  torch_runtime.tokenizer_file = tokenizer::kTinyTokenizerModelPath;
+  auto loader = MakeTorchRuntimeLoader(torch_runtime);
+  ASSERT_TRUE(loader.ok()) << loader.status();
+  o.runtime_loader = *loader;
   o.random_init = false;
   o.model_dir = dir.string();
   o.poll_interval = absl::Milliseconds(100);
   auto s = t::StartLoopback(o);
   ASSERT_TRUE(s.ok()) << s.status();
-  ASSERT_EQ(s->server->models().current()->version(), "v01");
+  ASSERT_EQ(s->server->models().current()->info().version, "v01");
   const ModelManager& models = s->server->models();
 
   const std::vector<Embodiment> es = {Embodiment::kPiper, Embodiment::kArx5, Embodiment::kAlohaAgilex,
@@ -125,10 +133,10 @@ TEST(HotReloadTest, EightSessionsActThroughFiveCheckpointsWithoutAFailedCall) {
   // memory is sampled.
   const std::string good = ReadAll((dir / "v01.mivla").string());
   std::vector<int64_t> rss, heap;
-  std::vector<std::weak_ptr<const LoadedModel>> versions = {models.current()};
+  std::vector<std::weak_ptr<const PolicyRuntime>> versions = {models.current()};
   auto serve = [&](const std::string& version) {
-    ASSERT_TRUE(WaitUntil([&] { return models.current()->version() == version; }))
-        << "still serving " << models.current()->version() << ", expected " << version;
+    ASSERT_TRUE(WaitUntil([&] { return models.current()->info().version == version; }))
+        << "still serving " << models.current()->info().version << ", expected " << version;
     versions.push_back(models.current());
     ASSERT_TRUE(WaitUntil([&] { return all_robots_on(version); })) << "robots did not all reach " << version;
     rss.push_back(t::ResidentBytes());
@@ -158,7 +166,7 @@ TEST(HotReloadTest, EightSessionsActThroughFiveCheckpointsWithoutAFailedCall) {
   EXPECT_GE(ok.load(), 4 * static_cast<int>(es.size())) << "every robot got chunks from all four versions";
   EXPECT_EQ(models.reloads_ok(), 3);
   EXPECT_EQ(models.reloads_failed(), 2);
-  EXPECT_EQ(models.current()->version(), "v04");
+  EXPECT_EQ(models.current()->info().version, "v04");
   const std::string metrics = s->server->registry().Expose();
   EXPECT_THAT(metrics, ::testing::HasSubstr("mivla_model_reloads_total{result=\"failed\"} 2"));
   EXPECT_THAT(metrics, ::testing::HasSubstr("mivla_model_info{version=\"v04\"} 1"));
@@ -186,7 +194,9 @@ TEST(HotReloadTest, EightSessionsActThroughFiveCheckpointsWithoutAFailedCall) {
 }
 
 TEST(OverloadTest, BurstGetsResourceExhaustedQuicklyThenServesNormally) {
-  ServerOptions o = t::LoopbackOptions();
+  FakeRuntimeOptions slow = t::LoopbackFake();
+  slow.encode_latency = absl::Milliseconds(30);  // about the tiny model's encode time on a loaded 2-core machine
+  ServerOptions o = t::LoopbackOptions(slow);
   o.encode.max_queue_depth = 2;
   o.encode.max_batch_size = 1;
   o.encode.max_queue_delay_us = 0;

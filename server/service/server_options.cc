@@ -27,6 +27,9 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
     return Bad("metrics-port", absl::StrCat(o.metrics_port, " not in [-1, 65535]"));
   }
   if (o.model_dir.empty() && !o.random_init) return Bad("model-dir", "required unless --random-init is set");
+  if (o.runtime_loader == nullptr) {
+    return absl::InvalidArgumentError("runtime_loader: not set (mivla-server uses the LibTorch runtime's loader)");
+  }
   if (o.max_message_bytes < 1024) return Bad("max-message-bytes", "must be >= 1024");
   if (o.max_sessions < 1) return Bad("max-sessions", "must be >= 1");
   if (o.session_idle_timeout <= absl::ZeroDuration()) return Bad("session-idle-timeout-s", "must be > 0");

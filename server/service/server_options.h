@@ -5,11 +5,13 @@
 #define MIVLA_SERVER_SERVICE_SERVER_OPTIONS_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/inference/input_limits.h"
+#include "server/runtime_api/runtime_loader.h"
 #include "server/service/auth.h"
 
 namespace mivla::server {
@@ -37,9 +39,12 @@ struct ServerOptions {
   bool random_init = false;
   std::string config = "tiny";    // random-init configuration
   uint64_t seed = 1;              // random-init seed
-  std::string device = "cpu";     // cpu | cuda | cuda:N | auto
-  std::string precision = "fp32"; // fp32 | bf16 (CUDA only)
-  std::string tokenizer_file;     // used when a checkpoint carries no tokenizer
+  // Builds each model version (not a flag): mivla-server sets the LibTorch loader made from --device,
+  // --precision and --tokenizer (server/runtime/torch_runtime_loader.h); tests may set a fake.
+  std::shared_ptr<const RuntimeLoader> runtime_loader;
+  std::string device = "cpu";     // cpu | cuda | cuda:N | auto (read by the LibTorch loader)
+  std::string precision = "fp32"; // fp32 | bf16, CUDA only (read by the LibTorch loader)
+  std::string tokenizer_file;     // used when a checkpoint carries no tokenizer (read by the LibTorch loader)
   // Batching.
   StageOptions encode;
   StageOptions decode;

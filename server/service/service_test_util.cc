@@ -9,12 +9,18 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "core/tokenizer/tokenizer.h"
 #include "core/util/log.h"
 
 namespace mivla::server::testing {
 
-ServerOptions LoopbackOptions() {
+FakeRuntimeOptions LoopbackFake() {
+  FakeRuntimeOptions f;
+  f.encode_latency = absl::Milliseconds(1);
+  f.decode_latency = absl::Milliseconds(2);
+  return f;
+}
+
+ServerOptions LoopbackOptions(FakeRuntimeOptions fake) {
   SetLogQuiet(true);
   ServerOptions o;
   o.host = "127.0.0.1";
@@ -23,7 +29,7 @@ ServerOptions LoopbackOptions() {
   o.metrics_host = "127.0.0.1";
   o.random_init = true;
   o.config = "tiny";
-  o.tokenizer_file = tokenizer::kTinyTokenizerModelPath;
+  o.runtime_loader = std::make_shared<FakeRuntimeLoader>(std::move(fake));
   o.encode.max_batch_size = 8;
   o.decode.max_batch_size = 8;
   o.poll_interval = absl::Milliseconds(100);

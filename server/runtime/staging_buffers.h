@@ -1,13 +1,13 @@
 // File: staging_buffers.h
-// Preallocated batch tensors for the two stages, so forming a batch copies rows into buffers that live
-// as long as the server instead of allocating per request. Shapes follow the serving model's config
-// (max batch size x per-sample shape); a hot reload to a model with the same shapes reuses them.
-// A pool hands one buffer set to each batch being processed; with one worker per stage (the default)
-// the pool holds one set.
+// Preallocated batch tensors for the LibTorch runtime's encode and decode steps, so forming a batch copies
+// rows into buffers that live as long as the model version instead of allocating per request. Shapes
+// follow the model's config (rows x per-sample shape); the rows grow to the largest batch seen (the
+// warm-up runs the largest one first). A pool hands one buffer set to each batch being processed; with
+// one worker per stage (the default) the pool holds one set per stage.
 //
 // Thread-safety: StagingPool::Acquire/Release are thread-safe; a buffer set belongs to one batch at a time.
-#ifndef MIVLA_SERVER_INFERENCE_STAGING_BUFFERS_H_
-#define MIVLA_SERVER_INFERENCE_STAGING_BUFFERS_H_
+#ifndef MIVLA_SERVER_RUNTIME_STAGING_BUFFERS_H_
+#define MIVLA_SERVER_RUNTIME_STAGING_BUFFERS_H_
 
 #include <memory>
 #include <vector>
@@ -29,14 +29,16 @@ struct DecodeStaging {
 };
 
 struct StagingBuffers {
-  /// (Re)allocates when `config` or `max_batch` differ from the last call; a no-op otherwise.
-  void Ensure(const model::ModelConfig& config, int image_size, int max_batch);
+  /// (Re)allocates when `config`'s shapes differ from the last call or `rows` exceeds the rows held; a
+  /// no-op otherwise.
+  void Ensure(const model::ModelConfig& config, int image_size, int rows);
   EncodeStaging encode;
   DecodeStaging decode;
   int64_t allocations = 0;  // how many times the tensors were (re)allocated
 
  private:
-  std::vector<int64_t> key_;
+  std::vector<int64_t> key_;  // per-sample shapes
+  int rows_ = 0;
 };
 
 class StagingPool {
@@ -54,4 +56,4 @@ class StagingPool {
 
 }  // namespace mivla::server
 
-#endif  // MIVLA_SERVER_INFERENCE_STAGING_BUFFERS_H_
+#endif  // MIVLA_SERVER_RUNTIME_STAGING_BUFFERS_H_

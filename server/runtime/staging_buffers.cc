@@ -1,5 +1,6 @@
-#include "server/inference/staging_buffers.h"
+#include "server/runtime/staging_buffers.h"
 
+#include <algorithm>
 #include <utility>
 
 #include <torch/torch.h>
@@ -9,14 +10,15 @@
 
 namespace mivla::server {
 
-void StagingBuffers::Ensure(const model::ModelConfig& c, int image_size, int max_batch) {
+void StagingBuffers::Ensure(const model::ModelConfig& c, int image_size, int rows) {
   const int64_t v = c.max_views, l = c.text.max_tokens, w = c.decoder.width;
   const int64_t nv = v * c.vision_tokens_per_view(), h = c.decoder.action_horizon;
-  std::vector<int64_t> key = {max_batch, v, l, w, nv, h, image_size};
-  if (key == key_) return;
+  std::vector<int64_t> key = {v, l, w, nv, h, image_size};
+  if (key == key_ && rows <= rows_) return;
   key_ = key;
+  rows_ = std::max(rows, rows_);
   ++allocations;
-  const int64_t b = max_batch, s = image_size, d = action::kActionDim;
+  const int64_t b = rows_, s = image_size, d = action::kActionDim;
   auto f = torch::TensorOptions().dtype(torch::kFloat);
   encode.images = torch::zeros({b, v, 3, s, s}, f);
   encode.view_mask = torch::zeros({b, v}, torch::kBool);

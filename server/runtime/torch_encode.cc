@@ -1,0 +1,138 @@
+// TorchPolicyRuntime::Encode: staging rows from parsed observations, then the encoders once per batch.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <utility>
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "server/runtime/torch_condition.h"
+#include "server/runtime/torch_policy_runtime.h"
+
+namespace mivla::server {
+namespace {
+
+constexpr float kMaxNormalized = 100.0f;
+
+// Checks one observation against the version's input geometry.
+absl::Status CheckObservation(const RuntimeObservation& o, const model::ModelConfig& c, int side,
+                              const std::string& version) {
+  if (static_cast<int>(o.images.size()) > c.max_views) {
+    return absl::InvalidArgumentError(absl::StrCat("images: ", o.images.size(), " views; model version ", version,
+                                                   " takes at most ", c.max_views));
+  }
+  for (const RuntimeImage& im : o.images) {
+    if (im.width != side || im.height != side || im.rgb.size() != static_cast<size_t>(side) * side * 3) {
+      return absl::FailedPreconditionError(absl::StrCat("observation images are ", im.width, "x", im.height,
+                                                        "; model version ", version, " takes ", side, "x", side,
+                                                        ": send a new observation"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<absl::StatusOr<ConditionPtr>> TorchPolicyRuntime::Encode(
+    absl::Span<const RuntimeObservation* const> batch) const {
+  const model::ModelConfig& c = config();
+  std::vector<absl::StatusOr<ConditionPtr>> out(batch.size(), absl::InternalError("not encoded"));
+  std::vector<int> rows;  // batch index of each staging row
+  for (size_t i = 0; i < batch.size(); ++i) {
+    absl::Status s = CheckObservation(*batch[i], c, image_size_, info_.version);
+    if (s.ok()) {
+      rows.push_back(static_cast<int>(i));
+    } else {
+      out[i] = s;
+    }
+  }
+  if (rows.empty()) return out;
+  const int n = static_cast<int>(rows.size());
+  std::unique_ptr<StagingBuffers> buf = staging_.Acquire();
+  try {
+    buf->Ensure(c, image_size_, n);
+    EncodeStaging& s = buf->encode;
+    for (int r = 0; r < n; ++r) {
+      const RuntimeObservation& o = *batch[rows[r]];
+      s.view_mask[r].fill_(false);
+      for (size_t v = 0; v < o.images.size(); ++v) {
+        at::Tensor hwc = torch::from_blob(const_cast<uint8_t*>(o.images[v].rgb.data()), {image_size_, image_size_, 3},
+                                          torch::kUInt8);
+        s.images[r][static_cast<int64_t>(v)].copy_(hwc.permute({2, 0, 1}).to(torch::kFloat).div_(255.0f));
+      }
+      const int64_t views = static_cast<int64_t>(o.images.size());
+      s.images[r].narrow(0, views, c.max_views - views).zero_();
+      s.view_mask[r].narrow(0, 0, views).fill_(true);
+      std::vector<int64_t> ids = tokenizer_->Encode(o.instruction, c.text.max_tokens);
+      s.text_ids[r].zero_();
+      s.text_mask[r].fill_(false);
+      std::copy(ids.begin(), ids.end(), s.text_ids[r].data_ptr<int64_t>());
+      s.text_mask[r].narrow(0, 0, static_cast<int64_t>(ids.size())).fill_(true);
+      std::array<float, action::kActionDim> st = o.state;
+      normalization().Normalize(o.embodiment, st.data(), o.state_mask);
+      float* state = s.state[r].data_ptr<float>();
+      float* mask = s.state_mask[r].data_ptr<float>();
+      for (int d = 0; d < action::kActionDim; ++d) {
+        // Range checks keep inputs near the training data; the clamp is the backstop that keeps an
+        // extreme normalised value (degenerate statistics) from reaching the model.
+        const bool on = o.state_mask.test(d) && std::isfinite(st[d]);
+        state[d] = on ? std::clamp(st[d], -kMaxNormalized, kMaxNormalized) : 0.0f;
+        mask[d] = o.state_mask.test(d) ? 1.0f : 0.0f;
+      }
+      s.embodiment[r].fill_(static_cast<int64_t>(o.embodiment));
+    }
+
+    torch::InferenceMode guard;
+    model::AutocastGuard autocast(runtime_);
+    const c10::Device dev = runtime_.device;
+    model::MivlaModelImpl& m = model();
+    auto first = [&](const at::Tensor& t) { return t.narrow(0, 0, n).to(dev); };
+    model::ConditionTokens cond;
+    std::tie(cond.vision, cond.vision_mask) = m.EncodeVision(first(s.images), first(s.view_mask));
+    cond.prefix = m.EncodePrefix(first(s.state), first(s.state_mask), first(s.embodiment));
+    // Text: each distinct instruction once, through the version's cache.
+    std::vector<at::Tensor> text(n), text_mask(n);
+    std::map<std::string, std::vector<int>> misses;
+    for (int r = 0; r < n; ++r) {
+      const std::string& instruction = batch[rows[r]]->instruction;
+      if (auto hit = instruction_cache_->Lookup(instruction)) {
+        text[r] = hit->tokens, text_mask[r] = hit->mask;
+      } else {
+        misses[instruction].push_back(r);
+      }
+    }
+    if (!misses.empty()) {
+      std::vector<int64_t> firsts;
+      for (const auto& [txt, idx] : misses) firsts.push_back(idx[0]);
+      at::Tensor index = torch::tensor(firsts, torch::kLong);
+      at::Tensor ids = s.text_ids.index_select(0, index).to(dev);
+      at::Tensor mask = s.text_mask.index_select(0, index).to(dev);
+      at::Tensor enc = m.EncodeText(ids, mask);
+      int k = 0;
+      for (const auto& [txt, idx] : misses) {
+        model::EncodedInstruction e{enc[k].clone(), mask[k].clone()};
+        instruction_cache_->Insert(txt, e);
+        for (int r : idx) text[r] = e.tokens, text_mask[r] = e.mask;
+        ++k;
+      }
+    }
+    for (int r = 0; r < n; ++r) {
+      model::ConditionTokens one;
+      one.vision = cond.vision.narrow(0, r, 1).clone();
+      one.vision_mask = cond.vision_mask.narrow(0, r, 1).clone();
+      one.prefix = cond.prefix.narrow(0, r, 1).clone();
+      one.text = text[r].unsqueeze(0);
+      one.text_mask = text_mask[r].unsqueeze(0);
+      out[rows[r]] = std::make_shared<TorchCondition>(instance(), batch[rows[r]]->embodiment, std::move(one));
+    }
+  } catch (const std::exception& e) {
+    const absl::Status failed =
+        absl::InternalError(absl::StrCat("encode failed on model version ", info_.version, ": ", e.what()));
+    for (int i : rows) out[i] = failed;
+  }
+  staging_.Release(std::move(buf));
+  return out;
+}
+
+}  // namespace mivla::server

@@ -1,0 +1,231 @@
+// The LibTorch PolicyRuntime on the tiny configuration: encode/decode shapes and masks, seeds, batch
+// independence, handles of other runtimes, per-item input errors, staging reuse, de-normalisation with
+// the version's statistics, and the loader (random init, checkpoint files, bad files and flags).
+#include "server/runtime/torch_policy_runtime.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <torch/torch.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/runtime/torch_runtime_loader.h"
+
+namespace mivla::server {
+namespace {
+
+using action::Embodiment;
+using ::testing::HasSubstr;
+
+std::string Spm() {
+  std::ifstream in(tokenizer::kTinyTokenizerModelPath, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+checkpoint::PolicyBundle TinyBundle(const std::string& version, uint64_t seed) {
+  checkpoint::PolicyBundle b;
+  b.model_version = version;
+  b.config = *model::ConfigByName("tiny");
+  torch::manual_seed(seed);
+  b.model = model::MivlaModel(b.config);
+  b.tokenizer_model = Spm();
+  return b;
+}
+
+std::unique_ptr<TorchPolicyRuntime> Runtime(checkpoint::PolicyBundle b) {
+  auto r = TorchPolicyRuntime::Create(std::move(b), {});
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *std::move(r) : nullptr;
+}
+
+RuntimeObservation Obs(Embodiment e, int side, int views, uint64_t seed, bool with_state = true) {
+  RuntimeObservation o;
+  o.embodiment = e;
+  o.instruction = seed % 2 ? "press the bell" : "open the drawer";
+  for (int v = 0; v < views; ++v) {
+    RuntimeImage im;
+    im.width = im.height = side;
+    im.rgb.resize(static_cast<size_t>(side) * side * 3);
+    for (size_t k = 0; k < im.rgb.size(); ++k) im.rgb[k] = static_cast<uint8_t>((k * (seed + 3) + v * 17) % 256);
+    o.images.push_back(std::move(im));
+  }
+  if (with_state) {
+    o.state_mask = action::EmbodimentMask(e);
+    for (int d = 0; d < action::kActionDim; ++d) o.state[d] = o.state_mask.test(d) ? 0.01f * ((d + seed) % 7) : 0.0f;
+  }
+  return o;
+}
+
+ConditionPtr EncodeOne(const TorchPolicyRuntime& r, const RuntimeObservation& o) {
+  auto out = r.Encode({&o});
+  EXPECT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].ok()) << out[0].status();
+  return out[0].ok() ? *out[0] : nullptr;
+}
+
+TEST(TorchPolicyRuntimeTest, InfoAndChunksOfTheTinyModel) {
+  auto r = Runtime(TinyBundle("v1", 1));
+  ASSERT_NE(r, nullptr);
+  const RuntimeInfo& info = r->info();
+  EXPECT_EQ(info.version, "v1");
+  EXPECT_EQ(info.config_name, "tiny");
+  EXPECT_EQ(info.action_horizon, 16);
+  EXPECT_EQ(info.device, "cpu/fp32");
+  EXPECT_EQ(info.embodiments.size(), action::kAllEmbodiments.size());
+  EXPECT_THAT(info.config_json, HasSubstr("\"decoder\""));
+  const int side = info.image_size;
+  RuntimeObservation a = Obs(Embodiment::kPiper, side, 2, 1), b = Obs(Embodiment::kAlohaAgilex, side, 3, 2);
+  auto conds = r->Encode({&a, &b});
+  ASSERT_EQ(conds.size(), 2u);
+  ASSERT_TRUE(conds[0].ok() && conds[1].ok());
+  EXPECT_EQ((*conds[1])->embodiment(), Embodiment::kAlohaAgilex);
+  EXPECT_EQ((*conds[0])->runtime_instance(), r->instance());
+  auto chunks = r->Decode({{*conds[0], 7, {}}, {*conds[1], 8, {}}});
+  ASSERT_EQ(chunks.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(chunks[i].ok()) << chunks[i].status();
+    ASSERT_EQ(chunks[i]->horizon, 16);
+    ASSERT_EQ(chunks[i]->values.size(), 16u * action::kActionDim);
+    const action::ActionMask mask = action::EmbodimentMask(i == 0 ? Embodiment::kPiper : Embodiment::kAlohaAgilex);
+    for (int d = 0; d < action::kActionDim; ++d) {
+      const float v = chunks[i]->values[15 * action::kActionDim + d];
+      EXPECT_TRUE(std::isfinite(v));
+      if (!mask.test(d)) {
+        EXPECT_EQ(v, 0.0f) << "slot " << d << " is outside the embodiment's mask";
+      }
+    }
+  }
+  EXPECT_TRUE(r->Warm(2).ok());
+}
+
+TEST(TorchPolicyRuntimeTest, SeedMakesChunksDeterministicAndIndependentOfBatchMates) {
+  auto r = Runtime(TinyBundle("v1", 1));
+  const int side = r->info().image_size;
+  RuntimeObservation a = Obs(Embodiment::kPiper, side, 2, 1), b = Obs(Embodiment::kLocoman, side, 2, 2);
+  ConditionPtr ca = EncodeOne(*r, a), cb = EncodeOne(*r, b);
+  auto alone = r->Decode({{ca, 99, {}}});
+  auto again = r->Decode({{ca, 99, {}}});
+  auto batched = r->Decode({{cb, 5, {}}, {ca, 99, {}}});
+  auto other = r->Decode({{ca, 100, {}}});
+  ASSERT_TRUE(alone[0].ok() && again[0].ok() && batched[1].ok() && other[0].ok());
+  double diff = 0;
+  for (size_t k = 0; k < alone[0]->values.size(); ++k) {
+    EXPECT_EQ(alone[0]->values[k], again[0]->values[k]);
+    EXPECT_NEAR(alone[0]->values[k], batched[1]->values[k], 1e-4);
+    diff += std::abs(alone[0]->values[k] - other[0]->values[k]);
+  }
+  EXPECT_GT(diff, 1e-3) << "another seed gives another chunk";
+  // An executed prefix (real-time chunking) is accepted and, for now, ignored.
+  auto with_prefix = r->Decode({{ca, 99, std::vector<float>(2 * action::kActionDim, 0.5f)}});
+  ASSERT_TRUE(with_prefix[0].ok());
+  EXPECT_EQ(with_prefix[0]->values, alone[0]->values);
+}
+
+TEST(TorchPolicyRuntimeTest, BadItemsFailAloneAndForeignHandlesAreRefused) {
+  auto r = Runtime(TinyBundle("v1", 1));
+  auto other = Runtime(TinyBundle("v2", 2));
+  const int side = r->info().image_size;
+  RuntimeObservation good = Obs(Embodiment::kArx5, side, 2, 1);
+  RuntimeObservation too_many = Obs(Embodiment::kArx5, side, 4, 1);
+  RuntimeObservation wrong_size = Obs(Embodiment::kArx5, side * 2, 2, 1);
+  auto conds = r->Encode({&too_many, &good, &wrong_size});
+  ASSERT_EQ(conds.size(), 3u);
+  EXPECT_EQ(conds[0].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(conds[0].status().message(), HasSubstr("images: 4 views; model version v1 takes at most 3"));
+  EXPECT_TRUE(conds[1].ok());
+  EXPECT_EQ(conds[2].status().code(), absl::StatusCode::kFailedPrecondition);
+  auto foreign = other->Decode({{*conds[1], 1, {}}});
+  EXPECT_EQ(foreign[0].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(foreign[0].status().message(), HasSubstr("not encoded by model version v2"));
+}
+
+TEST(TorchPolicyRuntimeTest, StagingBuffersAreReusedInSteadyState) {
+  auto r = Runtime(TinyBundle("v1", 1));
+  ASSERT_TRUE(r->Warm(4).ok());
+  const int64_t after_warm = r->staging_allocations();
+  EXPECT_GE(after_warm, 1);
+  const int side = r->info().image_size;
+  for (int i = 0; i < 3; ++i) {
+    RuntimeObservation a = Obs(Embodiment::kPiper, side, 2, i), b = Obs(Embodiment::kHuman, side, 1, i);
+    auto conds = r->Encode({&a, &b});
+    ASSERT_TRUE(conds[0].ok() && conds[1].ok());
+    ASSERT_TRUE(r->Decode({{*conds[0], 1, {}}, {*conds[1], 2, {}}})[0].ok());
+  }
+  EXPECT_EQ(r->staging_allocations(), after_warm);
+  EXPECT_GT(r->instruction_cache().hits(), 0);
+}
+
+TEST(TorchPolicyRuntimeTest, ChunksAreDenormalisedWithTheVersionsStatistics) {
+  checkpoint::PolicyBundle plain = TinyBundle("plain", 3);
+  checkpoint::PolicyBundle scaled = TinyBundle("scaled", 3);  // the same weights
+  action::NormalizationStatsBuilder stats;
+  std::vector<float> lo(action::kActionDim, 0.0f), hi(action::kActionDim, 0.0f);
+  const int slot = action::kJointsRight.begin;
+  lo[slot] = -2.0f;
+  hi[slot] = 2.0f;
+  const action::ActionMask mask = action::EmbodimentMask(Embodiment::kArx5);
+  stats.Add(Embodiment::kArx5, lo.data(), mask);
+  stats.Add(Embodiment::kArx5, hi.data(), mask);
+  scaled.normalization = stats.Build();
+  auto a = Runtime(std::move(plain));
+  auto b = Runtime(std::move(scaled));
+  // No proprioception, so both encode the same inputs; only the output statistics differ.
+  RuntimeObservation o = Obs(Embodiment::kArx5, a->info().image_size, 2, 1, /*with_state=*/false);
+  auto ca = a->Decode({{EncodeOne(*a, o), 4, {}}});
+  auto cb = b->Decode({{EncodeOne(*b, o), 4, {}}});
+  ASSERT_TRUE(ca[0].ok() && cb[0].ok());
+  for (int h = 0; h < 16; ++h) {
+    const size_t k = static_cast<size_t>(h) * action::kActionDim + slot;
+    EXPECT_NEAR(cb[0]->values[k], 2.0f * ca[0]->values[k], 1e-4) << "min-max [-2, 2]: raw = 2 x normalised";
+  }
+}
+
+TEST(TorchRuntimeLoaderTest, RandomInitCheckpointFilesAndBadInputs) {
+  TorchRuntimeFlags flags;
+  flags.tokenizer_file = tokenizer::kTinyTokenizerModelPath;
+  auto loader = MakeTorchRuntimeLoader(flags);
+  ASSERT_TRUE(loader.ok()) << loader.status();
+  auto random = (*loader)->Load(RuntimeSource::RandomInit("tiny", 1));
+  ASSERT_TRUE(random.ok()) << random.status();
+  EXPECT_EQ((*random)->info().version, "random-init-tiny-seed1");
+  EXPECT_EQ((*loader)->Load(RuntimeSource::RandomInit("huge", 1)).status().code(), absl::StatusCode::kInvalidArgument);
+
+  const auto dir = std::filesystem::temp_directory_path() / ("torch_loader_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "v7.mivla").string();
+  checkpoint::PolicyBundle b = TinyBundle("v7", 7);
+  b.tokenizer_model.clear();  // the loader's --tokenizer fills in
+  ASSERT_TRUE(checkpoint::SaveModelCheckpoint(path, b).ok());
+  auto loaded = (*loader)->Load(RuntimeSource::Checkpoint(path));
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)->info().version, "v7");
+  EXPECT_TRUE((*loaded)->Warm(2).ok());
+  std::ofstream((dir / "junk.mivla").string()) << "not a checkpoint";
+  EXPECT_FALSE((*loader)->Load(RuntimeSource::Checkpoint((dir / "junk.mivla").string())).ok());
+  // Without --tokenizer a checkpoint carrying none cannot serve.
+  auto bare = MakeTorchRuntimeLoader(TorchRuntimeFlags{});
+  ASSERT_TRUE(bare.ok());
+  absl::Status no_tok = (*bare)->Load(RuntimeSource::Checkpoint(path)).status();
+  EXPECT_EQ(no_tok.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(no_tok.message(), HasSubstr("carries no tokenizer"));
+  std::filesystem::remove_all(dir);
+
+  TorchRuntimeFlags bad_device;
+  bad_device.device = "tpu";
+  EXPECT_EQ(MakeTorchRuntimeLoader(bad_device).status().code(), absl::StatusCode::kInvalidArgument);
+  TorchRuntimeFlags missing;
+  missing.tokenizer_file = "/no/such/tokenizer.model";
+  absl::Status s = MakeTorchRuntimeLoader(missing).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(s.message(), HasSubstr("--tokenizer"));
+}
+
+}  // namespace
+}  // namespace mivla::server

@@ -1,0 +1,58 @@
+#include "server/runtime/torch_runtime_loader.h"
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "core/util/status_macros.h"
+#include "server/runtime/torch_policy_runtime.h"
+
+namespace mivla::server {
+namespace {
+
+class TorchRuntimeLoader : public RuntimeLoader {
+ public:
+  explicit TorchRuntimeLoader(TorchPolicyRuntime::Options options) : options_(std::move(options)) {}
+
+  absl::StatusOr<std::unique_ptr<PolicyRuntime>> Load(const RuntimeSource& source) const override {
+    checkpoint::PolicyBundle bundle;
+    if (source.random_init) {
+      ASSIGN_OR_RETURN(model::ModelConfig config, model::ConfigByName(source.config));
+      torch::manual_seed(source.seed);
+      bundle.model_version = absl::StrCat("random-init-", config.name, "-seed", source.seed);
+      bundle.config = config;
+      bundle.model = model::MivlaModel(config);
+      bundle.metadata["random_init"] = "true";
+    } else {
+      ASSIGN_OR_RETURN(bundle, checkpoint::LoadModelCheckpoint(source.checkpoint_path, c10::kCPU));
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<TorchPolicyRuntime> runtime, TorchPolicyRuntime::Create(std::move(bundle), options_));
+    return std::unique_ptr<PolicyRuntime>(std::move(runtime));
+  }
+
+ private:
+  const TorchPolicyRuntime::Options options_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const RuntimeLoader>> MakeTorchRuntimeLoader(const TorchRuntimeFlags& flags) {
+  TorchPolicyRuntime::Options o;
+  ASSIGN_OR_RETURN(o.runtime, model::ParseRuntimeOptions(flags.device, flags.precision));
+  o.instruction_cache_capacity = flags.instruction_cache_capacity;
+  if (!flags.tokenizer_file.empty()) {
+    std::ifstream in(flags.tokenizer_file, std::ios::binary);
+    std::stringstream ss;
+    if (in) ss << in.rdbuf();
+    if (!in || ss.str().empty()) {
+      return absl::NotFoundError(absl::StrCat("--tokenizer: cannot open '", flags.tokenizer_file, "'"));
+    }
+    o.fallback_tokenizer = ss.str();
+  }
+  return std::shared_ptr<const RuntimeLoader>(std::make_shared<TorchRuntimeLoader>(std::move(o)));
+}
+
+}  // namespace mivla::server
