@@ -11,14 +11,12 @@
 #include <thread>
 #include <vector>
 
-#include <torch/torch.h>
-
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "core/checkpoint/model_checkpoint.h"
 #include "core/tokenizer/tokenizer.h"
 #include "server/inference/test_requests.h"
+#include "server/runtime/random_checkpoint.h"
 #include "server/runtime/torch_runtime_loader.h"
 #include "server/service/service_test_util.h"
 
@@ -37,13 +35,9 @@ std::string ReadAll(const std::string& path) {
 
 // Versions sort by name in the order they are written, so "moves forward" is a string comparison.
 void WriteCheckpoint(const std::filesystem::path& dir, const std::string& version, uint64_t seed) {
-  checkpoint::PolicyBundle b;
-  b.model_version = version;
-  b.config = *model::ConfigByName("tiny");
-  torch::manual_seed(seed);
-  b.model = model::MivlaModel(b.config);
-  b.tokenizer_model = ReadAll(tokenizer::kTinyTokenizerModelPath);
-  ASSERT_TRUE(checkpoint::SaveModelCheckpoint((dir / (version + ".mivla")).string(), b).ok());
+  ASSERT_TRUE(WriteRandomCheckpoint((dir / (version + ".mivla")).string(), version, "tiny", seed,
+                                    ReadAll(tokenizer::kTinyTokenizerModelPath))
+                  .ok());
 }
 
 // Writes a file beside the target and renames it into place, as a deployment copies checkpoints in.
