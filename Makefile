@@ -17,8 +17,10 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-demo: build
-	@scripts/demo.sh $(BUILD_DIR)
+# One line per stage (logs in $(BUILD_DIR)/logs/); DEMO_FLAGS go to mivla-demo, e.g. DEMO_FLAGS="--episodes 5".
+DEMO_FLAGS ?=
+demo:
+	@CMAKE_ARGS="$(CMAKE_ARGS)" scripts/demo.sh $(BUILD_DIR) $(JOBS) $(DEMO_FLAGS)
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900

@@ -1,31 +1,30 @@
 #!/usr/bin/env bash
-# `make demo`: the main job on the embedded default (see README): the tiny model on sample observations,
-# then mivla-server (in-process, the tiny model randomly initialised: no trained checkpoint is bundled
-# yet) driven over gRPC by simulated robot sessions of every embodiment, with its figures printed.
+# `make demo`: the main job (see README). Installs the Debian packages, configures and builds what the
+# demo needs, one line per stage (the full output goes to build/logs/), then runs mivla-demo: mivla-server
+# on the bundled checkpoint (models/) and simulated PiPER, ARX-5, LocoMan and ALOHA robots at once,
+# with the figures printed and demo.md / demo.png / demo.json written to build/demo/.
+#   scripts/demo.sh [BUILD_DIR] [JOBS] [mivla-demo flags...]
 set -euo pipefail
 build=${1:-build}
-"$build/bin/mivla-demo" --out "$build/demo.json"
-echo
-echo "model benchmark (tiny, CPU):"
-"$build/bin/mivla-bench-model" --config tiny --json --out "$build/bench-model.json" >/dev/null
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); [print("  batch %2d: encode %6.1f ms, decode %6.1f ms, %5.1f GFLOP/s" % (r["batch"], r["encode_ms"], r["decode_ms"], r["achieved_gflops"])) for r in d["rows"]]; print("  GEMM peak %.0f GFLOP/s; JSON in %s" % (d["matmul_peak_gflops"], sys.argv[1]))' "$build/bench-model.json"
-echo
-echo "policy server: 1, 4 and 16 simulated robots (PiPER, ARX-5, ALOHA, LocoMan, human in turn) looping"
-echo "Observe + Act over gRPC, dynamic batching on and off:"
-mkdir -p "$build/bench"
-"$build/bin/mivla-bench-server" --config tiny --json --duration-s 3 --warmup-s 1 \
-  --out-dir "$build/bench" >"$build/bench/server_bench.stdout.json" 2>/dev/null || {
-  echo "mivla-bench-server failed; rerun it by hand to see why" >&2
-  exit 1
+jobs=${2:-$(nproc)}
+shift $(( $# < 2 ? $# : 2 ))
+mkdir -p "$build/logs"
+
+stage() {  # stage TITLE LOG COMMAND...: one line; the log's tail when it fails
+  local title=$1 log=$2 t0=$SECONDS
+  shift 2
+  printf '%-58s' "$title"
+  if "$@" >"$log" 2>&1; then
+    echo "done ($((SECONDS - t0)) s)"
+  else
+    echo "FAILED (full output: $log)"
+    tail -n 40 "$log" >&2
+    exit 1
+  fi
 }
-python3 - "$build/bench/server_bench.json" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-print("  bare model encode+decode, one sample: %.1f ms" % d["bare_decode_ms"])
-for r in d["rows"]:
-    print("  %2d sessions, batching %-3s: %5.1f chunks/s, p50 %6.1f ms, p99 %6.1f ms"
-          % (r["sessions"], "on" if r["batching"] else "off", r["chunks_per_s"], r["p50_ms"], r["p99_ms"]))
-for name, t in d["targets"].items():
-    print("  target %-40s ratio %5.2f (limit %.2f): %s" % (t["what"][:40], t["ratio"], t["limit"], "pass" if t["pass"] else "MISS"))
-print("  peak RSS %.0f MB; JSON and PNG plot in %s" % (d["peak_rss_mb"], sys.argv[1].rsplit("/", 1)[0]))
-PY
+
+stage "[1/3] Debian packages (scripts/install-deps.sh)" "$build/logs/deps.log" scripts/install-deps.sh
+stage "[2/3] configure and build mivla-server, mivla-demo" "$build/logs/build.log" \
+  sh -c "cmake -S . -B '$build' -DCMAKE_BUILD_TYPE=Release ${CMAKE_ARGS:-} && cmake --build '$build' -j '$jobs' --target mivla-server mivla-demo"
+echo "[3/3] mivla-demo (build/bin/mivla-demo --help lists its flags)"
+exec "$build/bin/mivla-demo" --out "$build/demo" "$@"

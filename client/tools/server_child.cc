@@ -39,13 +39,24 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const std::s
                                                                     const std::string& log_path,
                                                                     const std::vector<std::string>& extra_flags,
                                                                     int timeout_s) {
+  return StartServing(binary, {"--random-init", "--config", "tiny"}, port, log_path, extra_flags, timeout_s);
+}
+
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::StartServing(const std::string& binary,
+                                                                           const std::vector<std::string>& model_flags,
+                                                                           int port, const std::string& log_path,
+                                                                           const std::vector<std::string>& extra_flags,
+                                                                           int timeout_s) {
   if (access(binary.c_str(), X_OK) != 0) {
     return absl::NotFoundError(absl::StrCat("mivla-server binary '", binary, "' is not executable (build it)"));
   }
   int pipefd[2];
   if (pipe(pipefd) != 0) return absl::InternalError("pipe failed");
-  std::vector<std::string> args = {binary, "--random-init", "--config", "tiny", "--port", std::to_string(port),
-                                   "--metrics-port", "0"};
+  std::vector<std::string> args = {binary};
+  args.insert(args.end(), model_flags.begin(), model_flags.end());
+  for (std::string f : {std::string("--port"), std::to_string(port), std::string("--metrics-port"), std::string("0")}) {
+    args.push_back(std::move(f));
+  }
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   const pid_t parent = getpid();
   const pid_t pid = fork();
@@ -109,6 +120,24 @@ void ServerProcess::Kill() {
     close(out_fd_);
     out_fd_ = -1;
   }
+}
+
+int ServerProcess::Terminate(int timeout_s) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  pid_t done = 0;
+  while ((done = waitpid(pid_, &status, WNOHANG)) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (done == 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+  }
+  pid_ = -1;
+  Kill();  // joins the drain thread, closes the pipe
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 ServerProcess::~ServerProcess() { Kill(); }

@@ -1,7 +1,9 @@
 // File: server_child.h
-// For tests and benchmarks: runs `mivla-server --random-init --config tiny` as a child process on 127.0.0.1 (a given
-// port, so a killed server can come back on the same one), waits for its
-// {"event":"listening",...} line, and kills it with SIGKILL on Kill() or destruction. The child also
+// For tests, benchmarks and mivla-demo: runs `mivla-server --random-init --config tiny` (Start) or
+// `mivla-server <model flags>` (StartServing, e.g. {"--model-dir", "models"}) as a child process on
+// 127.0.0.1 (a given port, so a killed server can come back on the same one), waits for its
+// {"event":"listening",...} line, and kills it with SIGKILL on Kill() or destruction (Terminate: SIGTERM,
+// the server drains and exits). The child also
 // dies with the thread that started it (PR_SET_PDEATHSIG): start it from a thread that outlives its
 // use. Its stderr goes to a log file.
 // Not thread-safe.
@@ -29,6 +31,12 @@ class ServerProcess {
                                                               const std::string& log_path,
                                                               const std::vector<std::string>& extra_flags = {},
                                                               int timeout_s = 90);
+  /// As Start, with `model_flags` in place of `--random-init --config tiny`.
+  static absl::StatusOr<std::unique_ptr<ServerProcess>> StartServing(const std::string& binary,
+                                                                     const std::vector<std::string>& model_flags,
+                                                                     int port, const std::string& log_path,
+                                                                     const std::vector<std::string>& extra_flags = {},
+                                                                     int timeout_s = 90);
   ~ServerProcess();
 
   int port() const { return port_; }
@@ -36,6 +44,9 @@ class ServerProcess {
   std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
   /// SIGKILL and reap. Idempotent.
   void Kill();
+  /// SIGTERM, then wait up to `timeout_s` for the server to drain and exit (SIGKILL after that). Returns
+  /// its exit status (128 + signal when killed by one; -1 when it had already been reaped).
+  int Terminate(int timeout_s);
   /// GET /metrics from the server's metrics port ("" on failure).
   std::string ScrapeMetrics() const;
 

@@ -6,10 +6,13 @@
 //   LogInfo("model_manager", absl::StrCat("loaded ", version));
 //   LogError("server", status.ToString());
 //
-// Thread-safe. SetLogQuiet(true) drops info lines (tests and benchmarks that want a quiet stderr).
+// Thread-safe. SetLogQuiet(true) drops info lines (tests and benchmarks that want a quiet stderr);
+// SetLogFile(f) sends every line to `f` instead (mivla-demo keeps its robots' lines in a file beside its
+// report, so the terminal shows progress and results).
 #ifndef MIVLA_CORE_UTIL_LOG_H_
 #define MIVLA_CORE_UTIL_LOG_H_
 
+#include <cstdio>
 #include <string>
 
 namespace mivla {
@@ -21,6 +24,8 @@ inline void LogInfo(const std::string& c, const std::string& m) { Log(LogLevel::
 inline void LogWarning(const std::string& c, const std::string& m) { Log(LogLevel::kWarning, c, m); }
 inline void LogError(const std::string& c, const std::string& m) { Log(LogLevel::kError, c, m); }
 void SetLogQuiet(bool quiet);
+/// Where lines go from now on (borrowed; must stay open while it is set); nullptr: stderr again.
+void SetLogFile(std::FILE* file);
 
 }  // namespace mivla
 

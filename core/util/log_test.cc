@@ -28,5 +28,25 @@ TEST(LogTest, QuietDropsInfoButKeepsErrors) {
   EXPECT_NE(out.find("shown"), std::string::npos);
 }
 
+TEST(LogTest, FileTakesTheLinesUntilReset) {
+  std::FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  SetLogFile(f);
+  testing::internal::CaptureStderr();
+  LogWarning("unit", "to the file");
+  SetLogFile(nullptr);
+  LogWarning("unit", "to stderr");
+  const std::string err = testing::internal::GetCapturedStderr();
+  std::rewind(f);
+  char buf[256] = {};
+  const size_t n = std::fread(buf, 1, sizeof(buf) - 1, f);
+  std::fclose(f);
+  const std::string in_file(buf, n);
+  EXPECT_NE(in_file.find("W unit: to the file\n"), std::string::npos) << in_file;
+  EXPECT_EQ(in_file.find("to stderr"), std::string::npos);
+  EXPECT_EQ(err.find("to the file"), std::string::npos) << err;
+  EXPECT_NE(err.find("W unit: to stderr"), std::string::npos) << err;
+}
+
 }  // namespace
 }  // namespace mivla
