@@ -29,7 +29,7 @@ test: build
 FUZZ_SECONDS ?= 600
 fuzz: configure
 	@cmake -DCLANGXX=$$(command -v clang++) -DSRC=fuzz/targets -DBIN=$(BUILD_DIR)/fuzz -P fuzz/build_fuzzers.cmake
-	@for f in image request checkpoint; do \
+	@for f in image request checkpoint safetensors; do \
 	  cmake -DEXE=$(BUILD_DIR)/fuzz/mivla_fuzz_$$f -DSEEDS=fuzz/corpus/$$f -DWORK=$(BUILD_DIR)/fuzz/work/$$f \
 	        -DSECONDS=$(FUZZ_SECONDS) -P fuzz/run_fuzzer.cmake || exit 1; \
 	done
