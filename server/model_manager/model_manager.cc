@@ -93,8 +93,8 @@ absl::Status ModelManager::Start() {
     absl::Time t0 = absl::Now();
     auto m = LoadAndWarm("");
     if (!m.ok()) return m.status();
-    LogWarning(kComponent, absl::StrCat("serving a RANDOMLY INITIALISED model (", (*m)->info().version,
-                                        "): for tests and benchmarks only"));
+    LogWarning(kComponent, absl::StrCat("serving a RANDOMLY INITIALISED model (", (*m)->info().version, " on ",
+                                        (*m)->info().device, "): for tests and benchmarks only"));
     if (options_.listener) options_.listener->OnModelLoaded((*m)->info().version, "", absl::Now() - t0);
     Swap(*std::move(m), "", FileState{});
   } else {
@@ -113,8 +113,8 @@ absl::Status ModelManager::Start() {
         if (options_.listener) options_.listener->OnModelLoadFailed(c.path, m.status());
         continue;
       }
-      LogInfo(kComponent, absl::StrCat("serving model version ", (*m)->info().version, " from ", c.path, " (",
-                                       absl::FormatDuration(absl::Now() - t0), ")"));
+      LogInfo(kComponent, absl::StrCat("serving model version ", (*m)->info().version, " from ", c.path, " on ",
+                                       (*m)->info().device, " (", absl::FormatDuration(absl::Now() - t0), ")"));
       if (options_.listener) options_.listener->OnModelLoaded((*m)->info().version, c.path, absl::Now() - t0);
       Swap(*std::move(m), c.path, FileState{c.mtime_ns, c.size});
       loaded = true;
@@ -189,8 +189,8 @@ bool ModelManager::PollOnce() {
       continue;  // an older file that is still newer than the serving one may load
     }
     const absl::Duration took = absl::Now() - t0;
-    LogInfo(kComponent, absl::StrCat("hot reload: now serving ", (*m)->info().version, " from ", c.path, " (",
-                                     absl::FormatDuration(took), ")"));
+    LogInfo(kComponent, absl::StrCat("hot reload: now serving ", (*m)->info().version, " from ", c.path, " on ",
+                                     (*m)->info().device, " (", absl::FormatDuration(took), ")"));
     if (options_.listener) options_.listener->OnModelLoaded((*m)->info().version, c.path, took);
     Swap(*std::move(m), c.path, state);
     {
