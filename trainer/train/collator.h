@@ -8,7 +8,8 @@
 // Normalisation is per embodiment (core/action/normalizer.h): the state over its own valid slots, the
 // chunk over label + complement slots of each step's frame. Values outside the masks are 0. The layout
 // matches what the server builds at inference (the resize in server/inference/encode_stage.cc, the tensors
-// in server/runtime/torch_encode.cc): squashing resize with the area filter, present views first, pad id 0 with text_mask false, state 0 where the mask is 0.
+// in server/runtime/torch_encode.cc): squashing resize with the area filter, present views first, pad id 0
+// with text_mask false, state 0 where the mask is 0.
 //
 // Thread-safety: a Collator is immutable; Collate may be called concurrently. It does not own the
 // statistics or the tokenizer, which must outlive it.
