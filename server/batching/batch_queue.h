@@ -1,12 +1,15 @@
 // File: batch_queue.h
 // BatchQueue<Task>: a bounded, deadline-aware dynamic batching queue (after TF Serving's
 // SharedBatchScheduler queue and Triton's dynamic batcher). Producers Schedule() tasks; worker threads
-// form FIFO batches of 1..max_batch_size tasks and hand each to ProcessBatchFn. A batch is taken as soon
-// as max_batch_size tasks wait, or when the oldest has waited max_queue_delay, whichever comes first.
-// Tasks whose deadline has passed are taken out of the batch and given to DropFn instead, never computed.
+// form batches of 1..max_batch_size tasks and hand each to ProcessBatchFn. Options::policy picks how
+// (batch_planner.h): kFifo takes tasks in arrival order as soon as max_batch_size wait or the oldest has
+// waited max_queue_delay; kEdf orders them earliest deadline first, sizes each batch from a cost model
+// learnt from the batches it ran (batch_cost_model.h) so the earliest deadline is met when it can be,
+// and waits for a batch to fill only while another task is expected in time to join it.
+// Tasks whose deadline has passed are given to DropFn (DEADLINE_EXCEEDED) instead, never computed.
 //
 // Task requirement: `absl::Time deadline() const` (absl::InfiniteFuture() for none), or a
-// specialisation of BatchTaskTraits<Task>.
+// specialisation of BatchTaskTraits<Task> (which may also give an EDF key other than the deadline).
 //
 //   struct EncodeTask { absl::Time deadline() const; Observation obs; Callback done; };
 //   auto queue = BatchQueue<EncodeTask>::Create(
@@ -41,6 +44,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/batching/batch_cost_model.h"
+#include "server/batching/batch_planner.h"
 #include "server/batching/batch_queue_options.h"
 #include "server/batching/task_list.h"
 
@@ -50,7 +55,8 @@ template <typename Task>
 class BatchQueue {
  public:
   using Options = BatchQueueOptions;
-  /// Receives 1..max_batch_size tasks in FIFO order and owns them; answers each task itself.
+  /// Receives 1..max_batch_size tasks (arrival order, or earliest deadline first under kEdf) and owns
+  /// them; answers each task itself.
   using ProcessBatchFn = std::function<void(std::vector<std::unique_ptr<Task>> batch)>;
   /// Receives a task that will not be processed, with DEADLINE_EXCEEDED (deadline passed while queued)
   /// or UNAVAILABLE (still queued when Shutdown's drain ended). Runs on a worker thread or on the
@@ -91,7 +97,13 @@ class BatchQueue {
         return absl::UnavailableError(options_.name + " queue is shutting down");
       }
       if (queue_.size() < options_.max_queue_depth) {
-        queue_.Push(std::move(task), absl::Now());
+        const absl::Time now = absl::Now();
+        if (last_arrival_ != absl::InfinitePast()) {
+          const absl::Duration gap = now - last_arrival_;
+          mean_gap_ = mean_gap_ < absl::ZeroDuration() ? gap : mean_gap_ * 0.8 + gap * 0.2;
+        }
+        last_arrival_ = now;
+        queue_.Push(std::move(task), now);
         ReportDepthLocked();
         cv_.Signal();
         return absl::OkStatus();
@@ -122,7 +134,7 @@ class BatchQueue {
       cv_.SignalAll();
       mu_.AwaitWithTimeout(absl::Condition(this, &BatchQueue::QueueEmpty), drain);
       leftovers = std::move(queue_);
-      queue_ = TaskList<Task>();
+      queue_ = TaskList<Task>(options_.policy == BatchPolicy::kEdf);
       stop_ = true;
       ReportDepthLocked();
       cv_.SignalAll();
@@ -138,7 +150,9 @@ class BatchQueue {
   BatchQueue(Options options, ProcessBatchFn process, DropFn on_dropped)
       : options_(std::move(options)),
         process_(std::move(process)),
-        on_dropped_(std::move(on_dropped)) {}
+        on_dropped_(std::move(on_dropped)),
+        queue_(options_.policy == BatchPolicy::kEdf),
+        cost_(options_.max_batch_size) {}
 
   bool QueueEmpty() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return queue_.empty(); }
 
@@ -151,8 +165,9 @@ class BatchQueue {
     on_dropped_(std::move(task), reason);
   }
 
-  // Blocks until a batch is due; false when the worker should exit.
-  bool WaitForBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // Blocks until a batch is due (its size in *take); false when the worker should exit. Tasks found
+  // past their deadline meanwhile are moved to *expired (the caller drops them without the lock).
+  bool WaitForBatch(size_t* take, std::vector<std::unique_ptr<Task>>* expired) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     while (true) {
       if (stop_) return false;
       if (queue_.empty()) {
@@ -160,26 +175,55 @@ class BatchQueue {
         cv_.Wait(&mu_);
         continue;
       }
-      if (queue_.size() >= options_.max_batch_size || !accepting_) return true;
-      const absl::Time due = queue_.oldest_enqueue_time() + options_.max_queue_delay;
-      if (absl::Now() >= due) return true;
-      cv_.WaitWithDeadline(&mu_, due);
+      const absl::Time now = absl::Now();
+      std::vector<std::unique_ptr<Task>> late = queue_.TakeExpired(now);
+      if (!late.empty()) {
+        for (auto& t : late) expired->push_back(std::move(t));
+        ReportDepthLocked();
+        if (queue_.empty()) {
+          *take = 0;
+          return true;  // let the caller drop them now
+        }
+      }
+      PlanInput in;
+      in.now = now;
+      in.waiting = queue_.size();
+      in.earliest_deadline = queue_.front_urgency();
+      in.oldest_enqueued = queue_.oldest_enqueue_time();
+      in.next_arrival = mean_gap_ < absl::ZeroDuration() ? absl::InfiniteFuture() : last_arrival_ + mean_gap_;
+      in.draining = !accepting_;
+      const BatchPlan plan = PlanBatch(options_, cost_, in);
+      if (plan.take > 0) {
+        *take = plan.take;
+        return true;
+      }
+      if (!expired->empty()) {
+        *take = 0;
+        return true;
+      }
+      cv_.WaitWithDeadline(&mu_, plan.wake);
     }
   }
 
   void WorkerLoop() ABSL_LOCKS_EXCLUDED(mu_) {
+    const absl::Status expired_reason =
+        absl::DeadlineExceededError(options_.name + " queue: deadline passed while queued");
     while (true) {
       typename TaskList<Task>::Batch taken;
       {
         absl::MutexLock lock(&mu_);
-        if (!WaitForBatch()) return;
-        taken = queue_.TakeBatch(options_.max_batch_size, absl::Now());
+        size_t take = 0;
+        if (!WaitForBatch(&take, &taken.expired)) return;
+        if (take > 0) {
+          typename TaskList<Task>::Batch batch = queue_.TakeBatch(take, absl::Now());
+          taken.tasks = std::move(batch.tasks);
+          taken.waits = std::move(batch.waits);
+          for (auto& t : batch.expired) taken.expired.push_back(std::move(t));
+        }
         ReportDepthLocked();
         if (!queue_.empty()) cv_.Signal();  // let another idle worker look at the rest
       }
-      const absl::Status expired =
-          absl::DeadlineExceededError(options_.name + " queue: deadline passed while queued");
-      for (std::unique_ptr<Task>& task : taken.expired) Drop(std::move(task), expired);
+      for (std::unique_ptr<Task>& task : taken.expired) Drop(std::move(task), expired_reason);
       if (taken.tasks.empty()) continue;
       if (options_.observer != nullptr) {
         for (absl::Duration wait : taken.waits) options_.observer->OnTaskDequeued(options_.name, wait);
@@ -190,6 +234,7 @@ class BatchQueue {
       const absl::Duration latency = absl::Now() - start;
       if (options_.observer != nullptr) options_.observer->OnBatch(options_.name, size, latency);
       absl::MutexLock lock(&mu_);
+      cost_.Record(size, latency);
       avg_batch_latency_ = avg_batch_latency_ == absl::ZeroDuration()
                                ? latency
                                : avg_batch_latency_ * 0.8 + latency * 0.2;
@@ -206,6 +251,9 @@ class BatchQueue {
   bool accepting_ ABSL_GUARDED_BY(mu_) = true;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   absl::Duration avg_batch_latency_ ABSL_GUARDED_BY(mu_);  // EWMA of ProcessBatchFn time
+  BatchCostModel cost_ ABSL_GUARDED_BY(mu_);               // ProcessBatchFn time per batch size (kEdf)
+  absl::Time last_arrival_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // last accepted Schedule()
+  absl::Duration mean_gap_ ABSL_GUARDED_BY(mu_) = absl::Seconds(-1);     // EWMA between arrivals; < 0: none
 
   absl::Mutex shutdown_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::vector<std::thread> workers_;  // written in Create only; joined under shutdown_mu_

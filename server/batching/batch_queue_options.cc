@@ -8,6 +8,20 @@
 
 namespace mivla::batching {
 
+const char* BatchPolicyName(BatchPolicy policy) { return policy == BatchPolicy::kEdf ? "edf" : "fifo"; }
+
+absl::Status ParseBatchPolicy(const std::string& text, const std::string& field, BatchPolicy* policy) {
+  if (text == "fifo") {
+    *policy = BatchPolicy::kFifo;
+  } else if (text == "edf") {
+    *policy = BatchPolicy::kEdf;
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": '", text.substr(0, 64),
+                                                   "' is not a batch policy (fifo or edf)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateBatchQueueOptions(const BatchQueueOptions& options) {
   const std::string prefix = absl::StrCat("batch queue '", options.name, "': ");
   if (options.max_batch_size < 1) {

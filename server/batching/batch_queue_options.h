@@ -39,7 +39,22 @@ class BatchQueueObserver {
   virtual void OnRejected(const std::string& queue) {}
 };
 
+/// How a queue orders its waiting tasks and when it takes a batch (batch_planner.h).
+///   kFifo: arrival order; a batch is taken when max_batch_size tasks wait or the oldest has waited
+///          max_queue_delay.
+///   kEdf:  earliest deadline first (BatchTaskTraits<Task>::Urgency); the batch is sized from the measured
+///          per-batch-size cost so the earliest deadline is met when it can be, and the queue waits for
+///          more tasks (at most max_queue_delay) only while another one is expected in time to join.
+enum class BatchPolicy { kFifo, kEdf };
+
+/// "fifo" / "edf".
+const char* BatchPolicyName(BatchPolicy policy);
+/// Parses "fifo" or "edf"; INVALID_ARGUMENT naming `field` otherwise.
+absl::Status ParseBatchPolicy(const std::string& text, const std::string& field, BatchPolicy* policy);
+
 struct BatchQueueOptions {
+  /// Ordering and batch formation; see BatchPolicy.
+  BatchPolicy policy = BatchPolicy::kFifo;
   /// Largest batch handed to ProcessBatchFn; >= 1.
   size_t max_batch_size = 8;
   /// How long the oldest waiting task may wait for a batch to fill before a partial batch is taken;

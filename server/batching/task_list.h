@@ -1,7 +1,9 @@
 // File: task_list.h
-// TaskList<Task>: the FIFO behind BatchQueue<Task> (batch_queue.h) — owned tasks with their enqueue
-// times, and TakeBatch(), which splits the front of the list into a batch of live tasks and the expired
-// ones it passed over. BatchTaskTraits<Task> says how to read a task's deadline.
+// TaskList<Task>: the list behind BatchQueue<Task> (batch_queue.h) — owned tasks with their enqueue
+// times, in arrival order (kFifo) or by urgency, earliest first, ties in arrival order (kEdf); and
+// TakeBatch(), which splits the front of the list into a batch of live tasks and the expired ones it
+// passed over. BatchTaskTraits<Task> says how to read a task's deadline (past it the task is dropped)
+// and its urgency (the EDF key; by default the deadline).
 //
 //   TaskList<Task> list;
 //   list.Push(std::move(task), absl::Now());
@@ -23,11 +25,25 @@
 
 namespace mivla::batching {
 
-/// Specialise to give a Task type without `absl::Time deadline() const` a deadline.
+/// Specialise to give a Task type without `absl::Time deadline() const` a deadline, or an EDF key
+/// other than its deadline (e.g. a robot's run-out time that may already have passed).
 template <typename Task>
 struct BatchTaskTraits {
   static absl::Time Deadline(const Task& task) { return task.deadline(); }
+  static absl::Time Urgency(const Task& task) { return task.deadline(); }
 };
+
+namespace internal {
+// The EDF key: BatchTaskTraits<Task>::Urgency when the traits have one, else the deadline.
+template <typename Task>
+auto UrgencyOf(const Task& task, int) -> decltype(BatchTaskTraits<Task>::Urgency(task)) {
+  return BatchTaskTraits<Task>::Urgency(task);
+}
+template <typename Task>
+absl::Time UrgencyOf(const Task& task, long) {  // NOLINT(runtime/int): overload rank only
+  return BatchTaskTraits<Task>::Deadline(task);
+}
+}  // namespace internal
 
 template <typename Task>
 class TaskList {
@@ -42,13 +58,47 @@ class TaskList {
     std::vector<std::unique_ptr<Task>> expired;  // deadline <= now, FIFO order
   };
 
+  /// `by_urgency`: keep the list ordered by BatchTaskTraits<Task>::Urgency (EDF) instead of arrival.
+  explicit TaskList(bool by_urgency = false) : by_urgency_(by_urgency) {}
+
   bool empty() const { return entries_.empty(); }
   size_t size() const { return entries_.size(); }
-  /// Requires !empty().
-  absl::Time oldest_enqueue_time() const { return entries_.front().enqueued; }
+  /// Requires !empty(). The earliest enqueue time of any waiting task.
+  absl::Time oldest_enqueue_time() const {
+    absl::Time oldest = entries_.front().enqueued;
+    if (by_urgency_) {
+      for (const Entry& e : entries_) oldest = std::min(oldest, e.enqueued);
+    }
+    return oldest;
+  }
+  /// Requires !empty(). The urgency of the front task (the earliest, when ordered by urgency).
+  absl::Time front_urgency() const { return internal::UrgencyOf(*entries_.front().task, 0); }
 
   void Push(std::unique_ptr<Task> task, absl::Time now) {
-    entries_.push_back(Entry{std::move(task), now});
+    if (!by_urgency_) {
+      entries_.push_back(Entry{std::move(task), now});
+      return;
+    }
+    const absl::Time key = internal::UrgencyOf(*task, 0);
+    auto it = std::upper_bound(entries_.begin(), entries_.end(), key, [](absl::Time k, const Entry& e) {
+      return k < internal::UrgencyOf(*e.task, 0);
+    });
+    entries_.insert(it, Entry{std::move(task), now});
+  }
+
+  /// Removes every task whose deadline is at or before `now`, wherever it waits, in list order.
+  std::vector<std::unique_ptr<Task>> TakeExpired(absl::Time now) {
+    std::vector<std::unique_ptr<Task>> expired;
+    std::deque<Entry> live;
+    for (Entry& e : entries_) {
+      if (BatchTaskTraits<Task>::Deadline(*e.task) <= now) {
+        expired.push_back(std::move(e.task));
+      } else {
+        live.push_back(std::move(e));
+      }
+    }
+    entries_ = std::move(live);
+    return expired;
   }
 
   /// Requires !empty().
@@ -76,6 +126,7 @@ class TaskList {
   }
 
  private:
+  bool by_urgency_;
   std::deque<Entry> entries_;
 };
 

@@ -1,0 +1,48 @@
+#include "server/batching/batch_planner.h"
+
+#include <algorithm>
+
+namespace mivla::batching {
+
+size_t SizeForDeadline(const BatchQueueOptions& options, const BatchCostModel& cost, size_t waiting,
+                       absl::Time now, absl::Time earliest) {
+  const size_t full = std::min(waiting, options.max_batch_size);
+  if (full == 0) return 0;
+  if (earliest == absl::InfiniteFuture()) return full;
+  for (size_t b = full; b >= 1; --b) {
+    if (now + cost.Estimate(b) <= earliest) return b;
+  }
+  return full;  // even one alone misses: serve as many as possible
+}
+
+BatchPlan PlanBatch(const BatchQueueOptions& options, const BatchCostModel& cost, const PlanInput& in) {
+  BatchPlan plan;
+  if (in.waiting == 0) return plan;
+  const size_t full = std::min(in.waiting, options.max_batch_size);
+  const absl::Time delay_due = in.oldest_enqueued + options.max_queue_delay;
+  if (options.policy == BatchPolicy::kFifo) {
+    if (in.draining || in.waiting >= options.max_batch_size || in.now >= delay_due) {
+      plan.take = full;
+    } else {
+      plan.wake = delay_due;
+    }
+    return plan;
+  }
+  const size_t sized = SizeForDeadline(options, cost, in.waiting, in.now, in.earliest_deadline);
+  if (in.draining || in.waiting >= options.max_batch_size) {
+    plan.take = sized;
+    return plan;
+  }
+  absl::Time join_by = delay_due;
+  if (in.earliest_deadline != absl::InfiniteFuture()) {
+    join_by = std::min(join_by, in.earliest_deadline - cost.Estimate(in.waiting + 1));
+  }
+  if (in.now >= join_by || in.next_arrival > join_by) {
+    plan.take = sized;  // nobody can join in time: do not wait
+  } else {
+    plan.wake = join_by;
+  }
+  return plan;
+}
+
+}  // namespace mivla::batching

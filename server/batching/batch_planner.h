@@ -1,0 +1,51 @@
+// File: batch_planner.h
+// PlanBatch: the decision BatchQueue's worker makes each time it looks at the queue, as a pure function
+// of the queue's state and a clock reading (so it is tested with made-up times, no sleeping).
+//
+// kFifo (as before issue 12): take min(waiting, max_batch_size) tasks from the front once
+//   max_batch_size wait or the oldest has waited max_queue_delay; otherwise wake when it will have.
+// kEdf (tasks ordered by deadline, earliest first):
+//   * size: the largest b <= min(waiting, max_batch_size) whose estimated cost (BatchCostModel) still
+//     ends by the earliest deadline: now + cost(b) <= earliest. When even b = 1 cannot, the earliest
+//     deadline is lost anyway and the batch is as large as it can be (throughput for the rest).
+//   * wait: a batch that is not full waits for another task only while one is expected in time to join
+//     it: the join-by time is min(oldest enqueue + max_queue_delay, earliest - cost(waiting + 1)) and
+//     the next task is expected at `next_arrival` (the queue's mean inter-arrival time after the last
+//     one). When the next task is not expected by then (e.g. one robot alone) the batch goes at once, so
+//     a lone request sees the bare model's time.
+//   * drain (shutdown): take at once.
+// Thread safety: pure function; the cost model is read only.
+#ifndef MIVLA_SERVER_BATCHING_BATCH_PLANNER_H_
+#define MIVLA_SERVER_BATCHING_BATCH_PLANNER_H_
+
+#include <cstddef>
+
+#include "absl/time/time.h"
+#include "server/batching/batch_cost_model.h"
+#include "server/batching/batch_queue_options.h"
+
+namespace mivla::batching {
+
+struct PlanInput {
+  absl::Time now;
+  size_t waiting = 0;                                  // live tasks waiting (expired ones already removed)
+  absl::Time earliest_deadline = absl::InfiniteFuture();  // of the front task (kEdf)
+  absl::Time oldest_enqueued;                          // enqueue time of the task that has waited longest
+  absl::Time next_arrival = absl::InfiniteFuture();    // when the next task is expected; unknown: infinite
+  bool draining = false;                               // shutdown began: never wait
+};
+
+struct BatchPlan {
+  size_t take = 0;                       // > 0: take this many from the front now
+  absl::Time wake = absl::InfiniteFuture();  // take == 0: look again then (or when a task arrives)
+};
+
+BatchPlan PlanBatch(const BatchQueueOptions& options, const BatchCostModel& cost, const PlanInput& in);
+
+/// kEdf's batch size (see above) for `waiting` tasks whose earliest deadline is `earliest`.
+size_t SizeForDeadline(const BatchQueueOptions& options, const BatchCostModel& cost, size_t waiting,
+                       absl::Time now, absl::Time earliest);
+
+}  // namespace mivla::batching
+
+#endif  // MIVLA_SERVER_BATCHING_BATCH_PLANNER_H_
