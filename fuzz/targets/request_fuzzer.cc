@@ -1,14 +1,19 @@
 // Fuzzes request validation on raw wire bytes: the parse with its field diagnosis (request_parse.h),
-// then, for a parsed ObserveRequest, the image checks (header reads included) and the string checks
-// with their bounded echo. Nothing may crash, and every refusal must be INVALID_ARGUMENT.
+// then, for a parsed ObserveRequest, the image checks (header reads included), the string checks with
+// their bounded echo, and the whole ValidateObservation (shapes, times, proprioception ranges from the
+// real embodiment files) against a session of the embodiment the input's last byte picks, whose
+// cameras are the request's own (so the proprioception checks are reached). Accepted proprioception
+// is turned into the model's state. Nothing may crash, and every refusal must be INVALID_ARGUMENT.
 #include <cstddef>
 #include <cstdint>
+#include <cmath>
 #include <cstdlib>
 
 #include <google/protobuf/stubs/logging.h>
 
 #include "mivla/v1/policy.pb.h"
 #include "server/inference/image_checks.h"
+#include "server/inference/observation_input.h"
 #include "server/inference/string_checks.h"
 #include "server/service/request_parse.h"
 
@@ -18,10 +23,15 @@ void MustBeInvalidArgument(const absl::Status& s) {
   if (!s.ok() && s.code() != absl::StatusCode::kInvalidArgument) std::abort();
 }
 
+const mivla::server::InputRanges* ranges = nullptr;
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   google::protobuf::SetLogHandler(nullptr);  // no log line per invalid UTF-8 input
+  static absl::StatusOr<mivla::server::InputRanges> loaded = mivla::server::InputRanges::Load();
+  if (!loaded.ok()) std::abort();  // the embodiment files must load
+  ranges = &*loaded;
   return 0;
 }
 
@@ -41,5 +51,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   MustBeInvalidArgument(mivla::server::CheckString(r.instruction(), "instruction", 64, "--max-instruction-bytes"));
   const std::string echo = mivla::server::ClipForEcho(r.session_id(), 64);
   if (echo.size() > 64 + 32 || !mivla::server::IsValidUtf8(echo)) std::abort();
+
+  mivla::server::SessionSpec spec;
+  spec.embodiment = mivla::action::kAllEmbodiments[size > 0 ? data[size - 1] % mivla::action::kNumEmbodiments : 0];
+  for (int i = 0; i < r.images_size(); ++i) spec.cameras.push_back({r.images(i).camera(), 0, 0});
+  limits.max_instruction_bytes = 64;
+  const absl::Status valid = mivla::server::ValidateObservation(r, spec, limits, ranges);
+  MustBeInvalidArgument(valid);
+  if (valid.ok()) {
+    const mivla::server::RawState state = mivla::server::StateFromProprioception(r.proprioception(), spec.embodiment);
+    for (int k = 0; k < mivla::action::kActionDim; ++k) {
+      if (!std::isfinite(state.values[k])) std::abort();  // validated input must give a finite state
+    }
+  }
   return 0;
 }
