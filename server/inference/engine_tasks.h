@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "mivla/v1/policy.pb.h"
+#include "server/batching/task_list.h"
 #include "server/runtime_api/policy_runtime.h"
 #include "server/session/session.h"
 
@@ -40,7 +41,9 @@ struct EncodeTask {
 
 struct DecodeTask {
   absl::Time deadline() const { return deadline_; }
-  absl::Time deadline_ = absl::InfiniteFuture();
+  absl::Time deadline_ = absl::InfiniteFuture();  // past it while queued: DEADLINE_EXCEEDED (act_deadline.h)
+  absl::Time urgency = absl::InfiniteFuture();    // EDF key: when the robot runs out of actions
+  absl::Time run_out = absl::InfiniteFuture();    // the same when known (request or last chunk), else infinite
   absl::Time arrival;
   absl::Time enqueued;
   std::shared_ptr<Session> session;
@@ -53,5 +56,14 @@ struct DecodeTask {
 };
 
 }  // namespace mivla::server
+
+namespace mivla::batching {
+// The decode queue drops a task past deadline_ and orders by urgency (it may lie in the past).
+template <>
+struct BatchTaskTraits<server::DecodeTask> {
+  static absl::Time Deadline(const server::DecodeTask& t) { return t.deadline_; }
+  static absl::Time Urgency(const server::DecodeTask& t) { return t.urgency; }
+};
+}  // namespace mivla::batching
 
 #endif  // MIVLA_SERVER_INFERENCE_ENGINE_TASKS_H_

@@ -1,12 +1,14 @@
 #include "server/inference/policy_engine.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/log.h"
+#include "server/inference/act_deadline.h"
 #include "server/inference/decode_stage.h"
 #include "server/inference/encode_stage.h"
 #include "server/inference/observation_input.h"
@@ -60,7 +62,15 @@ absl::StatusOr<std::unique_ptr<PolicyEngine>> PolicyEngine::Create(Options optio
   if (!enc.ok()) return enc.status();
   auto dec = batching::BatchQueue<DecodeTask>::Create(
       e->options_.decode, [self](std::vector<std::unique_ptr<DecodeTask>> b) { self->ProcessDecode(std::move(b)); },
-      [](std::unique_ptr<DecodeTask> t, absl::Status why) { t->done(why); });
+      [](std::unique_ptr<DecodeTask> t, absl::Status why) {
+        if (why.code() == absl::StatusCode::kDeadlineExceeded && t->run_out <= absl::Now()) {
+          why = absl::DeadlineExceededError(absl::StrCat(
+              "act: the robot ran out of actions ", absl::FormatDuration(absl::Now() - t->run_out),
+              " ago (deadline_us, or the end of its last chunk) while the request waited ",
+              absl::FormatDuration(absl::Now() - t->enqueued), " in the decode queue; observe and act again"));
+        }
+        t->done(why);
+      });
   if (!dec.ok()) return dec.status();
   e->encode_ = std::move(*enc);
   e->decode_ = std::move(*dec);
@@ -122,12 +132,23 @@ void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActReq
   if (!accepting_.load()) return done(absl::UnavailableError("server is shutting down"));
   auto obs = session->Observation(request->observation_id());
   if (!obs.ok()) return done(obs.status());
+  if (request->deadline_us() != 0) {
+    if (absl::Status s = CheckTime(request->deadline_us(), "deadline_us", options_.limits); !s.ok()) return done(s);
+  }
   auto task = std::make_unique<DecodeTask>();
   task->runtime = models_->current();
   if (!task->runtime) return done(absl::UnavailableError("no model version is loaded yet"));
   task->observation = *std::move(obs);
   task->seed = ResolveSeed(request->seed());
-  task->deadline_ = deadline;
+  const RuntimeInfo& info = task->runtime->info();
+  const absl::Duration horizon = info.control_rate_hz > 0
+                                     ? absl::Seconds(static_cast<double>(info.action_horizon) / info.control_rate_hz)
+                                     : absl::Seconds(1);
+  const ActDeadline d = ComputeActDeadline(arrival, deadline, *task->observation, request->deadline_us(),
+                                           session->last_chunk(), horizon);
+  task->deadline_ = d.drop;
+  task->urgency = d.urgency;
+  task->run_out = d.run_out;
   task->arrival = arrival;
   task->enqueued = absl::Now();
   task->session = std::move(session);
@@ -167,6 +188,7 @@ void PolicyEngine::EncodeGroup(const PolicyRuntime& runtime, std::vector<EncodeT
     auto o = std::make_shared<EncodedObservation>();
     o->id = t.observation_id;
     o->timestamp_us = t.request->timestamp_us();
+    o->received = t.arrival;
     o->inputs = inputs[i];
     o->model_version = version;
     o->cond = *std::move(encoded[i]);
@@ -244,6 +266,17 @@ void PolicyEngine::DecodeGroup(const PolicyRuntime& runtime, std::vector<DecodeT
       if (options_.on_non_finite_output) options_.on_non_finite_output(*t->session, info.version);
       t->done(s);
       continue;
+    }
+    const mivla::v1::ActionChunk& chunk = t->response->chunk();
+    if (chunk.steps_size() > 0) {
+      const int64_t period_us = static_cast<int64_t>(chunk.control_period_s() * 1e6);
+      const int64_t last = chunk.steps(chunk.steps_size() - 1).timestamp_us();
+      SentChunk sent;
+      sent.observation_id = t->observation->id;
+      sent.end_us = last > INT64_MAX - period_us ? INT64_MAX : last + period_us;
+      sent.observation_time_us = t->observation->timestamp_us;
+      sent.observation_received = t->observation->received;
+      t->session->RecordChunk(sent);
     }
     const bool was_stale = i >= current.size();
     mivla::v1::ServerTiming* timing = t->response->mutable_timing();

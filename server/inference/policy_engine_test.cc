@@ -296,5 +296,87 @@ TEST_F(PolicyEngineTest, RuntimeFailuresReachEveryCallerAndTheEngineGoesOn) {
   }
 }
 
+TEST_F(PolicyEngineTest, ActRemembersWhenItsChunkRunsOutAndChecksDeadlineUs) {
+  Init(Defaults());
+  auto s = NewSession(Embodiment::kPiper);
+  EXPECT_FALSE(s->last_chunk().has_value());
+  mivla::v1::ObserveResponse o;
+  const mivla::v1::ObserveRequest req = testing::ObserveFor(Embodiment::kPiper, s->id(), 3);
+  ASSERT_TRUE(Observe(s, req, &o).ok());
+  mivla::v1::ActResponse a;
+  ASSERT_TRUE(Act(s, 1, &a).ok());
+  const auto& steps = a.chunk().steps();
+  ASSERT_GT(steps.size(), 0);
+  ASSERT_TRUE(s->last_chunk().has_value());
+  EXPECT_EQ(s->last_chunk()->end_us, steps[steps.size() - 1].timestamp_us() + 100000) << "last step + one period";
+  EXPECT_EQ(s->last_chunk()->observation_time_us, req.timestamp_us());
+  EXPECT_EQ(s->last_chunk()->observation_id, o.observation_id());
+
+  mivla::v1::ActRequest bad;
+  bad.set_deadline_us(-5);
+  absl::Notification n;
+  absl::Status st;
+  engine_->Act(s, &bad, &a, absl::InfiniteFuture(), [&](absl::Status x) { st = x; n.Notify(); });
+  n.WaitForNotification();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("deadline_us"));
+}
+
+// EDF in the engine: while one Act holds the decode stage (1 s on the fake), three more wait; the one
+// whose robot runs out 150 ms after its observation is answered DEADLINE_EXCEEDED without being computed,
+// and the other two are served earliest deadline first, not in arrival order.
+TEST_F(PolicyEngineTest, EdfServesEarliestRunOutFirstAndDropsActsThatMissedIt) {
+  PolicyEngine::Options eo = Defaults();
+  eo.decode.policy = batching::BatchPolicy::kEdf;
+  eo.decode.max_batch_size = 1;
+  Init(eo, "", Fake(absl::Milliseconds(1), absl::Seconds(1)));
+  std::vector<std::shared_ptr<Session>> ss;
+  std::vector<mivla::v1::ObserveRequest> obs;
+  for (int i = 0; i < 4; ++i) {
+    ss.push_back(NewSession(Embodiment::kArx5));
+    obs.push_back(testing::ObserveFor(Embodiment::kArx5, ss[i]->id(), 10 + i));
+    mivla::v1::ObserveResponse o;
+    ASSERT_TRUE(Observe(ss[i], obs[i], &o).ok());
+  }
+  // Robot run-outs after each observation: A none, B +150 ms, C +20 s, D +10 s.
+  const int64_t after_us[] = {0, 150000, 20000000, 10000000};
+  std::vector<mivla::v1::ActRequest> reqs(4);
+  std::vector<mivla::v1::ActResponse> resp(4);
+  std::vector<absl::Status> st(4);
+  absl::Mutex mu;
+  std::vector<int> finished;
+  absl::BlockingCounter pending(4);
+  auto act = [&](int i) {
+    reqs[i].set_seed(1);
+    if (after_us[i] > 0) reqs[i].set_deadline_us(obs[i].timestamp_us() + after_us[i]);
+    engine_->Act(ss[i], &reqs[i], &resp[i], absl::InfiniteFuture(), [&, i](absl::Status x) {
+      st[i] = x;
+      {
+        absl::MutexLock lock(&mu);
+        finished.push_back(i);
+      }
+      pending.DecrementCount();
+    });
+  };
+  // B's Observe is refreshed right before its Act so that its 150 ms start when it arrives.
+  act(0);
+  while (engine_->decode_depth() != 0) std::this_thread::yield();  // A is being decoded
+  mivla::v1::ObserveResponse o;
+  ASSERT_TRUE(Observe(ss[1], obs[1], &o).ok());
+  act(1);
+  act(2);
+  act(3);
+  pending.Wait();
+  EXPECT_TRUE(st[0].ok()) << st[0];
+  EXPECT_EQ(st[1].code(), absl::StatusCode::kDeadlineExceeded) << st[1];
+  EXPECT_THAT(st[1].message(), HasSubstr("ran out of actions"));
+  EXPECT_TRUE(st[2].ok()) << st[2];
+  EXPECT_TRUE(st[3].ok()) << st[3];
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(finished.size(), 4u);
+  EXPECT_EQ(finished[3], 2) << "C (run-out +20 s) after D (+10 s)";
+  EXPECT_EQ(finished[2], 3);
+}
+
 }  // namespace
 }  // namespace mivla::server

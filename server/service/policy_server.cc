@@ -76,6 +76,7 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
   PolicyEngine::Options eo;
   eo.encode = QueueOptions(o.encode, s->metrics_.get());
   eo.decode = QueueOptions(o.decode, s->metrics_.get());
+  RETURN_IF_ERROR(batching::ParseBatchPolicy(o.batch_policy, "--batch-policy", &eo.decode.policy));
   eo.limits = o.limits;
   ASSIGN_OR_RETURN(InputRanges ranges, InputRanges::Load(o.embodiment_dir));
   eo.ranges = std::make_shared<const InputRanges>(std::move(ranges));

@@ -130,6 +130,11 @@ std::vector<Flag> Flags() {
   f.push_back(NUM("decode-max-queue-delay-us", "Longest wait for a batch to fill in the " + dec + ".", decode.max_queue_delay_us));
   f.push_back(NUM("decode-max-queue-depth", "Requests waiting in the " + dec + " beyond which RESOURCE_EXHAUSTED is answered.", decode.max_queue_depth));
   f.push_back(NUM("decode-workers", "Worker threads of the " + dec + ".", decode.workers));
+  f.push_back(Str("batch-policy",
+                  "Order of the " + dec + ": edf (earliest deadline first: the moment each robot runs out of actions; "
+                  "batches sized to meet the earliest; no wait when nobody can join in time) or fifo (arrival order, "
+                  "waits up to --decode-max-queue-delay-us).",
+                  [](ServerOptions& o) -> std::string& { return o.batch_policy; }));
   f.push_back(NUM("max-sessions", "Most concurrent robot sessions.", max_sessions));
   f.push_back(Duration("session-idle-timeout-s", "A session unused this long expires.", &ServerOptions::session_idle_timeout, absl::Seconds(1)));
   f.push_back(NUM("observation-history", "Encoded observations kept per session (Act may name one of them).", observation_history));

@@ -47,6 +47,7 @@ struct ServerMetrics::Families {
   metrics::Family<metrics::Gauge>* queue_depth;
   metrics::Family<metrics::Counter>* rejected;
   metrics::Family<metrics::Counter>* dropped;
+  metrics::Family<metrics::Counter>* deadline_exceeded;
   metrics::Family<metrics::Gauge>* sessions;
   metrics::Family<metrics::Gauge>* model_info;
   metrics::Family<metrics::Counter>* reloads;
@@ -80,6 +81,11 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(metrics::Re
   ASSIGN_OR_RETURN(f->dropped, r->AddCounter("mivla_queue_dropped_total",
                                              "Queued requests dropped before compute (deadline or shutdown).",
                                              {"stage"}));
+  ASSIGN_OR_RETURN(f->deadline_exceeded,
+                   r->AddCounter("mivla_deadline_exceeded_total",
+                                 "Queued requests answered DEADLINE_EXCEEDED because their deadline (the robot running "
+                                 "out of actions, or the gRPC deadline) passed before compute.",
+                                 {"stage"}));
   ASSIGN_OR_RETURN(f->sessions, r->AddGauge("mivla_active_sessions", "Live robot sessions.", {"embodiment"}));
   ASSIGN_OR_RETURN(f->model_info, r->AddGauge("mivla_model_info", "1 for the model version being served.",
                                               {"version"}));
@@ -99,6 +105,7 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(metrics::Re
     Child(f->queue_depth, {stage})->Set(0);
     Child(f->rejected, {stage});
     Child(f->dropped, {stage});
+    Child(f->deadline_exceeded, {stage});
   }
   for (const char* result : {"ok", "failed"}) Child(f->reloads, {result});
   for (auto e : action::kAllEmbodiments) Child(f->sessions, {std::string(action::EmbodimentName(e))});
@@ -147,8 +154,11 @@ void ServerMetrics::OnQueueDepth(const std::string& queue, size_t depth) {
 void ServerMetrics::OnBatch(const std::string& queue, size_t size, absl::Duration) {
   if (auto* h = Child(f_->batch_size, {queue})) h->Observe(static_cast<double>(size));
 }
-void ServerMetrics::OnTaskDropped(const std::string& queue, const absl::Status&) {
+void ServerMetrics::OnTaskDropped(const std::string& queue, const absl::Status& reason) {
   if (auto* c = Child(f_->dropped, {queue})) c->Inc();
+  if (reason.code() == absl::StatusCode::kDeadlineExceeded) {
+    if (auto* c = Child(f_->deadline_exceeded, {queue})) c->Inc();
+  }
 }
 void ServerMetrics::OnRejected(const std::string& queue) {
   if (auto* c = Child(f_->rejected, {queue})) c->Inc();

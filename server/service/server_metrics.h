@@ -9,6 +9,7 @@
 //   mivla_queue_depth{stage}                          gauge     tasks waiting
 //   mivla_queue_rejected_total{stage}                 counter   RESOURCE_EXHAUSTED (queue full)
 //   mivla_queue_dropped_total{stage}                  counter   deadline passed / shutdown
+//   mivla_deadline_exceeded_total{stage}              counter   of those, deadline passed (DEADLINE_EXCEEDED)
 //   mivla_active_sessions{embodiment}                 gauge     refreshed at scrape time
 //   mivla_model_info{version}                         gauge     1 for the serving version
 //   mivla_model_reloads_total{result}                 counter   result = ok | failed

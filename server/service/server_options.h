@@ -48,6 +48,7 @@ struct ServerOptions {
   // Batching.
   StageOptions encode;
   StageOptions decode;
+  std::string batch_policy = "edf";  // decode stage: "edf" (deadline-aware) or "fifo" (batching/batch_planner.h)
   // Sessions.
   int max_sessions = 256;
   absl::Duration session_idle_timeout = absl::Minutes(5);

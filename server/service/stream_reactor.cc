@@ -108,6 +108,7 @@ class StreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::Byt
     act_request_.set_session_id(state_.session->id());
     act_request_.set_observation_id(observe_.observation_id());
     act_request_.set_seed(request_.seed());
+    act_request_.set_deadline_us(request_.deadline_us());
     Hold();
     service_->parts().engine->Act(state_.session, &act_request_, response_.mutable_action(), CallDeadline(*ctx_),
                                   [this](absl::Status st) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/time/time.h"
 #include "server/runtime_api/policy_runtime.h"
 
 namespace mivla::server {
@@ -17,6 +18,7 @@ namespace mivla::server {
 struct EncodedObservation {
   uint64_t id = 0;                                   // per session, increasing from 1
   int64_t timestamp_us = 0;                          // robot time of the observation
+  absl::Time received = absl::InfinitePast();        // server time its Observe arrived (maps robot time)
   std::shared_ptr<const RuntimeObservation> inputs;  // images, instruction, raw state
   std::string model_version;                         // the version whose runtime made `cond`
   ConditionPtr cond;                                 // runtime_instance() names that runtime

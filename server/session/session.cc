@@ -60,6 +60,17 @@ void Session::ReplaceObservation(std::shared_ptr<const EncodedObservation> obs) 
   }
 }
 
+void Session::RecordChunk(const SentChunk& chunk) {
+  absl::MutexLock lock(&mu_);
+  if (last_chunk_.has_value() && chunk.observation_id < last_chunk_->observation_id) return;
+  last_chunk_ = chunk;
+}
+
+std::optional<SentChunk> Session::last_chunk() const {
+  absl::MutexLock lock(&mu_);
+  return last_chunk_;
+}
+
 void Session::Touch(absl::Time now) {
   absl::MutexLock lock(&mu_);
   last_used_ = now;

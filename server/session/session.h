@@ -1,6 +1,7 @@
 // File: session.h
-// One robot's session: its embodiment, camera layout, instruction, control period and task, and a short
-// history of its encoded observations (the latest N, so Act can name a recent one). Created and expired
+// One robot's session: its embodiment, camera layout, instruction, control period and task, a short
+// history of its encoded observations (the latest N, so Act can name a recent one) and when the last
+// chunk sent to it runs out (the Act deadline's default). Created and expired
 // by SessionManager; shared (std::shared_ptr) with the calls that run on it.
 //
 // Thread-safety: the immutable fields are set at creation; the rest is guarded by the session's mutex.
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +40,14 @@ struct SessionSpec {
   std::string client;  // who started it ("token#N" with bearer tokens, else ""): per-client limits
 };
 
+/// What the server remembers of the last chunk it sent a session (the Act deadline's default).
+struct SentChunk {
+  uint64_t observation_id = 0;
+  int64_t end_us = 0;                 // robot time the chunk runs out: last step's timestamp + one period
+  int64_t observation_time_us = 0;    // robot time of the observation it answered
+  absl::Time observation_received = absl::InfinitePast();  // server time its Observe arrived
+};
+
 class Session {
  public:
   Session(std::string id, SessionSpec spec, size_t history);
@@ -59,6 +69,11 @@ class Session {
   /// Replaces a kept observation (same id) by a re-encoded copy; no-op if it was forgotten meanwhile.
   void ReplaceObservation(std::shared_ptr<const EncodedObservation> obs);
 
+  /// Remembers a chunk sent (kept only when no chunk on a newer observation was recorded).
+  void RecordChunk(const SentChunk& chunk);
+  /// The last chunk sent (see RecordChunk); nullopt before the first.
+  std::optional<SentChunk> last_chunk() const;
+
   /// Refreshes the idle clock; the service calls it when a call on the session succeeded (failing
   /// calls do not keep a session alive).
   void Touch(absl::Time now);
@@ -73,6 +88,7 @@ class Session {
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<std::shared_ptr<const EncodedObservation>> observations_ ABSL_GUARDED_BY(mu_);
   absl::Time last_used_ ABSL_GUARDED_BY(mu_);
+  std::optional<SentChunk> last_chunk_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mivla::server
