@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/util/log.h"
+#include "core/util/malloc_tuning.h"
 #include "core/util/status_macros.h"
 
 namespace mivla::server {
@@ -126,6 +127,11 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
 
 absl::Status PolicyServer::Start() {
   const ServerOptions& o = options_;
+  // Process-wide: large blocks are mapped and given back, so bursts of big requests do not leave the
+  // arenas holding their pages (core/util/malloc_tuning.h).
+  if (FixMallocMmapThreshold(kServerMmapThresholdBytes)) {
+    LogInfo(kComponent, absl::StrCat("malloc mmap threshold fixed at ", kServerMmapThresholdBytes >> 20, " MiB"));
+  }
   absl::Status loaded = models_->Start();
   if (!loaded.ok()) {
     if (o.random_init || loaded.code() != absl::StatusCode::kNotFound) return loaded;
