@@ -12,6 +12,12 @@
 // encode + decode of one sample (the first session's inputs, no server), median of --bare-repeats.
 // Progress and an ETA go to stderr; the JSON (with the issue's targets evaluated) goes to stdout and to
 // DIR/server_bench.json, the latency/throughput plot to DIR/server_bench.png.
+// Deadline rows (issue 12): for each load in --deadline-loads (x the capacity measured above: the best
+// batched chunks/s of the sweep) robots at 10, 25 and 50 Hz (server_bench_deadline.h) run against a server
+// with --batch-policy fifo and one with edf; each row gives the deadline-miss rate (late chunks and failed
+// requests) overall and per rate. Targets: EDF misses at most half as many as FIFO at every load, one robot
+// alone with batching on at most 1.05 x the bare model (besides the older 1.15), 16-session p99 at most
+// 1.3 x the bare batch of 16 (besides the older 4 x the 1-session p50).
 // --soak [--minutes N]: the hostile-client soak instead (server_bench_soak.h), JSON to stdout and
 // DIR/server_soak.json; exits 1 when a well-behaved robot's call failed.
 #include <sys/resource.h>
@@ -37,6 +43,7 @@
 #include "bench/server_bench_plot.h"
 #include "bench/server_bench_soak.h"
 #include "bench/server_bench_bare.h"
+#include "bench/server_bench_deadline.h"
 #include "core/util/log.h"
 #include "nlohmann/json.hpp"
 #include "server/runtime/torch_runtime_loader.h"
@@ -65,6 +72,8 @@ struct Args {
   int64_t queue_delay_us = 2000;
   int bare_repeats = 20;
   std::string tokenizer = MIVLA_DEFAULT_TOKENIZER;
+  std::vector<double> deadline_loads = {0.5, 1.0, 2.0};  // x capacity; empty: no deadline rows
+  double deadline_duration_s = 6.0;
   bool soak = false;     // --soak: the hostile-client soak (server_bench_soak.h) instead of the sweep
   double minutes = 30;   // --minutes: each soak phase
 };
@@ -74,6 +83,7 @@ struct Args {
             << "usage: mivla-bench-server --config tiny [--json] [--duration-s S (6)] [--warmup-s S (1.5)]\n"
             << "       [--out-dir DIR (" << MIVLA_BENCH_DEFAULT_OUT_DIR << ")] [--sessions 1,4,16]\n"
             << "       [--queue-delay-us US (2000)] [--bare-repeats N (20)] [--tokenizer FILE]\n"
+            << "       [--deadline-loads 0.5,1,2 | none] [--deadline-duration-s S (6)]\n"
             << "       mivla-bench-server --soak [--minutes N (30)] [--config tiny] [--out-dir DIR]\n";
   std::exit(2);
 }
@@ -100,6 +110,18 @@ Args Parse(int argc, char** argv) {
     else if (k == "--tokenizer") a.tokenizer = value();
     else if (k == "--soak") a.soak = true;
     else if (k == "--minutes") a.minutes = seconds(0.05);
+    else if (k == "--deadline-duration-s") a.deadline_duration_s = seconds(0.05);
+    else if (k == "--deadline-loads") {
+      a.deadline_loads.clear();
+      const std::string v = value();
+      if (v != "none") {
+        for (absl::string_view part : absl::StrSplit(v, ',')) {
+          double x;
+          if (!absl::SimpleAtod(part, &x) || !(x > 0) || x > 10) Usage("--deadline-loads: '" + std::string(part) + "' is not in (0, 10]");
+          a.deadline_loads.push_back(x);
+        }
+      }
+    }
     else if (k == "--queue-delay-us") {
       std::string v = value();
       if (!absl::SimpleAtoi(v, &a.queue_delay_us) || a.queue_delay_us < 0) Usage("--queue-delay-us: '" + v + "' is not >= 0");
@@ -132,7 +154,7 @@ double ProcStatusMb(const std::string& key) {
   return -1;
 }
 
-server::ServerOptions Options(const Args& args, bool batching) {
+server::ServerOptions Options(const Args& args, bool batching, const std::string& policy = "edf") {
   server::ServerOptions o;
   o.host = "127.0.0.1";
   o.port = 0;
@@ -154,13 +176,18 @@ server::ServerOptions Options(const Args& args, bool batching) {
     s->max_queue_depth = 64;
     s->workers = 1;
   }
+  o.batch_policy = policy;
   o.poll_interval = absl::Seconds(3600);  // no model directory to watch
   o.drain_timeout = absl::Seconds(5);
   return o;
 }
 
-absl::StatusOr<LoadResult> MeasurePoint(const Args& args, int sessions, bool batching) {
-  auto server = server::PolicyServer::Create(Options(args, batching));
+absl::StatusOr<std::unique_ptr<server::PolicyServer>> StartServer(const Args& args, bool batching,
+                                                                  const std::string& policy = "edf",
+                                                                  bool quiet_refusals = false) {
+  server::ServerOptions options = Options(args, batching, policy);
+  if (quiet_refusals) options.refusal_log_sink = [](const std::string&) {};  // misses are counted, not printed
+  auto server = server::PolicyServer::Create(std::move(options));
   if (!server.ok()) return server.status();
   if (absl::Status s = (*server)->Start(); !s.ok()) return s;
   const auto give_up = Clock::now() + std::chrono::seconds(60);
@@ -168,6 +195,12 @@ absl::StatusOr<LoadResult> MeasurePoint(const Args& args, int sessions, bool bat
     if (Clock::now() > give_up) return absl::DeadlineExceededError("server not SERVING 60 s after Start()");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  return server;
+}
+
+absl::StatusOr<LoadResult> MeasurePoint(const Args& args, int sessions, bool batching) {
+  auto server = StartServer(args, batching);
+  if (!server.ok()) return server.status();
   LoadOptions lo;
   lo.port = (*server)->port();
   lo.sessions = sessions;
@@ -191,8 +224,8 @@ nlohmann::json Target(double ratio, double limit, bool at_most, const std::strin
   return {{"what", what}, {"ratio", ratio}, {"limit", limit}, {"pass", at_most ? ratio <= limit : ratio >= limit}};
 }
 
-// The issue's three targets, evaluated where the needed rows exist (null otherwise).
-nlohmann::json Targets(const nlohmann::json& rows, double bare_ms) {
+// The issue's targets, evaluated where the needed rows exist (null otherwise).
+nlohmann::json Targets(const nlohmann::json& rows, double bare_ms, double bare16_ms) {
   nlohmann::json t;
   const nlohmann::json* on1 = FindRow(rows, 1, true);
   const nlohmann::json* off1 = FindRow(rows, 1, false);
@@ -210,6 +243,14 @@ nlohmann::json Targets(const nlohmann::json& rows, double bare_ms) {
       (on16 && off16) ? Target((*on16)["chunks_per_s"].get<double>() / (*off16)["chunks_per_s"].get<double>(), 2.0,
                                false, "chunks_per_s at 16 sessions, batched >= 2 x unbatched")
                       : nlohmann::json();
+  t["p50_1_session_over_bare_1_05"] =
+      on1 ? Target((*on1)["p50_ms"].get<double>() / bare_ms, 1.05, true,
+                   "issue 12: one robot alone, batching on (edf), p50 <= 1.05 x bare_decode_ms")
+          : nlohmann::json();
+  t["p99_16_over_bare_batch16"] =
+      on16 ? Target((*on16)["p99_ms"].get<double>() / bare16_ms, 1.3, true,
+                    "issue 12: p99 at 16 sessions (batched) <= 1.3 x bare_batch16_ms")
+           : nlohmann::json();
   t["p99_16_over_p50_1"] =
       (on16 && on1) ? Target((*on16)["p99_ms"].get<double>() / (*on1)["p50_ms"].get<double>(), 4.0, true,
                              "p99 at 16 sessions (batched) <= 4 x the 1-session p50 (batched)")
@@ -316,9 +357,49 @@ int Run(const Args& args) {
   out["torch_threads"] = TorchThreads();
   out["cpus"] = std::thread::hardware_concurrency();
   out["load_average_1m_at_end"] = load[0];
-  out["wall_s"] = std::chrono::duration<double>(Clock::now() - run_start).count();
   out["rows"] = rows;
-  out["targets"] = Targets(rows, bare_ms);
+  out["targets"] = Targets(rows, bare_ms, bare16_ms);
+  if (!args.deadline_loads.empty()) {
+    double capacity = 0;  // the best batched throughput of the sweep
+    for (const auto& r : rows) {
+      if (r["batching"].get<bool>()) capacity = std::max(capacity, r["chunks_per_s"].get<double>());
+    }
+    DeadlineSweepOptions dso;
+    dso.loads = args.deadline_loads;
+    dso.capacity_per_s = capacity;
+    dso.warmup_s = args.warmup_s;
+    dso.duration_s = args.deadline_duration_s;
+    dso.embodiments = {action::Embodiment::kPiper, action::Embodiment::kArx5, action::Embodiment::kAlohaAgilex,
+                       action::Embodiment::kLocoman, action::Embodiment::kHuman};
+    absl::StatusOr<nlohmann::json> deadline =
+        RunDeadlineSweep(dso, [&](const std::string& policy) -> absl::StatusOr<BenchServer> {
+          auto server = StartServer(args, /*batching=*/true, policy, /*quiet_refusals=*/true);
+          if (!server.ok()) return server.status();
+          std::shared_ptr<server::PolicyServer> held = *std::move(server);
+          return BenchServer{held->port(), [held] { held->Shutdown(absl::Seconds(5)); }};
+        });
+    if (!deadline.ok()) {
+      std::cerr << "mivla-bench-server: deadline rows: " << deadline.status() << std::endl;
+      return 1;
+    }
+    out["deadline"] = *deadline;
+    out["targets"]["deadline_edf_over_fifo_misses"] = (*deadline)["edf_over_fifo_misses"];
+  }
+  for (const auto& [name, t] : out["targets"].items()) {
+    if (t.is_object() && t.contains("what")) {
+      std::fprintf(stderr, "target %-36s ratio %6.3f (limit %.2f): %s\n", name.c_str(), t["ratio"].get<double>(),
+                   t["limit"].get<double>(), t["pass"].get<bool>() ? "met" : "MISSED");
+    }
+  }
+  if (out.contains("deadline")) {
+    for (const auto& t : out["deadline"]["edf_over_fifo_misses"]) {
+      std::fprintf(stderr, "target deadline misses at load %.2f: fifo %.1f%%, edf %.1f%% -> %s\n", t["load"].get<double>(),
+                   100 * t["fifo_miss_rate"].get<double>(), 100 * t["edf_miss_rate"].get<double>(),
+                   t["pass"].is_null() ? "n/a (fifo missed nothing)"
+                                       : (t["pass"].get<bool>() ? "met (edf <= 0.5 x fifo)" : "MISSED (edf > 0.5 x fifo)"));
+    }
+  }
+  out["wall_s"] = std::chrono::duration<double>(Clock::now() - run_start).count();
   // What the model alone allows on this machine (no server, no queueing), to read the targets against.
   out["model_bounds"] = {
       {"best_batched_over_unbatched_chunks", 16.0 * bare_ms / bare16_ms},

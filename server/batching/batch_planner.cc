@@ -28,14 +28,18 @@ BatchPlan PlanBatch(const BatchQueueOptions& options, const BatchCostModel& cost
     }
     return plan;
   }
-  const size_t sized = SizeForDeadline(options, cost, in.waiting, in.now, in.earliest_deadline);
-  if (in.draining || in.waiting >= options.max_batch_size) {
-    plan.take = sized;
+  const bool any_feasible = in.infeasible < in.waiting;
+  plan.skip = in.infeasible;
+  const absl::Time earliest = any_feasible ? in.earliest_deadline : absl::InfiniteFuture();
+  size_t sized = SizeForDeadline(options, cost, in.waiting, in.now, earliest);
+  while (sized > 1 && cost.Estimate(sized) > in.blocking_budget) --sized;
+  if (in.draining || in.waiting >= options.max_batch_size || !any_feasible) {
+    plan.take = sized;  // full, draining, or everything waiting is lost already: no reason to wait
     return plan;
   }
   absl::Time join_by = delay_due;
-  if (in.earliest_deadline != absl::InfiniteFuture()) {
-    join_by = std::min(join_by, in.earliest_deadline - cost.Estimate(in.waiting + 1));
+  if (earliest != absl::InfiniteFuture()) {
+    join_by = std::min(join_by, earliest - cost.Estimate(in.waiting + 1));
   }
   if (in.now >= join_by || in.next_arrival > join_by) {
     plan.take = sized;  // nobody can join in time: do not wait

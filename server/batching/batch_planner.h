@@ -5,9 +5,18 @@
 // kFifo (as before issue 12): take min(waiting, max_batch_size) tasks from the front once
 //   max_batch_size wait or the oldest has waited max_queue_delay; otherwise wake when it will have.
 // kEdf (tasks ordered by deadline, earliest first):
+//   * order: earliest deadline first among the tasks that can still make theirs; the `infeasible` ones at
+//     the front (deadline before now + cost(1): a robot already out of actions, or one not even a batch
+//     of one would serve in time) are lost anyway and come after them, earliest first, so a backlog of
+//     lost requests never makes the others miss too (EDF's domino effect under overload). Lost tasks are
+//     taken longest-waiting first (not by deadline: the earliest would always win and starve the rest).
 //   * size: the largest b <= min(waiting, max_batch_size) whose estimated cost (BatchCostModel) still
-//     ends by the earliest deadline: now + cost(b) <= earliest. When even b = 1 cannot, the earliest
-//     deadline is lost anyway and the batch is as large as it can be (throughput for the rest).
+//     ends by the earliest feasible deadline: now + cost(b) <= earliest. Lost tasks fill what the feasible
+//     ones leave of b; with no feasible task the batch is as large as it can be.
+//   * blocking: a batch runs to its end, so urgent tasks arriving meanwhile wait for it. The queue keeps
+//     half the smallest slack (deadline - arrival) of the last 32 tasks that arrived with one as the
+//     blocking budget, and a batch of more than one task never costs more than that. Only tasks that
+//     could be served in time when they arrived (slack > cost(1)) and arrived in the last 2 s count.
 //   * wait: a batch that is not full waits for another task only while one is expected in time to join
 //     it: the join-by time is min(oldest enqueue + max_queue_delay, earliest - cost(waiting + 1)) and
 //     the next task is expected at `next_arrival` (the queue's mean inter-arrival time after the last
@@ -29,14 +38,17 @@ namespace mivla::batching {
 struct PlanInput {
   absl::Time now;
   size_t waiting = 0;                                  // live tasks waiting (expired ones already removed)
-  absl::Time earliest_deadline = absl::InfiniteFuture();  // of the front task (kEdf)
+  absl::Time earliest_deadline = absl::InfiniteFuture();  // of the first feasible task (kEdf)
+  size_t infeasible = 0;                               // kEdf: lost tasks at the front of the list
   absl::Time oldest_enqueued;                          // enqueue time of the task that has waited longest
   absl::Time next_arrival = absl::InfiniteFuture();    // when the next task is expected; unknown: infinite
   bool draining = false;                               // shutdown began: never wait
+  absl::Duration blocking_budget = absl::InfiniteDuration();  // kEdf: longest a batch should hold the stage
 };
 
 struct BatchPlan {
-  size_t take = 0;                       // > 0: take this many from the front now
+  size_t take = 0;                       // > 0: take this many now (kEdf: from index `skip` on, then the front)
+  size_t skip = 0;                       // kEdf: the infeasible tasks at the front, taken last
   absl::Time wake = absl::InfiniteFuture();  // take == 0: look again then (or when a task arrives)
 };
 

@@ -170,6 +170,40 @@ TEST(PlanBatchTest, EdfWaitsOnlyWhileAnotherRequestCanJoinInTime) {
   EXPECT_EQ(PlanBatch(Options(BatchPolicy::kEdf, 16, 50), cost, in).take, 1u);
 }
 
+TEST(PlanBatchTest, EdfServesRequestsThatCanStillMakeItBeforeLostOnes) {
+  const BatchCostModel cost = LinearCost();
+  PlanInput in;
+  in.now = At(0);
+  in.waiting = 10;
+  in.oldest_enqueued = At(-5);
+  in.infeasible = 4;              // four robots already out of actions at the front
+  in.earliest_deadline = At(40);  // the first feasible one: 10 + 5 b <= 40, b = 6
+  BatchPlan p = PlanBatch(Options(BatchPolicy::kEdf), cost, in);
+  EXPECT_EQ(p.skip, 4u);
+  EXPECT_EQ(p.take, 6u);
+  // Only lost tasks wait: a full batch of them at once, from the front, whatever is expected next.
+  in.infeasible = 10;
+  in.waiting = 10;
+  in.next_arrival = At(1);
+  p = PlanBatch(Options(BatchPolicy::kEdf, 16, 50), cost, in);
+  EXPECT_EQ(p.skip, 10u) << "all lost: taken longest-waiting first (TaskList::TakeFrom)";
+  EXPECT_EQ(p.take, 10u);
+}
+
+TEST(PlanBatchTest, EdfKeepsBatchesShortEnoughForUrgentArrivals) {
+  const BatchCostModel cost = LinearCost();
+  PlanInput in;
+  in.now = At(0);
+  in.waiting = 20;
+  in.oldest_enqueued = At(-5);
+  in.earliest_deadline = At(1000);
+  in.blocking_budget = absl::Milliseconds(60);  // 10 + 5 b <= 60: b = 10
+  EXPECT_EQ(PlanBatch(Options(BatchPolicy::kEdf), cost, in).take, 10u);
+  in.blocking_budget = absl::Milliseconds(1);  // below any batch: one at a time, never none
+  EXPECT_EQ(PlanBatch(Options(BatchPolicy::kEdf), cost, in).take, 1u);
+  EXPECT_EQ(PlanBatch(Options(BatchPolicy::kFifo), cost, in).take, 16u) << "FIFO ignores it";
+}
+
 TEST(PlanBatchTest, DrainTakesAtOnceAndEmptyQueueSleeps) {
   const BatchCostModel cost = LinearCost();
   PlanInput in;
@@ -205,6 +239,34 @@ TEST(EdfTaskListTest, OrdersByUrgencyDropsByDeadlineAnywhere) {
   for (const auto& t : b.tasks) ids.push_back(t->id);
   EXPECT_THAT(ids, ElementsAre(2, 3, 0));
   EXPECT_TRUE(b.expired.empty());
+}
+
+TEST(EdfTaskListTest, TakeFromServesFeasibleTasksFirstThenFillsFromTheFront) {
+  TaskList<EdfItem> list(/*by_urgency=*/true);
+  const absl::Time never = absl::InfiniteFuture();
+  for (int i = 0; i < 6; ++i) list.Push(std::make_unique<EdfItem>(EdfItem{i, never, At(-30 + 10 * i)}), At(i));
+  EXPECT_EQ(list.CountUrgentBefore(At(0)), 3u) << "urgencies -30, -20, -10 lie before now";
+  EXPECT_EQ(list.urgency_at(3), At(0));
+  TaskList<EdfItem>::Batch b = list.TakeFrom(3, 5, At(10));
+  std::vector<int> ids;
+  for (const auto& t : b.tasks) ids.push_back(t->id);
+  EXPECT_THAT(ids, ElementsAre(3, 4, 5, 0, 1));
+  ASSERT_EQ(b.waits.size(), 5u);
+  EXPECT_EQ(b.waits[0], absl::Milliseconds(7));
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list.front_urgency(), At(-10));
+
+  // Lost tasks share the stage: longest-waiting first, not earliest deadline (which would starve the rest).
+  TaskList<EdfItem> lost(/*by_urgency=*/true);
+  lost.Push(std::make_unique<EdfItem>(EdfItem{0, never, At(-30)}), At(5));
+  lost.Push(std::make_unique<EdfItem>(EdfItem{1, never, At(-20)}), At(1));
+  lost.Push(std::make_unique<EdfItem>(EdfItem{2, never, At(-10)}), At(3));
+  b = lost.TakeFrom(3, 2, At(10));
+  ids.clear();
+  for (const auto& t : b.tasks) ids.push_back(t->id);
+  EXPECT_THAT(ids, ElementsAre(1, 2));
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_EQ(lost.front_urgency(), At(-30));
 }
 
 struct QTask {

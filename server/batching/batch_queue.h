@@ -28,6 +28,8 @@
 #ifndef MIVLA_SERVER_BATCHING_BATCH_QUEUE_H_
 #define MIVLA_SERVER_BATCHING_BATCH_QUEUE_H_
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -103,6 +105,12 @@ class BatchQueue {
           mean_gap_ = mean_gap_ < absl::ZeroDuration() ? gap : mean_gap_ * 0.8 + gap * 0.2;
         }
         last_arrival_ = now;
+        if (options_.policy == BatchPolicy::kEdf) {
+          const absl::Duration slack = internal::UrgencyOf(*task, 0) - now;
+          if (slack > cost_.Estimate(1) && slack < absl::InfiniteDuration()) {
+            recent_slack_[slack_count_++ % recent_slack_.size()] = {now, slack};
+          }
+        }
         queue_.Push(std::move(task), now);
         ReportDepthLocked();
         cv_.Signal();
@@ -165,9 +173,10 @@ class BatchQueue {
     on_dropped_(std::move(task), reason);
   }
 
-  // Blocks until a batch is due (its size in *take); false when the worker should exit. Tasks found
+  // Blocks until a batch is due (its plan in *out; take 0: only expired tasks to drop); false when the
+  // worker should exit. Tasks found
   // past their deadline meanwhile are moved to *expired (the caller drops them without the lock).
-  bool WaitForBatch(size_t* take, std::vector<std::unique_ptr<Task>>* expired) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  bool WaitForBatch(BatchPlan* out, std::vector<std::unique_ptr<Task>>* expired) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     while (true) {
       if (stop_) return false;
       if (queue_.empty()) {
@@ -181,24 +190,28 @@ class BatchQueue {
         for (auto& t : late) expired->push_back(std::move(t));
         ReportDepthLocked();
         if (queue_.empty()) {
-          *take = 0;
+          *out = BatchPlan();
           return true;  // let the caller drop them now
         }
       }
       PlanInput in;
       in.now = now;
       in.waiting = queue_.size();
-      in.earliest_deadline = queue_.front_urgency();
+      if (options_.policy == BatchPolicy::kEdf) {
+        in.infeasible = queue_.CountUrgentBefore(now + cost_.Estimate(1));
+        in.earliest_deadline =
+            in.infeasible < queue_.size() ? queue_.urgency_at(in.infeasible) : absl::InfiniteFuture();
+      }
       in.oldest_enqueued = queue_.oldest_enqueue_time();
       in.next_arrival = mean_gap_ < absl::ZeroDuration() ? absl::InfiniteFuture() : last_arrival_ + mean_gap_;
       in.draining = !accepting_;
-      const BatchPlan plan = PlanBatch(options_, cost_, in);
-      if (plan.take > 0) {
-        *take = plan.take;
-        return true;
+      for (size_t i = 0; i < std::min(slack_count_, recent_slack_.size()); ++i) {
+        if (now - recent_slack_[i].first > absl::Seconds(2)) continue;
+        in.blocking_budget = std::min(in.blocking_budget, recent_slack_[i].second / 2);
       }
-      if (!expired->empty()) {
-        *take = 0;
+      const BatchPlan plan = PlanBatch(options_, cost_, in);
+      if (plan.take > 0 || !expired->empty()) {
+        *out = plan.take > 0 ? plan : BatchPlan();
         return true;
       }
       cv_.WaitWithDeadline(&mu_, plan.wake);
@@ -212,10 +225,11 @@ class BatchQueue {
       typename TaskList<Task>::Batch taken;
       {
         absl::MutexLock lock(&mu_);
-        size_t take = 0;
-        if (!WaitForBatch(&take, &taken.expired)) return;
-        if (take > 0) {
-          typename TaskList<Task>::Batch batch = queue_.TakeBatch(take, absl::Now());
+        BatchPlan plan;
+        if (!WaitForBatch(&plan, &taken.expired)) return;
+        if (plan.take > 0) {
+          typename TaskList<Task>::Batch batch = plan.skip > 0 ? queue_.TakeFrom(plan.skip, plan.take, absl::Now())
+                                                               : queue_.TakeBatch(plan.take, absl::Now());
           taken.tasks = std::move(batch.tasks);
           taken.waits = std::move(batch.waits);
           for (auto& t : batch.expired) taken.expired.push_back(std::move(t));
@@ -254,6 +268,9 @@ class BatchQueue {
   BatchCostModel cost_ ABSL_GUARDED_BY(mu_);               // ProcessBatchFn time per batch size (kEdf)
   absl::Time last_arrival_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // last accepted Schedule()
   absl::Duration mean_gap_ ABSL_GUARDED_BY(mu_) = absl::Seconds(-1);     // EWMA between arrivals; < 0: none
+  // kEdf: (arrival, deadline - arrival) of the last tasks that could be served in time when they came.
+  std::array<std::pair<absl::Time, absl::Duration>, 32> recent_slack_ ABSL_GUARDED_BY(mu_);
+  size_t slack_count_ ABSL_GUARDED_BY(mu_) = 0;
 
   absl::Mutex shutdown_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::vector<std::thread> workers_;  // written in Create only; joined under shutdown_mu_

@@ -86,6 +86,44 @@ class TaskList {
     entries_.insert(it, Entry{std::move(task), now});
   }
 
+  /// How many tasks from the front have an urgency before `t` (with by_urgency: a prefix of the list).
+  size_t CountUrgentBefore(absl::Time t) const {
+    size_t n = 0;
+    while (n < entries_.size() && internal::UrgencyOf(*entries_[n].task, 0) < t) ++n;
+    return n;
+  }
+  /// Requires skip < size(). The urgency of the task at index `skip`.
+  absl::Time urgency_at(size_t skip) const { return internal::UrgencyOf(*entries_[skip].task, 0); }
+
+  /// Takes up to `max_size` tasks: first from index `skip` on in list order, then, when those run out,
+  /// from the front (indices below `skip`) longest-waiting first, so that tasks which have all lost
+  /// their deadlines share the stage fairly instead of the earliest always winning. No task here is
+  /// expired (call TakeExpired first).
+  Batch TakeFrom(size_t skip, size_t max_size, absl::Time now) {
+    skip = std::min(skip, entries_.size());
+    std::vector<size_t> order;
+    for (size_t i = skip; i < entries_.size(); ++i) order.push_back(i);
+    std::vector<size_t> front;
+    for (size_t i = 0; i < skip; ++i) front.push_back(i);
+    std::stable_sort(front.begin(), front.end(),
+                     [&](size_t a, size_t b) { return entries_[a].enqueued < entries_[b].enqueued; });
+    order.insert(order.end(), front.begin(), front.end());
+    Batch batch;
+    std::vector<bool> taken(entries_.size(), false);
+    for (size_t k = 0; k < order.size() && batch.tasks.size() < max_size; ++k) {
+      Entry& e = entries_[order[k]];
+      batch.waits.push_back(now - e.enqueued);
+      batch.tasks.push_back(std::move(e.task));
+      taken[order[k]] = true;
+    }
+    std::deque<Entry> left;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (!taken[i]) left.push_back(std::move(entries_[i]));
+    }
+    entries_ = std::move(left);
+    return batch;
+  }
+
   /// Removes every task whose deadline is at or before `now`, wherever it waits, in list order.
   std::vector<std::unique_ptr<Task>> TakeExpired(absl::Time now) {
     std::vector<std::unique_ptr<Task>> expired;

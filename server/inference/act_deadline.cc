@@ -15,7 +15,7 @@ bool ClockRunsAtServerPace(int64_t from_us, absl::Time from_received, int64_t to
 
 ActDeadline ComputeActDeadline(absl::Time arrival, absl::Time rpc_deadline, const EncodedObservation& observation,
                                int64_t request_deadline_us, const std::optional<SentChunk>& last_chunk,
-                               absl::Duration horizon) {
+                               absl::Duration horizon, bool drop_on_chunk_end) {
   ActDeadline d;
   std::optional<int64_t> robot_us;
   bool may_drop = false;
@@ -24,7 +24,7 @@ ActDeadline ComputeActDeadline(absl::Time arrival, absl::Time rpc_deadline, cons
     may_drop = true;
   } else if (last_chunk.has_value()) {
     robot_us = last_chunk->end_us;
-    may_drop = ClockRunsAtServerPace(last_chunk->observation_time_us, last_chunk->observation_received,
+    may_drop = drop_on_chunk_end && ClockRunsAtServerPace(last_chunk->observation_time_us, last_chunk->observation_received,
                                      observation.timestamp_us, observation.received);
   }
   if (robot_us.has_value()) {

@@ -9,11 +9,14 @@
 //   urgency (EDF key)    = run-out; unknown: arrival + one model horizon (a robot starting up waits for
 //                          its first chunk anyway); never later than the gRPC deadline
 //   drop deadline        = run-out when it still lies ahead at arrival (past it the queued Act is
-//                          DEADLINE_EXCEEDED); a robot already out of actions at arrival is served first
-//                          and not dropped for it. A run-out derived from the last chunk drops only when
-//                          the robot's clock runs at the server's pace (between that chunk's observation
-//                          and this one both clocks advanced alike, within max(50 ms, 25 %)): simulated
-//                          clocks that pause while a robot waits order the queue but never drop work.
+//                          DEADLINE_EXCEEDED); a robot already out of actions at arrival is never
+//                          dropped for it (EDF serves it after the requests that can still make theirs).
+//                          A run-out derived from the last chunk drops only with `drop_on_chunk_end`
+//                          (--drop-on-chunk-end) and only when the robot's clock runs at the server's
+//                          pace (between that chunk's observation and this one both clocks advanced
+//                          alike, within max(50 ms, 25 %)); by default it only orders the queue, since
+//                          a simulated clock that happens to run near real time cannot be told apart
+//                          from a real one and such clients (tests, evaluations) never declared one.
 //                          Never later than the gRPC deadline.
 // Thread safety: pure function.
 #ifndef MIVLA_SERVER_INFERENCE_ACT_DEADLINE_H_
@@ -38,7 +41,7 @@ struct ActDeadline {
 /// `last_chunk`: Session::last_chunk(); `horizon`: the model's horizon in seconds (H / rate).
 ActDeadline ComputeActDeadline(absl::Time arrival, absl::Time rpc_deadline, const EncodedObservation& observation,
                                int64_t request_deadline_us, const std::optional<SentChunk>& last_chunk,
-                               absl::Duration horizon);
+                               absl::Duration horizon, bool drop_on_chunk_end = false);
 
 /// True when the robot clock advanced like the server's between two observations (see above).
 bool ClockRunsAtServerPace(int64_t from_us, absl::Time from_received, int64_t to_us, absl::Time to_received);

@@ -33,10 +33,13 @@ constexpr absl::Duration kHorizon = absl::Milliseconds(1600);
 const absl::Time kNoRpcDeadline = absl::InfiniteFuture();
 
 TEST(ActDeadlineTest, LastChunkEndMapsOntoTheServerClock) {
-  const ActDeadline d = ComputeActDeadline(At(20), kNoRpcDeadline, Obs(), 0, Chunk(), kHorizon);
+  const ActDeadline d = ComputeActDeadline(At(20), kNoRpcDeadline, Obs(), 0, Chunk(), kHorizon, true);
   EXPECT_EQ(d.run_out, At(500)) << "robot 10.5 s is 500 ms after the observation";
   EXPECT_EQ(d.urgency, At(500));
-  EXPECT_EQ(d.drop, At(500)) << "real-time clock: work is dropped past the run-out";
+  EXPECT_EQ(d.drop, At(500)) << "--drop-on-chunk-end, real-time clock: work is dropped past the run-out";
+  const ActDeadline e = ComputeActDeadline(At(20), kNoRpcDeadline, Obs(), 0, Chunk(), kHorizon);
+  EXPECT_EQ(e.urgency, At(500));
+  EXPECT_EQ(e.drop, absl::InfiniteFuture()) << "by default a derived run-out only orders";
 }
 
 TEST(ActDeadlineTest, ExplicitDeadlineWinsOverTheChunk) {
@@ -48,7 +51,7 @@ TEST(ActDeadlineTest, ExplicitDeadlineWinsOverTheChunk) {
 
 TEST(ActDeadlineTest, RobotAlreadyOutOfActionsGoesFirstAndIsNeverDroppedForIt) {
   // The chunk ended at robot 9.9 s, before this observation (10 s).
-  const ActDeadline d = ComputeActDeadline(At(20), kNoRpcDeadline, Obs(), 0, Chunk(9'900'000), kHorizon);
+  const ActDeadline d = ComputeActDeadline(At(20), kNoRpcDeadline, Obs(), 0, Chunk(9'900'000), kHorizon, true);
   EXPECT_EQ(d.urgency, At(-100));
   EXPECT_EQ(d.drop, absl::InfiniteFuture());
   // Same with an explicit deadline that had passed when the Act arrived.
@@ -60,7 +63,7 @@ TEST(ActDeadlineTest, RobotAlreadyOutOfActionsGoesFirstAndIsNeverDroppedForIt) {
 TEST(ActDeadlineTest, SimulatedClockOrdersButNeverDrops) {
   // Robot time moved 400 ms while the server's moved 5 s (the simulation paused while it waited).
   const ActDeadline d =
-      ComputeActDeadline(At(20), kNoRpcDeadline, Obs(), 0, Chunk(10'500'000, 9'600'000, At(-5000)), kHorizon);
+      ComputeActDeadline(At(20), kNoRpcDeadline, Obs(), 0, Chunk(10'500'000, 9'600'000, At(-5000)), kHorizon, true);
   EXPECT_EQ(d.urgency, At(500));
   EXPECT_EQ(d.drop, absl::InfiniteFuture());
   EXPECT_TRUE(ClockRunsAtServerPace(0, At(0), 1'030'000, At(1000)));
@@ -77,7 +80,7 @@ TEST(ActDeadlineTest, NoChunkYetOrdersOneHorizonAfterArrival) {
 }
 
 TEST(ActDeadlineTest, TheGrpcDeadlineBoundsBoth) {
-  const ActDeadline d = ComputeActDeadline(At(20), At(100), Obs(), 0, Chunk(), kHorizon);
+  const ActDeadline d = ComputeActDeadline(At(20), At(100), Obs(), 0, Chunk(), kHorizon, true);
   EXPECT_EQ(d.urgency, At(100));
   EXPECT_EQ(d.drop, At(100));
   const ActDeadline e = ComputeActDeadline(At(20), At(100), Obs(), 0, std::nullopt, kHorizon);

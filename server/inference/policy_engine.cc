@@ -145,7 +145,7 @@ void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActReq
                                      ? absl::Seconds(static_cast<double>(info.action_horizon) / info.control_rate_hz)
                                      : absl::Seconds(1);
   const ActDeadline d = ComputeActDeadline(arrival, deadline, *task->observation, request->deadline_us(),
-                                           session->last_chunk(), horizon);
+                                           session->last_chunk(), horizon, options_.drop_on_chunk_end);
   task->deadline_ = d.drop;
   task->urgency = d.urgency;
   task->run_out = d.run_out;

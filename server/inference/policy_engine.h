@@ -45,6 +45,9 @@ class PolicyEngine {
     std::shared_ptr<const InputRanges> ranges;  // joint/gripper limits per embodiment; null: generic bounds
     int image_decode_threads = 2;               // image decode pool (image_decode_pool.h)
     size_t image_decode_max_pending = 64;
+    /// Also drop (DEADLINE_EXCEEDED) Acts whose run-out was derived from the session's last chunk rather
+    /// than declared in ActRequest.deadline_us (act_deadline.h); off: such run-outs only order the queue.
+    bool drop_on_chunk_end = false;
     /// Called (on a decode worker) for every chunk refused because it held a non-finite value.
     std::function<void(const Session& session, const std::string& model_version)> on_non_finite_output;
   };

@@ -77,8 +77,12 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
   PolicyEngine::Options eo;
   eo.encode = QueueOptions(o.encode, s->metrics_.get());
   eo.decode = QueueOptions(o.decode, s->metrics_.get());
+  // Both stages follow the policy: the decode stage by each robot's run-out, the encode stage by the gRPC
+  // deadline (mostly none: arrival order), both with the no-wait rule for a lone robot.
   RETURN_IF_ERROR(batching::ParseBatchPolicy(o.batch_policy, "--batch-policy", &eo.decode.policy));
+  eo.encode.policy = eo.decode.policy;
   eo.limits = o.limits;
+  eo.drop_on_chunk_end = o.drop_on_chunk_end;
   ASSIGN_OR_RETURN(InputRanges ranges, InputRanges::Load(o.embodiment_dir));
   eo.ranges = std::make_shared<const InputRanges>(std::move(ranges));
   eo.image_decode_threads = o.image_decode_threads;

@@ -130,6 +130,11 @@ std::vector<Flag> Flags() {
   f.push_back(NUM("decode-max-queue-delay-us", "Longest wait for a batch to fill in the " + dec + ".", decode.max_queue_delay_us));
   f.push_back(NUM("decode-max-queue-depth", "Requests waiting in the " + dec + " beyond which RESOURCE_EXHAUSTED is answered.", decode.max_queue_depth));
   f.push_back(NUM("decode-workers", "Worker threads of the " + dec + ".", decode.workers));
+  f.push_back(Bool("drop-on-chunk-end",
+                   "Answer DEADLINE_EXCEEDED also to Acts that waited past the end of the session's last chunk when "
+                   "the request set no deadline_us (only for robots whose timestamps follow real time); off: that "
+                   "run-out only orders the decode queue.",
+                   &ServerOptions::drop_on_chunk_end));
   f.push_back(Str("batch-policy",
                   "Order of the " + dec + ": edf (earliest deadline first: the moment each robot runs out of actions; "
                   "batches sized to meet the earliest; no wait when nobody can join in time) or fifo (arrival order, "

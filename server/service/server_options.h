@@ -48,6 +48,7 @@ struct ServerOptions {
   // Batching.
   StageOptions encode;
   StageOptions decode;
+  bool drop_on_chunk_end = false;    // also drop Acts late for a run-out derived from the last chunk (act_deadline.h)
   std::string batch_policy = "edf";  // decode stage: "edf" (deadline-aware) or "fifo" (batching/batch_planner.h)
   // Sessions.
   int max_sessions = 256;
