@@ -77,6 +77,7 @@ struct Args {
   double deadline_duration_s = 6.0;
   bool soak = false;     // --soak: the hostile-client soak (server_bench_soak.h) instead of the sweep
   double minutes = 30;   // --minutes: each soak phase
+  std::string soak_policy = server::ServerOptions().batch_policy;  // --batch-policy: the soak server's
 };
 
 [[noreturn]] void Usage(const std::string& error) {
@@ -85,7 +86,7 @@ struct Args {
             << "       [--out-dir DIR (" << MIVLA_BENCH_DEFAULT_OUT_DIR << ")] [--sessions 1,4,16]\n"
             << "       [--queue-delay-us US (2000)] [--bare-repeats N (20)] [--tokenizer FILE]\n"
             << "       [--deadline-loads 0.5,1,2 | none] [--deadline-duration-s S (6)]\n"
-            << "       mivla-bench-server --soak [--minutes N (30)] [--config tiny] [--out-dir DIR]\n";
+            << "       mivla-bench-server --soak [--minutes N (30)] [--batch-policy edf|fifo] [--config tiny] [--out-dir DIR]\n";
   std::exit(2);
 }
 
@@ -111,6 +112,10 @@ Args Parse(int argc, char** argv) {
     else if (k == "--tokenizer") a.tokenizer = value();
     else if (k == "--soak") a.soak = true;
     else if (k == "--minutes") a.minutes = seconds(0.05);
+    else if (k == "--batch-policy") {
+      a.soak_policy = value();
+      if (a.soak_policy != "edf" && a.soak_policy != "fifo") Usage("--batch-policy: '" + a.soak_policy + "': want edf or fifo");
+    }
     else if (k == "--deadline-duration-s") a.deadline_duration_s = seconds(0.05);
     else if (k == "--deadline-loads") {
       a.deadline_loads.clear();
@@ -155,7 +160,8 @@ double ProcStatusMb(const std::string& key) {
   return -1;
 }
 
-server::ServerOptions Options(const Args& args, bool batching, const std::string& policy = "edf") {
+server::ServerOptions Options(const Args& args, bool batching,
+                              const std::string& policy = server::ServerOptions().batch_policy) {
   server::ServerOptions o;
   o.host = "127.0.0.1";
   o.port = 0;
@@ -184,7 +190,7 @@ server::ServerOptions Options(const Args& args, bool batching, const std::string
 }
 
 absl::StatusOr<std::unique_ptr<server::PolicyServer>> StartServer(const Args& args, bool batching,
-                                                                  const std::string& policy = "edf",
+                                                                  const std::string& policy = server::ServerOptions().batch_policy,
                                                                   bool quiet_refusals = false) {
   server::ServerOptions options = Options(args, batching, policy);
   if (quiet_refusals) options.refusal_log_sink = [](const std::string&) {};  // misses are counted, not printed
@@ -217,7 +223,7 @@ absl::StatusOr<LoadResult> MeasurePoint(const Args& args, int sessions, bool bat
 int RunSoakMode(const Args& args) {
   SoakOptions so;
   so.minutes = args.minutes;
-  so.server = Options(args, /*batching=*/true);
+  so.server = Options(args, /*batching=*/true, args.soak_policy);
   so.server.refusal_log_sink = [](const std::string&) {};  // the hostile client's refusals: counted, not printed
   absl::StatusOr<nlohmann::json> out = RunSoak(so);
   if (!out.ok()) {

@@ -258,6 +258,7 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& o) {
   const double growth = rss_start.load() > 0 ? rss_end / rss_start.load() - 1 : -1;
   nlohmann::json out;
   out["benchmark"] = "server_soak";
+  out["batch_policy"] = o.server.batch_policy;
   out["minutes_per_phase"] = o.minutes;
   out["robots"] = o.robots;
   out["cpus"] = std::thread::hardware_concurrency();

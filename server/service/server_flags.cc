@@ -138,7 +138,7 @@ std::vector<Flag> Flags() {
   f.push_back(Str("batch-policy",
                   "Order of the " + dec + ": edf (earliest deadline first: the moment each robot runs out of actions; "
                   "batches sized to meet the earliest; no wait when nobody can join in time) or fifo (arrival order, "
-                  "waits up to --decode-max-queue-delay-us).",
+                  "waits up to --decode-max-queue-delay-us; the default: EDF's tail under overload is worse, see server/README.md).",
                   [](ServerOptions& o) -> std::string& { return o.batch_policy; }));
   f.push_back(NUM("max-sessions", "Most concurrent robot sessions.", max_sessions));
   f.push_back(Duration("session-idle-timeout-s", "A session unused this long expires.", &ServerOptions::session_idle_timeout, absl::Seconds(1)));
