@@ -50,8 +50,8 @@ absl::StatusOr<std::vector<client::EvalOptions>> PlanRobots(const DemoOptions& o
         absl::StrCat("demo-", absl::AsciiStrToLower(std::string(action::EmbodimentName(robot.embodiment))));
     o.traced_episodes = options.episodes;
     o.sampled_frames = 4;
+    const std::vector<std::string> can = client::TasksFor(robot.embodiment);
     for (const std::string& t : robot.tasks) {
-      const std::vector<std::string> can = client::TasksFor(robot.embodiment);
       if (std::find(can.begin(), can.end(), t) == can.end()) {
         return absl::InvalidArgumentError(
             absl::StrCat(std::string(action::EmbodimentName(robot.embodiment)), " cannot do '", t, "'"));
