@@ -61,6 +61,7 @@ RUN set -eu; \
 COPY --from=builder /out/bin/ /usr/local/bin/
 COPY --from=builder /out/opt/ /opt/
 ENV MIVLA_EMBODIMENT_DIR=/opt/mivla/core/kinematics/embodiments \
+    MIVLA_MODEL_DIR=/opt/mivla/models \
     MIVLA_CLIENT_CONFIG_DIR=/opt/mivla/client/config \
     LD_LIBRARY_PATH=/opt/libtorch/lib \
     OMP_WAIT_POLICY=PASSIVE \

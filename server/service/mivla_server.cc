@@ -1,6 +1,7 @@
 // mivla-server: the batched MiVLA policy server. See `mivla-server --help` and server/README.md.
 //
 //   mivla-server --model-dir /models --port 50051 --metrics-port 9464
+//   mivla-server                         (the bundled checkpoint: $MIVLA_MODEL_DIR or the repository's models/)
 //   mivla-server --random-init --config tiny --port 0    (tests and benchmarks only)
 //
 // Signals: SIGTERM / SIGINT -> health NOT_SERVING, new calls refused, in-flight calls drained within
@@ -14,6 +15,7 @@
 #include <google/protobuf/stubs/logging.h>
 
 #include "absl/strings/str_cat.h"
+#include "core/util/bundled_models.h"
 #include "core/util/log.h"
 #include "server/runtime/torch_runtime_loader.h"
 #include "server/service/policy_server.h"
@@ -40,6 +42,17 @@ int Main(int argc, char** argv) {
   if (parsed->help) {
     std::cout << mivla::server::ServerFlagsHelp(defaults);
     return 0;
+  }
+  mivla::server::ServerOptions& options = parsed->options;
+  if (options.model_dir.empty() && !options.random_init) {
+    const std::string bundled = mivla::BundledModelDir();
+    if (!mivla::HoldsCheckpoint(bundled)) {
+      std::cerr << "mivla-server: --model-dir not given, and the bundled model folder " << bundled
+                << " holds no *.mivla checkpoint (pass --model-dir DIR, or --random-init for tests)\n";
+      return 2;
+    }
+    options.model_dir = bundled;
+    mivla::LogInfo("server", "no --model-dir: serving the bundled model folder " + bundled);
   }
   // Block the signals in every thread; this thread waits for them.
   sigset_t set;

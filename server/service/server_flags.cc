@@ -107,7 +107,8 @@ std::vector<Flag> Flags() {
                   metrics_max_connections));
   f.push_back(Str("metrics-host", "Alias of --metrics-address.", [](ServerOptions& o) -> std::string& { return o.metrics_host; }));
   f.push_back(NUM("max-message-bytes", "Largest gRPC message accepted or sent.", max_message_bytes));
-  f.push_back(Str("model-dir", "Directory of *.mivla checkpoints; the newest loadable one serves and new ones are hot-reloaded.",
+  f.push_back(Str("model-dir", "Directory of *.mivla checkpoints; the newest loadable one serves and new ones are hot-reloaded. "
+                  "Not given (and no --random-init): $MIVLA_MODEL_DIR, else the repository's models/ with the bundled checkpoint.",
                   [](ServerOptions& o) -> std::string& { return o.model_dir; }));
   f.push_back(Duration("poll-interval-ms", "How often the model directory is scanned (0: only on SIGHUP).",
                        &ServerOptions::poll_interval, absl::Milliseconds(1)));
@@ -212,7 +213,7 @@ std::string ServerFlagsHelp(const ServerOptions& defaults) {
       "mivla-server: the MiVLA batched policy server (gRPC mivla.v1.PolicyService, grpc.health.v1.Health,\n"
       "server reflection; Prometheus metrics on /metrics). SIGTERM/SIGINT drain and exit 0; SIGHUP rescans\n"
       "the model directory.\n\n"
-      "usage: mivla-server --model-dir DIR [--port P] [--metrics-port M] [flags]\n"
+      "usage: mivla-server [--model-dir DIR] [--port P] [--metrics-port M] [flags]\n"
       "       mivla-server --random-init --config tiny [flags]\n\n"
       "  --config-file FILE  JSON object of flag values, e.g. {\"port\": 50051, \"random-init\": true};\n"
       "                      flags on the command line override it.\n"

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "client/tools/exit_code.h"
+#include "core/util/bundled_models.h"
 #include "core/util/flag_parser.h"
 #include "core/util/log.h"
 #include "core/util/progress_bar.h"
@@ -27,21 +28,6 @@ namespace mivla::demo {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool HasCheckpoint(const fs::path& dir) {
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->path().extension() == ".mivla") return true;
-  }
-  return false;
-}
-
-// The bundled model folder: $MIVLA_MODEL_DIR, else the repository's models/; "" when it holds no *.mivla.
-std::string BundledModelDir() {
-  const char* env = std::getenv("MIVLA_MODEL_DIR");
-  const fs::path dir = env != nullptr && *env != '\0' ? fs::path(env) : fs::path(MIVLA_MODELS_DIR);
-  return HasCheckpoint(dir) ? dir.string() : "";
-}
 
 std::string SiblingBinary(const std::string& name) {
   std::error_code ec;
@@ -74,15 +60,19 @@ absl::Status Main(int argc, char** argv) {
   if (episodes < 1 || episodes > 1000) return absl::InvalidArgumentError("--episodes: want 1..1000");
   if (random_init && !model_dir.empty())
     return absl::InvalidArgumentError("--model-dir and --random-init exclude each other");
-  if (!model_dir.empty() && !HasCheckpoint(model_dir)) {
+  if (!model_dir.empty() && !HoldsCheckpoint(model_dir)) {
     return absl::InvalidArgumentError(absl::StrCat("--model-dir '", model_dir, "': no *.mivla checkpoint there"));
   }
-  if (!random_init && model_dir.empty()) model_dir = BundledModelDir();
   if (!random_init && model_dir.empty()) {
-    std::fprintf(stderr,
-                 "mivla-demo: no bundled checkpoint (*.mivla in %s): serving a RANDOMLY INITIALISED tiny model; "
-                 "its robots are not expected to succeed\n",
-                 MIVLA_MODELS_DIR);
+    const std::string bundled = BundledModelDir();
+    if (HoldsCheckpoint(bundled)) {
+      model_dir = bundled;
+    } else {
+      std::fprintf(stderr,
+                   "mivla-demo: no bundled checkpoint (*.mivla in %s): serving a RANDOMLY INITIALISED tiny model; "
+                   "its robots are not expected to succeed\n",
+                   bundled.c_str());
+    }
   }
   std::error_code ec;
   fs::create_directories(out, ec);
