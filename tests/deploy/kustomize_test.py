@@ -6,7 +6,7 @@ checks the objects:
 - every pod template (Deployment, StatefulSet, DaemonSet, Job, CronJob): CPU and memory requests and
   limits on every container, a non-root security context (runAsNonRoot, a non-zero runAsUser, no
   privilege escalation, all capabilities dropped, read-only root filesystem); long-running pods have
-  readiness and liveness probes on every container; batch pods (the trainer Job, which serves nothing
+  readiness and liveness probes on every container but the init containers; batch pods (the trainer Job, which serves nothing
   to probe) have a deadline and a retry limit instead;
 - the server: readiness is the gRPC health probe on the gRPC port, a preStop hook, and a termination
   grace period covering preStop + the server's --drain-timeout-s (read from the rendered ConfigMap)
@@ -14,7 +14,9 @@ checks the objects:
   config file, model directory and token file paths are where the volumes are mounted; OMP_NUM_THREADS
   equals the CPU limit; and mivla-server started with the rendered cpu server.json (only the cluster's
   paths and addresses overridden) runs, answers the liveness probe's path, drains for the configured
-  deadline on SIGTERM and exits 0;
+  deadline on SIGTERM and exits 0; the seed-models init container mounts the model volume writable,
+  and its script, run with sh on scratch folders, copies the image's bundled checkpoint into an empty
+  model folder (no temporary left behind) and leaves a folder that already holds one alone;
 - Services, the headless Service and the PodDisruptionBudget select the server's pods; target ports name
   container ports; the HPA scales the Deployment on a pods metric that the prometheus-adapter rules
   serve;
@@ -90,7 +92,7 @@ def check_pod(h, where, obj):
         h.check(csc.get("readOnlyRootFilesystem") is True, f"{cw}: readOnlyRootFilesystem is not true")
         h.check("ALL" in csc.get("capabilities", {}).get("drop", []), f"{cw}: capabilities.drop lacks ALL")
         h.check(csc.get("privileged") is not True, f"{cw}: privileged")
-        if obj["kind"] in LONG_RUNNING:
+        if obj["kind"] in LONG_RUNNING and c in spec["containers"]:  # init containers run to completion
             h.check("readinessProbe" in c, f"{cw}: no readinessProbe")
             h.check("livenessProbe" in c, f"{cw}: no livenessProbe")
     if obj["kind"] in ("Job", "CronJob"):
@@ -227,10 +229,51 @@ def check_server(h, where, objs, flags, adapter_metrics, gpu, server_bin, workdi
         h.check(m["pods"]["metric"]["name"] in adapter_metrics,
                 f"{where}: HPA metric {m['pods']['metric']['name']} is not served by the prometheus-adapter rules "
                 f"({sorted(adapter_metrics)})")
+    check_seed(h, where, spec, mm["name"], mdir, workdir)
     if not gpu:  # the gpu overlay's --device=cuda needs a CUDA LibTorch
         run_server_config(h, server_bin, cm["data"][key], c["livenessProbe"]["httpGet"]["path"], drain, workdir)
         h.log(f"{where}: mivla-server runs with the rendered server.json: /healthz answers, drains {drain:g} s, exits 0")
     return dep, mv["persistentVolumeClaim"]["claimName"]
+
+
+def check_seed(h, where, spec, model_volume, model_dir, workdir):
+    """The seed-models init container: mounts, then its script on scratch folders."""
+    init = next((c for c in spec.get("initContainers", []) if c["name"] == "seed-models"), None)
+    h.check(init is not None, f"{where}: no seed-models init container")
+    if init is None:
+        return
+    env = {e["name"]: e.get("value") for e in init.get("env", [])}
+    h.check(env.get("MODEL_DIR") == model_dir, f"{where}: seed-models MODEL_DIR {env.get('MODEL_DIR')} != {model_dir}")
+    mount = mount_of(init, model_volume)
+    h.check(mount is not None and mount["mountPath"] == model_dir and not mount.get("readOnly"),
+            f"{where}: seed-models does not mount the model volume writable at {model_dir}")
+    h.check(env.get("BUNDLED_DIR") == "/opt/mivla/models", f"{where}: seed-models BUNDLED_DIR {env.get('BUNDLED_DIR')}")
+    script = init["command"][-1] if len(init["args"]) == 0 else init["args"][-1]
+    root = os.path.join(workdir, "seed")
+    shutil.rmtree(root, ignore_errors=True)
+    bundled, models = os.path.join(root, "bundled"), os.path.join(root, "models")
+    os.makedirs(bundled)
+    os.makedirs(models)
+    with open(os.path.join(bundled, "tiny.mivla"), "wb") as f:
+        f.write(b"MIVLA" + bytes(range(256)) * 64)
+    run_env = dict(os.environ, BUNDLED_DIR=bundled, MODEL_DIR=models, HOSTNAME="pod-0")
+
+    def seed():
+        return subprocess.run(["/bin/sh", "-c", script], env=run_env, capture_output=True, text=True, timeout=30)
+
+    r = seed()
+    h.check(r.returncode == 0, f"{where}: seed-models on an empty folder exited {r.returncode}: {r.stderr[-400:]}")
+    h.check(sorted(os.listdir(models)) == ["tiny.mivla"], f"{where}: seeded folder holds {sorted(os.listdir(models))}")
+    with open(os.path.join(bundled, "tiny.mivla"), "rb") as a, open(os.path.join(models, "tiny.mivla"), "rb") as b:
+        h.check(a.read() == b.read(), f"{where}: the seeded checkpoint differs from the bundled one")
+    os.remove(os.path.join(models, "tiny.mivla"))
+    with open(os.path.join(models, "trained.mivla"), "wb") as f:
+        f.write(b"the trainer's")
+    r = seed()
+    h.check(r.returncode == 0 and sorted(os.listdir(models)) == ["trained.mivla"],
+            f"{where}: seed-models touched a folder that holds a checkpoint: {sorted(os.listdir(models))} "
+            f"(exit {r.returncode})")
+    h.log(f"{where}: seed-models seeds an empty model folder and leaves a seeded one alone")
 
 
 def train_flags(h, train_bin):
