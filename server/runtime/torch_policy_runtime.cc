@@ -37,6 +37,7 @@ absl::StatusOr<std::unique_ptr<TorchPolicyRuntime>> TorchPolicyRuntime::Create(c
   const model::ModelConfig& c = bundle.config;
   r->image_size_ = std::max(c.dino.image_size, c.siglip.image_size);
   r->runtime_ = options.runtime;
+  r->inpainting_ = options.inpainting;
   bundle.model->to(options.runtime.device);
   bundle.model->eval();
   RuntimeInfo& info = r->info_;

@@ -8,10 +8,12 @@
 //           prefix MLPs once for the batch; each handle holds its row of the condition tokens.
 //   Decode: copies the handles' tokens into staging rows, draws each item's noise from its own seed,
 //           runs the K-step Euler sampler once for the batch and de-normalises each chunk with the
-//           version's statistics (slots outside the embodiment's mask are 0).
+//           version's statistics (slots outside the embodiment's mask are 0). Items with an executed
+//           prefix (real-time chunking) are sampled apart, by the guided sampler (torch_decode.cc).
 // Built by TorchRuntimeLoader (torch_runtime_loader.h) or directly from a bundle (tests).
 //
-// Thread-safety: as PolicyRuntime; forward passes run under torch::InferenceMode and may overlap.
+// Thread-safety: as PolicyRuntime; forward passes run under torch::InferenceMode (guided ones with autograd,
+// gradients to the sample only) and may overlap.
 #ifndef MIVLA_SERVER_RUNTIME_TORCH_POLICY_RUNTIME_H_
 #define MIVLA_SERVER_RUNTIME_TORCH_POLICY_RUNTIME_H_
 
@@ -21,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/checkpoint/model_checkpoint.h"
+#include "core/model/guided_sampling.h"
 #include "core/model/instruction_cache.h"
 #include "core/model/runtime.h"
 #include "core/tokenizer/tokenizer.h"
@@ -36,6 +39,8 @@ class TorchPolicyRuntime : public PolicyRuntime {
     /// Tokenizer used when the checkpoint carries none (serialized SentencePiece model bytes).
     std::string fallback_tokenizer;
     size_t instruction_cache_capacity = 1024;
+    /// Real-time chunking: the guided sampler's settings for items with an executed prefix.
+    model::InpaintingOptions inpainting;
   };
 
   /// INVALID_ARGUMENT when the bundle has no model or no usable tokenizer. Moves the model to the device.
@@ -61,6 +66,7 @@ class TorchPolicyRuntime : public PolicyRuntime {
   std::unique_ptr<tokenizer::Tokenizer> tokenizer_;
   std::unique_ptr<model::InstructionCache> instruction_cache_;
   model::RuntimeOptions runtime_;
+  model::InpaintingOptions inpainting_;
   int image_size_ = 0;
   RuntimeInfo info_;
   mutable StagingPool staging_;

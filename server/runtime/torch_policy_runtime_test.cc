@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -122,10 +123,44 @@ TEST(TorchPolicyRuntimeTest, SeedMakesChunksDeterministicAndIndependentOfBatchMa
     diff += std::abs(alone[0]->values[k] - other[0]->values[k]);
   }
   EXPECT_GT(diff, 1e-3) << "another seed gives another chunk";
-  // An executed prefix (real-time chunking) is accepted and, for now, ignored.
-  auto with_prefix = r->Decode({{ca, 99, std::vector<float>(2 * action::kActionDim, 0.5f)}});
-  ASSERT_TRUE(with_prefix[0].ok());
-  EXPECT_EQ(with_prefix[0]->values, alone[0]->values);
+}
+
+TEST(TorchPolicyRuntimeTest, ExecutedPrefixGuidesItsItemOnly) {
+  auto r = Runtime(TinyBundle("v1", 1));
+  const int side = r->info().image_size;
+  RuntimeObservation a = Obs(Embodiment::kPiper, side, 2, 1), b = Obs(Embodiment::kLocoman, side, 2, 2);
+  ConditionPtr ca = EncodeOne(*r, a), cb = EncodeOne(*r, b);
+  auto previous = r->Decode({{ca, 7, {}}});
+  auto plain_b = r->Decode({{cb, 5, {}}});
+  auto plain_a = r->Decode({{ca, 99, {}}});
+  ASSERT_TRUE(previous[0].ok() && plain_b[0].ok() && plain_a[0].ok());
+  // The robot executed 4 steps of `previous`; its next 10 are the prefix, 3 of them frozen.
+  constexpr int kD = action::kActionDim;
+  DecodeItem guided{ca, 99, std::vector<float>(previous[0]->values.begin() + 4 * kD,
+                                               previous[0]->values.begin() + 14 * kD), 3};
+  auto out = r->Decode({{cb, 5, {}}, guided});
+  ASSERT_TRUE(out[0].ok() && out[1].ok());
+  EXPECT_EQ(out[0]->values, plain_b[0]->values) << "a plain batch-mate is sampled as alone";
+  const action::ActionMask mask = action::EmbodimentMask(Embodiment::kPiper);
+  double err = 0, plain_err = 0;
+  for (int h = 0; h < 3; ++h) {
+    for (int d = 0; d < kD; ++d) {
+      if (!mask.test(d)) continue;
+      const float want = guided.executed_prefix[h * kD + d];
+      err = std::max(err, static_cast<double>(std::abs(out[1]->values[h * kD + d] - want)));
+      plain_err = std::max(plain_err, static_cast<double>(std::abs(plain_a[0]->values[h * kD + d] - want)));
+    }
+  }
+  EXPECT_LT(err, 0.12) << "the frozen steps follow the prefix (tolerance as guided_sampling_test)";
+  EXPECT_GT(plain_err, 0.3);
+  // A prefix that is not whole steps, or freezes more steps than it has, fails alone.
+  auto bad = r->Decode({{ca, 1, std::vector<float>(kD + 3, 0.0f), 0}, {ca, 1, std::vector<float>(2 * kD, 0.0f), 3},
+                        {cb, 5, {}}});
+  EXPECT_EQ(bad[0].status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad[0].status().message(), HasSubstr("executed_prefix"));
+  EXPECT_EQ(bad[1].status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(bad[2].ok());
+  EXPECT_EQ(bad[2]->values, plain_b[0]->values);
 }
 
 TEST(TorchPolicyRuntimeTest, BadItemsFailAloneAndForeignHandlesAreRefused) {

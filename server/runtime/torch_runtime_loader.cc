@@ -43,6 +43,10 @@ absl::StatusOr<std::shared_ptr<const RuntimeLoader>> MakeTorchRuntimeLoader(cons
   TorchPolicyRuntime::Options o;
   ASSIGN_OR_RETURN(o.runtime, model::ParseRuntimeOptions(flags.device, flags.precision));
   o.instruction_cache_capacity = flags.instruction_cache_capacity;
+  if (!(flags.rtc_max_guidance >= 0 && flags.rtc_max_guidance <= 1e3)) {
+    return absl::InvalidArgumentError(absl::StrCat("--rtc-max-guidance: ", flags.rtc_max_guidance, " is not in [0, 1000]"));
+  }
+  o.inpainting.max_guidance = flags.rtc_max_guidance;
   if (!flags.tokenizer_file.empty()) {
     std::ifstream in(flags.tokenizer_file, std::ios::binary);
     std::stringstream ss;

@@ -26,6 +26,7 @@ struct TorchRuntimeFlags {
   std::string precision = "fp32";  // fp32 | bf16, CUDA only (--precision)
   std::string tokenizer_file;      // used when a checkpoint carries none (--tokenizer); "" = none
   size_t instruction_cache_capacity = 1024;
+  double rtc_max_guidance = 5.0;   // real-time chunking: cap of the guidance weight (--rtc-max-guidance)
 };
 
 /// INVALID_ARGUMENT for a bad device or precision (naming the flag); NOT_FOUND ("--tokenizer: ...")

@@ -66,10 +66,15 @@ using ConditionPtr = std::shared_ptr<const ConditionHandle>;
 struct DecodeItem {
   ConditionPtr condition;  // made by the runtime that decodes it
   uint64_t seed = 1;       // the chunk's noise comes from this seed alone
-  /// Real-time chunking (not used yet; runtimes accept and ignore it): the steps of the previous chunk
-  /// the robot has already executed or committed to, row-major steps x kActionDim unified values in the
-  /// same units as ChunkValues, which a runtime may freeze in the new chunk. Empty: none.
+  /// Real-time chunking (issue 14): the robot's committed actions at the model's steps, row-major
+  /// steps x kActionDim unified values in the same units and step timing as ChunkValues (row h: the
+  /// state wanted at observation time + (h + 1) model periods), at most the horizon's rows. Its first
+  /// `frozen_steps` rows are executed while the chunk is computed: the runtime samples the chunk so its
+  /// first steps match them (inpainting guidance, core/model/guided_sampling.h); the later rows are the
+  /// robot's remaining plan, followed with a decaying weight. Only the condition's embodiment slots are
+  /// guided. Empty: plain sampling.
   std::vector<float> executed_prefix;
+  int frozen_steps = 0;  // in [0, rows of executed_prefix]
 };
 
 /// A sampled chunk: `horizon` steps of kActionDim de-normalised unified values, row-major. Step h is the
