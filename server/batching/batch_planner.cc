@@ -15,6 +15,14 @@ size_t SizeForDeadline(const BatchQueueOptions& options, const BatchCostModel& c
   return full;  // even one alone misses: serve as many as possible
 }
 
+size_t KeepUpSize(const BatchQueueOptions& options, const BatchCostModel& cost, absl::Duration arrival_gap) {
+  if (arrival_gap == absl::InfiniteDuration()) return 1;
+  for (size_t b = 1; b <= options.max_batch_size; ++b) {
+    if (cost.Estimate(b) <= arrival_gap * static_cast<double>(b)) return b;
+  }
+  return options.max_batch_size;
+}
+
 BatchPlan PlanBatch(const BatchQueueOptions& options, const BatchCostModel& cost, const PlanInput& in) {
   BatchPlan plan;
   if (in.waiting == 0) return plan;
@@ -33,6 +41,7 @@ BatchPlan PlanBatch(const BatchQueueOptions& options, const BatchCostModel& cost
   const absl::Time earliest = any_feasible ? in.earliest_deadline : absl::InfiniteFuture();
   size_t sized = SizeForDeadline(options, cost, in.waiting, in.now, earliest);
   while (sized > 1 && cost.Estimate(sized) > in.blocking_budget) --sized;
+  sized = std::max(sized, std::min(full, KeepUpSize(options, cost, in.arrival_gap)));
   if (in.draining || in.waiting >= options.max_batch_size || !any_feasible) {
     plan.take = sized;  // full, draining, or everything waiting is lost already: no reason to wait
     return plan;

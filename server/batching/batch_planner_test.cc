@@ -204,6 +204,36 @@ TEST(PlanBatchTest, EdfKeepsBatchesShortEnoughForUrgentArrivals) {
   EXPECT_EQ(PlanBatch(Options(BatchPolicy::kFifo), cost, in).take, 16u) << "FIFO ignores it";
 }
 
+TEST(PlanBatchTest, EdfNeverShrinksBatchesBelowWhatKeepsUpWithArrivals) {
+  const BatchCostModel cost = LinearCost();  // cost(b) = 10 + 5 b ms
+  const BatchQueueOptions o = Options(BatchPolicy::kEdf);
+  EXPECT_EQ(KeepUpSize(o, cost, absl::InfiniteDuration()), 1u);
+  EXPECT_EQ(KeepUpSize(o, cost, absl::Milliseconds(15)), 1u);   // 15 <= 15
+  EXPECT_EQ(KeepUpSize(o, cost, absl::Milliseconds(10)), 2u);   // 20 <= 20
+  EXPECT_EQ(KeepUpSize(o, cost, absl::Milliseconds(7)), 5u);    // 35 <= 35
+  EXPECT_EQ(KeepUpSize(o, cost, absl::Milliseconds(5)), 16u);   // 10 + 5 b > 5 b for every b: the largest
+  EXPECT_EQ(KeepUpSize(o, BatchCostModel(16), absl::Milliseconds(1)), 1u) << "nothing measured";
+
+  PlanInput in;
+  in.now = At(0);
+  in.waiting = 20;
+  in.oldest_enqueued = At(-5);
+  in.earliest_deadline = At(1000);
+  in.blocking_budget = absl::Milliseconds(1);  // alone, one at a time
+  in.arrival_gap = absl::Milliseconds(100);    // light load: the budget decides
+  EXPECT_EQ(PlanBatch(o, cost, in).take, 1u);
+  in.arrival_gap = absl::Milliseconds(7);      // a task every 7 ms: batches of 1 would fall behind
+  EXPECT_EQ(PlanBatch(o, cost, in).take, 5u);
+  in.arrival_gap = absl::Milliseconds(5);      // overload: the largest batch
+  EXPECT_EQ(PlanBatch(o, cost, in).take, 16u);
+  in.blocking_budget = absl::InfiniteDuration();
+  in.earliest_deadline = At(30);               // 10 + 5 b <= 30: b = 4 would save it, but 16 keep up
+  EXPECT_EQ(PlanBatch(o, cost, in).take, 16u);
+  in.waiting = 3;                              // never more than waits
+  in.oldest_enqueued = At(-50);
+  EXPECT_EQ(PlanBatch(o, cost, in).take, 3u);
+}
+
 TEST(PlanBatchTest, DrainTakesAtOnceAndEmptyQueueSleeps) {
   const BatchCostModel cost = LinearCost();
   PlanInput in;

@@ -204,6 +204,7 @@ class BatchQueue {
       }
       in.oldest_enqueued = queue_.oldest_enqueue_time();
       in.next_arrival = mean_gap_ < absl::ZeroDuration() ? absl::InfiniteFuture() : last_arrival_ + mean_gap_;
+      in.arrival_gap = mean_gap_ < absl::ZeroDuration() ? absl::InfiniteDuration() : mean_gap_;
       in.draining = !accepting_;
       for (size_t i = 0; i < std::min(slack_count_, recent_slack_.size()); ++i) {
         if (now - recent_slack_[i].first > absl::Seconds(2)) continue;
