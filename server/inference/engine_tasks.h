@@ -50,6 +50,10 @@ struct DecodeTask {
   std::shared_ptr<const PolicyRuntime> runtime;
   std::shared_ptr<const EncodedObservation> observation;
   uint64_t seed = 0;  // resolved: never 0 here
+  // Real-time chunking: the request's committed steps on the model's steps (realtime_prefix.h); empty:
+  // plain sampling (none sent, or the server runs with --realtime-chunking=false).
+  std::vector<float> executed_prefix;
+  int frozen_steps = 0;
   mivla::v1::ActResponse* response = nullptr;
   int64_t extra_queue_us = 0;  // time already spent queued (streams: the encode queue)
   DoneFn done;

@@ -9,9 +9,11 @@
 #include "absl/strings/str_cat.h"
 #include "core/util/log.h"
 #include "server/inference/act_deadline.h"
+#include "server/inference/chunk_builder.h"
 #include "server/inference/decode_stage.h"
 #include "server/inference/encode_stage.h"
 #include "server/inference/observation_input.h"
+#include "server/inference/realtime_prefix.h"
 
 namespace mivla::server {
 namespace {
@@ -99,7 +101,8 @@ void PolicyEngine::Observe(std::shared_ptr<Session> session, const mivla::v1::Ob
     return done(s);
   }
   auto task = std::make_unique<EncodeTask>();
-  task->runtime = models_->current();
+  task->runtime = session->runtime();  // sticky in canary mode (success-gated rollout)
+  if (!task->runtime) task->runtime = models_->current();
   if (!task->runtime) return done(absl::UnavailableError("no model version is loaded yet"));
   if (!request->instruction().empty()) session->set_instruction(request->instruction());
   task->instruction = session->instruction();
@@ -136,11 +139,28 @@ void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActReq
     if (absl::Status s = CheckTime(request->deadline_us(), "deadline_us", options_.limits); !s.ok()) return done(s);
   }
   auto task = std::make_unique<DecodeTask>();
-  task->runtime = models_->current();
+  task->runtime = session->runtime();  // sticky in canary mode (success-gated rollout)
+  if (!task->runtime) task->runtime = models_->current();
   if (!task->runtime) return done(absl::UnavailableError("no model version is loaded yet"));
   task->observation = *std::move(obs);
   task->seed = ResolveSeed(request->seed());
   const RuntimeInfo& info = task->runtime->info();
+  if (request->committed_steps_size() > 0 || request->inference_delay_steps() > 0) {
+    const double model_period_s = 1.0 / info.control_rate_hz;
+    const double period_s = session->spec().control_period_s;
+    const int max_steps = ChunkSteps(info.action_horizon, model_period_s, period_s);
+    if (absl::Status s = ValidateCommittedSteps(request->inference_delay_steps(), request->committed_steps(), max_steps,
+                                                options_.limits);
+        !s.ok()) {
+      return done(s);
+    }
+    if (options_.realtime_chunking) {
+      ModelPrefix p = ToModelPrefix(request->inference_delay_steps(), request->committed_steps(), period_s,
+                                    model_period_s, info.action_horizon);
+      task->executed_prefix = std::move(p.values);
+      task->frozen_steps = p.frozen_steps;
+    }
+  }
   const absl::Duration horizon = info.control_rate_hz > 0
                                      ? absl::Seconds(static_cast<double>(info.action_horizon) / info.control_rate_hz)
                                      : absl::Seconds(1);
@@ -245,7 +265,7 @@ void PolicyEngine::DecodeGroup(const PolicyRuntime& runtime, std::vector<DecodeT
   if (tasks.empty()) return;
   std::vector<DecodeItem> items;
   items.reserve(tasks.size());
-  for (DecodeTask* t : tasks) items.push_back({t->observation->cond, t->seed, {}});
+  for (DecodeTask* t : tasks) items.push_back({t->observation->cond, t->seed, t->executed_prefix, t->frozen_steps});
   const absl::Time t0 = absl::Now();
   std::vector<absl::StatusOr<ChunkValues>> chunks = runtime.Decode(items);
   const absl::Time t1 = absl::Now();
@@ -285,6 +305,7 @@ void PolicyEngine::DecodeGroup(const PolicyRuntime& runtime, std::vector<DecodeT
     timing->set_decode_us(Us(t1 - t0));
     timing->set_decode_batch_size(static_cast<uint32_t>(tasks.size()));
     timing->set_total_us(Us(absl::Now() - t->arrival));
+    if (!t->executed_prefix.empty() && options_.on_guided_act) options_.on_guided_act();
     t->done(absl::OkStatus());
   }
 }

@@ -48,6 +48,11 @@ class PolicyEngine {
     /// Also drop (DEADLINE_EXCEEDED) Acts whose run-out was derived from the session's last chunk rather
     /// than declared in ActRequest.deadline_us (act_deadline.h); off: such run-outs only order the queue.
     bool drop_on_chunk_end = false;
+    /// Real-time chunking (issue 14): Acts that carry committed steps are sampled with guidance
+    /// (realtime_prefix.h, DecodeItem::executed_prefix). Off: the fields are validated, then ignored.
+    bool realtime_chunking = true;
+    /// Called (on a decode worker) for every Act answered OK whose chunk was sampled with guidance.
+    std::function<void()> on_guided_act;
     /// Called (on a decode worker) for every chunk refused because it held a non-finite value.
     std::function<void(const Session& session, const std::string& model_version)> on_non_finite_output;
   };

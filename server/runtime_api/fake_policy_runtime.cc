@@ -1,5 +1,6 @@
 #include "server/runtime_api/fake_policy_runtime.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -42,6 +43,25 @@ double MeanIntensity(const RuntimeImage& im) {
   double sum = 0;
   for (uint8_t b : im.rgb) sum += b;
   return sum / (255.0 * static_cast<double>(im.rgb.size()));
+}
+
+// Real-time chunking, exactly: the frozen rows become the prefix, the later prefix rows blend towards it
+// with the guided sampler's soft weight (1 .. 0, exponential decay as core/model/guided_sampling.h).
+void Inpaint(const DecodeItem& item, const action::ActionMask& mask, ChunkValues* c) {
+  const int rows = std::min(c->horizon, static_cast<int>(item.executed_prefix.size() / action::kActionDim));
+  const int d = std::clamp(item.frozen_steps, 0, rows);
+  for (int s = 0; s < rows; ++s) {
+    double w = 1.0;
+    if (s >= d) {
+      const double ci = static_cast<double>(rows - s) / (rows - d + 1);
+      w = ci * (std::exp(ci) - 1.0) / (std::exp(1.0) - 1.0);
+    }
+    for (int k = 0; k < action::kActionDim; ++k) {
+      if (!mask.test(k)) continue;
+      float& v = c->values[static_cast<size_t>(s) * action::kActionDim + k];
+      v = static_cast<float>(w * item.executed_prefix[static_cast<size_t>(s) * action::kActionDim + k] + (1 - w) * v);
+    }
+  }
 }
 
 absl::Status Fail(const FakeRuntimeOptions& o, const char* stage) {
@@ -143,6 +163,7 @@ std::vector<absl::StatusOr<ChunkValues>> FakePolicyRuntime::Decode(absl::Span<co
             options_.offset + cond->features()[d] + 0.1 * std::sin(phase + 0.7 * s + 0.3 * d));
       }
     }
+    if (!item.executed_prefix.empty()) Inpaint(item, mask, &c);
     if (options_.fail == "non_finite") {
       for (int d = 0; d < action::kActionDim; ++d) {
         if (mask.test(d)) {

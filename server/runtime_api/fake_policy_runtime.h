@@ -3,7 +3,8 @@
 // observation (its images' mean intensity, its state, instruction and embodiment), the seed and the
 // version's offset, so tests can tell versions, seeds and observations apart; encode and decode can
 // take a configured time per batch; a version can be made to fail at load, warm-up, encode or decode,
-// or to answer non-finite values.
+// or to answer non-finite values. An item with an executed prefix (real-time chunking) gets exactly the
+// prefix in its frozen rows and a blend towards the rest with the guided sampler's decaying weight.
 //
 // FakeRuntimeLoader reads "checkpoints" that are small JSON files of FakeRuntimeOptions fields, e.g.
 //   {"version": "v2", "offset": 0.5, "decode_latency_ms": 20, "fail": "warm"}
