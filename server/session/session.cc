@@ -71,6 +71,18 @@ std::optional<SentChunk> Session::last_chunk() const {
   return last_chunk_;
 }
 
+std::shared_ptr<const PolicyRuntime> Session::runtime() const {
+  absl::MutexLock lock(&mu_);
+  return runtime_;
+}
+
+void Session::set_runtime(std::shared_ptr<const PolicyRuntime> runtime) {
+  std::shared_ptr<const PolicyRuntime> old;  // a retired version may be freed here: outside the lock
+  absl::MutexLock lock(&mu_);
+  old = std::move(runtime_);
+  runtime_ = std::move(runtime);
+}
+
 void Session::Touch(absl::Time now) {
   absl::MutexLock lock(&mu_);
   last_used_ = now;

@@ -1,7 +1,7 @@
 // File: session.h
 // One robot's session: its embodiment, camera layout, instruction, control period and task, a short
-// history of its encoded observations (the latest N, so Act can name a recent one) and when the last
-// chunk sent to it runs out (the Act deadline's default). Created and expired
+// history of its encoded observations (the latest N, so Act can name a recent one), when the last
+// chunk sent to it runs out (the Act deadline's default) and, in canary mode, its model version. Created and expired
 // by SessionManager; shared (std::shared_ptr) with the calls that run on it.
 //
 // Thread-safety: the immutable fields are set at creation; the rest is guarded by the session's mutex.
@@ -74,6 +74,12 @@ class Session {
   /// The last chunk sent (see RecordChunk); nullopt before the first.
   std::optional<SentChunk> last_chunk() const;
 
+  /// The model version this session keeps (success-gated rollout: ModelManager::ForNewSession gives
+  /// sticky versions in canary mode, EpisodeEnded may move it at an episode's end); holding it keeps
+  /// that version loaded. Null: the session follows whatever version is current.
+  std::shared_ptr<const PolicyRuntime> runtime() const;
+  void set_runtime(std::shared_ptr<const PolicyRuntime> runtime);
+
   /// Refreshes the idle clock; the service calls it when a call on the session succeeded (failing
   /// calls do not keep a session alive).
   void Touch(absl::Time now);
@@ -89,6 +95,7 @@ class Session {
   std::deque<std::shared_ptr<const EncodedObservation>> observations_ ABSL_GUARDED_BY(mu_);
   absl::Time last_used_ ABSL_GUARDED_BY(mu_);
   std::optional<SentChunk> last_chunk_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const PolicyRuntime> runtime_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace mivla::server
