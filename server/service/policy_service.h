@@ -41,7 +41,7 @@ class PolicyService final : public RawPolicyServiceBase {
   struct Parts {
     SessionManager* sessions = nullptr;
     PolicyEngine* engine = nullptr;
-    const ModelManager* models = nullptr;
+    ModelManager* models = nullptr;               // versions per session and episode outcomes (rollout)
     ServerMetrics* metrics = nullptr;             // optional
     const TokenAuthenticator* auth = nullptr;     // optional
     InFlightLimiter* limiter = nullptr;           // optional
