@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/inference/input_limits.h"
+#include "server/model_manager/rollout_policy.h"
 #include "server/runtime_api/runtime_loader.h"
 #include "server/service/auth.h"
 
@@ -39,6 +40,7 @@ struct ServerOptions {
   bool random_init = false;
   std::string config = "tiny";    // random-init configuration
   uint64_t seed = 1;              // random-init seed
+  RolloutOptions rollout;         // success-gated rollout: --canary-*, --rollout-state-dir, --pin-* (off by default)
   // Builds each model version (not a flag): mivla-server sets the LibTorch loader made from --device,
   // --precision and --tokenizer (server/runtime/torch_runtime_loader.h); tests may set a fake.
   std::shared_ptr<const RuntimeLoader> runtime_loader;
