@@ -10,6 +10,7 @@
 #include "core/util/log.h"
 #include "core/util/malloc_tuning.h"
 #include "core/util/status_macros.h"
+#include "server/service/rollout_metrics.h"
 
 namespace mivla::server {
 namespace {
@@ -64,7 +65,9 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
   mo.warm_batch_size = std::max(o.encode.max_batch_size, o.decode.max_batch_size);
   mo.loader = o.runtime_loader;
   mo.listener = s->listener_.get();
+  mo.rollout = o.rollout;
   ASSIGN_OR_RETURN(s->models_, ModelManager::Create(mo));
+  RETURN_IF_ERROR(RegisterRolloutMetrics(&s->registry_, s->models_.get()));
 
   SessionManager::Options so;
   so.max_sessions = o.max_sessions;
