@@ -9,6 +9,7 @@
 #include "server/inference/observation_input.h"
 #include "server/inference/string_checks.h"
 #include "server/service/request_parse.h"
+#include "server/service/rollout_info.h"
 
 namespace mivla::server {
 
@@ -116,7 +117,9 @@ grpc::ServerUnaryReactor* PolicyService::StartSession(grpc::CallbackServerContex
 
 absl::Status PolicyService::DoStartSession(const v1::StartSessionRequest& req, v1::StartSessionResponse* resp,
                                            CallState* st) {
-  std::shared_ptr<const PolicyRuntime> m = p_.models->current();
+  // The session's version: the incumbent, or in canary mode a draw for the canary (sticky, rollout).
+  const ModelManager::SessionVersion assigned = p_.models->ForNewSession();
+  std::shared_ptr<const PolicyRuntime> m = assigned.runtime;
   if (!m) return absl::UnavailableError("no model version is loaded yet");
   const RuntimeInfo& info = m->info();
   auto e = EmbodimentFromProto(req.embodiment(), "embodiment");
@@ -145,6 +148,7 @@ absl::Status PolicyService::DoStartSession(const v1::StartSessionRequest& req, v
   if (!session.ok()) return session.status();
   st->session = *session;
   st->session_id = (*session)->id();
+  if (assigned.sticky) (*session)->set_runtime(m);
   resp->set_session_id((*session)->id());
   resp->set_model_version(info.version);
   // Steps per chunk at this session's rate (the model's H steps resampled, chunk_builder.h).
@@ -213,6 +217,7 @@ absl::Status PolicyService::DoGetPolicyInfo(v1::GetPolicyInfoResponse* resp) {
   resp->set_image_width(c.image_size);
   resp->set_image_height(c.image_size);
   resp->set_max_batch_size(static_cast<uint32_t>(p_.engine->options().decode.max_batch_size));
+  FillRolloutInfo(p_.models->rollout_status(), resp->mutable_rollout());
   return absl::OkStatus();
 }
 
@@ -241,6 +246,9 @@ absl::Status PolicyService::DoReportEpisode(const v1::ReportEpisodeRequest& req,
     const std::string label = p_.task_labels ? p_.task_labels->Label(embodiment, task) : task;
     p_.metrics->RecordEpisode(embodiment, label, req.success(), req.completeness());
   }
+  // The outcome counts for the session's version (success-gated rollout); a session on a retired
+  // version moves to the incumbent now, at its episode's end.
+  st->session->set_runtime(p_.models->EpisodeEnded(st->session->runtime(), req.success()));
   return absl::OkStatus();
 }
 
