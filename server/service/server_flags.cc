@@ -94,6 +94,17 @@ Flag Duration(std::string name, std::string help, absl::Duration ServerOptions::
           }};
 }
 
+// A number of ServerOptions::rollout; its range is checked by RolloutPolicy::Create (naming the flag).
+Flag RolloutReal(std::string name, std::string help, double RolloutOptions::*field) {
+  return {name, std::move(help), [field](const ServerOptions& o) { return absl::StrCat(o.rollout.*field); },
+          [name, field](const std::string& v, ServerOptions* o) {
+            double x;
+            if (!absl::SimpleAtod(v, &x) || !std::isfinite(x)) return BadValue(name, v, "a number");
+            o->rollout.*field = x;
+            return absl::OkStatus();
+          }};
+}
+
 std::vector<Flag> Flags() {
   std::vector<Flag> f;
   f.push_back(Str("host", "Address the gRPC server binds.", [](ServerOptions& o) -> std::string& { return o.host; }));
@@ -114,6 +125,29 @@ std::vector<Flag> Flags() {
                        &ServerOptions::poll_interval, absl::Milliseconds(1)));
   f.push_back(Duration("settle-ms", "A checkpoint file younger than this is left for the next scan (still being copied).",
                        &ServerOptions::settle_time, absl::Milliseconds(1)));
+  // Success-gated rollout (issue 14; server/README.md, "Rollout").
+  f.push_back(RolloutReal("canary-share",
+                          "Canary mode when > 0: a newer checkpoint is tried BESIDE the serving one, given to this share "
+                          "(0..1] of new sessions (each keeps its version), and promoted or rolled back (its file "
+                          "marked rejected) by episode success; 0: the newest checkpoint serves everyone.",
+                          &RolloutOptions::canary_share));
+  f.push_back(NUM("canary-min-episodes", "Reported episodes of the canary and of the incumbent before the test decides.",
+                  rollout.min_episodes));
+  f.push_back(RolloutReal("canary-alpha",
+                          "Level of the one-sided Fisher exact test: the canary is rolled back when its success rate is "
+                          "below the incumbent's with p < this.",
+                          &RolloutOptions::alpha));
+  f.push_back(NUM("canary-seed", "Seed of the canary draws of new sessions (0: from the OS).", rollout.seed));
+  f.push_back(Str("rollout-state-dir",
+                  "Where the rollout state file (.mivla-rollout.json: rejected checkpoints, the promoted one) lives; "
+                  "empty: the model directory (set this when it is read-only).",
+                  [](ServerOptions& o) -> std::string& { return o.rollout.state_dir; }));
+  f.push_back(Str("pin-version", "Serve only this version (or checkpoint file name): no reloads, no canaries.",
+                  [](ServerOptions& o) -> std::string& { return o.rollout.pin_version; }));
+  f.push_back(Str("pin-file",
+                  "File whose first line pins a version (or file name) like --pin-version, re-read at every scan "
+                  "(SIGHUP scans now); empty or absent: not pinned.",
+                  [](ServerOptions& o) -> std::string& { return o.rollout.pin_file; }));
   f.push_back(Bool("random-init", "Serve a randomly initialised model (tests and benchmarks only; logged as such).", &ServerOptions::random_init));
   f.push_back(Str("config", "Model configuration for --random-init: tiny or base.", [](ServerOptions& o) -> std::string& { return o.config; }));
   f.push_back(NUM("seed", "Seed of the --random-init weights.", seed));
@@ -212,7 +246,8 @@ std::string ServerFlagsHelp(const ServerOptions& defaults) {
   std::string out =
       "mivla-server: the MiVLA batched policy server (gRPC mivla.v1.PolicyService, grpc.health.v1.Health,\n"
       "server reflection; Prometheus metrics on /metrics). SIGTERM/SIGINT drain and exit 0; SIGHUP rescans\n"
-      "the model directory.\n\n"
+      "the model directory (and re-reads --pin-file); SIGUSR1 promotes the canary in trial now, SIGUSR2 rolls\n"
+      "it back now (--canary-share).\n\n"
       "usage: mivla-server [--model-dir DIR] [--port P] [--metrics-port M] [flags]\n"
       "       mivla-server --random-init --config tiny [flags]\n\n"
       "  --config-file FILE  JSON object of flag values, e.g. {\"port\": 50051, \"random-init\": true};\n"
