@@ -5,7 +5,8 @@
 //   mivla-server --random-init --config tiny --port 0    (tests and benchmarks only)
 //
 // Signals: SIGTERM / SIGINT -> health NOT_SERVING, new calls refused, in-flight calls drained within
-// --drain-timeout-s, exit 0. SIGHUP -> rescan the model directory now.
+// --drain-timeout-s, exit 0. SIGHUP -> rescan the model directory now (and re-read --pin-file).
+// SIGUSR1 / SIGUSR2 -> promote / roll back the canary in trial now (success-gated rollout).
 #include <signal.h>
 
 #include <cstdio>
@@ -60,6 +61,8 @@ int Main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   mivla::server::TorchRuntimeFlags runtime;
@@ -91,6 +94,14 @@ int Main(int argc, char** argv) {
     if (sig == SIGHUP) {
       mivla::LogInfo("server", "SIGHUP: rescanning the model directory");
       (*server)->models().RequestReload();
+      continue;
+    }
+    if (sig == SIGUSR1 || sig == SIGUSR2) {  // operator decisions on the canary in trial (rollout)
+      const bool promote = sig == SIGUSR1;
+      mivla::server::ModelManager& models = (*server)->models();
+      const absl::Status s = promote ? models.PromoteCanary() : models.RollbackCanary();
+      mivla::LogInfo("server", absl::StrCat(promote ? "SIGUSR1: promote" : "SIGUSR2: roll back", " the canary: ",
+                                            s.ok() ? "done" : std::string(s.message())));
       continue;
     }
     mivla::LogInfo("server", absl::StrCat("signal ", sig, ": graceful shutdown"));
