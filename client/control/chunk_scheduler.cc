@@ -41,6 +41,8 @@ ChunkScheduler::ChunkScheduler(ChunkSchedulerOptions options)
 void ChunkScheduler::Blend(const TimedAction& incoming, TimedAction* queued) const {
   if (options_.blend == BlendMode::kLatestOnly || !SameShape(incoming.command, queued->command)) {
     queued->command = incoming.command;
+    queued->has_unified = incoming.has_unified;
+    queued->unified = incoming.unified;
   } else {
     const double w = options_.new_weight;
     for (size_t i = 0; i < queued->command.arms.size(); ++i) {
@@ -48,6 +50,13 @@ void ChunkScheduler::Blend(const TimedAction& incoming, TimedAction* queued) con
       const ArmTarget& new_arm = incoming.command.arms[i];
       old_arm.joints = w * new_arm.joints + (1.0 - w) * old_arm.joints;
       old_arm.gripper = w * new_arm.gripper + (1.0 - w) * old_arm.gripper;
+    }
+    if (queued->has_unified && incoming.has_unified) {
+      for (size_t d = 0; d < queued->unified.size(); ++d) {
+        queued->unified[d] = static_cast<float>(w * incoming.unified[d] + (1.0 - w) * queued->unified[d]);
+      }
+    } else {
+      queued->has_unified = false;
     }
   }
   queued->chunk_id = incoming.chunk_id;
@@ -111,6 +120,7 @@ std::optional<TimedAction> ChunkScheduler::Pop(int64_t now_us) {
   TimedAction out = std::move(queue_.front());
   queue_.pop_front();
   last_executed_us_ = out.time_us;
+  last_executed_ = out;
   ++stats_.popped;
   return out;
 }
@@ -127,8 +137,47 @@ int64_t ChunkScheduler::last_queued_time_us() const {
   return queue_.empty() ? kNone : queue_.back().time_us;
 }
 
+void ChunkScheduler::SpliceChunk(int64_t now_us, uint64_t chunk_id, const std::vector<TimedAction>& steps,
+                                 int64_t splice_from_us) {
+  ++stats_.chunks;
+  ++stats_.spliced;
+  stats_.steps_added += static_cast<int64_t>(steps.size());
+  last_chunk_length_ = static_cast<int>(steps.size());
+  const int64_t tol = options_.tolerance_us;
+  const int64_t cut = splice_from_us - tol;
+  while (!queue_.empty() && queue_.back().time_us >= cut) queue_.pop_back();
+  for (const TimedAction& step : steps) {
+    if (step.time_us < cut) {
+      ++stats_.spliced_out;
+      continue;
+    }
+    if ((last_executed_us_ != kNone && step.time_us <= last_executed_us_) || step.time_us < now_us - tol) {
+      ++stats_.dropped_late;
+      continue;
+    }
+    TimedAction incoming = step;
+    incoming.chunk_id = chunk_id;
+    auto pos = std::upper_bound(queue_.begin(), queue_.end(), step.time_us,
+                                [](int64_t t, const TimedAction& a) { return t < a.time_us; });
+    queue_.insert(pos, std::move(incoming));
+  }
+}
+
+std::vector<TimedAction> ChunkScheduler::Plan(int64_t from_us, int max_steps) const {
+  std::vector<TimedAction> out;
+  const int64_t tol = options_.tolerance_us;
+  if (max_steps <= 0) return out;
+  if (last_executed_.has_value() && std::llabs(last_executed_->time_us - from_us) <= tol) out.push_back(*last_executed_);
+  for (const TimedAction& a : queue_) {
+    if (static_cast<int>(out.size()) >= max_steps) break;
+    if (a.time_us >= from_us - tol && (out.empty() || a.time_us > out.back().time_us)) out.push_back(a);
+  }
+  return out;
+}
+
 void ChunkScheduler::Clear() {
   queue_.clear();
+  last_executed_.reset();
   last_executed_us_ = kNone;
   last_chunk_length_ = 0;
 }

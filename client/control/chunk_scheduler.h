@@ -23,6 +23,11 @@
 //  - NeedsRefill: (queued actions with time >= now - tolerance, i.e. not yet expired) divided by
 //  the
 //    length of the last chunk received <= refill_threshold; true before any chunk.
+//  - Real-time chunking (issue 14): Plan(from, n) lists the actions for the ticks from `from` on (the
+//    last executed one if it is for that tick, then the queue), which the robot sends as committed
+//    steps; SpliceChunk then puts the server's new chunk in after the first d of them: queued actions
+//    from splice_from on are replaced by the new chunk's steps, the new chunk's steps before it are
+//    dropped (the robot executes its own), nothing is blended, so no step is replayed or skipped.
 // When the old and new action have different shapes (arm count or joint count) the new one wins.
 //
 // No clock inside: every time is passed in (tests use a fake clock). Not thread-safe: the
@@ -47,6 +52,7 @@ struct ChunkSchedulerOptions {
   BlendMode blend = BlendMode::kWeighted;
   double new_weight = 0.7;        // kWeighted: overlap = new_weight*new + (1-new_weight)*old
   double refill_threshold = 0.7;  // NeedsRefill when (actions left) / chunk_length <= threshold
+  bool realtime_chunking = true;  // the robot client: send committed steps and splice when the server offers it
   int64_t tolerance_us = -1;  // an action counts for a tick within +-tolerance; -1 = period_us / 2
 };
 
@@ -58,6 +64,12 @@ class ChunkScheduler {
 
   /// Merges a chunk whose steps carry absolute times on the robot clock (increasing).
   void AddChunk(int64_t now_us, uint64_t chunk_id, const std::vector<TimedAction>& steps);
+  /// Real-time chunking: the new chunk replaces the queue from splice_from_us (within tolerance) on; its
+  /// earlier steps are dropped (Stats::spliced_out), as are late ones (as AddChunk).
+  void SpliceChunk(int64_t now_us, uint64_t chunk_id, const std::vector<TimedAction>& steps, int64_t splice_from_us);
+  /// The actions for the ticks from from_us on, at most max_steps: the last executed action when its time
+  /// is within tolerance of from_us, then the queued ones not before from_us - tolerance.
+  std::vector<TimedAction> Plan(int64_t from_us, int max_steps) const;
   /// The action for the control tick at now_us, or nullopt when there is none.
   std::optional<TimedAction> Pop(int64_t now_us);
   bool NeedsRefill(int64_t now_us) const;
@@ -76,6 +88,7 @@ class ChunkScheduler {
   // skipped counts queued actions discarded by Pop without being returned.
   struct Stats {
     int64_t chunks = 0, steps_added = 0, dropped_late = 0, blended = 0, popped = 0, skipped = 0;
+    int64_t spliced = 0, spliced_out = 0;  // SpliceChunk calls; their steps before splice_from
   };
   const Stats& stats() const { return stats_; }
 
@@ -85,6 +98,7 @@ class ChunkScheduler {
   ChunkSchedulerOptions options_;
   std::deque<TimedAction> queue_;  // increasing time
   int64_t last_executed_us_;
+  std::optional<TimedAction> last_executed_;
   int last_chunk_length_ = 0;
   Stats stats_;
 };

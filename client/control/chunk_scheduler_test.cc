@@ -209,5 +209,61 @@ TEST(ChunkSchedulerTest, FakeClockLoopNeverLateNeverTwice) {
   }
 }
 
+// Real-time chunking: the robot observes at tick 10 (its action for that tick already executed) and
+// commits to its next steps; the new chunk (observation at tick 10) arrives after 3 ticks and is spliced
+// in after the d = 3 committed steps of ticks 10, 11, 12: ticks 13 on come from the new chunk, each tick
+// gets exactly one action, none replayed, none skipped, nothing blended.
+TEST(ChunkSchedulerTest, SpliceAfterTheCommittedSteps) {
+  ChunkScheduler s(Opts(BlendMode::kWeighted));
+  const int64_t t0 = 1000000;
+  std::vector<TimedAction> first = Chunk(t0, 16, 0.0, 1.0);
+  for (TimedAction& a : first) {
+    a.has_unified = true;
+    a.unified.fill(static_cast<float>(a.command.arms[0].joints[0]));
+  }
+  s.AddChunk(t0, 1, first);
+  for (int k = 0; k <= 10; ++k) ASSERT_TRUE(s.Pop(t0 + k * kPeriod).has_value());
+  const int64_t obs = t0 + 10 * kPeriod + 2000;  // a little jitter
+  std::vector<TimedAction> plan = s.Plan(obs, 8);
+  ASSERT_EQ(plan.size(), 6u) << "ticks 10 (executed) .. 15: the rest of the chunk";
+  EXPECT_EQ(plan[0].time_us, t0 + 10 * kPeriod);
+  EXPECT_EQ(plan[5].time_us, t0 + 15 * kPeriod);
+  EXPECT_TRUE(plan[0].has_unified);
+  EXPECT_EQ(plan[1].unified[0], 11.0f);
+  EXPECT_EQ(s.Plan(obs, 2).size(), 2u);
+  // Ticks 11 and 12 run on the old chunk while the request is served.
+  for (int k = 11; k <= 12; ++k) EXPECT_EQ(s.Pop(t0 + k * kPeriod)->command.arms[0].joints[0], k);
+  // The new chunk: 16 steps from the observation, values 100 + i.
+  s.SpliceChunk(t0 + 12 * kPeriod + 30000, 2, Chunk(obs, 16, 100.0, 1.0), obs + 3 * kPeriod);
+  EXPECT_EQ(s.stats().spliced, 1);
+  EXPECT_EQ(s.stats().spliced_out, 3) << "the new chunk's steps for ticks 10..12";
+  EXPECT_EQ(s.stats().blended, 0);
+  for (int k = 13; k < 26; ++k) {
+    std::optional<TimedAction> a = s.Pop(t0 + k * kPeriod);
+    ASSERT_TRUE(a.has_value()) << k;
+    EXPECT_EQ(a->chunk_id, 2u);
+    EXPECT_EQ(a->command.arms[0].joints[0], 100.0 + (k - 10)) << "tick " << k << ": new step " << k - 10;
+  }
+  EXPECT_EQ(s.stats().skipped, 0);
+  EXPECT_EQ(s.stats().dropped_late, 0);
+  EXPECT_EQ(s.queued(), 0);
+}
+
+// A chunk that arrives later than the robot estimated: the committed steps ran out at tick 12, the robot
+// went on with the old chunk at tick 13; the new chunk's step for tick 13 is late (dropped), tick 14 on
+// come from it.
+TEST(ChunkSchedulerTest, LateSpliceDropsOnlyStepsWhoseTickPassed) {
+  ChunkScheduler s(Opts(BlendMode::kWeighted));
+  const int64_t t0 = 0;
+  s.AddChunk(t0, 1, Chunk(t0, 16, 0.0, 1.0));
+  for (int k = 0; k <= 13; ++k) ASSERT_TRUE(s.Pop(t0 + k * kPeriod).has_value());
+  s.SpliceChunk(t0 + 13 * kPeriod + 1000, 2, Chunk(t0 + 10 * kPeriod, 16, 100.0, 1.0), t0 + 13 * kPeriod);
+  EXPECT_EQ(s.stats().spliced_out, 3);
+  EXPECT_EQ(s.stats().dropped_late, 1) << "tick 13 ran on the old chunk";
+  std::optional<TimedAction> a = s.Pop(t0 + 14 * kPeriod);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->command.arms[0].joints[0], 104.0);
+}
+
 }  // namespace
 }  // namespace mivla::client

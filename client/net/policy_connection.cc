@@ -128,7 +128,8 @@ absl::StatusOr<mivla::v1::StartSessionResponse> PolicyConnection::StartSession(
   return resp;
 }
 
-absl::StatusOr<ChunkReply> PolicyConnection::ObserveAndAct(mivla::v1::ObserveRequest observe, uint64_t seed) {
+absl::StatusOr<ChunkReply> PolicyConnection::ObserveAndAct(mivla::v1::ObserveRequest observe, uint64_t seed,
+                                                           mivla::v1::ActRequest act) {
   if (session_id_.empty()) return absl::FailedPreconditionError("ObserveAndAct: no session (StartSession first)");
   observe.set_session_id(session_id_);
   ChunkReply reply;
@@ -141,7 +142,6 @@ absl::StatusOr<ChunkReply> PolicyConnection::ObserveAndAct(mivla::v1::ObserveReq
     if (!s.ok()) return FromGrpc(s, "Observe");
     reply.observation_id = resp.observation_id();
   }
-  mivla::v1::ActRequest act;
   act.set_session_id(session_id_);
   act.set_observation_id(reply.observation_id);
   act.set_seed(seed);

@@ -54,8 +54,10 @@ class PolicyConnection {
   absl::StatusOr<mivla::v1::GetPolicyInfoResponse> GetPolicyInfo();
   /// Starts the session (remembered for Reconnect).
   absl::StatusOr<mivla::v1::StartSessionResponse> StartSession(const mivla::v1::StartSessionRequest& request);
-  /// Observe then Act on that observation. `observe.session_id` is filled in.
-  absl::StatusOr<ChunkReply> ObserveAndAct(mivla::v1::ObserveRequest observe, uint64_t seed);
+  /// Observe then Act on that observation. `observe.session_id` is filled in; `act` may carry the Act's
+  /// optional fields (real-time chunking's committed steps): its session, observation and seed are set here.
+  absl::StatusOr<ChunkReply> ObserveAndAct(mivla::v1::ObserveRequest observe, uint64_t seed,
+                                           mivla::v1::ActRequest act = {});
   absl::Status ReportEpisode(mivla::v1::ReportEpisodeRequest request);
   absl::Status EndSession();
 

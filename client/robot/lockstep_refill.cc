@@ -12,11 +12,16 @@
 namespace mivla::client {
 
 absl::Status LockstepRefill(RobotClientState& s, int64_t now, std::optional<RobotReading>* reading) {
+  // A chunk held back to emulate the inference delay arrives at its tick, before this tick's action.
+  if (s.pending.has_value() && now >= s.pending->arrive_us) {
+    s.QueueChunk(*s.pending);
+    s.pending.reset();
+  }
   bool connected, refill;
   {
     absl::MutexLock l(&s.mu);
     connected = s.health.server_connected;
-    refill = s.scheduler.NeedsRefill(now);
+    refill = s.scheduler.NeedsRefill(now) && !s.pending.has_value();
   }
   if (connected && !s.conn->ChannelReady()) {
     s.MarkLost(absl::UnavailableError("the connection to the server closed"));
@@ -41,7 +46,7 @@ absl::Status LockstepRefill(RobotClientState& s, int64_t now, std::optional<Robo
       if (!reading->has_value()) {
         ASSIGN_OR_RETURN(*reading, s.driver->Read(true));
       }
-      absl::Status f = s.FetchChunk(**reading);
+      absl::Status f = s.FetchChunk(**reading, /*lockstep=*/true);
       if (f.ok()) return absl::OkStatus();
       if (s.HandleFailure(f) == Failure::kFatal) return FatalClientError(f);
       last = f;

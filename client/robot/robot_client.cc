@@ -71,17 +71,32 @@ absl::StatusOr<std::unique_ptr<RobotClient>> RobotClient::Create(RobotDriver* dr
   if (st->period_us <= 0) return absl::InvalidArgumentError("RobotClient: the driver's control period is not positive");
   options.scheduler.period_us = st->period_us;
   options.safety.period_us = st->period_us;
+  std::optional<mivla::v1::GetPolicyInfoResponse> info;
+  if (options.adapter.mode == RetargetMode::kAuto || options.scheduler.realtime_chunking) {
+    absl::StatusOr<mivla::v1::GetPolicyInfoResponse> got = RetryWhileUnreachable(
+        *connection, options.connect_give_up_ms, "GetPolicyInfo", [&] { return connection->GetPolicyInfo(); });
+    if (got.ok()) {
+      info = *std::move(got);
+    } else if (options.adapter.mode == RetargetMode::kAuto) {
+      return got.status();
+    } else {  // only real-time chunking asked: a server that cannot say does not offer it
+      LogWarning("robot_client", absl::StrCat("GetPolicyInfo failed (", got.status().ToString(),
+                                              "); real-time chunking stays off"));
+    }
+    st->realtime_chunking = info.has_value() && options.scheduler.realtime_chunking && info->realtime_chunking();
+    LogInfo("robot_client",
+            absl::StrCat("real-time chunking: ", st->realtime_chunking ? "on" : "off", " (server ",
+                         info.has_value() && info->realtime_chunking() ? "offers it" : "does not offer it", ", client ",
+                         options.scheduler.realtime_chunking ? "wants it" : "switched off", ")"));
+  }
   if (options.adapter.mode == RetargetMode::kAuto) {
-    ASSIGN_OR_RETURN(mivla::v1::GetPolicyInfoResponse info,
-                     RetryWhileUnreachable(*connection, options.connect_give_up_ms, "GetPolicyInfo",
-                                           [&] { return connection->GetPolicyInfo(); }));
     std::vector<action::Embodiment> served;
-    for (int e : info.embodiments()) {
+    for (int e : info->embodiments()) {
       absl::StatusOr<action::Embodiment> t = request::EmbodimentFromProto(e, "GetPolicyInfo.embodiments");
       if (t.ok()) served.push_back(*t);
     }
     ASSIGN_OR_RETURN(options.adapter, ResolveRetarget(options.adapter, driver->embodiment(), served));
-    LogInfo("robot_client", absl::StrCat("model ", info.model_version(), ": retarget mode ",
+    LogInfo("robot_client", absl::StrCat("model ", info->model_version(), ": retarget mode ",
                                          RetargetModeName(options.adapter.mode), ", session embodiment ",
                                          std::string(action::EmbodimentName(*options.adapter.session_embodiment))));
   }
@@ -208,7 +223,8 @@ absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const 
     RETURN_IF_ERROR(d.Command(dec.command));
     s.Account(dec, start);
     if (on_tick) {
-      TickInfo info{k, now, dec.hold, dec.clamps, &*reading, &dec.command};
+      TickInfo info{k, now, dec.hold, dec.clamps, &*reading, &dec.command,
+                    dec.hold == HoldReason::kNone && action.has_value() ? action->chunk_id : 0};
       if (!on_tick(info)) break;
     }
   }

@@ -9,6 +9,13 @@
 // captures the cameras and hands the observation to the inference side, which sends Observe + Act,
 // measures the round trip, maps the chunk onto the robot (EmbodimentAdapter) and queues it.
 //
+// Real-time chunking (issue 14): when GetPolicyInfo says the server offers it and
+// options.scheduler.realtime_chunking is on, each Act carries the robot's committed steps (its plan from
+// the observation's tick on, ChunkScheduler::Plan, up to the session's chunk length) and the number of
+// them it executes before the chunk can arrive (EstimateDelaySteps: the measured round trip over the
+// control period, capped at the plan); the server samples the chunk to continue them and the scheduler
+// splices it in after those steps (ChunkScheduler::SpliceChunk) instead of blending.
+//
 // Two clocks (RobotDriver::simulated_clock):
 //  - wall clock (hardware, real-time simulation): ticks are paced by sleeping to absolute deadlines;
 //    a tick that starts more than a tenth of a period late (a stalled Read, a late wake-up) restarts
@@ -62,6 +69,7 @@ struct TickInfo {
   std::vector<ClampKind> clamps;
   const RobotReading* reading = nullptr;  // measured before the command
   const RobotCommand* command = nullptr;  // what was sent
+  uint64_t chunk_id = 0;                  // the chunk the executed action came from (0: a hold)
 };
 
 struct RobotClientStats {
@@ -75,6 +83,7 @@ struct RobotClientStats {
   std::vector<int64_t> tick_start_us;  // wall-clock start of every tick (for jitter figures)
   std::vector<int64_t> tick_work_us;   // read + schedule + safety + command, per tick
   std::vector<int64_t> round_trip_us;
+  int64_t guided_chunks = 0;  // chunks requested with committed steps (real-time chunking) and spliced
 };
 
 class RobotClient {
@@ -99,6 +108,10 @@ class RobotClient {
     /// Simulated clock: how long a refill may wait for a chunk (retrying a refusing server, reconnecting
     /// to a lost one) before Run fails with DeadlineExceeded; simulated time stands still meanwhile.
     int64_t lockstep_give_up_ms = 60000;
+    /// Simulated clock: the inference delay to emulate, in control ticks: a chunk is queued this many
+    /// ticks after its observation while the robot executes what it has (as a robot on the wall clock
+    /// does while its request is served), so runs stay reproducible. 0: at once.
+    int lockstep_delay_ticks = 0;
     /// Start-up (Create's GetPolicyInfo, StartSession): a server that is unreachable or too busy to answer
     /// (UNAVAILABLE, DEADLINE_EXCEEDED) is retried with the connection's backoff for this long.
     int64_t connect_give_up_ms = 10000;

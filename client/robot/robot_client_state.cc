@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <utility>
 #include <vector>
 
@@ -34,6 +35,7 @@ void RobotClientState::MarkReconnected() {
     absl::MutexLock l(&mu);
     health.server_connected = true;
     scheduler.Clear();
+    pending.reset();
     ++stats.reconnects;
   }
   if (metrics != nullptr) {
@@ -43,38 +45,96 @@ void RobotClientState::MarkReconnected() {
   LogInfo("robot_client", absl::StrCat("reconnected to ", conn->options().target, ", session ", conn->session_id()));
 }
 
-absl::Status RobotClientState::FetchChunk(const RobotReading& reading) {
+int RobotClientState::EstimateDelaySteps(bool lockstep) const {
+  if (lockstep) return std::max(0, options.lockstep_delay_ticks);
+  int64_t rtt = 0;
+  for (int64_t r : round_trips_us) rtt = std::max(rtt, r);
+  return std::max<int>(1, static_cast<int>((rtt + period_us - 1) / period_us));
+}
+
+absl::StatusOr<ReceivedChunk> RobotClientState::RequestChunk(const RobotReading& reading, bool lockstep) {
   mivla::v1::ObserveRequest req;
   req.set_timestamp_us(reading.time_us);
   for (const CameraFrame& f : reading.images) {
     request::AddRawImage(f.camera, f.width, f.height, f.rgb.data(), f.capture_time_us, &req);
   }
   RETURN_IF_ERROR(adapter->FillProprioception(reading, req.mutable_proprioception()));
+  ReceivedChunk out;
+  out.observed_us = reading.time_us;
+  mivla::v1::ActRequest act;
+  if (realtime_chunking) {
+    std::vector<TimedAction> plan;
+    {
+      absl::MutexLock l(&mu);
+      plan = scheduler.Plan(reading.time_us, static_cast<int>(conn->session().action_horizon()));
+    }
+    // Only steps that carry the session's values, within the server's unified bound (+-10).
+    size_t usable = 0;
+    for (; usable < plan.size() && plan[usable].has_unified; ++usable) {
+      bool ok = true;
+      for (float v : plan[usable].unified) ok = ok && std::isfinite(v) && std::abs(v) <= 10.0f;
+      if (!ok) break;
+    }
+    if (usable > 0) {
+      const int d = std::min(EstimateDelaySteps(lockstep), static_cast<int>(usable));
+      act.set_inference_delay_steps(static_cast<uint32_t>(d));
+      for (size_t k = 0; k < usable; ++k) {
+        act.add_committed_steps()->mutable_unified()->Add(plan[k].unified.begin(), plan[k].unified.end());
+      }
+      out.splice = true;
+      out.splice_from_us = reading.time_us + d * period_us;
+    }
+  }
   // The seed index counts answered requests, so a retried request samples as the first try would.
   const uint64_t seed = options.seed == 0 ? 0 : options.seed + requests;
-  ASSIGN_OR_RETURN(ChunkReply reply, conn->ObserveAndAct(std::move(req), seed));
+  ASSIGN_OR_RETURN(ChunkReply reply, conn->ObserveAndAct(std::move(req), seed, std::move(act)));
   ++requests;
   ASSIGN_OR_RETURN(request::DecodedChunk chunk, request::DecodeChunk(reply.act.chunk(), adapter->session_embodiment()));
-  std::vector<TimedAction> steps;
-  steps.reserve(chunk.steps.size());
+  out.steps.reserve(chunk.steps.size());
   for (const request::DecodedStep& s : chunk.steps) {
     ASSIGN_OR_RETURN(RobotCommand cmd, adapter->Map(s));
-    steps.push_back({s.time_us, std::move(cmd), 0});
+    TimedAction a{s.time_us, std::move(cmd), 0};
+    a.has_unified = s.has_unified;
+    a.unified = s.unified;
+    out.steps.push_back(std::move(a));
   }
+  out.round_trip_us = reply.round_trip_us;
+  round_trips_us.push_back(reply.round_trip_us);
+  if (round_trips_us.size() > 5) round_trips_us.pop_front();
+  return out;
+}
+
+void RobotClientState::QueueChunk(const ReceivedChunk& c) {
   const int64_t now = Now();
   if (metrics != nullptr) {
-    metrics->ObserveRoundTrip(reply.round_trip_us * 1e-6);
+    metrics->ObserveRoundTrip(c.round_trip_us * 1e-6);
     metrics->CountChunk();
   }
   absl::MutexLock l(&mu);
   const uint64_t id = next_chunk_id++;
+  std::vector<TimedAction> steps = c.steps;
   for (TimedAction& a : steps) a.chunk_id = id;
-  scheduler.AddChunk(now, id, steps);
+  if (c.splice) {
+    scheduler.SpliceChunk(now, id, steps, c.splice_from_us);
+    ++stats.guided_chunks;
+  } else {
+    scheduler.AddChunk(now, id, steps);
+  }
   // A chunk is as old as the observation it was predicted from (round trip included).
-  health.newest_chunk_observed_us = std::max(health.newest_chunk_observed_us, reading.time_us);
+  health.newest_chunk_observed_us = std::max(health.newest_chunk_observed_us, c.observed_us);
   ++stats.chunks;
   stats.ik_failures = adapter->ik_failures();
-  if (options.record_ticks) stats.round_trip_us.push_back(reply.round_trip_us);
+  if (options.record_ticks) stats.round_trip_us.push_back(c.round_trip_us);
+}
+
+absl::Status RobotClientState::FetchChunk(const RobotReading& reading, bool lockstep) {
+  ASSIGN_OR_RETURN(ReceivedChunk c, RequestChunk(reading, lockstep));
+  if (lockstep && options.lockstep_delay_ticks > 0) {
+    c.arrive_us = reading.time_us + options.lockstep_delay_ticks * period_us;
+    pending = std::move(c);
+    return absl::OkStatus();
+  }
+  QueueChunk(c);
   return absl::OkStatus();
 }
 

@@ -10,9 +10,11 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
@@ -25,6 +27,16 @@ namespace mivla::client {
 /// Microseconds on the steady clock.
 int64_t WallUs();
 
+/// A chunk as received, mapped onto the robot, before it is queued.
+struct ReceivedChunk {
+  std::vector<TimedAction> steps;
+  int64_t observed_us = 0;     // the observation's time
+  int64_t round_trip_us = 0;
+  bool splice = false;         // real-time chunking: splice after the committed steps (ChunkScheduler::SpliceChunk)
+  int64_t splice_from_us = 0;  // the observation time + inference_delay_steps periods
+  int64_t arrive_us = 0;       // lockstep with an emulated delay: the tick it is queued at
+};
+
 struct RobotClientState {
   RobotDriver* driver = nullptr;
   ClientMetrics* metrics = nullptr;
@@ -34,6 +46,9 @@ struct RobotClientState {
   std::optional<SafetyLayer> safety;           // the control loop's
   PolicyConnection* conn = nullptr;
   uint64_t requests = 0;
+  bool realtime_chunking = false;   // the server offers it and the options want it (Create)
+  std::deque<int64_t> round_trips_us;  // the inference side's last few, for the delay estimate
+  std::optional<ReceivedChunk> pending;  // lockstep with lockstep_delay_ticks: not arrived yet
   std::array<int64_t, kNumHoldReasons> holds_seen{};  // the safety layer's hold counts at the last tick
 
   mutable absl::Mutex mu;
@@ -53,8 +68,17 @@ struct RobotClientState {
   void MarkLost(const absl::Status& why);
   /// A new session is up: the queue is cleared (its chunks belong to the old session).
   void MarkReconnected();
-  /// Observe + Act for `reading`, mapped onto the robot and queued.
-  absl::Status FetchChunk(const RobotReading& reading);
+  /// Observe + Act for `reading`, mapped onto the robot and queued (lockstep with lockstep_delay_ticks:
+  /// held in `pending` until its arrival tick).
+  absl::Status FetchChunk(const RobotReading& reading, bool lockstep = false);
+  /// Observe + Act for `reading` (with the committed steps when real-time chunking is on), mapped.
+  absl::StatusOr<ReceivedChunk> RequestChunk(const RobotReading& reading, bool lockstep);
+  /// Queues a received chunk (splices it when it was guided).
+  void QueueChunk(const ReceivedChunk& chunk);
+  /// Real-time chunking: the control ticks the robot executes before a chunk asked for now arrives:
+  /// lockstep, lockstep_delay_ticks; wall clock, ceil(the largest of the last 5 round trips / period),
+  /// at least 1 (the observation's tick has run already).
+  int EstimateDelaySteps(bool lockstep) const;
   /// A failed chunk request: counted; a lost server is marked (a deadline only when the channel is down
   /// too); a fatal refusal is recorded in `fatal` for the control loop to end the run.
   Failure HandleFailure(const absl::Status& s);

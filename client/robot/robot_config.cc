@@ -109,7 +109,8 @@ absl::StatusOr<RobotConfig> ParseRobotConfig(const std::string& json_text, const
   }
   if (top.Has("scheduler")) {
     Reader r = top.Child("scheduler");
-    RETURN_IF_ERROR(r.Check({"blend", "new_weight", "refill_threshold", "tolerance_us"}));
+    RETURN_IF_ERROR(r.Check({"blend", "new_weight", "refill_threshold", "tolerance_us", "realtime_chunking"}));
+    RETURN_IF_ERROR(r.Bool("realtime_chunking", &c.scheduler.realtime_chunking));
     std::string blend = "weighted";
     RETURN_IF_ERROR(r.String("blend", &blend));
     if (blend == "weighted") {

@@ -7,7 +7,8 @@
 //
 //   {"embodiment": "piper",
 //    "retarget": {"mode": "auto"},          (or joints / ik / human, with "session_embodiment")
-//    "scheduler": {"blend": "weighted", "new_weight": 0.7, "refill_threshold": 0.5},
+//    "scheduler": {"blend": "weighted", "new_weight": 0.7, "refill_threshold": 0.5,
+//                  "realtime_chunking": true},   (used when the server offers it; false: never)
 //    "safety": {"position_margin_rad": 0.01, "velocity_scale": 1.0, "max_acceleration": 8.0,
 //               "max_gripper_velocity": 0.2, "staleness_ms": 500,
 //               "workspace": [[xmin, ymin, zmin, xmax, ymax, zmax]]},          (one box per arm)

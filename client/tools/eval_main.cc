@@ -62,7 +62,8 @@ nlohmann::json ReportJson(const EvalReport& r, const nlohmann::json& meta) {
 absl::Status Main(int argc, char** argv) {
   std::string server, embodiment, task = "all", mode = "easy", out, config;
   int64_t episodes = 10, seed = 0, parallel = 1, act_seed = 0, max_steps = 0;
-  bool json = false, real_time = false, quiet = false;
+  int64_t delay_ticks = 0;
+  bool json = false, real_time = false, quiet = false, realtime_chunking = true;
   FlagParser fs("mivla-eval --server HOST:PORT --embodiment E --task T|all --episodes N --mode easy|hard --seed S "
              "[--json] [--parallel P] [--out DIR]");
   fs.AddString("server", &server, "policy server HOST:PORT (required)");
@@ -79,6 +80,12 @@ absl::Status Main(int argc, char** argv) {
   fs.AddInt("act-seed", &act_seed, "sampling seed for Act (0: server-chosen noise)");
   fs.AddBool("quiet", &quiet, "no progress bar");
   fs.AddInt("max-steps", &max_steps, "end each episode after this many control steps (0: the task's limit)");
+  fs.AddBool("realtime-chunking", &realtime_chunking,
+             "send committed steps when the server offers real-time chunking (--no-realtime-chunking: never; "
+             "the config's scheduler.realtime_chunking can also switch it off)");
+  fs.AddInt("lockstep-delay-ticks", &delay_ticks,
+            "lockstep: emulate an inference delay of this many control ticks (a chunk is queued that many ticks "
+            "after its observation; the robot executes what it has meanwhile)");
   RETURN_IF_ERROR(fs.ParseFlagsOnly(argc, argv));
   if (fs.help_requested()) {
     std::fputs(fs.Usage().c_str(), stdout);
@@ -101,6 +108,7 @@ absl::Status Main(int argc, char** argv) {
   if (mode != "easy" && mode != "hard") return absl::InvalidArgumentError(absl::StrCat("--mode '", mode, "': want easy or hard"));
   if (episodes < 1 || episodes > 100000) return absl::InvalidArgumentError("--episodes: want 1..100000");
   if (parallel < 1 || parallel > 64) return absl::InvalidArgumentError("--parallel: want 1..64");
+  if (delay_ticks < 0 || delay_ticks > 1000) return absl::InvalidArgumentError("--lockstep-delay-ticks: want 0..1000");
   ASSIGN_OR_RETURN(RobotConfig cfg, LoadRobotConfig(config.empty() ? DefaultRobotConfigPath(emb) : config));
   if (cfg.embodiment != emb) return absl::InvalidArgumentError("--config is for another embodiment");
   SetLogQuiet(true);
@@ -114,6 +122,8 @@ absl::Status Main(int argc, char** argv) {
   o.episode.driver.mode = mode == "hard" ? sim::Mode::kHard : sim::Mode::kEasy;
   o.episode.max_steps = max_steps;
   o.episode.client.seed = static_cast<uint64_t>(act_seed);
+  o.episode.client.scheduler.realtime_chunking = cfg.scheduler.realtime_chunking && realtime_chunking;
+  o.episode.client.lockstep_delay_ticks = static_cast<int>(delay_ticks);
   ProgressBar bar({static_cast<int>(o.tasks.size() * episodes), !quiet});
   o.progress = [&bar](int done, int) { bar.Update(done); };
   bar.Update(0);

@@ -45,6 +45,7 @@ struct Flags {
   bool allow_no_cameras = false;
   int64_t seed = 0, metrics_port = -1, max_steps = 0, act_seed = 0;
   bool tls = false, fast = false, real_time = false;
+  bool realtime_chunking = true;
 };
 
 absl::StatusOr<std::string> ReadToken(const std::string& path) {
@@ -94,6 +95,9 @@ absl::Status Main(int argc, char** argv) {
           "piper-can: run although the driver has no camera source (the policy sees no images)");
   fs.AddString("robot-id", &f.robot_id, "robot id for the server's logs and metrics");
   fs.AddInt("act-seed", &f.act_seed, "sampling seed for Act (0: server-chosen noise)");
+  fs.AddBool("realtime-chunking", &f.realtime_chunking,
+             "send committed steps when the server offers real-time chunking (--no-realtime-chunking: never; "
+             "the config's scheduler.realtime_chunking can also switch it off)");
   RETURN_IF_ERROR(fs.ParseFlagsOnly(argc, argv));
   if (fs.help_requested()) {
     std::fputs(fs.Usage().c_str(), stdout);
@@ -151,6 +155,7 @@ absl::Status Main(int argc, char** argv) {
   co.task = f.task;
   co.robot_id = f.robot_id;
   co.scheduler = cfg.scheduler;
+  co.scheduler.realtime_chunking = cfg.scheduler.realtime_chunking && f.realtime_chunking;
   co.safety = cfg.safety;
   co.adapter = cfg.adapter;
   co.seed = static_cast<uint64_t>(f.act_seed);
