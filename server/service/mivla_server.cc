@@ -69,6 +69,7 @@ int Main(int argc, char** argv) {
   runtime.device = parsed->options.device;
   runtime.precision = parsed->options.precision;
   runtime.tokenizer_file = parsed->options.tokenizer_file;
+  runtime.rtc_max_guidance = parsed->options.rtc_max_guidance;
   auto loader = mivla::server::MakeTorchRuntimeLoader(runtime);
   if (!loader.ok()) {
     std::cerr << "mivla-server: " << loader.status().message() << "\n";

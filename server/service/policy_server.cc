@@ -86,6 +86,7 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
   eo.encode.policy = eo.decode.policy;
   eo.limits = o.limits;
   eo.drop_on_chunk_end = o.drop_on_chunk_end;
+  eo.realtime_chunking = o.realtime_chunking;
   ASSIGN_OR_RETURN(InputRanges ranges, InputRanges::Load(o.embodiment_dir));
   eo.ranges = std::make_shared<const InputRanges>(std::move(ranges));
   eo.image_decode_threads = o.image_decode_threads;
@@ -94,6 +95,7 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
   eo.on_non_finite_output = [metrics](const Session&, const std::string& version) {
     metrics->RecordNonFiniteOutput(version);
   };
+  eo.on_guided_act = [metrics] { metrics->RecordGuidedAct(); };
   ASSIGN_OR_RETURN(s->engine_, PolicyEngine::Create(eo, s->models_.get()));
   ASSIGN_OR_RETURN(s->auth_, TokenAuthenticator::FromFile(o.token_file));
 

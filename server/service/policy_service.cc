@@ -217,6 +217,7 @@ absl::Status PolicyService::DoGetPolicyInfo(v1::GetPolicyInfoResponse* resp) {
   resp->set_image_width(c.image_size);
   resp->set_image_height(c.image_size);
   resp->set_max_batch_size(static_cast<uint32_t>(p_.engine->options().decode.max_batch_size));
+  resp->set_realtime_chunking(p_.engine->options().realtime_chunking);
   FillRolloutInfo(p_.models->rollout_status(), resp->mutable_rollout());
   return absl::OkStatus();
 }

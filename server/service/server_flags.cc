@@ -170,6 +170,13 @@ std::vector<Flag> Flags() {
                    "the request set no deadline_us (only for robots whose timestamps follow real time); off: that "
                    "run-out only orders the decode queue.",
                    &ServerOptions::drop_on_chunk_end));
+  f.push_back(Bool("realtime-chunking",
+                   "Real-time chunking: sample Acts that carry committed_steps so their chunk starts with the steps the "
+                   "robot executes meanwhile (guided inpainting; GetPolicyInfo.realtime_chunking). false: those fields "
+                   "are validated, then ignored.",
+                   &ServerOptions::realtime_chunking));
+  f.push_back(Real("rtc-max-guidance", "Real-time chunking: cap (beta) of the guidance weight in the guided sampler.",
+                   &ServerOptions::rtc_max_guidance));
   f.push_back(Str("batch-policy",
                   "Order of the " + dec + ": edf (earliest deadline first: the moment each robot runs out of actions; "
                   "batches sized to meet the earliest; no wait when nobody can join in time) or fifo (arrival order, "

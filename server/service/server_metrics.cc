@@ -55,6 +55,7 @@ struct ServerMetrics::Families {
   metrics::Family<metrics::Counter>* successes;
   metrics::Family<metrics::Histogram>* completeness;
   metrics::Family<metrics::Counter>* non_finite;
+  metrics::Family<metrics::Counter>* guided_acts;
 };
 
 ServerMetrics::ServerMetrics(metrics::Registry* registry) : registry_(registry) {}
@@ -100,6 +101,11 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(metrics::Re
   ASSIGN_OR_RETURN(f->non_finite, r->AddCounter("mivla_non_finite_outputs_total",
                                                 "Action chunks refused (INTERNAL) because they held NaN or Inf.",
                                                 {"version"}));
+  ASSIGN_OR_RETURN(f->guided_acts, r->AddCounter("mivla_realtime_chunking_acts_total",
+                                                 "Acts answered with a chunk sampled by real-time chunking (guided "
+                                                 "by the robot's committed steps).",
+                                                 {}));
+  Child(f->guided_acts, {});  // expose 0 before the first
   RETURN_IF_ERROR(metrics::RegisterProcessMetrics(r));
   for (const char* stage : {"encode", "decode"}) {  // expose zero series before the first request
     Child(f->queue_depth, {stage})->Set(0);
@@ -174,6 +180,10 @@ void ServerMetrics::OnModelLoaded(const std::string& version, const std::string&
 
 void ServerMetrics::RecordNonFiniteOutput(const std::string& version) {
   if (auto* c = Child(f_->non_finite, {version})) c->Inc();
+}
+
+void ServerMetrics::RecordGuidedAct() {
+  if (auto* c = Child(f_->guided_acts, {})) c->Inc();
 }
 
 void ServerMetrics::OnModelLoadFailed(const std::string&, const absl::Status&) { Child(f_->reloads, {"failed"})->Inc(); }

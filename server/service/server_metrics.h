@@ -17,6 +17,7 @@
 //   mivla_episode_successes_total{embodiment,task}    counter
 //   mivla_episode_completeness{embodiment,task}       histogram 0..1
 //   mivla_non_finite_outputs_total{version}           counter   chunks refused for NaN/Inf (INTERNAL)
+//   mivla_realtime_chunking_acts_total                counter   Acts answered with a guided (inpainted) chunk
 //   process_*                                         resident memory, CPU, threads, start time
 //
 // Thread-safety: every method may be called from any thread.
@@ -51,6 +52,7 @@ class ServerMetrics : public batching::BatchQueueObserver, public ModelManager::
   void RecordTiming(const mivla::v1::ServerTiming& timing);
   void RecordEpisode(const std::string& embodiment, const std::string& task, bool success, double completeness);
   void RecordNonFiniteOutput(const std::string& model_version);
+  void RecordGuidedAct();
 
   // BatchQueueObserver
   void OnQueueDepth(const std::string& queue, size_t depth) override;

@@ -55,6 +55,10 @@ struct ServerOptions {
   // FIFO by default: beside the soak's hostile client EDF's p99 was 5.4x its run alone vs 1.6x for FIFO
   // (server/README.md, "Batching").
   std::string batch_policy = "fifo";
+  // Real-time chunking (issue 14): honour ActRequest.committed_steps (guided sampling); GetPolicyInfo
+  // says so. rtc_max_guidance: the guided sampler's cap beta (read by the LibTorch loader).
+  bool realtime_chunking = true;
+  double rtc_max_guidance = 5.0;
   // Sessions.
   int max_sessions = 256;
   absl::Duration session_idle_timeout = absl::Minutes(5);

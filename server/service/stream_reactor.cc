@@ -109,6 +109,8 @@ class StreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::Byt
     act_request_.set_observation_id(observe_.observation_id());
     act_request_.set_seed(request_.seed());
     act_request_.set_deadline_us(request_.deadline_us());
+    act_request_.set_inference_delay_steps(request_.inference_delay_steps());
+    *act_request_.mutable_committed_steps() = request_.committed_steps();
     Hold();
     service_->parts().engine->Act(state_.session, &act_request_, response_.mutable_action(), CallDeadline(*ctx_),
                                   [this](absl::Status st) {
