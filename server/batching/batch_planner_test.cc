@@ -1,7 +1,8 @@
 // Deadline-aware batching (issue 12 item 2) with made-up times: the cost model, PlanBatch under kFifo
 // and kEdf (ordering, sizing against the cost model, the no-wait rule for a lone robot, drain), the
 // EDF task list (order, drops anywhere in the list, urgency apart from the drop deadline) and a queue
-// whose worker forms EDF batches from tasks scheduled while it was busy. No test sleeps to time anything.
+// whose worker forms EDF batches from tasks scheduled while it was busy, and a live queue that does not
+// hold a lone request. No test times anything (one waits 300 ms to see FIFO hold a request).
 #include <memory>
 #include <vector>
 
@@ -341,6 +342,30 @@ TEST(EdfBatchQueueTest, WorkerFormsEarliestDeadlineFirstBatches) {
   (*queue)->Shutdown(absl::Seconds(30));
   absl::MutexLock lock(&mu);
   EXPECT_THAT(batches, ElementsAre(ElementsAre(100), ElementsAre(1, 3), ElementsAre(2, 4), ElementsAre(0)));
+}
+
+// The no-wait rule on a live queue: a lone request is not held for a batch that nobody can join, even
+// with a minute of allowed queue delay; FIFO with the same options holds it for that minute (until the
+// drain at shutdown takes it).
+TEST(EdfBatchQueueTest, LoneRequestIsNotHeldForAFullerBatch) {
+  for (BatchPolicy policy : {BatchPolicy::kEdf, BatchPolicy::kFifo}) {
+    absl::Notification processed;
+    BatchQueueOptions o = Options(policy, 16, 60'000);
+    o.name = "decode";
+    auto queue = BatchQueue<QTask>::Create(
+        o, [&](std::vector<std::unique_ptr<QTask>>) { processed.Notify(); },
+        [](std::unique_ptr<QTask>, absl::Status) {});
+    ASSERT_TRUE(queue.ok()) << queue.status();
+    auto lone = std::make_unique<QTask>(QTask{1, absl::Now() + absl::Hours(1)});
+    ASSERT_TRUE((*queue)->Schedule(lone).ok());
+    if (policy == BatchPolicy::kEdf) {
+      EXPECT_TRUE(processed.WaitForNotificationWithTimeout(absl::Seconds(20))) << "EDF held a lone request";
+    } else {
+      EXPECT_FALSE(processed.WaitForNotificationWithTimeout(absl::Milliseconds(300))) << "FIFO waits its delay";
+    }
+    (*queue)->Shutdown(absl::Seconds(30));
+    EXPECT_TRUE(processed.HasBeenNotified());
+  }
 }
 
 }  // namespace
