@@ -224,7 +224,8 @@ absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const 
     s.Account(dec, start);
     if (on_tick) {
       TickInfo info{k, now, dec.hold, dec.clamps, &*reading, &dec.command,
-                    dec.hold == HoldReason::kNone && action.has_value() ? action->chunk_id : 0};
+                    dec.hold == HoldReason::kNone && action.has_value() ? action->chunk_id : 0,
+                    action.has_value() ? &action->command : nullptr};
       if (!on_tick(info)) break;
     }
   }

@@ -70,6 +70,7 @@ struct TickInfo {
   const RobotReading* reading = nullptr;  // measured before the command
   const RobotCommand* command = nullptr;  // what was sent
   uint64_t chunk_id = 0;                  // the chunk the executed action came from (0: a hold)
+  const RobotCommand* action = nullptr;   // the chunk's action before the safety layer (null: none)
 };
 
 struct RobotClientStats {

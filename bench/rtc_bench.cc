@@ -1,0 +1,245 @@
+// File: rtc_bench.cc
+// mivla-bench-rtc: real-time chunking (issue 14) on simulated robots against a live mivla-server child
+// (--random-init tiny, or the newest checkpoint of --model-dir), with and without it.
+//
+// Each mode runs --episodes simulated PiPER episodes of --task the way mivla-eval drives them (the sim
+// driver in lockstep, RobotClient, the robot configuration's scheduler and safety layer), with an
+// emulated inference delay of --delay-ticks control ticks (a chunk is queued that many ticks after its
+// observation while the robot executes what it has, as on the wall clock; RobotClient::Options::
+// lockstep_delay_ticks). Episode i uses sim seed --seed + i and the same Act seeds in both modes.
+//   off: the client never sends committed steps (chunks blend with the queue, the configuration's rule).
+//   on:  the client sends its plan and splices the guided chunk after the delay.
+// Per mode: the joint-velocity jump at every tick, |v_k - v_{k-1}| with v_k = (a_k - a_{k-1}) / period
+// over the chunk's actions a before the safety layer (largest over the arm joints, rad/s): at chunk
+// joins (the first tick of a new chunk) and elsewhere; task success; the server's mean decode time per
+// Act (its /metrics: mivla_stage_latency_seconds{stage="decode"}) and the guided Acts
+// (mivla_realtime_chunking_acts_total). The extra cost per guided Act is (mean on - mean off) / the
+// guided share of the on mode's Acts. Target: the largest join jump at least 3x smaller with RTC.
+//
+//   build/bin/mivla-bench-rtc --json [--model-dir DIR] [--episodes 5] [--task press_bell] [--delay-ticks 5]
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "client/eval/evaluator.h"
+#include "client/eval/sim_episode.h"
+#include "client/robot/robot_config.h"
+#include "client/tools/exit_code.h"
+#include "client/tools/server_child.h"
+#include "core/util/flag_parser.h"
+#include "core/util/log.h"
+#include "core/util/status_macros.h"
+#include "nlohmann/json.hpp"
+
+namespace mivla::client {
+namespace {
+
+using Json = nlohmann::json;
+
+struct ModeResult {
+  std::vector<double> join_jumps;   // rad/s, one per chunk join
+  double max_elsewhere = 0;         // the largest jump at the other ticks
+  int episodes = 0, successes = 0, errors = 0;
+  int64_t ticks = 0, holds = 0, chunks = 0, guided_chunks = 0;
+  double decode_s_sum = 0, decode_count = 0, guided_acts = 0;  // server metrics deltas
+};
+
+// Per-tick tracker of the chunk actions' joint velocities.
+class JumpTracker {
+ public:
+  JumpTracker(double period_s, ModeResult* out) : period_s_(period_s), out_(out) {}
+  void Tick(const TickInfo& t) {
+    if (t.action == nullptr || t.chunk_id == 0) {  // a hold: start over
+      have_ = 0;
+      return;
+    }
+    std::vector<double> q;
+    for (const ArmTarget& arm : t.action->arms) {
+      for (int j = 0; j < arm.joints.size(); ++j) q.push_back(arm.joints[j]);
+    }
+    if (have_ >= 1 && q.size() == prev_q_.size()) {
+      std::vector<double> v(q.size());
+      for (size_t j = 0; j < q.size(); ++j) v[j] = (q[j] - prev_q_[j]) / period_s_;
+      if (have_ >= 2 && v.size() == prev_v_.size()) {
+        double jump = 0;
+        for (size_t j = 0; j < v.size(); ++j) jump = std::max(jump, std::abs(v[j] - prev_v_[j]));
+        if (t.chunk_id != prev_chunk_) {
+          out_->join_jumps.push_back(jump);
+        } else {
+          out_->max_elsewhere = std::max(out_->max_elsewhere, jump);
+        }
+      }
+      prev_v_ = v;
+      have_ = std::min(have_ + 1, 2);
+    } else {
+      have_ = 1;
+    }
+    prev_q_ = q;
+    prev_chunk_ = t.chunk_id;
+  }
+
+ private:
+  const double period_s_;
+  ModeResult* out_;
+  int have_ = 0;  // consecutive ticks with an action (capped at 2)
+  std::vector<double> prev_q_, prev_v_;
+  uint64_t prev_chunk_ = 0;
+};
+
+struct ServerCounters {
+  double decode_sum = 0, decode_count = 0, guided = 0;
+};
+ServerCounters Scrape(const ServerProcess& server) {
+  const std::string s = server.ScrapeMetrics();
+  return {MetricValue(s, "mivla_stage_latency_seconds_sum{stage=\"decode\"}"),
+          MetricValue(s, "mivla_stage_latency_seconds_count{stage=\"decode\"}"),
+          MetricValue(s, "mivla_realtime_chunking_acts_total")};
+}
+
+Json Summary(const ModeResult& m) {
+  std::vector<double> j = m.join_jumps;
+  std::sort(j.begin(), j.end());
+  const double max_join = j.empty() ? 0 : j.back();
+  double mean = 0;
+  for (double x : j) mean += x / static_cast<double>(j.size());
+  const double p95 = j.empty() ? 0 : j[static_cast<size_t>(std::floor(0.95 * (j.size() - 1)))];
+  const double decode_ms = m.decode_count > 0 ? 1e3 * m.decode_s_sum / m.decode_count : 0;
+  return Json{{"episodes", m.episodes},
+              {"errors", m.errors},
+              {"successes", m.successes},
+              {"success_rate", m.episodes > 0 ? static_cast<double>(m.successes) / m.episodes : 0.0},
+              {"joins", j.size()},
+              {"max_join_jump_rad_s", max_join},
+              {"mean_join_jump_rad_s", mean},
+              {"p95_join_jump_rad_s", p95},
+              {"max_jump_elsewhere_rad_s", m.max_elsewhere},
+              {"ticks", m.ticks},
+              {"hold_ticks", m.holds},
+              {"chunks", m.chunks},
+              {"guided_chunks", m.guided_chunks},
+              {"acts", m.decode_count},
+              {"guided_acts", m.guided_acts},
+              {"mean_decode_ms_per_act", decode_ms}};
+}
+
+absl::Status Main(int argc, char** argv) {
+  std::string model_dir, task = "press_bell", server_bin = MIVLA_SERVER_BIN, out;
+  int64_t episodes = 5, delay_ticks = 5, seed = 100, act_seed = 7, max_steps = 0;
+  bool json = false;
+  FlagParser fs("mivla-bench-rtc [--json] [--model-dir DIR] [--episodes N] [--task T] [--delay-ticks D] [--out FILE]");
+  fs.AddBool("json", &json, "print the results as JSON");
+  fs.AddString("model-dir", &model_dir,
+               "serve the newest checkpoint in this folder (mivla-server --model-dir; default: --random-init tiny). "
+               "Give a copy: the server may write its state next to the checkpoints");
+  fs.AddString("task", &task, "PiPER sim task");
+  fs.AddInt("episodes", &episodes, "episodes per mode (with and without real-time chunking)");
+  fs.AddInt("delay-ticks", &delay_ticks, "emulated inference delay in control ticks (25 Hz: 40 ms each)");
+  fs.AddInt("seed", &seed, "episode i uses sim seed S + i");
+  fs.AddInt("act-seed", &act_seed, "Act sampling seed (the same in both modes)");
+  fs.AddInt("max-steps", &max_steps, "end each episode after this many control ticks (0: the task's limit)");
+  fs.AddString("server-bin", &server_bin, "the mivla-server binary to start");
+  fs.AddString("out", &out, "also write the JSON to this file");
+  RETURN_IF_ERROR(fs.ParseFlagsOnly(argc, argv));
+  if (fs.help_requested()) {
+    std::fputs(fs.Usage().c_str(), stdout);
+    return absl::OkStatus();
+  }
+  if (episodes < 1 || episodes > 1000) return absl::InvalidArgumentError("--episodes: want 1..1000");
+  if (delay_ticks < 0 || delay_ticks > 40) return absl::InvalidArgumentError("--delay-ticks: want 0..40");
+  if (!model_dir.empty() && !std::filesystem::is_directory(model_dir)) {
+    return absl::NotFoundError(absl::StrCat("--model-dir '", model_dir, "': not a folder"));
+  }
+  SetLogQuiet(true);
+  std::unique_ptr<ServerProcess> server;
+  const std::string log = "/tmp/mivla-bench-rtc-server.log";
+  if (model_dir.empty()) {
+    ASSIGN_OR_RETURN(server, ServerProcess::Start(server_bin, 0, log));
+  } else {
+    ASSIGN_OR_RETURN(server, ServerProcess::StartServing(server_bin, {"--model-dir", model_dir}, 0, log, {}, 300));
+  }
+  ASSIGN_OR_RETURN(RobotConfig cfg, LoadRobotConfig(DefaultRobotConfigPath(action::Embodiment::kPiper)));
+  SimEpisodeOptions base = EpisodeFromConfig(cfg, server->target(), /*real_time=*/false);
+  base.driver.task = task;
+  base.max_steps = max_steps;
+  base.client.seed = static_cast<uint64_t>(act_seed);
+  base.client.lockstep_delay_ticks = static_cast<int>(delay_ticks);
+  base.client.robot_id = "mivla-bench-rtc";
+  const double period_s = base.driver.control_period_s;
+
+  ModeResult modes[2];  // 0: off, 1: on
+  for (int rtc = 0; rtc < 2; ++rtc) {
+    ModeResult& m = modes[rtc];
+    const ServerCounters before = Scrape(*server);
+    for (int64_t i = 0; i < episodes; ++i) {
+      SimEpisodeOptions o = base;
+      o.driver.seed = static_cast<uint64_t>(seed + i);
+      o.client.scheduler.realtime_chunking = rtc == 1;
+      JumpTracker tracker(period_s, &m);
+      o.on_tick = [&tracker](const TickInfo& t, SimDriver&) {
+        tracker.Tick(t);
+        return true;
+      };
+      absl::StatusOr<EpisodeResult> r = RunSimEpisode(o);
+      if (!r.ok()) {
+        ++m.errors;
+        std::fprintf(stderr, "rtc %s episode %lld: %s\n", rtc ? "on" : "off", static_cast<long long>(i),
+                     r.status().ToString().c_str());
+        continue;
+      }
+      ++m.episodes;
+      m.successes += r->success ? 1 : 0;
+      m.ticks += r->client.ticks;
+      m.holds += r->client.ticks - r->client.fresh_ticks;
+      m.chunks += r->client.chunks;
+      m.guided_chunks += r->client.guided_chunks;
+      std::fprintf(stderr, "rtc %s episode %lld: %s, %d steps, %zu joins so far\n", rtc ? "on" : "off",
+                   static_cast<long long>(i), r->success ? "success" : "failure", r->steps, m.join_jumps.size());
+    }
+    const ServerCounters after = Scrape(*server);
+    m.decode_s_sum = after.decode_sum - before.decode_sum;
+    m.decode_count = after.decode_count - before.decode_count;
+    m.guided_acts = after.guided - before.guided;
+  }
+  const Json off = Summary(modes[0]), on = Summary(modes[1]);
+  const double max_off = off["max_join_jump_rad_s"], max_on = on["max_join_jump_rad_s"];
+  const double ratio = max_on > 0 ? max_off / max_on : 0;
+  const double guided_share = modes[1].decode_count > 0 ? modes[1].guided_acts / modes[1].decode_count : 0;
+  const double extra_ms = guided_share > 0 ? (on["mean_decode_ms_per_act"].get<double>() -
+                                               off["mean_decode_ms_per_act"].get<double>()) / guided_share
+                                           : 0;
+  Json result = {{"benchmark", "mivla-bench-rtc"},
+                 {"model", model_dir.empty() ? "random-init tiny" : model_dir},
+                 {"task", task},
+                 {"embodiment", "PIPER"},
+                 {"control_period_s", period_s},
+                 {"delay_ticks", delay_ticks},
+                 {"episodes_per_mode", episodes},
+                 {"without_rtc", off},
+                 {"with_rtc", on},
+                 {"extra_decode_ms_per_guided_act", extra_ms},
+                 {"targets",
+                  {{"join_jump_3x_smaller",
+                    {{"ratio_off_over_on", ratio}, {"want_at_least", 3.0}, {"pass", ratio >= 3.0}}}}}};
+  const std::string text = result.dump(2);
+  if (json) std::printf("%s\n", text.c_str());
+  if (!out.empty()) {
+    std::ofstream f(out);
+    f << text << "\n";
+    if (!f) return absl::InternalError(absl::StrCat("--out '", out, "': cannot write"));
+  }
+  std::fprintf(stderr,
+               "largest velocity jump at chunk joins: %.3f rad/s without RTC, %.3f with (%.2fx; target >= 3x); "
+               "success %d/%d vs %d/%d; extra decode per guided Act %.1f ms\n",
+               max_off, max_on, ratio, modes[0].successes, modes[0].episodes, modes[1].successes, modes[1].episodes,
+               extra_ms);
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace mivla::client
+
+int main(int argc, char** argv) { return mivla::client::ExitCode("mivla-bench-rtc", mivla::client::Main(argc, argv)); }
