@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -35,10 +36,24 @@ std::string ReadAll(const std::string& path) {
   return ss.str();
 }
 
+// The mivla-server binary: $MIVLA_SERVER_BINARY, else beside the test binaries' folder (build/bin/tests/..
+// -> build/bin/mivla-server, where mivla_cc_binary puts it).
+std::string ServerBinary() {
+  if (const char* env = std::getenv("MIVLA_SERVER_BINARY"); env != nullptr && *env != 0) return env;
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (self.parent_path().parent_path() / "mivla-server").string();
+}
+
 // A mivla-server child: started with `args`, its port read from the `{"event":"listening",...}` line.
 class ServerChild {
  public:
   explicit ServerChild(const std::vector<std::string>& args) {
+    const std::string binary = ServerBinary();
+    if (::access(binary.c_str(), X_OK) != 0) {
+      ADD_FAILURE() << "no mivla-server at " << binary << " (build target mivla-server, or set MIVLA_SERVER_BINARY)";
+      return;
+    }
     int out[2];
     if (::pipe(out) != 0) return;
     pid_ = ::fork();
@@ -47,8 +62,8 @@ class ServerChild {
       ::dup2(out[1], STDOUT_FILENO);
       ::close(out[0]);
       std::vector<char*> argv;
-      std::string binary = MIVLA_SERVER_BINARY;
-      argv.push_back(binary.data());
+      std::string name = binary;
+      argv.push_back(name.data());
       std::vector<std::string> copy = args;
       for (std::string& a : copy) argv.push_back(a.data());
       argv.push_back(nullptr);
