@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
@@ -86,6 +87,22 @@ std::unique_ptr<TokenAuthenticator> TokenAuthenticator::FromTokens(std::vector<s
 
 absl::Status TokenAuthenticator::Check(const grpc::CallbackServerContext& context) const {
   return Identify(context).status();
+}
+
+std::string ClientAddress(const std::string& peer) {
+  if (absl::StartsWith(peer, "unix:") || absl::StartsWith(peer, "unix-abstract:")) return "addr:unix";
+  std::string host;
+  if (absl::StartsWith(peer, "ipv4:")) {
+    host = peer.substr(5);
+  } else if (absl::StartsWith(peer, "ipv6:")) {
+    host = absl::StrReplaceAll(peer.substr(5), {{"%5B", "["}, {"%5D", "]"}, {"%5b", "["}, {"%5d", "]"}});
+  } else {
+    return "addr:" + peer;
+  }
+  const size_t colon = host.rfind(':');
+  const size_t bracket = host.rfind(']');
+  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) host.resize(colon);
+  return "addr:" + host;
 }
 
 absl::StatusOr<std::string> TokenAuthenticator::Identify(const grpc::CallbackServerContext& context) const {

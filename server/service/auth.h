@@ -48,6 +48,12 @@ class TokenAuthenticator {
   std::vector<std::string> tokens_;
 };
 
+/// The client a peer stands for when clients are told apart by address (--clients-by-address): "addr:"
+/// and the peer's IP address without its port, from gRPC's peer string ("ipv4:10.0.0.7:5123" ->
+/// "addr:10.0.0.7"; "ipv6:[::1]:5123" or "ipv6:%5B::1%5D:5123" -> "addr:[::1]"); "addr:unix" for a
+/// Unix-socket peer; "addr:" and the whole string for anything else.
+std::string ClientAddress(const std::string& peer);
+
 /// Reads a whole file; NOT_FOUND naming it when it cannot be opened.
 absl::StatusOr<std::string> ReadTextFile(const std::string& path);
 

@@ -386,6 +386,38 @@ TEST_F(HardeningTest, ClientsAreCappedAndFailedCallsDoNotKeepSessionsAlive) {
   EXPECT_TRUE(saw_client);
 }
 
+TEST_F(HardeningTest, WithoutTokensClientsCanBeCappedByAddress) {
+  ServerOptions o = t::LoopbackOptions();
+  o.max_sessions_per_client = 3;
+  o.max_sessions = 16;
+  o.clients_by_address = true;
+  Start(o);
+  auto start = [&] {
+    grpc::ClientContext ctx;
+    mivla::v1::StartSessionResponse resp;
+    return s_.stub->StartSession(&ctx, t::StartRequest(Embodiment::kPiper), &resp);
+  };
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(start().ok()) << i;
+  grpc::Status s = start();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("client addr:"));
+  EXPECT_THAT(s.error_message(), HasSubstr("holds 3 sessions"));
+  bool logged = false;
+  for (const std::string& line : Log()) logged |= line.find("\"client\":\"addr:") != std::string::npos;
+  EXPECT_TRUE(logged) << "the refusal log names the client by address";
+}
+
+TEST_F(HardeningTest, WithoutTokensOrAddressesClientsAreNotCapped) {
+  ServerOptions o = t::LoopbackOptions();
+  o.max_sessions_per_client = 3;
+  Start(o);
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext ctx;
+    mivla::v1::StartSessionResponse resp;
+    EXPECT_TRUE(s_.stub->StartSession(&ctx, t::StartRequest(Embodiment::kPiper), &resp).ok()) << i;
+  }
+}
+
 TEST_F(HardeningTest, IdleStreamsAreEnded) {
   ServerOptions o = t::LoopbackOptions();
   o.stream_idle_timeout = absl::Milliseconds(600);

@@ -128,6 +128,7 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
   parts.task_labels = s->task_labels_.get();
   parts.refusals = s->refusals_.get();
   parts.stream_watch = s->stream_watch_.get();
+  parts.clients_by_address = o.clients_by_address;
   parts.min_control_rate_hz = o.limits.min_control_rate_hz;
   parts.max_control_rate_hz = o.limits.max_control_rate_hz;
   s->service_ = std::make_unique<PolicyService>(parts);

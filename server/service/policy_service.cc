@@ -29,10 +29,12 @@ absl::Time CallDeadline(const grpc::CallbackServerContext& ctx) {
 
 absl::Status PolicyService::Admit(const grpc::CallbackServerContext& ctx, CallState* st) const {
   if (!accepting_.load()) return absl::UnavailableError("server is draining for shutdown; retry on another replica");
-  if (p_.auth == nullptr) return absl::OkStatus();
-  absl::StatusOr<std::string> client = p_.auth->Identify(ctx);
-  if (!client.ok()) return client.status();
-  st->client = *std::move(client);
+  if (p_.auth != nullptr) {
+    absl::StatusOr<std::string> client = p_.auth->Identify(ctx);
+    if (!client.ok()) return client.status();
+    st->client = *std::move(client);
+  }
+  if (st->client.empty() && p_.clients_by_address) st->client = ClientAddress(ctx.peer());
   return absl::OkStatus();
 }
 

@@ -48,6 +48,7 @@ class PolicyService final : public RawPolicyServiceBase {
     TaskLabels* task_labels = nullptr;            // optional (no bound on episode task labels)
     RefusalLog* refusals = nullptr;               // optional
     StreamIdleWatch* stream_watch = nullptr;      // optional (streams never idle out)
+    bool clients_by_address = false;              // no token: the peer's IP address names the client
     double min_control_rate_hz = 0.5;
     double max_control_rate_hz = 2000.0;
   };

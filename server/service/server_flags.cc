@@ -221,10 +221,12 @@ std::vector<Flag> Flags() {
                   image_decode_max_pending));
   f.push_back(NUM("max-in-flight-per-session", "Calls one session may have in flight; more get RESOURCE_EXHAUSTED at once (0: no cap).",
                   max_in_flight_per_session));
-  f.push_back(NUM("max-in-flight-per-client", "Calls one bearer token may have in flight (0: no cap; needs --token-file).",
-                  max_in_flight_per_client));
-  f.push_back(NUM("max-sessions-per-client", "Sessions one bearer token may hold (0: no cap; needs --token-file).",
+  f.push_back(NUM("max-in-flight-per-client", "Calls one client may have in flight (0: no cap; a client is a bearer token, "
+                  "or with --clients-by-address a peer IP address).", max_in_flight_per_client));
+  f.push_back(NUM("max-sessions-per-client", "Sessions one client may hold (0: no cap; needs --token-file or --clients-by-address).",
                   max_sessions_per_client));
+  f.push_back(Bool("clients-by-address", "Without --token-file, tell clients apart by peer IP address for the per-client caps "
+                   "(robots behind one NAT or proxy share them).", &ServerOptions::clients_by_address));
   f.push_back(Duration("stream-idle-timeout-s", "A StreamAct stream that sends nothing this long is ended (0: never).",
                        &ServerOptions::stream_idle_timeout, absl::Seconds(1)));
   f.push_back(NUM("max-task-labels", "Distinct episode task labels per embodiment in the metrics; later ones count as 'other'.",

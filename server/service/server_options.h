@@ -70,8 +70,11 @@ struct ServerOptions {
   int image_decode_max_pending = 64;
   // Fairness.
   int max_in_flight_per_session = 4;   // 0 = no cap
-  int max_in_flight_per_client = 64;   // per bearer token; 0 = no cap
-  int max_sessions_per_client = 32;    // per bearer token; 0 = no cap
+  int max_in_flight_per_client = 64;   // per client; 0 = no cap
+  int max_sessions_per_client = 32;    // per client; 0 = no cap
+  // Clients are bearer tokens; without a token file, and with this set, peer IP addresses (robots behind
+  // one NAT or proxy then share one client's caps).
+  bool clients_by_address = false;
   absl::Duration stream_idle_timeout = absl::ZeroDuration();  // 0 = streams never idle out
   // Metric labels and the refusal log.
   int max_task_labels = 32;            // distinct episode task labels per embodiment, then "other"
