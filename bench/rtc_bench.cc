@@ -15,6 +15,10 @@
 // Act (its /metrics: mivla_stage_latency_seconds{stage="decode"}) and the guided Acts
 // (mivla_realtime_chunking_acts_total). The extra cost per guided Act is (mean on - mean off) / the
 // guided share of the on mode's Acts. Target: the largest join jump at least 3x smaller with RTC.
+// Fidelity rows (--fidelity-seeds observations): through the server, a plain chunk's steps from 12 on as
+// the committed plan with max(delay, 1) frozen: how far the guided and a plain chunk (same Act seed) lie
+// from the plan on those steps (from the first wire step at or after the model's first step: earlier
+// ones repeat it), and the position step across the join, in joint radians.
 //
 //   build/bin/mivla-bench-rtc --json [--model-dir DIR] [--episodes 5] [--task press_bell] [--delay-ticks 5]
 #include <algorithm>
@@ -33,7 +37,9 @@
 #include "core/util/flag_parser.h"
 #include "core/util/log.h"
 #include "core/util/status_macros.h"
+#include "client/robot/embodiment_adapter.h"
 #include "nlohmann/json.hpp"
+#include "proto/request_builder.h"
 
 namespace mivla::client {
 namespace {
@@ -43,6 +49,8 @@ using Json = nlohmann::json;
 struct ModeResult {
   std::vector<double> join_jumps;   // rad/s, one per chunk join
   double max_elsewhere = 0;         // the largest jump at the other ticks
+  std::vector<double> join_steps;   // rad: max |a_k - a_{k-1}| over the joints, at each join
+  double max_step_elsewhere = 0;
   int episodes = 0, successes = 0, errors = 0;
   int64_t ticks = 0, holds = 0, chunks = 0, guided_chunks = 0;
   double decode_s_sum = 0, decode_count = 0, guided_acts = 0;  // server metrics deltas
@@ -63,7 +71,16 @@ class JumpTracker {
     }
     if (have_ >= 1 && q.size() == prev_q_.size()) {
       std::vector<double> v(q.size());
-      for (size_t j = 0; j < q.size(); ++j) v[j] = (q[j] - prev_q_[j]) / period_s_;
+      double step = 0;
+      for (size_t j = 0; j < q.size(); ++j) {
+        v[j] = (q[j] - prev_q_[j]) / period_s_;
+        step = std::max(step, std::abs(q[j] - prev_q_[j]));
+      }
+      if (t.chunk_id != prev_chunk_) {
+        out_->join_steps.push_back(step);
+      } else {
+        out_->max_step_elsewhere = std::max(out_->max_step_elsewhere, step);
+      }
       if (have_ >= 2 && v.size() == prev_v_.size()) {
         double jump = 0;
         for (size_t j = 0; j < v.size(); ++j) jump = std::max(jump, std::abs(v[j] - prev_v_[j]));
@@ -108,6 +125,8 @@ Json Summary(const ModeResult& m) {
   for (double x : j) mean += x / static_cast<double>(j.size());
   const double p95 = j.empty() ? 0 : j[static_cast<size_t>(std::floor(0.95 * (j.size() - 1)))];
   const double decode_ms = m.decode_count > 0 ? 1e3 * m.decode_s_sum / m.decode_count : 0;
+  std::vector<double> st = m.join_steps;
+  std::sort(st.begin(), st.end());
   return Json{{"episodes", m.episodes},
               {"errors", m.errors},
               {"successes", m.successes},
@@ -117,6 +136,9 @@ Json Summary(const ModeResult& m) {
               {"mean_join_jump_rad_s", mean},
               {"p95_join_jump_rad_s", p95},
               {"max_jump_elsewhere_rad_s", m.max_elsewhere},
+              {"max_join_step_rad", st.empty() ? 0 : st.back()},
+              {"p95_join_step_rad", st.empty() ? 0 : st[static_cast<size_t>(std::floor(0.95 * (st.size() - 1)))]},
+              {"max_step_elsewhere_rad", m.max_step_elsewhere},
               {"ticks", m.ticks},
               {"hold_ticks", m.holds},
               {"chunks", m.chunks},
@@ -126,9 +148,79 @@ Json Summary(const ModeResult& m) {
               {"mean_decode_ms_per_act", decode_ms}};
 }
 
+// Inpainting fidelity through the server, on one observation per seed: chunk A (plain), then with A's
+// steps from `shift` on as the committed plan and `delay` of them frozen, chunk B (guided) and chunk C
+// (plain, the same Act seed as B). Over PiPER's six joint targets (rad): how far B's and C's first
+// `delay` steps lie from the plan, and the position step across the join (the plan's step delay - 1,
+// which the robot executes, to the new chunk's step delay) next to the plan's own largest step.
+absl::StatusOr<Json> Fidelity(const std::string& target, const std::string& task, uint64_t seed, int delay,
+                              int shift) {
+  SimDriverOptions d;
+  d.task = task;
+  d.seed = seed;
+  ASSIGN_OR_RETURN(std::unique_ptr<SimDriver> sim, SimDriver::Create(d));
+  RETURN_IF_ERROR(sim->Start());
+  ASSIGN_OR_RETURN(RobotReading reading, sim->Read(/*with_images=*/true));
+  ASSIGN_OR_RETURN(std::unique_ptr<EmbodimentAdapter> adapter, EmbodimentAdapter::Create(sim->embodiment(), {}));
+  adapter->Reset(reading);
+  ConnectionOptions c;
+  c.target = target;
+  c.rpc_timeout_ms = 60000;
+  ASSIGN_OR_RETURN(std::unique_ptr<PolicyConnection> conn, PolicyConnection::Create(c));
+  request::SessionSpec spec;
+  spec.embodiment = action::Embodiment::kPiper;
+  for (const CameraLayout& cam : sim->cameras()) spec.cameras.push_back({cam.name, cam.width, cam.height});
+  spec.instruction = sim->instruction();
+  spec.task = task;
+  spec.robot_id = "mivla-bench-rtc-fidelity";
+  spec.control_rate_hz = 1.0 / sim->control_period_s();
+  RETURN_IF_ERROR(conn->StartSession(request::BuildStartSession(spec)).status());
+  mivla::v1::ObserveRequest obs;
+  obs.set_timestamp_us(reading.time_us);
+  for (const CameraFrame& f : reading.images) {
+    request::AddRawImage(f.camera, f.width, f.height, f.rgb.data(), f.capture_time_us, &obs);
+  }
+  RETURN_IF_ERROR(adapter->FillProprioception(reading, obs.mutable_proprioception()));
+  ASSIGN_OR_RETURN(mivla::v1::GetPolicyInfoResponse info, conn->GetPolicyInfo());
+  ASSIGN_OR_RETURN(ChunkReply a, conn->ObserveAndAct(obs, 11));
+  // Wire steps before the model's first step (at one model period) repeat it (chunk_builder.h): compare
+  // from the first one at or after it.
+  const double ratio = a.act.chunk().control_period_s() * info.default_control_rate_hz();  // control / model period
+  const int first = std::max(0, static_cast<int>(std::ceil(1.0 / ratio - 1.0 - 1e-9)));
+  const auto& as = a.act.chunk().steps();
+  if (as.size() < shift + delay + 2) return absl::FailedPreconditionError("fidelity: chunk too short");
+  mivla::v1::ActRequest guided;
+  guided.set_inference_delay_steps(static_cast<uint32_t>(delay));
+  for (int k = shift; k < as.size(); ++k) *guided.add_committed_steps()->mutable_unified() = as[k].unified();
+  ASSIGN_OR_RETURN(ChunkReply b, conn->ObserveAndAct(obs, 12, guided));
+  ASSIGN_OR_RETURN(ChunkReply p, conn->ObserveAndAct(obs, 12));
+  conn->EndSession().IgnoreError();
+  const int j0 = action::kJointsRight.begin + action::kArmJoints;
+  auto gap = [&](const mivla::v1::ActionStep& x, const mivla::v1::ActionStep& y) {
+    double m = 0;
+    for (int j = 0; j < 6; ++j) m = std::max(m, static_cast<double>(std::abs(x.unified(j0 + j) - y.unified(j0 + j))));
+    return m;
+  };
+  double err_b = 0, err_p = 0, plan_step = 0;
+  for (int k = first; k < delay; ++k) {
+    err_b = std::max(err_b, gap(b.act.chunk().steps(k), as[shift + k]));
+    err_p = std::max(err_p, gap(p.act.chunk().steps(k), as[shift + k]));
+  }
+  for (int k = shift; k + 1 < as.size(); ++k) plan_step = std::max(plan_step, gap(as[k + 1], as[k]));
+  return Json{{"seed", seed},
+              {"compared_steps", absl::StrCat(first, "..", delay - 1)},
+              {"frozen_error_guided_rad", err_b},
+              {"frozen_error_plain_rad", err_p},
+              {"join_step_guided_rad", gap(b.act.chunk().steps(delay), as[shift + delay - 1])},
+              {"join_step_plain_rad", gap(p.act.chunk().steps(delay), as[shift + delay - 1])},
+              {"plan_largest_step_rad", plan_step},
+              {"guided_decode_ms", b.act.timing().decode_us() / 1e3},
+              {"plain_decode_ms", p.act.timing().decode_us() / 1e3}};
+}
+
 absl::Status Main(int argc, char** argv) {
   std::string model_dir, task = "press_bell", server_bin = MIVLA_SERVER_BIN, out;
-  int64_t episodes = 5, delay_ticks = 5, seed = 100, act_seed = 7, max_steps = 0;
+  int64_t episodes = 5, delay_ticks = 5, seed = 100, act_seed = 7, max_steps = 0, fidelity_seeds = 5;
   bool json = false;
   FlagParser fs("mivla-bench-rtc [--json] [--model-dir DIR] [--episodes N] [--task T] [--delay-ticks D] [--out FILE]");
   fs.AddBool("json", &json, "print the results as JSON");
@@ -141,6 +233,8 @@ absl::Status Main(int argc, char** argv) {
   fs.AddInt("seed", &seed, "episode i uses sim seed S + i");
   fs.AddInt("act-seed", &act_seed, "Act sampling seed (the same in both modes)");
   fs.AddInt("max-steps", &max_steps, "end each episode after this many control ticks (0: the task's limit)");
+  fs.AddInt("fidelity-seeds", &fidelity_seeds,
+            "observations (sim seeds S..) for the inpainting fidelity rows: plan from a plain chunk's step 12 on");
   fs.AddString("server-bin", &server_bin, "the mivla-server binary to start");
   fs.AddString("out", &out, "also write the JSON to this file");
   RETURN_IF_ERROR(fs.ParseFlagsOnly(argc, argv));
@@ -204,6 +298,13 @@ absl::Status Main(int argc, char** argv) {
     m.decode_count = after.decode_count - before.decode_count;
     m.guided_acts = after.guided - before.guided;
   }
+  Json fidelity = Json::array();
+  for (int64_t i = 0; i < fidelity_seeds; ++i) {
+    absl::StatusOr<Json> f = Fidelity(server->target(), task, static_cast<uint64_t>(seed + i),
+                                      static_cast<int>(std::max<int64_t>(delay_ticks, 1)), 12);
+    if (!f.ok()) return f.status();
+    fidelity.push_back(*f);
+  }
   const Json off = Summary(modes[0]), on = Summary(modes[1]);
   const double max_off = off["max_join_jump_rad_s"], max_on = on["max_join_jump_rad_s"];
   const double ratio = max_on > 0 ? max_off / max_on : 0;
@@ -221,6 +322,7 @@ absl::Status Main(int argc, char** argv) {
                  {"without_rtc", off},
                  {"with_rtc", on},
                  {"extra_decode_ms_per_guided_act", extra_ms},
+                 {"fidelity", fidelity},
                  {"targets",
                   {{"join_jump_3x_smaller",
                     {{"ratio_off_over_on", ratio}, {"want_at_least", 3.0}, {"pass", ratio >= 3.0}}}}}};
