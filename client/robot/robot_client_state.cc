@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <utility>
 #include <vector>
 
@@ -64,14 +65,18 @@ absl::StatusOr<ReceivedChunk> RobotClientState::RequestChunk(const RobotReading&
   mivla::v1::ActRequest act;
   if (realtime_chunking) {
     std::vector<TimedAction> plan;
+    int64_t tol = 0;
     {
       absl::MutexLock l(&mu);
+      tol = scheduler.options().tolerance_us;
       plan = scheduler.Plan(reading.time_us, static_cast<int>(conn->session().action_horizon()));
     }
-    // Only steps that carry the session's values, within the server's unified bound (+-10).
+    // Only steps on the observation's tick grid (step k for the tick at observation time + k periods: a
+    // tick that ran before this request was built leaves a gap, and then nothing is sent) that carry the
+    // session's values, within the server's unified bound (+-10).
     size_t usable = 0;
     for (; usable < plan.size() && plan[usable].has_unified; ++usable) {
-      bool ok = true;
+      bool ok = std::llabs(plan[usable].time_us - (reading.time_us + static_cast<int64_t>(usable) * period_us)) <= tol;
       for (float v : plan[usable].unified) ok = ok && std::isfinite(v) && std::abs(v) <= 10.0f;
       if (!ok) break;
     }
