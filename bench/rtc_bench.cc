@@ -20,6 +20,9 @@
 // from the plan on those steps (from the first wire step at or after the model's first step: earlier
 // ones repeat it), and the position step across the join, in joint radians.
 //
+// --real-time runs the robots on the wall clock instead: the delay is the real round trip (the client's
+// estimate from its measured round trips) and the figures vary with the machine's load.
+//
 //   build/bin/mivla-bench-rtc --json [--model-dir DIR] [--episodes 5] [--task press_bell] [--delay-ticks 5]
 #include <algorithm>
 #include <cmath>
@@ -221,7 +224,7 @@ absl::StatusOr<Json> Fidelity(const std::string& target, const std::string& task
 absl::Status Main(int argc, char** argv) {
   std::string model_dir, task = "press_bell", server_bin = MIVLA_SERVER_BIN, out;
   int64_t episodes = 5, delay_ticks = 5, seed = 100, act_seed = 7, max_steps = 0, fidelity_seeds = 5;
-  bool json = false;
+  bool json = false, real_time = false;
   FlagParser fs("mivla-bench-rtc [--json] [--model-dir DIR] [--episodes N] [--task T] [--delay-ticks D] [--out FILE]");
   fs.AddBool("json", &json, "print the results as JSON");
   fs.AddString("model-dir", &model_dir,
@@ -230,6 +233,8 @@ absl::Status Main(int argc, char** argv) {
   fs.AddString("task", &task, "PiPER sim task");
   fs.AddInt("episodes", &episodes, "episodes per mode (with and without real-time chunking)");
   fs.AddInt("delay-ticks", &delay_ticks, "emulated inference delay in control ticks (25 Hz: 40 ms each)");
+  fs.AddBool("real-time", &real_time,
+             "run the robots on the wall clock instead (the real round trip is the delay; --delay-ticks unused)");
   fs.AddInt("seed", &seed, "episode i uses sim seed S + i");
   fs.AddInt("act-seed", &act_seed, "Act sampling seed (the same in both modes)");
   fs.AddInt("max-steps", &max_steps, "end each episode after this many control ticks (0: the task's limit)");
@@ -256,7 +261,7 @@ absl::Status Main(int argc, char** argv) {
     ASSIGN_OR_RETURN(server, ServerProcess::StartServing(server_bin, {"--model-dir", model_dir}, 0, log, {}, 300));
   }
   ASSIGN_OR_RETURN(RobotConfig cfg, LoadRobotConfig(DefaultRobotConfigPath(action::Embodiment::kPiper)));
-  SimEpisodeOptions base = EpisodeFromConfig(cfg, server->target(), /*real_time=*/false);
+  SimEpisodeOptions base = EpisodeFromConfig(cfg, server->target(), real_time);
   base.driver.task = task;
   base.max_steps = max_steps;
   base.client.seed = static_cast<uint64_t>(act_seed);
@@ -317,7 +322,8 @@ absl::Status Main(int argc, char** argv) {
                  {"task", task},
                  {"embodiment", "PIPER"},
                  {"control_period_s", period_s},
-                 {"delay_ticks", delay_ticks},
+                 {"clock", real_time ? "wall (real round trips)" : "lockstep (emulated delay)"},
+                 {"delay_ticks", real_time ? 0 : delay_ticks},
                  {"episodes_per_mode", episodes},
                  {"without_rtc", off},
                  {"with_rtc", on},
