@@ -40,8 +40,10 @@ BatchPlan PlanBatch(const BatchQueueOptions& options, const BatchCostModel& cost
   plan.skip = in.infeasible;
   const absl::Time earliest = any_feasible ? in.earliest_deadline : absl::InfiniteFuture();
   size_t sized = SizeForDeadline(options, cost, in.waiting, in.now, earliest);
-  while (sized > 1 && cost.Estimate(sized) > in.blocking_budget) --sized;
-  sized = std::max(sized, std::min(full, KeepUpSize(options, cost, in.arrival_gap)));
+  // The blocking budget guards requests that have not arrived yet; it never cuts a batch below the size
+  // that keeps up with the arrivals (the deadline of a request that is here may).
+  const size_t keep_up = std::min(sized, KeepUpSize(options, cost, in.arrival_gap));
+  while (sized > keep_up && sized > 1 && cost.Estimate(sized) > in.blocking_budget) --sized;
   if (in.draining || in.waiting >= options.max_batch_size || !any_feasible) {
     plan.take = sized;  // full, draining, or everything waiting is lost already: no reason to wait
     return plan;

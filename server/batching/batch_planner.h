@@ -17,11 +17,12 @@
 //     half the smallest slack (deadline - arrival) of the last 32 tasks that arrived with one as the
 //     blocking budget, and a batch of more than one task never costs more than that. Only tasks that
 //     could be served in time when they arrived (slack > cost(1)) and arrived in the last 2 s count.
-//   * keep up: neither the deadline nor the blocking budget shrinks a batch below the smallest size b
-//     that serves tasks as fast as they arrive (cost(b) <= b x the mean gap between arrivals; the largest
-//     batch when none does). Smaller batches cost more per task, so under overload shrinking them to
-//     save the earliest deadline lowered the stage's throughput and made every later task miss too
-//     (the soak benchmark's robots: 23.6 -> 11.5 chunks/s and p99 x 5.4 with a hostile client beside).
+//   * keep up: the blocking budget (a guard for tasks that have not arrived yet) never shrinks a batch
+//     below the smallest size b that serves tasks as fast as they arrive (cost(b) <= b x the mean gap
+//     between arrivals; the largest batch when none does): smaller batches cost more per task, and
+//     under overload budget-sized batches lowered the stage's throughput just when it was needed (the
+//     soak benchmark's robots: 23.6 -> 11.5 chunks/s and p99 x 5.4 with a hostile client beside). The
+//     earliest feasible deadline, a task that is here, still sizes the batch below that.
 //   * wait: a batch that is not full waits for another task only while one is expected in time to join
 //     it: the join-by time is min(oldest enqueue + max_queue_delay, earliest - cost(waiting + 1)) and
 //     the next task is expected at `next_arrival` (the queue's mean inter-arrival time after the last

@@ -205,7 +205,7 @@ TEST(PlanBatchTest, EdfKeepsBatchesShortEnoughForUrgentArrivals) {
   EXPECT_EQ(PlanBatch(Options(BatchPolicy::kFifo), cost, in).take, 16u) << "FIFO ignores it";
 }
 
-TEST(PlanBatchTest, EdfNeverShrinksBatchesBelowWhatKeepsUpWithArrivals) {
+TEST(PlanBatchTest, EdfBlockingBudgetNeverShrinksBatchesBelowWhatKeepsUpWithArrivals) {
   const BatchCostModel cost = LinearCost();  // cost(b) = 10 + 5 b ms
   const BatchQueueOptions o = Options(BatchPolicy::kEdf);
   EXPECT_EQ(KeepUpSize(o, cost, absl::InfiniteDuration()), 1u);
@@ -228,8 +228,10 @@ TEST(PlanBatchTest, EdfNeverShrinksBatchesBelowWhatKeepsUpWithArrivals) {
   in.arrival_gap = absl::Milliseconds(5);      // overload: the largest batch
   EXPECT_EQ(PlanBatch(o, cost, in).take, 16u);
   in.blocking_budget = absl::InfiniteDuration();
-  in.earliest_deadline = At(30);               // 10 + 5 b <= 30: b = 4 would save it, but 16 keep up
-  EXPECT_EQ(PlanBatch(o, cost, in).take, 16u);
+  in.earliest_deadline = At(30);               // 10 + 5 b <= 30: a request that is here wins, b = 4
+  EXPECT_EQ(PlanBatch(o, cost, in).take, 4u);
+  in.blocking_budget = absl::Milliseconds(1);  // the budget does not cut below that either
+  EXPECT_EQ(PlanBatch(o, cost, in).take, 4u);
   in.waiting = 3;                              // never more than waits
   in.oldest_enqueued = At(-50);
   EXPECT_EQ(PlanBatch(o, cost, in).take, 3u);
