@@ -3,7 +3,10 @@
 // their bounded echo, and the whole ValidateObservation (shapes, times, proprioception ranges from the
 // real embodiment files) against a session of the embodiment the input's last byte picks, whose
 // cameras are the request's own (so the proprioception checks are reached). Accepted proprioception
-// is turned into the model's state. Nothing may crash, and every refusal must be INVALID_ARGUMENT.
+// is turned into the model's state. The same bytes as an ActRequest: its real-time chunking fields
+// (inference_delay_steps, committed_steps) against a chunk length, and accepted ones mapped onto model
+// steps at periods the input picks (some not positive or not finite); the prefix must stay finite and
+// within the horizon. Nothing may crash, and every refusal must be INVALID_ARGUMENT.
 #include <cstddef>
 #include <cstdint>
 #include <cmath>
@@ -14,6 +17,7 @@
 #include "mivla/v1/policy.pb.h"
 #include "server/inference/image_checks.h"
 #include "server/inference/observation_input.h"
+#include "server/inference/realtime_prefix.h"
 #include "server/inference/string_checks.h"
 #include "server/service/request_parse.h"
 
@@ -24,6 +28,32 @@ void MustBeInvalidArgument(const absl::Status& s) {
 }
 
 const mivla::server::InputRanges* ranges = nullptr;
+
+void FuzzRealtimePrefix(absl::string_view bytes, const uint8_t* data, size_t size) {
+  mivla::v1::ActRequest act;
+  const absl::Status parsed = mivla::server::ParseRequestBytes(bytes, &act);
+  MustBeInvalidArgument(parsed);
+  if (!parsed.ok()) return;
+  const int max_steps = size > 1 ? 1 + data[size - 2] % 64 : 40;
+  mivla::server::InputLimits limits;
+  const absl::Status valid = mivla::server::ValidateCommittedSteps(act.inference_delay_steps(),
+                                                                   act.committed_steps(), max_steps, limits);
+  MustBeInvalidArgument(valid);
+  if (!valid.ok()) return;
+  static constexpr double kPeriods[] = {0.04, 0.02, 0.1, 1.0 / 30, 0.0, -0.04, 1e-300, 1e300, HUGE_VAL, NAN};
+  const double control = kPeriods[size > 2 ? data[size - 3] % 10 : 0];
+  const double model = kPeriods[size > 3 ? data[size - 4] % 10 : 0];
+  const int horizon = size > 4 ? 1 + data[size - 5] % 64 : 16;
+  const mivla::server::ModelPrefix prefix =
+      mivla::server::ToModelPrefix(act.inference_delay_steps(), act.committed_steps(), control, model, horizon);
+  const size_t dim = mivla::action::kActionDim;
+  if (prefix.values.size() % dim != 0) std::abort();
+  const int rows = static_cast<int>(prefix.values.size() / dim);
+  if (rows > horizon || prefix.frozen_steps < 0 || prefix.frozen_steps > rows) std::abort();
+  for (float v : prefix.values) {
+    if (!std::isfinite(v)) std::abort();  // validated steps must give a finite prefix
+  }
+}
 
 }  // namespace
 
@@ -41,6 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_image_side = 512;
   mivla::v1::StartSessionRequest start;
   MustBeInvalidArgument(mivla::server::ParseRequestBytes(bytes, &start));
+  FuzzRealtimePrefix(bytes, data, size);
   mivla::v1::ObserveRequest r;
   absl::Status parsed = mivla::server::ParseRequestBytes(bytes, &r);
   MustBeInvalidArgument(parsed);
