@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build demo test bench clean fuzz
+.PHONY: all deps configure build demo test bench clean fuzz image
 
 all: build
 
@@ -33,6 +33,11 @@ fuzz: configure
 	  cmake -DEXE=$(BUILD_DIR)/fuzz/mivla_fuzz_$$f -DSEEDS=fuzz/corpus/$$f -DWORK=$(BUILD_DIR)/fuzz/work/$$f \
 	        -DSECONDS=$(FUZZ_SECONDS) -P fuzz/run_fuzzer.cmake || exit 1; \
 	done
+
+# The container image (Dockerfile), built and checked by scripts/build-image.sh (docker, else podman).
+IMAGE_TAG ?= mivla:cpu
+image:
+	@scripts/build-image.sh $(IMAGE_TAG)
 
 clean:
 	rm -rf $(BUILD_DIR)
