@@ -2,11 +2,10 @@
 #include "core/util/bundled_models.h"
 
 #include <cstdlib>
-#include <filesystem>
+
+#include "core/util/checkpoint_listing.h"
 
 namespace mivla {
-
-namespace fs = std::filesystem;
 
 std::string BundledModelDir() {
   const char* env = std::getenv("MIVLA_MODEL_DIR");
@@ -14,14 +13,6 @@ std::string BundledModelDir() {
   return MIVLA_MODELS_DIR;
 }
 
-bool HoldsCheckpoint(const std::string& dir) {
-  std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (name.empty() || name[0] == '.' || it->path().extension() != ".mivla") continue;
-    if (it->is_regular_file(ec)) return true;
-  }
-  return false;
-}
+bool HoldsCheckpoint(const std::string& dir) { return !ListCheckpoints(dir).empty(); }
 
 }  // namespace mivla

@@ -13,8 +13,7 @@ namespace mivla {
 /// $MIVLA_MODEL_DIR, else the repository's models/ folder (whether or not either exists).
 std::string BundledModelDir();
 
-/// True when `dir` holds at least one `*.mivla` checkpoint (dot-files, the writer's temporaries, and
-/// sub-folders do not count).
+/// True when `dir` holds at least one checkpoint as ListCheckpoints (checkpoint_listing.h) sees them.
 bool HoldsCheckpoint(const std::string& dir);
 
 }  // namespace mivla

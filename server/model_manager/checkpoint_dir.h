@@ -1,7 +1,6 @@
 // File: checkpoint_dir.h
-// The checkpoint files of a model directory as the model manager sees them: regular `*.mivla` files,
-// dot-files (a writer's temporaries, the rollout state file) ignored, newest first (modification time,
-// then path).
+// The model manager's view of a model directory: its checkpoint files (ListCheckpoints, shared with the
+// binaries that check the bundled folder, core/util/checkpoint_listing.h) and their rollout ids.
 //
 // Thread-safety: pure functions of the directory's state; callable from any thread.
 #ifndef MIVLA_SERVER_MODEL_MANAGER_CHECKPOINT_DIR_H_
@@ -11,20 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "core/util/checkpoint_listing.h"
 #include "server/model_manager/rollout_store.h"
 
 namespace mivla::server {
 
-inline constexpr char kCheckpointExtension[] = ".mivla";
-
-struct CheckpointFile {
-  std::string path;  // model_dir/name
-  int64_t mtime_ns = 0;
-  int64_t size = 0;
-};
-
-/// Checkpoint files in `dir`, newest first; empty when the directory cannot be read.
-std::vector<CheckpointFile> ListCheckpoints(const std::string& dir);
+using ::mivla::CheckpointFile;
+using ::mivla::kCheckpointExtension;
+using ::mivla::ListCheckpoints;
 
 /// The file's name, size and modification time (the rollout store's key).
 CheckpointId IdOf(const std::string& path, int64_t size, int64_t mtime_ns);
