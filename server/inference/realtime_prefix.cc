@@ -55,8 +55,9 @@ ModelPrefix ToModelPrefix(uint32_t delay, const CommittedSteps& steps, double co
   // Model periods per control period.
   const double ratio = usable ? model_period_s / control_period_s : 1.0;
   constexpr double kEps = 1e-9;
-  const int rows = std::min(horizon, static_cast<int>(std::floor(n / ratio + kEps)));
-  out.frozen_steps = std::min(rows, static_cast<int>(std::floor(delay / ratio + kEps)));
+  // Clamped in double before the cast: a tiny ratio (a very long control period) must not overflow int.
+  const int rows = static_cast<int>(std::min<double>(horizon, std::floor(n / ratio + kEps)));
+  out.frozen_steps = static_cast<int>(std::min<double>(rows, std::floor(delay / ratio + kEps)));
   out.values.assign(static_cast<size_t>(std::max(rows, 0)) * action::kActionDim, 0.0f);
   for (int h = 0; h < rows; ++h) {
     // Committed-step index of the model step's time: (h + 1) model periods = (u + 1) control periods.

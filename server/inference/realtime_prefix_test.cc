@@ -62,6 +62,17 @@ TEST(RealtimePrefixTest, StepsAreResampledOntoTheModelsSteps) {
   EXPECT_FLOAT_EQ(slow.values[3 * kD], steps[1].unified(0));
 }
 
+TEST(RealtimePrefixTest, ExtremePeriodsStayWithinTheHorizon) {
+  // Found by the request fuzzer: a control period of 1e300 s made n / ratio overflow int (UB).
+  CommittedSteps steps = Steps(8);
+  ModelPrefix slowest = ToModelPrefix(8, steps, 1e300, 0.1, 16);
+  EXPECT_EQ(slowest.values.size(), 16u * kD);
+  EXPECT_EQ(slowest.frozen_steps, 16);
+  ModelPrefix fastest = ToModelPrefix(8, steps, 1e-300, 0.1, 16);
+  EXPECT_TRUE(fastest.values.empty()) << "8 steps of 1e-300 s cover no model step";
+  EXPECT_EQ(fastest.frozen_steps, 0);
+}
+
 TEST(RealtimePrefixTest, BadFieldsAreNamed) {
   const InputLimits limits;
   auto check = [&](uint32_t delay, const CommittedSteps& s, int max_steps = 16) {
