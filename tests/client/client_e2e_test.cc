@@ -138,7 +138,8 @@ TEST_F(ClientE2eTest, ServerKilledMidEpisodeRobotHoldsThenReconnects) {
   o.metrics = metrics.get();
   const int64_t period_us = 40000;
   const int64_t kill_tick = 30;
-  int64_t kill_us = -1, first_hold_us = -1, restart_done_tick = -1, resumed_tick = -1;
+  int64_t kill_us = -1, first_hold_us = -1, first_hold_tick = -1, restart_done_tick = -1, resumed_tick = -1;
+  std::vector<int64_t> tick_no;  // the control tick of each on_tick call
   int64_t fresh_after_resume = 0, ticks = 0;
   std::string limit_violation;
   std::vector<kinematics::JointVector> held;  // measured joints at every server-lost hold tick
@@ -161,6 +162,7 @@ TEST_F(ClientE2eTest, ServerKilledMidEpisodeRobotHoldsThenReconnects) {
     commanded.push_back(t.command->arms[0].joints);
     reasons.push_back(t.hold);
     tick_us.push_back(WallUs());
+    tick_no.push_back(t.tick);
     if (t.tick == kill_tick) {
       server->Kill();
       kill_us = WallUs();
@@ -174,7 +176,10 @@ TEST_F(ClientE2eTest, ServerKilledMidEpisodeRobotHoldsThenReconnects) {
         second.reset();
       });
     }
-    if (kill_us >= 0 && t.hold != HoldReason::kNone && first_hold_us < 0) first_hold_us = WallUs();
+    if (kill_us >= 0 && t.hold != HoldReason::kNone && first_hold_us < 0) {
+      first_hold_us = WallUs();
+      first_hold_tick = t.tick;
+    }
     if (kill_us >= 0 && resumed_tick < 0 && t.hold == HoldReason::kServerLost) held.push_back(t.reading->arms[0].joints);
     if (second_up.load() && restart_done_tick < 0) restart_done_tick = t.tick;
     if (first_hold_us >= 0 && t.hold == HoldReason::kNone) {
@@ -196,14 +201,16 @@ TEST_F(ClientE2eTest, ServerKilledMidEpisodeRobotHoldsThenReconnects) {
               static_cast<long long>(kill_tick), static_cast<long long>(fresh_after_resume),
               static_cast<long long>(r->client.reconnects));
   ASSERT_GE(first_hold_us, 0) << "the robot never held after the kill";
-  // The hold that starts within one control period of the kill (plus 5 ms of tick scheduling slack) is
-  // a server-lost hold.
+  // Within one control period of the kill the robot holds: the very next control tick after the kill is
+  // a server-lost hold. Counted in ticks, not wall time: on a loaded machine a tick may itself run late
+  // (the control loop's jitter, which mivla-bench-client measures), which says nothing of the hold.
   size_t lost = 0;  // index of the first server-lost hold tick (the kill is at tick 30)
   while (lost < reasons.size() && (lost <= static_cast<size_t>(kill_tick) || reasons[lost] != HoldReason::kServerLost)) ++lost;
   ASSERT_LT(lost, reasons.size()) << "no server-lost hold after the kill";
-  EXPECT_LE(tick_us[lost] - kill_us, period_us + 5000)
-      << "the first server-lost hold ends " << (tick_us[lost] - kill_us) << " us after the kill";
-  EXPECT_LE(first_hold_us - kill_us, period_us + 5000) << "first hold " << (first_hold_us - kill_us) << " us after the kill";
+  EXPECT_EQ(tick_no[lost], kill_tick + 1) << "the first server-lost hold is at tick " << tick_no[lost] << ", "
+                                         << (tick_us[lost] - kill_us) << " us after the kill at tick " << kill_tick;
+  EXPECT_EQ(first_hold_tick, kill_tick + 1) << "first hold at tick " << first_hold_tick << ", "
+                                            << (first_hold_us - kill_us) << " us after the kill";
   // From then on the commanded joints decelerate monotonically within the acceleration limit (each
   // tick's step no larger than the previous one and shorter by at most a*T^2) and come to rest within
   // v/a + one period, v the fastest joint's speed when the hold began.
