@@ -179,7 +179,7 @@ void ExpertController::Apply(const Targets& targets) {
     }
     last_q_[i] = next;
     const double c = std::clamp(t.closure, 0.0, 1.0);
-    env_->SetArmTarget(i, last_q_[i], (1 - c) * eff.max_opening_m + c * -0.03);
+    env_->SetArmTarget(i, last_q_[i], (1 - c) * eff.max_opening_m + c * kGripperSqueezeM);
   }
 }
 

@@ -21,8 +21,6 @@ namespace {
 
 using action::Embodiment;
 
-constexpr double kSqueezeM = -0.03;  // opening target of a closed gripper (the expert's and the sim driver's)
-
 struct Replay {
   bool success = false;
   double completeness = 0;
@@ -51,7 +49,7 @@ absl::StatusOr<Replay> ReplayRecordedStates(const Episode& episode) {
       kinematics::JointVector q(static_cast<Eigen::Index>(arm.joints.size()));
       for (size_t j = 0; j < arm.joints.size(); ++j) q[static_cast<Eigen::Index>(j)] = arm.joints[j];
       const double f = std::clamp(arm.gripper_m / eff.max_opening_m, 0.0, 1.0);
-      env.SetArmTarget(static_cast<int>(i), q, f * eff.max_opening_m + (1 - f) * kSqueezeM);
+      env.SetArmTarget(static_cast<int>(i), q, f * eff.max_opening_m + (1 - f) * kGripperSqueezeM);
     }
     if (absl::Status s = env.Step(); !s.ok()) return s;
     const TaskProgress p = scene->task->Check(env, scene->context);

@@ -21,6 +21,10 @@
 
 namespace mivla::sim {
 
+/// Gripper opening target of a fully closed gripper (m): below 0, so it squeezes what it holds. The
+/// expert, the sim driver and the replay test close grippers to it.
+inline constexpr double kGripperSqueezeM = -0.03;
+
 inline constexpr int kSubsteps = 20;
 inline constexpr double kControlDt = 0.04;  // 25 Hz
 

@@ -16,7 +16,6 @@ namespace mivla::client {
 namespace {
 
 constexpr double kPhysicsDt = 0.002;
-constexpr double kSqueezeM = -0.03;  // opening target of a fully closed gripper (squeezes what it holds)
 
 int64_t SteadyUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -272,7 +271,7 @@ absl::Status SimDriver::Command(const RobotCommand& command) {
     const kinematics::GripperSpec& g = eff.arm.gripper;
     const double f = g.max_m > g.min_m ? std::clamp((command.arms[i].gripper - g.min_m) / (g.max_m - g.min_m), 0.0, 1.0)
                                        : 1.0;
-    env.SetArmTarget(static_cast<int>(i), command.arms[i].joints, f * eff.max_opening_m + (1 - f) * kSqueezeM);
+    env.SetArmTarget(static_cast<int>(i), command.arms[i].joints, f * eff.max_opening_m + (1 - f) * sim::kGripperSqueezeM);
   }
   if (absl::Status s = env.Step(m.substeps); !s.ok()) {
     if (s.code() == absl::StatusCode::kAborted) m.outcome.diverged = true;
