@@ -207,10 +207,13 @@ TEST_F(ClientE2eTest, ServerKilledMidEpisodeRobotHoldsThenReconnects) {
   size_t lost = 0;  // index of the first server-lost hold tick (the kill is at tick 30)
   while (lost < reasons.size() && (lost <= static_cast<size_t>(kill_tick) || reasons[lost] != HoldReason::kServerLost)) ++lost;
   ASSERT_LT(lost, reasons.size()) << "no server-lost hold after the kill";
-  EXPECT_EQ(tick_no[lost], kill_tick + 1) << "the first server-lost hold is at tick " << tick_no[lost] << ", "
-                                         << (tick_us[lost] - kill_us) << " us after the kill at tick " << kill_tick;
-  EXPECT_EQ(first_hold_tick, kill_tick + 1) << "first hold at tick " << first_hold_tick << ", "
-                                            << (first_hold_us - kill_us) << " us after the kill";
+  // Either the first tick after the kill holds (even if that tick ran late), or the hold begins within one
+  // period of the kill (plus 5 ms) when the loss is noticed just after that tick.
+  EXPECT_TRUE(tick_no[lost] == kill_tick + 1 || tick_us[lost] - kill_us <= period_us + 5000)
+      << "the first server-lost hold is at tick " << tick_no[lost] << ", " << (tick_us[lost] - kill_us)
+      << " us after the kill at tick " << kill_tick;
+  EXPECT_TRUE(first_hold_tick == kill_tick + 1 || first_hold_us - kill_us <= period_us + 5000)
+      << "first hold at tick " << first_hold_tick << ", " << (first_hold_us - kill_us) << " us after the kill";
   // From then on the commanded joints decelerate monotonically within the acceleration limit (each
   // tick's step no larger than the previous one and shorter by at most a*T^2) and come to rest within
   // v/a + one period, v the fastest joint's speed when the hold began.
