@@ -201,9 +201,8 @@ TEST_F(ClientE2eTest, ServerKilledMidEpisodeRobotHoldsThenReconnects) {
               static_cast<long long>(kill_tick), static_cast<long long>(fresh_after_resume),
               static_cast<long long>(r->client.reconnects));
   ASSERT_GE(first_hold_us, 0) << "the robot never held after the kill";
-  // Within one control period of the kill the robot holds: the very next control tick after the kill is
-  // a server-lost hold. Counted in ticks, not wall time: on a loaded machine a tick may itself run late
-  // (the control loop's jitter, which mivla-bench-client measures), which says nothing of the hold.
+  // Within one control period of the kill the robot holds. A late tick (loop jitter, which
+  // mivla-bench-client measures) says nothing of the hold, so either criterion below suffices.
   size_t lost = 0;  // index of the first server-lost hold tick (the kill is at tick 30)
   while (lost < reasons.size() && (lost <= static_cast<size_t>(kill_tick) || reasons[lost] != HoldReason::kServerLost)) ++lost;
   ASSERT_LT(lost, reasons.size()) << "no server-lost hold after the kill";
