@@ -7,9 +7,24 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "absl/base/const_init.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 
 namespace mivla::sim {
+namespace {
+
+// Process-wide state behind every Renderer, guarded by one lock:
+//  - MuJoCo's table of GL entry points, which mjr_makeContext reloads on every call. The loader
+//    first clears its proc-address pointer, so a second load running at the same time can store
+//    NULL entry points that a third thread then calls. Loads are serialised.
+//  - The EGL display: eglGetDisplay returns one per process and eglTerminate ends it for every
+//    context on it, so the last Renderer alive terminates it.
+ABSL_CONST_INIT absl::Mutex g_process_gl_mu(absl::kConstInit);
+int g_display_users ABSL_GUARDED_BY(g_process_gl_mu) = 0;
+
+}  // namespace
 
 Intrinsics CameraIntrinsics(double fovy_deg, int width, int height) {
   Intrinsics k;
@@ -21,16 +36,21 @@ Intrinsics CameraIntrinsics(double fovy_deg, int width, int height) {
 }
 
 absl::StatusOr<std::unique_ptr<Renderer>> Renderer::Create() {
-  setenv("EGL_PLATFORM", "surfaceless", /*overwrite=*/0);
-  std::unique_ptr<Renderer> r(new Renderer());
-  EGLDisplay display = eglGetDisplay(EGL_DEFAULT_DISPLAY);
-  if (display == EGL_NO_DISPLAY) return absl::UnavailableError("Renderer: eglGetDisplay found no display");
-  EGLint major = 0, minor = 0;
-  if (!eglInitialize(display, &major, &minor)) {
-    return absl::UnavailableError(absl::StrCat("Renderer: eglInitialize failed (EGL error 0x", absl::Hex(eglGetError()),
-                                               "); is libegl-mesa0 installed?"));
+  std::unique_ptr<Renderer> r(new Renderer());  // declared before the lock: released first on an early return
+  EGLDisplay display;
+  {
+    absl::MutexLock lock(&g_process_gl_mu);
+    setenv("EGL_PLATFORM", "surfaceless", /*overwrite=*/0);
+    display = eglGetDisplay(EGL_DEFAULT_DISPLAY);
+    if (display == EGL_NO_DISPLAY) return absl::UnavailableError("Renderer: eglGetDisplay found no display");
+    EGLint major = 0, minor = 0;
+    if (!eglInitialize(display, &major, &minor)) {
+      return absl::UnavailableError(absl::StrCat("Renderer: eglInitialize failed (EGL error 0x",
+                                                 absl::Hex(eglGetError()), "); is libegl-mesa0 installed?"));
+    }
+    ++g_display_users;
+    r->display_ = display;
   }
-  r->display_ = display;
   const EGLint config_attribs[] = {EGL_SURFACE_TYPE, EGL_PBUFFER_BIT, EGL_RED_SIZE, 8, EGL_GREEN_SIZE, 8,
                                    EGL_BLUE_SIZE, 8, EGL_ALPHA_SIZE, 8, EGL_DEPTH_SIZE, 24, EGL_RENDERABLE_TYPE,
                                    EGL_OPENGL_BIT, EGL_NONE};
@@ -66,7 +86,8 @@ Renderer::~Renderer() {
     eglMakeCurrent(display_, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
     if (context_ != nullptr) eglDestroyContext(display_, context_);
     if (surface_ != nullptr) eglDestroySurface(display_, surface_);
-    eglTerminate(display_);
+    absl::MutexLock lock(&g_process_gl_mu);
+    if (--g_display_users == 0) eglTerminate(display_);
   }
 }
 
@@ -100,7 +121,10 @@ absl::Status Renderer::Attach(const mjModel* model) {
   mjv_defaultScene(&scene_);
   mjv_makeScene(model, &scene_, 2000);
   mjr_defaultContext(&context_mjr_);
-  mjr_makeContext(model, &context_mjr_, mjFONTSCALE_100);
+  {
+    absl::MutexLock lock(&g_process_gl_mu);
+    mjr_makeContext(model, &context_mjr_, mjFONTSCALE_100);
+  }
   mjr_setBuffer(mjFB_OFFSCREEN, &context_mjr_);
   if (context_mjr_.currentBuffer != mjFB_OFFSCREEN) {
     return absl::UnavailableError("Renderer: MuJoCo offscreen buffer not available");

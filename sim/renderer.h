@@ -9,8 +9,10 @@
 //
 // Owns its EGL display/context and the MuJoCo render context of the last model rendered (rebuilt when
 // a different model is passed: a different address, or the same address with other textures or meshes,
-// as when a freed model's memory is reused by the next one). Not thread-safe; the EGL context is made current on each call, so
-// use one Renderer per thread.
+// as when a freed model's memory is reused by the next one). One Renderer is not thread-safe (its EGL
+// context is made current on each call): use one per thread. Renderers on different threads may be
+// created, used and destroyed independently; the process-wide EGL display and MuJoCo's GL loader
+// behind them are guarded inside.
 #ifndef MIVLA_SIM_RENDERER_H_
 #define MIVLA_SIM_RENDERER_H_
 

@@ -6,9 +6,12 @@
 #include "sim/renderer.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <random>
+#include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "sim/rig.h"
 #include "sim/scene.h"
@@ -110,6 +113,65 @@ TEST(RendererTest, UnknownCameraIsNotFound) {
   std::mt19937_64 rng(3);
   absl::StatusOr<Image> img = RenderScene(**r, SampleAppearance(Mode::kEasy, rng), action::Embodiment::kPiper, "nope");
   EXPECT_EQ(img.status().code(), absl::StatusCode::kNotFound);
+}
+
+// Workers of mivla-datagen each own a Renderer and rebuild its MuJoCo render context for every
+// model (mjr_makeContext reloads the GL entry points, which is process-wide state). Creating renderers
+// and switching models on several threads at once must neither crash nor mix up the images: each
+// thread's two-colour alternation must come back as drawn.
+TEST(RendererTest, RenderersOnSeveralThreadsSwitchModelsSafely) {
+  auto make = [](const char* rgb) {
+    const std::string xml = std::string(
+        "<mujoco><visual><global offwidth=\"32\" offheight=\"32\"/></visual><worldbody>"
+        "<light pos=\"0 0 3\" dir=\"0 0 -1\"/><camera name=\"c\" pos=\"0 0 1\"/>"
+        "<geom type=\"box\" size=\"2 2 0.1\" rgba=\"") + rgb + " 1\"/></worldbody></mujoco>";
+    mjVFS vfs;
+    mj_defaultVFS(&vfs);
+    mj_makeEmptyFileVFS(&vfs, "m.xml", static_cast<int>(xml.size()));
+    std::memcpy(vfs.filedata[mj_findFileVFS(&vfs, "m.xml")], xml.data(), xml.size());
+    char error[512] = "";
+    mjModel* m = mj_loadXML("m.xml", &vfs, error, sizeof(error));
+    mj_deleteVFS(&vfs);
+    return m;
+  };
+  constexpr int kThreads = 4, kRounds = 12;
+  std::vector<std::string> failures(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      absl::StatusOr<std::unique_ptr<Renderer>> r = Renderer::Create();
+      if (!r.ok()) {
+        failures[t] = r.status().ToString();
+        return;
+      }
+      mjModel* red = make("1 0 0");
+      mjModel* green = make("0 1 0");
+      mjData* dr = mj_makeData(red);
+      mjData* dg = mj_makeData(green);
+      mj_forward(red, dr);
+      mj_forward(green, dg);
+      for (int i = 0; i < kRounds && failures[t].empty(); ++i) {
+        const bool is_red = (i + t) % 2 == 0;
+        absl::StatusOr<Image> img = (*r)->Render(is_red ? red : green, is_red ? dr : dg, "c");
+        if (!img.ok()) {
+          failures[t] = img.status().ToString();
+          break;
+        }
+        const uint8_t* p = img->at(16, 16);
+        const bool looks_red = p[0] > p[1] + 30, looks_green = p[1] > p[0] + 30;
+        if (is_red ? !looks_red : !looks_green) {
+          failures[t] = absl::StrCat("round ", i, ": drew ", int{p[0]}, ",", int{p[1]}, ",", int{p[2]}, " for ",
+                                     is_red ? "red" : "green");
+        }
+      }
+      mj_deleteData(dr);
+      mj_deleteData(dg);
+      mj_deleteModel(red);
+      mj_deleteModel(green);
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], "") << "thread " << t;
 }
 
 TEST(IntrinsicsTest, FocalLengthFromFovy) {

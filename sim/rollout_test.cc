@@ -2,7 +2,8 @@
 // The rollout recorder: the same seed gives the same episode (bit for bit) and different seeds differ;
 // robot records carry joints, gripper opening and end-effector poses consistent with core/kinematics
 // FK; human records carry the ARKit joints core/retarget/egodex.h reads, and they map back (z-up) onto
-// the simulated wrist; rendering yields one 320x240 frame per camera and step; objects are moved only
+// the simulated wrist; rendering yields one 320x240 frame per camera and step, and a renderer reused
+// across scenes draws each as a fresh one does; objects are moved only
 // through contacts (no welds, no mocap objects); bad options are clear errors.
 #include "sim/rollout.h"
 
@@ -138,6 +139,39 @@ TEST(RolloutTest, RendersEveryCameraEveryStep) {
   // The arm moves, so the head camera's first and last frames differ.
   EXPECT_NE(ep->steps.front().images[0].rgb, ep->steps.back().images[0].rgb);
   EXPECT_EQ(RunEpisode(o, nullptr).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Every rollout builds and frees its own mjModel, and the next one often lands at the same address.
+// One renderer reused across hard-mode scenes must draw each as a fresh renderer does (its table
+// texture included), not with the previous scene's textures.
+TEST(RolloutTest, ReusedRendererDrawsEachSceneAsAFreshOneDoes) {
+  auto head_image = [](uint64_t seed, Renderer* renderer) -> std::vector<uint8_t> {
+    absl::StatusOr<EpisodeScene> scene = MakeEpisodeScene(Options("press_bell", Embodiment::kPiper, Mode::kHard, seed));
+    EXPECT_TRUE(scene.ok()) << scene.status();
+    if (!scene.ok()) return {};
+    absl::StatusOr<Image> img = renderer->Render(scene->env->model(), const_cast<mjData*>(scene->env->data()), "head");
+    EXPECT_TRUE(img.ok()) << img.status();
+    return img.ok() ? img->rgb : std::vector<uint8_t>{};
+  };
+  auto mean_abs_diff = [](const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
+    if (a.size() != b.size() || a.empty()) return 255.0;
+    double sum = 0;
+    for (size_t i = 0; i < a.size(); ++i) sum += std::abs(static_cast<int>(a[i]) - static_cast<int>(b[i]));
+    return sum / a.size();
+  };
+  absl::StatusOr<std::unique_ptr<Renderer>> shared = Renderer::Create();
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  std::vector<std::vector<uint8_t>> reused;
+  for (uint64_t seed : {1, 2, 3}) reused.push_back(head_image(seed, shared->get()));
+  // Hard mode draws different tables for different seeds...
+  EXPECT_GT(mean_abs_diff(reused[0], reused[1]), 5.0);
+  EXPECT_GT(mean_abs_diff(reused[1], reused[2]), 5.0);
+  // ...and each matches what a renderer that never drew anything else makes of it.
+  for (uint64_t seed : {1, 2, 3}) {
+    absl::StatusOr<std::unique_ptr<Renderer>> fresh = Renderer::Create();
+    ASSERT_TRUE(fresh.ok()) << fresh.status();
+    EXPECT_LT(mean_abs_diff(reused[seed - 1], head_image(seed, fresh->get())), 0.5) << "seed " << seed;
+  }
 }
 
 TEST(RolloutTest, ObjectsMoveOnlyThroughContacts) {

@@ -17,7 +17,6 @@
 #include "sim/task.h"
 #include "trainer/datagen/flags.h"
 #include "trainer/datagen/generator.h"
-#include "trainer/datagen/render_guard.h"
 
 namespace mivla::datagen {
 namespace {
@@ -40,7 +39,7 @@ cv::Mat ToBgr(const sim::Image& img) {
 
 // Frames of every rig camera at `fraction` of a successful rollout of `eo` (seed chosen here).
 absl::StatusOr<std::vector<Tile>> SceneTiles(sim::EpisodeOptions eo, uint64_t run_seed, int row, double fraction,
-                                             sim::Renderer* renderer, RenderGuard* guard,
+                                             sim::Renderer* renderer,
                                              std::vector<std::string>* warnings) {
   sim::Episode probe;
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -64,7 +63,6 @@ absl::StatusOr<std::vector<Tile>> SceneTiles(sim::EpisodeOptions eo, uint64_t ru
     }
   }
   std::vector<Tile> tiles;
-  RETURN_IF_ERROR(guard->Reset(renderer));  // this scene's textures, not the last scene's
   for (const std::string& cam : env.rig().cameras) {
     ASSIGN_OR_RETURN(sim::Image img, renderer->Render(env.model(), const_cast<mjData*>(env.data()), cam));
     Tile t;
@@ -101,7 +99,6 @@ nlohmann::json ContactSheetReport::ToJson() const {
 
 absl::StatusOr<ContactSheetReport> RenderContactSheet(const ContactSheetOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<sim::Renderer> renderer, sim::Renderer::Create());
-  ASSIGN_OR_RETURN(std::unique_ptr<RenderGuard> guard, RenderGuard::Create());
   ContactSheetReport report;
   report.path = options.out_png;
   struct Row {
@@ -126,7 +123,7 @@ absl::StatusOr<ContactSheetReport> RenderContactSheet(const ContactSheetOptions&
         eo.mode = mode;
         // Each task gets its own seed (episode index = task index), so hard mode shows its variety.
         ASSIGN_OR_RETURN(std::vector<Tile> tiles, SceneTiles(eo, options.seed, static_cast<int>(task_index),
-                                                             options.frame_fraction, renderer.get(), guard.get(),
+                                                             options.frame_fraction, renderer.get(),
                                                              &report.warnings));
         for (Tile& t : tiles) row.tiles.push_back(std::move(t));
       }

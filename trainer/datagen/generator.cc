@@ -17,7 +17,6 @@
 #include "sim/rollout.h"
 #include "trainer/datagen/episode_store.h"
 #include "core/util/progress_bar.h"
-#include "trainer/datagen/render_guard.h"
 
 namespace mivla::datagen {
 namespace fs = std::filesystem;
@@ -44,7 +43,6 @@ struct Run {
   std::atomic<size_t> next{0};
   std::atomic<int> attempts{0};
   std::atomic<bool> stop{false};
-  std::vector<std::unique_ptr<sim::Renderer>> renderers;  // one per worker
   absl::Mutex mu;
   int done ABSL_GUARDED_BY(mu) = 0;
   std::vector<EpisodeOutcome> outcomes ABSL_GUARDED_BY(mu);
@@ -52,7 +50,7 @@ struct Run {
 };
 
 // Runs attempts for one episode until a rollout succeeds and is written.
-absl::StatusOr<EpisodeOutcome> MakeEpisode(Run& run, int index, sim::Renderer* renderer, RenderGuard* guard) {
+absl::StatusOr<EpisodeOutcome> MakeEpisode(Run& run, int index, sim::Renderer* renderer) {
   const GenerateOptions& o = run.options;
   EpisodeOutcome out;
   out.index = index;
@@ -67,7 +65,6 @@ absl::StatusOr<EpisodeOutcome> MakeEpisode(Run& run, int index, sim::Renderer* r
     eo.render = true;
     ++out.attempts;
     run.attempts.fetch_add(1);
-    RETURN_IF_ERROR(guard->Reset(renderer));  // the new model must not inherit the last one's textures
     ASSIGN_OR_RETURN(sim::Episode episode, sim::RunEpisode(eo, renderer));
     if (!episode.success) {
       absl::StrAppend(&out.note, out.note.empty() ? "" : "; ", "seed ", eo.seed, " failed (completeness ",
@@ -89,26 +86,24 @@ absl::StatusOr<EpisodeOutcome> MakeEpisode(Run& run, int index, sim::Renderer* r
   return out;
 }
 
-// Worker `w`: its renderer lives in run.renderers[w] until every worker is done (destroying one
-// terminates the process-wide EGL display that the others still draw on).
-void Worker(Run& run, int w) {
-  std::unique_ptr<RenderGuard> guard;
+// One worker: takes pending episodes until none are left or a fatal error stops the run. Its renderer
+// is made on first use and is its own (sim::Renderer guards the process-wide EGL and GL state).
+void Worker(Run& run) {
+  std::unique_ptr<sim::Renderer> renderer;
   while (!run.stop) {
     const size_t k = run.next.fetch_add(1);
     if (k >= run.pending.size()) return;
     const int index = run.pending[k];
     absl::StatusOr<EpisodeOutcome> outcome = absl::InternalError("no renderer");
-    if (run.renderers[w] == nullptr) {
+    if (renderer == nullptr) {
       absl::StatusOr<std::unique_ptr<sim::Renderer>> r = sim::Renderer::Create();
-      absl::StatusOr<std::unique_ptr<RenderGuard>> g = RenderGuard::Create();
-      if (r.ok() && g.ok()) {
-        run.renderers[w] = std::move(*r);
-        guard = std::move(*g);
+      if (r.ok()) {
+        renderer = std::move(*r);
       } else {
-        outcome = r.ok() ? g.status() : r.status();
+        outcome = r.status();
       }
     }
-    if (run.renderers[w] != nullptr) outcome = MakeEpisode(run, index, run.renderers[w].get(), guard.get());
+    if (renderer != nullptr) outcome = MakeEpisode(run, index, renderer.get());
     absl::MutexLock lock(&run.mu);
     if (!outcome.ok()) {
       if (run.fatal.ok()) run.fatal = absl::Status(outcome.status().code(), absl::StrCat("episode ", index, ": ", outcome.status().message()));
@@ -220,9 +215,8 @@ absl::StatusOr<RunSummary> RunDatagen(const GenerateOptions& options) {
   }
   Run run(options, store, pending, progress);
   const int workers = std::min<int>(options.workers, pending.size());
-  run.renderers.resize(workers);
   std::vector<std::thread> threads;
-  for (int w = 0; w < workers; ++w) threads.emplace_back([&run, w] { Worker(run, w); });
+  for (int w = 0; w < workers; ++w) threads.emplace_back([&run] { Worker(run); });
   for (std::thread& t : threads) t.join();
   progress.Finish();
   {
