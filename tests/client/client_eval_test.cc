@@ -1,11 +1,13 @@
 // File: client_eval_test.cc
 // mivla-eval as a user runs it, against a mivla-server child: two tasks, two episodes each, two robots in
 // parallel; the JSON on standard output has per-task metrics and per-episode seeds S + i, eval.json and
-// eval.png are written, every episode reached the server (ReportEpisode), and bad flags are refused.
+// eval.png are written, every episode reached the server (ReportEpisode), and bad flags are refused;
+// the bundled checkpoint, served by default, drives one PiPER episode.
 #include <sys/wait.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -75,6 +77,39 @@ TEST(ClientEvalTest, EvaluatesTasksInParallelAndReportsEveryEpisode) {
   const std::string scrape = (*server)->ScrapeMetrics();
   EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 2) << scrape;
   EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="stack_blocks"})"), 2);
+}
+
+// The bundled checkpoint (models/, issue 15) as the server's default configuration serves it: the
+// server starts without any model flag, loads the bundled file (named in its log), and mivla-eval
+// drives one simulated PiPER episode through it to the end and reports its metrics. Success is not
+// asserted.
+TEST(ClientEvalTest, BundledCheckpointServesAndDrivesOnePiperEpisode) {
+  unsetenv("MIVLA_MODEL_DIR");  // the repository's models/, not a folder set outside
+  const std::string log = ::testing::TempDir() + "/bundled_server.log";
+  absl::StatusOr<std::unique_ptr<ServerProcess>> server = ServerProcess::StartServing(MIVLA_SERVER_BIN, {}, 0, log);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::ifstream in(log);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find(std::string("from ") + MIVLA_MODELS_DIR + "/"), std::string::npos) << text;
+  const std::string out = ::testing::TempDir() + "/mivla_eval_bundled";
+  std::filesystem::remove_all(out);
+  const Result r = RunCommand(std::string(MIVLA_EVAL_BIN) + " --server " + (*server)->target() +
+                              " --embodiment piper --task press_bell --episodes 1 --seed 100000 --mode easy"
+                              " --json --quiet --out " + out + " 2>/dev/null");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  ASSERT_EQ(j["tasks"].size(), 1u);
+  const nlohmann::json& t = j["tasks"][0];
+  EXPECT_EQ(t["episodes"], 1);
+  const double success = t["success_rate"].get<double>();
+  EXPECT_TRUE(success == 0.0 || success == 1.0) << success;
+  EXPECT_GE(t["completeness"].get<double>(), 0.0);
+  EXPECT_LE(t["completeness"].get<double>(), 1.0);
+  ASSERT_EQ(t["results"].size(), 1u);
+  EXPECT_GT(t["results"][0]["steps"].get<int>(), 0);
+  EXPECT_GT(t["results"][0]["client"]["chunks"].get<int>(), 0);
+  EXPECT_EQ(MetricValue((*server)->ScrapeMetrics(), R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 1);
 }
 
 // The operator stop input of mivla-robot: SIGUSR1 while a real-time PiPER runs makes it hold (one
