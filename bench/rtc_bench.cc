@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "client/eval/evaluator.h"
 #include "client/eval/sim_episode.h"
 #include "client/robot/robot_config.h"
@@ -210,6 +211,20 @@ absl::StatusOr<Json> Fidelity(const std::string& target, const std::string& task
     err_p = std::max(err_p, gap(p.act.chunk().steps(k), as[shift + k]));
   }
   for (int k = shift; k + 1 < as.size(); ++k) plan_step = std::max(plan_step, gap(as[k + 1], as[k]));
+  // The largest joint-velocity jump inside a chunk (rad/s), from the first wire step at or after the
+  // model's first step: how rough the chunk itself is.
+  const double period = a.act.chunk().control_period_s();
+  auto roughness = [&](const mivla::v1::ActionChunk& c) {
+    double m = 0;
+    for (int k = first + 2; k < c.steps_size(); ++k) {
+      for (int j = 0; j < 6; ++j) {
+        const double q0 = c.steps(k - 2).unified(j0 + j), q1 = c.steps(k - 1).unified(j0 + j),
+                     q2 = c.steps(k).unified(j0 + j);
+        m = std::max(m, std::abs((q2 - q1) - (q1 - q0)) / period);
+      }
+    }
+    return m;
+  };
   return Json{{"seed", seed},
               {"compared_steps", absl::StrCat(first, "..", delay - 1)},
               {"frozen_error_guided_rad", err_b},
@@ -217,12 +232,14 @@ absl::StatusOr<Json> Fidelity(const std::string& target, const std::string& task
               {"join_step_guided_rad", gap(b.act.chunk().steps(delay), as[shift + delay - 1])},
               {"join_step_plain_rad", gap(p.act.chunk().steps(delay), as[shift + delay - 1])},
               {"plan_largest_step_rad", plan_step},
+              {"largest_jump_inside_guided_rad_s", roughness(b.act.chunk())},
+              {"largest_jump_inside_plain_rad_s", roughness(p.act.chunk())},
               {"guided_decode_ms", b.act.timing().decode_us() / 1e3},
               {"plain_decode_ms", p.act.timing().decode_us() / 1e3}};
 }
 
 absl::Status Main(int argc, char** argv) {
-  std::string model_dir, task = "press_bell", server_bin = MIVLA_SERVER_BIN, out;
+  std::string model_dir, task = "press_bell", server_bin = MIVLA_SERVER_BIN, out, server_args, trace;
   int64_t episodes = 5, delay_ticks = 5, seed = 100, act_seed = 7, max_steps = 0, fidelity_seeds = 5;
   bool json = false, real_time = false;
   FlagParser fs("mivla-bench-rtc [--json] [--model-dir DIR] [--episodes N] [--task T] [--delay-ticks D] [--out FILE]");
@@ -241,7 +258,11 @@ absl::Status Main(int argc, char** argv) {
   fs.AddInt("fidelity-seeds", &fidelity_seeds,
             "observations (sim seeds S..) for the inpainting fidelity rows: plan from a plain chunk's step 12 on");
   fs.AddString("server-bin", &server_bin, "the mivla-server binary to start");
+  fs.AddString("server-args", &server_args,
+               "more mivla-server flags, separated by spaces (e.g. \"--rtc-max-guidance 10\")");
   fs.AddString("out", &out, "also write the JSON to this file");
+  fs.AddString("trace", &trace,
+               "write every tick (mode, episode, tick, chunk id, the six arm joints of the chunk's action) as CSV");
   RETURN_IF_ERROR(fs.ParseFlagsOnly(argc, argv));
   if (fs.help_requested()) {
     std::fputs(fs.Usage().c_str(), stdout);
@@ -255,10 +276,12 @@ absl::Status Main(int argc, char** argv) {
   SetLogQuiet(true);
   std::unique_ptr<ServerProcess> server;
   const std::string log = "/tmp/mivla-bench-rtc-server.log";
+  std::vector<std::string> extra;
+  for (absl::string_view a : absl::StrSplit(server_args, ' ', absl::SkipEmpty())) extra.emplace_back(a);
   if (model_dir.empty()) {
-    ASSIGN_OR_RETURN(server, ServerProcess::Start(server_bin, 0, log));
+    ASSIGN_OR_RETURN(server, ServerProcess::Start(server_bin, 0, log, extra));
   } else {
-    ASSIGN_OR_RETURN(server, ServerProcess::StartServing(server_bin, {"--model-dir", model_dir}, 0, log, {}, 300));
+    ASSIGN_OR_RETURN(server, ServerProcess::StartServing(server_bin, {"--model-dir", model_dir}, 0, log, extra, 300));
   }
   ASSIGN_OR_RETURN(RobotConfig cfg, LoadRobotConfig(DefaultRobotConfigPath(action::Embodiment::kPiper)));
   SimEpisodeOptions base = EpisodeFromConfig(cfg, server->target(), real_time);
@@ -269,6 +292,12 @@ absl::Status Main(int argc, char** argv) {
   base.client.robot_id = "mivla-bench-rtc";
   const double period_s = base.driver.control_period_s;
 
+  std::ofstream trace_file;
+  if (!trace.empty()) {
+    trace_file.open(trace);
+    if (!trace_file) return absl::InvalidArgumentError(absl::StrCat("--trace '", trace, "': cannot write"));
+    trace_file << "mode,episode,tick,chunk_id,q0,q1,q2,q3,q4,q5\n";
+  }
   ModeResult modes[2];  // 0: off, 1: on
   for (int rtc = 0; rtc < 2; ++rtc) {
     ModeResult& m = modes[rtc];
@@ -278,8 +307,18 @@ absl::Status Main(int argc, char** argv) {
       o.driver.seed = static_cast<uint64_t>(seed + i);
       o.client.scheduler.realtime_chunking = rtc == 1;
       JumpTracker tracker(period_s, &m);
-      o.on_tick = [&tracker](const TickInfo& t, SimDriver&) {
+      o.on_tick = [&](const TickInfo& t, SimDriver&) {
         tracker.Tick(t);
+        if (trace_file.is_open()) {
+          trace_file << (rtc ? "on" : "off") << ',' << i << ',' << t.tick << ',' << t.chunk_id;
+          for (int j = 0; j < 6; ++j) {
+            trace_file << ',';
+            if (t.action != nullptr && !t.action->arms.empty() && j < t.action->arms[0].joints.size()) {
+              trace_file << t.action->arms[0].joints[j];
+            }
+          }
+          trace_file << '\n';
+        }
         return true;
       };
       absl::StatusOr<EpisodeResult> r = RunSimEpisode(o);
@@ -319,6 +358,7 @@ absl::Status Main(int argc, char** argv) {
                                            : 0;
   Json result = {{"benchmark", "mivla-bench-rtc"},
                  {"model", model_dir.empty() ? "random-init tiny" : model_dir},
+                 {"server_args", server_args},
                  {"task", task},
                  {"embodiment", "PIPER"},
                  {"control_period_s", period_s},

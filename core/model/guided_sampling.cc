@@ -38,7 +38,8 @@ torch::Tensor GuidedEulerSample(const VelocityField& velocity, const torch::Tens
   torch::AutoGradMode grad_mode(true);
   const torch::Tensor y = target.target.detach().to(noise.device(), torch::kFloat32);
   const torch::Tensor w = target.weight.detach().to(noise.device(), torch::kFloat32);
-  torch::Tensor x = noise.detach().to(torch::kFloat32);
+  const torch::Tensor x0 = noise.detach().to(torch::kFloat32);
+  torch::Tensor x = x0;
   const double dt = 1.0 / steps;
   for (int k = 0; k < steps; ++k) {
     const double t = k * dt;
@@ -49,6 +50,11 @@ torch::Tensor GuidedEulerSample(const VelocityField& velocity, const torch::Tens
     torch::Tensor err = ((y - x1.detach()) * w).contiguous();
     torch::Tensor g = torch::autograd::grad({x1}, {xin}, {err}, /*retain_graph=*/false)[0];
     x = (xin.detach() + dt * (v.detach() + GuidanceWeight(t, options.max_guidance) * g)).detach();
+    if (options.soft_replacement) {
+      // Pull the guided values towards the target on the same noise-to-data path: x <- x + W (x_t* - x).
+      const double t1 = (k + 1) * dt;
+      x = x + w * ((t1 * y + (1.0 - t1) * x0) - x);
+    }
   }
   return x;
 }

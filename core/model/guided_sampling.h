@@ -16,6 +16,8 @@
 // paper's exponential decay c_i (e^{c_i} - 1) / (e - 1) with c_i = (E - i) / (E - d + 1) for
 // d <= i < E, and 0 from E on (E = H - s: where the previous chunk's plan ends, s the execution horizon).
 //
+// Optional soft-masked replacement after each step (InpaintingOptions::soft_replacement, below).
+//
 // Cost: one forward plus one backward pass of the velocity field per Euler step (the plain sampler does
 // the forward only). The model's parameters are only read; gradients go to x alone.
 // Thread-safety: pure functions; must not run under torch::InferenceMode (autograd is needed), and the
@@ -31,6 +33,14 @@ namespace mivla::model {
 
 struct InpaintingOptions {
   double max_guidance = 5.0;  // beta: the cap of the guidance weight c(t) (the paper uses 5)
+  // After each Euler step, also x <- x + W (x_t* - x), with x_t* = t Y + (1 - t) x_0 the target's point on
+  // the noise-to-data path of the same noise (soft-masked replacement, the classic inpainting step). The
+  // guidance alone moves x only through J = d x1_hat / d x, which is near 0 for a policy that is nearly
+  // deterministic given its observation (x1_hat barely depends on the noise): there it leaves the frozen
+  // steps off target. With the replacement the frozen steps (W = 1) end exactly on Y and the overlap ends
+  // as W Y + (1 - W) times the model's own continuation, while the guidance still steers the
+  // free steps wherever the model lets it.
+  bool soft_replacement = true;
 };
 
 /// Y and W, both [B, H, D] (W broadcastable to it). Rows whose W is all 0 are sampled as EulerSample would.

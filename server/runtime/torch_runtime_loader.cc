@@ -47,6 +47,7 @@ absl::StatusOr<std::shared_ptr<const RuntimeLoader>> MakeTorchRuntimeLoader(cons
     return absl::InvalidArgumentError(absl::StrCat("--rtc-max-guidance: ", flags.rtc_max_guidance, " is not in [0, 1000]"));
   }
   o.inpainting.max_guidance = flags.rtc_max_guidance;
+  o.inpainting.soft_replacement = flags.rtc_soft_replacement;
   if (!flags.tokenizer_file.empty()) {
     std::ifstream in(flags.tokenizer_file, std::ios::binary);
     std::stringstream ss;

@@ -27,6 +27,7 @@ struct TorchRuntimeFlags {
   std::string tokenizer_file;      // used when a checkpoint carries none (--tokenizer); "" = none
   size_t instruction_cache_capacity = 1024;
   double rtc_max_guidance = 5.0;   // real-time chunking: cap of the guidance weight (--rtc-max-guidance)
+  bool rtc_soft_replacement = true;  // real-time chunking: soft-masked replacement (--rtc-soft-replacement)
 };
 
 /// INVALID_ARGUMENT for a bad device or precision (naming the flag); NOT_FOUND ("--tokenizer: ...")

@@ -70,6 +70,7 @@ int Main(int argc, char** argv) {
   runtime.precision = parsed->options.precision;
   runtime.tokenizer_file = parsed->options.tokenizer_file;
   runtime.rtc_max_guidance = parsed->options.rtc_max_guidance;
+  runtime.rtc_soft_replacement = parsed->options.rtc_soft_replacement;
   auto loader = mivla::server::MakeTorchRuntimeLoader(runtime);
   if (!loader.ok()) {
     std::cerr << "mivla-server: " << loader.status().message() << "\n";

@@ -177,6 +177,11 @@ std::vector<Flag> Flags() {
                    &ServerOptions::realtime_chunking));
   f.push_back(Real("rtc-max-guidance", "Real-time chunking: cap (beta) of the guidance weight in the guided sampler.",
                    &ServerOptions::rtc_max_guidance));
+  f.push_back(Bool("rtc-soft-replacement",
+                   "Real-time chunking: after each guided Euler step, also pull the committed steps' values towards "
+                   "their noised targets by the soft mask (frozen steps end exactly on the robot's plan). false: the "
+                   "guidance alone (it barely moves a nearly deterministic model).",
+                   &ServerOptions::rtc_soft_replacement));
   f.push_back(Str("batch-policy",
                   "Order of the " + dec + ": edf (earliest deadline first: the moment each robot runs out of actions; "
                   "batches sized to meet the earliest; no wait when nobody can join in time) or fifo (arrival order, "

@@ -56,9 +56,11 @@ struct ServerOptions {
   // (server/README.md, "Batching").
   std::string batch_policy = "fifo";
   // Real-time chunking (issue 14): honour ActRequest.committed_steps (guided sampling); GetPolicyInfo
-  // says so. rtc_max_guidance: the guided sampler's cap beta (read by the LibTorch loader).
+  // says so. rtc_max_guidance: the guided sampler's cap beta; rtc_soft_replacement: its soft-masked
+  // replacement step (core/model/guided_sampling.h; both read by the LibTorch loader).
   bool realtime_chunking = true;
   double rtc_max_guidance = 5.0;
+  bool rtc_soft_replacement = true;
   // Sessions.
   int max_sessions = 256;
   absl::Duration session_idle_timeout = absl::Minutes(5);
