@@ -6,13 +6,13 @@
 #include "sim/renderer.h"
 
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <random>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "sim/mjcf_load.h"
 #include "sim/rig.h"
 #include "sim/scene.h"
 #include "sim/sim_env.h"
@@ -121,18 +121,11 @@ TEST(RendererTest, UnknownCameraIsNotFound) {
 // thread's two-colour alternation must come back as drawn.
 TEST(RendererTest, RenderersOnSeveralThreadsSwitchModelsSafely) {
   auto make = [](const char* rgb) {
-    const std::string xml = std::string(
-        "<mujoco><visual><global offwidth=\"32\" offheight=\"32\"/></visual><worldbody>"
-        "<light pos=\"0 0 3\" dir=\"0 0 -1\"/><camera name=\"c\" pos=\"0 0 1\"/>"
-        "<geom type=\"box\" size=\"2 2 0.1\" rgba=\"") + rgb + " 1\"/></worldbody></mujoco>";
-    mjVFS vfs;
-    mj_defaultVFS(&vfs);
-    mj_makeEmptyFileVFS(&vfs, "m.xml", static_cast<int>(xml.size()));
-    std::memcpy(vfs.filedata[mj_findFileVFS(&vfs, "m.xml")], xml.data(), xml.size());
-    char error[512] = "";
-    mjModel* m = mj_loadXML("m.xml", &vfs, error, sizeof(error));
-    mj_deleteVFS(&vfs);
-    return m;
+    return LoadMjcfFromString(
+        std::string("<mujoco><visual><global offwidth=\"32\" offheight=\"32\"/></visual><worldbody>"
+                    "<light pos=\"0 0 3\" dir=\"0 0 -1\"/><camera name=\"c\" pos=\"0 0 1\"/>"
+                    "<geom type=\"box\" size=\"2 2 0.1\" rgba=\"") + rgb + " 1\"/></worldbody></mujoco>",
+        "renderer_test");
   };
   constexpr int kThreads = 4, kRounds = 12;
   std::vector<std::string> failures(kThreads);
@@ -144,8 +137,13 @@ TEST(RendererTest, RenderersOnSeveralThreadsSwitchModelsSafely) {
         failures[t] = r.status().ToString();
         return;
       }
-      mjModel* red = make("1 0 0");
-      mjModel* green = make("0 1 0");
+      absl::StatusOr<MjModelPtr> red_model = make("1 0 0"), green_model = make("0 1 0");
+      if (!red_model.ok() || !green_model.ok()) {
+        failures[t] = (red_model.ok() ? green_model : red_model).status().ToString();
+        return;
+      }
+      mjModel* red = red_model->get();
+      mjModel* green = green_model->get();
       mjData* dr = mj_makeData(red);
       mjData* dg = mj_makeData(green);
       mj_forward(red, dr);
@@ -166,8 +164,6 @@ TEST(RendererTest, RenderersOnSeveralThreadsSwitchModelsSafely) {
       }
       mj_deleteData(dr);
       mj_deleteData(dg);
-      mj_deleteModel(red);
-      mj_deleteModel(green);
     });
   }
   for (std::thread& th : threads) th.join();

@@ -3,13 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
 #include "core/kinematics/ik_solver.h"
 #include "sim/hand_mjcf.h"
+#include "sim/mjcf_load.h"
 
 namespace mivla::sim {
 namespace {
@@ -43,18 +43,8 @@ SimEnv::~SimEnv() {
 absl::StatusOr<std::unique_ptr<SimEnv>> SimEnv::Create(const std::string& xml, Rig rig) {
   // MuJoCo prints warnings to stdout; Step() reads mjData's warning counters instead.
   mju_user_warning = [](const char*) {};
-  auto vfs = std::make_unique<mjVFS>();
-  mj_defaultVFS(vfs.get());
-  const char* kName = "scene.xml";
-  if (mj_makeEmptyFileVFS(vfs.get(), kName, static_cast<int>(xml.size())) != 0) {
-    return absl::InternalError("SimEnv: cannot allocate the MuJoCo virtual file");
-  }
-  const int index = mj_findFileVFS(vfs.get(), kName);
-  std::memcpy(vfs->filedata[index], xml.data(), xml.size());
-  char error[1024] = {0};
-  mjModel* model = mj_loadXML(kName, vfs.get(), error, sizeof(error));
-  mj_deleteVFS(vfs.get());
-  if (model == nullptr) return absl::InvalidArgumentError(absl::StrCat("SimEnv: MJCF does not load: ", error));
+  ASSIGN_OR_RETURN(MjModelPtr owned, LoadMjcfFromString(xml, "SimEnv"));
+  mjModel* model = owned.release();
   mjData* data = mj_makeData(model);
   std::unique_ptr<SimEnv> env(new SimEnv(model, data, std::move(rig)));
   RETURN_IF_ERROR(env->Init());
