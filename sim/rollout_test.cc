@@ -9,6 +9,7 @@
 
 #include <cmath>
 
+#include "core/data/image.h"
 #include "core/kinematics/embodiment_loader.h"
 #include "core/retarget/egodex.h"
 #include "gtest/gtest.h"
@@ -145,32 +146,27 @@ TEST(RolloutTest, RendersEveryCameraEveryStep) {
 // One renderer reused across hard-mode scenes must draw each as a fresh renderer does (its table
 // texture included), not with the previous scene's textures.
 TEST(RolloutTest, ReusedRendererDrawsEachSceneAsAFreshOneDoes) {
-  auto head_image = [](uint64_t seed, Renderer* renderer) -> std::vector<uint8_t> {
+  auto head_image = [](uint64_t seed, Renderer* renderer) -> data::RgbImage {
     absl::StatusOr<EpisodeScene> scene = MakeEpisodeScene(Options("press_bell", Embodiment::kPiper, Mode::kHard, seed));
     EXPECT_TRUE(scene.ok()) << scene.status();
     if (!scene.ok()) return {};
     absl::StatusOr<Image> img = renderer->Render(scene->env->model(), const_cast<mjData*>(scene->env->data()), "head");
     EXPECT_TRUE(img.ok()) << img.status();
-    return img.ok() ? img->rgb : std::vector<uint8_t>{};
-  };
-  auto mean_abs_diff = [](const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) {
-    if (a.size() != b.size() || a.empty()) return 255.0;
-    double sum = 0;
-    for (size_t i = 0; i < a.size(); ++i) sum += std::abs(static_cast<int>(a[i]) - static_cast<int>(b[i]));
-    return sum / a.size();
+    if (!img.ok()) return {};
+    return data::RgbImage{img->width, img->height, std::move(img->rgb)};
   };
   absl::StatusOr<std::unique_ptr<Renderer>> shared = Renderer::Create();
   ASSERT_TRUE(shared.ok()) << shared.status();
-  std::vector<std::vector<uint8_t>> reused;
+  std::vector<data::RgbImage> reused;
   for (uint64_t seed : {1, 2, 3}) reused.push_back(head_image(seed, shared->get()));
   // Hard mode draws different tables for different seeds...
-  EXPECT_GT(mean_abs_diff(reused[0], reused[1]), 5.0);
-  EXPECT_GT(mean_abs_diff(reused[1], reused[2]), 5.0);
+  EXPECT_GT(data::MeanAbsDiff(reused[0], reused[1]), 5.0);
+  EXPECT_GT(data::MeanAbsDiff(reused[1], reused[2]), 5.0);
   // ...and each matches what a renderer that never drew anything else makes of it.
   for (uint64_t seed : {1, 2, 3}) {
     absl::StatusOr<std::unique_ptr<Renderer>> fresh = Renderer::Create();
     ASSERT_TRUE(fresh.ok()) << fresh.status();
-    EXPECT_LT(mean_abs_diff(reused[seed - 1], head_image(seed, fresh->get())), 0.5) << "seed " << seed;
+    EXPECT_LT(data::MeanAbsDiff(reused[seed - 1], head_image(seed, fresh->get())), 0.5) << "seed " << seed;
   }
 }
 
