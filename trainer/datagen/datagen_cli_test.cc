@@ -1,6 +1,7 @@
 // File: datagen_cli_test.cc
 // Runs the built mivla-datagen binary (MIVLA_DATAGEN_BIN): --list, small robot and human runs whose
-// files load back with core/data's readers, resuming, same seed -> same joints, flag errors.
+// files load back with core/data's readers, resuming, same seed -> same joints, flag errors, a
+// renderer that cannot be created.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -182,6 +183,19 @@ TEST(MivlaDatagenCli, HumanRunWritesEgoDexFiles) {
   s = Json(r.out);
   EXPECT_EQ(s["episodes_skipped"], 2);
   EXPECT_EQ(s["episodes_written"], 0);
+  fs::remove_all(dir);
+}
+
+// Each worker makes its renderer before its first episode; one that cannot (here: libglvnd finds no
+// EGL vendor) stops the run with an error naming the worker and EGL's reason.
+TEST(MivlaDatagenCli, ARendererThatCannotBeCreatedStopsTheRun) {
+  const std::string dir = TempDir("no_egl");
+  setenv("__EGL_VENDOR_LIBRARY_FILENAMES", "/nonexistent/egl_vendor.json", /*overwrite=*/1);
+  const Result r = RunDatagen(absl::StrCat("--task press_bell --embodiment piper --episodes 1 --workers 1 --no-progress --out ", dir));
+  unsetenv("__EGL_VENDOR_LIBRARY_FILENAMES");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("datagen worker 0: cannot create the renderer: Renderer: "));
+  EXPECT_FALSE(fs::exists(fs::path(dir) / "summary.json"));
   fs::remove_all(dir);
 }
 

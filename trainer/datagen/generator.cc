@@ -86,28 +86,30 @@ absl::StatusOr<EpisodeOutcome> MakeEpisode(Run& run, int index, sim::Renderer* r
   return out;
 }
 
-// One worker: takes pending episodes until none are left or a fatal error stops the run. Its renderer
-// is made on first use and is its own (sim::Renderer guards the process-wide EGL and GL state).
-void Worker(Run& run) {
-  std::unique_ptr<sim::Renderer> renderer;
+// Stops the run; the first fatal error is the one RunDatagen returns.
+void Stop(Run& run, absl::Status fatal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(run.mu) {
+  if (run.fatal.ok()) run.fatal = std::move(fatal);
+  run.stop = true;
+}
+
+// One worker: makes its own renderer (sim::Renderer guards the process-wide EGL and GL state), then
+// takes pending episodes until none are left or a fatal error stops the run.
+void Worker(Run& run, int worker) {
+  absl::StatusOr<std::unique_ptr<sim::Renderer>> renderer = sim::Renderer::Create();
+  if (!renderer.ok()) {
+    absl::MutexLock lock(&run.mu);
+    Stop(run, absl::Status(renderer.status().code(), absl::StrCat("datagen worker ", worker, ": cannot create the renderer: ",
+                                                                  renderer.status().message())));
+    return;
+  }
   while (!run.stop) {
     const size_t k = run.next.fetch_add(1);
     if (k >= run.pending.size()) return;
     const int index = run.pending[k];
-    absl::StatusOr<EpisodeOutcome> outcome = absl::InternalError("no renderer");
-    if (renderer == nullptr) {
-      absl::StatusOr<std::unique_ptr<sim::Renderer>> r = sim::Renderer::Create();
-      if (r.ok()) {
-        renderer = std::move(*r);
-      } else {
-        outcome = r.status();
-      }
-    }
-    if (renderer != nullptr) outcome = MakeEpisode(run, index, renderer.get());
+    absl::StatusOr<EpisodeOutcome> outcome = MakeEpisode(run, index, renderer->get());
     absl::MutexLock lock(&run.mu);
     if (!outcome.ok()) {
-      if (run.fatal.ok()) run.fatal = absl::Status(outcome.status().code(), absl::StrCat("episode ", index, ": ", outcome.status().message()));
-      run.stop = true;
+      Stop(run, absl::Status(outcome.status().code(), absl::StrCat("episode ", index, ": ", outcome.status().message())));
       return;
     }
     ++run.done;
@@ -216,7 +218,7 @@ absl::StatusOr<RunSummary> RunDatagen(const GenerateOptions& options) {
   Run run(options, store, pending, progress);
   const int workers = std::min<int>(options.workers, pending.size());
   std::vector<std::thread> threads;
-  for (int w = 0; w < workers; ++w) threads.emplace_back([&run] { Worker(run); });
+  for (int w = 0; w < workers; ++w) threads.emplace_back([&run, w] { Worker(run, w); });
   for (std::thread& t : threads) t.join();
   progress.Finish();
   {

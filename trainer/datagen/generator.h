@@ -50,7 +50,8 @@ struct RunSummary {
 
 /// Runs the generation and writes DIR/summary.json. Returns the summary also when episodes failed
 /// (summary.failed > 0); an error status only for what stops the whole run (an output directory that
-/// cannot be created, no renderer, a simulator error other than a failed rollout).
+/// cannot be created, a worker's renderer that cannot be created, a simulator error other than a
+/// failed rollout).
 absl::StatusOr<RunSummary> RunDatagen(const GenerateOptions& options);
 
 }  // namespace mivla::datagen
