@@ -39,21 +39,41 @@ Result RunCommand(const std::string& cmd) {
   return r;
 }
 
+// One run of mivla-eval with --json --quiet (standard error dropped): its exit status, standard output and
+// that output parsed (discarded when it is not JSON).
+struct EvalRun {
+  Result result;
+  nlohmann::json json;
+};
+
+EvalRun RunEval(const std::string& args) {
+  EvalRun run;
+  run.result = RunCommand(std::string(MIVLA_EVAL_BIN) + " " + args + " --json --quiet 2>/dev/null");
+  run.json = nlohmann::json::parse(run.result.out, nullptr, false);
+  return run;
+}
+
+// The shape every report has: the run exited with `code` and printed a JSON report of `tasks` tasks.
+// Call it inside ASSERT_NO_FATAL_FAILURE.
+void AssertReport(const EvalRun& run, int code, size_t tasks) {
+  ASSERT_EQ(run.result.code, code) << run.result.out;
+  ASSERT_FALSE(run.json.is_discarded()) << run.result.out;
+  ASSERT_EQ(run.json["tasks"].size(), tasks) << run.result.out;
+}
+
 TEST(ClientEvalTest, EvaluatesTasksInParallelAndReportsEveryEpisode) {
   absl::StatusOr<std::unique_ptr<ServerProcess>> server =
       ServerProcess::Start(MIVLA_SERVER_BIN, 0, ::testing::TempDir() + "/eval_server.log");
   ASSERT_TRUE(server.ok()) << server.status();
   const std::string out = ::testing::TempDir() + "/mivla_eval_out";
   std::filesystem::remove_all(out);
-  const Result r = RunCommand(std::string(MIVLA_EVAL_BIN) + " --server " + (*server)->target() +
+  const EvalRun run = RunEval("--server " + (*server)->target() +
                               " --embodiment piper --task press_bell,stack_blocks --episodes 2 --parallel 2"
-                              " --seed 100 --mode hard --max-steps 40 --json --quiet --out " + out + " 2>/dev/null");
-  ASSERT_EQ(r.code, 0) << r.out;
-  const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
-  ASSERT_FALSE(j.is_discarded()) << r.out;
+                              " --seed 100 --mode hard --max-steps 40 --out " + out);
+  ASSERT_NO_FATAL_FAILURE(AssertReport(run, 0, 2));
+  const nlohmann::json& j = run.json;
   EXPECT_EQ(j["embodiment"], "PIPER");
   EXPECT_EQ(j["mode"], "hard");
-  ASSERT_EQ(j["tasks"].size(), 2u);
   for (const nlohmann::json& t : j["tasks"]) {
     EXPECT_EQ(t["episodes"], 2);
     EXPECT_GE(t["success_rate"].get<double>(), 0.0);
@@ -93,14 +113,11 @@ TEST(ClientEvalTest, BundledCheckpointServesAndDrivesOnePiperEpisode) {
   EXPECT_NE(text.find(std::string("from ") + MIVLA_MODELS_DIR + "/"), std::string::npos) << text;
   const std::string out = ::testing::TempDir() + "/mivla_eval_bundled";
   std::filesystem::remove_all(out);
-  const Result r = RunCommand(std::string(MIVLA_EVAL_BIN) + " --server " + (*server)->target() +
-                              " --embodiment piper --task press_bell --episodes 1 --seed 100000 --mode easy"
-                              " --json --quiet --out " + out + " 2>/dev/null");
-  ASSERT_EQ(r.code, 0) << r.out;
-  const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
-  ASSERT_FALSE(j.is_discarded()) << r.out;
-  ASSERT_EQ(j["tasks"].size(), 1u);
-  const nlohmann::json& t = j["tasks"][0];
+  const EvalRun run =
+      RunEval("--server " + (*server)->target() +
+              " --embodiment piper --task press_bell --episodes 1 --seed 100000 --mode easy --out " + out);
+  ASSERT_NO_FATAL_FAILURE(AssertReport(run, 0, 1));
+  const nlohmann::json& t = run.json["tasks"][0];
   EXPECT_EQ(t["episodes"], 1);
   const double success = t["success_rate"].get<double>();
   EXPECT_TRUE(success == 0.0 || success == 1.0) << success;
@@ -143,11 +160,10 @@ TEST(ClientEvalTest, RobotHoldsOnOperatorStopSignal) {
 // episode is recorded as an error.
 TEST(ClientEvalTest, AServerThatComesUpLateIsWaitedFor) {
   const int port = FreePort();
-  Result r;
+  EvalRun run;
   std::thread eval([&] {
-    r = RunCommand(std::string(MIVLA_EVAL_BIN) + " --server 127.0.0.1:" + std::to_string(port) +
-                   " --embodiment piper --task press_bell --episodes 1 --seed 3 --max-steps 10 --json --quiet"
-                   " 2>/dev/null");
+    run = RunEval("--server 127.0.0.1:" + std::to_string(port) +
+                  " --embodiment piper --task press_bell --episodes 1 --seed 3 --max-steps 10");
   });
   // The server needs a few seconds to start (model init), so the robot's first tries fail even after this
   // short head start; a long one would push a loaded machine past the 10 s start-up retry.
@@ -156,25 +172,20 @@ TEST(ClientEvalTest, AServerThatComesUpLateIsWaitedFor) {
       ServerProcess::Start(MIVLA_SERVER_BIN, port, ::testing::TempDir() + "/late_server.log");
   eval.join();
   ASSERT_TRUE(server.ok()) << server.status();
-  EXPECT_EQ(r.code, 0) << r.out;
-  const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
-  ASSERT_FALSE(j.is_discarded()) << r.out;
-  EXPECT_EQ(j["overall"]["errors"], 0) << r.out;
-  EXPECT_EQ(j["overall"]["episodes"], 1) << r.out;
+  ASSERT_NO_FATAL_FAILURE(AssertReport(run, 0, 1));
+  EXPECT_EQ(run.json["overall"]["errors"], 0) << run.result.out;
+  EXPECT_EQ(run.json["overall"]["episodes"], 1) << run.result.out;
 }
 
 // No server listens: every episode errors; each is recorded with its message, the evaluation goes on
 // to the next seed, and the exit status is 1 (only because every episode errored).
 TEST(ClientEvalTest, ErroredEpisodesAreRecordedAndAllErroredExitsOne) {
-  const Result r = RunCommand(std::string(MIVLA_EVAL_BIN) +
-                              " --server 127.0.0.1:1 --embodiment piper --task press_bell --episodes 2"
-                              " --parallel 2 --seed 7 --json --quiet 2>/dev/null");
-  EXPECT_EQ(r.code, 1) << r.out;
-  const nlohmann::json j = nlohmann::json::parse(r.out, nullptr, false);
-  ASSERT_FALSE(j.is_discarded()) << r.out;
+  const EvalRun run =
+      RunEval("--server 127.0.0.1:1 --embodiment piper --task press_bell --episodes 2 --parallel 2 --seed 7");
+  ASSERT_NO_FATAL_FAILURE(AssertReport(run, 1, 1));
+  const nlohmann::json& j = run.json;
   EXPECT_EQ(j["overall"]["episodes"], 0);
   EXPECT_EQ(j["overall"]["errors"], 2);
-  ASSERT_EQ(j["tasks"].size(), 1u);
   const nlohmann::json& t = j["tasks"][0];
   EXPECT_EQ(t["errors"], 2);
   ASSERT_EQ(t["results"].size(), 2u);
