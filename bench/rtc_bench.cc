@@ -60,6 +60,15 @@ struct ModeResult {
   double decode_s_sum = 0, decode_count = 0, guided_acts = 0;  // server metrics deltas
 };
 
+// The arm joints of a command, arm after arm.
+std::vector<double> ArmJoints(const RobotCommand& c) {
+  std::vector<double> q;
+  for (const ArmTarget& arm : c.arms) {
+    for (int j = 0; j < arm.joints.size(); ++j) q.push_back(arm.joints[j]);
+  }
+  return q;
+}
+
 // Per-tick tracker of the chunk actions' joint velocities.
 class JumpTracker {
  public:
@@ -69,10 +78,7 @@ class JumpTracker {
       have_ = 0;
       return;
     }
-    std::vector<double> q;
-    for (const ArmTarget& arm : t.action->arms) {
-      for (int j = 0; j < arm.joints.size(); ++j) q.push_back(arm.joints[j]);
-    }
+    const std::vector<double> q = ArmJoints(*t.action);
     if (have_ >= 1 && q.size() == prev_q_.size()) {
       std::vector<double> v(q.size());
       double step = 0;
@@ -311,11 +317,10 @@ absl::Status Main(int argc, char** argv) {
         tracker.Tick(t);
         if (trace_file.is_open()) {
           trace_file << (rtc ? "on" : "off") << ',' << i << ',' << t.tick << ',' << t.chunk_id;
-          for (int j = 0; j < 6; ++j) {
+          const std::vector<double> q = t.action != nullptr ? ArmJoints(*t.action) : std::vector<double>{};
+          for (size_t j = 0; j < 6; ++j) {
             trace_file << ',';
-            if (t.action != nullptr && !t.action->arms.empty() && j < t.action->arms[0].joints.size()) {
-              trace_file << t.action->arms[0].joints[j];
-            }
+            if (j < q.size()) trace_file << q[j];
           }
           trace_file << '\n';
         }

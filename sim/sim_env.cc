@@ -33,29 +33,27 @@ std::vector<double> ReadyYaws(action::Embodiment e) {
 
 }  // namespace
 
-SimEnv::SimEnv(mjModel* model, mjData* data, Rig rig) : model_(model), data_(data), rig_(std::move(rig)) {}
+SimEnv::SimEnv(MjModelPtr model, mjData* data, Rig rig) : model_(std::move(model)), data_(data), rig_(std::move(rig)) {}
 
 SimEnv::~SimEnv() {
-  if (data_ != nullptr) mj_deleteData(data_);
-  if (model_ != nullptr) mj_deleteModel(model_);
+  if (data_ != nullptr) mj_deleteData(data_);  // before model_, which it refers to
 }
 
 absl::StatusOr<std::unique_ptr<SimEnv>> SimEnv::Create(const std::string& xml, Rig rig) {
   // MuJoCo prints warnings to stdout; Step() reads mjData's warning counters instead.
   mju_user_warning = [](const char*) {};
-  ASSIGN_OR_RETURN(MjModelPtr owned, LoadMjcfFromString(xml, "SimEnv"));
-  mjModel* model = owned.release();
-  mjData* data = mj_makeData(model);
-  std::unique_ptr<SimEnv> env(new SimEnv(model, data, std::move(rig)));
+  ASSIGN_OR_RETURN(MjModelPtr model, LoadMjcfFromString(xml, "SimEnv"));
+  mjData* data = mj_makeData(model.get());
+  std::unique_ptr<SimEnv> env(new SimEnv(std::move(model), data, std::move(rig)));
   RETURN_IF_ERROR(env->Init());
   return env;
 }
 
-int SimEnv::BodyId(const std::string& name) const { return mj_name2id(model_, mjOBJ_BODY, name.c_str()); }
+int SimEnv::BodyId(const std::string& name) const { return mj_name2id(model_.get(), mjOBJ_BODY, name.c_str()); }
 
 absl::Status SimEnv::Init() {
   auto id_of = [&](mjtObj type, const std::string& name) -> absl::StatusOr<int> {
-    const int id = mj_name2id(model_, type, name.c_str());
+    const int id = mj_name2id(model_.get(), type, name.c_str());
     if (id < 0) return absl::NotFoundError(absl::StrCat("SimEnv: model has no '", name, "'"));
     return id;
   };
@@ -66,7 +64,7 @@ absl::Status SimEnv::Init() {
   for (size_t e = 0; e < rig_.effectors.size(); ++e) {
     const Effector& eff = rig_.effectors[e];
     for (int b = 1; b < model_->nbody; ++b) {
-      const char* name = mj_id2name(model_, mjOBJ_BODY, b);
+      const char* name = mj_id2name(model_.get(), mjOBJ_BODY, b);
       if (name != nullptr && absl::StartsWith(name, eff.prefix)) effector_bodies_[e][b] = true;
     }
     if (eff.is_hand) {
@@ -132,7 +130,7 @@ absl::Status SimEnv::Init() {
     for (int k = 0; k < 2; ++k) data_->qpos[a.finger_qpos[k]] = eff.max_opening_m / 2.0;
     SetArmTarget(e, home, eff.max_opening_m);
   }
-  mj_forward(model_, data_);
+  mj_forward(model_.get(), data_);
   for (int i = 0; i < 5; ++i) RETURN_IF_ERROR(Step());
   return absl::OkStatus();
 }
@@ -166,7 +164,7 @@ absl::Status SimEnv::Step(int substeps) {
       mq[0] = q.w(); mq[1] = q.x(); mq[2] = q.y(); mq[3] = q.z();
     }
     for (int dof : comp_dofs_) data_->qfrc_applied[dof] = data_->qfrc_bias[dof];
-    mj_step(model_, data_);
+    mj_step(model_.get(), data_);
     ++physics_steps_;
   }
   for (size_t e = 0; e < rig_.effectors.size(); ++e) {
@@ -174,7 +172,7 @@ absl::Status SimEnv::Step(int substeps) {
   }
   // mj_step leaves positions, sites and contacts from before its integration: bring them up to date
   // with qpos so that what is recorded and checked describes one consistent state.
-  mj_forward(model_, data_);
+  mj_forward(model_.get(), data_);
   bool bad = data_->warning[mjWARN_BADQACC].number > 0 || data_->warning[mjWARN_BADQVEL].number > 0 ||
              data_->warning[mjWARN_BADQPOS].number > 0;
   for (int i = 0; i < model_->nq && !bad; ++i) bad = !std::isfinite(data_->qpos[i]);
@@ -217,14 +215,14 @@ absl::StatusOr<Eigen::Isometry3d> SimEnv::BodyPose(const std::string& name) cons
 }
 
 absl::StatusOr<Eigen::Isometry3d> SimEnv::SitePose(const std::string& name) const {
-  const int s = mj_name2id(model_, mjOBJ_SITE, name.c_str());
+  const int s = mj_name2id(model_.get(), mjOBJ_SITE, name.c_str());
   if (s < 0) return absl::NotFoundError(absl::StrCat("SimEnv: no site '", name, "'"));
   return PoseFrom(data_->site_xpos + 3 * s, data_->site_xmat + 9 * s);
 }
 
 Eigen::Vector3d SimEnv::BodyLinearVelocity(int body_id) const {
   mjtNum vel[6];
-  mj_objectVelocity(model_, data_, mjOBJ_BODY, body_id, vel, 0);
+  mj_objectVelocity(model_.get(), data_, mjOBJ_BODY, body_id, vel, 0);
   return Eigen::Vector3d(vel[3], vel[4], vel[5]);
 }
 
@@ -239,7 +237,7 @@ bool SimEnv::EffectorTouches(int i, int body_id) const {
 }
 
 double SimEnv::JointPosition(const std::string& name) const {
-  const int j = mj_name2id(model_, mjOBJ_JOINT, name.c_str());
+  const int j = mj_name2id(model_.get(), mjOBJ_JOINT, name.c_str());
   return j < 0 ? 0.0 : data_->qpos[model_->jnt_qposadr[j]];
 }
 

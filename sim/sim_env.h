@@ -17,6 +17,7 @@
 #include "Eigen/Geometry"
 #include "absl/status/statusor.h"
 #include "core/kinematics/kinematic_chain.h"
+#include "sim/mjcf_load.h"
 #include "sim/rig.h"
 
 namespace mivla::sim {
@@ -37,7 +38,7 @@ class SimEnv {
   SimEnv(const SimEnv&) = delete;
   SimEnv& operator=(const SimEnv&) = delete;
 
-  const mjModel* model() const { return model_; }
+  const mjModel* model() const { return model_.get(); }
   const mjData* data() const { return data_; }
   const Rig& rig() const { return rig_; }
   double time() const { return data_->time; }
@@ -70,10 +71,10 @@ class SimEnv {
   double JointPosition(const std::string& name) const;
 
  private:
-  SimEnv(mjModel* model, mjData* data, Rig rig);
+  SimEnv(MjModelPtr model, mjData* data, Rig rig);
   absl::Status Init();
 
-  mjModel* model_ = nullptr;
+  MjModelPtr model_;
   mjData* data_ = nullptr;
   Rig rig_;
   long physics_steps_ = 0;
