@@ -42,6 +42,7 @@
 #include "bench/server_bench_load.h"
 #include "bench/server_bench_plot.h"
 #include "bench/server_bench_soak.h"
+#include "core/model/blas_threads.h"
 #include "bench/server_bench_targets.h"
 #include "bench/server_bench_bare.h"
 #include "bench/server_bench_deadline.h"
@@ -78,6 +79,8 @@ struct Args {
   bool soak = false;     // --soak: the hostile-client soak (server_bench_soak.h) instead of the sweep
   double minutes = 30;   // --minutes: each soak phase
   std::string soak_policy = server::ServerOptions().batch_policy;  // --batch-policy: the soak server's
+  int blas_threads = -1;    // --blas-threads: as mivla-server's flag, applied before the bare model runs
+  bool soak_tokens = true;  // --soak-clients tokens|anonymous: robots and hostile client with their own tokens
 };
 
 [[noreturn]] void Usage(const std::string& error) {
@@ -85,8 +88,9 @@ struct Args {
             << "usage: mivla-bench-server --config tiny [--json] [--duration-s S (6)] [--warmup-s S (1.5)]\n"
             << "       [--out-dir DIR (" << MIVLA_BENCH_DEFAULT_OUT_DIR << ")] [--sessions 1,4,16]\n"
             << "       [--queue-delay-us US (2000)] [--bare-repeats N (20)] [--tokenizer FILE]\n"
-            << "       [--deadline-loads 0.5,1,2 | none] [--deadline-duration-s S (6)]\n"
-            << "       mivla-bench-server --soak [--minutes N (30)] [--batch-policy edf|fifo] [--config tiny] [--out-dir DIR]\n";
+            << "       [--deadline-loads 0.5,1,2 | none] [--deadline-duration-s S (6)] [--blas-threads N (-1: auto)]\n"
+            << "       mivla-bench-server --soak [--minutes N (30)] [--batch-policy edf|fifo]\n"
+            << "       [--soak-clients tokens|anonymous (tokens)] [--config tiny] [--out-dir DIR]\n";
   std::exit(2);
 }
 
@@ -115,6 +119,15 @@ Args Parse(int argc, char** argv) {
     else if (k == "--batch-policy") {
       a.soak_policy = value();
       if (a.soak_policy != "edf" && a.soak_policy != "fifo") Usage("--batch-policy: '" + a.soak_policy + "': want edf or fifo");
+    }
+    else if (k == "--blas-threads") {
+      const std::string v = value();
+      if (!absl::SimpleAtoi(v, &a.blas_threads)) Usage("--blas-threads: '" + v + "' is not an integer");
+    }
+    else if (k == "--soak-clients") {
+      const std::string v = value();
+      if (v != "tokens" && v != "anonymous") Usage("--soak-clients: '" + v + "': want tokens or anonymous");
+      a.soak_tokens = v == "tokens";
     }
     else if (k == "--deadline-duration-s") a.deadline_duration_s = seconds(0.05);
     else if (k == "--deadline-loads") {
@@ -171,6 +184,7 @@ server::ServerOptions Options(const Args& args, bool batching,
   o.tokenizer_file = args.tokenizer;
   server::TorchRuntimeFlags runtime;  // the real model (server/runtime), on the CPU
   runtime.tokenizer_file = args.tokenizer;
+  runtime.blas_threads = args.blas_threads;
   absl::StatusOr<std::shared_ptr<const server::RuntimeLoader>> loader = server::MakeTorchRuntimeLoader(runtime);
   if (!loader.ok()) {
     std::cerr << "mivla-bench-server: " << loader.status().message() << std::endl;
@@ -221,24 +235,31 @@ absl::StatusOr<LoadResult> MeasurePoint(const Args& args, int sessions, bool bat
 }
 
 int RunSoakMode(const Args& args) {
+  std::error_code ec;
+  std::filesystem::create_directories(args.out_dir, ec);
   SoakOptions so;
   so.minutes = args.minutes;
   so.server = Options(args, /*batching=*/true, args.soak_policy);
   so.server.refusal_log_sink = [](const std::string&) {};  // the hostile client's refusals: counted, not printed
+  so.client_tokens = args.soak_tokens;
+  so.work_dir = args.out_dir;
   absl::StatusOr<nlohmann::json> out = RunSoak(so);
   if (!out.ok()) {
     std::cerr << "mivla-bench-server --soak: " << out.status() << std::endl;
     return 1;
   }
   std::cout << out->dump(args.json ? -1 : 2) << std::endl;
-  std::error_code ec;
-  std::filesystem::create_directories(args.out_dir, ec);
   std::ofstream(args.out_dir + "/server_soak.json") << out->dump(2) << "\n";
   return (*out)["targets"]["zero_failed_calls"]["met"].get<bool>() ? 0 : 1;
 }
 
 int Run(const Args& args) {
   SetLogQuiet(true);
+  // Before the bare model runs, so that it and the servers multiply matrices alike.
+  if (absl::StatusOr<int> n = model::ApplyBlasThreads(args.blas_threads); !n.ok()) {
+    std::cerr << "mivla-bench-server: " << n.status().message() << std::endl;
+    return 2;
+  }
   if (args.soak) return RunSoakMode(args);
   const auto run_start = Clock::now();
   std::cerr << "mivla-bench-server: bare model encode+decode (" << args.config << ", " << args.bare_repeats
@@ -318,6 +339,7 @@ int Run(const Args& args) {
   out["queue_delay_us"] = args.queue_delay_us;
   out["torch_threads"] = TorchThreads();
   out["cpus"] = std::thread::hardware_concurrency();
+  out["blas_threads"] = model::BlasThreads();
   out["load_average_1m_at_end"] = load[0];
   out["rows"] = rows;
   out["targets"] = Targets(rows, bare_ms, bare16_ms);

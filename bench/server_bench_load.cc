@@ -72,10 +72,11 @@ std::string Describe(const char* rpc, const grpc::Status& s) {
   return absl::StrCat(rpc, ": ", s.error_code(), " ", s.error_message());
 }
 
-std::unique_ptr<grpc::ClientContext> Context(double timeout_s) {
+std::unique_ptr<grpc::ClientContext> Context(const LoadOptions& o) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::microseconds(static_cast<int64_t>(timeout_s * 1e6)));
+                    std::chrono::microseconds(static_cast<int64_t>(o.call_timeout_s * 1e6)));
+  if (!o.bearer_token.empty()) ctx->AddMetadata("authorization", "Bearer " + o.bearer_token);
   return ctx;
 }
 
@@ -93,7 +94,7 @@ void RunSession(const LoadOptions& o, int index, Shared* shared) {
   std::vector<mivla::v1::ObserveRequest> observations;
   {
     mivla::v1::StartSessionResponse started;
-    grpc::Status s = stub->StartSession(Context(o.call_timeout_s).get(), server::testing::StartRequest(e), &started);
+    grpc::Status s = stub->StartSession(Context(o).get(), server::testing::StartRequest(e), &started);
     if (s.ok()) {
       session_id = started.session_id();
       for (int k = 0; k < o.distinct_observations; ++k) {
@@ -114,7 +115,7 @@ void RunSession(const LoadOptions& o, int index, Shared* shared) {
   while (!shared->Done(Clock::now())) {
     const Clock::time_point t0 = Clock::now();
     mivla::v1::ObserveResponse obs;
-    grpc::Status s = stub->Observe(Context(o.call_timeout_s).get(), observations[iteration % observations.size()], &obs);
+    grpc::Status s = stub->Observe(Context(o).get(), observations[iteration % observations.size()], &obs);
     if (!s.ok()) {
       shared->Fail(Describe("Observe", s));
       break;
@@ -123,7 +124,7 @@ void RunSession(const LoadOptions& o, int index, Shared* shared) {
     act_req.set_session_id(session_id);
     act_req.set_seed(++iteration);
     mivla::v1::ActResponse act;
-    s = stub->Act(Context(o.call_timeout_s).get(), act_req, &act);
+    s = stub->Act(Context(o).get(), act_req, &act);
     if (!s.ok()) {
       shared->Fail(Describe("Act", s));
       break;
@@ -139,7 +140,7 @@ void RunSession(const LoadOptions& o, int index, Shared* shared) {
   mivla::v1::EndSessionRequest end;
   end.set_session_id(session_id);
   mivla::v1::EndSessionResponse ended;
-  stub->EndSession(Context(o.call_timeout_s).get(), end, &ended);  // best effort; the server restarts anyway
+  stub->EndSession(Context(o).get(), end, &ended);  // best effort; the server restarts anyway
   absl::MutexLock lock(&shared->mu);
   shared->samples.insert(shared->samples.end(), mine.begin(), mine.end());
 }

@@ -27,6 +27,7 @@ struct LoadOptions {
   int distinct_observations = 4;  // per session, cycled (different image content and proprioception)
   std::vector<action::Embodiment> embodiments;  // session i gets embodiments[i % size]
   double call_timeout_s = 60.0;
+  std::string bearer_token;  // sent as `authorization: Bearer <token>` when set (a server with --token-file)
 };
 
 /// Means over the measured pairs of what the server reported in ServerTiming.

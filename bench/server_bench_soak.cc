@@ -1,7 +1,10 @@
 #include "bench/server_bench_soak.h"
 
 #include <malloc.h>
+#include <sys/resource.h>
+#include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -9,7 +12,9 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <grpcpp/generic/generic_stub.h>
@@ -19,6 +24,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "bench/server_bench_load.h"
+#include "core/model/blas_threads.h"
 #include "mivla/v1/policy.grpc.pb.h"
 #include "server/inference/hostile_images.h"
 #include "server/inference/test_requests.h"
@@ -42,7 +48,7 @@ double RssMb() {
 // The hostile client: cycles through the cases until `stop`, counting answers by status code.
 class Hostile {
  public:
-  explicit Hostile(int port) {
+  Hostile(int port, std::string token) : token_(std::move(token)) {
     grpc::ChannelArguments args;
     args.SetMaxSendMessageSize(64 << 20);
     args.SetMaxReceiveMessageSize(64 << 20);
@@ -68,12 +74,17 @@ class Hostile {
     return j;
   }
   int64_t calls() const { return calls_; }
+  int64_t most_sessions_taken() const { return most_sessions_taken_; }
 
  private:
+  void Prepare(grpc::ClientContext* ctx) const {
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    if (!token_.empty()) ctx->AddMetadata("authorization", "Bearer " + token_);
+  }
   template <typename F>
   grpc::Status Call(F f) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    Prepare(&ctx);
     grpc::Status s = f(&ctx);
     ++calls_;
     ++codes_[absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code()))];
@@ -159,7 +170,7 @@ class Hostile {
         for (int i = 0; i < 64; ++i) {
           calls.push_back(std::make_unique<One>());
           One* o = calls.back().get();
-          o->ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+          Prepare(&o->ctx);
           stub_->async()->Observe(&o->ctx, &r, &o->resp, [o, &left, &done](grpc::Status s) {
             o->status = s;
             if (--left == 0) done.Notify();
@@ -179,6 +190,7 @@ class Hostile {
           if (s.empty()) break;
           taken.push_back(s);
         }
+        most_sessions_taken_ = std::max<int64_t>(most_sessions_taken_, static_cast<int64_t>(taken.size()));
         for (const std::string& s : taken) {
           mivla::v1::EndSessionRequest end;
           end.set_session_id(s);
@@ -191,17 +203,31 @@ class Hostile {
         Observe(r);
     }
   }
+  const std::string token_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<mivla::v1::PolicyService::Stub> stub_;
   std::string png_bomb_, jpeg_bomb_;
   std::map<std::string, int64_t> codes_;
   int64_t calls_ = 0;
+  int64_t most_sessions_taken_ = 0;  // by one "StartSession until refused" case
 };
 
 nlohmann::json Row(const LoadResult& r) {
   return {{"p50_ms", r.p50_ms},       {"p99_ms", r.p99_ms},           {"mean_ms", r.mean_ms},
           {"completed", r.completed}, {"chunks_per_s", r.chunks_per_s}, {"failed_calls", r.failed_calls},
           {"first_error", r.first_error}};
+}
+
+// CPU seconds (user + system) of the whole process, and of the calling thread.
+double ProcessCpuS() {
+  struct rusage u {};
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+double ThreadCpuS() {
+  struct timespec t {};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
 // Bytes the C allocator has handed out and not had back, MiB: unlike RSS, not raised by pages the
@@ -213,7 +239,17 @@ double HeapInUseMb() {
 
 }  // namespace
 
-absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& o) {
+absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& options) {
+  SoakOptions o = options;
+  const std::string robot_token = o.client_tokens ? "soak-robots" : "";
+  const std::string hostile_token = o.client_tokens ? "soak-hostile" : "";
+  if (o.client_tokens) {
+    o.server.token_file = o.work_dir + "/soak_tokens.txt";
+    std::ofstream f(o.server.token_file);
+    f << "# mivla-bench-server --soak: the robots' token, then the hostile client's\n"
+      << robot_token << "\n" << hostile_token << "\n";
+    if (!f.flush()) return absl::InternalError("cannot write " + o.server.token_file);
+  }
   auto server = server::PolicyServer::Create(o.server);
   if (!server.ok()) return server.status();
   if (absl::Status s = (*server)->Start(); !s.ok()) return s;
@@ -227,28 +263,39 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& o) {
   lo.sessions = o.robots;
   lo.warmup_s = 5;
   lo.duration_s = o.minutes * 60;
+  lo.bearer_token = robot_token;
   lo.embodiments = {Embodiment::kPiper, Embodiment::kArx5, Embodiment::kAlohaAgilex, Embodiment::kLocoman,
                     Embodiment::kHuman};
   std::fprintf(stderr, "soak: baseline, %d robots alone for %.1f min ...\n", o.robots, o.minutes);
+  const double cpu_baseline_start = ProcessCpuS();
+  const absl::Time wall_baseline_start = absl::Now();
   absl::StatusOr<LoadResult> baseline = RunLoad(lo);
   if (!baseline.ok()) return baseline.status();
+  const double cpu_baseline = ProcessCpuS() - cpu_baseline_start;
+  const double wall_baseline = absl::ToDoubleSeconds(absl::Now() - wall_baseline_start);
 
   std::fprintf(stderr, "soak: %d robots beside the hostile client for %.1f min ...\n", o.robots, o.minutes);
-  Hostile hostile(lo.port);
+  Hostile hostile(lo.port, hostile_token);
   std::atomic<bool> stop{false};
   const double rss_before = RssMb();
   std::atomic<double> rss_start{-1};  // after the hostile client's first round (its own buffers are in)
   std::atomic<double> heap_start{-1};
+  double hostile_thread_cpu = 0;
+  const double cpu_attacked_start = ProcessCpuS();
+  const absl::Time wall_attacked_start = absl::Now();
   std::thread attacker([&] {
     absl::SleepFor(absl::Seconds(3));  // the robots start their sessions first (RunLoad warms up for 5 s)
     hostile.Run(stop, [&] {
       rss_start.store(RssMb());
       heap_start.store(HeapInUseMb());
     });
+    hostile_thread_cpu = ThreadCpuS();
   });
   absl::StatusOr<LoadResult> attacked = RunLoad(lo);
   stop.store(true);
   attacker.join();
+  const double cpu_attacked = ProcessCpuS() - cpu_attacked_start;
+  const double wall_attacked = absl::ToDoubleSeconds(absl::Now() - wall_attacked_start);
   const double rss_end = RssMb();
   const double heap_end = HeapInUseMb();
   (*server)->Shutdown(absl::Seconds(5));
@@ -262,9 +309,21 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& o) {
   out["minutes_per_phase"] = o.minutes;
   out["robots"] = o.robots;
   out["cpus"] = std::thread::hardware_concurrency();
+  out["blas_threads"] = model::BlasThreads();
+  out["usable_cpus"] = model::UsableCpus();
   out["baseline"] = Row(*baseline);
   out["with_hostile"] = Row(*attacked);
-  out["hostile"] = {{"calls", hostile.calls()}, {"codes", hostile.Counts()}};
+  out["clients"] = o.client_tokens ? "tokens: the robots share one bearer token, the hostile client has its own"
+                                   : "anonymous: no tokens, per-client caps do not apply";
+  out["hostile"] = {{"calls", hostile.calls()},
+                    {"codes", hostile.Counts()},
+                    {"most_sessions_taken", hostile.most_sessions_taken()}};
+  out["cpu"] = {{"baseline_process_cpus", cpu_baseline / wall_baseline},
+                {"with_hostile_process_cpus", cpu_attacked / wall_attacked},
+                {"hostile_thread_cpus", hostile_thread_cpu / wall_attacked},
+                {"note", "CPU seconds per wall second of the benchmark process (server and all clients) in each "
+                         "phase, and of the hostile client's own thread (building and serializing its requests; "
+                         "gRPC's shared threads that send them are in the process figure)"}};
   out["p99_ratio"] = ratio;
   out["rss_mb"] = {{"before_hostile", rss_before}, {"start", rss_start.load()}, {"end", rss_end}, {"growth", growth},
                    {"note", "VmRSS of the benchmark process (in-process server plus all client threads); start = "

@@ -7,6 +7,8 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
+#include "core/model/blas_threads.h"
+#include "core/util/log.h"
 #include "core/util/status_macros.h"
 #include "server/runtime/torch_policy_runtime.h"
 
@@ -48,6 +50,9 @@ absl::StatusOr<std::shared_ptr<const RuntimeLoader>> MakeTorchRuntimeLoader(cons
   }
   o.inpainting.max_guidance = flags.rtc_max_guidance;
   o.inpainting.soft_replacement = flags.rtc_soft_replacement;
+  ASSIGN_OR_RETURN(const int blas_threads, model::ApplyBlasThreads(flags.blas_threads));
+  LogInfo("runtime", absl::StrCat("BLAS threads per matrix product: ", blas_threads, " (--blas-threads ",
+                                  flags.blas_threads, ", ", model::UsableCpus(), " usable CPUs)"));
   if (!flags.tokenizer_file.empty()) {
     std::ifstream in(flags.tokenizer_file, std::ios::binary);
     std::stringstream ss;

@@ -28,10 +28,12 @@ struct TorchRuntimeFlags {
   size_t instruction_cache_capacity = 1024;
   double rtc_max_guidance = 5.0;   // real-time chunking: cap of the guidance weight (--rtc-max-guidance)
   bool rtc_soft_replacement = true;  // real-time chunking: soft-masked replacement (--rtc-soft-replacement)
+  int blas_threads = -1;  // process-wide, applied by MakeTorchRuntimeLoader (--blas-threads; core/model/blas_threads.h)
 };
 
-/// INVALID_ARGUMENT for a bad device or precision (naming the flag); NOT_FOUND ("--tokenizer: ...")
-/// when the tokenizer file cannot be read.
+/// INVALID_ARGUMENT for a bad device, precision or BLAS thread count (naming the flag); NOT_FOUND
+/// ("--tokenizer: ...") when the tokenizer file cannot be read. Sets the process's BLAS threads
+/// (flags.blas_threads) and logs the count in force.
 absl::StatusOr<std::shared_ptr<const RuntimeLoader>> MakeTorchRuntimeLoader(const TorchRuntimeFlags& flags);
 
 }  // namespace mivla::server

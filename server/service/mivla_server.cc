@@ -71,6 +71,7 @@ int Main(int argc, char** argv) {
   runtime.tokenizer_file = parsed->options.tokenizer_file;
   runtime.rtc_max_guidance = parsed->options.rtc_max_guidance;
   runtime.rtc_soft_replacement = parsed->options.rtc_soft_replacement;
+  runtime.blas_threads = parsed->options.blas_threads;
   auto loader = mivla::server::MakeTorchRuntimeLoader(runtime);
   if (!loader.ok()) {
     std::cerr << "mivla-server: " << loader.status().message() << "\n";

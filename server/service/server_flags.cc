@@ -182,6 +182,11 @@ std::vector<Flag> Flags() {
                    "their noised targets by the soft mask (frozen steps end exactly on the robot's plan). false: the "
                    "guidance alone (it barely moves a nearly deterministic model).",
                    &ServerOptions::rtc_soft_replacement));
+  f.push_back(NUM("blas-threads",
+                  "Threads of one matrix product on the CPU (OpenBLAS). -1: OPENBLAS_NUM_THREADS when set, else one per "
+                  "core but one, so that request handling does not stall the products (server/README.md, \"CPU "
+                  "threads\"); 0: the library's default (one per core); N: N.",
+                  blas_threads));
   f.push_back(Str("batch-policy",
                   "Order of the " + dec + ": edf (earliest deadline first: the moment each robot runs out of actions; "
                   "batches sized to meet the earliest; no wait when nobody can join in time) or fifo (arrival order, "

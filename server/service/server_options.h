@@ -61,6 +61,9 @@ struct ServerOptions {
   bool realtime_chunking = true;
   double rtc_max_guidance = 5.0;
   bool rtc_soft_replacement = true;
+  // Threads of the BLAS library under LibTorch (core/model/blas_threads.h; read by the LibTorch loader):
+  // -1 = auto (OPENBLAS_NUM_THREADS if set, else one per core but one), 0 = the library's default.
+  int blas_threads = -1;
   // Sessions.
   int max_sessions = 256;
   absl::Duration session_idle_timeout = absl::Minutes(5);

@@ -18,6 +18,11 @@ struct AugmentOptions {
   double brightness = 0.2;       // factor in [1 - brightness, 1 + brightness]
   double contrast = 0.2;         // around the image's mean grey
   double saturation = 0.1;       // around each pixel's grey
+  // Probability of leaving a sample's proprioception out (state and its mask all 0, as for a robot that
+  // sends none), so that the policy must also act from what it sees: a policy given the joint state
+  // learns one trajectory per state and ignores the scene (README, "Why nothing learned"). Drawn after
+  // the views, and only when > 0, so configs without it keep their exact batches. Not gated by `enabled`.
+  double proprio_dropout = 0.0;
 };
 
 struct AugmentParams {

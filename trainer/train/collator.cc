@@ -115,10 +115,13 @@ absl::StatusOr<TrainBatch> Collator::Collate(const std::vector<CollatorItem>& it
       WriteAugmented(img, p, images + ((i * V + v) * 3) * S * S);
       view_mask[i * V + v] = true;
     }
-    // Proprioception: the sample's own valid slots only (what a robot sends the server).
+    // Proprioception: the sample's own valid slots only (what a robot sends the server), unless dropped.
     const action::Embodiment e = s.embodiment;
-    const action::ActionMask own = s.proprio_mask & action::EmbodimentMask(e);
-    WriteNormalised(*stats_, e, s.proprio, own, state + i * D, state_mask + i * D);
+    const bool drop_state = options_.augment.proprio_dropout > 0 && rng.Uniform() < options_.augment.proprio_dropout;
+    if (!drop_state) {
+      const action::ActionMask own = s.proprio_mask & action::EmbodimentMask(e);
+      WriteNormalised(*stats_, e, s.proprio, own, state + i * D, state_mask + i * D);
+    }
     embodiment[i] = static_cast<int64_t>(e);
     // Targets.
     WriteMask(s.label_mask, label_mask + i * D);

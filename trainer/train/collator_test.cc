@@ -223,6 +223,42 @@ TEST_F(CollatorTest, AugmentationFollowsTheSeed) {
   EXPECT_TRUE(torch::equal(a->inputs.images[1], other->inputs.images[1]));  // the other sample's seed
 }
 
+TEST_F(CollatorTest, ProprioDropoutLeavesStatesOutBySeedAndNothingElse) {
+  Collator plain(options_, &stats_, tokenizer_.get());
+  options_.augment.proprio_dropout = 0.5;
+  Collator dropping(options_, &stats_, tokenizer_.get());
+  int dropped = 0, kept = 0;
+  for (uint64_t seed = 0; seed < 40; seed += 2) {
+    auto base = plain.Collate(Items(seed), 0);
+    auto a = dropping.Collate(Items(seed), 0);
+    auto same = dropping.Collate(Items(seed), 0);
+    ASSERT_TRUE(base.ok() && a.ok() && same.ok());
+    EXPECT_TRUE(torch::equal(a->inputs.state, same->inputs.state));  // the seed decides
+    EXPECT_TRUE(torch::equal(a->inputs.images, base->inputs.images));
+    EXPECT_TRUE(torch::equal(a->inputs.text_ids, base->inputs.text_ids));
+    EXPECT_TRUE(torch::equal(a->targets.actions, base->targets.actions));
+    for (int i = 0; i < 2; ++i) {
+      if (a->inputs.state_mask[i].sum().item<float>() == 0) {
+        ++dropped;
+        EXPECT_EQ(a->inputs.state[i].abs().sum().item<float>(), 0.0f);
+        EXPECT_GT(base->inputs.state_mask[i].sum().item<float>(), 0.0f);
+      } else {
+        ++kept;
+        EXPECT_TRUE(torch::equal(a->inputs.state[i], base->inputs.state[i]));
+        EXPECT_TRUE(torch::equal(a->inputs.state_mask[i], base->inputs.state_mask[i]));
+      }
+    }
+  }
+  // 40 samples at p = 0.5: both outcomes occur (each has probability 2^-40 of not occurring).
+  EXPECT_GT(dropped, 5);
+  EXPECT_GT(kept, 5);
+  options_.augment.proprio_dropout = 1.0;
+  Collator always(options_, &stats_, tokenizer_.get());
+  auto all = always.Collate(Items(1), 0);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->inputs.state_mask.sum().item<float>(), 0.0f);
+}
+
 TEST_F(CollatorTest, BadSamplesAreErrors) {
   Collator collator(options_, &stats_, tokenizer_.get());
   EXPECT_EQ(collator.Collate({}, 0).status().code(), absl::StatusCode::kInvalidArgument);

@@ -53,9 +53,11 @@ absl::StatusOr<LoaderOptions> MakeLoaderOptions(const TrainConfig& c, const mode
   };
   for (auto it = a.begin(); it != a.end(); ++it) {
     const std::string& k = it.key();
-    if (k != "enabled" && k != "max_shift_frac" && k != "brightness" && k != "contrast" && k != "saturation") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "data.augment.", k, ": unknown field (known: enabled, max_shift_frac, brightness, contrast, saturation)"));
+    if (k != "enabled" && k != "max_shift_frac" && k != "brightness" && k != "contrast" && k != "saturation" &&
+        k != "proprio_dropout") {
+      return absl::InvalidArgumentError(absl::StrCat("data.augment.", k,
+                                                     ": unknown field (known: enabled, max_shift_frac, brightness, "
+                                                     "contrast, saturation, proprio_dropout)"));
     }
   }
   if (a.contains("enabled")) {
@@ -66,6 +68,11 @@ absl::StatusOr<LoaderOptions> MakeLoaderOptions(const TrainConfig& c, const mode
   RETURN_IF_ERROR(num("brightness", &o.augment.brightness));
   RETURN_IF_ERROR(num("contrast", &o.augment.contrast));
   RETURN_IF_ERROR(num("saturation", &o.augment.saturation));
+  RETURN_IF_ERROR(num("proprio_dropout", &o.augment.proprio_dropout));
+  if (!(o.augment.proprio_dropout >= 0 && o.augment.proprio_dropout <= 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("data.augment.proprio_dropout: ", o.augment.proprio_dropout, " is not in [0, 1]"));
+  }
   auto target = action::ParseEmbodiment(c.target_embodiment);
   if (!target.ok() || *target == action::Embodiment::kHuman) {
     return absl::InvalidArgumentError(

@@ -130,5 +130,20 @@ TEST(DataSetupTest, TheConfiguredCacheDirOverrides) {
   EXPECT_EQ(CachedPerSource(Options(c)), (std::vector<int>{1}));
 }
 
+TEST(DataSetupTest, ProprioDropoutIsReadAndChecked) {
+  TrainConfig c = Config(data::testing::MakeTempDir("setup_dropout_out"), {Dataset("setup_dropout", 1)});
+  c.augment = {{"proprio_dropout", 0.25}};
+  auto o = MakeLoaderOptions(c, model::TinyConfig(), 0, 1, nullptr);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_DOUBLE_EQ(o->augment.proprio_dropout, 0.25);
+  for (const nlohmann::json& bad : {nlohmann::json(1.5), nlohmann::json(-0.1), nlohmann::json("half")}) {
+    c.augment = {{"proprio_dropout", bad}};
+    auto err = MakeLoaderOptions(c, model::TinyConfig(), 0, 1, nullptr);
+    ASSERT_FALSE(err.ok()) << bad;
+    EXPECT_EQ(err.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(err.status().message().find("data.augment.proprio_dropout"), std::string::npos) << err.status();
+  }
+}
+
 }  // namespace
 }  // namespace mivla::trainer
