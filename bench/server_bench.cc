@@ -42,10 +42,10 @@
 #include "bench/server_bench_load.h"
 #include "bench/server_bench_plot.h"
 #include "bench/server_bench_soak.h"
-#include "core/model/blas_threads.h"
 #include "bench/server_bench_targets.h"
 #include "bench/server_bench_bare.h"
 #include "bench/server_bench_deadline.h"
+#include "core/model/blas_threads.h"
 #include "core/util/log.h"
 #include "nlohmann/json.hpp"
 #include "server/runtime/torch_runtime_loader.h"
@@ -184,7 +184,7 @@ server::ServerOptions Options(const Args& args, bool batching,
   o.tokenizer_file = args.tokenizer;
   server::TorchRuntimeFlags runtime;  // the real model (server/runtime), on the CPU
   runtime.tokenizer_file = args.tokenizer;
-  runtime.blas_threads = args.blas_threads;
+  runtime.blas_threads = 0;  // Run() applied --blas-threads once for the whole process; keep it
   absl::StatusOr<std::shared_ptr<const server::RuntimeLoader>> loader = server::MakeTorchRuntimeLoader(runtime);
   if (!loader.ok()) {
     std::cerr << "mivla-bench-server: " << loader.status().message() << std::endl;
