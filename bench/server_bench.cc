@@ -219,8 +219,8 @@ absl::StatusOr<std::unique_ptr<server::PolicyServer>> StartServer(const Args& ar
   return server;
 }
 
-absl::StatusOr<LoadResult> MeasurePoint(const Args& args, int sessions, bool batching) {
-  auto server = StartServer(args, batching);
+absl::StatusOr<LoadResult> MeasurePoint(const Args& args, int sessions, bool batching, const std::string& policy) {
+  auto server = StartServer(args, batching, policy);
   if (!server.ok()) return server.status();
   LoadOptions lo;
   lo.port = (*server)->port();
@@ -277,52 +277,69 @@ int Run(const Args& args) {
   nlohmann::json rows = nlohmann::json::array();
   std::vector<PlotRow> plot_rows;
   int64_t failed = 0;
-  const int points = static_cast<int>(args.sessions.size()) * 2;
+  // Every session count batched under the default policy and unbatched; one robot alone also batched under
+  // EDF, the deadline-aware policy whose no-wait rule issue 12's 1.05 x target is about.
+  struct Point {
+    int sessions;
+    bool batching;
+    std::string policy;
+  };
+  const std::string default_policy = server::ServerOptions().batch_policy;
+  std::vector<Point> measure_points;
+  for (int sessions : args.sessions) {
+    measure_points.push_back({sessions, true, default_policy});
+    if (sessions == 1 && default_policy != "edf") measure_points.push_back({sessions, true, "edf"});
+    measure_points.push_back({sessions, false, default_policy});
+  }
+  const int points = static_cast<int>(measure_points.size());
   int done = 0;
   const auto points_start = Clock::now();
-  for (int sessions : args.sessions) {
-    for (bool batching : {true, false}) {
-      const double elapsed = std::chrono::duration<double>(Clock::now() - points_start).count();
-      const double per_point = done > 0 ? elapsed / done : args.warmup_s + args.duration_s + 2;
-      std::fprintf(stderr, "[%d/%d] sessions %2d, batching %-3s ... (ETA %.0f s)\n", done + 1, points, sessions,
-                   batching ? "on" : "off", per_point * (points - done));
-      absl::StatusOr<LoadResult> r = MeasurePoint(args, sessions, batching);
-      if (!r.ok()) {
-        std::cerr << "mivla-bench-server: sessions " << sessions << ", batching " << batching << ": " << r.status()
-                  << std::endl;
-        return 1;
-      }
-      failed += r->failed_calls;
-      const ServerBreakdown& b = r->server;
-      rows.push_back({{"sessions", sessions},
-                      {"batching", batching},
-                      {"chunks_per_s", r->chunks_per_s},
-                      {"p50_ms", r->p50_ms},
-                      {"p99_ms", r->p99_ms},
-                      {"mean_ms", r->mean_ms},
-                      {"completed", r->completed},
-                      {"window_s", r->window_s},
-                      {"failed_calls", r->failed_calls},
-                      {"first_error", r->first_error},
-                      {"server_mean_ms",
-                       {{"observe_total", b.observe_total_ms},
-                        {"act_total", b.act_total_ms},
-                        {"encode_queue", b.encode_queue_ms},
-                        {"decode_queue", b.decode_queue_ms},
-                        {"encode", b.encode_ms},
-                        {"decode", b.decode_ms},
-                        {"outside_server", b.outside_server_ms}}},
-                      {"mean_batch", {{"encode", b.encode_batch}, {"decode", b.decode_batch}}}});
-      plot_rows.push_back({sessions, batching, r->chunks_per_s, r->p50_ms, r->p99_ms});
-      std::fprintf(stderr,
-                   "      %.1f chunks/s  p50 %.1f ms  p99 %.1f ms  (server: enc %.1f ms x%.1f, dec %.1f ms x%.1f, "
-                   "queues %.1f+%.1f ms, outside %.1f ms)%s\n",
-                   r->chunks_per_s, r->p50_ms, r->p99_ms, b.encode_ms, b.encode_batch, b.decode_ms, b.decode_batch,
-                   b.encode_queue_ms, b.decode_queue_ms, b.outside_server_ms,
-                   r->failed_calls ? absl::StrCat("  FAILED CALLS: ", r->failed_calls, " ", r->first_error).c_str()
-                                   : "");
-      ++done;
+  for (const Point& point : measure_points) {
+    const int sessions = point.sessions;
+    const bool batching = point.batching;
+    const std::string policy = batching ? point.policy : "none";
+    const double elapsed = std::chrono::duration<double>(Clock::now() - points_start).count();
+    const double per_point = done > 0 ? elapsed / done : args.warmup_s + args.duration_s + 2;
+    std::fprintf(stderr, "[%d/%d] sessions %2d, batching %-3s (%s) ... (ETA %.0f s)\n", done + 1, points, sessions,
+                 batching ? "on" : "off", policy.c_str(), per_point * (points - done));
+    absl::StatusOr<LoadResult> r = MeasurePoint(args, sessions, batching, point.policy);
+    if (!r.ok()) {
+      std::cerr << "mivla-bench-server: sessions " << sessions << ", batching " << batching << " (" << policy
+                << "): " << r.status() << std::endl;
+      return 1;
     }
+    failed += r->failed_calls;
+    const ServerBreakdown& b = r->server;
+    rows.push_back({{"sessions", sessions},
+                    {"batching", batching},
+                    {"policy", policy},
+                    {"chunks_per_s", r->chunks_per_s},
+                    {"p50_ms", r->p50_ms},
+                    {"p99_ms", r->p99_ms},
+                    {"mean_ms", r->mean_ms},
+                    {"completed", r->completed},
+                    {"window_s", r->window_s},
+                    {"failed_calls", r->failed_calls},
+                    {"first_error", r->first_error},
+                    {"server_mean_ms",
+                     {{"observe_total", b.observe_total_ms},
+                      {"act_total", b.act_total_ms},
+                      {"encode_queue", b.encode_queue_ms},
+                      {"decode_queue", b.decode_queue_ms},
+                      {"encode", b.encode_ms},
+                      {"decode", b.decode_ms},
+                      {"outside_server", b.outside_server_ms}}},
+                    {"mean_batch", {{"encode", b.encode_batch}, {"decode", b.decode_batch}}}});
+    if (point.policy == default_policy) {
+      plot_rows.push_back({sessions, batching, r->chunks_per_s, r->p50_ms, r->p99_ms});
+    }
+    std::fprintf(stderr,
+                 "      %.1f chunks/s  p50 %.1f ms  p99 %.1f ms  (server: enc %.1f ms x%.1f, dec %.1f ms x%.1f, "
+                 "queues %.1f+%.1f ms, outside %.1f ms)%s\n",
+                 r->chunks_per_s, r->p50_ms, r->p99_ms, b.encode_ms, b.encode_batch, b.decode_ms, b.decode_batch,
+                 b.encode_queue_ms, b.decode_queue_ms, b.outside_server_ms,
+                 r->failed_calls ? absl::StrCat("  FAILED CALLS: ", r->failed_calls, " ", r->first_error).c_str() : "");
+    ++done;
   }
   double load[3] = {-1, -1, -1};
   if (getloadavg(load, 3) < 0) load[0] = -1;
