@@ -35,18 +35,21 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "bench/server_bench_bare.h"
+#include "bench/server_bench_deadline.h"
 #include "bench/server_bench_load.h"
 #include "bench/server_bench_plot.h"
 #include "bench/server_bench_soak.h"
 #include "bench/server_bench_targets.h"
-#include "bench/server_bench_bare.h"
-#include "bench/server_bench_deadline.h"
 #include "core/model/blas_threads.h"
 #include "core/util/log.h"
+#include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "server/runtime/torch_runtime_loader.h"
 #include "server/service/policy_server.h"
@@ -253,6 +256,131 @@ int RunSoakMode(const Args& args) {
   return (*out)["targets"]["zero_failed_calls"]["met"].get<bool>() ? 0 : 1;
 }
 
+// One sweep point: `sessions` robots against a server batched under `policy`, or unbatched.
+struct SweepPoint {
+  int sessions = 0;
+  bool batching = false;
+  std::string policy;
+};
+
+struct SweepResult {
+  nlohmann::json rows = nlohmann::json::array();
+  std::vector<PlotRow> plot_rows;  // the default policy's rows
+  int64_t failed = 0;              // failed calls over all rows
+};
+
+nlohmann::json RowJson(const SweepPoint& point, const std::string& policy, const LoadResult& r) {
+  const ServerBreakdown& b = r.server;
+  return {{"sessions", point.sessions},
+          {"batching", point.batching},
+          {"policy", policy},
+          {"chunks_per_s", r.chunks_per_s},
+          {"p50_ms", r.p50_ms},
+          {"p99_ms", r.p99_ms},
+          {"mean_ms", r.mean_ms},
+          {"completed", r.completed},
+          {"window_s", r.window_s},
+          {"failed_calls", r.failed_calls},
+          {"first_error", r.first_error},
+          {"server_mean_ms",
+           {{"observe_total", b.observe_total_ms},
+            {"act_total", b.act_total_ms},
+            {"encode_queue", b.encode_queue_ms},
+            {"decode_queue", b.decode_queue_ms},
+            {"encode", b.encode_ms},
+            {"decode", b.decode_ms},
+            {"outside_server", b.outside_server_ms}}},
+          {"mean_batch", {{"encode", b.encode_batch}, {"decode", b.decode_batch}}}};
+}
+
+// Every session count batched under the default policy and unbatched; one robot alone also batched under
+// EDF, the deadline-aware policy whose no-wait rule issue 12's 1.05 x target is about.
+absl::StatusOr<SweepResult> RunSweep(const Args& args) {
+  const std::string default_policy = server::ServerOptions().batch_policy;
+  std::vector<SweepPoint> points;
+  for (int sessions : args.sessions) {
+    points.push_back({sessions, true, default_policy});
+    if (sessions == 1 && default_policy != "edf") points.push_back({sessions, true, "edf"});
+    points.push_back({sessions, false, default_policy});
+  }
+  SweepResult out;
+  const int n = static_cast<int>(points.size());
+  const auto start = Clock::now();
+  for (int done = 0; done < n; ++done) {
+    const SweepPoint& point = points[done];
+    const std::string policy = point.batching ? point.policy : "none";
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    const double per_point = done > 0 ? elapsed / done : args.warmup_s + args.duration_s + 2;
+    std::fprintf(stderr, "[%d/%d] sessions %2d, batching %-3s (%s) ... (ETA %.0f s)\n", done + 1, n, point.sessions,
+                 point.batching ? "on" : "off", policy.c_str(), per_point * (n - done));
+    absl::StatusOr<LoadResult> r = MeasurePoint(args, point.sessions, point.batching, point.policy);
+    if (!r.ok()) {
+      return absl::Status(r.status().code(), absl::StrCat("sessions ", point.sessions, ", batching ", point.batching,
+                                                          " (", policy, "): ", r.status().message()));
+    }
+    out.failed += r->failed_calls;
+    out.rows.push_back(RowJson(point, policy, *r));
+    if (point.policy == default_policy) {
+      out.plot_rows.push_back({point.sessions, point.batching, r->chunks_per_s, r->p50_ms, r->p99_ms});
+    }
+    const ServerBreakdown& b = r->server;
+    std::fprintf(stderr,
+                 "      %.1f chunks/s  p50 %.1f ms  p99 %.1f ms  (server: enc %.1f ms x%.1f, dec %.1f ms x%.1f, "
+                 "queues %.1f+%.1f ms, outside %.1f ms)%s\n",
+                 r->chunks_per_s, r->p50_ms, r->p99_ms, b.encode_ms, b.encode_batch, b.decode_ms, b.decode_batch,
+                 b.encode_queue_ms, b.decode_queue_ms, b.outside_server_ms,
+                 r->failed_calls ? absl::StrCat("  FAILED CALLS: ", r->failed_calls, " ", r->first_error).c_str() : "");
+  }
+  return out;
+}
+
+// The deadline rows (FIFO vs EDF at each of --deadline-loads x the sweep's best batched chunks/s) into `out`.
+absl::Status AddDeadlineRows(const Args& args, nlohmann::json* out) {
+  double capacity = 0;  // the best batched throughput of the sweep
+  for (const auto& r : (*out)["rows"]) {
+    if (r["batching"].get<bool>()) capacity = std::max(capacity, r["chunks_per_s"].get<double>());
+  }
+  DeadlineSweepOptions dso;
+  dso.loads = args.deadline_loads;
+  dso.capacity_per_s = capacity;
+  dso.warmup_s = args.warmup_s;
+  dso.duration_s = args.deadline_duration_s;
+  dso.embodiments = {action::Embodiment::kPiper, action::Embodiment::kArx5, action::Embodiment::kAlohaAgilex,
+                     action::Embodiment::kLocoman, action::Embodiment::kHuman};
+  absl::StatusOr<nlohmann::json> deadline =
+      RunDeadlineSweep(dso, [&](const std::string& policy) -> absl::StatusOr<BenchServer> {
+        auto server = StartServer(args, /*batching=*/true, policy, /*quiet_refusals=*/true);
+        if (!server.ok()) return server.status();
+        std::shared_ptr<server::PolicyServer> held = *std::move(server);
+        return BenchServer{held->port(), [held] { held->Shutdown(absl::Seconds(5)); }};
+      });
+  if (!deadline.ok())
+    return absl::Status(deadline.status().code(), absl::StrCat("deadline rows: ", deadline.status().message()));
+  (*out)["deadline"] = *deadline;
+  (*out)["targets"]["deadline_edf_over_fifo_misses"] = (*deadline)["edf_over_fifo_misses"];
+  return absl::OkStatus();
+}
+
+// server_bench.json and server_bench.png in --out-dir.
+absl::Status WriteOutputs(const Args& args, const nlohmann::json& out, const std::vector<PlotRow>& plot_rows,
+                          double bare_ms) {
+  std::error_code ec;
+  std::filesystem::create_directories(args.out_dir, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("--out-dir ", args.out_dir, ": ", ec.message()));
+  const std::string json_path = args.out_dir + "/server_bench.json";
+  std::ofstream f(json_path);
+  f << out.dump(2) << "\n";
+  if (!f) return absl::UnavailableError(absl::StrCat(json_path, ": could not write"));
+  const std::string png_path = args.out_dir + "/server_bench.png";
+  RETURN_IF_ERROR(WritePlot(plot_rows, bare_ms,
+                            absl::StrCat("mivla-bench-server, config ", args.config,
+                                         ": closed-loop Observe+Act over gRPC, ", std::thread::hardware_concurrency(),
+                                         " CPUs, batch 16 / ", args.queue_delay_us, " us delay vs batch 1"),
+                            png_path));
+  std::cerr << "wrote " << json_path << " and " << png_path << std::endl;
+  return absl::OkStatus();
+}
+
 int Run(const Args& args) {
   SetLogQuiet(true);
   // Before the bare model runs, so that it and the servers multiply matrices alike.
@@ -274,72 +402,10 @@ int Run(const Args& args) {
   const double bare16_ms = (*bare)["bare_batch16_ms"].get<double>();
   std::cerr << "  bare_decode_ms " << bare_ms << ", 16 samples in one batch " << bare16_ms << " ms" << std::endl;
 
-  nlohmann::json rows = nlohmann::json::array();
-  std::vector<PlotRow> plot_rows;
-  int64_t failed = 0;
-  // Every session count batched under the default policy and unbatched; one robot alone also batched under
-  // EDF, the deadline-aware policy whose no-wait rule issue 12's 1.05 x target is about.
-  struct Point {
-    int sessions;
-    bool batching;
-    std::string policy;
-  };
-  const std::string default_policy = server::ServerOptions().batch_policy;
-  std::vector<Point> measure_points;
-  for (int sessions : args.sessions) {
-    measure_points.push_back({sessions, true, default_policy});
-    if (sessions == 1 && default_policy != "edf") measure_points.push_back({sessions, true, "edf"});
-    measure_points.push_back({sessions, false, default_policy});
-  }
-  const int points = static_cast<int>(measure_points.size());
-  int done = 0;
-  const auto points_start = Clock::now();
-  for (const Point& point : measure_points) {
-    const int sessions = point.sessions;
-    const bool batching = point.batching;
-    const std::string policy = batching ? point.policy : "none";
-    const double elapsed = std::chrono::duration<double>(Clock::now() - points_start).count();
-    const double per_point = done > 0 ? elapsed / done : args.warmup_s + args.duration_s + 2;
-    std::fprintf(stderr, "[%d/%d] sessions %2d, batching %-3s (%s) ... (ETA %.0f s)\n", done + 1, points, sessions,
-                 batching ? "on" : "off", policy.c_str(), per_point * (points - done));
-    absl::StatusOr<LoadResult> r = MeasurePoint(args, sessions, batching, point.policy);
-    if (!r.ok()) {
-      std::cerr << "mivla-bench-server: sessions " << sessions << ", batching " << batching << " (" << policy
-                << "): " << r.status() << std::endl;
-      return 1;
-    }
-    failed += r->failed_calls;
-    const ServerBreakdown& b = r->server;
-    rows.push_back({{"sessions", sessions},
-                    {"batching", batching},
-                    {"policy", policy},
-                    {"chunks_per_s", r->chunks_per_s},
-                    {"p50_ms", r->p50_ms},
-                    {"p99_ms", r->p99_ms},
-                    {"mean_ms", r->mean_ms},
-                    {"completed", r->completed},
-                    {"window_s", r->window_s},
-                    {"failed_calls", r->failed_calls},
-                    {"first_error", r->first_error},
-                    {"server_mean_ms",
-                     {{"observe_total", b.observe_total_ms},
-                      {"act_total", b.act_total_ms},
-                      {"encode_queue", b.encode_queue_ms},
-                      {"decode_queue", b.decode_queue_ms},
-                      {"encode", b.encode_ms},
-                      {"decode", b.decode_ms},
-                      {"outside_server", b.outside_server_ms}}},
-                    {"mean_batch", {{"encode", b.encode_batch}, {"decode", b.decode_batch}}}});
-    if (point.policy == default_policy) {
-      plot_rows.push_back({sessions, batching, r->chunks_per_s, r->p50_ms, r->p99_ms});
-    }
-    std::fprintf(stderr,
-                 "      %.1f chunks/s  p50 %.1f ms  p99 %.1f ms  (server: enc %.1f ms x%.1f, dec %.1f ms x%.1f, "
-                 "queues %.1f+%.1f ms, outside %.1f ms)%s\n",
-                 r->chunks_per_s, r->p50_ms, r->p99_ms, b.encode_ms, b.encode_batch, b.decode_ms, b.decode_batch,
-                 b.encode_queue_ms, b.decode_queue_ms, b.outside_server_ms,
-                 r->failed_calls ? absl::StrCat("  FAILED CALLS: ", r->failed_calls, " ", r->first_error).c_str() : "");
-    ++done;
+  absl::StatusOr<SweepResult> sweep = RunSweep(args);
+  if (!sweep.ok()) {
+    std::cerr << "mivla-bench-server: " << sweep.status().message() << std::endl;
+    return 1;
   }
   double load[3] = {-1, -1, -1};
   if (getloadavg(load, 3) < 0) load[0] = -1;
@@ -358,33 +424,13 @@ int Run(const Args& args) {
   out["cpus"] = std::thread::hardware_concurrency();
   out["blas_threads"] = model::BlasThreads();
   out["load_average_1m_at_end"] = load[0];
-  out["rows"] = rows;
-  out["targets"] = Targets(rows, bare_ms, bare16_ms);
+  out["rows"] = sweep->rows;
+  out["targets"] = Targets(sweep->rows, bare_ms, bare16_ms);
   if (!args.deadline_loads.empty()) {
-    double capacity = 0;  // the best batched throughput of the sweep
-    for (const auto& r : rows) {
-      if (r["batching"].get<bool>()) capacity = std::max(capacity, r["chunks_per_s"].get<double>());
-    }
-    DeadlineSweepOptions dso;
-    dso.loads = args.deadline_loads;
-    dso.capacity_per_s = capacity;
-    dso.warmup_s = args.warmup_s;
-    dso.duration_s = args.deadline_duration_s;
-    dso.embodiments = {action::Embodiment::kPiper, action::Embodiment::kArx5, action::Embodiment::kAlohaAgilex,
-                       action::Embodiment::kLocoman, action::Embodiment::kHuman};
-    absl::StatusOr<nlohmann::json> deadline =
-        RunDeadlineSweep(dso, [&](const std::string& policy) -> absl::StatusOr<BenchServer> {
-          auto server = StartServer(args, /*batching=*/true, policy, /*quiet_refusals=*/true);
-          if (!server.ok()) return server.status();
-          std::shared_ptr<server::PolicyServer> held = *std::move(server);
-          return BenchServer{held->port(), [held] { held->Shutdown(absl::Seconds(5)); }};
-        });
-    if (!deadline.ok()) {
-      std::cerr << "mivla-bench-server: deadline rows: " << deadline.status() << std::endl;
+    if (absl::Status s = AddDeadlineRows(args, &out); !s.ok()) {
+      std::cerr << "mivla-bench-server: " << s << std::endl;
       return 1;
     }
-    out["deadline"] = *deadline;
-    out["targets"]["deadline_edf_over_fifo_misses"] = (*deadline)["edf_over_fifo_misses"];
   }
   PrintTargets(out);
   out["wall_s"] = std::chrono::duration<double>(Clock::now() - run_start).count();
@@ -394,36 +440,13 @@ int Run(const Args& args) {
       {"least_p_16_over_p_1", bare16_ms / bare_ms},
       {"note", "16 x bare_decode_ms / bare_batch16_ms and bare_batch16_ms / bare_decode_ms: the throughput "
                "gain a perfect batch of 16 gives, and the latency growth it cannot avoid"}};
-
-  const std::string text = out.dump(args.json ? -1 : 2);
-  std::cout << text << std::endl;
-  std::error_code ec;
-  std::filesystem::create_directories(args.out_dir, ec);
-  if (ec) {
-    std::cerr << "mivla-bench-server: --out-dir " << args.out_dir << ": " << ec.message() << std::endl;
+  std::cout << out.dump(args.json ? -1 : 2) << std::endl;
+  if (absl::Status s = WriteOutputs(args, out, sweep->plot_rows, bare_ms); !s.ok()) {
+    std::cerr << "mivla-bench-server: " << s.message() << std::endl;
     return 1;
   }
-  const std::string json_path = args.out_dir + "/server_bench.json";
-  std::ofstream f(json_path);
-  f << out.dump(2) << "\n";
-  if (!f) {
-    std::cerr << "mivla-bench-server: " << json_path << ": could not write" << std::endl;
-    return 1;
-  }
-  const std::string png_path = args.out_dir + "/server_bench.png";
-  absl::Status plotted = WritePlot(
-      plot_rows, bare_ms,
-      absl::StrCat("mivla-bench-server, config ", args.config, ": closed-loop Observe+Act over gRPC, ",
-                   std::thread::hardware_concurrency(), " CPUs, batch 16 / ", args.queue_delay_us,
-                   " us delay vs batch 1"),
-      png_path);
-  if (!plotted.ok()) {
-    std::cerr << "mivla-bench-server: " << plotted << std::endl;
-    return 1;
-  }
-  std::cerr << "wrote " << json_path << " and " << png_path << std::endl;
-  if (failed > 0) {
-    std::cerr << "mivla-bench-server: " << failed << " calls failed (see rows[].first_error)" << std::endl;
+  if (sweep->failed > 0) {
+    std::cerr << "mivla-bench-server: " << sweep->failed << " calls failed (see rows[].first_error)" << std::endl;
     return 1;
   }
   return 0;
