@@ -3,11 +3,10 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "core/util/read_file.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -180,11 +179,9 @@ absl::StatusOr<RobotConfig> ParseRobotConfig(const std::string& json_text, const
 }
 
 absl::StatusOr<RobotConfig> LoadRobotConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("config file '", path, "': cannot open"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseRobotConfig(ss.str(), path);
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return absl::Status(text.status().code(), absl::StrCat("config file: ", text.status().message()));
+  return ParseRobotConfig(*text, path);
 }
 
 std::string DefaultRobotConfigPath(action::Embodiment e) {

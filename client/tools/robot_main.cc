@@ -9,9 +9,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -24,6 +22,7 @@
 #include "client/tools/run_summary.h"
 #include "core/metrics/metrics_http_server.h"
 #include "core/util/log.h"
+#include "core/util/read_file.h"
 #include "core/util/status_macros.h"
 #ifdef MIVLA_HAVE_PIPER_CAN
 #include "client/piper/piper_can_driver.h"
@@ -49,11 +48,9 @@ struct Flags {
 };
 
 absl::StatusOr<std::string> ReadToken(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("--token-file '", path, "': cannot open"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string t(absl::StripAsciiWhitespace(ss.str()));
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return absl::Status(text.status().code(), absl::StrCat("--token-file: ", text.status().message()));
+  std::string t(absl::StripAsciiWhitespace(*text));
   if (t.empty()) return absl::InvalidArgumentError(absl::StrCat("--token-file '", path, "': empty"));
   return t;
 }

@@ -9,12 +9,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/kinematics/embodiment_loader.h"
+#include "core/util/read_file.h"
 
 namespace mivla::data {
 namespace {
@@ -28,14 +28,6 @@ uint64_t Fnv1a(const char* data, size_t n, uint64_t h = 1469598103934665603ull) 
     h *= 1099511628211ull;
   }
   return h;
-}
-
-absl::StatusOr<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 template <typename T>
@@ -84,7 +76,7 @@ absl::StatusOr<std::string> ComplementCacheKey(const std::string& episode_path, 
   const action::Embodiment robot = embodiment == action::Embodiment::kHuman ? options.human_target : embodiment;
   uint64_t kin = Fnv1a("", 0);
   for (action::Embodiment e : {robot, action::Embodiment::kHuman}) {
-    auto text = ReadText(dir + "/" + kinematics::EmbodimentFileName(e));
+    auto text = ReadFile(dir + "/" + kinematics::EmbodimentFileName(e));
     if (!text.ok()) return text.status();
     kin = Fnv1a(text->data(), text->size(), kin);
   }
@@ -127,7 +119,7 @@ std::string ComplementCachePath(const std::string& cache_dir, const std::string&
 
 bool ReadCachedComplements(const std::string& cache_dir, const std::string& key, UnifiedEpisode* episode,
                            ComplementReport* report) {
-  auto text = ReadText(ComplementCachePath(cache_dir, key));
+  auto text = ReadFile(ComplementCachePath(cache_dir, key));
   if (!text.ok() || text->size() < sizeof(kMagic) + 2 * sizeof(uint64_t)) return false;
   const std::string& buf = *text;
   const size_t body = buf.size() - sizeof(uint64_t);

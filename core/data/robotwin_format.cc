@@ -2,12 +2,12 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "Eigen/LU"
 #include "absl/strings/str_cat.h"
 #include "core/data/hdf5_file.h"
 #include "core/kinematics/embodiment_loader.h"
+#include "core/util/read_file.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -60,11 +60,10 @@ absl::Status WriteCamera(Hdf5File* f, const CameraStream& cam, int n, int qualit
 
 absl::Status ReadInstructions(const std::string& hdf5_path, RobotEpisode* e) {
   const std::string path = RoboTwinInstructionPath(hdf5_path);
-  if (!fs::exists(path)) return absl::OkStatus();
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (absl::IsNotFound(text.status())) return absl::OkStatus();  // the episode has no instruction file
+  if (!text.ok()) return text.status();
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return absl::DataLossError(absl::StrCat(path, ": instruction file is not a JSON object"));
   }

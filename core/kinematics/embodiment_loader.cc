@@ -2,14 +2,13 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <string_view>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/kinematics/transforms.h"
+#include "core/util/read_file.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -239,14 +238,13 @@ absl::StatusOr<EmbodimentDescription> ParseEmbodimentJson(const std::string& tex
 }
 
 absl::StatusOr<EmbodimentDescription> LoadEmbodimentFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot open embodiment file '", path,
-                                            "' (set MIVLA_EMBODIMENT_DIR or pass the directory explicitly)"));
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat("embodiment file: ", text.status().message(),
+                                     " (set MIVLA_EMBODIMENT_DIR or pass the directory explicitly)"));
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseEmbodimentJson(ss.str(), path);
+  return ParseEmbodimentJson(*text, path);
 }
 
 absl::StatusOr<EmbodimentDescription> LoadEmbodiment(action::Embodiment tag, const std::string& dir) {

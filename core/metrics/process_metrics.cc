@@ -4,28 +4,20 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "core/util/read_file.h"
 #include "core/util/status_macros.h"
 
 namespace mivla::metrics {
 namespace {
 
-absl::StatusOr<std::string> ReadWholeFile(const char* path) {
-  std::ifstream in(path);
-  if (!in) return absl::InternalError(absl::StrCat("cannot read ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 // Seconds since the epoch at which the system booted (`btime` in /proc/stat).
 absl::StatusOr<double> BootTimeSeconds() {
-  ASSIGN_OR_RETURN(std::string stat, ReadWholeFile("/proc/stat"));
+  ASSIGN_OR_RETURN(std::string stat, ReadFile("/proc/stat"));
   std::istringstream lines(stat);
   std::string line;
   while (std::getline(lines, line)) {
@@ -52,7 +44,7 @@ absl::StatusOr<ProcessStats> ReadProcessStats() {
   const double page_size = static_cast<double>(sysconf(_SC_PAGESIZE));
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
 
-  ASSIGN_OR_RETURN(std::string statm, ReadWholeFile("/proc/self/statm"));
+  ASSIGN_OR_RETURN(std::string statm, ReadFile("/proc/self/statm"));
   std::istringstream statm_in(statm);
   double size_pages = 0, resident_pages = 0;
   if (!(statm_in >> size_pages >> resident_pages)) {
@@ -62,7 +54,7 @@ absl::StatusOr<ProcessStats> ReadProcessStats() {
   stats.resident_memory_bytes = resident_pages * page_size;
 
   // /proc/self/stat: "pid (comm) state ..." where comm may hold spaces; fields after ')' start at 3.
-  ASSIGN_OR_RETURN(std::string stat, ReadWholeFile("/proc/self/stat"));
+  ASSIGN_OR_RETURN(std::string stat, ReadFile("/proc/self/stat"));
   const size_t close = stat.rfind(')');
   if (close == std::string::npos) return absl::InternalError("cannot parse /proc/self/stat");
   std::istringstream fields(stat.substr(close + 2));

@@ -7,12 +7,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/util/read_file.h"
 
 namespace mivla::model {
 namespace {
@@ -41,12 +41,8 @@ int UsableCpus() {
   cpu_set_t set;
   CPU_ZERO(&set);
   if (::sched_getaffinity(0, sizeof(set), &set) == 0) cpus = CPU_COUNT(&set);
-  auto read = [](const char* path) {
-    std::ifstream f(path);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-  };
+  // A cgroup file that is missing or unreadable means no quota.
+  auto read = [](const char* path) { return ReadFile(path).value_or(""); };
   int quota = CpusFromCgroupQuota(read("/sys/fs/cgroup/cpu.max"));
   if (quota < 0) {
     quota = CpusFromCgroupQuota(

@@ -5,10 +5,10 @@
 #include <fstream>
 #include <iterator>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/util/read_file.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -113,12 +113,9 @@ absl::Status ParseEntry(const Json& j, const std::string& where, SafetensorsFile
 }  // namespace
 
 absl::StatusOr<SafetensorsFile> SafetensorsFile::Open(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("safetensors '", path, "': cannot open file"));
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat("safetensors '", path, "': read error"));
-  return Parse(std::move(buffer).str(), path);
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) return absl::Status(bytes.status().code(), absl::StrCat("safetensors: ", bytes.status().message()));
+  return Parse(*std::move(bytes), path);
 }
 
 absl::StatusOr<SafetensorsFile> SafetensorsFile::Parse(std::string bytes, const std::string& source) {

@@ -1,15 +1,14 @@
 #include "core/tokenizer/tokenizer.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cstddef>
-#include <cstdio>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/tokenizer/spm_model.h"
 #include "core/tokenizer/unigram_encoder.h"
+#include "core/util/read_file.h"
 
 namespace mivla::tokenizer {
 namespace {
@@ -50,18 +49,11 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromSerializedModel(std::s
 }
 
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot open tokenizer model ", path));
+  absl::StatusOr<std::string> bytes = ReadFile(path);
+  if (!bytes.ok()) {
+    return absl::Status(bytes.status().code(), absl::StrCat("tokenizer model: ", bytes.status().message()));
   }
-  std::string bytes;
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) bytes.append(buf, n);
-  bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return absl::DataLossError(absl::StrCat("cannot read tokenizer model ", path));
-  absl::StatusOr<std::unique_ptr<Tokenizer>> tok = FromSerializedModel(std::move(bytes));
+  absl::StatusOr<std::unique_ptr<Tokenizer>> tok = FromSerializedModel(*std::move(bytes));
   if (!tok.ok()) {
     return absl::Status(tok.status().code(), absl::StrCat(path, ": ", tok.status().message()));
   }

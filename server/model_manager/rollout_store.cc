@@ -6,10 +6,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/util/read_file.h"
 #include "nlohmann/json.hpp"
 
 namespace mivla::server {
@@ -52,11 +52,13 @@ absl::StatusOr<std::unique_ptr<RolloutStore>> RolloutStore::Open(const std::stri
 }
 
 absl::Status RolloutStore::Load() {
-  std::ifstream in(path_, std::ios::binary);
-  if (!in) return absl::OkStatus();  // nothing recorded yet
-  std::stringstream text;
-  text << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  absl::StatusOr<std::string> text = ReadFile(path_);
+  if (absl::IsNotFound(text.status())) return absl::OkStatus();  // nothing recorded yet
+  if (!text.ok()) {
+    return absl::Status(text.status().code(), absl::StrCat("rollout state file: ", text.status().message(),
+                                                           " (it lists rejected checkpoints)"));
+  }
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   auto bad = [this](const std::string& why) {
     return absl::InvalidArgumentError(absl::StrCat("rollout state file '", path_, "': ", why,
                                                    " (fix or remove it; it lists rejected checkpoints)"));

@@ -1,7 +1,5 @@
 #include "server/runtime/torch_runtime_loader.h"
 
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include <torch/torch.h>
@@ -9,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/model/blas_threads.h"
 #include "core/util/log.h"
+#include "core/util/read_file.h"
 #include "core/util/status_macros.h"
 #include "server/runtime/torch_policy_runtime.h"
 
@@ -54,13 +53,14 @@ absl::StatusOr<std::shared_ptr<const RuntimeLoader>> MakeTorchRuntimeLoader(cons
   LogInfo("runtime", absl::StrCat("BLAS threads per matrix product: ", blas_threads, " (--blas-threads ",
                                   flags.blas_threads, ", ", model::UsableCpus(), " usable CPUs)"));
   if (!flags.tokenizer_file.empty()) {
-    std::ifstream in(flags.tokenizer_file, std::ios::binary);
-    std::stringstream ss;
-    if (in) ss << in.rdbuf();
-    if (!in || ss.str().empty()) {
-      return absl::NotFoundError(absl::StrCat("--tokenizer: cannot open '", flags.tokenizer_file, "'"));
+    absl::StatusOr<std::string> model = ReadFile(flags.tokenizer_file);
+    if (!model.ok()) {
+      return absl::Status(model.status().code(), absl::StrCat("--tokenizer: ", model.status().message()));
     }
-    o.fallback_tokenizer = ss.str();
+    if (model->empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("--tokenizer: '", flags.tokenizer_file, "' is empty"));
+    }
+    o.fallback_tokenizer = *std::move(model);
   }
   return std::shared_ptr<const RuntimeLoader>(std::make_shared<TorchRuntimeLoader>(std::move(o)));
 }

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <limits>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/util/read_file.h"
 #include "core/util/split_mix64.h"
 #include "nlohmann/json.hpp"
 
@@ -192,11 +191,9 @@ absl::StatusOr<std::unique_ptr<PolicyRuntime>> FakeRuntimeLoader::Load(const Run
     o.offset += 0.01 * static_cast<double>(source.seed % 100);
     return std::make_unique<FakePolicyRuntime>(std::move(o));
   }
-  std::ifstream in(source.checkpoint_path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(source.checkpoint_path, ": cannot open"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  absl::StatusOr<std::string> text = ReadFile(source.checkpoint_path);
+  if (!text.ok()) return text.status();
+  nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object() || !j.contains("version") || !j["version"].is_string()) {
     return absl::DataLossError(
         absl::StrCat(source.checkpoint_path, ": not a fake checkpoint (a JSON object with a \"version\" string)"));

@@ -1,13 +1,11 @@
 #include "server/service/auth.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "core/util/read_file.h"
 
 namespace mivla::server {
 namespace {
@@ -19,8 +17,8 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
 }
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
-  auto text = ReadTextFile(path);
-  if (!text.ok()) return text.status();
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return absl::Status(text.status().code(), absl::StrCat(what, ": ", text.status().message()));
   if (!absl::StrContains(*text, "-----BEGIN ")) {
     return absl::InvalidArgumentError(absl::StrCat(what, " '", path, "' is not a PEM file"));
   }
@@ -28,14 +26,6 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
 }
 
 }  // namespace
-
-absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open '", path, "'"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFiles(const TlsFiles& f) {
   if (f.cert_file.empty() && f.key_file.empty()) {
@@ -67,8 +57,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFi
 
 absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::FromFile(const std::string& path) {
   if (path.empty()) return FromTokens({});
-  auto text = ReadTextFile(path);
-  if (!text.ok()) return absl::NotFoundError(absl::StrCat("--token-file: ", text.status().message()));
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return absl::Status(text.status().code(), absl::StrCat("--token-file: ", text.status().message()));
   std::vector<std::string> tokens;
   for (absl::string_view line : absl::StrSplit(*text, '\n')) {
     line = absl::StripAsciiWhitespace(line);

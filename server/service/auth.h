@@ -54,9 +54,6 @@ class TokenAuthenticator {
 /// Unix-socket peer; "addr:" and the whole string for anything else.
 std::string ClientAddress(const std::string& peer);
 
-/// Reads a whole file; NOT_FOUND naming it when it cannot be opened.
-absl::StatusOr<std::string> ReadTextFile(const std::string& path);
-
 }  // namespace mivla::server
 
 #endif  // MIVLA_SERVER_SERVICE_AUTH_H_

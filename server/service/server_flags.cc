@@ -7,8 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/util/read_file.h"
 #include "nlohmann/json.hpp"
-#include "server/service/auth.h"
 
 namespace mivla::server {
 namespace {
@@ -324,7 +324,7 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(int argc, const char* const* argv, 
   }
   out.options = std::move(defaults);
   if (!config_file.empty()) {
-    auto text = ReadTextFile(config_file);
+    absl::StatusOr<std::string> text = ReadFile(config_file);
     if (!text.ok()) return absl::InvalidArgumentError(absl::StrCat("--config-file: ", text.status().message()));
     nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) {

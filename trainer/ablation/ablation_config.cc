@@ -1,12 +1,11 @@
 // File: ablation_config.cc
 #include "trainer/ablation/ablation_config.h"
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/util/read_file.h"
 #include "core/util/status_macros.h"
 
 namespace mivla::trainer::ablation {
@@ -292,11 +291,11 @@ absl::StatusOr<AblationConfig> ParseAblationConfig(const std::string& json_text,
 }
 
 absl::StatusOr<AblationConfig> LoadAblationConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read the ablation config"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseAblationConfig(ss.str(), path);
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(), absl::StrCat("ablation config: ", text.status().message()));
+  }
+  return ParseAblationConfig(*text, path);
 }
 
 }  // namespace mivla::trainer::ablation

@@ -1,13 +1,12 @@
 #include "trainer/train/train_config.h"
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "core/util/read_file.h"
 #include "core/util/status_macros.h"
 
 namespace mivla::trainer {
@@ -185,11 +184,11 @@ absl::StatusOr<TrainConfig> ParseTrainConfig(const std::string& json_text, const
 }
 
 absl::StatusOr<TrainConfig> LoadTrainConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read the configuration file"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseTrainConfig(ss.str(), path);
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(), absl::StrCat("training configuration: ", text.status().message()));
+  }
+  return ParseTrainConfig(*text, path);
 }
 
 absl::Status ValidateTrainConfig(const TrainConfig& c, const std::string& origin) {
