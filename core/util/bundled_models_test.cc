@@ -1,32 +1,28 @@
 // File: bundled_models_test.cc
 #include "core/util/bundled_models.h"
 
+#include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include <gtest/gtest.h>
+#include "core/util/temp_dir_test.h"
 
 namespace mivla {
 namespace {
 
 namespace fs = std::filesystem;
 
-class BundledModelsTest : public ::testing::Test {
+class BundledModelsTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mivla_bundled_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
+  BundledModelsTest() : TempDirTest("mivla_bundled_") {}
   void TearDown() override {
-    fs::remove_all(dir_);
+    TempDirTest::TearDown();
     unsetenv("MIVLA_MODEL_DIR");
   }
   void Touch(const std::string& name) { std::ofstream(dir_ / name) << "x"; }
-  fs::path dir_;
 };
 
 TEST_F(BundledModelsTest, EnvironmentWinsOverTheRepositoryFolder) {

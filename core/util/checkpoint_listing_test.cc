@@ -1,6 +1,7 @@
 // File: checkpoint_listing_test.cc
 #include "core/util/checkpoint_listing.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,21 +9,16 @@
 #include <filesystem>
 #include <fstream>
 
-#include <gtest/gtest.h>
+#include "core/util/temp_dir_test.h"
 
 namespace mivla {
 namespace {
 
 namespace fs = std::filesystem;
 
-class CheckpointListingTest : public ::testing::Test {
+class CheckpointListingTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mivla_listing_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  CheckpointListingTest() : TempDirTest("mivla_listing_") {}
   // A file of `bytes` bytes whose modification time is `age_s` seconds in the past.
   void Write(const std::string& name, int bytes, int age_s) {
     std::ofstream(dir_ / name) << std::string(bytes, 'x');
@@ -33,7 +29,6 @@ class CheckpointListingTest : public ::testing::Test {
     for (const CheckpointFile& c : ListCheckpoints(dir_.string())) names.push_back(fs::path(c.path).filename());
     return names;
   }
-  fs::path dir_;
 };
 
 TEST_F(CheckpointListingTest, NewestFirstWithSizesAndTimes) {

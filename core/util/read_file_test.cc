@@ -1,6 +1,8 @@
 // File: read_file_test.cc
 #include "core/util/read_file.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,8 +10,7 @@
 #include <fstream>
 #include <string>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "core/util/temp_dir_test.h"
 
 namespace mivla {
 namespace {
@@ -17,20 +18,14 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-class ReadFileTest : public ::testing::Test {
+class ReadFileTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mivla_read_file_" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  ReadFileTest() : TempDirTest("mivla_read_file_") {}
   std::string Write(const std::string& name, const std::string& bytes) {
     const std::string path = (dir_ / name).string();
     std::ofstream(path, std::ios::binary) << bytes;
     return path;
   }
-  fs::path dir_;
 };
 
 TEST_F(ReadFileTest, ReadsEveryByteIncludingNulsAndNewlines) {
