@@ -2,12 +2,20 @@
 //
 //   mivla-bench-model --config tiny|base [--json] [--device cpu|cuda|auto] [--precision fp32|bf16]
 //                     [--batches 1,4,16] [--repeats N] [--views V] [--threads T] [--out FILE]
-//                     [--profile TRACE.json]
+//                     [--profile TRACE.json] [--cuda-graphs]
 //
 // Prints one JSON object: device, parameters per component, analytic FLOPs per sample, the measured
 // peak of a 1024x1024x1024 fp32 GEMM, and per batch size the wall time of encode (vision + language +
 // proprioception) and decode (K/V projection + the K-step Euler sampler) for the whole batch, with the
 // decoder's achieved GFLOP/s. Times are medians over `repeats` after one warm-up.
+// --cuda-graphs (CUDA device, CUDA build; issue 12's GPU path): per batch size also the decode's p50/p99
+// over `repeats` calls op by op and replayed from a CUDA graph (core/model/graphed_sampler.h; the first
+// call, which captures, is timed apart), and 1 - graph/eager at p50: the share of the eager decode that
+// is launch overhead and gaps between kernels rather than kernel time (the graph keeps the kernels and
+// drops the launches).
+#include <torch/csrc/autograd/profiler_legacy.h>
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,13 +24,11 @@
 #include <string>
 #include <vector>
 
-#include <torch/csrc/autograd/profiler_legacy.h>
-#include <torch/torch.h>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "core/model/flop_count.h"
 #include "core/model/flow_matching.h"
+#include "core/model/graphed_sampler.h"
 #include "core/model/mivla_model.h"
 #include "core/model/runtime.h"
 #include "core/model/synthetic_inputs.h"
@@ -42,12 +48,14 @@ struct Args {
   bool json = false;
   std::string out;
   std::string profile;  // chrome-trace file of one batch-16 decode (LibTorch's profiler)
+  bool cuda_graphs = false;
 };
 
 [[noreturn]] void Usage(const std::string& error) {
   std::cerr << "mivla-bench-model: " << error << "\n"
             << "usage: mivla-bench-model --config tiny|base [--json] [--device cpu|cuda|auto]\n"
-            << "       [--precision fp32|bf16] [--batches 1,4,16] [--repeats N] [--views V] [--out FILE]\n";
+            << "       [--precision fp32|bf16] [--batches 1,4,16] [--repeats N] [--views V] [--out FILE]\n"
+            << "       [--profile TRACE.json] [--cuda-graphs]\n";
   std::exit(2);
 }
 
@@ -63,6 +71,8 @@ Args Parse(int argc, char** argv) {
     else if (k == "--device") a.device = value();
     else if (k == "--precision") a.precision = value();
     else if (k == "--json") a.json = true;
+    else if (k == "--cuda-graphs")
+      a.cuda_graphs = true;
     else if (k == "--out") a.out = value();
     else if (k == "--profile") a.profile = value();
     else if (k == "--threads") {
@@ -93,8 +103,9 @@ void Sync(const torch::Device& d) {
   if (d.is_cuda()) torch::cuda::synchronize();
 }
 
+// Wall times of `repeats` calls after one warm-up, ascending.
 template <typename F>
-double MedianMs(int repeats, const torch::Device& d, F&& f) {
+std::vector<double> TimesMs(int repeats, const torch::Device& d, F&& f) {
   f();  // warm-up
   Sync(d);
   std::vector<double> ms;
@@ -105,7 +116,16 @@ double MedianMs(int repeats, const torch::Device& d, F&& f) {
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  return ms;
+}
+
+template <typename F>
+double MedianMs(int repeats, const torch::Device& d, F&& f) {
+  return TimesMs(repeats, d, std::forward<F>(f))[static_cast<size_t>(repeats) / 2];
+}
+
+double Quantile(const std::vector<double>& sorted, double q) {
+  return sorted[std::min(sorted.size() - 1, static_cast<size_t>(q * static_cast<double>(sorted.size())))];
 }
 
 double MatmulPeakGflops(const torch::Device& d) {
@@ -129,6 +149,10 @@ int Run(const Args& args) {
   absl::StatusOr<RuntimeOptions> rt = ParseRuntimeOptions(args.device, args.precision);
   if (!rt.ok()) Usage(std::string(rt.status().message()));
   if (args.views > cfg->max_views) Usage("--views exceeds the config's max_views");
+  if (args.cuda_graphs && !rt->device.is_cuda()) Usage("--cuda-graphs needs --device cuda");
+  if (args.cuda_graphs && !GraphedSampler::CudaGraphsBuilt()) {
+    Usage("--cuda-graphs: this binary was built without CUDA graphs (build against a CUDA LibTorch)");
+  }
   // LibTorch's own intra-op pool stays at its default unless asked: OpenBLAS (pthreads) already
   // parallelises the GEMMs, and a second pool of the same size oversubscribes a small CPU.
   if (args.threads > 0) torch::set_num_threads(args.threads);
@@ -164,6 +188,13 @@ int Run(const Args& args) {
   AutocastGuard autocast(*rt);
   const std::vector<action::Embodiment> cycle = {action::Embodiment::kPiper, action::Embodiment::kAlohaAgilex,
                                                  action::Embodiment::kArx5, action::Embodiment::kLocoman};
+  std::unique_ptr<GraphedSampler> graphed;
+  if (args.cuda_graphs) {
+    auto s = GraphedSampler::Create(model, rt->device, GraphedSampler::Mode::kCudaGraph,
+                                    *std::max_element(args.batches.begin(), args.batches.end()));
+    if (!s.ok()) Usage(std::string(s.status().message()));
+    graphed = *std::move(s);
+  }
   nlohmann::json rows = nlohmann::json::array();
   for (int b : args.batches) {
     std::vector<action::Embodiment> es;
@@ -195,6 +226,23 @@ int Run(const Args& args) {
                     {"decode_ms", decode_ms},
                     {"decode_ms_per_sample", decode_ms / b},
                     {"achieved_gflops", flops.decode_total * b / (decode_ms * 1e-3) / 1e9}});
+    if (graphed != nullptr) {
+      const std::vector<double> eager = TimesMs(args.repeats, rt->device, [&] {
+        EulerSample(*model, model->PrepareDecoding(cond), noise, cfg->decoder.sampling_steps);
+      });
+      const auto t0 = std::chrono::steady_clock::now();
+      graphed->Sample(cond, noise);  // captures this batch's bucket
+      Sync(rt->device);
+      const double capture_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      const std::vector<double> graph = TimesMs(args.repeats, rt->device, [&] { graphed->Sample(cond, noise); });
+      rows.back()["cuda_graph"] = {{"eager_p50_ms", Quantile(eager, 0.5)},
+                                   {"eager_p99_ms", Quantile(eager, 0.99)},
+                                   {"graph_p50_ms", Quantile(graph, 0.5)},
+                                   {"graph_p99_ms", Quantile(graph, 0.99)},
+                                   {"first_call_with_capture_ms", capture_ms},
+                                   {"launch_share_of_eager", 1.0 - Quantile(graph, 0.5) / Quantile(eager, 0.5)}};
+    }
     if (!args.json) {
       std::fprintf(stderr, "batch %3d: encode %8.2f ms  decode %8.2f ms  (%.1f GFLOP/s)\n", b, encode_ms, decode_ms,
                    rows.back()["achieved_gflops"].get<double>());

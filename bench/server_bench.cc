@@ -184,11 +184,9 @@ server::ServerOptions Options(const Args& args, bool batching,
   o.metrics_port = -1;
   o.random_init = true;
   o.config = args.config;
-  o.tokenizer_file = args.tokenizer;
-  server::TorchRuntimeFlags runtime;  // the real model (server/runtime), on the CPU
-  runtime.tokenizer_file = args.tokenizer;
-  runtime.blas_threads = 0;  // Run() applied --blas-threads once for the whole process; keep it
-  absl::StatusOr<std::shared_ptr<const server::RuntimeLoader>> loader = server::MakeTorchRuntimeLoader(runtime);
+  o.runtime.tokenizer_file = args.tokenizer;  // the real model (server/runtime), on the CPU
+  o.runtime.blas_threads = 0;                 // Run() applied --blas-threads once for the whole process; keep it
+  absl::StatusOr<std::shared_ptr<const server::RuntimeLoader>> loader = server::MakeTorchRuntimeLoader(o.runtime);
   if (!loader.ok()) {
     std::cerr << "mivla-bench-server: " << loader.status().message() << std::endl;
     std::exit(2);

@@ -79,8 +79,9 @@ std::vector<absl::StatusOr<ChunkValues>> TorchPolicyRuntime::Decode(absl::Span<c
     model::MivlaModelImpl& m = model();
     std::vector<at::Tensor> parts;
     if (n_plain > 0) {
-      parts.push_back(model::EulerSample(m, m.PrepareDecoding(tokens(0, n_plain)), part(s.noise, 0, n_plain),
-                                         c.decoder.sampling_steps)
+      parts.push_back((graphed_ != nullptr ? graphed_->Sample(tokens(0, n_plain), part(s.noise, 0, n_plain))
+                                           : model::EulerSample(m, m.PrepareDecoding(tokens(0, n_plain)),
+                                                                part(s.noise, 0, n_plain), c.decoder.sampling_steps))
                           .to(torch::kCPU, torch::kFloat));
     }
     if (n > n_plain) {

@@ -40,6 +40,17 @@ absl::StatusOr<std::unique_ptr<TorchPolicyRuntime>> TorchPolicyRuntime::Create(c
   r->inpainting_ = options.inpainting;
   bundle.model->to(options.runtime.device);
   bundle.model->eval();
+  if (options.cuda_graph_max_batch > 0) {
+    absl::StatusOr<std::unique_ptr<model::GraphedSampler>> graphed = model::GraphedSampler::Create(
+        bundle.model, options.runtime.device,
+        options.buckets_without_capture ? model::GraphedSampler::Mode::kEager : model::GraphedSampler::Mode::kCudaGraph,
+        options.cuda_graph_max_batch);
+    if (!graphed.ok()) {
+      return absl::Status(graphed.status().code(),
+                          absl::StrCat("model version '", bundle.model_version, "': ", graphed.status().message()));
+    }
+    r->graphed_ = *std::move(graphed);
+  }
   RuntimeInfo& info = r->info_;
   info.version = bundle.model_version;
   info.config_name = c.name;
@@ -50,7 +61,8 @@ absl::StatusOr<std::unique_ptr<TorchPolicyRuntime>> TorchPolicyRuntime::Create(c
   info.max_views = c.max_views;
   info.image_size = r->image_size_;
   info.embodiments.assign(action::kAllEmbodiments.begin(), action::kAllEmbodiments.end());
-  info.device = model::DescribeDevice(options.runtime);
+  const bool captured = r->graphed_ && r->graphed_->mode() == model::GraphedSampler::Mode::kCudaGraph;
+  info.device = absl::StrCat(model::DescribeDevice(options.runtime), captured ? "/cuda-graphs" : "");
   r->bundle_ = std::move(bundle);
   r->tokenizer_ = std::move(*tok);
   r->instruction_cache_ = std::make_unique<model::InstructionCache>(
@@ -97,6 +109,19 @@ absl::Status TorchPolicyRuntime::Warm(int max_batch_size) const {
                                                             "': warm-up produced non-finite actions at batch ", b));
         }
       }
+    }
+    if (graphed_ == nullptr || b != 1) continue;
+    // CUDA graphs: one decode per bucket a batch of up to max_batch_size lands in, so that no request
+    // pays a capture.
+    for (int rows : graphed_->buckets()) {
+      std::vector<DecodeItem> same(static_cast<size_t>(rows), items[0]);
+      for (const absl::StatusOr<ChunkValues>& c : Decode(same)) {
+        if (!c.ok()) {
+          return absl::Status(c.status().code(), absl::StrCat("model version '", info_.version, "': CUDA graph of ",
+                                                              rows, " rows: ", c.status().message()));
+        }
+      }
+      if (rows >= max_batch_size) break;
     }
   }
   return absl::OkStatus();

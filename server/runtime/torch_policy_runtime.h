@@ -8,7 +8,9 @@
 //           prefix MLPs once for the batch; each handle holds its row of the condition tokens.
 //   Decode: copies the handles' tokens into staging rows, draws each item's noise from its own seed,
 //           runs the K-step Euler sampler once for the batch and de-normalises each chunk with the
-//           version's statistics (slots outside the embodiment's mask are 0). Items with an executed
+//           version's statistics (slots outside the embodiment's mask are 0). With CUDA graphs on, the
+//           plain items' decode replays a graph captured per batch bucket (core/model/graphed_sampler.h;
+//           Warm captures every bucket up to its batch size). Items with an executed
 //           prefix (real-time chunking) are sampled apart, by the guided sampler (torch_decode.cc).
 // Built by TorchRuntimeLoader (torch_runtime_loader.h) or directly from a bundle (tests).
 //
@@ -23,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/checkpoint/model_checkpoint.h"
+#include "core/model/graphed_sampler.h"
 #include "core/model/guided_sampling.h"
 #include "core/model/instruction_cache.h"
 #include "core/model/runtime.h"
@@ -41,6 +44,12 @@ class TorchPolicyRuntime : public PolicyRuntime {
     size_t instruction_cache_capacity = 1024;
     /// Real-time chunking: the guided sampler's settings for items with an executed prefix.
     model::InpaintingOptions inpainting;
+    /// The GPU path: plain decodes through CUDA graphs, buckets up to this many rows (0: off). Create
+    /// refuses it off CUDA or in a build without CUDA graphs.
+    int cuda_graph_max_batch = 0;
+    /// With cuda_graph_max_batch: the same buckets run op by op instead of captured (any device; the
+    /// CPU tests of this wiring, and a GPU baseline with static buffers but no graph).
+    bool buckets_without_capture = false;
   };
 
   /// INVALID_ARGUMENT when the bundle has no model or no usable tokenizer. Moves the model to the device.
@@ -57,6 +66,8 @@ class TorchPolicyRuntime : public PolicyRuntime {
   /// Staging tensor (re)allocations so far (steady state: no growth).
   int64_t staging_allocations() const { return staging_.allocations(); }
   const model::InstructionCache& instruction_cache() const { return *instruction_cache_; }
+  /// Decode buckets built (graphs captured) so far; 0 without CUDA graphs (GraphedSampler::builds).
+  int64_t decode_bucket_builds() const { return graphed_ ? graphed_->builds() : 0; }
 
  private:
   TorchPolicyRuntime() = default;
@@ -70,6 +81,7 @@ class TorchPolicyRuntime : public PolicyRuntime {
   int image_size_ = 0;
   RuntimeInfo info_;
   mutable StagingPool staging_;
+  std::unique_ptr<model::GraphedSampler> graphed_;  // CUDA graphs on; null otherwise
 };
 
 }  // namespace mivla::server

@@ -223,7 +223,7 @@ TEST(TorchPolicyRuntimeTest, ChunksAreDenormalisedWithTheVersionsStatistics) {
 }
 
 TEST(TorchRuntimeLoaderTest, RandomInitCheckpointFilesAndBadInputs) {
-  TorchRuntimeFlags flags;
+  RuntimeFlags flags;
   flags.tokenizer_file = tokenizer::kTinyTokenizerModelPath;
   auto loader = MakeTorchRuntimeLoader(flags);
   ASSERT_TRUE(loader.ok()) << loader.status();
@@ -245,21 +245,78 @@ TEST(TorchRuntimeLoaderTest, RandomInitCheckpointFilesAndBadInputs) {
   std::ofstream((dir / "junk.mivla").string()) << "not a checkpoint";
   EXPECT_FALSE((*loader)->Load(RuntimeSource::Checkpoint((dir / "junk.mivla").string())).ok());
   // Without --tokenizer a checkpoint carrying none cannot serve.
-  auto bare = MakeTorchRuntimeLoader(TorchRuntimeFlags{});
+  auto bare = MakeTorchRuntimeLoader(RuntimeFlags{});
   ASSERT_TRUE(bare.ok());
   absl::Status no_tok = (*bare)->Load(RuntimeSource::Checkpoint(path)).status();
   EXPECT_EQ(no_tok.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(no_tok.message(), HasSubstr("carries no tokenizer"));
   std::filesystem::remove_all(dir);
 
-  TorchRuntimeFlags bad_device;
+  RuntimeFlags bad_device;
   bad_device.device = "tpu";
   EXPECT_EQ(MakeTorchRuntimeLoader(bad_device).status().code(), absl::StatusCode::kInvalidArgument);
-  TorchRuntimeFlags missing;
+  RuntimeFlags missing;
   missing.tokenizer_file = "/no/such/tokenizer.model";
   absl::Status s = MakeTorchRuntimeLoader(missing).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(s.message(), HasSubstr("--tokenizer"));
+}
+
+TEST(TorchPolicyRuntimeTest, BucketedDecodeGivesTheChunksOfThePlainOne) {
+  // The CUDA graph path's wiring (Decode through the bucket sampler, Warm over its buckets), run op by
+  // op on the CPU: every chunk as the plain decode gives it, guided items beside plain ones included.
+  auto plain = Runtime(TinyBundle("v1", 1));
+  TorchPolicyRuntime::Options o;
+  o.cuda_graph_max_batch = 4;
+  o.buckets_without_capture = true;
+  auto bucketed = TorchPolicyRuntime::Create(TinyBundle("v1", 1), o);
+  ASSERT_TRUE(bucketed.ok()) << bucketed.status();
+  ASSERT_NE(plain, nullptr);
+  EXPECT_EQ((*bucketed)->info().device, "cpu/fp32");
+  ASSERT_TRUE((*bucketed)->Warm(3).ok());
+  EXPECT_EQ((*bucketed)->decode_bucket_builds(), 3) << "Warm(3) builds buckets 1, 2 and 4 through Decode";
+  const int side = plain->info().image_size;
+  std::vector<RuntimeObservation> obs;
+  for (int i = 0; i < 6; ++i) obs.push_back(Obs(i % 2 ? Embodiment::kArx5 : Embodiment::kPiper, side, 2, i + 1));
+  std::vector<DecodeItem> a, b;
+  for (int i = 0; i < 6; ++i) {
+    a.push_back({EncodeOne(*plain, obs[i]), static_cast<uint64_t>(40 + i), {}});
+    b.push_back({EncodeOne(**bucketed, obs[i]), static_cast<uint64_t>(40 + i), {}});
+  }
+  // A guided item (an executed prefix of 2 steps) rides along and is sampled apart.
+  a[5].executed_prefix = b[5].executed_prefix = std::vector<float>(2 * action::kActionDim, 0.0f);
+  a[5].frozen_steps = b[5].frozen_steps = 1;
+  for (size_t n : {1u, 3u, 6u}) {  // buckets 1 and 4, and 5 plain rows: 4, then 1
+    SCOPED_TRACE(n);
+    auto want = plain->Decode(absl::MakeSpan(a).subspan(0, n));
+    auto got = (*bucketed)->Decode(absl::MakeSpan(b).subspan(0, n));
+    ASSERT_EQ(got.size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_TRUE(want[i].ok() && got[i].ok()) << got[i].status();
+      for (size_t k = 0; k < got[i]->values.size(); ++k) {
+        ASSERT_NEAR(got[i]->values[k], want[i]->values[k], 1e-4) << "item " << i << " value " << k;
+      }
+    }
+  }
+  EXPECT_EQ((*bucketed)->decode_bucket_builds(), 3) << "the decodes reuse the warmed buckets";
+  EXPECT_EQ(plain->decode_bucket_builds(), 0);
+}
+
+TEST(TorchRuntimeLoaderTest, CudaGraphsAreRefusedOffCuda) {
+  RuntimeFlags flags;
+  flags.tokenizer_file = tokenizer::kTinyTokenizerModelPath;
+  flags.cuda_graphs = true;
+  absl::Status s = MakeTorchRuntimeLoader(flags).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("--cuda-graphs"));
+  EXPECT_THAT(s.message(), HasSubstr("'cpu'"));
+  // The runtime refuses it too when built directly (tests, benchmarks).
+  TorchPolicyRuntime::Options o;
+  o.cuda_graph_max_batch = 4;
+  auto r = TorchPolicyRuntime::Create(TinyBundle("v1", 1), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr("model version 'v1'"));
 }
 
 }  // namespace

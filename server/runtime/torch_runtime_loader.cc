@@ -1,11 +1,12 @@
 #include "server/runtime/torch_runtime_loader.h"
 
-#include <utility>
-
 #include <torch/torch.h>
+
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/model/blas_threads.h"
+#include "core/model/graphed_sampler.h"
 #include "core/util/log.h"
 #include "core/util/read_file.h"
 #include "core/util/status_macros.h"
@@ -40,7 +41,7 @@ class TorchRuntimeLoader : public RuntimeLoader {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const RuntimeLoader>> MakeTorchRuntimeLoader(const TorchRuntimeFlags& flags) {
+absl::StatusOr<std::shared_ptr<const RuntimeLoader>> MakeTorchRuntimeLoader(const RuntimeFlags& flags) {
   TorchPolicyRuntime::Options o;
   ASSIGN_OR_RETURN(o.runtime, model::ParseRuntimeOptions(flags.device, flags.precision));
   o.instruction_cache_capacity = flags.instruction_cache_capacity;
@@ -49,6 +50,21 @@ absl::StatusOr<std::shared_ptr<const RuntimeLoader>> MakeTorchRuntimeLoader(cons
   }
   o.inpainting.max_guidance = flags.rtc_max_guidance;
   o.inpainting.soft_replacement = flags.rtc_soft_replacement;
+  if (flags.cuda_graphs) {
+    if (!o.runtime.device.is_cuda()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--cuda-graphs: needs a CUDA --device; the device is '", o.runtime.device.str(), "'"));
+    }
+    if (!model::GraphedSampler::CudaGraphsBuilt()) {
+      return absl::FailedPreconditionError(
+          "--cuda-graphs: this mivla-server was built without CUDA graphs (build against a CUDA LibTorch)");
+    }
+    if (flags.cuda_graph_max_batch < 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--cuda-graphs: the largest batch is ", flags.cuda_graph_max_batch, "; want at least 1"));
+    }
+    o.cuda_graph_max_batch = flags.cuda_graph_max_batch;
+  }
   ASSIGN_OR_RETURN(const int blas_threads, model::ApplyBlasThreads(flags.blas_threads));
   LogInfo("runtime", absl::StrCat("BLAS threads per matrix product: ", blas_threads, " (--blas-threads ",
                                   flags.blas_threads, ", ", model::UsableCpus(), " usable CPUs)"));

@@ -4,7 +4,7 @@
 // mivla-server binary, the benchmarks and integration tests can pick the real runtime without
 // compiling LibTorch headers.
 //
-//   TorchRuntimeFlags f; f.device = "cpu"; f.tokenizer_file = "core/tokenizer/data/mivla_tiny_spm.model";
+//   RuntimeFlags f; f.device = "cpu"; f.tokenizer_file = "core/tokenizer/data/mivla_tiny_spm.model";
 //   ASSIGN_OR_RETURN(std::shared_ptr<const RuntimeLoader> loader, MakeTorchRuntimeLoader(f));
 //   server_options.runtime_loader = loader;
 //
@@ -17,24 +17,16 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "server/runtime_api/runtime_flags.h"
 #include "server/runtime_api/runtime_loader.h"
 
 namespace mivla::server {
 
-struct TorchRuntimeFlags {
-  std::string device = "cpu";      // cpu | cuda | cuda:N | auto (--device)
-  std::string precision = "fp32";  // fp32 | bf16, CUDA only (--precision)
-  std::string tokenizer_file;      // used when a checkpoint carries none (--tokenizer); "" = none
-  size_t instruction_cache_capacity = 1024;
-  double rtc_max_guidance = 5.0;   // real-time chunking: cap of the guidance weight (--rtc-max-guidance)
-  bool rtc_soft_replacement = true;  // real-time chunking: soft-masked replacement (--rtc-soft-replacement)
-  int blas_threads = -1;  // process-wide, applied by MakeTorchRuntimeLoader (--blas-threads; core/model/blas_threads.h)
-};
-
-/// INVALID_ARGUMENT for a bad device, precision or BLAS thread count (naming the flag); NOT_FOUND
+/// INVALID_ARGUMENT for a bad device, precision or BLAS thread count, or --cuda-graphs off CUDA (naming
+/// the flag); FAILED_PRECONDITION for --cuda-graphs in a build without CUDA graphs; NOT_FOUND
 /// ("--tokenizer: ...") when the tokenizer file cannot be read. Sets the process's BLAS threads
 /// (flags.blas_threads) and logs the count in force.
-absl::StatusOr<std::shared_ptr<const RuntimeLoader>> MakeTorchRuntimeLoader(const TorchRuntimeFlags& flags);
+absl::StatusOr<std::shared_ptr<const RuntimeLoader>> MakeTorchRuntimeLoader(const RuntimeFlags& flags);
 
 }  // namespace mivla::server
 

@@ -34,7 +34,7 @@ void ProtobufLog(google::protobuf::LogLevel level, const char* file, int line, c
 int Main(int argc, char** argv) {
   google::protobuf::SetLogHandler(&ProtobufLog);
   mivla::server::ServerOptions defaults;
-  defaults.tokenizer_file = MIVLA_DEFAULT_TOKENIZER;
+  defaults.runtime.tokenizer_file = MIVLA_DEFAULT_TOKENIZER;
   auto parsed = mivla::server::ParseServerFlags(argc, argv, defaults);
   if (!parsed.ok()) {
     std::cerr << "mivla-server: " << parsed.status().message() << "\n";
@@ -65,14 +65,8 @@ int Main(int argc, char** argv) {
   sigaddset(&set, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
-  mivla::server::TorchRuntimeFlags runtime;
-  runtime.device = parsed->options.device;
-  runtime.precision = parsed->options.precision;
-  runtime.tokenizer_file = parsed->options.tokenizer_file;
-  runtime.rtc_max_guidance = parsed->options.rtc_max_guidance;
-  runtime.rtc_soft_replacement = parsed->options.rtc_soft_replacement;
-  runtime.blas_threads = parsed->options.blas_threads;
-  auto loader = mivla::server::MakeTorchRuntimeLoader(runtime);
+  parsed->options.runtime.cuda_graph_max_batch = parsed->options.decode.max_batch_size;
+  auto loader = mivla::server::MakeTorchRuntimeLoader(parsed->options.runtime);
   if (!loader.ok()) {
     std::cerr << "mivla-server: " << loader.status().message() << "\n";
     return 2;

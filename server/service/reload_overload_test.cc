@@ -66,7 +66,7 @@ TEST(HotReloadTest, EightSessionsActThroughFiveCheckpointsWithoutAFailedCall) {
   std::filesystem::create_directories(dir);
   WriteCheckpoint(dir, "v01", 1);
   ServerOptions o = t::LoopbackOptions();
-  TorchRuntimeFlags torch_runtime;
+  RuntimeFlags torch_runtime;
   torch_runtime.tokenizer_file = tokenizer::kTinyTokenizerModelPath;
   auto loader = MakeTorchRuntimeLoader(torch_runtime);
   ASSERT_TRUE(loader.ok()) << loader.status();

@@ -74,7 +74,9 @@ Flag Real(std::string name, std::string help, double ServerOptions::*field) {
           }};
 }
 
-Flag Real(std::string name, std::string help, InputLimits ServerOptions::*outer, double InputLimits::*field) {
+// A floating-point flag bound to (ServerOptions::*outer).*field (input limits, runtime flags).
+template <typename Outer>
+Flag Real(std::string name, std::string help, Outer ServerOptions::*outer, double Outer::*field) {
   return {name, std::move(help), [outer, field](const ServerOptions& o) { return absl::StrCat((o.*outer).*field); },
           [name, outer, field](const std::string& v, ServerOptions* o) {
             double x;
@@ -82,6 +84,24 @@ Flag Real(std::string name, std::string help, InputLimits ServerOptions::*outer,
             (o->*outer).*field = x;
             return absl::OkStatus();
           }};
+}
+
+// A boolean flag bound to (ServerOptions::*outer).*field.
+template <typename Outer>
+Flag Bool(std::string name, std::string help, Outer ServerOptions::*outer, bool Outer::*field) {
+  Flag f{name, std::move(help),
+         [outer, field](const ServerOptions& o) { return std::string((o.*outer).*field ? "true" : "false"); },
+         [name, outer, field](const std::string& v, ServerOptions* o) {
+           if (v == "true" || v == "1" || v.empty())
+             (o->*outer).*field = true;
+           else if (v == "false" || v == "0")
+             (o->*outer).*field = false;
+           else
+             return BadValue(name, v, "true or false");
+           return absl::OkStatus();
+         }};
+  f.boolean = true;
+  return f;
 }
 
 Flag Duration(std::string name, std::string help, absl::Duration ServerOptions::*field, absl::Duration unit) {
@@ -151,10 +171,12 @@ std::vector<Flag> Flags() {
   f.push_back(Bool("random-init", "Serve a randomly initialised model (tests and benchmarks only; logged as such).", &ServerOptions::random_init));
   f.push_back(Str("config", "Model configuration for --random-init: tiny or base.", [](ServerOptions& o) -> std::string& { return o.config; }));
   f.push_back(NUM("seed", "Seed of the --random-init weights.", seed));
-  f.push_back(Str("device", "cpu, cuda, cuda:N or auto.", [](ServerOptions& o) -> std::string& { return o.device; }));
-  f.push_back(Str("precision", "fp32, or bf16 (CUDA only).", [](ServerOptions& o) -> std::string& { return o.precision; }));
+  f.push_back(
+      Str("device", "cpu, cuda, cuda:N or auto.", [](ServerOptions& o) -> std::string& { return o.runtime.device; }));
+  f.push_back(Str("precision", "fp32, or bf16 (CUDA only).",
+                  [](ServerOptions& o) -> std::string& { return o.runtime.precision; }));
   f.push_back(Str("tokenizer", "SentencePiece model used when a checkpoint carries none.",
-                  [](ServerOptions& o) -> std::string& { return o.tokenizer_file; }));
+                  [](ServerOptions& o) -> std::string& { return o.runtime.tokenizer_file; }));
   const std::string enc = "encode stage (images + instruction -> condition tokens)";
   const std::string dec = "decode stage (action sampler)";
   f.push_back(NUM("encode-max-batch-size", "Largest batch of the " + enc + ".", encode.max_batch_size));
@@ -176,17 +198,23 @@ std::vector<Flag> Flags() {
                    "are validated, then ignored.",
                    &ServerOptions::realtime_chunking));
   f.push_back(Real("rtc-max-guidance", "Real-time chunking: cap (beta) of the guidance weight in the guided sampler.",
-                   &ServerOptions::rtc_max_guidance));
+                   &ServerOptions::runtime, &RuntimeFlags::rtc_max_guidance));
   f.push_back(Bool("rtc-soft-replacement",
                    "Real-time chunking: after each guided Euler step, also pull the committed steps' values towards "
                    "their noised targets by the soft mask (frozen steps end exactly on the robot's plan). false: the "
                    "guidance alone (it barely moves a nearly deterministic model).",
-                   &ServerOptions::rtc_soft_replacement));
-  f.push_back(NUM("blas-threads",
-                  "Threads of one matrix product on the CPU (OpenBLAS). -1: OPENBLAS_NUM_THREADS when set, else one per "
-                  "core but one, so that request handling does not stall the products (server/README.md, \"CPU "
-                  "threads\"); 0: the library's default (one per core); N: N.",
-                  blas_threads));
+                   &ServerOptions::runtime, &RuntimeFlags::rtc_soft_replacement));
+  f.push_back(
+      NUM("blas-threads",
+          "Threads of one matrix product on the CPU (OpenBLAS). -1: OPENBLAS_NUM_THREADS when set, else one per "
+          "core but one, so that request handling does not stall the products (server/README.md, \"CPU "
+          "threads\"); 0: the library's default (one per core); N: N.",
+          runtime.blas_threads));
+  f.push_back(Bool("cuda-graphs",
+                   "Replay each plain decode's Euler steps from a CUDA graph captured per batch bucket (1, 2, 4, ... "
+                   "up to --decode-max-batch-size; captured at load). Needs --device cuda and a build against a "
+                   "CUDA LibTorch (server/README.md, \"The GPU path\").",
+                   &ServerOptions::runtime, &RuntimeFlags::cuda_graphs));
   f.push_back(Str("batch-policy",
                   "Order of the " + dec + ": edf (earliest deadline first: the moment each robot runs out of actions; "
                   "batches sized to meet the earliest; no wait when nobody can join in time) or fifo (arrival order, "

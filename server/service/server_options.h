@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "server/inference/input_limits.h"
 #include "server/model_manager/rollout_policy.h"
+#include "server/runtime_api/runtime_flags.h"
 #include "server/runtime_api/runtime_loader.h"
 #include "server/service/auth.h"
 
@@ -41,12 +42,12 @@ struct ServerOptions {
   std::string config = "tiny";    // random-init configuration
   uint64_t seed = 1;              // random-init seed
   RolloutOptions rollout;         // success-gated rollout: --canary-*, --rollout-state-dir, --pin-* (off by default)
-  // Builds each model version (not a flag): mivla-server sets the LibTorch loader made from --device,
-  // --precision and --tokenizer (server/runtime/torch_runtime_loader.h); tests may set a fake.
+  // Builds each model version (not a flag): mivla-server sets the LibTorch loader made from `runtime`
+  // (server/runtime/torch_runtime_loader.h); tests may set a fake.
   std::shared_ptr<const RuntimeLoader> runtime_loader;
-  std::string device = "cpu";     // cpu | cuda | cuda:N | auto (read by the LibTorch loader)
-  std::string precision = "fp32"; // fp32 | bf16, CUDA only (read by the LibTorch loader)
-  std::string tokenizer_file;     // used when a checkpoint carries no tokenizer (read by the LibTorch loader)
+  // The runtime's flags (--device, --precision, --tokenizer, --rtc-*, --blas-threads, --cuda-graphs):
+  // carried, not read, by the server; the loader reads them.
+  RuntimeFlags runtime;
   // Batching.
   StageOptions encode;
   StageOptions decode;
@@ -56,14 +57,8 @@ struct ServerOptions {
   // (server/README.md, "Batching").
   std::string batch_policy = "fifo";
   // Real-time chunking (issue 14): honour ActRequest.committed_steps (guided sampling); GetPolicyInfo
-  // says so. rtc_max_guidance: the guided sampler's cap beta; rtc_soft_replacement: its soft-masked
-  // replacement step (core/model/guided_sampling.h; both read by the LibTorch loader).
+  // says so. The guided sampler's settings are runtime.rtc_*.
   bool realtime_chunking = true;
-  double rtc_max_guidance = 5.0;
-  bool rtc_soft_replacement = true;
-  // Threads of the BLAS library under LibTorch (core/model/blas_threads.h; read by the LibTorch loader):
-  // -1 = auto (OPENBLAS_NUM_THREADS if set, else one per core but one), 0 = the library's default.
-  int blas_threads = -1;
   // Sessions.
   int max_sessions = 256;
   absl::Duration session_idle_timeout = absl::Minutes(5);

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The CUDA graph code of core/model/graphed_sampler.cc compiles only in a build against a CUDA LibTorch
+# (MIVLA_WITH_CUDA). This check type-checks it on a CPU machine that has a CUDA toolkit's headers:
+#   CXX -std=c++17 -fsyntax-only -DMIVLA_WITH_CUDA=1  against this machine's LibTorch headers
+# so a misspelt CUDA graph, stream or event call fails `make test` here rather than on the first GPU
+# machine. Nothing is linked or run. Exits 77 (ctest: skipped) when there are no CUDA toolkit headers
+# (cuda_runtime_api.h under $CUDA_HOME/include, /usr/local/cuda/include or /usr/include) or LibTorch
+# has no ATen/cuda headers. Debian's LibTorch (a CPU build) ships ATen/cuda but not the configure-time
+# c10/cuda/impl/cuda_cmake_macros.h; the check writes that one-line header into OUT_DIR when missing.
+#
+#   cuda_compile_check.sh CXX REPO OUT_DIR TORCH_INCLUDE_DIR...      # 0 = compiles
+set -u
+cxx=$1 repo=$2 out=$3
+shift 3
+torch_dirs=("$@")
+cuda_inc=""
+for d in "${CUDA_HOME:-/nonexistent}/include" /usr/local/cuda/include /usr/include; do
+  if [ -f "$d/cuda_runtime_api.h" ]; then cuda_inc=$d; break; fi
+done
+[ -n "$cuda_inc" ] || { echo "CUDA compile check skipped: no CUDA toolkit headers (cuda_runtime_api.h)"; exit 77; }
+have_graph="" have_macros=""
+for d in "${torch_dirs[@]}"; do
+  [ -f "$d/ATen/cuda/CUDAGraph.h" ] && have_graph=1
+  [ -f "$d/c10/cuda/impl/cuda_cmake_macros.h" ] && have_macros=1
+done
+[ -n "$have_graph" ] || { echo "CUDA compile check skipped: LibTorch has no ATen/cuda headers"; exit 77; }
+rm -rf "$out" && mkdir -p "$out/c10/cuda/impl"
+flags=(-std=c++17 -fsyntax-only -pthread -DMIVLA_WITH_CUDA=1 -I"$repo")
+if [ -z "$have_macros" ]; then
+  printf '#pragma once\n#define C10_CUDA_BUILD_SHARED_LIBS\n' >"$out/c10/cuda/impl/cuda_cmake_macros.h"
+  flags+=(-isystem "$out")
+fi
+# The compiler's own folders stay out of -isystem (it would break libstdc++'s #include_next).
+for d in "${torch_dirs[@]}" "$cuda_inc"; do
+  case "$d" in /usr/include | /usr/local/include) ;; *) flags+=(-isystem "$d") ;; esac
+done
+src="$repo/core/model/graphed_sampler.cc"
+if "$cxx" "${flags[@]}" "$src" >"$out/compile.log" 2>&1; then
+  echo "CUDA compile check: $src compiles with MIVLA_WITH_CUDA=1 (CUDA headers: $cuda_inc)"
+  exit 0
+fi
+echo "CUDA compile check FAILED: $src with MIVLA_WITH_CUDA=1 (CUDA headers: $cuda_inc):"
+cat "$out/compile.log"
+exit 1
