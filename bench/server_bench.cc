@@ -50,6 +50,7 @@
 #include "core/model/blas_threads.h"
 #include "core/util/log.h"
 #include "core/util/status_macros.h"
+#include "core/util/status_prefix.h"
 #include "nlohmann/json.hpp"
 #include "server/runtime/torch_runtime_loader.h"
 #include "server/service/policy_server.h"
@@ -313,8 +314,8 @@ absl::StatusOr<SweepResult> RunSweep(const Args& args) {
                  point.batching ? "on" : "off", policy.c_str(), per_point * (n - done));
     absl::StatusOr<LoadResult> r = MeasurePoint(args, point.sessions, point.batching, point.policy);
     if (!r.ok()) {
-      return absl::Status(r.status().code(), absl::StrCat("sessions ", point.sessions, ", batching ", point.batching,
-                                                          " (", policy, "): ", r.status().message()));
+      return WithPrefix(r.status(),
+                        absl::StrCat("sessions ", point.sessions, ", batching ", point.batching, " (", policy, "): "));
     }
     out.failed += r->failed_calls;
     out.rows.push_back(RowJson(point, policy, *r));
@@ -352,8 +353,7 @@ absl::Status AddDeadlineRows(const Args& args, nlohmann::json* out) {
         std::shared_ptr<server::PolicyServer> held = *std::move(server);
         return BenchServer{held->port(), [held] { held->Shutdown(absl::Seconds(5)); }};
       });
-  if (!deadline.ok())
-    return absl::Status(deadline.status().code(), absl::StrCat("deadline rows: ", deadline.status().message()));
+  if (!deadline.ok()) return WithPrefix(deadline.status(), "deadline rows: ");
   (*out)["deadline"] = *deadline;
   (*out)["targets"]["deadline_edf_over_fifo_misses"] = (*deadline)["edf_over_fifo_misses"];
   return absl::OkStatus();

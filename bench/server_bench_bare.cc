@@ -1,18 +1,19 @@
 #include "bench/server_bench_bare.h"
 
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <utility>
 #include <vector>
 
-#include <torch/torch.h>
-
 #include "absl/strings/str_cat.h"
 #include "core/model/flow_matching.h"
 #include "core/model/mivla_model.h"
 #include "core/model/synthetic_inputs.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/util/status_prefix.h"
 
 namespace mivla::bench {
 namespace {
@@ -34,7 +35,7 @@ absl::StatusOr<nlohmann::json> MeasureBare(const std::string& config, const std:
   absl::StatusOr<model::ModelConfig> cfg = model::ConfigByName(config);
   if (!cfg.ok()) return cfg.status();
   auto tok = tokenizer::Tokenizer::FromFile(tokenizer_file);
-  if (!tok.ok()) return absl::Status(tok.status().code(), absl::StrCat("--tokenizer: ", tok.status().message()));
+  if (!tok.ok()) return WithPrefix(tok.status(), "--tokenizer: ");
   torch::manual_seed(1);
   model::MivlaModel m(*cfg);
   m->eval();

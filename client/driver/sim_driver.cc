@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "core/util/status_macros.h"
+#include "core/util/status_prefix.h"
 #include "sim/renderer.h"
 #include "sim/rollout.h"
 
@@ -159,7 +160,7 @@ absl::StatusOr<std::unique_ptr<SimDriver>> SimDriver::Create(SimDriverOptions op
   eo.embodiment_dir = options.embodiment_dir;
   absl::StatusOr<sim::EpisodeScene> scene = sim::MakeEpisodeScene(eo);
   if (!scene.ok()) {
-    return absl::Status(scene.status().code(), absl::StrCat("sim driver: ", scene.status().message()));
+    return WithPrefix(scene.status(), "sim driver: ");
   }
   impl->scene = std::move(*scene);
   const sim::Rig& rig = impl->scene.env->rig();

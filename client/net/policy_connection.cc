@@ -1,21 +1,22 @@
 // File: policy_connection.cc
 #include "client/net/policy_connection.h"
 
-#include <chrono>
-
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/support/channel_arguments.h>
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "core/util/read_file.h"
+#include "core/util/status_prefix.h"
 
 namespace mivla::client {
 namespace {
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
   absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return absl::Status(text.status().code(), absl::StrCat(what, ": ", text.status().message()));
+  if (!text.ok()) return WithPrefix(text.status(), absl::StrCat(what, ": "));
   if (text->find("-----BEGIN") == std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(what, " '", path, "': not a PEM file"));
   }

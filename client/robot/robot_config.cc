@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/util/read_file.h"
 #include "core/util/status_macros.h"
+#include "core/util/status_prefix.h"
 #include "nlohmann/json.hpp"
 
 #ifndef MIVLA_CLIENT_CONFIG_DIR
@@ -180,7 +181,7 @@ absl::StatusOr<RobotConfig> ParseRobotConfig(const std::string& json_text, const
 
 absl::StatusOr<RobotConfig> LoadRobotConfig(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return absl::Status(text.status().code(), absl::StrCat("config file: ", text.status().message()));
+  if (!text.ok()) return WithPrefix(text.status(), "config file: ");
   return ParseRobotConfig(*text, path);
 }
 

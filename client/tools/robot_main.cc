@@ -26,6 +26,7 @@
 #include "core/util/status_macros.h"
 #ifdef MIVLA_HAVE_PIPER_CAN
 #include "client/piper/piper_can_driver.h"
+#include "core/util/status_prefix.h"
 #endif
 
 namespace mivla::client {
@@ -49,7 +50,7 @@ struct Flags {
 
 absl::StatusOr<std::string> ReadToken(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return absl::Status(text.status().code(), absl::StrCat("--token-file: ", text.status().message()));
+  if (!text.ok()) return WithPrefix(text.status(), "--token-file: ");
   std::string t(absl::StripAsciiWhitespace(*text));
   if (t.empty()) return absl::InvalidArgumentError(absl::StrCat("--token-file '", path, "': empty"));
   return t;
@@ -59,7 +60,7 @@ absl::StatusOr<std::string> ReadToken(const std::string& path) {
 template <typename T>
 absl::StatusOr<T> Flagged(const char* flag, absl::StatusOr<T> v) {
   if (v.ok()) return v;
-  return absl::Status(v.status().code(), absl::StrCat(flag, ": ", v.status().message()));
+  return WithPrefix(v.status(), absl::StrCat(flag, ": "));
 }
 
 absl::Status Main(int argc, char** argv) {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "core/util/read_file.h"
 #include "core/util/status_macros.h"
+#include "core/util/status_prefix.h"
 #include "nlohmann/json.hpp"
 
 namespace mivla::model {
@@ -114,7 +115,7 @@ absl::Status ParseEntry(const Json& j, const std::string& where, SafetensorsFile
 
 absl::StatusOr<SafetensorsFile> SafetensorsFile::Open(const std::string& path) {
   absl::StatusOr<std::string> bytes = ReadFile(path);
-  if (!bytes.ok()) return absl::Status(bytes.status().code(), absl::StrCat("safetensors: ", bytes.status().message()));
+  if (!bytes.ok()) return WithPrefix(bytes.status(), "safetensors: ");
   return Parse(*std::move(bytes), path);
 }
 

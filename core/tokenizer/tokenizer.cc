@@ -9,6 +9,7 @@
 #include "core/tokenizer/spm_model.h"
 #include "core/tokenizer/unigram_encoder.h"
 #include "core/util/read_file.h"
+#include "core/util/status_prefix.h"
 
 namespace mivla::tokenizer {
 namespace {
@@ -51,11 +52,11 @@ absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromSerializedModel(std::s
 absl::StatusOr<std::unique_ptr<Tokenizer>> Tokenizer::FromFile(const std::string& path) {
   absl::StatusOr<std::string> bytes = ReadFile(path);
   if (!bytes.ok()) {
-    return absl::Status(bytes.status().code(), absl::StrCat("tokenizer model: ", bytes.status().message()));
+    return WithPrefix(bytes.status(), "tokenizer model: ");
   }
   absl::StatusOr<std::unique_ptr<Tokenizer>> tok = FromSerializedModel(*std::move(bytes));
   if (!tok.ok()) {
-    return absl::Status(tok.status().code(), absl::StrCat(path, ": ", tok.status().message()));
+    return WithPrefix(tok.status(), absl::StrCat(path, ": "));
   }
   return tok;
 }

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "core/util/status_prefix.h"
 #include "gtest/gtest.h"
 
 namespace mivla {
@@ -34,6 +35,15 @@ TEST(StatusMacrosTest, AssignOrReturnPropagatesValueAndError) {
 TEST(StatusMacrosTest, ReturnIfErrorStopsAtFirstError) {
   EXPECT_TRUE(CheckEven(4).ok());
   EXPECT_EQ(CheckEven(5).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(StatusPrefixTest, KeepsTheCodeAndPutsTheContextFirst) {
+  const absl::Status s = WithPrefix(absl::NotFoundError("/x: No such file"), "--token-file: ");
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(s.message(), "--token-file: /x: No such file");
+  EXPECT_EQ(WithPrefix(Quarter(6).status(), "quarter: ").message(), "quarter: odd: 3");
+  EXPECT_TRUE(WithPrefix(absl::OkStatus(), "never: ").ok());
+  EXPECT_EQ(WithPrefix(absl::OkStatus(), "never: ").message(), "");
 }
 
 }  // namespace

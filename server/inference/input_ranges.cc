@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/kinematics/embodiment_loader.h"
+#include "core/util/status_prefix.h"
 
 namespace mivla::server {
 namespace {
@@ -50,7 +51,7 @@ absl::StatusOr<InputRanges> InputRanges::Load(const std::string& dir) {
   for (action::Embodiment e : action::kAllEmbodiments) {
     if (!action::IsRobot(e)) continue;
     absl::StatusOr<kinematics::EmbodimentDescription> d = kinematics::LoadEmbodiment(e, dir);
-    if (!d.ok()) return absl::Status(d.status().code(), absl::StrCat("input ranges: ", d.status().message()));
+    if (!d.ok()) return WithPrefix(d.status(), "input ranges: ");
     for (const kinematics::ArmDescription& a : d->arms) {
       ArmRange& r = out.arms_[static_cast<int>(e)][a.side == kinematics::Side::kLeft ? 0 : 1];
       if (a.chain.num_joints() != 6) {

@@ -1,15 +1,16 @@
 #include "server/runtime/torch_policy_runtime.h"
 
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
 #include <vector>
 
-#include <torch/torch.h>
-
 #include "absl/strings/str_cat.h"
 #include "core/model/flow_matching.h"
 #include "core/model/synthetic_inputs.h"
+#include "core/util/status_prefix.h"
 
 namespace mivla::server {
 
@@ -46,8 +47,7 @@ absl::StatusOr<std::unique_ptr<TorchPolicyRuntime>> TorchPolicyRuntime::Create(c
         options.buckets_without_capture ? model::GraphedSampler::Mode::kEager : model::GraphedSampler::Mode::kCudaGraph,
         options.cuda_graph_max_batch);
     if (!graphed.ok()) {
-      return absl::Status(graphed.status().code(),
-                          absl::StrCat("model version '", bundle.model_version, "': ", graphed.status().message()));
+      return WithPrefix(graphed.status(), absl::StrCat("model version '", bundle.model_version, "': "));
     }
     r->graphed_ = *std::move(graphed);
   }
@@ -93,15 +93,14 @@ absl::Status TorchPolicyRuntime::Warm(int max_batch_size) const {
     std::vector<DecodeItem> items;
     for (size_t i = 0; i < conds.size(); ++i) {
       if (!conds[i].ok()) {
-        return absl::Status(conds[i].status().code(), absl::StrCat("model version '", info_.version,
-                                                                   "': warm-up encode failed: ", conds[i].status().message()));
+        return WithPrefix(conds[i].status(),
+                          absl::StrCat("model version '", info_.version, "': warm-up encode failed: "));
       }
       items.push_back({*conds[i], static_cast<uint64_t>(b * 100 + i + 1), {}});
     }
     for (const absl::StatusOr<ChunkValues>& c : Decode(items)) {
       if (!c.ok()) {
-        return absl::Status(c.status().code(), absl::StrCat("model version '", info_.version,
-                                                            "': warm-up decode failed: ", c.status().message()));
+        return WithPrefix(c.status(), absl::StrCat("model version '", info_.version, "': warm-up decode failed: "));
       }
       for (float v : c->values) {
         if (!std::isfinite(v)) {
@@ -117,8 +116,8 @@ absl::Status TorchPolicyRuntime::Warm(int max_batch_size) const {
       std::vector<DecodeItem> same(static_cast<size_t>(rows), items[0]);
       for (const absl::StatusOr<ChunkValues>& c : Decode(same)) {
         if (!c.ok()) {
-          return absl::Status(c.status().code(), absl::StrCat("model version '", info_.version, "': CUDA graph of ",
-                                                              rows, " rows: ", c.status().message()));
+          return WithPrefix(c.status(),
+                            absl::StrCat("model version '", info_.version, "': CUDA graph of ", rows, " rows: "));
         }
       }
       if (rows >= max_batch_size) break;

@@ -10,6 +10,7 @@
 #include "core/util/log.h"
 #include "core/util/read_file.h"
 #include "core/util/status_macros.h"
+#include "core/util/status_prefix.h"
 #include "server/runtime/torch_policy_runtime.h"
 
 namespace mivla::server {
@@ -71,7 +72,7 @@ absl::StatusOr<std::shared_ptr<const RuntimeLoader>> MakeTorchRuntimeLoader(cons
   if (!flags.tokenizer_file.empty()) {
     absl::StatusOr<std::string> model = ReadFile(flags.tokenizer_file);
     if (!model.ok()) {
-      return absl::Status(model.status().code(), absl::StrCat("--tokenizer: ", model.status().message()));
+      return WithPrefix(model.status(), "--tokenizer: ");
     }
     if (model->empty()) {
       return absl::InvalidArgumentError(absl::StrCat("--tokenizer: '", flags.tokenizer_file, "' is empty"));

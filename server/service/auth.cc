@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "core/util/read_file.h"
+#include "core/util/status_prefix.h"
 
 namespace mivla::server {
 namespace {
@@ -18,7 +19,7 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
 
 absl::StatusOr<std::string> ReadPem(const std::string& path, const char* what) {
   absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return absl::Status(text.status().code(), absl::StrCat(what, ": ", text.status().message()));
+  if (!text.ok()) return WithPrefix(text.status(), absl::StrCat(what, ": "));
   if (!absl::StrContains(*text, "-----BEGIN ")) {
     return absl::InvalidArgumentError(absl::StrCat(what, " '", path, "' is not a PEM file"));
   }
@@ -58,7 +59,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFromFi
 absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::FromFile(const std::string& path) {
   if (path.empty()) return FromTokens({});
   absl::StatusOr<std::string> text = ReadFile(path);
-  if (!text.ok()) return absl::Status(text.status().code(), absl::StrCat("--token-file: ", text.status().message()));
+  if (!text.ok()) return WithPrefix(text.status(), "--token-file: ");
   std::vector<std::string> tokens;
   for (absl::string_view line : absl::StrSplit(*text, '\n')) {
     line = absl::StripAsciiWhitespace(line);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "core/util/read_file.h"
 #include "core/util/status_macros.h"
+#include "core/util/status_prefix.h"
 
 namespace mivla::trainer::ablation {
 namespace {
@@ -293,7 +294,7 @@ absl::StatusOr<AblationConfig> ParseAblationConfig(const std::string& json_text,
 absl::StatusOr<AblationConfig> LoadAblationConfig(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) {
-    return absl::Status(text.status().code(), absl::StrCat("ablation config: ", text.status().message()));
+    return WithPrefix(text.status(), "ablation config: ");
   }
   return ParseAblationConfig(*text, path);
 }

@@ -11,12 +11,13 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "core/util/progress_bar.h"
 #include "core/util/split_mix64.h"
 #include "core/util/status_macros.h"
+#include "core/util/status_prefix.h"
 #include "sim/renderer.h"
 #include "sim/rollout.h"
 #include "trainer/datagen/episode_store.h"
-#include "core/util/progress_bar.h"
 
 namespace mivla::datagen {
 namespace fs = std::filesystem;
@@ -98,8 +99,7 @@ void Worker(Run& run, int worker) {
   absl::StatusOr<std::unique_ptr<sim::Renderer>> renderer = sim::Renderer::Create();
   if (!renderer.ok()) {
     absl::MutexLock lock(&run.mu);
-    Stop(run, absl::Status(renderer.status().code(), absl::StrCat("datagen worker ", worker, ": cannot create the renderer: ",
-                                                                  renderer.status().message())));
+    Stop(run, WithPrefix(renderer.status(), absl::StrCat("datagen worker ", worker, ": cannot create the renderer: ")));
     return;
   }
   while (!run.stop) {
@@ -109,7 +109,7 @@ void Worker(Run& run, int worker) {
     absl::StatusOr<EpisodeOutcome> outcome = MakeEpisode(run, index, renderer->get());
     absl::MutexLock lock(&run.mu);
     if (!outcome.ok()) {
-      Stop(run, absl::Status(outcome.status().code(), absl::StrCat("episode ", index, ": ", outcome.status().message())));
+      Stop(run, WithPrefix(outcome.status(), absl::StrCat("episode ", index, ": ")));
       return;
     }
     ++run.done;

@@ -6,11 +6,10 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -19,6 +18,7 @@
 #include "core/data/normalization.h"
 #include "core/data/sample_reader.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/util/status_prefix.h"
 #include "trainer/train/collator.h"
 #include "trainer/train/data_mix.h"
 #include "trainer/train/train_episode.h"
@@ -123,8 +123,7 @@ absl::Status DataLoader::Impl::Load() {
     }
     auto listed = data::ListEpisodeFiles(src.path);
     if (!listed.ok()) {
-      return absl::Status(listed.status().code(),
-                          absl::StrCat("data loader: source '", src.name, "': ", listed.status().message()));
+      return WithPrefix(listed.status(), absl::StrCat("data loader: source '", src.name, "': "));
     }
     if (listed->empty()) {
       return absl::NotFoundError(absl::StrCat("data loader: source '", src.name, "': no episode files (*.hdf5, *.h5) under '",
@@ -357,8 +356,7 @@ absl::StatusOr<std::unique_ptr<DataLoader>> DataLoader::Create(LoaderOptions opt
   auto tok = options.tokenizer_model.empty() ? tokenizer::Tokenizer::FromFile(options.tokenizer_path)
                                               : tokenizer::Tokenizer::FromSerializedModel(options.tokenizer_model);
   if (!tok.ok()) {
-    return absl::Status(tok.status().code(),
-                        absl::StrCat("data loader: tokenizer '", options.tokenizer_path, "': ", tok.status().message()));
+    return WithPrefix(tok.status(), absl::StrCat("data loader: tokenizer '", options.tokenizer_path, "': "));
   }
   impl->tokenizer = std::move(*tok);
   std::unique_ptr<DataLoader> loader(new DataLoader(std::move(options), std::move(impl)));

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "core/util/read_file.h"
 #include "core/util/status_macros.h"
+#include "core/util/status_prefix.h"
 
 namespace mivla::trainer {
 namespace {
@@ -186,7 +187,7 @@ absl::StatusOr<TrainConfig> ParseTrainConfig(const std::string& json_text, const
 absl::StatusOr<TrainConfig> LoadTrainConfig(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path);
   if (!text.ok()) {
-    return absl::Status(text.status().code(), absl::StrCat("training configuration: ", text.status().message()));
+    return WithPrefix(text.status(), "training configuration: ");
   }
   return ParseTrainConfig(*text, path);
 }
