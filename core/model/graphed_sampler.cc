@@ -83,7 +83,12 @@ absl::StatusOr<std::unique_ptr<GraphedSampler>> GraphedSampler::Create(MivlaMode
 }
 
 GraphedSampler::GraphedSampler(MivlaModel model, c10::Device device, Mode mode, int max_batch)
-    : model_(std::move(model)), device_(device), mode_(mode), steps_(model_->config().decoder.sampling_steps) {
+    // "cuda" without an index is device 0 (where MivlaModel::to put the weights); the CUDA guards
+    // and streams below want an index.
+    : model_(std::move(model)),
+      device_(device.is_cuda() && !device.has_index() ? c10::Device(c10::kCUDA, 0) : device),
+      mode_(mode),
+      steps_(model_->config().decoder.sampling_steps) {
   for (int r = 1; r < max_batch; r *= 2) sizes_.push_back(r);
   sizes_.push_back(max_batch);
   for (int r : sizes_) buckets_.push_back(std::make_unique<Bucket>(r));
