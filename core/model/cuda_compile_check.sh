@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The CUDA graph code of core/model/graphed_sampler.cc compiles only in a build against a CUDA LibTorch
-# (MIVLA_WITH_CUDA). This check type-checks it on a CPU machine that has a CUDA toolkit's headers:
+# (MIVLA_WITH_CUDA), the nvJPEG decoder server/runtime/nvjpeg_decoder.cc only where nvJPEG was found too.
+# This check type-checks them on a CPU machine that has a CUDA toolkit's headers (nvjpeg_decoder.cc only
+# when the toolkit has nvjpeg.h):
 #   CXX -std=c++17 -fsyntax-only -DMIVLA_WITH_CUDA=1  against this machine's LibTorch headers
 # so a misspelt CUDA graph, stream or event call fails `make test` here rather than on the first GPU
 # machine. Nothing is linked or run. Exits 77 (ctest: skipped) when there are no CUDA toolkit headers
@@ -25,7 +27,7 @@ for d in "${torch_dirs[@]}"; do
 done
 [ -n "$have_graph" ] || { echo "CUDA compile check skipped: LibTorch has no ATen/cuda headers"; exit 77; }
 rm -rf "$out" && mkdir -p "$out/c10/cuda/impl"
-flags=(-std=c++17 -fsyntax-only -pthread -DMIVLA_WITH_CUDA=1 -I"$repo")
+flags=(-std=c++17 -fsyntax-only -pthread -I"$repo")
 if [ -z "$have_macros" ]; then
   printf '#pragma once\n#define C10_CUDA_BUILD_SHARED_LIBS\n' >"$out/c10/cuda/impl/cuda_cmake_macros.h"
   flags+=(-isystem "$out")
@@ -34,11 +36,22 @@ fi
 for d in "${torch_dirs[@]}" "$cuda_inc"; do
   case "$d" in /usr/include | /usr/local/include) ;; *) flags+=(-isystem "$d") ;; esac
 done
-src="$repo/core/model/graphed_sampler.cc"
-if "$cxx" "${flags[@]}" "$src" >"$out/compile.log" 2>&1; then
-  echo "CUDA compile check: $src compiles with MIVLA_WITH_CUDA=1 (CUDA headers: $cuda_inc)"
-  exit 0
+status=0
+check() {  # check SRC DEFINE
+  if "$cxx" "${flags[@]}" -D"$2"=1 "$1" >"$out/compile.log" 2>&1; then
+    echo "CUDA compile check: $1 compiles with $2=1 (CUDA headers: $cuda_inc)"
+  else
+    echo "CUDA compile check FAILED: $1 with $2=1 (CUDA headers: $cuda_inc):"
+    cat "$out/compile.log"
+    status=1
+  fi
+}
+check "$repo/core/model/graphed_sampler.cc" MIVLA_WITH_CUDA
+# The nvJPEG decoder (--gpu-image-decode) where the toolkit ships nvJPEG's header.
+if [ -f "$cuda_inc/nvjpeg.h" ]; then
+  flags+=(-isystem "$(pkg-config --variable=includedir opencv4 2>/dev/null || echo /usr/include/opencv4)")
+  check "$repo/server/runtime/nvjpeg_decoder.cc" MIVLA_WITH_NVJPEG
+else
+  echo "CUDA compile check: server/runtime/nvjpeg_decoder.cc skipped (no nvjpeg.h under $cuda_inc)"
 fi
-echo "CUDA compile check FAILED: $src with MIVLA_WITH_CUDA=1 (CUDA headers: $cuda_inc):"
-cat "$out/compile.log"
-exit 1
+exit $status

@@ -1,11 +1,12 @@
 #include "server/inference/encode_stage.h"
 
 #include <cstring>
+#include <opencv2/imgproc.hpp>
 #include <utility>
 
-#include <opencv2/imgproc.hpp>
-
 #include "absl/strings/str_cat.h"
+#include "core/util/status_prefix.h"
+#include "server/inference/image_header.h"
 #include "server/inference/observation_input.h"
 
 namespace mivla::server {
@@ -18,11 +19,23 @@ cv::Mat ResizeForModel(const cv::Mat& rgb, int side) {
   return resized;
 }
 
-absl::Status DecodeForModel(const mivla::v1::ObserveRequest& request, int side, const InputLimits& limits,
-                            std::vector<RuntimeImage>* out) {
+absl::Status DecodeForModel(const mivla::v1::ObserveRequest& request, int side, bool pass_jpeg,
+                            const InputLimits& limits, std::vector<RuntimeImage>* out) {
   out->clear();
   for (int v = 0; v < request.images_size(); ++v) {
-    absl::StatusOr<cv::Mat> rgb = DecodeImage(request.images(v), absl::StrCat("images[", v, "]"), limits);
+    const mivla::v1::Image& image = request.images(v);
+    if (pass_jpeg && image.encoding() == mivla::v1::JPEG) {
+      // ValidateObservation read this header (and checked its size against the limits) already.
+      absl::StatusOr<ImageDims> dims = ReadJpegHeader(image.data());
+      if (!dims.ok()) return WithPrefix(dims.status(), absl::StrCat("images[", v, "].data: "));
+      RuntimeImage im;
+      im.width = static_cast<int>(dims->width);
+      im.height = static_cast<int>(dims->height);
+      im.jpeg = image.data();
+      out->push_back(std::move(im));
+      continue;
+    }
+    absl::StatusOr<cv::Mat> rgb = DecodeImage(image, absl::StrCat("images[", v, "]"), limits);
     if (!rgb.ok()) return rgb.status();
     cv::Mat resized = ResizeForModel(*rgb, side);
     if (!resized.isContinuous()) resized = resized.clone();

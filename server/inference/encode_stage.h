@@ -1,8 +1,9 @@
 // File: encode_stage.h
 // The encode stage's torch-free steps around PolicyRuntime::Encode: on the image decode pool, decode
-// every image of an Observe request and resize it to the runtime's square input side; on the encode
-// worker, turn a task into the RuntimeObservation the runtime encodes (and the session keeps, so a
-// newer version can re-encode it). Thread-safe (pure functions).
+// every image of an Observe request and resize it to the runtime's square input side (or, for a runtime
+// that decodes JPEG on its device, pass JPEG images through); on the encode worker, turn a task into the
+// RuntimeObservation the runtime encodes (and the session keeps, so a newer version can re-encode it).
+// Thread-safe (pure functions).
 #ifndef MIVLA_SERVER_INFERENCE_ENCODE_STAGE_H_
 #define MIVLA_SERVER_INFERENCE_ENCODE_STAGE_H_
 
@@ -21,9 +22,10 @@ namespace mivla::server {
 /// `rgb` resized to side x side (area filter when shrinking); `rgb` itself when it already is.
 cv::Mat ResizeForModel(const cv::Mat& rgb, int side);
 /// Decodes every image of `request` (DecodeImage) and resizes it to side x side RGB8; run on the image
-/// decode pool. INVALID_ARGUMENT names the image.
-absl::Status DecodeForModel(const mivla::v1::ObserveRequest& request, int side, const InputLimits& limits,
-                            std::vector<RuntimeImage>* out);
+/// decode pool. With `pass_jpeg` (the runtime decodes JPEG itself: RuntimeInfo::decodes_jpeg), JPEG
+/// images are passed through as received, with their header's size. INVALID_ARGUMENT names the image.
+absl::Status DecodeForModel(const mivla::v1::ObserveRequest& request, int side, bool pass_jpeg,
+                            const InputLimits& limits, std::vector<RuntimeImage>* out);
 
 /// The task's observation for the runtime: its decoded images (moved out of the task), instruction,
 /// embodiment and raw proprioception (ValidateObservation passed).

@@ -120,7 +120,8 @@ void PolicyEngine::Observe(std::shared_ptr<Session> session, const mivla::v1::Ob
     std::unique_ptr<EncodeTask> t = std::move(*held);
     if (absl::Now() > t->deadline_) return t->done(absl::DeadlineExceededError("deadline passed before decoding"));
     const absl::Time t0 = absl::Now();
-    absl::Status s = DecodeForModel(*t->request, t->runtime->info().image_size, options_.limits, &t->images);
+    const RuntimeInfo& info = t->runtime->info();
+    absl::Status s = DecodeForModel(*t->request, info.image_size, info.decodes_jpeg, options_.limits, &t->images);
     if (!s.ok()) return t->done(s);
     t->enqueued = absl::Now();
     t->image_decode_us = Us(t->enqueued - t0);

@@ -1,12 +1,14 @@
 // TorchPolicyRuntime::Encode: staging rows from parsed observations, then the encoders once per batch.
+#include <torch/torch.h>
+
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <utility>
 
-#include <torch/torch.h>
-
 #include "absl/strings/str_cat.h"
+#include "core/util/status_prefix.h"
+#include "server/runtime/device_images.h"
 #include "server/runtime/torch_condition.h"
 #include "server/runtime/torch_policy_runtime.h"
 
@@ -15,14 +17,20 @@ namespace {
 
 constexpr float kMaxNormalized = 100.0f;
 
-// Checks one observation against the version's input geometry.
-absl::Status CheckObservation(const RuntimeObservation& o, const model::ModelConfig& c, int side,
+// Checks one observation against the version's input geometry: decoded images must have the input
+// side; JPEG images (any size) need a runtime that decodes them.
+absl::Status CheckObservation(const RuntimeObservation& o, const model::ModelConfig& c, int side, bool decodes_jpeg,
                               const std::string& version) {
   if (static_cast<int>(o.images.size()) > c.max_views) {
     return absl::InvalidArgumentError(absl::StrCat("images: ", o.images.size(), " views; model version ", version,
                                                    " takes at most ", c.max_views));
   }
   for (const RuntimeImage& im : o.images) {
+    if (!im.jpeg.empty()) {
+      if (decodes_jpeg) continue;
+      return absl::FailedPreconditionError(absl::StrCat("observation images are JPEG; model version ", version,
+                                                        " takes decoded images: send a new observation"));
+    }
     if (im.width != side || im.height != side || im.rgb.size() != static_cast<size_t>(side) * side * 3) {
       return absl::FailedPreconditionError(absl::StrCat("observation images are ", im.width, "x", im.height,
                                                         "; model version ", version, " takes ", side, "x", side,
@@ -30,6 +38,36 @@ absl::Status CheckObservation(const RuntimeObservation& o, const model::ModelCon
     }
   }
   return absl::OkStatus();
+}
+
+// A JPEG image of the batch: its staging row and view.
+struct JpegSlot {
+  int row = 0;
+  int64_t view = 0;
+  const std::string* bytes = nullptr;
+};
+
+// Decodes and resizes the batch's JPEG images on the device into `images` ([rows, views, 3, S, S] on the
+// device); a row whose image does not decode gets its status in `failed` (INVALID_ARGUMENT naming it).
+void DecodeJpegsOnDevice(const JpegDecoder& decoder, const std::vector<JpegSlot>& slots, int side, at::Tensor& images,
+                         std::map<int, absl::Status>* failed) {
+  std::vector<const std::string*> bytes;
+  for (const JpegSlot& j : slots) bytes.push_back(j.bytes);
+  std::vector<absl::StatusOr<at::Tensor>> decoded = decoder.Decode(bytes, images.device());
+  std::vector<at::Tensor> good;
+  std::vector<size_t> good_slot;
+  for (size_t k = 0; k < slots.size(); ++k) {
+    if (decoded[k].ok()) {
+      good.push_back(*std::move(decoded[k]));
+      good_slot.push_back(k);
+    } else {
+      failed->emplace(slots[k].row,
+                      WithPrefix(decoded[k].status(), absl::StrCat("images[", slots[k].view, "].data: ")));
+    }
+  }
+  if (good.empty()) return;
+  at::Tensor resized = ResizeOnDevice(good, side);
+  for (size_t g = 0; g < good.size(); ++g) images[slots[good_slot[g]].row][slots[good_slot[g]].view].copy_(resized[g]);
 }
 
 }  // namespace
@@ -40,7 +78,7 @@ std::vector<absl::StatusOr<ConditionPtr>> TorchPolicyRuntime::Encode(
   std::vector<absl::StatusOr<ConditionPtr>> out(batch.size(), absl::InternalError("not encoded"));
   std::vector<int> rows;  // batch index of each staging row
   for (size_t i = 0; i < batch.size(); ++i) {
-    absl::Status s = CheckObservation(*batch[i], c, image_size_, info_.version);
+    absl::Status s = CheckObservation(*batch[i], c, image_size_, info_.decodes_jpeg, info_.version);
     if (s.ok()) {
       rows.push_back(static_cast<int>(i));
     } else {
@@ -50,6 +88,8 @@ std::vector<absl::StatusOr<ConditionPtr>> TorchPolicyRuntime::Encode(
   if (rows.empty()) return out;
   const int n = static_cast<int>(rows.size());
   std::unique_ptr<StagingBuffers> buf = staging_.Acquire();
+  std::vector<JpegSlot> jpegs;
+  std::map<int, absl::Status> failed;  // staging row -> why
   try {
     buf->Ensure(c, image_size_, n);
     EncodeStaging& s = buf->encode;
@@ -57,6 +97,10 @@ std::vector<absl::StatusOr<ConditionPtr>> TorchPolicyRuntime::Encode(
       const RuntimeObservation& o = *batch[rows[r]];
       s.view_mask[r].fill_(false);
       for (size_t v = 0; v < o.images.size(); ++v) {
+        if (!o.images[v].jpeg.empty()) {
+          jpegs.push_back({r, static_cast<int64_t>(v), &o.images[v].jpeg});
+          continue;
+        }
         at::Tensor hwc = torch::from_blob(const_cast<uint8_t*>(o.images[v].rgb.data()), {image_size_, image_size_, 3},
                                           torch::kUInt8);
         s.images[r][static_cast<int64_t>(v)].copy_(hwc.permute({2, 0, 1}).to(torch::kFloat).div_(255.0f));
@@ -89,7 +133,9 @@ std::vector<absl::StatusOr<ConditionPtr>> TorchPolicyRuntime::Encode(
     model::MivlaModelImpl& m = model();
     auto first = [&](const at::Tensor& t) { return t.narrow(0, 0, n).to(dev); };
     model::ConditionTokens cond;
-    std::tie(cond.vision, cond.vision_mask) = m.EncodeVision(first(s.images), first(s.view_mask));
+    at::Tensor images = first(s.images);
+    if (!jpegs.empty()) DecodeJpegsOnDevice(*jpeg_decoder_, jpegs, image_size_, images, &failed);
+    std::tie(cond.vision, cond.vision_mask) = m.EncodeVision(images, first(s.view_mask));
     cond.prefix = m.EncodePrefix(first(s.state), first(s.state_mask), first(s.embodiment));
     // Text: each distinct instruction once, through the version's cache.
     std::vector<at::Tensor> text(n), text_mask(n);
@@ -118,6 +164,10 @@ std::vector<absl::StatusOr<ConditionPtr>> TorchPolicyRuntime::Encode(
       }
     }
     for (int r = 0; r < n; ++r) {
+      if (auto f = failed.find(r); f != failed.end()) {
+        out[rows[r]] = f->second;
+        continue;
+      }
       model::ConditionTokens one;
       one.vision = cond.vision.narrow(0, r, 1).clone();
       one.vision_mask = cond.vision_mask.narrow(0, r, 1).clone();

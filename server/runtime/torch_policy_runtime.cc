@@ -62,7 +62,10 @@ absl::StatusOr<std::unique_ptr<TorchPolicyRuntime>> TorchPolicyRuntime::Create(c
   info.image_size = r->image_size_;
   info.embodiments.assign(action::kAllEmbodiments.begin(), action::kAllEmbodiments.end());
   const bool captured = r->graphed_ && r->graphed_->mode() == model::GraphedSampler::Mode::kCudaGraph;
-  info.device = absl::StrCat(model::DescribeDevice(options.runtime), captured ? "/cuda-graphs" : "");
+  r->jpeg_decoder_ = options.jpeg_decoder;
+  info.decodes_jpeg = r->jpeg_decoder_ != nullptr;
+  info.device = absl::StrCat(model::DescribeDevice(options.runtime), captured ? "/cuda-graphs" : "",
+                             r->jpeg_decoder_ ? absl::StrCat("/jpeg-", r->jpeg_decoder_->name()) : "");
   r->bundle_ = std::move(bundle);
   r->tokenizer_ = std::move(*tok);
   r->instruction_cache_ = std::make_unique<model::InstructionCache>(

@@ -3,9 +3,11 @@
 // (config, normalisation, weights) on its device, its tokenizer, an instruction cache and preallocated
 // staging tensors.
 //   Encode: writes each observation's images ([3, S, S] floats in [0, 1]), tokenized instruction and
-//           normalised proprioception (clamped to +-100) into staging rows, then runs the vision
-//           encoders, the text encoder (each distinct instruction once, through the cache) and the
-//           prefix MLPs once for the batch; each handle holds its row of the condition tokens.
+//           normalised proprioception (clamped to +-100) into staging rows (JPEG images, with a JPEG
+//           decoder, are decoded and resized for the whole batch on the device: device_images.h),
+//           then runs the vision encoders, the text encoder (each distinct instruction once, through
+//           the cache) and the prefix MLPs once for the batch; each handle holds its row of the
+//           condition tokens.
 //   Decode: copies the handles' tokens into staging rows, draws each item's noise from its own seed,
 //           runs the K-step Euler sampler once for the batch and de-normalises each chunk with the
 //           version's statistics (slots outside the embodiment's mask are 0). With CUDA graphs on, the
@@ -30,6 +32,7 @@
 #include "core/model/instruction_cache.h"
 #include "core/model/runtime.h"
 #include "core/tokenizer/tokenizer.h"
+#include "server/runtime/device_images.h"
 #include "server/runtime/staging_buffers.h"
 #include "server/runtime_api/policy_runtime.h"
 
@@ -50,6 +53,10 @@ class TorchPolicyRuntime : public PolicyRuntime {
     /// With cuda_graph_max_batch: the same buckets run op by op instead of captured (any device; the
     /// CPU tests of this wiring, and a GPU baseline with static buffers but no graph).
     bool buckets_without_capture = false;
+    /// The GPU path's images: set, the runtime takes JPEG images as received (RuntimeInfo::decodes_jpeg)
+    /// and decodes (this decoder) and resizes (ResizeOnDevice) each batch's on its device; null, the
+    /// server's image pool decodes and resizes them. Decoded images are taken in both cases.
+    std::shared_ptr<const JpegDecoder> jpeg_decoder;
   };
 
   /// INVALID_ARGUMENT when the bundle has no model or no usable tokenizer. Moves the model to the device.
@@ -82,6 +89,7 @@ class TorchPolicyRuntime : public PolicyRuntime {
   RuntimeInfo info_;
   mutable StagingPool staging_;
   std::unique_ptr<model::GraphedSampler> graphed_;  // CUDA graphs on; null otherwise
+  std::shared_ptr<const JpegDecoder> jpeg_decoder_;  // images decoded on the device; null otherwise
 };
 
 }  // namespace mivla::server

@@ -3,18 +3,20 @@
 // the version's statistics, and the loader (random init, checkpoint files, bad files and flags).
 #include "server/runtime/torch_policy_runtime.h"
 
+#include <torch/torch.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
-
-#include <torch/torch.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/runtime/torch_condition.h"
 #include "server/runtime/torch_runtime_loader.h"
 
 namespace mivla::server {
@@ -317,6 +319,89 @@ TEST(TorchRuntimeLoaderTest, CudaGraphsAreRefusedOffCuda) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(r.status().message(), HasSubstr("model version 'v1'"));
+}
+
+// A 320 x 240 camera frame as JPEG bytes, and as the server's image pool hands it to a runtime that does
+// not decode images (decoded, area-resized to the input side).
+struct Frame {
+  RuntimeImage jpeg;
+  RuntimeImage decoded;
+};
+
+Frame MakeFrame(int side, int seed) {
+  cv::Mat bgr(240, 320, CV_8UC3);
+  cv::setRNGSeed(seed);
+  cv::randu(bgr, cv::Scalar::all(0), cv::Scalar::all(256));
+  cv::GaussianBlur(bgr, bgr, cv::Size(9, 9), 0);
+  std::vector<uint8_t> buf;
+  EXPECT_TRUE(cv::imencode(".jpg", bgr, buf));
+  Frame f;
+  f.jpeg.width = 320;
+  f.jpeg.height = 240;
+  f.jpeg.jpeg.assign(buf.begin(), buf.end());
+  cv::Mat rgb, small;
+  cv::cvtColor(cv::imdecode(buf, cv::IMREAD_COLOR), rgb, cv::COLOR_BGR2RGB);
+  cv::resize(rgb, small, cv::Size(side, side), 0, 0, cv::INTER_AREA);
+  f.decoded.width = f.decoded.height = side;
+  f.decoded.rgb.assign(small.data, small.data + small.total() * 3);
+  return f;
+}
+
+float VisionDiff(const ConditionPtr& a, const ConditionPtr& b) {
+  const auto& ta = static_cast<const TorchCondition&>(*a).tokens();
+  const auto& tb = static_cast<const TorchCondition&>(*b).tokens();
+  return ta.vision.sub(tb.vision).abs().max().item<float>();
+}
+
+TEST(TorchPolicyRuntimeTest, JpegImagesAreDecodedAndResizedForTheBatchOnTheDevice) {
+  TorchPolicyRuntime::Options o;
+  o.jpeg_decoder = MakeCpuJpegDecoder();
+  auto created = TorchPolicyRuntime::Create(TinyBundle("v1", 1), o);
+  ASSERT_TRUE(created.ok()) << created.status();
+  const TorchPolicyRuntime& r = **created;
+  EXPECT_TRUE(r.info().decodes_jpeg);
+  EXPECT_THAT(r.info().device, HasSubstr("/jpeg-cpu"));
+  const int side = r.info().image_size;
+  const Frame f0 = MakeFrame(side, 1), f1 = MakeFrame(side, 2);
+  RuntimeObservation as_jpeg = Obs(Embodiment::kPiper, side, 2, 5);
+  as_jpeg.images = {f0.jpeg, f1.jpeg};
+  RuntimeObservation as_decoded = as_jpeg;
+  as_decoded.images = {f0.decoded, f1.decoded};
+  RuntimeObservation corrupt = as_jpeg;
+  corrupt.images[1].jpeg = std::string("\xFF\xD8", 2) + "a body that is no JPEG";
+  RuntimeObservation swapped = as_jpeg;
+  swapped.images = {f1.jpeg, f0.jpeg};
+
+  auto conds = r.Encode({&as_jpeg, &corrupt, &as_decoded, &swapped});
+  ASSERT_EQ(conds.size(), 4u);
+  ASSERT_TRUE(conds[0].ok()) << conds[0].status();
+  EXPECT_EQ(conds[1].status().code(), absl::StatusCode::kInvalidArgument) << "a bad JPEG fails its observation alone";
+  EXPECT_THAT(conds[1].status().message(), HasSubstr("images[1].data: not a decodable JPEG"));
+  ASSERT_TRUE(conds[2].ok()) << conds[2].status();
+  ASSERT_TRUE(conds[3].ok()) << conds[3].status();
+  // The same frames decoded on the device or by the server give the same vision tokens (area resizes
+  // agree with OpenCV's to within one 8-bit level on a few values); other frames do not.
+  const float same = VisionDiff(*conds[0], *conds[2]);
+  const float other = VisionDiff(*conds[0], *conds[3]);
+  EXPECT_LT(same, 1e-3f);
+  EXPECT_GT(other, 100 * same + 1e-3f);
+  // Batch-mates do not change an observation's tokens.
+  EXPECT_LT(VisionDiff(*conds[0], EncodeOne(r, as_jpeg)), 1e-5f);
+  // A runtime that does not decode JPEG asks for a new observation.
+  auto plain = Runtime(TinyBundle("v1", 1));
+  EXPECT_FALSE(plain->info().decodes_jpeg);
+  auto refused = plain->Encode({&as_jpeg});
+  EXPECT_EQ(refused[0].status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused[0].status().message(), HasSubstr("JPEG"));
+}
+
+TEST(TorchRuntimeLoaderTest, GpuImageDecodeIsRefusedOffCuda) {
+  RuntimeFlags flags;
+  flags.tokenizer_file = tokenizer::kTinyTokenizerModelPath;
+  flags.gpu_image_decode = true;
+  absl::Status s = MakeTorchRuntimeLoader(flags).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("--gpu-image-decode: needs a CUDA --device; the device is 'cpu'"));
 }
 
 }  // namespace

@@ -66,6 +66,17 @@ absl::StatusOr<std::shared_ptr<const RuntimeLoader>> MakeTorchRuntimeLoader(cons
     }
     o.cuda_graph_max_batch = flags.cuda_graph_max_batch;
   }
+  if (flags.gpu_image_decode) {
+    if (!o.runtime.device.is_cuda()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--gpu-image-decode: needs a CUDA --device; the device is '", o.runtime.device.str(), "'"));
+    }
+    absl::StatusOr<std::unique_ptr<JpegDecoder>> decoder = MakeNvjpegDecoder(o.runtime.device);
+    if (!decoder.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat("--gpu-image-decode: ", decoder.status().message()));
+    }
+    o.jpeg_decoder = *std::move(decoder);
+  }
   ASSIGN_OR_RETURN(const int blas_threads, model::ApplyBlasThreads(flags.blas_threads));
   LogInfo("runtime", absl::StrCat("BLAS threads per matrix product: ", blas_threads, " (--blas-threads ",
                                   flags.blas_threads, ", ", model::UsableCpus(), " usable CPUs)"));

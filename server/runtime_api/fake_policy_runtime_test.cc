@@ -26,7 +26,7 @@ RuntimeObservation Obs(Embodiment e, int side, int views, uint8_t shade) {
   o.instruction = "press the bell";
   o.state_mask = action::EmbodimentMask(e);
   for (int v = 0; v < views; ++v) {
-    o.images.push_back({side, side, std::vector<uint8_t>(static_cast<size_t>(side) * side * 3, shade)});
+    o.images.push_back({side, side, std::vector<uint8_t>(static_cast<size_t>(side) * side * 3, shade), {}});
   }
   return o;
 }

@@ -33,12 +33,16 @@
 
 namespace mivla::server {
 
-/// One decoded camera image: RGB8, row-major, 3 bytes per pixel, already resized by the server to the
-/// runtime's square input side (RuntimeInfo::image_size).
+/// One camera image, in one of two forms:
+/// - decoded: RGB8, row-major, 3 bytes per pixel, already resized by the server to the runtime's square
+///   input side (RuntimeInfo::image_size);
+/// - JPEG, for a runtime that decodes and resizes images itself (RuntimeInfo::decodes_jpeg): `jpeg` holds
+///   the bytes as received (their header checked), width x height their size; `rgb` is empty.
 struct RuntimeImage {
   int width = 0;
   int height = 0;
   std::vector<uint8_t> rgb;  // width * height * 3 bytes
+  std::string jpeg;
 };
 
 /// One validated observation of one session, as the server parsed it. Immutable once built; sessions
@@ -96,6 +100,7 @@ struct RuntimeInfo {
   int image_size = 56;                     // side of the square RGB images it takes
   std::vector<action::Embodiment> embodiments;  // it serves
   std::string device;                      // where it runs, e.g. "cpu", "cuda:0"
+  bool decodes_jpeg = false;               // takes JPEG images as received (RuntimeImage::jpeg)
 };
 
 class PolicyRuntime {
@@ -107,7 +112,9 @@ class PolicyRuntime {
 
   virtual const RuntimeInfo& info() const = 0;
   /// One result per observation, in order. INVALID_ARGUMENT (naming the field) for an observation this
-  /// version cannot take (too many views); FAILED_PRECONDITION for images of another size.
+  /// version cannot take (too many views, a JPEG image that does not decode: "images[1].data: ...");
+  /// FAILED_PRECONDITION for decoded images of another size, or JPEG images for a runtime that does not
+  /// decode them.
   virtual std::vector<absl::StatusOr<ConditionPtr>> Encode(
       absl::Span<const RuntimeObservation* const> batch) const = 0;
   /// One result per item, in order. INVALID_ARGUMENT for a handle of another runtime instance.

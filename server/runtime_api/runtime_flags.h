@@ -1,8 +1,8 @@
 // File: runtime_flags.h
 // RuntimeFlags: the operator's choices for the model runtime, as mivla-server's flags give them (--device,
-// --precision, --tokenizer, --rtc-*, --blas-threads, --cuda-graphs). The server only carries them
-// (ServerOptions::runtime); the loader that builds each model version reads them (the LibTorch one:
-// server/runtime/torch_runtime_loader.h, which checks them). Torch-free, plain data.
+// --precision, --tokenizer, --rtc-*, --blas-threads, --cuda-graphs, --gpu-image-decode). The server only
+// carries them (ServerOptions::runtime); the loader that builds each model version reads them (the
+// LibTorch one: server/runtime/torch_runtime_loader.h, which checks them). Torch-free, plain data.
 #ifndef MIVLA_SERVER_RUNTIME_API_RUNTIME_FLAGS_H_
 #define MIVLA_SERVER_RUNTIME_API_RUNTIME_FLAGS_H_
 
@@ -28,6 +28,10 @@ struct RuntimeFlags {
   // cuda_graph_max_batch rows (mivla-server sets it to --decode-max-batch-size).
   bool cuda_graphs = false;
   int cuda_graph_max_batch = 16;
+  // The GPU path's images (--gpu-image-decode; server/runtime/device_images.h): the runtime decodes each
+  // batch's JPEG images with nvJPEG and resizes them on the GPU; the server's pool passes them through.
+  // CUDA devices and builds with nvJPEG only.
+  bool gpu_image_decode = false;
 };
 
 }  // namespace mivla::server

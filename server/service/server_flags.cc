@@ -215,6 +215,11 @@ std::vector<Flag> Flags() {
                    "up to --decode-max-batch-size; captured at load). Needs --device cuda and a build against a "
                    "CUDA LibTorch (server/README.md, \"The GPU path\").",
                    &ServerOptions::runtime, &RuntimeFlags::cuda_graphs));
+  f.push_back(Bool("gpu-image-decode",
+                   "Decode each encode batch's JPEG images with nvJPEG and resize them on the GPU (OpenCV's weights) "
+                   "instead of on the image decode pool. Needs --device cuda and a build that found nvJPEG "
+                   "(server/README.md, \"The GPU path\").",
+                   &ServerOptions::runtime, &RuntimeFlags::gpu_image_decode));
   f.push_back(Str("batch-policy",
                   "Order of the " + dec + ": edf (earliest deadline first: the moment each robot runs out of actions; "
                   "batches sized to meet the earliest; no wait when nobody can join in time) or fifo (arrival order, "

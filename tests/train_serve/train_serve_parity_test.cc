@@ -130,7 +130,7 @@ TEST(TrainServeParityTest, TrainingSampleAndServedObservationGiveTheModelIdentic
     server::RuntimeObservation obs;
     obs.embodiment = action::Embodiment::kPiper;
     obs.instruction = instruction;
-    EXPECT_TRUE(server::DecodeForModel(req, side, server::InputLimits{}, &obs.images).ok());
+    EXPECT_TRUE(server::DecodeForModel(req, side, /*pass_jpeg=*/false, server::InputLimits{}, &obs.images).ok());
     const server::RawState raw = server::StateFromProprioception(req.proprioception(), obs.embodiment);
     obs.state = raw.values;
     obs.state_mask = raw.mask;
