@@ -17,6 +17,7 @@
 #include "core/kinematics/embodiment_loader.h"
 #include "core/kinematics/ik_solver.h"
 #include "core/kinematics/transforms.h"
+#include "core/util/flag_parser.h"
 
 namespace {
 
@@ -98,35 +99,32 @@ Result Run(const EmbodimentDescription& d, int samples, uint32_t seed) {
   return r;
 }
 
-int Usage(const char* msg) {
-  std::fprintf(stderr, "mivla-bench-kinematics: %s\nusage: mivla-bench-kinematics [--json] [--samples N] "
-               "[--seed S] [--embodiment-dir DIR]\n", msg);
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   bool json = false;
-  int samples = 10000;
-  uint32_t seed = 1;
+  int64_t samples_flag = 10000, seed_flag = 1;
   std::string dir;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    const bool has_value = i + 1 < argc;
-    if (a == "--json") {
-      json = true;
-    } else if (a == "--samples" && has_value) {
-      samples = std::atoi(argv[++i]);
-      if (samples < 1) return Usage("--samples must be a positive integer");
-    } else if (a == "--seed" && has_value) {
-      seed = static_cast<uint32_t>(std::strtoul(argv[++i], nullptr, 10));
-    } else if (a == "--embodiment-dir" && has_value) {
-      dir = argv[++i];
-    } else {
-      return Usage(("unknown or incomplete argument '" + a + "'").c_str());
-    }
+  mivla::FlagParser flags("mivla-bench-kinematics [--json] [--samples N] [--seed S] [--embodiment-dir DIR]");
+  flags.AddBool("json", &json, "print only the JSON");
+  flags.AddInt("samples", &samples_flag, "random reachable poses per robot");
+  flags.AddInt("seed", &seed_flag, "seed of the poses");
+  flags.AddString("embodiment-dir", &dir, "embodiment descriptions (default: the bundled ones)", false);
+  const absl::Status parsed = flags.ParseFlagsOnly(argc, argv);
+  if (flags.help_requested()) {
+    std::fputs(flags.Usage().c_str(), stdout);
+    return 0;
   }
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "mivla-bench-kinematics: %s\n", std::string(parsed.message()).c_str());
+    return 2;
+  }
+  if (samples_flag < 1 || samples_flag > 100000000 || seed_flag < 0 || seed_flag > 0xFFFFFFFFLL) {
+    std::fprintf(stderr, "mivla-bench-kinematics: --samples must be in [1, 1e8] and --seed in [0, 2^32)\n");
+    return 2;
+  }
+  const int samples = static_cast<int>(samples_flag);
+  const uint32_t seed = static_cast<uint32_t>(seed_flag);
   std::vector<Result> results;
   for (mivla::action::Embodiment e : mivla::action::kAllEmbodiments) {
     if (!mivla::action::IsRobot(e)) continue;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "core/model/flop_count.h"
 #include "core/model/flow_matching.h"
@@ -32,6 +33,7 @@
 #include "core/model/mivla_model.h"
 #include "core/model/runtime.h"
 #include "core/model/synthetic_inputs.h"
+#include "core/util/flag_parser.h"
 #include "nlohmann/json.hpp"
 
 namespace mivla::model {
@@ -51,50 +53,47 @@ struct Args {
   bool cuda_graphs = false;
 };
 
+const char kUsage[] =
+    "mivla-bench-model --config tiny|base [--json] [--device cpu|cuda|auto] [--precision fp32|bf16]\n"
+    "    [--batches 1,4,16] [--repeats N] [--views V] [--threads T] [--out FILE] [--profile TRACE.json] "
+    "[--cuda-graphs]";
+
 [[noreturn]] void Usage(const std::string& error) {
-  std::cerr << "mivla-bench-model: " << error << "\n"
-            << "usage: mivla-bench-model --config tiny|base [--json] [--device cpu|cuda|auto]\n"
-            << "       [--precision fp32|bf16] [--batches 1,4,16] [--repeats N] [--views V] [--out FILE]\n"
-            << "       [--profile TRACE.json] [--cuda-graphs]\n";
+  std::cerr << "mivla-bench-model: " << error << "\nusage: " << kUsage << "\n";
   std::exit(2);
 }
 
 Args Parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    std::string k = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) Usage(k + " needs a value");
-      return argv[++i];
-    };
-    if (k == "--config") a.config = value();
-    else if (k == "--device") a.device = value();
-    else if (k == "--precision") a.precision = value();
-    else if (k == "--json") a.json = true;
-    else if (k == "--cuda-graphs")
-      a.cuda_graphs = true;
-    else if (k == "--out") a.out = value();
-    else if (k == "--profile") a.profile = value();
-    else if (k == "--threads") {
-      std::string v = value();
-      if (!absl::SimpleAtoi(v, &a.threads) || a.threads < 0) Usage("--threads: '" + v + "' is not a count");
-    } else if (k == "--repeats" || k == "--views") {
-      std::string v = value();
-      int n;
-      if (!absl::SimpleAtoi(v, &n) || n <= 0) Usage(k + ": '" + v + "' is not a positive integer");
-      (k == "--repeats" ? a.repeats : a.views) = n;
-    } else if (k == "--batches") {
-      a.batches.clear();
-      for (absl::string_view part : absl::StrSplit(value(), ',')) {
-        int n;
-        if (!absl::SimpleAtoi(part, &n) || n <= 0) Usage("--batches: '" + std::string(part) + "' is not a positive integer");
-        a.batches.push_back(n);
-      }
-    } else if (k == "--help" || k == "-h") {
-      Usage("help");
-    } else {
-      Usage("unknown flag '" + k + "'");
-    }
+  int64_t repeats = a.repeats, views = a.views, threads = a.threads;
+  std::string batches = "1,4,16";
+  FlagParser p(kUsage);
+  p.AddString("config", &a.config, "model configuration: tiny or base");
+  p.AddString("device", &a.device, "cpu, cuda, cuda:N or auto");
+  p.AddString("precision", &a.precision, "fp32, or bf16 (CUDA only)");
+  p.AddString("batches", &batches, "batch sizes to time, comma-separated");
+  p.AddInt("repeats", &repeats, "timed calls per batch size, after one warm-up");
+  p.AddInt("views", &views, "camera views per observation");
+  p.AddInt("threads", &threads, "LibTorch intra-op threads (0: its default)");
+  p.AddBool("json", &a.json, "print only the JSON");
+  p.AddString("out", &a.out, "also write the JSON to this file", false);
+  p.AddString("profile", &a.profile, "chrome-trace file of one batch-16 decode (LibTorch's profiler)", false);
+  p.AddBool("cuda-graphs", &a.cuda_graphs, "also time the decode replayed from CUDA graphs (--device cuda)");
+  const absl::Status parsed = p.ParseFlagsOnly(argc, argv);
+  if (p.help_requested()) {
+    std::cout << p.Usage();
+    std::exit(0);
+  }
+  if (!parsed.ok()) Usage(std::string(parsed.message()));
+  if (repeats <= 0) Usage(absl::StrCat("--repeats: ", repeats, " is not a positive integer"));
+  if (views <= 0) Usage(absl::StrCat("--views: ", views, " is not a positive integer"));
+  if (threads < 0) Usage(absl::StrCat("--threads: ", threads, " is not a count"));
+  a.repeats = static_cast<int>(repeats), a.views = static_cast<int>(views), a.threads = static_cast<int>(threads);
+  a.batches.clear();
+  for (absl::string_view part : absl::StrSplit(batches, ',')) {
+    int n;
+    if (!absl::SimpleAtoi(part, &n) || n <= 0) Usage(absl::StrCat("--batches: '", part, "' is not a positive integer"));
+    a.batches.push_back(n);
   }
   return a;
 }

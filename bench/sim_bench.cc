@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/util/flag_parser.h"
 #include "nlohmann/json.hpp"
 #include "sim/expert.h"
 #include "sim/renderer.h"
@@ -36,30 +37,28 @@ std::string CpuName() {
   return "unknown";
 }
 
-int IntArg(int argc, char** argv, const std::string& name, int def) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (argv[i] == name) return std::stoi(argv[i + 1]);
-  }
-  return def;
-}
-
-std::string StrArg(int argc, char** argv, const std::string& name) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (argv[i] == name) return argv[i + 1];
-  }
-  return "";
-}
-
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   bool json_only = false;
-  for (int i = 1; i < argc; ++i) json_only |= std::string(argv[i]) == "--json";
-  const int steps = IntArg(argc, argv, "--steps", 400);
-  const int frames = IntArg(argc, argv, "--frames", 60);
-  const std::string out_path = StrArg(argc, argv, "--out");
+  int64_t steps = 400, frames = 60;
+  std::string out_path;
+  mivla::FlagParser flags("mivla-bench-sim [--json] [--steps 400] [--frames 60] [--out FILE]");
+  flags.AddBool("json", &json_only, "print only the JSON");
+  flags.AddInt("steps", &steps, "control steps per embodiment, without rendering");
+  flags.AddInt("frames", &frames, "frames rendered per camera");
+  flags.AddString("out", &out_path, "also write the JSON to this file", false);
+  const absl::Status parsed = flags.ParseFlagsOnly(argc, argv);
+  if (flags.help_requested()) {
+    std::cout << flags.Usage();
+    return 0;
+  }
+  if (!parsed.ok()) {
+    std::cerr << "mivla-bench-sim: " << parsed.message() << "\n";
+    return 2;
+  }
   if (steps <= 0 || frames <= 0) {
     std::cerr << "mivla-bench-sim: --steps and --frames must be positive\n";
     return 2;
