@@ -18,6 +18,7 @@
 #include "core/kinematics/ik_solver.h"
 #include "core/kinematics/transforms.h"
 #include "core/util/flag_parser.h"
+#include "core/util/quantile.h"
 
 namespace {
 
@@ -39,13 +40,6 @@ struct Result {
   double max_position_m = 0, max_rotation_rad = 0;
   bool meets = false;
 };
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
-  return v[i];
-}
 
 JointVector RandomInLimits(const ArmDescription& arm, std::mt19937* rng) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
@@ -90,9 +84,9 @@ Result Run(const EmbodimentDescription& d, int samples, uint32_t seed) {
     r.max_position_m = std::max(r.max_position_m, dist.position_m);
     r.max_rotation_rad = std::max(r.max_rotation_rad, dist.rotation_rad);
   }
-  r.median_us = Percentile(times, 0.5);
-  r.p99_us = Percentile(times, 0.99);
-  r.max_us = Percentile(times, 1.0);
+  r.median_us = mivla::Quantile(times, 0.5);
+  r.p99_us = mivla::Quantile(times, 0.99);
+  r.max_us = mivla::Quantile(times, 1.0);
   for (double t : times) r.mean_us += t / static_cast<double>(times.size());
   r.meets = static_cast<double>(r.successes) >= kTargetSuccess * r.samples && r.median_us <= kTargetMedianUs &&
             r.max_position_m <= kTargetPositionM && r.max_rotation_rad <= kTargetRotationRad;

@@ -34,6 +34,7 @@
 #include "core/model/runtime.h"
 #include "core/model/synthetic_inputs.h"
 #include "core/util/flag_parser.h"
+#include "core/util/quantile.h"
 #include "nlohmann/json.hpp"
 
 namespace mivla::model {
@@ -121,10 +122,6 @@ std::vector<double> TimesMs(int repeats, const torch::Device& d, F&& f) {
 template <typename F>
 double MedianMs(int repeats, const torch::Device& d, F&& f) {
   return TimesMs(repeats, d, std::forward<F>(f))[static_cast<size_t>(repeats) / 2];
-}
-
-double Quantile(const std::vector<double>& sorted, double q) {
-  return sorted[std::min(sorted.size() - 1, static_cast<size_t>(q * static_cast<double>(sorted.size())))];
 }
 
 double MatmulPeakGflops(const torch::Device& d) {

@@ -13,6 +13,7 @@
 #include "core/model/mivla_model.h"
 #include "core/model/synthetic_inputs.h"
 #include "core/tokenizer/tokenizer.h"
+#include "core/util/quantile.h"
 #include "core/util/status_prefix.h"
 
 namespace mivla::bench {
@@ -20,13 +21,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The lower median (the rank-ceil(n/2) value, as server_bench_load.h's Quantile(0.5)).
-double MedianMs(std::vector<double> v) {
-  if (v.empty()) return 0;
-  const size_t k = (v.size() + 1) / 2 - 1;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
-  return v[k];
-}
+// The lower median, as every p50 of the benchmark (core/util/quantile.h).
+double MedianMs(std::vector<double> v) { return Quantile(std::move(v), 0.5); }
 
 }  // namespace
 

@@ -1,19 +1,20 @@
 #include "bench/server_bench_deadline.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <memory>
 #include <cstdio>
+#include <memory>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "bench/server_bench_load.h"
+#include "core/util/quantile.h"
 #include "mivla/v1/policy.grpc.pb.h"
 #include "server/inference/test_requests.h"
 
@@ -174,8 +175,8 @@ absl::StatusOr<DeadlineLoadResult> RunDeadlineLoad(const DeadlineLoadOptions& o)
   for (int i = 0; i < o.robots; ++i) r.offered_per_s += RobotRequestsPerSecond(o, o.rates_hz[i % o.rates_hz.size()]);
   r.served_per_s = static_cast<double>(sh.round_trips_ms.size()) / o.duration_s;
   r.miss_rate = r.requests > 0 ? static_cast<double>(r.misses) / static_cast<double>(r.requests) : 0;
-  r.p50_ms = Quantile(&sh.round_trips_ms, 0.50);
-  r.p99_ms = Quantile(&sh.round_trips_ms, 0.99);
+  r.p50_ms = Quantile(sh.round_trips_ms, 0.50);
+  r.p99_ms = Quantile(sh.round_trips_ms, 0.99);
   return r;
 }
 

@@ -1,5 +1,7 @@
 #include "bench/server_bench_load.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -7,12 +9,11 @@
 #include <memory>
 #include <thread>
 
-#include <grpcpp/grpcpp.h>
-
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "core/util/quantile.h"
 #include "mivla/v1/policy.grpc.pb.h"
 #include "server/inference/test_requests.h"
 
@@ -147,13 +148,6 @@ void RunSession(const LoadOptions& o, int index, Shared* shared) {
 
 }  // namespace
 
-double Quantile(std::vector<double>* v, double q) {
-  if (v->empty()) return 0;
-  std::sort(v->begin(), v->end());
-  const size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(v->size())));
-  return (*v)[std::min(v->size() - 1, rank == 0 ? 0 : rank - 1)];
-}
-
 absl::StatusOr<LoadResult> RunLoad(const LoadOptions& o) {
   if (o.sessions < 1 || o.embodiments.empty() || o.duration_s <= 0 || o.warmup_s < 0 ||
       o.distinct_observations < 1) {
@@ -210,8 +204,8 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& o) {
     }
     b.outside_server_ms = r.mean_ms - b.observe_total_ms - b.act_total_ms;
   }
-  r.p50_ms = Quantile(&rt, 0.50);
-  r.p99_ms = Quantile(&rt, 0.99);
+  r.p50_ms = Quantile(rt, 0.50);
+  r.p99_ms = Quantile(rt, 0.99);
   return r;
 }
 

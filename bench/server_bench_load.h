@@ -60,9 +60,6 @@ struct LoadResult {
 /// failed calls during the run are counted in the result (and end that session's loop).
 absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options);
 
-/// The q-quantile (0..1) of `v` by nearest rank; sorts `v`. 0 for an empty vector.
-double Quantile(std::vector<double>* v, double q);
-
 }  // namespace mivla::bench
 
 #endif  // MIVLA_BENCH_SERVER_BENCH_LOAD_H_

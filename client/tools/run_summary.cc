@@ -6,13 +6,6 @@
 
 namespace mivla::client {
 
-double Quantile(std::vector<double> values, double q) {
-  if (values.empty()) return 0.0;
-  std::sort(values.begin(), values.end());
-  const size_t rank = static_cast<size_t>(std::ceil(std::clamp(q, 0.0, 1.0) * values.size()));
-  return values[rank == 0 ? 0 : rank - 1];
-}
-
 nlohmann::json ClientStatsJson(const RobotClientStats& c, const SafetyLayer::Stats& s) {
   nlohmann::json j;
   j["ticks"] = c.ticks;

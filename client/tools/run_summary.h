@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "client/eval/sim_episode.h"
+#include "core/util/quantile.h"
 #include "nlohmann/json.hpp"
 
 namespace mivla::client {
@@ -16,8 +17,6 @@ namespace mivla::client {
 nlohmann::json ClientStatsJson(const RobotClientStats& client, const SafetyLayer::Stats& safety);
 /// "status": "ok" with the outcome, or "error" with the message (task, embodiment, seed in both).
 nlohmann::json EpisodeJson(const EpisodeResult& r);
-/// The q-quantile (0..1) of `values` (nearest rank); 0 for an empty list.
-double Quantile(std::vector<double> values, double q);
 
 }  // namespace mivla::client
 

@@ -32,7 +32,7 @@ std::string TimeToSuccess(const client::TaskReport& t) {
 
 std::string RoundTrip(const std::vector<double>& ms) {
   if (ms.empty()) return "-";
-  return absl::StrFormat("%.0f / %.0f ms", client::Quantile(ms, 0.5), client::Quantile(ms, 0.99));
+  return absl::StrFormat("%.0f / %.0f ms", Quantile(ms, 0.5), Quantile(ms, 0.99));
 }
 
 std::string Share(int64_t part, int64_t whole) {
@@ -86,8 +86,8 @@ RobotFigures Figures(const RobotReport& robot) {
     f.errors += t.errors;
     for (const client::EpisodeResult& e : t.results) tot.Add(e);
   }
-  f.round_trip_ms_p50 = client::Quantile(tot.round_trip_ms, 0.5);
-  f.round_trip_ms_p99 = client::Quantile(tot.round_trip_ms, 0.99);
+  f.round_trip_ms_p50 = Quantile(tot.round_trip_ms, 0.5);
+  f.round_trip_ms_p99 = Quantile(tot.round_trip_ms, 0.99);
   f.ticks = tot.ticks;
   f.fresh_ticks = tot.fresh_ticks;
   f.hold_ticks = tot.hold_ticks;
