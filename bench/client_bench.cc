@@ -135,11 +135,8 @@ absl::Status Main(int argc, char** argv) {
   fs.AddString("out", &out, "also write the JSON to this file");
   fs.AddInt("rt-priority", &rt_priority, "SCHED_FIFO priority of the control loop (0: normal scheduling)");
   fs.AddInt("busy-wait-us", &busy_wait_us, "spin this long before each tick instead of sleeping (0: sleep only)");
-  RETURN_IF_ERROR(fs.ParseFlagsOnly(argc, argv));
-  if (fs.help_requested()) {
-    std::fputs(fs.Usage().c_str(), stdout);
-    return absl::OkStatus();
-  }
+  ASSIGN_OR_RETURN(const bool helped, fs.ParseFlagsOrPrintHelp(argc, argv));
+  if (helped) return absl::OkStatus();
   if (!(seconds > 0) || sessions < 1) return absl::InvalidArgumentError("--seconds and --sessions must be positive");
   SetLogQuiet(true);
   std::unique_ptr<ServerProcess> child;

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -104,15 +105,7 @@ int main(int argc, char** argv) {
   flags.AddInt("samples", &samples_flag, "random reachable poses per robot");
   flags.AddInt("seed", &seed_flag, "seed of the poses");
   flags.AddString("embodiment-dir", &dir, "embodiment descriptions (default: the bundled ones)", false);
-  const absl::Status parsed = flags.ParseFlagsOnly(argc, argv);
-  if (flags.help_requested()) {
-    std::fputs(flags.Usage().c_str(), stdout);
-    return 0;
-  }
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "mivla-bench-kinematics: %s\n", std::string(parsed.message()).c_str());
-    return 2;
-  }
+  if (std::optional<int> exit = flags.ParseFlagsForMain(argc, argv, "mivla-bench-kinematics")) return *exit;
   if (samples_flag < 1 || samples_flag > 100000000 || seed_flag < 0 || seed_flag > 0xFFFFFFFFLL) {
     std::fprintf(stderr, "mivla-bench-kinematics: --samples must be in [1, 1e8] and --seed in [0, 2^32)\n");
     return 2;

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,12 +81,7 @@ Args Parse(int argc, char** argv) {
   p.AddString("out", &a.out, "also write the JSON to this file", false);
   p.AddString("profile", &a.profile, "chrome-trace file of one batch-16 decode (LibTorch's profiler)", false);
   p.AddBool("cuda-graphs", &a.cuda_graphs, "also time the decode replayed from CUDA graphs (--device cuda)");
-  const absl::Status parsed = p.ParseFlagsOnly(argc, argv);
-  if (p.help_requested()) {
-    std::cout << p.Usage();
-    std::exit(0);
-  }
-  if (!parsed.ok()) Usage(std::string(parsed.message()));
+  if (std::optional<int> exit = p.ParseFlagsForMain(argc, argv, "mivla-bench-model")) std::exit(*exit);
   if (repeats <= 0) Usage(absl::StrCat("--repeats: ", repeats, " is not a positive integer"));
   if (views <= 0) Usage(absl::StrCat("--views: ", views, " is not a positive integer"));
   if (threads < 0) Usage(absl::StrCat("--threads: ", threads, " is not a count"));

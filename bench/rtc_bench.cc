@@ -269,11 +269,8 @@ absl::Status Main(int argc, char** argv) {
   fs.AddString("out", &out, "also write the JSON to this file");
   fs.AddString("trace", &trace,
                "write every tick (mode, episode, tick, chunk id, the six arm joints of the chunk's action) as CSV");
-  RETURN_IF_ERROR(fs.ParseFlagsOnly(argc, argv));
-  if (fs.help_requested()) {
-    std::fputs(fs.Usage().c_str(), stdout);
-    return absl::OkStatus();
-  }
+  ASSIGN_OR_RETURN(const bool helped, fs.ParseFlagsOrPrintHelp(argc, argv));
+  if (helped) return absl::OkStatus();
   if (episodes < 1 || episodes > 1000) return absl::InvalidArgumentError("--episodes: want 1..1000");
   if (delay_ticks < 0 || delay_ticks > 40) return absl::InvalidArgumentError("--delay-ticks: want 0..40");
   if (!model_dir.empty() && !std::filesystem::is_directory(model_dir)) {

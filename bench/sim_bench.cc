@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,15 +51,7 @@ int main(int argc, char** argv) {
   flags.AddInt("steps", &steps, "control steps per embodiment, without rendering");
   flags.AddInt("frames", &frames, "frames rendered per camera");
   flags.AddString("out", &out_path, "also write the JSON to this file", false);
-  const absl::Status parsed = flags.ParseFlagsOnly(argc, argv);
-  if (flags.help_requested()) {
-    std::cout << flags.Usage();
-    return 0;
-  }
-  if (!parsed.ok()) {
-    std::cerr << "mivla-bench-sim: " << parsed.message() << "\n";
-    return 2;
-  }
+  if (std::optional<int> exit = flags.ParseFlagsForMain(argc, argv, "mivla-bench-sim")) return *exit;
   if (steps <= 0 || frames <= 0) {
     std::cerr << "mivla-bench-sim: --steps and --frames must be positive\n";
     return 2;

@@ -59,6 +59,14 @@ nlohmann::json ReportJson(const EvalReport& r, const nlohmann::json& meta) {
   return j;
 }
 
+// Printed after the flag list by --help.
+constexpr char kHelpEpilogue[] =
+    "\n"
+    "An episode that cannot run (server unreachable, session refused) is recorded in the results with\n"
+    "status \"error\" and its message, counted in \"errors\" (per task and overall) and left out of the\n"
+    "metrics; the next seed runs. Exit status: 0 when at least one episode ran, 1 when every episode\n"
+    "errored (the results are still printed / written), 2 for bad flags or configuration.\n";
+
 absl::Status Main(int argc, char** argv) {
   std::string server, embodiment, task = "all", mode = "easy", out, config;
   int64_t episodes = 10, seed = 0, parallel = 1, act_seed = 0, max_steps = 0;
@@ -86,16 +94,8 @@ absl::Status Main(int argc, char** argv) {
   fs.AddInt("lockstep-delay-ticks", &delay_ticks,
             "lockstep: emulate an inference delay of this many control ticks (a chunk is queued that many ticks "
             "after its observation; the robot executes what it has meanwhile)");
-  RETURN_IF_ERROR(fs.ParseFlagsOnly(argc, argv));
-  if (fs.help_requested()) {
-    std::fputs(fs.Usage().c_str(), stdout);
-    std::fputs("\nAn episode that cannot run (server unreachable, session refused) is recorded in the results with\n"
-               "status \"error\" and its message, counted in \"errors\" (per task and overall) and left out of the\n"
-               "metrics; the next seed runs. Exit status: 0 when at least one episode ran, 1 when every episode\n"
-               "errored (the results are still printed / written), 2 for bad flags or configuration.\n",
-               stdout);
-    return absl::OkStatus();
-  }
+  ASSIGN_OR_RETURN(const bool helped, fs.ParseFlagsOrPrintHelp(argc, argv, kHelpEpilogue));
+  if (helped) return absl::OkStatus();
   if (server.empty()) return absl::InvalidArgumentError("--server HOST:PORT is required");
   if (embodiment.empty()) return absl::InvalidArgumentError("--embodiment is required (piper, arx5, locoman, aloha)");
   if (server.find(':') == std::string::npos) {

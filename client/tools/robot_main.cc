@@ -63,6 +63,13 @@ absl::StatusOr<T> Flagged(const char* flag, absl::StatusOr<T> v) {
   return WithPrefix(v.status(), absl::StrCat(flag, ": "));
 }
 
+// Printed after the flag list by --help.
+constexpr char kHelpEpilogue[] =
+    "\n"
+    "Signals: SIGINT/SIGTERM end the run (the arm is stopped); SIGUSR1 engages the operator stop\n"
+    "(the robot holds, decelerating within the acceleration limit, counted as an operator_stop hold)\n"
+    "and SIGUSR2 releases it (the robot follows fresh chunks again), e.g. kill -USR1 <pid>.\n";
+
 absl::Status Main(int argc, char** argv) {
   std::signal(SIGUSR1, OnOperatorSignal);  // first, so an early stop is not the default action (exit)
   std::signal(SIGUSR2, OnOperatorSignal);
@@ -96,15 +103,8 @@ absl::Status Main(int argc, char** argv) {
   fs.AddBool("realtime-chunking", &f.realtime_chunking,
              "send committed steps when the server offers real-time chunking (--no-realtime-chunking: never; "
              "the config's scheduler.realtime_chunking can also switch it off)");
-  RETURN_IF_ERROR(fs.ParseFlagsOnly(argc, argv));
-  if (fs.help_requested()) {
-    std::fputs(fs.Usage().c_str(), stdout);
-    std::fputs("\nSignals: SIGINT/SIGTERM end the run (the arm is stopped); SIGUSR1 engages the operator stop\n"
-               "(the robot holds, decelerating within the acceleration limit, counted as an operator_stop hold)\n"
-               "and SIGUSR2 releases it (the robot follows fresh chunks again), e.g. kill -USR1 <pid>.\n",
-               stdout);
-    return absl::OkStatus();
-  }
+  ASSIGN_OR_RETURN(const bool helped, fs.ParseFlagsOrPrintHelp(argc, argv, kHelpEpilogue));
+  if (helped) return absl::OkStatus();
   if (f.embodiment.empty()) return absl::InvalidArgumentError("--embodiment is required (piper, arx5, locoman, aloha)");
   if (f.server.empty()) return absl::InvalidArgumentError("--server HOST:PORT is required");
   if (f.server.find(':') == std::string::npos) {

@@ -1,5 +1,6 @@
 #include "core/util/flag_parser.h"
 
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -110,6 +111,33 @@ absl::Status FlagParser::ParseFlagsOnly(int argc, const char* const* argv) {
         absl::StrCat("unexpected argument '", positional_.front(), "' (flags start with --; see --help)"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> FlagParser::ParseFlagsOrPrintHelp(int argc, const char* const* argv, std::string_view epilogue) {
+  const absl::Status parsed = ParseFlagsOnly(argc, argv);
+  // Parsing stops at the first bad flag; a --help after it still asks for the list.
+  for (int i = 1; i < argc && !parsed.ok() && !help_; ++i) {
+    help_ = std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h";
+  }
+  if (help_) {
+    std::fputs(Usage().c_str(), stdout);
+    std::fwrite(epilogue.data(), 1, epilogue.size(), stdout);
+    std::fflush(stdout);
+    return true;
+  }
+  if (!parsed.ok()) return parsed;
+  return false;
+}
+
+std::optional<int> FlagParser::ParseFlagsForMain(int argc, const char* const* argv, std::string_view program) {
+  const absl::StatusOr<bool> helped = ParseFlagsOrPrintHelp(argc, argv);
+  if (!helped.ok()) {
+    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
+                 std::string(helped.status().message()).c_str());
+    return 2;
+  }
+  if (*helped) return 0;
+  return std::nullopt;
 }
 
 std::string FlagParser::Usage() const {

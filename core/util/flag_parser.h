@@ -12,17 +12,27 @@
 //   if (p.seen("steps")) ...                  // whether a flag was given (for "flags override config")
 //   RETURN_IF_ERROR(p.ParseFlagsOnly(argc, argv));  // or: no positional arguments, --help / -h built in
 //
+// A binary's main that takes flags only:
+//   absl::Status Main(int argc, char** argv) {              // returns the error ExitCode-style mains print
+//     ASSIGN_OR_RETURN(const bool helped, p.ParseFlagsOrPrintHelp(argc, argv));
+//     if (helped) return absl::OkStatus();
+//   int main(int argc, char** argv) {                       // or a main that returns its exit status
+//     if (std::optional<int> exit = p.ParseFlagsForMain(argc, argv, "mivla-bench-sim")) return *exit;
+//
 // Not thread-safe; the pointers must outlive Parse.
 #ifndef MIVLA_CORE_UTIL_FLAG_PARSER_H_
 #define MIVLA_CORE_UTIL_FLAG_PARSER_H_
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace mivla {
 
@@ -44,6 +54,14 @@ class FlagParser {
   /// "unexpected argument 'x' (flags start with --; see --help)".
   absl::Status ParseFlagsOnly(int argc, const char* const* argv);
   bool help_requested() const { return help_; }
+
+  /// ParseFlagsOnly, and on --help (which wins over a bad flag) prints Usage() and then `epilogue` to
+  /// stdout and gives true: the caller exits 0 without doing anything else. Otherwise false, or the error.
+  absl::StatusOr<bool> ParseFlagsOrPrintHelp(int argc, const char* const* argv, std::string_view epilogue = {});
+
+  /// ParseFlagsOrPrintHelp for a `main` that returns its exit status: nullopt when the program should go
+  /// on; 0 after printing the help; 2 after printing "program: <error>" to stderr.
+  std::optional<int> ParseFlagsForMain(int argc, const char* const* argv, std::string_view program);
 
   bool seen(const std::string& name) const { return seen_.count(name) > 0; }
   const std::vector<std::string>& positional() const { return positional_; }

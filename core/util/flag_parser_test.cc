@@ -82,5 +82,55 @@ TEST(FlagParserTest, FlagsOnlyHasHelpAndRefusesPositionals) {
   EXPECT_EQ(parse({"--metrics-port"}, &t).message(), "--metrics-port needs a value");
 }
 
+TEST(FlagParserTest, MainHelpersPrintHelpOrTheErrorAndGiveTheExitStatus) {
+  auto argv = [](std::vector<const char*> args) {
+    args.insert(args.begin(), "prog");
+    return args;
+  };
+  int64_t n = 0;
+  {
+    FlagParser p("prog [--n N]");
+    p.AddInt("n", &n, "a count");
+    std::vector<const char*> a = argv({"--n", "x", "--help"});  // help wins over a bad value
+    testing::internal::CaptureStdout();
+    absl::StatusOr<bool> helped = p.ParseFlagsOrPrintHelp(static_cast<int>(a.size()), a.data(), "Exit status: 0.\n");
+    const std::string out = testing::internal::GetCapturedStdout();
+    ASSERT_TRUE(helped.ok()) << helped.status();
+    EXPECT_TRUE(*helped);
+    EXPECT_EQ(out, p.Usage() + "Exit status: 0.\n");
+  }
+  {
+    FlagParser p("prog [--n N]");
+    p.AddInt("n", &n, "a count");
+    std::vector<const char*> a = argv({"--n", "7"});
+    absl::StatusOr<bool> helped = p.ParseFlagsOrPrintHelp(static_cast<int>(a.size()), a.data());
+    ASSERT_TRUE(helped.ok());
+    EXPECT_FALSE(*helped);
+    EXPECT_EQ(n, 7);
+    std::vector<const char*> bad = argv({"--n", "x"});
+    FlagParser q("prog [--n N]");
+    q.AddInt("n", &n, "a count");
+    EXPECT_EQ(q.ParseFlagsOrPrintHelp(static_cast<int>(bad.size()), bad.data()).status().code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  {
+    FlagParser p("prog [--n N]");
+    p.AddInt("n", &n, "a count");
+    std::vector<const char*> a = argv({"--frobnicate"});
+    testing::internal::CaptureStderr();
+    std::optional<int> exit = p.ParseFlagsForMain(static_cast<int>(a.size()), a.data(), "mivla-x");
+    EXPECT_EQ(testing::internal::GetCapturedStderr(), "mivla-x: unknown flag --frobnicate (see --help)\n");
+    EXPECT_EQ(exit, std::optional<int>(2));
+    FlagParser h("prog");
+    std::vector<const char*> ha = argv({"-h"});
+    testing::internal::CaptureStdout();
+    EXPECT_EQ(h.ParseFlagsForMain(static_cast<int>(ha.size()), ha.data(), "mivla-x"), std::optional<int>(0));
+    EXPECT_EQ(testing::internal::GetCapturedStdout(), h.Usage());
+    FlagParser ok("prog");
+    std::vector<const char*> none = argv({});
+    EXPECT_EQ(ok.ParseFlagsForMain(static_cast<int>(none.size()), none.data(), "mivla-x"), std::nullopt);
+  }
+}
+
 }  // namespace
 }  // namespace mivla

@@ -50,11 +50,8 @@ absl::Status Main(int argc, char** argv) {
   fs.AddString("out", &out, "folder for demo.json, demo.md, demo.png and server.log");
   fs.AddString("server-bin", &server_bin, "the mivla-server binary");
   fs.AddBool("quiet", &quiet, "no progress lines");
-  RETURN_IF_ERROR(fs.ParseFlagsOnly(argc, argv));
-  if (fs.help_requested()) {
-    std::fputs(fs.Usage().c_str(), stdout);
-    return absl::OkStatus();
-  }
+  ASSIGN_OR_RETURN(const bool helped, fs.ParseFlagsOrPrintHelp(argc, argv));
+  if (helped) return absl::OkStatus();
   if (mode != "easy" && mode != "hard")
     return absl::InvalidArgumentError(absl::StrCat("--mode '", mode, "': want easy or hard"));
   if (episodes < 1 || episodes > 1000) return absl::InvalidArgumentError("--episodes: want 1..1000");
