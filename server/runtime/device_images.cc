@@ -9,7 +9,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/runtime/resize_weights.h"
 
 namespace mivla::server {
 namespace {
@@ -54,6 +53,23 @@ at::Tensor WeightTensor(int src, int dst, ResizeKernel kernel, c10::Device devic
 
 }  // namespace
 
+at::Tensor ResizeWeightCache::Get(int src, int dst, ResizeKernel kernel, c10::Device device) {
+  const Key key{src, dst, static_cast<int>(kernel), static_cast<int>(device.type()), device.index()};
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto it = weights_.find(key); it != weights_.end()) return it->second;
+  }
+  at::Tensor w = WeightTensor(src, dst, kernel, device);  // made outside the lock
+  absl::MutexLock lock(&mu_);
+  if (weights_.size() >= kMaxEntries) weights_.clear();
+  return weights_.emplace(key, w).first->second;  // a racing maker's equal tensor may win; either is right
+}
+
+size_t ResizeWeightCache::size() const {
+  absl::MutexLock lock(&mu_);
+  return weights_.size();
+}
+
 std::unique_ptr<JpegDecoder> MakeCpuJpegDecoder() { return std::make_unique<CpuJpegDecoder>(); }
 
 #ifndef MIVLA_WITH_NVJPEG
@@ -63,7 +79,7 @@ absl::StatusOr<std::unique_ptr<JpegDecoder>> MakeNvjpegDecoder(c10::Device) {
 }
 #endif
 
-at::Tensor ResizeOnDevice(const std::vector<at::Tensor>& images, int side) {
+at::Tensor ResizeOnDevice(const std::vector<at::Tensor>& images, int side, ResizeWeightCache* cache) {
   const c10::Device device = images.front().device();
   at::Tensor out = torch::empty({static_cast<int64_t>(images.size()), 3, side, side},
                                 torch::TensorOptions().dtype(torch::kFloat).device(device));
@@ -77,8 +93,11 @@ at::Tensor ResizeOnDevice(const std::vector<at::Tensor>& images, int side) {
     at::Tensor x = torch::stack(group).permute({0, 3, 1, 2}).to(torch::kFloat);  // [G, 3, H, W]
     if (h != side || w != side) {
       const ResizeKernel kernel = ChooseResizeKernel(w, h, side);
-      x = torch::matmul(WeightTensor(h, side, kernel, device), x);                  // rows: [G, 3, side, W]
-      x = torch::matmul(x, WeightTensor(w, side, kernel, device).transpose(0, 1));  // columns
+      auto weights = [&](int src) {
+        return cache != nullptr ? cache->Get(src, side, kernel, device) : WeightTensor(src, side, kernel, device);
+      };
+      x = torch::matmul(weights(h), x);                  // rows: [G, 3, side, W]
+      x = torch::matmul(x, weights(w).transpose(0, 1));  // columns
       x = x.add_(0.5f).floor_().clamp_(0.0, 255.0);  // OpenCV's 8-bit paths round halves up
     }
     at::Tensor index = torch::tensor(idx, torch::TensorOptions().dtype(torch::kLong)).to(device);

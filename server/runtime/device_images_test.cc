@@ -98,6 +98,24 @@ TEST(ResizeOnDeviceTest, ABatchOfMixedSizesKeepsItsOrder) {
   EXPECT_FALSE(torch::equal(batch[0], batch[2]));
 }
 
+TEST(ResizeWeightCacheTest, WeightsAreMadeOnceAndGiveTheSamePixels) {
+  ResizeWeightCache cache;
+  const cv::Mat a = RandomRgb(320, 240, 1), b = RandomRgb(100, 60, 2);
+  const std::vector<at::Tensor> batch = {AsTensor(a), AsTensor(b)};
+  const at::Tensor fresh = ResizeOnDevice(batch, 56);
+  const at::Tensor cached = ResizeOnDevice(batch, 56, &cache);
+  EXPECT_TRUE(torch::equal(fresh, cached));
+  EXPECT_EQ(cache.size(), 4u);  // rows and columns of two sizes
+  const at::Tensor w = cache.Get(240, 56, ChooseResizeKernel(320, 240, 56), torch::kCPU);
+  EXPECT_TRUE(torch::equal(ResizeOnDevice(batch, 56, &cache), fresh));  // a second batch reuses them
+  EXPECT_EQ(cache.size(), 4u);
+  EXPECT_EQ(cache.Get(240, 56, ChooseResizeKernel(320, 240, 56), torch::kCPU).data_ptr(), w.data_ptr());
+  // Requests with ever new sizes cannot grow it without bound.
+  for (int src = 1; src <= 200; ++src) cache.Get(src, 56, ResizeKernel::kLinear, torch::kCPU);
+  EXPECT_LE(cache.size(), ResizeWeightCache::kMaxEntries);
+  EXPECT_GT(cache.size(), 0u);
+}
+
 TEST(CpuJpegDecoderTest, DecodesAsTheServerDoesAndRefusesWhatIsNotAJpeg) {
   const cv::Mat rgb = RandomRgb(64, 48, 7);
   cv::Mat bgr;

@@ -49,8 +49,8 @@ struct JpegSlot {
 
 // Decodes and resizes the batch's JPEG images on the device into `images` ([rows, views, 3, S, S] on the
 // device); a row whose image does not decode gets its status in `failed` (INVALID_ARGUMENT naming it).
-void DecodeJpegsOnDevice(const JpegDecoder& decoder, const std::vector<JpegSlot>& slots, int side, at::Tensor& images,
-                         std::map<int, absl::Status>* failed) {
+void DecodeJpegsOnDevice(const JpegDecoder& decoder, ResizeWeightCache& weights, const std::vector<JpegSlot>& slots,
+                         int side, at::Tensor& images, std::map<int, absl::Status>* failed) {
   std::vector<const std::string*> bytes;
   for (const JpegSlot& j : slots) bytes.push_back(j.bytes);
   std::vector<absl::StatusOr<at::Tensor>> decoded = decoder.Decode(bytes, images.device());
@@ -66,7 +66,7 @@ void DecodeJpegsOnDevice(const JpegDecoder& decoder, const std::vector<JpegSlot>
     }
   }
   if (good.empty()) return;
-  at::Tensor resized = ResizeOnDevice(good, side);
+  at::Tensor resized = ResizeOnDevice(good, side, &weights);
   for (size_t g = 0; g < good.size(); ++g) images[slots[good_slot[g]].row][slots[good_slot[g]].view].copy_(resized[g]);
 }
 
@@ -134,7 +134,7 @@ std::vector<absl::StatusOr<ConditionPtr>> TorchPolicyRuntime::Encode(
     auto first = [&](const at::Tensor& t) { return t.narrow(0, 0, n).to(dev); };
     model::ConditionTokens cond;
     at::Tensor images = first(s.images);
-    if (!jpegs.empty()) DecodeJpegsOnDevice(*jpeg_decoder_, jpegs, image_size_, images, &failed);
+    if (!jpegs.empty()) DecodeJpegsOnDevice(*jpeg_decoder_, *resize_weights_, jpegs, image_size_, images, &failed);
     std::tie(cond.vision, cond.vision_mask) = m.EncodeVision(images, first(s.view_mask));
     cond.prefix = m.EncodePrefix(first(s.state), first(s.state_mask), first(s.embodiment));
     // Text: each distinct instruction once, through the version's cache.

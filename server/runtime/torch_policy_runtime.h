@@ -90,6 +90,7 @@ class TorchPolicyRuntime : public PolicyRuntime {
   mutable StagingPool staging_;
   std::unique_ptr<model::GraphedSampler> graphed_;  // CUDA graphs on; null otherwise
   std::shared_ptr<const JpegDecoder> jpeg_decoder_;  // images decoded on the device; null otherwise
+  std::unique_ptr<ResizeWeightCache> resize_weights_ = std::make_unique<ResizeWeightCache>();  // for those images
 };
 
 }  // namespace mivla::server
