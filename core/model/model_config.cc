@@ -119,10 +119,28 @@ absl::Status ValidateVit(const VitConfig& c, const char* name) {
 ModelConfig TinyConfig() {
   ModelConfig c;
   c.name = "tiny";
-  c.dino = VitConfig{"dinov2", 56, 14, 64, 2, 2, 128, 1e-6, 4};
-  c.siglip = VitConfig{"siglip", 64, 16, 64, 2, 2, 128, 1e-6, 4};
-  c.text = T5Config{};
-  c.decoder = DecoderConfig{};
+  VitConfig& dino = c.dino;
+  dino.style = "dinov2";
+  dino.image_size = 56;  // 4x4 patches of 14 px
+  dino.patch_size = 14;
+  dino.width = 64;
+  dino.depth = 2;
+  dino.heads = 2;
+  dino.mlp_dim = 128;
+  dino.eps = 1e-6;
+  dino.position_grid = 4;
+  VitConfig& siglip = c.siglip;
+  siglip.style = "siglip";
+  siglip.image_size = 64;  // 4x4 patches of 16 px
+  siglip.patch_size = 16;
+  siglip.width = 64;
+  siglip.depth = 2;
+  siglip.heads = 2;
+  siglip.mlp_dim = 128;
+  siglip.eps = 1e-6;
+  siglip.position_grid = 4;
+  c.text = T5Config{};          // its defaults are tiny's
+  c.decoder = DecoderConfig{};  // likewise
   return c;
 }
 
@@ -130,12 +148,48 @@ ModelConfig BaseConfig() {
   ModelConfig c;
   c.name = "base";
   // DINOv2-B/14 at 196 px (14x14 = 196 patches), stored grid 37 (518 px pretraining).
-  c.dino = VitConfig{"dinov2", 196, 14, 768, 12, 12, 3072, 1e-6, 37};
+  VitConfig& dino = c.dino;
+  dino.style = "dinov2";
+  dino.image_size = 196;
+  dino.patch_size = 14;
+  dino.width = 768;
+  dino.depth = 12;
+  dino.heads = 12;
+  dino.mlp_dim = 3072;
+  dino.eps = 1e-6;
+  dino.position_grid = 37;
   // SigLIP-B/16 at 224 px (14x14 = 196 patches).
-  c.siglip = VitConfig{"siglip", 224, 16, 768, 12, 12, 3072, 1e-6, 14};
+  VitConfig& siglip = c.siglip;
+  siglip.style = "siglip";
+  siglip.image_size = 224;
+  siglip.patch_size = 16;
+  siglip.width = 768;
+  siglip.depth = 12;
+  siglip.heads = 12;
+  siglip.mlp_dim = 3072;
+  siglip.eps = 1e-6;
+  siglip.position_grid = 14;
   // T5-v1.1-base encoder.
-  c.text = T5Config{32128, 768, 64, 12, 2048, 12, 32, 128, 1e-6, 64};
-  c.decoder = DecoderConfig{1024, 16, 16, 2816, 16, 5, 256, 1e-5};
+  T5Config& text = c.text;
+  text.vocab_size = 32128;
+  text.d_model = 768;
+  text.d_kv = 64;
+  text.heads = 12;
+  text.d_ff = 2048;
+  text.layers = 12;
+  text.num_buckets = 32;
+  text.max_distance = 128;
+  text.eps = 1e-6;
+  text.max_tokens = 64;
+  DecoderConfig& decoder = c.decoder;
+  decoder.width = 1024;
+  decoder.depth = 16;
+  decoder.heads = 16;
+  decoder.ffn_dim = 2816;
+  decoder.action_horizon = 16;
+  decoder.sampling_steps = 5;
+  decoder.frequency_dim = 256;
+  decoder.eps = 1e-5;
   c.freeze_vision = true;
   c.freeze_text = true;
   return c;

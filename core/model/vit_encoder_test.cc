@@ -10,7 +10,17 @@ using namespace testing_util;  // NOLINT(build/namespaces)
 
 VitConfig Small(const std::string& style) {
   // 3×2 patch grid would not be square; use image 6, patch 2 -> 3×3 grid, stored grid 3.
-  return VitConfig{style, 6, 2, 8, 2, 2, 12, 1e-6, 3};
+  VitConfig c;
+  c.style = style;
+  c.image_size = 6;
+  c.patch_size = 2;
+  c.width = 8;
+  c.depth = 2;
+  c.heads = 2;
+  c.mlp_dim = 12;
+  c.eps = 1e-6;
+  c.position_grid = 3;
+  return c;
 }
 
 // Randomises every parameter (layer scales and norms included) so nothing is trivially 1 or 0.
