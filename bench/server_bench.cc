@@ -30,8 +30,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -48,6 +51,7 @@
 #include "bench/server_bench_soak.h"
 #include "bench/server_bench_targets.h"
 #include "core/model/blas_threads.h"
+#include "core/util/flag_parser.h"
 #include "core/util/log.h"
 #include "core/util/status_macros.h"
 #include "core/util/status_prefix.h"
@@ -87,82 +91,84 @@ struct Args {
   bool soak_tokens = true;  // --soak-clients tokens|anonymous: robots and hostile client with their own tokens
 };
 
+const char kUsage[] =
+    "mivla-bench-server --config tiny [--json] [--duration-s S] [--warmup-s S] [--out-dir DIR]\n"
+    "       [--sessions 1,4,16] [--queue-delay-us US] [--bare-repeats N] [--tokenizer FILE]\n"
+    "       [--deadline-loads 0.5,1,2 | none] [--deadline-duration-s S] [--blas-threads N]\n"
+    "   or: mivla-bench-server --soak [--minutes N] [--batch-policy edf|fifo] [--soak-clients tokens|anonymous]\n"
+    "       [--config tiny] [--out-dir DIR]";
+
 [[noreturn]] void Usage(const std::string& error) {
-  std::cerr << "mivla-bench-server: " << error << "\n"
-            << "usage: mivla-bench-server --config tiny [--json] [--duration-s S (6)] [--warmup-s S (1.5)]\n"
-            << "       [--out-dir DIR (" << MIVLA_BENCH_DEFAULT_OUT_DIR << ")] [--sessions 1,4,16]\n"
-            << "       [--queue-delay-us US (2000)] [--bare-repeats N (20)] [--tokenizer FILE]\n"
-            << "       [--deadline-loads 0.5,1,2 | none] [--deadline-duration-s S (6)] [--blas-threads N (-1: auto)]\n"
-            << "       mivla-bench-server --soak [--minutes N (30)] [--batch-policy edf|fifo]\n"
-            << "       [--soak-clients tokens|anonymous (tokens)] [--config tiny] [--out-dir DIR]\n";
+  std::cerr << "mivla-bench-server: " << error << " (see --help)\n";
   std::exit(2);
+}
+
+// A comma-separated list of numbers that each pass `ok`; Usage names the flag, the part and `want`.
+template <typename T, typename Ok>
+std::vector<T> NumberList(const char* flag, const std::string& text, Ok ok, const char* want) {
+  std::vector<T> out;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    T x;
+    bool parsed;
+    if constexpr (std::is_integral_v<T>) {
+      parsed = absl::SimpleAtoi(part, &x);
+    } else {
+      parsed = absl::SimpleAtod(part, &x);
+    }
+    if (!parsed || !ok(x)) Usage(absl::StrCat("--", flag, ": '", part, "' is not ", want));
+    out.push_back(x);
+  }
+  return out;
 }
 
 Args Parse(int argc, char** argv) {
   Args a;
-  for (int i = 1; i < argc; ++i) {
-    const std::string k = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) Usage(k + " needs a value");
-      return argv[++i];
-    };
-    auto seconds = [&](double min) {
-      std::string v = value();
-      double d;
-      if (!absl::SimpleAtod(v, &d) || !(d >= min) || d > 3600) Usage(absl::StrCat(k, ": '", v, "' is not a duration in [", min, ", 3600] s"));
-      return d;
-    };
-    if (k == "--config") a.config = value();
-    else if (k == "--json") a.json = true;
-    else if (k == "--duration-s") a.duration_s = seconds(0.05);
-    else if (k == "--warmup-s") a.warmup_s = seconds(0);
-    else if (k == "--out-dir") a.out_dir = value();
-    else if (k == "--tokenizer") a.tokenizer = value();
-    else if (k == "--soak") a.soak = true;
-    else if (k == "--minutes") a.minutes = seconds(0.05);
-    else if (k == "--batch-policy") {
-      a.soak_policy = value();
-      if (a.soak_policy != "edf" && a.soak_policy != "fifo") Usage("--batch-policy: '" + a.soak_policy + "': want edf or fifo");
-    }
-    else if (k == "--blas-threads") {
-      const std::string v = value();
-      if (!absl::SimpleAtoi(v, &a.blas_threads)) Usage("--blas-threads: '" + v + "' is not an integer");
-    }
-    else if (k == "--soak-clients") {
-      const std::string v = value();
-      if (v != "tokens" && v != "anonymous") Usage("--soak-clients: '" + v + "': want tokens or anonymous");
-      a.soak_tokens = v == "tokens";
-    }
-    else if (k == "--deadline-duration-s") a.deadline_duration_s = seconds(0.05);
-    else if (k == "--deadline-loads") {
-      a.deadline_loads.clear();
-      const std::string v = value();
-      if (v != "none") {
-        for (absl::string_view part : absl::StrSplit(v, ',')) {
-          double x;
-          if (!absl::SimpleAtod(part, &x) || !(x > 0) || x > 10) Usage("--deadline-loads: '" + std::string(part) + "' is not in (0, 10]");
-          a.deadline_loads.push_back(x);
-        }
-      }
-    }
-    else if (k == "--queue-delay-us") {
-      std::string v = value();
-      if (!absl::SimpleAtoi(v, &a.queue_delay_us) || a.queue_delay_us < 0) Usage("--queue-delay-us: '" + v + "' is not >= 0");
-    } else if (k == "--bare-repeats") {
-      std::string v = value();
-      if (!absl::SimpleAtoi(v, &a.bare_repeats) || a.bare_repeats < 1) Usage("--bare-repeats: '" + v + "' is not >= 1");
-    } else if (k == "--sessions") {
-      a.sessions.clear();
-      for (absl::string_view part : absl::StrSplit(value(), ',')) {
-        int n;
-        if (!absl::SimpleAtoi(part, &n) || n < 1 || n > 256) Usage("--sessions: '" + std::string(part) + "' is not in [1, 256]");
-        a.sessions.push_back(n);
-      }
-    } else if (k == "--help" || k == "-h") {
-      Usage("help");
-    } else {
-      Usage("unknown flag '" + k + "'");
-    }
+  std::string sessions = "1,4,16", loads = "0.5,1,2", soak_clients = "tokens";
+  int64_t queue_delay_us = a.queue_delay_us, bare_repeats = a.bare_repeats, blas_threads = a.blas_threads;
+  FlagParser p(kUsage);
+  p.AddString("config", &a.config, "model configuration of the random-init server: tiny or base");
+  p.AddBool("json", &a.json, "print only the JSON");
+  p.AddDouble("duration-s", &a.duration_s, "measured seconds per row, in [0.05, 3600]");
+  p.AddDouble("warmup-s", &a.warmup_s, "unmeasured seconds before each row, in [0, 3600]");
+  p.AddString("out-dir", &a.out_dir, "where server_bench.json / .png (or server_soak.json) go");
+  p.AddString("sessions", &sessions, "robot session counts of the sweep, each in [1, 256]");
+  p.AddInt("queue-delay-us", &queue_delay_us, "batching servers' max_queue_delay_us (>= 0)");
+  p.AddInt("bare-repeats", &bare_repeats, "repeats of the bare model's reference times (>= 1)");
+  p.AddString("tokenizer", &a.tokenizer, "SentencePiece model of the servers");
+  p.AddString("deadline-loads", &loads, "deadline rows' loads x capacity, each in (0, 10], or none");
+  p.AddDouble("deadline-duration-s", &a.deadline_duration_s, "measured seconds per deadline row");
+  p.AddInt("blas-threads", &blas_threads, "as mivla-server's flag (-1: auto), applied before the bare model runs");
+  p.AddBool("soak", &a.soak, "run the hostile-client soak instead of the sweep");
+  p.AddDouble("minutes", &a.minutes, "minutes of each soak phase");
+  p.AddString("batch-policy", &a.soak_policy, "the soak server's batch policy: edf or fifo");
+  p.AddString("soak-clients", &soak_clients, "tokens (each client its own token) or anonymous");
+  if (std::optional<int> exit = p.ParseFlagsForMain(argc, argv, "mivla-bench-server")) std::exit(*exit);
+  for (auto [flag, value, min] : {std::tuple{"duration-s", a.duration_s, 0.05},
+                                  {"warmup-s", a.warmup_s, 0.0},
+                                  {"minutes", a.minutes, 0.05},
+                                  {"deadline-duration-s", a.deadline_duration_s, 0.05}}) {
+    if (!(value >= min) || value > 3600) Usage(absl::StrCat("--", flag, ": ", value, " is not in [", min, ", 3600]"));
+  }
+  if (a.soak_policy != "edf" && a.soak_policy != "fifo")
+    Usage("--batch-policy: '" + a.soak_policy + "': want edf or fifo");
+  if (soak_clients != "tokens" && soak_clients != "anonymous") {
+    Usage("--soak-clients: '" + soak_clients + "': want tokens or anonymous");
+  }
+  a.soak_tokens = soak_clients == "tokens";
+  if (queue_delay_us < 0) Usage(absl::StrCat("--queue-delay-us: ", queue_delay_us, " is not >= 0"));
+  if (bare_repeats < 1 || bare_repeats > 1000000) Usage(absl::StrCat("--bare-repeats: ", bare_repeats, " is not >= 1"));
+  if (blas_threads < -1 || blas_threads > 1024)
+    Usage(absl::StrCat("--blas-threads: ", blas_threads, " is not in [-1, 1024]"));
+  a.queue_delay_us = queue_delay_us;
+  a.bare_repeats = static_cast<int>(bare_repeats);
+  a.blas_threads = static_cast<int>(blas_threads);
+  a.sessions = NumberList<int>(
+      "sessions", sessions, [](int n) { return n >= 1 && n <= 256; }, "in [1, 256]");
+  if (loads != "none") {
+    a.deadline_loads = NumberList<double>(
+        "deadline-loads", loads, [](double x) { return x > 0 && x <= 10; }, "in (0, 10] (or none)");
+  } else {
+    a.deadline_loads.clear();
   }
   return a;
 }
