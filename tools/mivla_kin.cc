@@ -13,7 +13,6 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -31,6 +30,8 @@
 #include "core/kinematics/transforms.h"
 #include "core/retarget/hand_pose.h"
 #include "core/retarget/human_to_robot.h"
+#include "core/retarget/mapping_options.h"
+#include "core/util/flag_parser.h"
 #include "core/util/status_macros.h"
 
 namespace {
@@ -48,35 +49,41 @@ constexpr const char* kUsage =
     "                     [--reference wrist|thumb_knuckle] [--absolute]\n"
     "  common: --embodiment-dir DIR   embodiments: piper, arx5, locoman, aloha\n";
 
-using Flags = std::map<std::string, std::string>;
+// Every command's flags; each command registers the ones it takes (RegisterFlags).
+struct Flags {
+  std::string embodiment;
+  std::string embodiment_dir;
+  std::string arm = "right";
+  std::string joints;
+  std::string pose;
+  std::string seed;  // empty: the arm's home pose
+  std::string input;
+  std::string output;  // empty: stdout
+  double scale = mivla::retarget::MappingOptions().position_scale;
+  std::string reference = "thumb_knuckle";
+  bool absolute = false;
+};
 
-absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
-  Flags f;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) != 0) return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", a, "'"));
-    a = a.substr(2);
-    const size_t eq = a.find('=');
-    if (eq != std::string::npos) {
-      f[a.substr(0, eq)] = a.substr(eq + 1);
-    } else if (a == "absolute") {
-      f[a] = "1";
-    } else if (i + 1 < argc) {
-      f[a] = argv[++i];
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("--", a, " needs a value"));
-    }
+// The flags of `cmd` (fk, ik, retarget) on `p`; false for an unknown command.
+bool RegisterFlags(const std::string& cmd, Flags* f, mivla::FlagParser* p) {
+  if (cmd != "fk" && cmd != "ik" && cmd != "retarget") return false;
+  p->AddString("embodiment", &f->embodiment, "the robot: piper, arx5, locoman or aloha (required)", false);
+  p->AddString("embodiment-dir", &f->embodiment_dir,
+               "embodiment descriptions (default: $MIVLA_EMBODIMENT_DIR or the source tree's data)", false);
+  if (cmd == "fk") p->AddString("joints", &f->joints, "joint angles j1,...,jN in rad (required)", false);
+  if (cmd == "ik") {
+    p->AddString("pose", &f->pose, "target x,y,z,qw,qx,qy,qz in the base frame (m; required)", false);
+    p->AddString("seed", &f->seed, "joint angles to start from (default: the arm's home)", false);
   }
-  return f;
-}
-
-absl::Status CheckKnown(const Flags& f, const std::vector<std::string>& known) {
-  for (const auto& [k, v] : f) {
-    bool ok = k == "embodiment-dir";
-    for (const std::string& n : known) ok = ok || k == n;
-    if (!ok) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", k));
+  if (cmd != "retarget") p->AddString("arm", &f->arm, "right or left");
+  if (cmd == "retarget") {
+    p->AddString("input", &f->input, "hands CSV, one frame per line (required)", false);
+    p->AddString("output", &f->output, "write the JSON here (default: stdout)", false);
+    p->AddDouble("scale", &f->scale, "robot motion = scale x human motion");
+    p->AddString("reference", &f->reference, "hand point the wrist follows: wrist or thumb_knuckle");
+    p->AddBool("absolute", &f->absolute, "map absolute hand positions instead of motion from the first frame");
   }
-  return absl::OkStatus();
+  return true;
 }
 
 absl::StatusOr<std::vector<double>> ParseNumbers(const std::string& flag, const std::string& text) {
@@ -95,27 +102,23 @@ absl::StatusOr<std::vector<double>> ParseNumbers(const std::string& flag, const 
 }
 
 absl::StatusOr<EmbodimentDescription> Embodiment(const Flags& f) {
-  auto it = f.find("embodiment");
-  if (it == f.end()) return absl::InvalidArgumentError("--embodiment is required (piper, arx5, locoman, aloha)");
-  ASSIGN_OR_RETURN(mivla::action::Embodiment tag, mivla::action::ParseEmbodiment(it->second));
+  if (f.embodiment.empty()) return absl::InvalidArgumentError("--embodiment is required (piper, arx5, locoman, aloha)");
+  ASSIGN_OR_RETURN(mivla::action::Embodiment tag, mivla::action::ParseEmbodiment(f.embodiment));
   if (!mivla::action::IsRobot(tag)) return absl::InvalidArgumentError("--embodiment must be a robot");
-  auto dir = f.find("embodiment-dir");
-  return mivla::kinematics::LoadEmbodiment(tag, dir == f.end() ? "" : dir->second);
+  return mivla::kinematics::LoadEmbodiment(tag, f.embodiment_dir);
 }
 
 absl::StatusOr<const ArmDescription*> Arm(const EmbodimentDescription& d, const Flags& f) {
-  auto it = f.find("arm");
-  const std::string side = it == f.end() ? "right" : it->second;
+  const std::string& side = f.arm;
   if (side != "right" && side != "left") return absl::InvalidArgumentError("--arm must be right or left");
   const ArmDescription* arm = d.FindArm(side == "left" ? Side::kLeft : Side::kRight);
   if (arm == nullptr) return absl::InvalidArgumentError(absl::StrCat(d.name, " has no ", side, " arm"));
   return arm;
 }
 
-absl::Status Joints(const ArmDescription& arm, const Flags& f, const std::string& flag, JointVector* q) {
-  auto it = f.find(flag);
-  if (it == f.end()) return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
-  ASSIGN_OR_RETURN(std::vector<double> v, ParseNumbers("--" + flag, it->second));
+absl::Status Joints(const ArmDescription& arm, const std::string& text, const std::string& flag, JointVector* q) {
+  if (text.empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
+  ASSIGN_OR_RETURN(std::vector<double> v, ParseNumbers("--" + flag, text));
   if (static_cast<int>(v.size()) != arm.chain.num_joints()) {
     return absl::InvalidArgumentError(absl::StrCat("--", flag, ": expected ", arm.chain.num_joints(),
                                                    " joint values (rad) for ", arm.name, ", got ", v.size()));
@@ -146,11 +149,10 @@ std::string PoseJson(const Eigen::Isometry3d& t) {
 }
 
 absl::Status Fk(const Flags& f) {
-  RETURN_IF_ERROR(CheckKnown(f, {"embodiment", "joints", "arm"}));
   ASSIGN_OR_RETURN(EmbodimentDescription d, Embodiment(f));
   ASSIGN_OR_RETURN(const ArmDescription* arm, Arm(d, f));
   JointVector q;
-  RETURN_IF_ERROR(Joints(*arm, f, "joints", &q));
+  RETURN_IF_ERROR(Joints(*arm, f.joints, "joints", &q));
   WarnLimits(*arm, q);
   ASSIGN_OR_RETURN(Eigen::Isometry3d t, arm->chain.Forward(q));
   std::printf("%s\n", PoseJson(t).c_str());
@@ -158,17 +160,15 @@ absl::Status Fk(const Flags& f) {
 }
 
 absl::Status Ik(const Flags& f) {
-  RETURN_IF_ERROR(CheckKnown(f, {"embodiment", "pose", "seed", "arm"}));
   ASSIGN_OR_RETURN(EmbodimentDescription d, Embodiment(f));
   ASSIGN_OR_RETURN(const ArmDescription* arm, Arm(d, f));
-  auto it = f.find("pose");
-  if (it == f.end()) return absl::InvalidArgumentError("--pose x,y,z,qw,qx,qy,qz is required");
-  ASSIGN_OR_RETURN(std::vector<double> p, ParseNumbers("--pose", it->second));
+  if (f.pose.empty()) return absl::InvalidArgumentError("--pose x,y,z,qw,qx,qy,qz is required");
+  ASSIGN_OR_RETURN(std::vector<double> p, ParseNumbers("--pose", f.pose));
   if (p.size() != 7) return absl::InvalidArgumentError(absl::StrCat("--pose: expected 7 values x,y,z,qw,qx,qy,qz, got ", p.size()));
   ASSIGN_OR_RETURN(Eigen::Isometry3d target,
                    mivla::kinematics::PoseFromPositionQuat({p[0], p[1], p[2]}, {p[3], p[4], p[5], p[6]}));
   JointVector seed = arm->home;
-  if (f.count("seed")) RETURN_IF_ERROR(Joints(*arm, f, "seed", &seed));
+  if (!f.seed.empty()) RETURN_IF_ERROR(Joints(*arm, f.seed, "seed", &seed));
   ASSIGN_OR_RETURN(mivla::kinematics::IkSolver ik, mivla::kinematics::IkSolver::Create(arm->chain, {}, arm->home));
   ASSIGN_OR_RETURN(mivla::kinematics::IkSolution s, ik.Solve(target, seed));
   std::printf("{\"joints\":%s,\"position_error_m\":%.3g,\"rotation_error_rad\":%.3g}\n",
@@ -178,31 +178,22 @@ absl::Status Ik(const Flags& f) {
 }
 
 absl::Status Retarget(const Flags& f) {
-  RETURN_IF_ERROR(CheckKnown(f, {"embodiment", "input", "output", "scale", "reference", "absolute"}));
   ASSIGN_OR_RETURN(EmbodimentDescription d, Embodiment(f));
-  auto dir = f.find("embodiment-dir");
-  ASSIGN_OR_RETURN(mivla::kinematics::HandDescription hand,
-                   mivla::kinematics::LoadHandDescription(dir == f.end() ? "" : dir->second));
+  ASSIGN_OR_RETURN(mivla::kinematics::HandDescription hand, mivla::kinematics::LoadHandDescription(f.embodiment_dir));
   mivla::retarget::HumanToRobotMapper::Options o;
-  if (f.count("scale")) {
-    ASSIGN_OR_RETURN(std::vector<double> s, ParseNumbers("--scale", f.at("scale")));
-    if (s.size() != 1) return absl::InvalidArgumentError("--scale takes one number");
-    o.mapping.position_scale = s[0];
+  if (!std::isfinite(f.scale)) return absl::InvalidArgumentError(absl::StrCat("--scale: ", f.scale, " is not finite"));
+  o.mapping.position_scale = f.scale;
+  if (f.reference == "thumb_knuckle") {
+    o.mapping.reference = mivla::retarget::ReferencePoint::kThumbKnuckle;
+  } else if (f.reference == "wrist") {
+    o.mapping.reference = mivla::retarget::ReferencePoint::kWrist;
+  } else {
+    return absl::InvalidArgumentError("--reference must be wrist or thumb_knuckle");
   }
-  if (f.count("reference")) {
-    const std::string& r = f.at("reference");
-    if (r == "thumb_knuckle") {
-      o.mapping.reference = mivla::retarget::ReferencePoint::kThumbKnuckle;
-    } else if (r == "wrist") {
-      o.mapping.reference = mivla::retarget::ReferencePoint::kWrist;
-    } else {
-      return absl::InvalidArgumentError("--reference must be wrist or thumb_knuckle");
-    }
-  }
-  if (f.count("absolute")) o.mapping.mode = mivla::retarget::MappingMode::kAbsolute;
-  if (!f.count("input")) return absl::InvalidArgumentError("--input FILE is required");
-  std::ifstream in(f.at("input"));
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot open --input '", f.at("input"), "'"));
+  if (f.absolute) o.mapping.mode = mivla::retarget::MappingMode::kAbsolute;
+  if (f.input.empty()) return absl::InvalidArgumentError("--input FILE is required");
+  std::ifstream in(f.input);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open --input '", f.input, "'"));
   ASSIGN_OR_RETURN(mivla::retarget::HumanToRobotMapper mapper,
                    mivla::retarget::HumanToRobotMapper::Create(d, hand, o));
 
@@ -213,7 +204,7 @@ absl::Status Retarget(const Flags& f) {
     ++line_no;
     const absl::string_view body = absl::StripAsciiWhitespace(line);
     if (body.empty() || body[0] == '#') continue;
-    const std::string where = absl::StrCat(f.at("input"), ":", line_no);
+    const std::string where = absl::StrCat(f.input, ":", line_no);
     ASSIGN_OR_RETURN(std::vector<double> v, ParseNumbers(where, std::string(body)));
     if (v.size() != 48 && v.size() != 49) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": expected 48 values (or a timestamp + 48), got ", v.size()));
@@ -243,11 +234,11 @@ absl::Status Retarget(const Flags& f) {
     absl::StrAppend(&out, "]}");
     ++frames;
   }
-  if (frames == 0) return absl::InvalidArgumentError(absl::StrCat("--input '", f.at("input"), "' has no frames"));
+  if (frames == 0) return absl::InvalidArgumentError(absl::StrCat("--input '", f.input, "' has no frames"));
   absl::StrAppend(&out, "\n],\"num_frames\":", frames, ",\"ik_failures\":", failures, "}\n");
-  if (f.count("output")) {
-    std::ofstream o_file(f.at("output"));
-    if (!(o_file << out)) return absl::InternalError(absl::StrCat("cannot write --output '", f.at("output"), "'"));
+  if (!f.output.empty()) {
+    std::ofstream o_file(f.output);
+    if (!(o_file << out)) return absl::InternalError(absl::StrCat("cannot write --output '", f.output, "'"));
   } else {
     std::fputs(out.c_str(), stdout);
   }
@@ -263,18 +254,21 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string cmd = argv[1];
-  absl::StatusOr<Flags> flags = ParseFlags(argc, argv);
+  Flags flags;
+  mivla::FlagParser parser(absl::StrCat("mivla-kin ", cmd, " [flags]"));
   absl::Status s;
-  if (!flags.ok()) {
-    s = flags.status();
-  } else if (cmd == "fk") {
-    s = Fk(*flags);
-  } else if (cmd == "ik") {
-    s = Ik(*flags);
-  } else if (cmd == "retarget") {
-    s = Retarget(*flags);
-  } else {
+  if (!RegisterFlags(cmd, &flags, &parser)) {
     s = absl::InvalidArgumentError(absl::StrCat("unknown command '", cmd, "' (fk, ik, retarget)"));
+  } else if (absl::StatusOr<bool> helped = parser.ParseFlagsOrPrintHelp(argc - 1, argv + 1); !helped.ok()) {
+    s = helped.status();
+  } else if (*helped) {
+    return 0;
+  } else if (cmd == "fk") {
+    s = Fk(flags);
+  } else if (cmd == "ik") {
+    s = Ik(flags);
+  } else {
+    s = Retarget(flags);
   }
   if (!s.ok()) {
     std::fprintf(stderr, "mivla-kin %s: %s\n", cmd.c_str(), std::string(s.message()).c_str());
