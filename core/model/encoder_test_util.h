@@ -10,7 +10,7 @@
 
 #include <torch/torch.h>
 
-namespace mivla::model::testing_util {
+namespace mivla::model::testing {
 
 using Vec = std::vector<double>;
 using Seq = std::vector<Vec>;  // tokens × features
@@ -89,6 +89,6 @@ inline double MaxAbsDiff(const torch::Tensor& a, const Seq& b) {
   return worst;
 }
 
-}  // namespace mivla::model::testing_util
+}  // namespace mivla::model::testing
 
 #endif  // MIVLA_CORE_MODEL_ENCODER_TEST_UTIL_H_

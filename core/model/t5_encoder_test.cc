@@ -6,7 +6,7 @@
 namespace mivla::model {
 namespace {
 
-using namespace testing_util;  // NOLINT(build/namespaces)
+using namespace testing;  // NOLINT(build/namespaces)
 
 int64_t Bucket(int64_t relative, bool bidirectional = true, int64_t buckets = 32, int64_t max_distance = 128) {
   return T5RelativePositionBucket(torch::tensor({relative}), bidirectional, buckets, max_distance)[0].item<int64_t>();

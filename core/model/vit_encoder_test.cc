@@ -6,7 +6,7 @@
 namespace mivla::model {
 namespace {
 
-using namespace testing_util;  // NOLINT(build/namespaces)
+using namespace testing;  // NOLINT(build/namespaces)
 
 VitConfig Small(const std::string& style) {
   // 3×2 patch grid would not be square; use image 6, patch 2 -> 3×3 grid, stored grid 3.

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace mivla::batching {
+namespace mivla::server {
 
 BatchCostModel::BatchCostModel(size_t max_batch_size, double weight)
     : weight_(weight > 0 && weight <= 1 ? weight : 0.2), mean_s_(std::max<size_t>(max_batch_size, 1) + 1, -1.0) {}
@@ -58,4 +58,4 @@ absl::Duration BatchCostModel::Estimate(size_t size) const {
   return absl::Seconds(s);
 }
 
-}  // namespace mivla::batching
+}  // namespace mivla::server

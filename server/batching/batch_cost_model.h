@@ -18,7 +18,7 @@
 
 #include "absl/time/time.h"
 
-namespace mivla::batching {
+namespace mivla::server {
 
 class BatchCostModel {
  public:
@@ -38,6 +38,6 @@ class BatchCostModel {
   std::vector<double> mean_s_;  // index = batch size; < 0: not measured
 };
 
-}  // namespace mivla::batching
+}  // namespace mivla::server
 
 #endif  // MIVLA_SERVER_BATCHING_BATCH_COST_MODEL_H_

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace mivla::batching {
+namespace mivla::server {
 
 size_t SizeForDeadline(const BatchQueueOptions& options, const BatchCostModel& cost, size_t waiting,
                        absl::Time now, absl::Time earliest) {
@@ -60,4 +60,4 @@ BatchPlan PlanBatch(const BatchQueueOptions& options, const BatchCostModel& cost
   return plan;
 }
 
-}  // namespace mivla::batching
+}  // namespace mivla::server

@@ -39,7 +39,7 @@
 #include "server/batching/batch_cost_model.h"
 #include "server/batching/batch_queue_options.h"
 
-namespace mivla::batching {
+namespace mivla::server {
 
 struct PlanInput {
   absl::Time now;
@@ -69,6 +69,6 @@ size_t KeepUpSize(const BatchQueueOptions& options, const BatchCostModel& cost, 
 size_t SizeForDeadline(const BatchQueueOptions& options, const BatchCostModel& cost, size_t waiting,
                        absl::Time now, absl::Time earliest);
 
-}  // namespace mivla::batching
+}  // namespace mivla::server
 
 #endif  // MIVLA_SERVER_BATCHING_BATCH_PLANNER_H_

@@ -16,7 +16,7 @@
 #include "server/batching/batch_queue.h"
 #include "server/batching/task_list.h"
 
-namespace mivla::batching {
+namespace mivla::server {
 namespace {
 
 struct EdfItem {
@@ -371,4 +371,4 @@ TEST(EdfBatchQueueTest, LoneRequestIsNotHeldForAFullerBatch) {
 }
 
 }  // namespace
-}  // namespace mivla::batching
+}  // namespace mivla::server

@@ -51,7 +51,7 @@
 #include "server/batching/batch_queue_options.h"
 #include "server/batching/task_list.h"
 
-namespace mivla::batching {
+namespace mivla::server {
 
 template <typename Task>
 class BatchQueue {
@@ -278,6 +278,6 @@ class BatchQueue {
   bool joined_ ABSL_GUARDED_BY(shutdown_mu_) = false;
 };
 
-}  // namespace mivla::batching
+}  // namespace mivla::server
 
 #endif  // MIVLA_SERVER_BATCHING_BATCH_QUEUE_H_

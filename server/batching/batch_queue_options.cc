@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace mivla::batching {
+namespace mivla::server {
 
 const char* BatchPolicyName(BatchPolicy policy) { return policy == BatchPolicy::kEdf ? "edf" : "fifo"; }
 
@@ -62,4 +62,4 @@ absl::Status QueueFullError(const BatchQueueOptions& options, absl::Duration ret
                                                    ms, " ms"));
 }
 
-}  // namespace mivla::batching
+}  // namespace mivla::server

@@ -17,7 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 
-namespace mivla::batching {
+namespace mivla::server {
 
 /// Metrics hooks of one queue. Every method has an empty default, so an observer overrides only what it
 /// records. Methods are called from worker threads and from Schedule()'s caller, concurrently: an
@@ -81,6 +81,6 @@ absl::Duration EstimateRetryAfter(const BatchQueueOptions& options, absl::Durati
 /// RESOURCE_EXHAUSTED("<name> queue full (depth D); retry after ~N ms").
 absl::Status QueueFullError(const BatchQueueOptions& options, absl::Duration retry_after);
 
-}  // namespace mivla::batching
+}  // namespace mivla::server
 
 #endif  // MIVLA_SERVER_BATCHING_BATCH_QUEUE_OPTIONS_H_

@@ -17,7 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace mivla::batching {
+namespace mivla::server {
 namespace {
 
 using ::testing::HasSubstr;
@@ -424,4 +424,4 @@ TEST(BatchQueueCreateTest, RetryHintComesFromBatchLatency) {
 }
 
 }  // namespace
-}  // namespace mivla::batching
+}  // namespace mivla::server

@@ -23,7 +23,7 @@
 
 #include "absl/time/time.h"
 
-namespace mivla::batching {
+namespace mivla::server {
 
 /// Specialise to give a Task type without `absl::Time deadline() const` a deadline, or an EDF key
 /// other than its deadline (e.g. a robot's run-out time that may already have passed).
@@ -168,6 +168,6 @@ class TaskList {
   std::deque<Entry> entries_;
 };
 
-}  // namespace mivla::batching
+}  // namespace mivla::server
 
 #endif  // MIVLA_SERVER_BATCHING_TASK_LIST_H_

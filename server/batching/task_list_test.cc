@@ -6,7 +6,7 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 
-namespace mivla::batching {
+namespace mivla::server {
 namespace {
 
 struct Item {
@@ -47,4 +47,4 @@ TEST(TaskListTest, TakeBatchKeepsFifoSkipsExpiredAndRecordsWaits) {
 }
 
 }  // namespace
-}  // namespace mivla::batching
+}  // namespace mivla::server

@@ -59,15 +59,13 @@ struct DecodeTask {
   DoneFn done;
 };
 
-}  // namespace mivla::server
-
-namespace mivla::batching {
 // The decode queue drops a task past deadline_ and orders by urgency (it may lie in the past).
 template <>
-struct BatchTaskTraits<server::DecodeTask> {
-  static absl::Time Deadline(const server::DecodeTask& t) { return t.deadline_; }
-  static absl::Time Urgency(const server::DecodeTask& t) { return t.urgency; }
+struct BatchTaskTraits<DecodeTask> {
+  static absl::Time Deadline(const DecodeTask& t) { return t.deadline_; }
+  static absl::Time Urgency(const DecodeTask& t) { return t.urgency; }
 };
-}  // namespace mivla::batching
+
+}  // namespace mivla::server
 
 #endif  // MIVLA_SERVER_INFERENCE_ENGINE_TASKS_H_

@@ -58,11 +58,11 @@ absl::StatusOr<std::unique_ptr<PolicyEngine>> PolicyEngine::Create(Options optio
   auto pool = ImageDecodePool::Create(po);
   if (!pool.ok()) return pool.status();
   e->decode_pool_ = *std::move(pool);
-  auto enc = batching::BatchQueue<EncodeTask>::Create(
+  auto enc = BatchQueue<EncodeTask>::Create(
       e->options_.encode, [self](std::vector<std::unique_ptr<EncodeTask>> b) { self->ProcessEncode(std::move(b)); },
       [](std::unique_ptr<EncodeTask> t, absl::Status why) { t->done(why); });
   if (!enc.ok()) return enc.status();
-  auto dec = batching::BatchQueue<DecodeTask>::Create(
+  auto dec = BatchQueue<DecodeTask>::Create(
       e->options_.decode, [self](std::vector<std::unique_ptr<DecodeTask>> b) { self->ProcessDecode(std::move(b)); },
       [](std::unique_ptr<DecodeTask> t, absl::Status why) {
         if (why.code() == absl::StatusCode::kDeadlineExceeded && t->run_out <= absl::Now()) {

@@ -39,8 +39,8 @@ namespace mivla::server {
 class PolicyEngine {
  public:
   struct Options {
-    batching::BatchQueueOptions encode;  // name forced to "encode"
-    batching::BatchQueueOptions decode;  // name forced to "decode"
+    BatchQueueOptions encode;  // name forced to "encode"
+    BatchQueueOptions decode;  // name forced to "decode"
     InputLimits limits;
     std::shared_ptr<const InputRanges> ranges;  // joint/gripper limits per embodiment; null: generic bounds
     int image_decode_threads = 2;               // image decode pool (image_decode_pool.h)
@@ -87,8 +87,8 @@ class PolicyEngine {
   const ModelManager* models_;
   std::atomic<bool> accepting_{true};
   std::unique_ptr<ImageDecodePool> decode_pool_;  // before the queues: its jobs schedule into encode_
-  std::unique_ptr<batching::BatchQueue<EncodeTask>> encode_;
-  std::unique_ptr<batching::BatchQueue<DecodeTask>> decode_;
+  std::unique_ptr<BatchQueue<EncodeTask>> encode_;
+  std::unique_ptr<BatchQueue<DecodeTask>> decode_;
 };
 
 }  // namespace mivla::server

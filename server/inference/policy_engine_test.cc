@@ -327,7 +327,7 @@ TEST_F(PolicyEngineTest, ActRemembersWhenItsChunkRunsOutAndChecksDeadlineUs) {
 // and the other two are served earliest deadline first, not in arrival order.
 TEST_F(PolicyEngineTest, EdfServesEarliestRunOutFirstAndDropsActsThatMissedIt) {
   PolicyEngine::Options eo = Defaults();
-  eo.decode.policy = batching::BatchPolicy::kEdf;
+  eo.decode.policy = BatchPolicy::kEdf;
   eo.decode.max_batch_size = 1;
   Init(eo, "", Fake(absl::Milliseconds(1), absl::Seconds(1)));
   std::vector<std::shared_ptr<Session>> ss;

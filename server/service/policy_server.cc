@@ -17,8 +17,8 @@ namespace {
 constexpr char kComponent[] = "server";
 constexpr char kServiceName[] = "mivla.v1.PolicyService";
 
-batching::BatchQueueOptions QueueOptions(const StageOptions& s, batching::BatchQueueObserver* observer) {
-  batching::BatchQueueOptions q;
+BatchQueueOptions QueueOptions(const StageOptions& s, BatchQueueObserver* observer) {
+  BatchQueueOptions q;
   q.max_batch_size = s.max_batch_size;
   q.max_queue_delay = absl::Microseconds(s.max_queue_delay_us);
   q.max_queue_depth = s.max_queue_depth;
@@ -82,7 +82,7 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
   eo.decode = QueueOptions(o.decode, s->metrics_.get());
   // Both stages follow the policy: the decode stage by each robot's run-out, the encode stage by the gRPC
   // deadline (mostly none: arrival order), both with the no-wait rule for a lone robot.
-  RETURN_IF_ERROR(batching::ParseBatchPolicy(o.batch_policy, "--batch-policy", &eo.decode.policy));
+  RETURN_IF_ERROR(ParseBatchPolicy(o.batch_policy, "--batch-policy", &eo.decode.policy));
   eo.encode.policy = eo.decode.policy;
   eo.limits = o.limits;
   eo.drop_on_chunk_end = o.drop_on_chunk_end;

@@ -39,7 +39,7 @@
 
 namespace mivla::server {
 
-class ServerMetrics : public batching::BatchQueueObserver, public ModelManager::Listener {
+class ServerMetrics : public BatchQueueObserver, public ModelManager::Listener {
  public:
   /// Registers every family (and the process_* ones) in `registry` (borrowed, outlives this).
   static absl::StatusOr<std::unique_ptr<ServerMetrics>> Create(metrics::Registry* registry);

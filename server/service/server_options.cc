@@ -58,8 +58,8 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   if (o.metrics_deadline <= absl::ZeroDuration()) return Bad("metrics-deadline-ms", "must be > 0");
   if (o.metrics_max_connections < 1) return Bad("metrics-max-connections", "must be >= 1");
   if (o.drain_timeout < absl::ZeroDuration()) return Bad("drain-timeout-s", "must be >= 0");
-  batching::BatchPolicy policy;
-  if (absl::Status s = batching::ParseBatchPolicy(o.batch_policy, "--batch-policy", &policy); !s.ok()) return s;
+  BatchPolicy policy;
+  if (absl::Status s = ParseBatchPolicy(o.batch_policy, "--batch-policy", &policy); !s.ok()) return s;
   if (absl::Status s = CheckStage("encode", o.encode); !s.ok()) return s;
   return CheckStage("decode", o.decode);
 }
