@@ -15,19 +15,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "client/eval/sim_episode.h"
+#include "client/piper/piper_can_driver.h"
 #include "client/robot/robot_config.h"
-#include "sim/task.h"
 #include "client/tools/exit_code.h"
-#include "core/util/flag_parser.h"
 #include "client/tools/run_summary.h"
 #include "core/metrics/metrics_http_server.h"
+#include "core/util/flag_parser.h"
 #include "core/util/log.h"
 #include "core/util/read_file.h"
 #include "core/util/status_macros.h"
-#ifdef MIVLA_HAVE_PIPER_CAN
-#include "client/piper/piper_can_driver.h"
 #include "core/util/status_prefix.h"
-#endif
+#include "sim/task.h"
 
 namespace mivla::client {
 namespace {
@@ -184,7 +182,6 @@ absl::Status Main(int argc, char** argv) {
     return absl::OkStatus();
   }
   if (f.driver == "piper-can") {
-#ifdef MIVLA_HAVE_PIPER_CAN
     if (emb != action::Embodiment::kPiper) return absl::InvalidArgumentError("--driver piper-can drives a PiPER only");
     if (f.instruction.empty()) return absl::InvalidArgumentError("--instruction is required with --driver piper-can");
     PiperCanDriver::Options po;
@@ -216,9 +213,6 @@ absl::Status Main(int argc, char** argv) {
     RETURN_IF_ERROR(fin);
     std::printf("%s\n", ClientStatsJson(client->stats(), client->safety().stats()).dump().c_str());
     return absl::OkStatus();
-#else
-    return absl::UnimplementedError("this build has no PiPER CAN driver (client/piper)");
-#endif
   }
   return absl::InvalidArgumentError(absl::StrCat("--driver '", f.driver, "': want sim or piper-can"));
 }
