@@ -1,9 +1,7 @@
 #include "core/checkpoint/model_checkpoint.h"
 
 #include <cctype>
-#include <exception>
 #include <map>
-#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "core/checkpoint/checkpoint_file.h"
 #include "core/model/safetensors.h"
+#include "core/model/torch_status.h"
 #include "core/util/status_macros.h"
 
 namespace mivla::checkpoint {
@@ -215,36 +214,18 @@ std::string_view WeightsDtypeName(WeightsDtype dtype) {
 }
 
 absl::Status SaveModelCheckpoint(const std::string& path, const PolicyBundle& bundle, const SaveOptions& options) {
-  try {
-    return Save(path, bundle, options);
-  } catch (const c10::Error& e) {
-    return absl::InternalError(absl::StrCat("cannot save ", path, ": ", e.what_without_backtrace()));
-  } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(absl::StrCat("cannot save ", path, ": out of memory"));
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("cannot save ", path, ": ", e.what()));
-  }
+  return model::CatchTorchErrors(absl::StrCat("cannot save ", path), [&] { return Save(path, bundle, options); });
 }
 
 absl::StatusOr<PolicyBundle> LoadModelCheckpoint(const std::string& path, const c10::Device& device) {
-  try {
-    return Load(path, device);
-  } catch (const c10::Error& e) {
-    return absl::InternalError(absl::StrCat("cannot load ", path, ": ", e.what_without_backtrace()));
-  } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(absl::StrCat("cannot load ", path, ": out of memory"));
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("cannot load ", path, ": ", e.what()));
-  }
+  return model::CatchTorchErrors(absl::StrCat("cannot load ", path), [&] { return Load(path, device); });
 }
 
 absl::StatusOr<std::string> PeekModelVersion(const std::string& path) {
-  try {
+  return model::CatchTorchErrors(absl::StrCat("cannot read ", path), [&]() -> absl::StatusOr<std::string> {
     ASSIGN_OR_RETURN(CheckpointHeader header, ReadCheckpointHeader(path));
     return std::move(header.model_version);
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("cannot read ", path, ": ", e.what()));
-  }
+  });
 }
 
 }  // namespace mivla::checkpoint

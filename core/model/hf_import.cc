@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/model/torch_status.h"
 #include "core/util/status_macros.h"
 
 namespace mivla::model {
@@ -156,37 +157,22 @@ NamePairs T5HfNames(const T5Config& c) {
 }
 
 absl::Status ImportHfVit(const SafetensorsFile& file, VitEncoderImpl& vit, const std::string& prefix) {
-  try {
-    return Import(file, vit, VitHfNames(vit.config()), prefix, vit.config().style.c_str());
-  } catch (const c10::Error& e) {
-    return absl::InternalError(absl::StrCat("vit import: ", e.what_without_backtrace()));
-  }
+  return CatchTorchErrors(
+      "vit import", [&] { return Import(file, vit, VitHfNames(vit.config()), prefix, vit.config().style.c_str()); });
 }
 
 absl::Status ImportHfT5(const SafetensorsFile& file, T5EncoderImpl& t5, const std::string& prefix) {
   NamePairs names = T5HfNames(t5.config());
   if (!file.contains(prefix + "shared.weight")) names[0].second = "encoder.embed_tokens.weight";
-  try {
-    return Import(file, t5, names, prefix, "t5");
-  } catch (const c10::Error& e) {
-    return absl::InternalError(absl::StrCat("t5 import: ", e.what_without_backtrace()));
-  }
+  return CatchTorchErrors("t5 import", [&] { return Import(file, t5, names, prefix, "t5"); });
 }
 
 absl::StatusOr<NamedTensors> ExportHfVit(const VitEncoderImpl& vit, const std::string& prefix) {
-  try {
-    return Export(vit, VitHfNames(vit.config()), prefix);
-  } catch (const c10::Error& e) {
-    return absl::InternalError(absl::StrCat("vit export: ", e.what_without_backtrace()));
-  }
+  return CatchTorchErrors("vit export", [&] { return Export(vit, VitHfNames(vit.config()), prefix); });
 }
 
 absl::StatusOr<NamedTensors> ExportHfT5(const T5EncoderImpl& t5, const std::string& prefix) {
-  try {
-    return Export(t5, T5HfNames(t5.config()), prefix);
-  } catch (const c10::Error& e) {
-    return absl::InternalError(absl::StrCat("t5 export: ", e.what_without_backtrace()));
-  }
+  return CatchTorchErrors("t5 export", [&] { return Export(t5, T5HfNames(t5.config()), prefix); });
 }
 
 absl::StatusOr<VitConfig> InferVitConfig(const SafetensorsFile& file, const VitConfig& defaults,

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/model/torch_status.h"
 #include "core/util/read_file.h"
 #include "core/util/status_macros.h"
 #include "core/util/status_prefix.h"
@@ -213,17 +214,15 @@ absl::StatusOr<torch::Tensor> SafetensorsFile::Get(const std::string& name) cons
     return absl::NotFoundError(absl::StrCat("safetensors '", source_, "': no tensor named '", name, "'"));
   }
   const DtypeInfo* info = DtypeByName(e->dtype);  // validated in Parse
-  try {
+  const std::string where = absl::StrCat("safetensors '", source_, "' tensor '", name, "': cannot allocate");
+  return CatchTorchErrors(absl::StatusCode::kResourceExhausted, where, [&]() -> absl::StatusOr<torch::Tensor> {
     // BOOL is read as bytes and compared with 0, so a corrupt byte (not 0 or 1) never becomes an
     // invalid bool.
     const bool is_bool = info->type == torch::kBool;
     torch::Tensor t = torch::empty(e->shape, torch::TensorOptions().dtype(is_bool ? torch::kUInt8 : info->type));
     if (e->end > e->begin) std::memcpy(t.data_ptr(), bytes_.data() + data_start_ + e->begin, e->end - e->begin);
     return is_bool ? t.ne(0) : t;
-  } catch (const c10::Error& ex) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("safetensors '", source_, "' tensor '", name, "': cannot allocate: ", ex.what_without_backtrace()));
-  }
+  });
 }
 
 absl::StatusOr<std::string> SafetensorsDtypeName(torch::ScalarType type) {
@@ -246,7 +245,8 @@ absl::StatusOr<std::string> SerializeSafetensors(const NamedTensors& tensors,
   data.reserve(tensors.size());
   std::set<std::string> seen;
   uint64_t offset = 0;
-  try {
+  // Validates names and dtypes and gathers contiguous CPU copies; the header is written as it goes.
+  const absl::Status gathered = CatchTorchErrors("safetensors", [&]() -> absl::Status {
     for (const auto& [name, tensor] : tensors) {
       if (name.empty() || name == "__metadata__" || !seen.insert(name).second) {
         return absl::InvalidArgumentError(absl::StrCat("safetensors: bad or duplicate tensor name '", name, "'"));
@@ -265,9 +265,9 @@ absl::StatusOr<std::string> SerializeSafetensors(const NamedTensors& tensors,
       offset += nbytes;
       data.push_back(std::move(t));
     }
-  } catch (const c10::Error& ex) {
-    return absl::InternalError(absl::StrCat("safetensors: ", ex.what_without_backtrace()));
-  }
+    return absl::OkStatus();
+  });
+  if (!gathered.ok()) return gathered;
   std::string json = header.dump();
   json.append((8 - json.size() % 8) % 8, ' ');
   std::string out = U64Le(json.size());

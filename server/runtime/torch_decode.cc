@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/model/flow_matching.h"
 #include "core/model/guided_sampling.h"
+#include "core/model/torch_status.h"
 #include "server/runtime/torch_condition.h"
 #include "server/runtime/torch_policy_runtime.h"
 
@@ -55,7 +56,9 @@ std::vector<absl::StatusOr<ChunkValues>> TorchPolicyRuntime::Decode(absl::Span<c
   if (rows.empty()) return out;
   const int n = static_cast<int>(rows.size());
   std::unique_ptr<StagingBuffers> buf = staging_.Acquire();
-  try {
+  // A LibTorch failure fails every row of the batch with the same status.
+  const std::string where = absl::StrCat("decode failed on model version ", info_.version);
+  const absl::Status decoded = model::CatchTorchErrors(where, [&] {
     buf->Ensure(c, image_size_, n);
     DecodeStaging& s = buf->decode;
     torch::InferenceMode guard;
@@ -133,10 +136,9 @@ std::vector<absl::StatusOr<ChunkValues>> TorchPolicyRuntime::Decode(absl::Span<c
       }
       out[rows[r]] = std::move(chunk);
     }
-  } catch (const std::exception& e) {
-    const absl::Status failed =
-        absl::InternalError(absl::StrCat("decode failed on model version ", info_.version, ": ", e.what()));
-    for (int i : rows) out[i] = failed;
+  });
+  if (!decoded.ok()) {
+    for (int i : rows) out[i] = decoded;
   }
   staging_.Release(std::move(buf));
   return out;

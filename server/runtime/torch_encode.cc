@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/model/torch_status.h"
 #include "core/util/status_prefix.h"
 #include "server/runtime/device_images.h"
 #include "server/runtime/torch_condition.h"
@@ -90,7 +91,9 @@ std::vector<absl::StatusOr<ConditionPtr>> TorchPolicyRuntime::Encode(
   std::unique_ptr<StagingBuffers> buf = staging_.Acquire();
   std::vector<JpegSlot> jpegs;
   std::map<int, absl::Status> failed;  // staging row -> why
-  try {
+  // A LibTorch failure fails every row of the batch with the same status.
+  const std::string where = absl::StrCat("encode failed on model version ", info_.version);
+  const absl::Status encoded = model::CatchTorchErrors(where, [&] {
     buf->Ensure(c, image_size_, n);
     EncodeStaging& s = buf->encode;
     for (int r = 0; r < n; ++r) {
@@ -176,10 +179,9 @@ std::vector<absl::StatusOr<ConditionPtr>> TorchPolicyRuntime::Encode(
       one.text_mask = text_mask[r].unsqueeze(0);
       out[rows[r]] = std::make_shared<TorchCondition>(instance(), batch[rows[r]]->embodiment, std::move(one));
     }
-  } catch (const std::exception& e) {
-    const absl::Status failed =
-        absl::InternalError(absl::StrCat("encode failed on model version ", info_.version, ": ", e.what()));
-    for (int i : rows) out[i] = failed;
+  });
+  if (!encoded.ok()) {
+    for (int i : rows) out[i] = encoded;
   }
   staging_.Release(std::move(buf));
   return out;

@@ -12,6 +12,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/model/torch_status.h"
 
 namespace mivla::trainer {
 namespace {
@@ -63,7 +64,9 @@ absl::StatusOr<std::unique_ptr<Distributed>> Distributed::Create(const Distribut
                                                                  const c10::Device& device) {
   std::unique_ptr<Distributed> d(new Distributed(options));
   if (options.world_size == 1) return d;
-  try {
+  const std::string where = absl::StrCat("distributed rendezvous at ", options.master_addr, ":", options.master_port,
+                                         " (rank ", options.rank, " of ", options.world_size, ") failed");
+  const absl::Status joined = model::CatchTorchErrors(absl::StatusCode::kUnavailable, where, [&] {
     c10d::TCPStoreOptions so;
     so.port = static_cast<uint16_t>(options.master_port);
     so.isServer = options.rank == 0;
@@ -81,7 +84,7 @@ absl::StatusOr<std::unique_ptr<Distributed>> Distributed::Create(const Distribut
       d->allreduce_ = [pg](std::vector<at::Tensor>& t) { pg->allreduce(t)->wait(); };
       d->broadcast_ = [pg](std::vector<at::Tensor>& t) { pg->broadcast(t)->wait(); };
       d->barrier_ = [pg] { pg->barrier()->wait(); };
-      return d;
+      return;
     }
 #endif
     auto gloo_opts = c10d::ProcessGroupGloo::Options::create(options.timeout);
@@ -100,21 +103,14 @@ absl::StatusOr<std::unique_ptr<Distributed>> Distributed::Create(const Distribut
     d->allreduce_ = [pg](std::vector<at::Tensor>& t) { pg->allreduce(t)->wait(); };
     d->broadcast_ = [pg](std::vector<at::Tensor>& t) { pg->broadcast(t)->wait(); };
     d->barrier_ = [pg] { pg->barrier()->wait(); };
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("distributed rendezvous at ", options.master_addr, ":",
-                                               options.master_port, " (rank ", options.rank, " of ",
-                                               options.world_size, ") failed: ", e.what()));
-  }
+  });
+  if (!joined.ok()) return joined;
   return d;
 }
 
 absl::Status Distributed::Run(const char* what, const Collective& op, std::vector<at::Tensor>& tensors) {
-  try {
-    op(tensors);
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("c10d ", what, " (", backend_, ", rank ", rank(), ") failed: ", e.what()));
-  }
-  return absl::OkStatus();
+  return model::CatchTorchErrors(absl::StrCat("c10d ", what, " (", backend_, ", rank ", rank(), ") failed"),
+                                 [&] { op(tensors); });
 }
 
 absl::Status Distributed::Broadcast(const std::vector<at::Tensor>& tensors) {
@@ -186,12 +182,7 @@ absl::Status Distributed::BroadcastValues(std::vector<double>* values) {
 
 absl::Status Distributed::Barrier() {
   if (world_size() == 1) return absl::OkStatus();
-  try {
-    barrier_();
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("c10d barrier (rank ", rank(), ") failed: ", e.what()));
-  }
-  return absl::OkStatus();
+  return model::CatchTorchErrors(absl::StrCat("c10d barrier (rank ", rank(), ") failed"), [&] { barrier_(); });
 }
 
 }  // namespace mivla::trainer

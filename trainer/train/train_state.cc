@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/model/torch_status.h"
 
 namespace mivla::trainer {
 namespace fs = std::filesystem;
@@ -65,7 +66,8 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
 absl::Status SaveTrainState(const std::string& path, const TrainStateInfo& info, torch::nn::Module& model,
                             torch::optim::Optimizer& optimizer) {
   const std::string tmp = TempPath(path);
-  try {
+  const std::string where = absl::StrCat(path, ": cannot write the training state");
+  const absl::Status written = model::CatchTorchErrors(where, [&] {
     torch::serialize::OutputArchive archive, model_archive, optim_archive;
     archive.write("format", c10::IValue(std::string("mivla-train-state-1")));
     archive.write("step", c10::IValue(info.step));
@@ -79,10 +81,11 @@ absl::Status SaveTrainState(const std::string& path, const TrainStateInfo& info,
     archive.write("model", model_archive);
     archive.write("optimizer", optim_archive);
     archive.save_to(tmp);
-  } catch (const std::exception& e) {
+  });
+  if (!written.ok()) {
     std::error_code ec;
     fs::remove(tmp, ec);
-    return absl::InternalError(absl::StrCat(path, ": cannot write the training state: ", e.what()));
+    return written;
   }
   return Publish(tmp, path);
 }
@@ -91,7 +94,8 @@ absl::StatusOr<TrainStateInfo> LoadTrainState(const std::string& path, torch::nn
                                               torch::optim::Optimizer& optimizer) {
   if (!fs::exists(path)) return absl::NotFoundError(absl::StrCat(path, ": no such training state"));
   TrainStateInfo info;
-  try {
+  const std::string where = absl::StrCat(path, ": cannot read the training state");
+  const absl::Status loaded = model::CatchTorchErrors(absl::StatusCode::kDataLoss, where, [&]() -> absl::Status {
     torch::serialize::InputArchive archive, model_archive, optim_archive;
     archive.load_from(path);
     c10::IValue v;
@@ -114,9 +118,9 @@ absl::StatusOr<TrainStateInfo> LoadTrainState(const std::string& path, torch::nn
     torch::NoGradGuard no_grad;
     model.load(model_archive);
     optimizer.load(optim_archive);
-  } catch (const std::exception& e) {
-    return absl::DataLossError(absl::StrCat(path, ": cannot read the training state: ", e.what()));
-  }
+    return absl::OkStatus();
+  });
+  if (!loaded.ok()) return loaded;
   return info;
 }
 

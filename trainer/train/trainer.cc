@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "core/checkpoint/model_checkpoint.h"
 #include "core/model/flow_matching.h"
+#include "core/model/torch_status.h"
 #include "core/util/log.h"
 #include "core/util/split_mix64.h"
 #include "core/util/status_macros.h"
@@ -61,7 +62,7 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainerOptions options)
   RETURN_IF_ERROR(ValidateTrainConfig(options.config, "training config"));
   std::unique_ptr<Trainer> t(new Trainer(std::move(options)));
   const TrainConfig& c = t->options_.config;
-  try {
+  const absl::Status configured = model::CatchTorchErrors("Trainer", [&]() -> absl::Status {
     t->model_->SetFrozen(c.freeze_vision, c.freeze_text);
     t->model_->to(t->options_.runtime.device);
     t->model_->train();
@@ -77,9 +78,9 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(TrainerOptions options)
     t->optimizer_ = std::make_unique<torch::optim::AdamW>(
         t->trainable_,
         torch::optim::AdamWOptions(c.lr).betas({c.beta1, c.beta2}).weight_decay(c.weight_decay).eps(c.eps));
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("Trainer: ", e.what()));
-  }
+    return absl::OkStatus();
+  });
+  if (!configured.ok()) return configured;
   if (t->options_.dist == nullptr || t->options_.dist->is_main()) {
     std::error_code ec;
     fs::create_directories(c.output_dir, ec);
@@ -161,7 +162,8 @@ absl::StatusOr<StepRecord> Trainer::Step() {
   const int64_t horizon = batch.targets.actions.size(1);
   const int rank = options_.dist ? options_.dist->rank() : 0;
   const int world = options_.dist ? options_.dist->world_size() : 1;
-  try {
+  const std::string where = absl::StrCat("training step ", step_ + 1);
+  const absl::Status stepped = model::CatchTorchErrors(where, [&]() -> absl::Status {
     model::ModelInputs inputs = InputsTo(batch.inputs, device);
     model::FlowTargets targets = TargetsTo(batch.targets, device);
     model::FlowLossOptions lo;
@@ -224,9 +226,9 @@ absl::StatusOr<StepRecord> Trainer::Step() {
     r.backward_s = Seconds(t2, t3);
     r.optimizer_s = Seconds(t3, t4);
     r.samples_per_s = static_cast<double>(b * world) / std::max(Seconds(t0, t4), 1e-9);
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("training step ", step_ + 1, ": ", e.what()));
-  }
+    return absl::OkStatus();
+  });
+  if (!stepped.ok()) return stepped;
   last_samples_ = b * world;
   r.step = ++step_;
   return r;

@@ -1,7 +1,8 @@
 // The training loop on synthetic batches (tiny model): a short run decreases the loss; a run killed
 // after a checkpoint and resumed ends with exactly the weights of an uninterrupted run; checkpoints are
 // named by step, rotated (keep last K), loadable whenever visible, and carry the step; a resume under
-// another configuration is refused; the CSV log and the PNG curve are written.
+// another configuration is refused; the CSV log and the PNG curve are written; an unreadable training
+// state is DATA_LOSS.
 #include "trainer/train/trainer.h"
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include <torch/torch.h>
 #include <opencv2/imgcodecs.hpp>
 
+#include "absl/strings/match.h"
 #include "core/checkpoint/model_checkpoint.h"
 #include "core/model/flow_matching.h"
 #include "core/util/log.h"
@@ -264,6 +266,18 @@ TEST(TrainerTest, StepNoiseIsAFunctionOfSeedStepAndPosition) {
   auto [t_next, n_next] = StepNoise(3, 6, 8, 0, 8, 16, 0.999);
   EXPECT_FALSE(torch::equal(t_all, t_next));
   EXPECT_LT(t_all.max().item<double>(), 0.999);
+}
+
+TEST(TrainerTest, AnUnreadableTrainingStateIsDataLossNamingThePath) {
+  const std::string path = TempDir("unreadable_state") + "/t-1.state";
+  std::ofstream(path, std::ios::binary) << "not a LibTorch archive";
+  torch::nn::Linear net(2, 2);
+  torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(0.1));
+  absl::StatusOr<TrainStateInfo> info = LoadTrainState(path, *net, sgd);
+  ASSERT_FALSE(info.ok());
+  EXPECT_EQ(info.status().code(), absl::StatusCode::kDataLoss) << info.status();
+  EXPECT_TRUE(absl::StartsWith(info.status().message(), path + ": cannot read the training state: ")) << info.status();
+  EXPECT_FALSE(absl::StrContains(info.status().message(), "Exception raised from")) << info.status();  // no backtrace
 }
 
 }  // namespace
