@@ -14,11 +14,14 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/util/flag_parser.h"
+#include "core/util/status_macros.h"
+#include "core/util/status_prefix.h"
 #include "nlohmann/json.hpp"
 #include "sim/expert.h"
 #include "sim/renderer.h"
@@ -39,6 +42,58 @@ std::string CpuName() {
 }
 
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+// One row: the expert drives `task` on `embodiment` for `steps` control steps (physics and control rates),
+// then every camera renders `frames` frames.
+absl::StatusOr<nlohmann::json> MeasureCase(mivla::sim::Renderer& renderer, Embodiment embodiment,
+                                           const std::string& task, int64_t steps, int64_t frames) {
+  const std::string name(mivla::action::EmbodimentName(embodiment));
+  mivla::sim::EpisodeOptions o;
+  o.task = task;
+  o.embodiment = embodiment;
+  o.seed = 1;
+  ASSIGN_OR_RETURN(mivla::sim::EpisodeScene scene, mivla::sim::MakeEpisodeScene(o));
+  mivla::sim::SimEnv& env = *scene.env;
+  ASSIGN_OR_RETURN(std::unique_ptr<mivla::sim::ExpertController> expert,
+                   mivla::sim::ExpertController::Create(&env, scene.task->ExpertPlan(env, scene.context)));
+  const long physics0 = env.physics_steps();
+  const auto t0 = Clock::now();
+  for (int64_t s = 0; s < steps; ++s) RETURN_IF_ERROR(mivla::WithPrefix(expert->Step(), name + ": "));
+  const double sim_s = Seconds(t0, Clock::now());
+  const long physics = env.physics_steps() - physics0;
+  const std::vector<std::string>& cameras = env.rig().cameras;
+  const auto t1 = Clock::now();
+  for (int64_t f = 0; f < frames; ++f) {
+    for (const std::string& cam : cameras) {
+      RETURN_IF_ERROR(renderer.Render(env.model(), const_cast<mjData*>(env.data()), cam).status());
+    }
+  }
+  const double render_s = Seconds(t1, Clock::now());
+  const double fps = static_cast<double>(frames * cameras.size()) / render_s;
+  const double control_per_s = static_cast<double>(steps) / sim_s;
+  nlohmann::json row;
+  row["embodiment"] = name;
+  row["task"] = task;
+  row["physics_steps_per_s"] = physics / sim_s;
+  row["control_steps_per_s"] = control_per_s;
+  row["realtime_factor"] = control_per_s * mivla::sim::kControlDt;
+  row["cameras"] = cameras;
+  row["rendered_frames_per_s"] = fps;
+  // A recorded control step renders every camera once.
+  row["recorded_steps_per_s_with_rendering"] = 1.0 / (1.0 / control_per_s + cameras.size() / fps);
+  return row;
+}
+
+void PrintTable(const nlohmann::json& out) {
+  std::printf("%-14s %-14s %14s %14s %10s %8s %12s\n", "embodiment", "task", "physics st/s", "control st/s",
+              "x realtime", "cameras", "render fps");
+  for (const auto& r : out["embodiments"]) {
+    std::printf("%-14s %-14s %14.0f %14.1f %10.1f %8zu %12.1f\n", r["embodiment"].get<std::string>().c_str(),
+                r["task"].get<std::string>().c_str(), r["physics_steps_per_s"].get<double>(),
+                r["control_steps_per_s"].get<double>(), r["realtime_factor"].get<double>(), r["cameras"].size(),
+                r["rendered_frames_per_s"].get<double>());
+  }
+}
 
 }  // namespace
 
@@ -74,62 +129,17 @@ int main(int argc, char** argv) {
   const auto t_all = Clock::now();
   for (size_t c = 0; c < cases.size(); ++c) {
     const auto& [embodiment, task] = cases[c];
-    const std::string name(mivla::action::EmbodimentName(embodiment));
     const double elapsed = Seconds(t_all, Clock::now());
-    std::cerr << "[" << c + 1 << "/" << cases.size() << "] " << name << " " << task;
+    std::cerr << "[" << c + 1 << "/" << cases.size() << "] " << mivla::action::EmbodimentName(embodiment) << " "
+              << task;
     if (c > 0) std::cerr << " (ETA " << static_cast<int>(elapsed / c * (cases.size() - c)) << " s)";
     std::cerr << "\n";
-    mivla::sim::EpisodeOptions o;
-    o.task = task;
-    o.embodiment = embodiment;
-    o.seed = 1;
-    absl::StatusOr<mivla::sim::EpisodeScene> scene = mivla::sim::MakeEpisodeScene(o);
-    if (!scene.ok()) {
-      std::cerr << "mivla-bench-sim: " << scene.status() << "\n";
+    absl::StatusOr<nlohmann::json> row = MeasureCase(**renderer, embodiment, task, steps, frames);
+    if (!row.ok()) {
+      std::cerr << "mivla-bench-sim: " << row.status() << "\n";
       return 1;
     }
-    mivla::sim::SimEnv& env = *scene->env;
-    auto expert = mivla::sim::ExpertController::Create(&env, scene->task->ExpertPlan(env, scene->context));
-    if (!expert.ok()) {
-      std::cerr << "mivla-bench-sim: " << expert.status() << "\n";
-      return 1;
-    }
-    const long physics0 = env.physics_steps();
-    const auto t0 = Clock::now();
-    for (int s = 0; s < steps; ++s) {
-      if (absl::Status st = (*expert)->Step(); !st.ok()) {
-        std::cerr << "mivla-bench-sim: " << name << ": " << st << "\n";
-        return 1;
-      }
-    }
-    const double sim_s = Seconds(t0, Clock::now());
-    const long physics = env.physics_steps() - physics0;
-    const std::vector<std::string>& cameras = env.rig().cameras;
-    const auto t1 = Clock::now();
-    for (int f = 0; f < frames; ++f) {
-      for (const std::string& cam : cameras) {
-        absl::StatusOr<mivla::sim::Image> img =
-            (*renderer)->Render(env.model(), const_cast<mjData*>(env.data()), cam);
-        if (!img.ok()) {
-          std::cerr << "mivla-bench-sim: " << img.status() << "\n";
-          return 1;
-        }
-      }
-    }
-    const double render_s = Seconds(t1, Clock::now());
-    const double fps = frames * cameras.size() / render_s;
-    const double control_per_s = steps / sim_s;
-    nlohmann::json row;
-    row["embodiment"] = name;
-    row["task"] = task;
-    row["physics_steps_per_s"] = physics / sim_s;
-    row["control_steps_per_s"] = control_per_s;
-    row["realtime_factor"] = control_per_s * mivla::sim::kControlDt;
-    row["cameras"] = cameras;
-    row["rendered_frames_per_s"] = fps;
-    // A recorded control step renders every camera once.
-    row["recorded_steps_per_s_with_rendering"] = 1.0 / (1.0 / control_per_s + cameras.size() / fps);
-    out["embodiments"].push_back(row);
+    out["embodiments"].push_back(*std::move(row));
   }
   out["seconds"] = Seconds(t_all, Clock::now());
   if (!out_path.empty()) {
@@ -140,13 +150,6 @@ int main(int argc, char** argv) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  std::printf("%-14s %-14s %14s %14s %10s %8s %12s\n", "embodiment", "task", "physics st/s", "control st/s",
-              "x realtime", "cameras", "render fps");
-  for (const auto& r : out["embodiments"]) {
-    std::printf("%-14s %-14s %14.0f %14.1f %10.1f %8zu %12.1f\n", r["embodiment"].get<std::string>().c_str(),
-                r["task"].get<std::string>().c_str(), r["physics_steps_per_s"].get<double>(),
-                r["control_steps_per_s"].get<double>(), r["realtime_factor"].get<double>(), r["cameras"].size(),
-                r["rendered_frames_per_s"].get<double>());
-  }
+  PrintTable(out);
   return 0;
 }
