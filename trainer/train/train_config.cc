@@ -1,6 +1,7 @@
 #include "trainer/train/train_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -164,6 +165,8 @@ absl::StatusOr<TrainConfig> ParseTrainConfig(const std::string& json_text, const
     RETURN_IF_ERROR(o.Get("lr", &c.lr));
     RETURN_IF_ERROR(o.Get("weight_decay", &c.weight_decay));
     RETURN_IF_ERROR(o.Get("warmup_steps", &c.warmup_steps));
+    RETURN_IF_ERROR(o.Get("decay", &c.decay));
+    RETURN_IF_ERROR(o.Get("min_lr", &c.min_lr));
     RETURN_IF_ERROR(o.Get("grad_clip", &c.grad_clip));
     RETURN_IF_ERROR(o.Get("beta1", &c.beta1));
     RETURN_IF_ERROR(o.Get("beta2", &c.beta2));
@@ -221,6 +224,10 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, const std::string& origin
   if (!(c.lr > 0)) return bad("optim.lr", "must be positive");
   if (!(c.weight_decay >= 0)) return bad("optim.weight_decay", "must not be negative");
   if (c.warmup_steps < 0) return bad("optim.warmup_steps", "must not be negative");
+  if (c.decay != "constant" && c.decay != "cosine") {
+    return bad("optim.decay", absl::StrCat("unknown schedule '", c.decay, "' (constant, cosine)"));
+  }
+  if (!(c.min_lr >= 0 && c.min_lr <= c.lr)) return bad("optim.min_lr", "must be in [0, optim.lr]");
   if (!(c.beta1 >= 0 && c.beta1 < 1)) return bad("optim.beta1", "must be in [0, 1)");
   if (!(c.beta2 >= 0 && c.beta2 < 1)) return bad("optim.beta2", "must be in [0, 1)");
   if (!(c.eps > 0)) return bad("optim.eps", "must be positive");
@@ -236,28 +243,64 @@ nlohmann::json TrainConfigToJson(const TrainConfig& c) {
     sources.push_back({{"name", s.name}, {"path", s.path}, {"weight", s.weight},
                        {"robotwin_embodiment", s.robotwin_embodiment}});
   }
-  return {{"name", c.name}, {"model", c.model}, {"init_checkpoint", c.init_checkpoint},
-          {"model_overrides", c.model_overrides}, {"keep_normalization", c.keep_normalization}, {"output_dir", c.output_dir}, {"seed", c.seed},
-          {"device", c.device}, {"precision", c.precision},
-          {"data", {{"sources", sources}, {"target_embodiment", c.target_embodiment},
-                    {"batch_size", c.batch_size}, {"workers", c.workers},
-                    {"prefetch_batches", c.prefetch_batches}, {"cameras", c.cameras},
-                    {"tokenizer", c.tokenizer}, {"embodiment_dir", c.embodiment_dir},
-                    {"cache_dir", c.cache_dir}, {"augment", c.augment}}},
-          {"loss", {{"robot", c.loss_robot}, {"robot_to_human", c.loss_robot_to_human}, {"human", c.loss_human},
-                    {"human_to_robot", c.loss_human_to_robot}, {"complement_weight", c.complement_weight}}},
-          {"optim", {{"steps", c.steps}, {"lr", c.lr}, {"weight_decay", c.weight_decay},
-                     {"warmup_steps", c.warmup_steps}, {"grad_clip", c.grad_clip}, {"beta1", c.beta1},
-                     {"beta2", c.beta2}, {"eps", c.eps}}},
-          {"encoders", {{"freeze_vision", c.freeze_vision}, {"freeze_text", c.freeze_text},
-                        {"hf_dinov2", c.hf_dinov2}, {"hf_siglip", c.hf_siglip}, {"hf_t5", c.hf_t5}}},
-          {"checkpoint_every", c.checkpoint_every}, {"keep_last", c.keep_last}, {"log_every", c.log_every}};
+  return {{"name", c.name},
+          {"model", c.model},
+          {"init_checkpoint", c.init_checkpoint},
+          {"model_overrides", c.model_overrides},
+          {"keep_normalization", c.keep_normalization},
+          {"output_dir", c.output_dir},
+          {"seed", c.seed},
+          {"device", c.device},
+          {"precision", c.precision},
+          {"data",
+           {{"sources", sources},
+            {"target_embodiment", c.target_embodiment},
+            {"batch_size", c.batch_size},
+            {"workers", c.workers},
+            {"prefetch_batches", c.prefetch_batches},
+            {"cameras", c.cameras},
+            {"tokenizer", c.tokenizer},
+            {"embodiment_dir", c.embodiment_dir},
+            {"cache_dir", c.cache_dir},
+            {"augment", c.augment}}},
+          {"loss",
+           {{"robot", c.loss_robot},
+            {"robot_to_human", c.loss_robot_to_human},
+            {"human", c.loss_human},
+            {"human_to_robot", c.loss_human_to_robot},
+            {"complement_weight", c.complement_weight}}},
+          {"optim",
+           {{"steps", c.steps},
+            {"lr", c.lr},
+            {"weight_decay", c.weight_decay},
+            {"warmup_steps", c.warmup_steps},
+            {"decay", c.decay},
+            {"min_lr", c.min_lr},
+            {"grad_clip", c.grad_clip},
+            {"beta1", c.beta1},
+            {"beta2", c.beta2},
+            {"eps", c.eps}}},
+          {"encoders",
+           {{"freeze_vision", c.freeze_vision},
+            {"freeze_text", c.freeze_text},
+            {"hf_dinov2", c.hf_dinov2},
+            {"hf_siglip", c.hf_siglip},
+            {"hf_t5", c.hf_t5}}},
+          {"checkpoint_every", c.checkpoint_every},
+          {"keep_last", c.keep_last},
+          {"log_every", c.log_every}};
 }
 
 std::string TrainConfigHash(const TrainConfig& config) {
   json j = TrainConfigToJson(config);
   for (const char* key : {"output_dir", "checkpoint_every", "keep_last", "log_every", "name"}) j.erase(key);
-  j["optim"].erase("steps");
+  if (config.decay == "constant") {
+    // A constant rate does not depend on the run's length, so a finished run may be extended; runs from
+    // before the schedule existed keep their fingerprints.
+    j["optim"].erase("steps");
+    j["optim"].erase("decay");
+    j["optim"].erase("min_lr");
+  }
   j["data"].erase("workers");           // the loader's batches do not depend on its thread count
   j["data"].erase("prefetch_batches");
   const std::string text = j.dump();
@@ -270,8 +313,14 @@ std::string TrainConfigHash(const TrainConfig& config) {
 }
 
 double LearningRateAt(const TrainConfig& config, int64_t step) {
-  if (config.warmup_steps <= 0) return config.lr;
-  return config.lr * std::min(1.0, static_cast<double>(step + 1) / static_cast<double>(config.warmup_steps));
+  if (step + 1 < config.warmup_steps) {
+    return config.lr * static_cast<double>(step + 1) / static_cast<double>(config.warmup_steps);
+  }
+  if (config.decay != "cosine") return config.lr;
+  const int64_t span = std::max<int64_t>(1, config.steps - std::max<int64_t>(config.warmup_steps, 1));
+  const double done =
+      std::clamp(static_cast<double>(step + 1 - std::max<int64_t>(config.warmup_steps, 1)) / span, 0.0, 1.0);
+  return config.min_lr + (config.lr - config.min_lr) * 0.5 * (1.0 + std::cos(M_PI * done));
 }
 
 }  // namespace mivla::trainer

@@ -11,7 +11,8 @@
 //             "batch_size", "workers", "prefetch_batches", "cameras", "tokenizer", "embodiment_dir",
 //             "cache_dir", "augment": {...}},
 //    "loss": {"robot", "robot_to_human", "human", "human_to_robot", "complement_weight"},
-//    "optim": {"steps", "lr", "weight_decay", "warmup_steps", "grad_clip", "beta1", "beta2", "eps"},
+//    "optim": {"steps", "lr", "weight_decay", "warmup_steps", "decay", "min_lr", "grad_clip", "beta1", "beta2",
+//              "eps"},
 //    "encoders": {"freeze_vision", "freeze_text", "hf_dinov2", "hf_siglip", "hf_t5"},
 //    "checkpoint_every", "keep_last", "log_every"}
 // Pure functions; thread-safe.
@@ -66,11 +67,13 @@ struct TrainConfig {
   bool loss_robot = true, loss_robot_to_human = true, loss_human = true, loss_human_to_robot = true;
   double complement_weight = 1.0;
 
-  // Optimiser: AdamW, linear warm-up then constant (the paper).
+  // Optimiser: AdamW, linear warm-up, then constant (the paper) or a half cosine down to min_lr at `steps`.
   int64_t steps = 1000;
   double lr = 1e-4;
   double weight_decay = 0.01;
   int64_t warmup_steps = 100;
+  std::string decay = "constant";  // "constant" or "cosine"
+  double min_lr = 0.0;             // the cosine's end, reached at `steps`
   double grad_clip = 1.0;  // max global grad norm; <= 0: no clipping
   double beta1 = 0.9, beta2 = 0.999;
   double eps = 1e-8;        // Adam's epsilon (PyTorch's default)

@@ -103,6 +103,47 @@ TEST(TrainConfigTest, WarmupThenConstant) {
   EXPECT_DOUBLE_EQ(LearningRateAt(c, 0), 1e-4);
 }
 
+TEST(TrainConfigTest, CosineDecayFallsFromLrToMinLrAtTheLastStep) {
+  TrainConfig c;
+  c.lr = 1e-4;
+  c.min_lr = 1e-5;
+  c.warmup_steps = 10;
+  c.steps = 110;
+  c.decay = "cosine";
+  EXPECT_DOUBLE_EQ(LearningRateAt(c, 0), 1e-5);  // warm-up as before
+  EXPECT_DOUBLE_EQ(LearningRateAt(c, 9), 1e-4);
+  EXPECT_NEAR(LearningRateAt(c, 59), 5.5e-5, 1e-12);  // half way: the mean of lr and min_lr
+  EXPECT_LT(LearningRateAt(c, 80), LearningRateAt(c, 70));
+  EXPECT_DOUBLE_EQ(LearningRateAt(c, 109), 1e-5);
+  EXPECT_DOUBLE_EQ(LearningRateAt(c, 500), 1e-5);  // a run extended past its schedule stays at min_lr
+  c.warmup_steps = 0;
+  EXPECT_DOUBLE_EQ(LearningRateAt(c, 0), 1e-4);
+}
+
+TEST(TrainConfigTest, DecayIsParsedValidatedAndFingerprinted) {
+  auto c = ParseTrainConfig(R"({"optim": {"decay": "cosine", "min_lr": 1e-6}})", "d.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->decay, "cosine");
+  EXPECT_DOUBLE_EQ(c->min_lr, 1e-6);
+  TrainConfig bad = *c;
+  bad.decay = "linear";
+  absl::Status s = ValidateTrainConfig(bad, "d.json");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(s.message()).find("optim.decay"), std::string::npos) << s;
+  bad = *c;
+  bad.min_lr = 1.0;
+  EXPECT_NE(std::string(ValidateTrainConfig(bad, "d.json").message()).find("optim.min_lr"), std::string::npos);
+  // A cosine run's schedule depends on its length, so the length is part of its fingerprint; a constant
+  // run's is not (it may be extended), and its fingerprint is what it was before schedules existed.
+  TrainConfig longer = *c;
+  longer.steps += 100;
+  EXPECT_NE(TrainConfigHash(*c), TrainConfigHash(longer));
+  TrainConfig constant, constant_longer;
+  constant_longer.steps = constant.steps + 100;
+  EXPECT_EQ(TrainConfigHash(constant), TrainConfigHash(constant_longer));
+  EXPECT_EQ(TrainConfigToJson(constant)["optim"]["decay"], "constant");
+}
+
 TEST(TrainConfigTest, ExampleConfigsParse) {
   for (const char* f : {"trainer/configs/tiny_pretrain.json", "trainer/configs/tiny_finetune.json",
                         "trainer/configs/bundle_piper_tiny.json", "trainer/configs/bundle_piper_tiny_2.json",
