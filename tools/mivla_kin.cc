@@ -257,10 +257,13 @@ int main(int argc, char** argv) {
   Flags flags;
   mivla::FlagParser parser(absl::StrCat("mivla-kin ", cmd, " [flags]"));
   absl::Status s;
+  std::string hint;  // only for usage errors, not for what the command found wrong with its input
   if (!RegisterFlags(cmd, &flags, &parser)) {
     s = absl::InvalidArgumentError(absl::StrCat("unknown command '", cmd, "' (fk, ik, retarget)"));
+    hint = "run 'mivla-kin help' for usage";
   } else if (absl::StatusOr<bool> helped = parser.ParseFlagsOrPrintHelp(argc - 1, argv + 1); !helped.ok()) {
     s = helped.status();
+    hint = absl::StrCat("run 'mivla-kin ", cmd, " --help' for its flags");
   } else if (*helped) {
     return 0;
   } else if (cmd == "fk") {
@@ -272,8 +275,8 @@ int main(int argc, char** argv) {
   }
   if (!s.ok()) {
     std::fprintf(stderr, "mivla-kin %s: %s\n", cmd.c_str(), std::string(s.message()).c_str());
-    if (s.code() == absl::StatusCode::kInvalidArgument) std::fputs("run 'mivla-kin help' for usage\n", stderr);
-    return 1;
+    if (!hint.empty()) std::fprintf(stderr, "%s\n", hint.c_str());
+    return hint.empty() ? 1 : 2;
   }
   return 0;
 }
