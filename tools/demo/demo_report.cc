@@ -145,10 +145,10 @@ nlohmann::json DemoJson(const DemoReport& report, const DemoOptions& options) {
 
 std::string DemoTable(const DemoReport& report) {
   std::string out =
-      absl::StrFormat("%-8s %-16s %-9s %-12s %-15s %-19s %-6s %6s %7s\n", "robot", "task", "success", "completeness",
+      absl::StrFormat("%-8s %-18s %-9s %-12s %-15s %-19s %-6s %6s %7s\n", "robot", "task", "success", "completeness",
                       "time to success", "round trip p50/p99", "fresh", "holds", "clamps");
   for (const Row& r : Rows(report)) {
-    absl::StrAppendFormat(&out, "%-8s %-16s %-9s %-12s %-15s %-19s %-6s %6d %7d\n", r.robot, r.task, r.success,
+    absl::StrAppendFormat(&out, "%-8s %-18s %-9s %-12s %-15s %-19s %-6s %6d %7d\n", r.robot, r.task, r.success,
                           r.completeness, r.time_to_success, r.round_trip, r.fresh, r.holds, r.clamps);
   }
   return out;

@@ -82,7 +82,7 @@ std::string RobotName(Embodiment e) {
 }
 
 std::vector<DemoRobot> DefaultRobots() {
-  return {{Embodiment::kPiper, {"press_bell", "move_bottle_pad"}},
+  return {{Embodiment::kPiper, {"press_bell", "place_block_basket"}},
           {Embodiment::kArx5, {"press_bell"}},
           {Embodiment::kLocoman, {"lift_pot"}},
           {Embodiment::kAlohaAgilex, {"handover_block"}}};

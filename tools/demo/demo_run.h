@@ -29,7 +29,8 @@ struct DemoRobot {
 /// "PiPER", "ARX-5", "LocoMan", "ALOHA" (tables and pictures).
 std::string RobotName(action::Embodiment e);
 
-/// PiPER: press_bell, move_bottle_pad; ARX-5: press_bell; LocoMan: lift_pot; ALOHA: handover_block.
+/// PiPER: press_bell, place_block_basket (the bundled model's two tasks); ARX-5: press_bell; LocoMan:
+/// lift_pot; ALOHA: handover_block.
 std::vector<DemoRobot> DefaultRobots();
 
 struct DemoOptions {

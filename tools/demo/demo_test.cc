@@ -54,7 +54,7 @@ TEST(DemoTest, FourRobotsAtOnceReportAndTheFilesAreWritten) {
 
   const std::string table = DemoTable(*r);
   for (const char* s :
-       {"PiPER", "ARX-5", "LocoMan", "ALOHA", "press_bell", "move_bottle_pad", "lift_pot", "handover_block"}) {
+       {"PiPER", "ARX-5", "LocoMan", "ALOHA", "press_bell", "place_block_basket", "lift_pot", "handover_block"}) {
     EXPECT_THAT(table, HasSubstr(s));
   }
   const std::string md = DemoMarkdown(*r, o, "mivla-demo --episodes 1", "demo.png");
@@ -63,7 +63,7 @@ TEST(DemoTest, FourRobotsAtOnceReportAndTheFilesAreWritten) {
   EXPECT_THAT(md, HasSubstr("![demo](demo.png)"));
   const nlohmann::json j = DemoJson(*r, o);
   EXPECT_EQ(j["robots"].size(), 4u);
-  EXPECT_EQ(j["robots"][0]["tasks"][1]["task"], "move_bottle_pad");
+  EXPECT_EQ(j["robots"][0]["tasks"][1]["task"], "place_block_basket");
   EXPECT_EQ(j["robots"][0]["tasks"][0]["results"][0]["status"], "ok");
 
   const std::string png = out + "/demo.png";
