@@ -317,9 +317,9 @@ double LearningRateAt(const TrainConfig& config, int64_t step) {
     return config.lr * static_cast<double>(step + 1) / static_cast<double>(config.warmup_steps);
   }
   if (config.decay != "cosine") return config.lr;
-  const int64_t span = std::max<int64_t>(1, config.steps - std::max<int64_t>(config.warmup_steps, 1));
-  const double done =
-      std::clamp(static_cast<double>(step + 1 - std::max<int64_t>(config.warmup_steps, 1)) / span, 0.0, 1.0);
+  const int64_t start = std::max<int64_t>(config.warmup_steps, 1);  // the first step at the full rate, 1-based
+  const int64_t span = std::max<int64_t>(1, config.steps - start);
+  const double done = std::clamp(static_cast<double>(step + 1 - start) / span, 0.0, 1.0);
   return config.min_lr + (config.lr - config.min_lr) * 0.5 * (1.0 + std::cos(M_PI * done));
 }
 
