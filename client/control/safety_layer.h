@@ -60,7 +60,8 @@ struct SafetyOptions {
   std::vector<Eigen::AlignedBox3d> workspace;  // per arm (embodiment().arms order); empty = no box
   // newest chunk's observation taken longer ago than this -> hold (its age counts the round trip). A chunk
   // is replaced once refill_threshold of it is left: with tiny's 1.6 s chunks refilled at 0.7, its newest
-  // observation is 0.48 s + the round trip old, so the bound leaves ~0.5 s for the round trip.
+  // observation is 0.48 s + the round trip old, so the bound leaves ~0.5 s for the round trip (PiPER's
+  // shipped configuration refills at 0.5, after 0.8 s, and so sets 1.3 s).
   int64_t staleness_us = 1000000;
   int64_t period_us = 40000;
 };
