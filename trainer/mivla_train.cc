@@ -5,9 +5,12 @@
 //   RANK=r WORLD_SIZE=n MASTER_ADDR=host MASTER_PORT=p mivla-train pretrain ...   (data parallel)
 //   mivla-train ablation --config trainer/configs/ablation_tiny.json [--budget-minutes M] ...  (ablation/)
 //   mivla-train export --checkpoint IN.mivla --out OUT.mivla [--weights-dtype f16|bf16|f32]
+//   mivla-train average --out OUT.mivla --version V IN.mivla IN.mivla ...  (mean of the weights)
 //
 // Exit codes: 0 done (or stopped by SIGINT/SIGTERM after a checkpoint), 1 a run error, 2 bad flags or
 // configuration (the message names the flag, or the file and the field).
+#include <torch/torch.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -16,14 +19,13 @@
 #include <string>
 #include <vector>
 
-#include <torch/torch.h>
-
 #include "absl/strings/str_cat.h"
 #include "core/checkpoint/model_checkpoint.h"
 #include "core/model/runtime.h"
 #include "core/util/flag_parser.h"
 #include "core/util/log.h"
 #include "trainer/ablation/ablation_cli.h"
+#include "trainer/train/checkpoint_average.h"
 #include "trainer/train/data_setup.h"
 #include "trainer/train/distributed.h"
 #include "trainer/train/model_setup.h"
@@ -51,8 +53,34 @@ int Usage(const FlagParser& p, const std::string& error) {
   return 2;
 }
 
+/// Writes `bundle` to `out` with its weights stored as `dtype` (through the checkpoint's
+/// temporary-file-then-rename write) and prints one JSON line: `report` plus the output's facts.
+int WriteBundle(const char* command, checkpoint::PolicyBundle& bundle, const std::string& out,
+                checkpoint::WeightsDtype dtype, nlohmann::json report) {
+  bundle.metadata["weights_dtype"] = std::string(checkpoint::WeightsDtypeName(dtype));
+  checkpoint::SaveOptions options;
+  options.weights_dtype = dtype;
+  if (absl::Status s = checkpoint::SaveModelCheckpoint(out, bundle, options); !s.ok()) {
+    LogError(command, s.ToString());
+    return 1;
+  }
+  std::error_code ec;
+  report["out"] = out;
+  report["model_version"] = bundle.model_version;
+  report["weights_dtype"] = std::string(checkpoint::WeightsDtypeName(dtype));
+  report["bytes_out"] = std::filesystem::file_size(out, ec);
+  std::printf("%s\n", report.dump().c_str());
+  return 0;
+}
+
+/// The exit code for a failed load: 2 when a named input does not exist, 1 otherwise.
+int LoadFailure(const char* command, const absl::Status& s) {
+  LogError(command, s.ToString());
+  return s.code() == absl::StatusCode::kNotFound ? 2 : 1;
+}
+
 /// `mivla-train export`: a checkpoint rewritten (same model, version, metadata) with its weights stored
-/// as F16, BF16 or F32, through the checkpoint's temporary-file-then-rename write.
+/// as F16, BF16 or F32.
 int ExportMain(const std::vector<std::string>& args) {
   std::string in, out, dtype_name = "f16";
   bool help = false;
@@ -71,24 +99,33 @@ int ExportMain(const std::vector<std::string>& args) {
   auto dtype = checkpoint::ParseWeightsDtype(dtype_name);
   if (!dtype.ok()) return Usage(p, absl::StrCat("--weights-dtype: ", dtype.status().message()));
   auto bundle = checkpoint::LoadModelCheckpoint(in);
-  if (!bundle.ok()) {
-    LogError("export", bundle.status().ToString());
-    return bundle.status().code() == absl::StatusCode::kNotFound ? 2 : 1;
+  if (!bundle.ok()) return LoadFailure("export", bundle.status());
+  std::error_code ec;
+  return WriteBundle("export", *bundle, out, *dtype,
+                     {{"checkpoint", in}, {"bytes_in", std::filesystem::file_size(in, ec)}});
+}
+
+/// `mivla-train average`: the uniform mean of several checkpoints of one model (checkpoint_average.h).
+int AverageMain(const std::vector<std::string>& args) {
+  std::string out, version, dtype_name = "f32";
+  bool help = false;
+  FlagParser p("mivla-train average --out OUT.mivla --version V [--weights-dtype f32|f16|bf16] IN.mivla IN.mivla ...");
+  p.AddString("out", &out, "the file to write (replaced atomically)");
+  p.AddString("version", &version, "the averaged model's version (what the server reports)");
+  p.AddString("weights-dtype", &dtype_name, "how the weights are stored: f32, f16 (half the size) or bf16");
+  p.AddBool("help", &help, "this text", false);
+  if (absl::Status s = p.Parse(args); !s.ok()) return Usage(p, std::string(s.message()));
+  if (help) {
+    std::printf("%s", p.Usage().c_str());
+    return 0;
   }
-  bundle->metadata["weights_dtype"] = std::string(checkpoint::WeightsDtypeName(*dtype));
-  checkpoint::SaveOptions options;
-  options.weights_dtype = *dtype;
-  if (absl::Status s = checkpoint::SaveModelCheckpoint(out, *bundle, options); !s.ok()) {
-    LogError("export", s.ToString());
-    return 1;
-  }
-  std::error_code e1, e2;
-  const nlohmann::json j = {{"checkpoint", in}, {"out", out}, {"model_version", bundle->model_version},
-                            {"weights_dtype", std::string(checkpoint::WeightsDtypeName(*dtype))},
-                            {"bytes_in", std::filesystem::file_size(in, e1)},
-                            {"bytes_out", std::filesystem::file_size(out, e2)}};
-  std::printf("%s\n", j.dump().c_str());
-  return 0;
+  if (out.empty() || version.empty()) return Usage(p, "--out OUT and --version V are required");
+  if (p.positional().size() < 2) return Usage(p, "give at least two checkpoints to average");
+  auto dtype = checkpoint::ParseWeightsDtype(dtype_name);
+  if (!dtype.ok()) return Usage(p, absl::StrCat("--weights-dtype: ", dtype.status().message()));
+  auto bundle = AverageCheckpoints(p.positional(), version);
+  if (!bundle.ok()) return LoadFailure("average", bundle.status());
+  return WriteBundle("average", *bundle, out, *dtype, {{"checkpoints", p.positional()}});
 }
 
 std::string SelfPath(const char* argv0) {
@@ -104,14 +141,19 @@ int Main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "export") {
     return ExportMain(std::vector<std::string>(argv + 2, argv + argc));
   }
+  if (argc >= 2 && std::string(argv[1]) == "average") {
+    return AverageMain(std::vector<std::string>(argv + 2, argv + argc));
+  }
   Cli cli;
   std::string output_dir, device, precision, init_checkpoint, name;
   int64_t steps = 0, batch_size = 0, workers = 0, seed = 0, checkpoint_every = 0, keep_last = 0, log_every = 0;
   double lr = 0;
   bool help = false;
-  FlagParser p("mivla-train pretrain|finetune --config FILE [flags]  (flags without a default override the file)\n"
-               "       mivla-train ablation --config FILE [--budget-minutes M] [--only GLOB] [--dry-run]  (--help)\n"
-               "       mivla-train export --checkpoint IN --out OUT [--weights-dtype f16|bf16|f32]");
+  FlagParser p(
+      "mivla-train pretrain|finetune --config FILE [flags]  (flags without a default override the file)\n"
+      "       mivla-train ablation --config FILE [--budget-minutes M] [--only GLOB] [--dry-run]  (--help)\n"
+      "       mivla-train export --checkpoint IN --out OUT [--weights-dtype f16|bf16|f32]\n"
+      "       mivla-train average --out OUT --version V [--weights-dtype f32|f16|bf16] IN IN ...");
   p.AddString("config", &cli.config_path, "training configuration (JSON; trainer/configs/ has examples)");
   p.AddBool("resume", &cli.resume, "continue from the newest checkpoint + state in output_dir (fresh if none)");
   p.AddBool("progress", &cli.progress, "progress bar / lines on stderr");
@@ -136,7 +178,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (p.positional().size() != 1 || (p.positional()[0] != "pretrain" && p.positional()[0] != "finetune")) {
-    return Usage(p, "expected one command: pretrain, finetune, ablation or export");
+    return Usage(p, "expected one command: pretrain, finetune, ablation, export or average");
   }
   cli.command = p.positional()[0];
   if (cli.config_path.empty()) return Usage(p, "--config FILE is required");

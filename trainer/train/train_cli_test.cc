@@ -1,7 +1,8 @@
 // mivla-train as a program, on datasets made by mivla-datagen: a corrupt episode is skipped and reported
 // (log and summary.json); a run killed (SIGKILL) after a checkpoint and resumed with --resume ends with
 // exactly the weights of an uninterrupted run; a running mivla-server picks up the checkpoints the
-// trainer writes into its --model-dir (its /metrics model version follows the trainer's steps).
+// trainer writes into its --model-dir (its /metrics model version follows the trainer's steps);
+// `mivla-train average` writes the mean of two of a run's checkpoints and names a missing input.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -151,6 +152,36 @@ TEST_F(TrainCliTest, KilledRunResumesToTheSameWeights) {
   std::printf("killed + resumed vs uninterrupted (8 steps): max |dw| = %.3g\n", diff);
   EXPECT_LE(diff, 1e-6);
   EXPECT_TRUE(wa->normalization == wb->normalization);
+}
+
+TEST_F(TrainCliTest, AverageWritesTheMeanOfARunsCheckpoints) {
+  const std::string dir = *root_ + "/to_average";
+  ASSERT_EQ(RunTo({MIVLA_TRAIN_BIN, "pretrain", "--config", Config(dir, 4, *root_ + "/piper"), "--no-progress"},
+                  dir + ".log"),
+            0)
+      << Slurp(dir + ".log");
+  const std::string c2 = dir + "/cli-00000002.mivla", c4 = dir + "/cli-00000004.mivla", out = dir + "/avg.mivla";
+  const std::string log = dir + ".average.log";
+  ASSERT_EQ(RunTo({MIVLA_TRAIN_BIN, "average", "--out", out, "--version", "cli-avg", c2, c4}, log), 0) << Slurp(log);
+  const nlohmann::json report = nlohmann::json::parse(Slurp(log + ".out"));
+  EXPECT_EQ(report["model_version"], "cli-avg");
+  EXPECT_EQ(report["checkpoints"].size(), 2u);
+  auto avg = checkpoint::LoadModelCheckpoint(out);
+  auto a = checkpoint::LoadModelCheckpoint(c2);
+  auto b = checkpoint::LoadModelCheckpoint(c4);
+  ASSERT_TRUE(avg.ok() && a.ok() && b.ok()) << avg.status();
+  EXPECT_EQ(avg->metadata["averaged_from"], "cli-00000002,cli-00000004");
+  // Halfway between the two: as far from each as they are apart, halved.
+  const double apart = testing::MaxAbsDifference(*a->model, *b->model);
+  EXPECT_GT(apart, 0.0);
+  EXPECT_NEAR(testing::MaxAbsDifference(*avg->model, *a->model), apart / 2, 1e-6);
+  EXPECT_NEAR(testing::MaxAbsDifference(*avg->model, *b->model), apart / 2, 1e-6);
+
+  // A missing input exits 2 naming it; one input is a usage error.
+  EXPECT_EQ(RunTo({MIVLA_TRAIN_BIN, "average", "--out", out, "--version", "v", c2, dir + "/absent.mivla"}, log), 2);
+  EXPECT_NE(Slurp(log).find("absent.mivla"), std::string::npos) << Slurp(log);
+  EXPECT_EQ(RunTo({MIVLA_TRAIN_BIN, "average", "--out", out, "--version", "v", c2}, log), 2);
+  EXPECT_NE(Slurp(log).find("at least two"), std::string::npos) << Slurp(log);
 }
 
 std::string HttpGet(int port, const std::string& path) {
