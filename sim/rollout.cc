@@ -89,6 +89,12 @@ absl::StatusOr<EpisodeScene> MakeEpisodeScene(const EpisodeOptions& options) {
 absl::StatusOr<Episode> RunEpisode(const EpisodeOptions& options, Renderer* renderer) {
   if (options.render && renderer == nullptr) return absl::InvalidArgumentError("RunEpisode: render needs a Renderer");
   ASSIGN_OR_RETURN(EpisodeScene scene, MakeEpisodeScene(options));
+  return RunExpertOnScene(scene, options, renderer);
+}
+
+absl::StatusOr<Episode> RunExpertOnScene(EpisodeScene& scene, const EpisodeOptions& options, Renderer* renderer) {
+  if (options.render && renderer == nullptr) return absl::InvalidArgumentError("RunEpisode: render needs a Renderer");
+  if (scene.task == nullptr || scene.env == nullptr) return absl::InvalidArgumentError("RunEpisode: an empty scene");
   SimEnv& env = *scene.env;
   Episode ep;
   ep.task = options.task;

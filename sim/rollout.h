@@ -102,6 +102,14 @@ absl::StatusOr<EpisodeScene> MakeEpisodeScene(const EpisodeOptions& options);
 /// embodiment.
 absl::StatusOr<Episode> RunEpisode(const EpisodeOptions& options, Renderer* renderer = nullptr);
 
+/// The same on a scene built by MakeEpisodeScene(options) that something else (a policy) may already
+/// have moved: the expert plans from the scene's current state (its first segment sets new targets
+/// from where the objects are now), records from here (times continue the scene's clock) and runs at
+/// most the task's step limit more steps. Sub-tasks count only from here. The scene is left in its
+/// final state.
+absl::StatusOr<Episode> RunExpertOnScene(EpisodeScene& scene, const EpisodeOptions& options,
+                                         Renderer* renderer = nullptr);
+
 }  // namespace mivla::sim
 
 #endif  // MIVLA_SIM_ROLLOUT_H_

@@ -250,5 +250,44 @@ TEST(TaskTest, NothingIsDoneAtTheStart) {
   }
 }
 
+// Expert takeover (DAgger-style data): the expert plans from wherever something else left the scene.
+TEST(RolloutTest, ExpertTakesOverAMovedScene) {
+  const EpisodeOptions o = Options("place_block_basket", Embodiment::kPiper, Mode::kEasy, 7);
+  absl::StatusOr<Episode> plain = RunEpisode(o);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  ASSERT_TRUE(plain->success);
+
+  absl::StatusOr<EpisodeScene> scene = MakeEpisodeScene(o);
+  ASSERT_TRUE(scene.ok()) << scene.status();
+  SimEnv& env = *scene->env;
+  // "A policy" swings the arm aside and closes the gripper in the air for 1.2 s.
+  kinematics::JointVector q = env.ArmJoints(0);
+  q[0] += 0.3;
+  q[1] += 0.2;
+  for (int k = 0; k < 30; ++k) {
+    env.SetArmTarget(0, q, kGripperSqueezeM);
+    ASSERT_TRUE(env.Step().ok());
+  }
+  const double moved_time = env.time();
+  const kinematics::JointVector moved = env.ArmJoints(0);
+  ASSERT_LT(env.GripperOpening(0), 0.5 * env.rig().effectors[0].max_opening_m);
+
+  absl::StatusOr<Episode> ep = RunExpertOnScene(*scene, o);
+  ASSERT_TRUE(ep.ok()) << ep.status();
+  EXPECT_TRUE(ep->success);
+  EXPECT_EQ(ep->completeness, 1.0);
+  ASSERT_FALSE(ep->steps.empty());
+  EXPECT_DOUBLE_EQ(ep->steps[0].time, moved_time);  // the recording starts where the takeover did
+  for (int j = 0; j < moved.size(); ++j) EXPECT_DOUBLE_EQ(ep->steps[0].arms[0].joints[j], moved[j]);
+  EXPECT_EQ(ep->instruction, plain->instruction);
+  // The gripper opens again before the grasp: the recorded opening rises from the closed start.
+  double widest = 0;
+  for (const StepRecord& s : ep->steps) widest = std::max(widest, s.arms[0].gripper_m);
+  EXPECT_GT(widest, 0.8 * env.rig().effectors[0].max_opening_m);
+
+  EpisodeScene empty;
+  EXPECT_EQ(RunExpertOnScene(empty, o).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace mivla::sim
