@@ -292,6 +292,21 @@ absl::Status SimDriver::Command(const RobotCommand& command) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<sim::Episode> SimDriver::RunExpertFromHere(const sim::EpisodeOptions& record, sim::Renderer* renderer) {
+  Impl& m = *impl_;
+  m.StopCamera();
+  sim::EpisodeOptions eo = record;
+  eo.task = m.options.task;
+  eo.embodiment = m.options.embodiment;
+  eo.mode = m.options.mode;
+  eo.seed = m.options.seed;
+  eo.unseen_instruction = m.options.unseen_instruction;
+  eo.embodiment_dir = m.options.embodiment_dir;
+  absl::StatusOr<sim::Episode> episode = sim::RunExpertOnScene(m.scene, eo, renderer);
+  if (!episode.ok()) return WithPrefix(episode.status(), "sim driver: expert takeover: ");
+  return episode;
+}
+
 absl::Status SimDriver::Stop() {
   impl_->StopCamera();
   return absl::OkStatus();

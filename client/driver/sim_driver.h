@@ -10,6 +10,7 @@
 // camera thread renders a snapshot of the scene every camera period, so rendering never stalls the
 // control loop; Read returns the latest finished frames with their capture times).
 // The task is checked after every step: outcome() gives success, completeness and the sub-tasks.
+// RunExpertFromHere hands the scene to the task's scripted expert (expert takeover).
 //
 // Thread-safety: the RobotDriver methods and outcome() from one thread (the control loop); the camera
 // thread is internal.
@@ -23,6 +24,8 @@
 #include "absl/status/statusor.h"
 #include "client/driver/robot_driver.h"
 #include "core/action/action_space.h"
+#include "sim/renderer.h"
+#include "sim/rollout.h"
 #include "sim/scene.h"
 
 namespace mivla::client {
@@ -73,6 +76,13 @@ class SimDriver : public RobotDriver {
   SimOutcome outcome() const;
   /// Grasp-frame (TCP) positions in the world, per arm (for traces).
   std::vector<Eigen::Vector3d> TcpWorld() const;
+
+  /// Expert takeover (DAgger-style data, mivla-datagen --policy-server): stops the camera thread and lets
+  /// the task's scripted expert finish the episode from the scene's current state
+  /// (sim::RunExpertOnScene), recording it as `record` asks (record, render, extra cameras, steps after
+  /// success; its task, embodiment, mode, seed and instruction split are this driver's). `renderer` is
+  /// needed when record.render is set. The driver's outcome() does not count the expert's steps.
+  absl::StatusOr<sim::Episode> RunExpertFromHere(const sim::EpisodeOptions& record, sim::Renderer* renderer);
 
  private:
   struct Impl;

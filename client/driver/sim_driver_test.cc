@@ -79,6 +79,42 @@ TEST(SimDriverTest, CommandsMoveTheArmAndTimeAdvancesByThePeriod) {
   EXPECT_EQ(d->Command(c).code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(SimDriverTest, ExpertTakesOverFromWhereTheCommandsLeftTheArm) {
+  SimDriverOptions o = Opts(Embodiment::kPiper, "place_block_basket");
+  o.seed = 7;
+  o.render = false;
+  absl::StatusOr<std::unique_ptr<SimDriver>> d = SimDriver::Create(o);
+  ASSERT_TRUE(d.ok()) << d.status();
+  absl::StatusOr<RobotReading> start = (*d)->Read(false);
+  ASSERT_TRUE(start.ok());
+  // Swing the arm aside with the gripper shut, as a policy gone astray might.
+  RobotCommand c;
+  c.arms.push_back({start->arms[0].joints, (*d)->embodiment().arms[0].gripper.min_m});
+  c.arms[0].joints[0] += 0.3;
+  for (int k = 0; k < 25; ++k) ASSERT_TRUE((*d)->Command(c).ok());
+  absl::StatusOr<RobotReading> moved = (*d)->Read(false);
+  ASSERT_TRUE(moved.ok());
+  const double moved_s = (*d)->NowUs() * 1e-6;
+
+  sim::EpisodeOptions record;
+  record.render = false;
+  absl::StatusOr<sim::Episode> ep = (*d)->RunExpertFromHere(record, nullptr);
+  ASSERT_TRUE(ep.ok()) << ep.status();
+  EXPECT_TRUE(ep->success);
+  EXPECT_EQ(ep->task, "place_block_basket");
+  EXPECT_EQ(ep->seed, 7u);
+  EXPECT_EQ(ep->instruction, (*d)->instruction());
+  ASSERT_FALSE(ep->steps.empty());
+  EXPECT_NEAR(ep->steps[0].time, moved_s, 1e-6);  // the recording starts at the takeover
+  for (int j = 0; j < moved->arms[0].joints.size(); ++j) {
+    EXPECT_DOUBLE_EQ(ep->steps[0].arms[0].joints[j], moved->arms[0].joints[j]);
+  }
+  EXPECT_EQ((*d)->outcome().steps, 25);  // the expert's steps are not the driver's
+
+  record.render = true;  // without a renderer
+  EXPECT_EQ((*d)->RunExpertFromHere(record, nullptr).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(SimDriverTest, RendersTheRigCamerasAtTheCameraRate) {
   SimDriverOptions o = Opts(Embodiment::kPiper, "press_bell");
   o.camera_period_s = 0.08;  // every second control step
