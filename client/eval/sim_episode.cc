@@ -57,6 +57,7 @@ absl::StatusOr<EpisodeResult> RunSimEpisode(const SimEpisodeOptions& options) {
   absl::Status fin = client->Finish(options.report ? &report : nullptr);
   if (!run.ok()) return run;
   if (!fin.ok() && options.report) return fin;
+  if (options.after_run) RETURN_IF_ERROR(options.after_run(*d));
   res.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return res;
 }

@@ -39,6 +39,9 @@ struct SimEpisodeOptions {
   const std::atomic<bool>* operator_stop = nullptr;
   /// Called after every tick with the driver (tests inject faults and check states); false ends the run.
   std::function<bool(const TickInfo&, SimDriver&)> on_tick;
+  /// Called with the driver once the session has ended, before the driver is destroyed (mivla-datagen's
+  /// expert takeover); its error is the episode's.
+  std::function<absl::Status(SimDriver&)> after_run;
 };
 
 struct EpisodeResult {

@@ -1,14 +1,18 @@
 // File: datagen_cli_test.cc
 // Runs the built mivla-datagen binary (MIVLA_DATAGEN_BIN): --list, small robot and human runs whose
 // files load back with core/data's readers, resuming, same seed -> same joints, flag errors, a
-// renderer that cannot be created.
+// renderer that cannot be created; expert takeover against a mivla-server.
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "core/data/egodex_format.h"
@@ -147,6 +151,68 @@ TEST(MivlaDatagenCli, RobotRunLoadsBackResumesAndIsReproducible) {
     ASSERT_TRUE(e.ok()) << e.status();
     EXPECT_EQ(e->arms[1].joints, first[i].arms[1].joints) << "episode " << i;
     EXPECT_EQ(e->arms[1].gripper, first[i].arms[1].gripper) << "episode " << i;
+  }
+  fs::remove_all(dir);
+}
+
+// Expert takeover against a mivla-server on the bundled model: the policy drives 5-15 ticks, the expert
+// finishes; the written episode starts where the policy left the arm, not at the expert's home pose.
+TEST(MivlaDatagenCli, TakeoverEpisodesStartWhereThePolicyLeftTheArm) {
+  const std::string dir = TempDir("takeover");
+  const std::string server_out = dir + "/server.out";
+  const pid_t server = fork();
+  if (server == 0) {
+    const int fd = ::open(server_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(fd, 1);
+    const int err = ::open((dir + "/server.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(err, 2);
+    ::execl(MIVLA_SERVER_BIN, MIVLA_SERVER_BIN, "--model-dir", MIVLA_MODEL_DIR, "--port", "0", "--host", "127.0.0.1",
+            "--metrics-port", "-1", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int port = 0;
+  const std::regex listening(R"("port":(\d+))");
+  for (int i = 0; i < 1200 && port == 0; ++i) {
+    std::smatch m;
+    const std::string text = Slurp(server_out);
+    if (std::regex_search(text, m, listening)) port = std::stoi(m[1]);
+    if (port == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_GT(port, 0) << Slurp(dir + "/server.log");
+  const std::string common =
+      "--task place_block_basket --embodiment piper --episodes 2 --seed 5 --workers 1 --no-progress";
+  Result r = RunDatagen(
+      absl::StrCat(common, " --out ", dir, "/takeover --policy-server 127.0.0.1:", port, " --takeover-ticks 5:15"));
+  ::kill(server, SIGTERM);
+  int status = 0;
+  ::waitpid(server, &status, 0);
+  ASSERT_EQ(r.code, 0) << r.err;
+  nlohmann::json s = Json(r.out);
+  EXPECT_EQ(s["takeover"]["policy_server"], absl::StrCat("127.0.0.1:", port));
+  EXPECT_EQ(s["takeover"]["min_ticks"], 5);
+  EXPECT_EQ(s["takeover"]["max_ticks"], 15);
+  EXPECT_EQ(s["episodes_written"], 2);
+  for (const nlohmann::json& e : s["episodes"]) {
+    EXPECT_GE(e["takeover_tick"].get<int>(), 5) << e.dump();
+    EXPECT_LE(e["takeover_tick"].get<int>(), 15) << e.dump();
+  }
+  EXPECT_TRUE(fs::exists(dir + "/takeover/takeover.log"));
+
+  // The same seeds with the expert alone start at the home pose.
+  r = RunDatagen(absl::StrCat(common, " --out ", dir, "/expert"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (int i = 0; i < 2; ++i) {
+    const std::string rel = absl::StrCat("/place_block_basket/piper_demo_clean/data/episode", i, ".hdf5");
+    absl::StatusOr<mivla::data::RobotEpisode> taken = mivla::data::ReadRoboTwinEpisode(dir + "/takeover" + rel);
+    absl::StatusOr<mivla::data::RobotEpisode> expert = mivla::data::ReadRoboTwinEpisode(dir + "/expert" + rel);
+    ASSERT_TRUE(taken.ok() && expert.ok()) << taken.status() << expert.status();
+    ASSERT_EQ(taken->cameras.size(), 2u);
+    EXPECT_EQ(taken->cameras[0].frames.size(), static_cast<size_t>(taken->num_frames()));
+    double moved = 0;
+    for (size_t j = 0; j < 6; ++j) {
+      moved = std::max(moved, std::abs(taken->arms[1].joints[0][j] - expert->arms[1].joints[0][j]));
+    }
+    EXPECT_GT(moved, 1e-3) << "episode " << i << ": the policy's ticks did not move the arm";
   }
   fs::remove_all(dir);
 }

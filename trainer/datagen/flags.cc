@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "sim/task.h"
 
@@ -89,16 +90,49 @@ std::string DatagenUsage() {
   return "usage:\n"
          "  mivla-datagen --task T --embodiment E --episodes N --out DIR [--mode easy|hard] [--seed S]\n"
          "                [--workers K] [--max-attempts A] [--no-progress]\n"
+         "                [--policy-server HOST:PORT [--robot-config FILE] [--takeover-ticks MIN:MAX]]\n"
          "  mivla-datagen --list\n"
          "  mivla-datagen --preview --out FILE.png [--seed S] [--task T] [--scale F]\n"
          "embodiments: human, piper, arx5, locoman, aloha; tasks: " +
          TaskNames() + "\n";
 }
 
+namespace {
+
+// --policy-server, --robot-config, --takeover-ticks (expert takeover: the policy drives, the expert finishes).
+absl::Status ParseTakeoverFlags(std::map<std::string, std::string>& values, GenerateOptions* g) {
+  if (!values.count("--policy-server")) {
+    for (const char* flag : {"--robot-config", "--takeover-ticks"}) {
+      if (values.count(flag)) return FlagError(flag, "only with --policy-server");
+    }
+    return absl::OkStatus();
+  }
+  g->policy_server = values["--policy-server"];
+  if (g->policy_server.find(':') == std::string::npos) {
+    return FlagError("--policy-server", absl::StrCat("'", g->policy_server, "': expected HOST:PORT"));
+  }
+  if (g->embodiment == Embodiment::kHuman) return FlagError("--policy-server", "a policy drives robots, not the human");
+  if (values.count("--robot-config")) g->robot_config = values["--robot-config"];
+  if (values.count("--takeover-ticks")) {
+    const std::string& v = values["--takeover-ticks"];
+    const size_t colon = v.find(':');
+    int lo = 0, hi = 0;
+    if (colon == std::string::npos || !absl::SimpleAtoi(v.substr(0, colon), &lo) ||
+        !absl::SimpleAtoi(v.substr(colon + 1), &hi) || lo < 1 || hi < lo || hi > 100000) {
+      return FlagError("--takeover-ticks", absl::StrCat("'", v, "': expected MIN:MAX with 1 <= MIN <= MAX"));
+    }
+    g->takeover_min_ticks = lo;
+    g->takeover_max_ticks = hi;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<DatagenFlags> ParseDatagenFlags(const std::vector<std::string>& args) {
-  static const std::vector<std::string> kValued = {"--task", "--embodiment", "--episodes",     "--mode",
-                                                   "--seed", "--out",        "--workers",      "--max-attempts",
-                                                   "--scale"};
+  static const std::vector<std::string> kValued = {"--task",  "--embodiment",    "--episodes",     "--mode",
+                                                   "--seed",  "--out",           "--workers",      "--max-attempts",
+                                                   "--scale", "--policy-server", "--robot-config", "--takeover-ticks"};
   static const std::vector<std::string> kSwitches = {"--list", "--preview", "--no-progress", "--help"};
   std::map<std::string, std::string> values;
   std::map<std::string, bool> switches;
@@ -199,6 +233,7 @@ absl::StatusOr<DatagenFlags> ParseDatagenFlags(const std::vector<std::string>& a
     g.max_attempts = *a;
   }
   g.progress = !switches["--no-progress"];
+  RETURN_IF_ERROR(ParseTakeoverFlags(values, &g));
   return f;
 }
 

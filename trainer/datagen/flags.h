@@ -38,6 +38,10 @@ struct GenerateOptions {
   int workers = 1;
   int max_attempts = 5;   // expert attempts per episode before it is reported as failed
   bool progress = true;   // progress bar on stderr
+  // Expert takeover (generator.h, takeover.h): a policy served here drives first, the expert finishes.
+  std::string policy_server;  // HOST:PORT; empty = the expert alone
+  std::string robot_config;   // the robot client's file; empty = client/config/<embodiment>.json
+  int takeover_min_ticks = 10, takeover_max_ticks = 120;
 };
 
 struct PreviewOptions {

@@ -118,6 +118,42 @@ TEST(DatagenFlags, ErrorsNameTheFlagAndTheReason) {
   EXPECT_THAT(Error({"--list", "--no-progress=1"}), HasSubstr("--no-progress: takes no value"));
 }
 
+TEST(DatagenFlags, TakeoverFlags) {
+  const std::vector<std::string> base = {
+      "--task", "place_block_basket", "--embodiment", "piper", "--episodes", "2", "--out", "d"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  absl::StatusOr<DatagenFlags> plain = ParseDatagenFlags(base);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(plain->generate.policy_server.empty());
+  absl::StatusOr<DatagenFlags> f = ParseDatagenFlags(
+      with({"--policy-server", "localhost:50051", "--robot-config", "r.json", "--takeover-ticks", "5:40"}));
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->generate.policy_server, "localhost:50051");
+  EXPECT_EQ(f->generate.robot_config, "r.json");
+  EXPECT_EQ(f->generate.takeover_min_ticks, 5);
+  EXPECT_EQ(f->generate.takeover_max_ticks, 40);
+  absl::StatusOr<DatagenFlags> d = ParseDatagenFlags(with({"--policy-server", "h:1"}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->generate.takeover_min_ticks, 10);
+  EXPECT_EQ(d->generate.takeover_max_ticks, 120);
+
+  EXPECT_THAT(Error(with({"--policy-server", "localhost"})),
+              HasSubstr("--policy-server: 'localhost': expected HOST:PORT"));
+  EXPECT_THAT(Error(with({"--takeover-ticks", "5:40"})), HasSubstr("--takeover-ticks: only with --policy-server"));
+  EXPECT_THAT(Error(with({"--robot-config", "r.json"})), HasSubstr("--robot-config: only with --policy-server"));
+  for (const char* bad : {"40:5", "0:5", "5", "a:b", "5:"}) {
+    EXPECT_THAT(Error(with({"--policy-server", "h:1", "--takeover-ticks", bad})),
+                HasSubstr("--takeover-ticks: '" + std::string(bad) + "': expected MIN:MAX"));
+  }
+  EXPECT_THAT(Error({"--task", "press_bell", "--embodiment", "human", "--episodes", "2", "--out", "d",
+                     "--policy-server", "h:1"}),
+              HasSubstr("--policy-server: a policy drives robots, not the human"));
+}
+
 TEST(DatagenSeeds, DependOnRunSeedIndexAndAttempt) {
   std::set<uint64_t> seen;
   for (uint64_t s : {0u, 1u, 2u}) {

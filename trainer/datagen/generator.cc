@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "client/robot/robot_config.h"
 #include "core/util/progress_bar.h"
 #include "core/util/split_mix64.h"
 #include "core/util/status_macros.h"
@@ -18,6 +20,7 @@
 #include "sim/renderer.h"
 #include "sim/rollout.h"
 #include "trainer/datagen/episode_store.h"
+#include "trainer/datagen/takeover.h"
 
 namespace mivla::datagen {
 namespace fs = std::filesystem;
@@ -35,12 +38,14 @@ const char* StatusName(EpisodeOutcome::Status s) {
 
 // Shared state of the workers.
 struct Run {
-  Run(const GenerateOptions& o, const EpisodeStore& s, const std::vector<int>& p, ProgressBar& b)
-      : options(o), store(s), pending(p), progress(b) {}
+  Run(const GenerateOptions& o, const EpisodeStore& s, const std::vector<int>& p, ProgressBar& b,
+      std::optional<TakeoverOptions> t)
+      : options(o), store(s), pending(p), progress(b), takeover(std::move(t)) {}
   const GenerateOptions& options;
   const EpisodeStore& store;
   const std::vector<int>& pending;
   ProgressBar& progress;
+  const std::optional<TakeoverOptions> takeover;  // set: a policy drives first (options.policy_server)
   std::atomic<size_t> next{0};
   std::atomic<int> attempts{0};
   std::atomic<bool> stop{false};
@@ -66,7 +71,19 @@ absl::StatusOr<EpisodeOutcome> MakeEpisode(Run& run, int index, sim::Renderer* r
     eo.render = true;
     ++out.attempts;
     run.attempts.fetch_add(1);
-    ASSIGN_OR_RETURN(sim::Episode episode, sim::RunEpisode(eo, renderer));
+    sim::Episode episode;
+    if (run.takeover) {
+      ASSIGN_OR_RETURN(TakeoverResult t, RunTakeoverEpisode(*run.takeover, eo, renderer));
+      out.takeover_tick = t.tick;
+      if (!t.episode) {
+        ++out.discarded;
+        absl::StrAppend(&out.note, out.note.empty() ? "" : "; ", "seed ", eo.seed, " discarded: ", t.discarded);
+        continue;
+      }
+      episode = std::move(*t.episode);
+    } else {
+      ASSIGN_OR_RETURN(episode, sim::RunEpisode(eo, renderer));
+    }
     if (!episode.success) {
       absl::StrAppend(&out.note, out.note.empty() ? "" : "; ", "seed ", eo.seed, " failed (completeness ",
                       episode.completeness, episode.diverged ? ", diverged" : "", ")");
@@ -159,16 +176,25 @@ nlohmann::json RunSummary::ToJson() const {
   j["episodes_complete"] = written + skipped;
   j["attempts"] = attempts;
   j["expert_successes"] = expert_successes;
-  j["expert_success_rate"] = attempts > 0 ? nlohmann::json(static_cast<double>(expert_successes) / attempts)
-                                          : nlohmann::json(nullptr);
+  const int expert_runs = attempts - discarded;  // discarded takeovers never reached the expert
+  j["expert_success_rate"] =
+      expert_runs > 0 ? nlohmann::json(static_cast<double>(expert_successes) / expert_runs) : nlohmann::json(nullptr);
   j["frames"] = frames_written;
   j["frames_total"] = frames_total;
   j["seconds"] = seconds;
+  if (!options.policy_server.empty()) {
+    j["takeover"] = {{"policy_server", options.policy_server},
+                     {"robot_config", options.robot_config},
+                     {"min_ticks", options.takeover_min_ticks},
+                     {"max_ticks", options.takeover_max_ticks},
+                     {"discarded_attempts", discarded}};
+  }
   nlohmann::json list = nlohmann::json::array();
   for (const EpisodeOutcome& e : episodes) {
     nlohmann::json item{{"index", e.index}, {"status", StatusName(e.status)}, {"frames", e.frames}, {"path", e.path}};
     if (e.status == EpisodeOutcome::Status::kWritten) item["seed"] = e.seed;
     if (e.attempts > 0) item["attempts"] = e.attempts;
+    if (e.takeover_tick >= 0 && e.status == EpisodeOutcome::Status::kWritten) item["takeover_tick"] = e.takeover_tick;
     if (!e.note.empty()) item["note"] = e.note;
     list.push_back(std::move(item));
   }
@@ -215,7 +241,23 @@ absl::StatusOr<RunSummary> RunDatagen(const GenerateOptions& options) {
               << summary.episodes.size() << " already finished, " << std::min<size_t>(options.workers, pending.size())
               << " workers -> " << store.EpisodeDir() << "\n";
   }
-  Run run(options, store, pending, progress);
+  std::optional<TakeoverOptions> takeover;
+  if (!options.policy_server.empty()) {
+    TakeoverOptions t;
+    t.server = options.policy_server;
+    ASSIGN_OR_RETURN(t.config, client::LoadRobotConfig(options.robot_config.empty()
+                                                           ? client::DefaultRobotConfigPath(options.embodiment)
+                                                           : options.robot_config));
+    if (t.config.embodiment != options.embodiment) {
+      return absl::InvalidArgumentError(absl::StrCat("--robot-config: the file is for ",
+                                                     CliEmbodimentName(t.config.embodiment), ", not ",
+                                                     CliEmbodimentName(options.embodiment)));
+    }
+    t.min_ticks = options.takeover_min_ticks;
+    t.max_ticks = options.takeover_max_ticks;
+    takeover = std::move(t);
+  }
+  Run run(options, store, pending, progress, std::move(takeover));
   const int workers = std::min<int>(options.workers, pending.size());
   std::vector<std::thread> threads;
   for (int w = 0; w < workers; ++w) threads.emplace_back([&run, w] { Worker(run, w); });
@@ -237,6 +279,7 @@ absl::StatusOr<RunSummary> RunDatagen(const GenerateOptions& options) {
             [](const EpisodeOutcome& a, const EpisodeOutcome& b) { return a.index < b.index; });
   for (const EpisodeOutcome& e : summary.episodes) {
     summary.attempts += e.attempts;
+    summary.discarded += e.discarded;
     summary.frames_total += e.frames;
     switch (e.status) {
       case EpisodeOutcome::Status::kWritten:

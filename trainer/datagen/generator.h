@@ -6,6 +6,8 @@
 // from a shared counter; each owns its Renderer (EGL context) and every rollout builds its own MuJoCo
 // model and data, so episode i's content depends only on (task, embodiment, mode, S, i), never on K
 // or on which episodes already existed.
+// With GenerateOptions::policy_server each attempt is an expert takeover (takeover.h): a policy drives
+// first, the expert finishes, and only the expert's part is written (DAgger-style data).
 // RunDatagen is safe to call from one thread at a time per output directory.
 #ifndef MIVLA_TRAINER_DATAGEN_GENERATOR_H_
 #define MIVLA_TRAINER_DATAGEN_GENERATOR_H_
@@ -29,6 +31,8 @@ struct EpisodeOutcome {
   enum class Status { kWritten, kSkipped, kFailed } status = Status::kFailed;
   uint64_t seed = 0;      // the seed of the written rollout (written episodes)
   int attempts = 0;       // expert rollouts run for it in this run
+  int discarded = 0;      // takeover attempts discarded (the policy completed a sub-task first)
+  int takeover_tick = -1;  // takeover: the ticks the policy drove in the last attempt
   int frames = 0;
   std::string path;       // the HDF5 file
   std::string note;       // why it failed, or why an existing file was redone
@@ -39,7 +43,7 @@ struct RunSummary {
   std::string format;       // "robotwin" or "egodex"
   std::string episode_dir;
   int written = 0, skipped = 0, failed = 0, redone = 0;
-  int attempts = 0, expert_successes = 0;
+  int attempts = 0, expert_successes = 0, discarded = 0;
   long frames_written = 0, frames_total = 0;
   double seconds = 0.0;
   std::vector<EpisodeOutcome> episodes;  // by index
