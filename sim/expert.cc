@@ -15,6 +15,8 @@ double WrapAngle(double a) { return std::remainder(a, 2.0 * M_PI); }
 double YawOf(const Eigen::Matrix3d& r) { return std::atan2(r(1, 0), r(0, 0)); }
 
 constexpr double kMaxJointStep = 0.1;  // rad per 40 ms control step (2.5 rad/s)
+// A grasp frame within this horizontal distance of its grasp point counts as over it (PickMany).
+constexpr double kOverGraspRadiusM = 0.015;
 
 double MinimumJerk(double a) { return a * a * a * (10.0 - 15.0 * a + 6.0 * a * a); }
 
@@ -92,7 +94,15 @@ void PlanBuilder::PickMany(const std::vector<std::pair<int, Eigen::Vector3d>>& g
       g.linear() = TopDownFrame(ChooseYaw(env, i, g, YawOf(obj.linear()), yaw_offsets));
       (*grasp_poses)[k] = g;
       (*t)[i].tcp = g;
-      (*t)[i].tcp.translation().z() = std::max(p.z(), top) + approach;
+      const double approach_z = std::max(p.z(), top) + approach;
+      (*t)[i].tcp.translation().z() = approach_z;
+      // Already over the grasp point and on the way down (an expert taking over from a policy, e.g.
+      // mivla-datagen --policy-server): align at the current height instead of rising back to the
+      // approach height, so that the labels agree with a plain demo's, which descends from there.
+      const Eigen::Vector3d tcp_now = env.TcpWorld(i).translation();
+      if ((tcp_now - p).head<2>().norm() < kOverGraspRadiusM && tcp_now.z() > p.z() && tcp_now.z() < approach_z) {
+        (*t)[i].tcp.translation().z() = tcp_now.z();
+      }
       (*t)[i].closure = 0.0;
     }
   });

@@ -44,6 +44,9 @@ class PlanBuilder {
   PlanBuilder(Plan* plan, const Rig& rig, double table_z) : plan_(plan), rig_(rig), table_z_(table_z) {}
   /// Top-down grasp of `body` at `grasp_point` (object frame; its top is `top_above_m` above that
   /// point), yaw chosen from `yaw_offsets` (added to the object's yaw) closest to 0; then lift by `lift`.
+  /// The approach goes to `approach` above the object's top, unless the grasp frame is already within
+  /// 1.5 cm of the grasp point horizontally and between it and that height (an expert taking over
+  /// mid-descent): then it aligns at its current height and descends from there.
   void Pick(int effector, const std::string& body, const Eigen::Vector3d& grasp_point, double top_above_m,
             const std::vector<double>& yaw_offsets, double lift, double approach = 0.05);
   /// The same for several effectors at once, each at its own grasp point on the same body.

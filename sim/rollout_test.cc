@@ -13,6 +13,7 @@
 #include "core/kinematics/embodiment_loader.h"
 #include "core/retarget/egodex.h"
 #include "gtest/gtest.h"
+#include "sim/expert.h"
 #include "sim/hand_mjcf.h"
 
 namespace mivla::sim {
@@ -287,6 +288,33 @@ TEST(RolloutTest, ExpertTakesOverAMovedScene) {
 
   EpisodeScene empty;
   EXPECT_EQ(RunExpertOnScene(empty, o).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// An expert taking over mid-descent (already over the block) goes on down instead of rising back to the
+// approach height, as the plain demo does from there; the labels of takeover data then agree with it.
+TEST(RolloutTest, ExpertTakingOverMidDescentDoesNotRiseAgain) {
+  const EpisodeOptions o = Options("place_block_basket", Embodiment::kPiper, Mode::kEasy, 7);
+  absl::StatusOr<EpisodeScene> scene = MakeEpisodeScene(o);
+  ASSERT_TRUE(scene.ok()) << scene.status();
+  SimEnv& env = *scene->env;
+  absl::StatusOr<std::unique_ptr<ExpertController>> first =
+      ExpertController::Create(&env, scene->task->ExpertPlan(env, scene->context));
+  ASSERT_TRUE(first.ok()) << first.status();
+  // The approach takes 1.4 s (35 steps); 8 more are part of the way down.
+  for (int k = 0; k < 43; ++k) ASSERT_TRUE((*first)->Step().ok());
+  const double z_takeover = env.TcpWorld(0).translation().z();
+
+  absl::StatusOr<Episode> ep = RunExpertOnScene(*scene, o);
+  ASSERT_TRUE(ep.ok()) << ep.status();
+  EXPECT_TRUE(ep->success);
+  // Until the grasp closes (the lift comes after), the wrist never rises above where it was taken over.
+  const double ee_start = ep->steps[0].arms[0].ee_world.translation().z();
+  double highest_before_close = ee_start;
+  for (const StepRecord& s : ep->steps) {
+    if (s.arms[0].gripper_m < 0.9 * env.rig().effectors[0].max_opening_m) break;
+    highest_before_close = std::max(highest_before_close, s.arms[0].ee_world.translation().z());
+  }
+  EXPECT_LT(highest_before_close, ee_start + 0.005) << "takeover TCP z " << z_takeover;
 }
 
 }  // namespace
