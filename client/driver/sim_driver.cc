@@ -23,6 +23,17 @@ int64_t SteadyUs() {
       .count();
 }
 
+// `base` (what to record) with the scene's identity (task, embodiment, mode, seed, ...) from the driver's.
+sim::EpisodeOptions SceneOptions(const SimDriverOptions& options, sim::EpisodeOptions base) {
+  base.task = options.task;
+  base.embodiment = options.embodiment;
+  base.mode = options.mode;
+  base.seed = options.seed;
+  base.unseen_instruction = options.unseen_instruction;
+  base.embodiment_dir = options.embodiment_dir;
+  return base;
+}
+
 }  // namespace
 
 std::string SessionCameraName(const std::string& rig_camera) {
@@ -151,14 +162,7 @@ absl::StatusOr<std::unique_ptr<SimDriver>> SimDriver::Create(SimDriverOptions op
   }
   auto impl = std::make_unique<Impl>();
   impl->substeps = static_cast<int>(std::lround(sub));
-  sim::EpisodeOptions eo;
-  eo.task = options.task;
-  eo.embodiment = options.embodiment;
-  eo.mode = options.mode;
-  eo.seed = options.seed;
-  eo.unseen_instruction = options.unseen_instruction;
-  eo.embodiment_dir = options.embodiment_dir;
-  absl::StatusOr<sim::EpisodeScene> scene = sim::MakeEpisodeScene(eo);
+  absl::StatusOr<sim::EpisodeScene> scene = sim::MakeEpisodeScene(SceneOptions(options, {}));
   if (!scene.ok()) {
     return WithPrefix(scene.status(), "sim driver: ");
   }
@@ -295,14 +299,7 @@ absl::Status SimDriver::Command(const RobotCommand& command) {
 absl::StatusOr<sim::Episode> SimDriver::RunExpertFromHere(const sim::EpisodeOptions& record, sim::Renderer* renderer) {
   Impl& m = *impl_;
   m.StopCamera();
-  sim::EpisodeOptions eo = record;
-  eo.task = m.options.task;
-  eo.embodiment = m.options.embodiment;
-  eo.mode = m.options.mode;
-  eo.seed = m.options.seed;
-  eo.unseen_instruction = m.options.unseen_instruction;
-  eo.embodiment_dir = m.options.embodiment_dir;
-  absl::StatusOr<sim::Episode> episode = sim::RunExpertOnScene(m.scene, eo, renderer);
+  absl::StatusOr<sim::Episode> episode = sim::RunExpertOnScene(m.scene, SceneOptions(m.options, record), renderer);
   if (!episode.ok()) return WithPrefix(episode.status(), "sim driver: expert takeover: ");
   return episode;
 }
