@@ -55,6 +55,11 @@ int main(int argc, char** argv) {
   // the progress bar.
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> robot_log(nullptr, &std::fclose);
   if (!flags->generate.policy_server.empty()) {
+    // A bad robot-client file stops the run here, before the output directory exists.
+    if (absl::Status s = LoadTakeoverOptions(flags->generate).status(); !s.ok()) {
+      std::cerr << "mivla-datagen: " << s.message() << "\n";
+      return 1;
+    }
     std::error_code ec;
     std::filesystem::create_directories(flags->generate.out_dir, ec);
     const std::string path = flags->generate.out_dir + "/takeover.log";

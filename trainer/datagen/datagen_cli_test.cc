@@ -1,7 +1,8 @@
 // File: datagen_cli_test.cc
 // Runs the built mivla-datagen binary (MIVLA_DATAGEN_BIN): --list, small robot and human runs whose
 // files load back with core/data's readers, resuming, same seed -> same joints, flag errors, a
-// renderer that cannot be created; expert takeover against a mivla-server.
+// renderer that cannot be created; expert takeover against a mivla-server, and a bad robot-client
+// file for it.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -214,6 +215,26 @@ TEST(MivlaDatagenCli, TakeoverEpisodesStartWhereThePolicyLeftTheArm) {
     }
     EXPECT_GT(moved, 1e-3) << "episode " << i << ": the policy's ticks did not move the arm";
   }
+  fs::remove_all(dir);
+}
+
+// A robot-client file that is missing or for another embodiment stops a takeover run before it creates
+// its output directory (and before it tries to reach the policy server, here a closed port).
+TEST(MivlaDatagenCli, ABadRobotConfigStopsATakeoverRunBeforeItCreatesAnything) {
+  const std::string dir = TempDir("bad_robot_config");
+  const std::string common =
+      "--task place_block_basket --embodiment piper --episodes 1 --workers 1 --no-progress --policy-server "
+      "127.0.0.1:1";
+  Result r = RunDatagen(absl::StrCat(common, " --out ", dir, "/missing --robot-config ", dir, "/nonexistent.json"));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("mivla-datagen: --robot-config: "));
+  EXPECT_THAT(r.err, HasSubstr("nonexistent.json"));
+  EXPECT_FALSE(fs::exists(dir + "/missing"));
+  const std::string arx5 = fs::path(MIVLA_MODEL_DIR).parent_path() / "client" / "config" / "arx5.json";
+  r = RunDatagen(absl::StrCat(common, " --out ", dir, "/wrong --robot-config ", arx5));
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("arx5.json is for arx5, not piper"));
+  EXPECT_FALSE(fs::exists(dir + "/wrong"));
   fs::remove_all(dir);
 }
 

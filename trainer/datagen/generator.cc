@@ -202,8 +202,30 @@ nlohmann::json RunSummary::ToJson() const {
   return j;
 }
 
+absl::StatusOr<std::optional<TakeoverOptions>> LoadTakeoverOptions(const GenerateOptions& options) {
+  if (options.policy_server.empty()) return std::nullopt;
+  TakeoverOptions t;
+  t.server = options.policy_server;
+  const std::string path =
+      options.robot_config.empty() ? client::DefaultRobotConfigPath(options.embodiment) : options.robot_config;
+  absl::StatusOr<client::RobotConfig> config = client::LoadRobotConfig(path);
+  if (!config.ok()) {
+    return absl::Status(config.status().code(), absl::StrCat("--robot-config: ", config.status().message()));
+  }
+  if (config->embodiment != options.embodiment) {
+    return absl::InvalidArgumentError(absl::StrCat("--robot-config: ", path, " is for ",
+                                                   CliEmbodimentName(config->embodiment), ", not ",
+                                                   CliEmbodimentName(options.embodiment)));
+  }
+  t.config = *std::move(config);
+  t.min_ticks = options.takeover_min_ticks;
+  t.max_ticks = options.takeover_max_ticks;
+  return t;
+}
+
 absl::StatusOr<RunSummary> RunDatagen(const GenerateOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(std::optional<TakeoverOptions> takeover, LoadTakeoverOptions(options));
   std::error_code ec;
   fs::create_directories(options.out_dir, ec);
   if (ec || !fs::is_directory(options.out_dir)) {
@@ -240,22 +262,6 @@ absl::StatusOr<RunSummary> RunDatagen(const GenerateOptions& options) {
               << sim::ModeName(options.mode) << ": " << pending.size() << " episodes to generate, "
               << summary.episodes.size() << " already finished, " << std::min<size_t>(options.workers, pending.size())
               << " workers -> " << store.EpisodeDir() << "\n";
-  }
-  std::optional<TakeoverOptions> takeover;
-  if (!options.policy_server.empty()) {
-    TakeoverOptions t;
-    t.server = options.policy_server;
-    ASSIGN_OR_RETURN(t.config, client::LoadRobotConfig(options.robot_config.empty()
-                                                           ? client::DefaultRobotConfigPath(options.embodiment)
-                                                           : options.robot_config));
-    if (t.config.embodiment != options.embodiment) {
-      return absl::InvalidArgumentError(absl::StrCat("--robot-config: the file is for ",
-                                                     CliEmbodimentName(t.config.embodiment), ", not ",
-                                                     CliEmbodimentName(options.embodiment)));
-    }
-    t.min_ticks = options.takeover_min_ticks;
-    t.max_ticks = options.takeover_max_ticks;
-    takeover = std::move(t);
   }
   Run run(options, store, pending, progress, std::move(takeover));
   const int workers = std::min<int>(options.workers, pending.size());

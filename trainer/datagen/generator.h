@@ -13,12 +13,14 @@
 #define MIVLA_TRAINER_DATAGEN_GENERATOR_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
 #include "trainer/datagen/flags.h"
+#include "trainer/datagen/takeover.h"
 
 namespace mivla::datagen {
 
@@ -52,10 +54,16 @@ struct RunSummary {
   nlohmann::json ToJson() const;
 };
 
+/// The expert-takeover settings of `options`: nullopt without a policy server; otherwise the robot
+/// client's file (--robot-config, or the embodiment's default) loaded and checked to be for the run's
+/// embodiment (INVALID_ARGUMENT naming the flag otherwise). Creates nothing, so a bad file stops a run
+/// before its output directory exists.
+absl::StatusOr<std::optional<TakeoverOptions>> LoadTakeoverOptions(const GenerateOptions& options);
+
 /// Runs the generation and writes DIR/summary.json. Returns the summary also when episodes failed
-/// (summary.failed > 0); an error status only for what stops the whole run (an output directory that
-/// cannot be created, a worker's renderer that cannot be created, a simulator error other than a
-/// failed rollout).
+/// (summary.failed > 0); an error status only for what stops the whole run (a takeover configuration that
+/// LoadTakeoverOptions refuses, checked first; an output directory that cannot be created, a worker's renderer that
+/// cannot be created, a simulator error other than a failed rollout).
 absl::StatusOr<RunSummary> RunDatagen(const GenerateOptions& options);
 
 }  // namespace mivla::datagen
