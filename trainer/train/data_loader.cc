@@ -60,6 +60,13 @@ absl::Status ValidateOptions(const LoaderOptions& o) {
     return absl::InvalidArgumentError(
         absl::StrCat("data loader: frame_jpeg_quality ", o.frame_jpeg_quality, " outside 0..100"));
   }
+  const GraspBoost& g = o.grasp_boost;
+  if (!(g.factor > 0) || !std::isfinite(g.factor) || !(g.before_s >= 0) || !std::isfinite(g.before_s) ||
+      !(g.after_s >= 0) || !std::isfinite(g.after_s)) {
+    return absl::InvalidArgumentError(absl::StrCat("data loader: grasp_boost factor ", g.factor, ", before_s ",
+                                                   g.before_s, ", after_s ", g.after_s,
+                                                   ": the factor must be > 0 and the windows >= 0"));
+  }
   return absl::OkStatus();
 }
 
@@ -190,6 +197,7 @@ absl::Status DataLoader::Impl::Load() {
   sources.resize(o.sources.size());
   report.sources.resize(o.sources.size());
   std::vector<std::vector<int>> frames(o.sources.size());
+  std::vector<std::vector<std::vector<double>>> frame_weights(o.grasp_boost.enabled() ? o.sources.size() : 0);
   for (size_t s = 0; s < o.sources.size(); ++s) {
     sources[s].name = o.sources[s].name;
     report.sources[s].name = o.sources[s].name;
@@ -211,6 +219,12 @@ absl::Status DataLoader::Impl::Load() {
     if (complement_reports[k].from_cache) ++r.complements_cached;
     report.frame_bytes += e.bytes();
     frames[s].push_back(DrawableFrames(e));
+    if (o.grasp_boost.enabled()) {
+      r.grasps += static_cast<int>(GraspFrames(e.episode).size());
+      std::vector<double> w = GraspFrameWeights(e.episode, frames[s].back(), o.grasp_boost);
+      r.grasp_frames += static_cast<int>(std::count(w.begin(), w.end(), o.grasp_boost.factor));
+      frame_weights[s].push_back(std::move(w));
+    }
     sources[s].episodes.push_back(std::move(e));
   }
   for (size_t s = 0; s < o.sources.size(); ++s) {
@@ -236,7 +250,7 @@ absl::Status DataLoader::Impl::Load() {
   }
   std::vector<double> weights;
   for (const DataSource& s : o.sources) weights.push_back(s.weight);
-  auto m = DataMix::Create(std::move(weights), std::move(frames));
+  auto m = DataMix::Create(std::move(weights), std::move(frames), frame_weights);
   if (!m.ok()) return m.status();
   mix = std::make_unique<DataMix>(std::move(*m));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

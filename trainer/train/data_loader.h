@@ -31,6 +31,7 @@
 #include "core/data/complements.h"
 #include "core/data/episode_loader.h"
 #include "trainer/train/augment.h"
+#include "trainer/train/grasp_weights.h"
 #include "trainer/train/train_batch.h"
 
 namespace mivla::trainer {
@@ -64,6 +65,7 @@ struct LoaderOptions {
   const action::NormalizationStats* normalization = nullptr;  // null = compute from the training data
   std::function<void(const std::string&)> on_progress;       // loading progress lines (may be empty)
   int frame_jpeg_quality = 95;  // in-memory frames: JPEG quality 1..100, or 0 to keep raw RGB
+  GraspBoost grasp_boost;       // draw the frames around robot grasps more often (grasp_weights.h)
 };
 
 struct LoadReport {
@@ -74,6 +76,8 @@ struct LoadReport {
     int raw_frames = 0;      // frames in the files
     int ik_failures = 0;     // complement frames left out because IK failed
     int complements_cached = 0;  // episodes whose complements came from the cache
+    int grasps = 0;              // gripper closings found (grasp_weights.h; counted when grasp_boost is on)
+    int grasp_frames = 0;        // drawable frames weighted by grasp_boost.factor
   };
   std::vector<Src> sources;
   std::vector<data::DatasetError> skipped;  // corrupt / unreadable episode files, with the reason

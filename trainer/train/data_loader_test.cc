@@ -453,6 +453,40 @@ TEST(DataLoaderTest, IkFailuresAndCachedComplementsAreReported) {
   ExpectSameBatch(*first->MakeBatch(0), *second->MakeBatch(0));
 }
 
+TEST(DataLoaderTest, GraspBoostDrawsTheFramesAroundAGripperClosingMoreOften) {
+  // 60 frames at 30 Hz (20 at the loader's 10 Hz); the gripper closes at file frame 30 (kept frame 10).
+  const std::string dir = data::testing::MakeTempDir("grasp");
+  data::RobotEpisode e = data::testing::MakeRobotEpisode(Embodiment::kPiper, 60);
+  e.control_hz = 30;
+  for (int t = 0; t < 60; ++t) e.arms[1].gripper[t] = t < 30 ? 0.07 : 0.02;
+  ASSERT_TRUE(data::WriteRoboTwinEpisode(dir + "/piper_grasp", 0, e).ok());
+  LoaderOptions o = Options();
+  o.sources = {{"grasp", dir, 1.0, Embodiment::kAlohaAgilex}};
+  o.batch_size = 16;
+  o.augment.enabled = false;
+  o.image_size = 14;
+  // Kept frames 7..11 (0.3 s before, 0.1 s after) weigh 20, the other 14 drawable frames 1.
+  o.grasp_boost = {.factor = 20, .before_s = 0.3, .after_s = 0.1};
+  auto loader = MakeLoader(o);
+  ASSERT_NE(loader, nullptr);
+  EXPECT_EQ(loader->report().sources[0].grasps, 1);
+  EXPECT_EQ(loader->report().sources[0].grasp_frames, 5);
+  int near = 0, n = 0;
+  for (int i = 0; i < 50; ++i) {
+    auto b = loader->Next();
+    ASSERT_TRUE(b.ok()) << b.status();
+    for (int f : b->frames) {
+      ++n;
+      if (f >= 21 && f <= 33) ++near;
+    }
+  }
+  EXPECT_NEAR(static_cast<double>(near) / n, 100.0 / 114.0, 0.06);  // uniform would give 5 / 19
+  o.grasp_boost.factor = 0;
+  auto bad = DataLoader::Create(o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("grasp_boost"), std::string::npos) << bad.status();
+}
+
 TEST(DataLoaderTest, BadOptionsAndSourcesAreClearErrors) {
   auto message = [](const LoaderOptions& o) { return std::string(DataLoader::Create(o).status().message()); };
   LoaderOptions o = Options();

@@ -31,11 +31,16 @@ uint64_t SampleRng::Below(uint64_t n) {
   return x % n;
 }
 
-absl::StatusOr<DataMix> DataMix::Create(std::vector<double> weights, std::vector<std::vector<int>> frames) {
+absl::StatusOr<DataMix> DataMix::Create(std::vector<double> weights, std::vector<std::vector<int>> frames,
+                                        const std::vector<std::vector<std::vector<double>>>& frame_weights) {
   if (weights.empty()) return absl::InvalidArgumentError("data mix: no sources");
   if (weights.size() != frames.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("data mix: ", weights.size(), " weights for ", frames.size(), " sources"));
+  }
+  if (!frame_weights.empty() && frame_weights.size() != frames.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("data mix: frame weights for ", frame_weights.size(), " of ", frames.size(), " sources"));
   }
   DataMix mix;
   double total = 0;
@@ -57,6 +62,30 @@ absl::StatusOr<DataMix> DataMix::Create(std::vector<double> weights, std::vector
     }
     if (sum == 0) return absl::InvalidArgumentError(absl::StrCat("data mix: source ", s, " has no frames"));
     mix.frame_ends_.push_back(std::move(ends));
+    std::vector<double> weight_ends;
+    if (!frame_weights.empty() && !frame_weights[s].empty()) {
+      if (frame_weights[s].size() != frames[s].size()) {
+        return absl::InvalidArgumentError(absl::StrCat("data mix: source ", s, " has frame weights for ",
+                                                       frame_weights[s].size(), " of ", frames[s].size(), " episodes"));
+      }
+      double acc = 0;
+      for (size_t e = 0; e < frames[s].size(); ++e) {
+        if (frame_weights[s][e].size() != static_cast<size_t>(frames[s][e])) {
+          return absl::InvalidArgumentError(absl::StrCat("data mix: source ", s, " episode ", e, " has ",
+                                                         frame_weights[s][e].size(), " frame weights for ",
+                                                         frames[s][e], " frames"));
+        }
+        for (double w : frame_weights[s][e]) {
+          if (!std::isfinite(w) || w <= 0) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("data mix: source ", s, " episode ", e, " has frame weight ", w, "; weights must be > 0"));
+          }
+          acc += w;
+          weight_ends.push_back(acc);
+        }
+      }
+    }
+    mix.weight_ends_.push_back(std::move(weight_ends));
   }
   double acc = 0;
   for (double w : weights) {
@@ -76,7 +105,15 @@ FrameRef DataMix::Draw(SampleRng* rng) const {
   ref.source = static_cast<int>(std::upper_bound(cumulative_.begin(), cumulative_.end(), u) - cumulative_.begin());
   ref.source = std::min(ref.source, num_sources() - 1);
   const std::vector<int64_t>& ends = frame_ends_[ref.source];
-  const int64_t k = static_cast<int64_t>(rng->Below(static_cast<uint64_t>(ends.back())));
+  const std::vector<double>& weight_ends = weight_ends_[ref.source];
+  int64_t k;
+  if (weight_ends.empty()) {
+    k = static_cast<int64_t>(rng->Below(static_cast<uint64_t>(ends.back())));
+  } else {
+    const double w = rng->Uniform() * weight_ends.back();
+    k = std::upper_bound(weight_ends.begin(), weight_ends.end(), w) - weight_ends.begin();
+    k = std::min<int64_t>(k, ends.back() - 1);
+  }
   // First episode whose end exceeds k (episodes with 0 frames have end == previous end and are skipped).
   ref.episode = static_cast<int>(std::upper_bound(ends.begin(), ends.end(), k) - ends.begin());
   ref.frame = static_cast<int>(k - (ref.episode == 0 ? 0 : ends[ref.episode - 1]));

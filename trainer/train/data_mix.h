@@ -2,8 +2,9 @@
 // Deterministic sampling of training frames from a weighted mix of sources. Every sample of every batch
 // has its own generator, seeded by (seed, batch index, position in the global batch), so what a sample
 // draws depends on nothing else: not on the worker that builds it, the rank, or what came before.
-// A sample first draws a source with probability weight / sum(weights), then a frame uniformly among the
-// source's drawable frames (so longer episodes give proportionally more samples).
+// A sample first draws a source with probability weight / sum(weights), then a frame among the source's
+// drawable frames: uniformly (so longer episodes give proportionally more samples), or, where frame
+// weights are given (grasp_weights.h), in proportion to them.
 //
 //   DataMix mix = *DataMix::Create({2.0, 1.0}, {{40, 35}, {120}});
 //   SampleRng rng(seed, batch_index, position);
@@ -48,7 +49,11 @@ class DataMix {
  public:
   /// weights[s] > 0 and finite; frames[s][e] >= 0 drawable frames of episode e of source s; every source
   /// needs at least one drawable frame. Errors name the source index.
-  static absl::StatusOr<DataMix> Create(std::vector<double> weights, std::vector<std::vector<int>> frames);
+  /// frame_weights: empty, or per source: empty (uniform) or per episode the weights of its drawable
+  /// frames (frame_weights[s][e].size() == frames[s][e], each > 0 and finite). A source without frame
+  /// weights draws exactly as it would without the argument.
+  static absl::StatusOr<DataMix> Create(std::vector<double> weights, std::vector<std::vector<int>> frames,
+                                        const std::vector<std::vector<std::vector<double>>>& frame_weights = {});
 
   FrameRef Draw(SampleRng* rng) const;
   int num_sources() const { return static_cast<int>(weights_.size()); }
@@ -59,6 +64,8 @@ class DataMix {
   std::vector<double> weights_;
   std::vector<double> cumulative_;                // normalised cumulative weights, back() == 1
   std::vector<std::vector<int64_t>> frame_ends_;  // per source: cumulative frame counts per episode
+  std::vector<std::vector<double>> weight_ends_;  // per source: cumulative frame weights over all its frames
+                                                  // in episode order; empty = uniform
 };
 
 }  // namespace mivla::trainer

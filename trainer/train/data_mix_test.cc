@@ -90,5 +90,55 @@ TEST(DataMixTest, BadWeightsAndEmptySourcesAreErrors) {
   EXPECT_NE(std::string(s.status().message()).find("source 1"), std::string::npos) << s.status();
 }
 
+TEST(DataMixTest, FrameWeightsShiftTheFramesWithinASourceOnly) {
+  // Source 0 (weight 1): episodes of 4 and 2 frames, frame 1 of episode 0 weighing 5; source 1
+  // (weight 1): uniform.
+  auto mix = DataMix::Create({1.0, 1.0}, {{4, 2}, {3}}, {{{1, 5, 1, 1}, {1, 1}}, {}});
+  ASSERT_TRUE(mix.ok()) << mix.status();
+  const int n = 40000;
+  std::vector<int> counts(6, 0);  // source 0's frames in episode order
+  int source1 = 0;
+  for (int j = 0; j < n; ++j) {
+    SampleRng rng(5, j / 16, j % 16);
+    const FrameRef r = mix->Draw(&rng);
+    if (r.source == 1) {
+      ++source1;
+      continue;
+    }
+    ASSERT_LT(r.frame, r.episode == 0 ? 4 : 2);
+    ++counts[r.episode * 4 + r.frame];
+  }
+  EXPECT_NEAR(source1, n / 2, 400);  // source weights unchanged
+  const double total = n - source1;  // total weight 10: frame 1 draws half, every other frame a tenth
+  EXPECT_NEAR(counts[1] / total, 0.5, 0.015);
+  for (int k : {0, 2, 3, 4, 5}) EXPECT_NEAR(counts[k] / total, 0.1, 0.01) << k;
+}
+
+TEST(DataMixTest, ASourceWithoutFrameWeightsDrawsAsBefore) {
+  auto plain = DataMix::Create({2.0, 1.0}, {{10, 30}, {5}});
+  auto weighted = DataMix::Create({2.0, 1.0}, {{10, 30}, {5}}, {{}, {{1, 2, 3, 4, 5}}});
+  ASSERT_TRUE(plain.ok());
+  ASSERT_TRUE(weighted.ok());
+  for (int j = 0; j < 500; ++j) {
+    SampleRng a(9, 0, j), b(9, 0, j);
+    const FrameRef x = plain->Draw(&a), y = weighted->Draw(&b);
+    if (x.source != 0) continue;
+    EXPECT_EQ(y.source, 0);
+    EXPECT_EQ(x.episode, y.episode);
+    EXPECT_EQ(x.frame, y.frame);
+  }
+}
+
+TEST(DataMixTest, BadFrameWeightsAreErrorsNamingTheSourceAndEpisode) {
+  EXPECT_FALSE(DataMix::Create({1.0}, {{2}}, {{{1, 1}}, {}}).ok());  // weights for 2 of 1 sources
+  EXPECT_FALSE(DataMix::Create({1.0}, {{2, 3}}, {{{1, 1}}}).ok());   // 1 of 2 episodes
+  auto short_episode = DataMix::Create({1.0}, {{2, 3}}, {{{1, 1}, {1, 1}}});
+  ASSERT_FALSE(short_episode.ok());
+  EXPECT_NE(std::string(short_episode.status().message()).find("source 0 episode 1"), std::string::npos)
+      << short_episode.status();
+  EXPECT_FALSE(DataMix::Create({1.0}, {{2}}, {{{1, 0}}}).ok());
+  EXPECT_FALSE(DataMix::Create({1.0}, {{2}}, {{{1, NAN}}}).ok());
+}
+
 }  // namespace
 }  // namespace mivla::trainer

@@ -44,6 +44,7 @@ absl::StatusOr<LoaderOptions> MakeLoaderOptions(const TrainConfig& c, const mode
   o.cameras = c.cameras;
   o.max_text_tokens = m.text.max_tokens;
   o.tokenizer_path = c.tokenizer;
+  o.grasp_boost = {c.grasp_boost, c.grasp_before_s, c.grasp_after_s};
   const nlohmann::json& a = c.augment;
   auto num = [&](const char* key, double* out) -> absl::Status {
     if (!a.contains(key)) return absl::OkStatus();
@@ -129,8 +130,14 @@ absl::StatusOr<std::string> DataFingerprint(const TrainConfig& c) {
 nlohmann::json LoadReportJson(const LoadReport& r) {
   nlohmann::json sources = nlohmann::json::array(), skipped = nlohmann::json::array();
   for (const LoadReport::Src& s : r.sources) {
-    sources.push_back({{"name", s.name}, {"episodes", s.episodes}, {"frames", s.frames}, {"raw_frames", s.raw_frames},
-                       {"ik_failures", s.ik_failures}, {"complements_cached", s.complements_cached}});
+    sources.push_back({{"name", s.name},
+                       {"episodes", s.episodes},
+                       {"frames", s.frames},
+                       {"raw_frames", s.raw_frames},
+                       {"ik_failures", s.ik_failures},
+                       {"complements_cached", s.complements_cached},
+                       {"grasps", s.grasps},
+                       {"grasp_frames", s.grasp_frames}});
   }
   for (const data::DatasetError& e : r.skipped) skipped.push_back({{"path", e.path}, {"reason", e.reason}});
   return {{"sources", sources}, {"skipped", skipped}, {"frame_bytes", r.frame_bytes}, {"seconds", r.seconds}};

@@ -122,6 +122,14 @@ absl::Status ParseData(const std::string& origin, const json& obj, TrainConfig& 
   RETURN_IF_ERROR(r.Get("cache_dir", &c.cache_dir));
   ASSIGN_OR_RETURN(const json* augment, r.Object("augment"));
   if (augment != nullptr) c.augment = *augment;
+  ASSIGN_OR_RETURN(const json* grasp, r.Object("grasp_boost"));
+  if (grasp != nullptr) {
+    ObjectReader g(origin, "data.grasp_boost", *grasp);
+    RETURN_IF_ERROR(g.Get("factor", &c.grasp_boost));
+    RETURN_IF_ERROR(g.Get("before_s", &c.grasp_before_s));
+    RETURN_IF_ERROR(g.Get("after_s", &c.grasp_after_s));
+    RETURN_IF_ERROR(g.NoUnknownKeys());
+  }
   return r.NoUnknownKeys();
 }
 
@@ -216,6 +224,13 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, const std::string& origin
     if (c.sources[i].path.empty()) return bad(absl::StrCat("data.sources[", i, "].path"), "must be set");
     if (!(c.sources[i].weight > 0)) return bad(absl::StrCat("data.sources[", i, "].weight"), "must be positive");
   }
+  if (!(c.grasp_boost > 0) || !std::isfinite(c.grasp_boost)) return bad("data.grasp_boost.factor", "must be positive");
+  if (!(c.grasp_before_s >= 0) || !std::isfinite(c.grasp_before_s)) {
+    return bad("data.grasp_boost.before_s", "must not be negative");
+  }
+  if (!(c.grasp_after_s >= 0) || !std::isfinite(c.grasp_after_s)) {
+    return bad("data.grasp_boost.after_s", "must not be negative");
+  }
   if (!(c.complement_weight >= 0)) return bad("loss.complement_weight", "must not be negative");
   if (!c.loss_robot && !c.loss_robot_to_human && !c.loss_human && !c.loss_human_to_robot) {
     return bad("loss", "every term is switched off");
@@ -243,6 +258,7 @@ nlohmann::json TrainConfigToJson(const TrainConfig& c) {
     sources.push_back({{"name", s.name}, {"path", s.path}, {"weight", s.weight},
                        {"robotwin_embodiment", s.robotwin_embodiment}});
   }
+  const json grasp = {{"factor", c.grasp_boost}, {"before_s", c.grasp_before_s}, {"after_s", c.grasp_after_s}};
   return {{"name", c.name},
           {"model", c.model},
           {"init_checkpoint", c.init_checkpoint},
@@ -262,7 +278,8 @@ nlohmann::json TrainConfigToJson(const TrainConfig& c) {
             {"tokenizer", c.tokenizer},
             {"embodiment_dir", c.embodiment_dir},
             {"cache_dir", c.cache_dir},
-            {"augment", c.augment}}},
+            {"augment", c.augment},
+            {"grasp_boost", grasp}}},
           {"loss",
            {{"robot", c.loss_robot},
             {"robot_to_human", c.loss_robot_to_human},
@@ -301,6 +318,8 @@ std::string TrainConfigHash(const TrainConfig& config) {
     j["optim"].erase("decay");
     j["optim"].erase("min_lr");
   }
+  // Without a grasp boost the batches are those of runs from before it existed; they keep their fingerprints.
+  if (config.grasp_boost == 1.0) j["data"].erase("grasp_boost");
   j["data"].erase("workers");           // the loader's batches do not depend on its thread count
   j["data"].erase("prefetch_batches");
   const std::string text = j.dump();

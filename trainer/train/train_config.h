@@ -9,7 +9,7 @@
 //    "seed": 0, "device": "auto", "precision": "fp32",
 //    "data": {"sources": [{"name", "path", "weight", "robotwin_embodiment"}], "target_embodiment",
 //             "batch_size", "workers", "prefetch_batches", "cameras", "tokenizer", "embodiment_dir",
-//             "cache_dir", "augment": {...}},
+//             "cache_dir", "augment": {...}, "grasp_boost": {"factor", "before_s", "after_s"}},
 //    "loss": {"robot", "robot_to_human", "human", "human_to_robot", "complement_weight"},
 //    "optim": {"steps", "lr", "weight_decay", "warmup_steps", "decay", "min_lr", "grad_clip", "beta1", "beta2",
 //              "eps"},
@@ -62,6 +62,9 @@ struct TrainConfig {
   std::string cache_dir;                    // complement cache (empty: <source>/.mivla_complements beside each
                                             // dataset; <output_dir>/complement_cache when that cannot be written)
   nlohmann::json augment = nlohmann::json::object();  // passed to the loader's AugmentOptions
+  // Frames from before_s before to after_s after a robot's gripper closes are drawn `grasp_boost` times as
+  // often as the others of their source (trainer/train/grasp_weights.h); 1 = off.
+  double grasp_boost = 1.0, grasp_before_s = 1.5, grasp_after_s = 0.5;
 
   // Loss terms (paper's ablation).
   bool loss_robot = true, loss_robot_to_human = true, loss_human = true, loss_human_to_robot = true;

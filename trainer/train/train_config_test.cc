@@ -144,6 +144,40 @@ TEST(TrainConfigTest, DecayIsParsedValidatedAndFingerprinted) {
   EXPECT_EQ(TrainConfigToJson(constant)["optim"]["decay"], "constant");
 }
 
+TEST(TrainConfigTest, GraspBoostIsParsedValidatedAndFingerprintedOnlyWhenOn) {
+  auto c = ParseTrainConfig(R"({"data": {"grasp_boost": {"factor": 3, "before_s": 1.2, "after_s": 0.4}}})", "g.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_DOUBLE_EQ(c->grasp_boost, 3);
+  EXPECT_DOUBLE_EQ(c->grasp_before_s, 1.2);
+  EXPECT_DOUBLE_EQ(c->grasp_after_s, 0.4);
+  auto back = ParseTrainConfig(TrainConfigToJson(*c).dump(), "back.json");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_DOUBLE_EQ(back->grasp_before_s, 1.2);
+  auto unknown = ParseTrainConfig(R"({"data": {"grasp_boost": {"factr": 3}}})", "u.json");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("u.json: data.grasp_boost.factr: unknown field"), std::string::npos)
+      << unknown.status();
+  TrainConfig bad = *c;
+  bad.grasp_boost = 0;
+  EXPECT_NE(std::string(ValidateTrainConfig(bad, "g.json").message()).find("data.grasp_boost.factor"),
+            std::string::npos);
+  bad = *c;
+  bad.grasp_before_s = -1;
+  EXPECT_NE(std::string(ValidateTrainConfig(bad, "g.json").message()).find("data.grasp_boost.before_s"),
+            std::string::npos);
+  // On, it changes the batches and so the fingerprint; off, runs keep the fingerprints they had before
+  // the option existed (these two values were computed by the code of that time).
+  TrainConfig off;
+  EXPECT_NE(TrainConfigHash(*c), TrainConfigHash(off));
+  EXPECT_EQ(TrainConfigHash(off), "31b9101940a64c8c");
+  off.decay = "cosine";
+  off.steps = 4500;
+  off.min_lr = 1e-5;
+  EXPECT_EQ(TrainConfigHash(off), "02fe420314007f2a");
+  off.grasp_before_s = 2;  // the window alone, with the boost off, changes nothing
+  EXPECT_EQ(TrainConfigHash(off), "02fe420314007f2a");
+}
+
 TEST(TrainConfigTest, ExampleConfigsParse) {
   for (const char* f : {"trainer/configs/tiny_pretrain.json", "trainer/configs/tiny_finetune.json",
                         "trainer/configs/bundle_piper_tiny.json", "trainer/configs/bundle_piper_tiny_2.json",
