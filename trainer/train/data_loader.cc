@@ -38,6 +38,10 @@ absl::Status ValidateOptions(const LoaderOptions& o) {
       return absl::InvalidArgumentError(
           absl::StrCat("data loader: source '", s.name, "': weight ", s.weight, " must be > 0"));
     }
+    if (s.grasp_boost && (!(*s.grasp_boost > 0) || !std::isfinite(*s.grasp_boost))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("data loader: source '", s.name, "': grasp_boost ", *s.grasp_boost, " must be > 0"));
+    }
   }
   auto positive = [](int v, const char* name) -> absl::Status {
     if (v >= 1) return absl::OkStatus();
@@ -197,7 +201,12 @@ absl::Status DataLoader::Impl::Load() {
   sources.resize(o.sources.size());
   report.sources.resize(o.sources.size());
   std::vector<std::vector<int>> frames(o.sources.size());
-  std::vector<std::vector<std::vector<double>>> frame_weights(o.grasp_boost.enabled() ? o.sources.size() : 0);
+  // Per source: its grasp boost, and its frames' weights where that is on (else it draws uniformly).
+  std::vector<GraspBoost> boosts(o.sources.size(), o.grasp_boost);
+  for (size_t s = 0; s < o.sources.size(); ++s) {
+    if (o.sources[s].grasp_boost) boosts[s].factor = *o.sources[s].grasp_boost;
+  }
+  std::vector<std::vector<std::vector<double>>> frame_weights(o.sources.size());
   for (size_t s = 0; s < o.sources.size(); ++s) {
     sources[s].name = o.sources[s].name;
     report.sources[s].name = o.sources[s].name;
@@ -219,10 +228,10 @@ absl::Status DataLoader::Impl::Load() {
     if (complement_reports[k].from_cache) ++r.complements_cached;
     report.frame_bytes += e.bytes();
     frames[s].push_back(DrawableFrames(e));
-    if (o.grasp_boost.enabled()) {
+    if (boosts[s].enabled()) {
       r.grasps += static_cast<int>(GraspFrames(e.episode).size());
-      std::vector<double> w = GraspFrameWeights(e.episode, frames[s].back(), o.grasp_boost);
-      r.grasp_frames += static_cast<int>(std::count(w.begin(), w.end(), o.grasp_boost.factor));
+      std::vector<double> w = GraspFrameWeights(e.episode, frames[s].back(), boosts[s]);
+      r.grasp_frames += static_cast<int>(std::count(w.begin(), w.end(), boosts[s].factor));
       frame_weights[s].push_back(std::move(w));
     }
     sources[s].episodes.push_back(std::move(e));

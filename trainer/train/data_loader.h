@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,7 @@ struct DataSource {
   double weight = 1.0; // sampling weight of this source in the mix (> 0)
   action::Embodiment robotwin_embodiment = action::Embodiment::kAlohaAgilex;  // RoboTwin files without a tag
   std::string complement_cache_dir{};  // "" = LoaderOptions::complements.cache_dir (keyed relative to path)
+  std::optional<double> grasp_boost{};  // this source's grasp_boost factor; unset = LoaderOptions::grasp_boost's
 };
 
 struct LoaderOptions {

@@ -481,6 +481,31 @@ TEST(DataLoaderTest, GraspBoostDrawsTheFramesAroundAGripperClosingMoreOften) {
     }
   }
   EXPECT_NEAR(static_cast<double>(near) / n, 100.0 / 114.0, 0.06);  // uniform would give 5 / 19
+
+  // A source's own factor overrides the data's: at 1 it draws uniformly and counts nothing.
+  o.sources = {{"boosted", dir, 1.0, Embodiment::kAlohaAgilex}, {"plain", dir, 1.0, Embodiment::kAlohaAgilex, "", 1.0}};
+  auto two = MakeLoader(o);
+  ASSERT_NE(two, nullptr);
+  EXPECT_EQ(two->report().sources[0].grasp_frames, 5);
+  EXPECT_EQ(two->report().sources[1].grasps, 0);
+  EXPECT_EQ(two->report().sources[1].grasp_frames, 0);
+  int plain_near = 0, plain_n = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto b = two->Next();
+    ASSERT_TRUE(b.ok()) << b.status();
+    for (size_t j = 0; j < b->frames.size(); ++j) {
+      if (b->sources[j] != "plain") continue;
+      ++plain_n;
+      if (b->frames[j] >= 21 && b->frames[j] <= 33) ++plain_near;
+    }
+  }
+  EXPECT_NEAR(static_cast<double>(plain_near) / plain_n, 5.0 / 19.0, 0.07);
+  o.sources[1].grasp_boost = -2;
+  auto negative = DataLoader::Create(o);
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(std::string(negative.status().message()).find("source 'plain': grasp_boost"), std::string::npos)
+      << negative.status();
+  o.sources.pop_back();
   o.grasp_boost.factor = 0;
   auto bad = DataLoader::Create(o);
   ASSERT_FALSE(bad.ok());

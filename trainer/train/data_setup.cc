@@ -22,6 +22,7 @@ absl::StatusOr<LoaderOptions> MakeLoaderOptions(const TrainConfig& c, const mode
     s.name = c.sources[i].name;
     s.path = c.sources[i].path;
     s.weight = c.sources[i].weight;
+    s.grasp_boost = c.sources[i].grasp_boost;
     auto e = action::ParseEmbodiment(c.sources[i].robotwin_embodiment);
     if (!e.ok() || *e == action::Embodiment::kHuman) {
       return absl::InvalidArgumentError(absl::StrCat("data.sources[", i, "].robotwin_embodiment: '",

@@ -101,6 +101,11 @@ absl::Status ParseData(const std::string& origin, const json& obj, TrainConfig& 
       RETURN_IF_ERROR(s.Get("path", &src.path));
       RETURN_IF_ERROR(s.Get("weight", &src.weight));
       RETURN_IF_ERROR(s.Get("robotwin_embodiment", &src.robotwin_embodiment));
+      double boost = 0;
+      if ((*sources)[i].contains("grasp_boost")) {
+        RETURN_IF_ERROR(s.Get("grasp_boost", &boost));
+        src.grasp_boost = boost;
+      }
       RETURN_IF_ERROR(s.NoUnknownKeys());
       if (src.name.empty()) src.name = absl::StrCat("source", i);
       c.sources.push_back(src);
@@ -223,6 +228,10 @@ absl::Status ValidateTrainConfig(const TrainConfig& c, const std::string& origin
   for (size_t i = 0; i < c.sources.size(); ++i) {
     if (c.sources[i].path.empty()) return bad(absl::StrCat("data.sources[", i, "].path"), "must be set");
     if (!(c.sources[i].weight > 0)) return bad(absl::StrCat("data.sources[", i, "].weight"), "must be positive");
+    const std::optional<double>& boost = c.sources[i].grasp_boost;
+    if (boost && (!(*boost > 0) || !std::isfinite(*boost))) {
+      return bad(absl::StrCat("data.sources[", i, "].grasp_boost"), "must be positive");
+    }
   }
   if (!(c.grasp_boost > 0) || !std::isfinite(c.grasp_boost)) return bad("data.grasp_boost.factor", "must be positive");
   if (!(c.grasp_before_s >= 0) || !std::isfinite(c.grasp_before_s)) {
@@ -257,6 +266,7 @@ nlohmann::json TrainConfigToJson(const TrainConfig& c) {
   for (const SourceConfig& s : c.sources) {
     sources.push_back({{"name", s.name}, {"path", s.path}, {"weight", s.weight},
                        {"robotwin_embodiment", s.robotwin_embodiment}});
+    if (s.grasp_boost) sources.back()["grasp_boost"] = *s.grasp_boost;  // absent when unset: older fingerprints
   }
   const json grasp = {{"factor", c.grasp_boost}, {"before_s", c.grasp_before_s}, {"after_s", c.grasp_after_s}};
   return {{"name", c.name},

@@ -7,7 +7,7 @@
 //   {"name": "tiny-pretrain", "model": "tiny" | "init_checkpoint": "pre.mivla", "model_overrides": {...},
 //    "output_dir": "...",
 //    "seed": 0, "device": "auto", "precision": "fp32",
-//    "data": {"sources": [{"name", "path", "weight", "robotwin_embodiment"}], "target_embodiment",
+//    "data": {"sources": [{"name", "path", "weight", "robotwin_embodiment", "grasp_boost"}], "target_embodiment",
 //             "batch_size", "workers", "prefetch_batches", "cameras", "tokenizer", "embodiment_dir",
 //             "cache_dir", "augment": {...}, "grasp_boost": {"factor", "before_s", "after_s"}},
 //    "loss": {"robot", "robot_to_human", "human", "human_to_robot", "complement_weight"},
@@ -20,10 +20,10 @@
 #define MIVLA_TRAINER_TRAIN_TRAIN_CONFIG_H_
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/statusor.h"
 
@@ -34,6 +34,7 @@ struct SourceConfig {
   std::string path;
   double weight = 1.0;
   std::string robotwin_embodiment = "aloha";  // which robot a RoboTwin-layout dataset holds
+  std::optional<double> grasp_boost;          // this source's data.grasp_boost factor (unset: the data's)
 };
 
 struct TrainConfig {

@@ -165,6 +165,21 @@ TEST(TrainConfigTest, GraspBoostIsParsedValidatedAndFingerprintedOnlyWhenOn) {
   bad.grasp_before_s = -1;
   EXPECT_NE(std::string(ValidateTrainConfig(bad, "g.json").message()).find("data.grasp_boost.before_s"),
             std::string::npos);
+  auto per_source =
+      ParseTrainConfig(R"({"data": {"sources": [{"path": "a", "grasp_boost": 1}, {"path": "b"}]}})", "s.json");
+  ASSERT_TRUE(per_source.ok()) << per_source.status();
+  ASSERT_TRUE(per_source->sources[0].grasp_boost.has_value());
+  EXPECT_DOUBLE_EQ(*per_source->sources[0].grasp_boost, 1);
+  EXPECT_FALSE(per_source->sources[1].grasp_boost.has_value());
+  EXPECT_FALSE(TrainConfigToJson(*per_source)["data"]["sources"][1].contains("grasp_boost"));
+  auto per_source_back = ParseTrainConfig(TrainConfigToJson(*per_source).dump(), "back.json");
+  ASSERT_TRUE(per_source_back.ok()) << per_source_back.status();
+  EXPECT_TRUE(per_source_back->sources[0].grasp_boost.has_value());
+  bad = *per_source;
+  bad.sources[0].grasp_boost = -1;
+  EXPECT_NE(std::string(ValidateTrainConfig(bad, "s.json").message()).find("data.sources[0].grasp_boost"),
+            std::string::npos);
+  EXPECT_FALSE(ParseTrainConfig(R"({"data": {"sources": [{"path": "a", "grasp_boost": "x"}]}})", "s.json").ok());
   // On, it changes the batches and so the fingerprint; off, runs keep the fingerprints they had before
   // the option existed (these two values were computed by the code of that time).
   TrainConfig off;
