@@ -197,7 +197,7 @@ TEST(TrainConfigTest, ExampleConfigsParse) {
   for (const char* f : {"trainer/configs/tiny_pretrain.json", "trainer/configs/tiny_finetune.json",
                         "trainer/configs/bundle_piper_tiny.json", "trainer/configs/bundle_piper_tiny_2.json",
                         "trainer/configs/two_task_piper_tiny.json", "trainer/configs/bundle_piper_tiny_3.json",
-                        "trainer/configs/bundle_piper_tiny_4.json"}) {
+                        "trainer/configs/bundle_piper_tiny_4.json", "trainer/configs/bundle_piper_tiny_5.json"}) {
     auto c = LoadTrainConfig(f);
     ASSERT_TRUE(c.ok()) << c.status();
     EXPECT_TRUE(ValidateTrainConfig(*c, f).ok()) << f;
