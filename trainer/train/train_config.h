@@ -34,7 +34,7 @@ struct SourceConfig {
   std::string path;
   double weight = 1.0;
   std::string robotwin_embodiment = "aloha";  // which robot a RoboTwin-layout dataset holds
-  std::optional<double> grasp_boost{};         // this source's data.grasp_boost factor (unset: the data's)
+  std::optional<double> grasp_boost{};        // this source's data.grasp_boost factor (unset: the data's)
 };
 
 struct TrainConfig {
