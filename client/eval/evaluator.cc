@@ -25,6 +25,7 @@ SimEpisodeOptions EpisodeFromConfig(const RobotConfig& config, const std::string
   o.connection.connect_timeout_ms = std::max<int64_t>(config.connection.connect_timeout_ms, 5000);
   o.client.scheduler = config.scheduler;
   o.client.safety = config.safety;
+  o.client.gripper = config.gripper;
   o.client.adapter = config.adapter;
   o.client.robot_id = "mivla-eval";
   return o;

@@ -103,6 +103,8 @@ absl::StatusOr<std::unique_ptr<RobotClient>> RobotClient::Create(RobotDriver* dr
   ASSIGN_OR_RETURN(st->adapter, EmbodimentAdapter::Create(driver->embodiment(), options.adapter));
   ASSIGN_OR_RETURN(SafetyLayer safety, SafetyLayer::Create(driver->embodiment(), options.safety));
   st->safety.emplace(std::move(safety));
+  ASSIGN_OR_RETURN(GripperLatch latch, GripperLatch::Create(driver->embodiment(), options.gripper));
+  st->gripper_latch.emplace(std::move(latch));
   {
     absl::MutexLock l(&st->mu);
     st->scheduler = ChunkScheduler(options.scheduler);
@@ -149,6 +151,7 @@ absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const 
   RETURN_IF_ERROR(d.Start());
   ASSIGN_OR_RETURN(RobotReading first, d.Read(/*with_images=*/!lockstep && s.options.wait_for_first_chunk));
   s.safety->Reset(first);
+  s.gripper_latch->Reset();
   s.adapter->Reset(first);
   if (!lockstep && s.options.wait_for_first_chunk) {
     absl::Status f = s.FetchChunk(first);
@@ -218,6 +221,12 @@ absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const 
       obs.images = std::move(reading->images);
       absl::MutexLock l(&s.mu);
       s.observation = std::move(obs);
+    }
+    const int64_t latched_before = s.gripper_latch->latched_ticks();
+    if (action.has_value()) s.gripper_latch->Apply(&action->command);
+    if (s.gripper_latch->latched_ticks() != latched_before) {
+      absl::MutexLock l(&s.mu);
+      ++s.stats.gripper_latched_ticks;
     }
     SafetyDecision dec = s.safety->Filter(now, action, health);
     RETURN_IF_ERROR(d.Command(dec.command));

@@ -3,11 +3,12 @@
 // server's chunks and sends every command through the safety layer.
 //
 // Each control tick: read the state; take the action the ChunkScheduler has for this tick (late ones are
-// dropped, overlapping chunks blended); filter it through the SafetyLayer (limits, or a hold when there
-// is no action, the chunk is stale, the server is lost, a value is not finite, or the operator stopped);
-// send the result to the driver. When ChunkScheduler::NeedsRefill says the queue runs low, the tick also
-// captures the cameras and hands the observation to the inference side, which sends Observe + Act,
-// measures the round trip, maps the chunk onto the robot (EmbodimentAdapter) and queues it.
+// dropped, overlapping chunks blended); latch its grippers closed where the policy closes them
+// (GripperLatch, when options.gripper sets a threshold); filter it through the SafetyLayer (limits, or a hold when
+// there is no action, the chunk is stale, the server is lost, a value is not finite, or the operator stopped); send the
+// result to the driver. When ChunkScheduler::NeedsRefill says the queue runs low, the tick also captures the cameras
+// and hands the observation to the inference side, which sends Observe + Act, measures the round trip, maps the chunk
+// onto the robot (EmbodimentAdapter) and queues it.
 //
 // Real-time chunking (issue 14): when GetPolicyInfo says the server offers it and
 // options.scheduler.realtime_chunking is on, each Act carries the robot's committed steps (its plan from
@@ -52,6 +53,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "client/control/chunk_scheduler.h"
+#include "client/control/gripper_latch.h"
 #include "client/control/safety_layer.h"
 #include "client/driver/robot_driver.h"
 #include "client/net/policy_connection.h"
@@ -70,7 +72,8 @@ struct TickInfo {
   const RobotReading* reading = nullptr;  // measured before the command
   const RobotCommand* command = nullptr;  // what was sent
   uint64_t chunk_id = 0;                  // the chunk the executed action came from (0: a hold)
-  const RobotCommand* action = nullptr;   // the chunk's action before the safety layer (null: none)
+  const RobotCommand* action = nullptr;   // the chunk's action after the grasp latch, before the safety
+                                          // layer (null: none)
 };
 
 struct RobotClientStats {
@@ -85,6 +88,7 @@ struct RobotClientStats {
   std::vector<int64_t> tick_work_us;   // read + schedule + safety + command, per tick
   std::vector<int64_t> round_trip_us;
   int64_t guided_chunks = 0;  // chunks requested with committed steps (real-time chunking) and spliced
+  int64_t gripper_latched_ticks = 0;  // ticks at which the grasp latch held a gripper closed
 };
 
 class RobotClient {
@@ -95,6 +99,7 @@ class RobotClient {
     std::string robot_id = "robot";
     ChunkSchedulerOptions scheduler;  // period_us is taken from the driver
     SafetyOptions safety;             // period_us is taken from the driver
+    GripperLatchOptions gripper;      // the grasp latch (off unless close_below is set)
     AdapterOptions adapter;
     uint64_t seed = 0;                // Act seed (0: server-chosen noise; else seed + request index)
     bool wait_for_first_chunk = true; // wall clock: fetch one chunk before the first tick

@@ -44,6 +44,7 @@ struct RobotClientState {
   int64_t period_us = 40000;
   std::unique_ptr<EmbodimentAdapter> adapter;  // the inference side's (worker thread once running)
   std::optional<SafetyLayer> safety;           // the control loop's
+  std::optional<GripperLatch> gripper_latch;   // the control loop's
   PolicyConnection* conn = nullptr;
   uint64_t requests = 0;
   bool realtime_chunking = false;   // the server offers it and the options want it (Create)

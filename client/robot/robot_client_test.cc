@@ -127,7 +127,7 @@ class RobotClientTest : public ::testing::Test {
   }
 
   std::unique_ptr<RobotClient> Client(RobotDriver* driver = nullptr, int64_t rpc_timeout_ms = 3000,
-                                      int64_t lockstep_give_up_ms = 60000) {
+                                      int64_t lockstep_give_up_ms = 60000, GripperLatchOptions gripper = {}) {
     ConnectionOptions c;
     c.target = "127.0.0.1:" + std::to_string(port_);
     c.rpc_timeout_ms = rpc_timeout_ms;
@@ -138,6 +138,7 @@ class RobotClientTest : public ::testing::Test {
     o.record_ticks = true;
     o.lockstep_give_up_ms = lockstep_give_up_ms;
     o.safety.staleness_us = 500000;  // these tests' timings (a 540 ms Act is stale) were chosen for 0.5 s
+    o.gripper = gripper;
     absl::StatusOr<std::unique_ptr<RobotClient>> rc =
         RobotClient::Create(driver != nullptr ? driver : driver_.get(), *PolicyConnection::Create(c), metrics_.get(), o);
     EXPECT_TRUE(rc.ok()) << rc.status();
@@ -161,6 +162,39 @@ TEST_F(RobotClientTest, FastServerFeedsNearlyEveryTick) {
   EXPECT_GE(s.fresh_ticks, 72) << "fresh " << s.fresh_ticks;
   EXPECT_GE(s.chunks, 75 / 8);  // a refill every 8 ticks (threshold 0.5 of 16)
   EXPECT_EQ(s.failed_requests, 0);
+  EXPECT_TRUE(rc->Finish(nullptr).ok());
+}
+
+TEST_F(RobotClientTest, TheGraspLatchSendsGrippersBelowItsThresholdClosed) {
+  // The fake server's chunks hold the observed gripper opening (open, up to the range's end, 0.07 m); with
+  // the latch's threshold at 0.07 every action below it is sent fully closed, within the safety layer's
+  // gripper speed, and the gripper then stays closed (the chunks hold the closed opening).
+  const double closed = driver_->embodiment().arms[0].gripper.min_m;
+  std::unique_ptr<RobotClient> rc = Client(nullptr, 3000, 60000, {0.07, std::nullopt});
+  double first_sent = -1, last_sent = -1;
+  int actions = 0, latched = 0, open = 0;
+  ASSERT_TRUE(rc->Run(50, [&](const TickInfo& t) {
+                  if (t.action != nullptr) {
+                    ++actions;
+                    if (t.action->arms[0].gripper == closed) ++latched;
+                    if (t.action->arms[0].gripper >= 0.07) ++open;  // not below the threshold: as sent
+                  }
+                  if (t.hold == HoldReason::kNone) {
+                    if (first_sent < 0) first_sent = t.command->arms[0].gripper;
+                    last_sent = t.command->arms[0].gripper;
+                  }
+                  return true;
+                }).ok());
+  const RobotClientStats s = rc->stats();
+  EXPECT_GT(actions, 40);
+  EXPECT_EQ(latched + open, actions);
+  EXPECT_GT(latched, actions / 2);
+  EXPECT_EQ(s.gripper_latched_ticks, latched);
+  EXPECT_GT(first_sent, 0.05) << "the first closing step is limited by max_gripper_velocity";
+  EXPECT_EQ(last_sent, closed);
+  absl::StatusOr<RobotReading> r = driver_->Read(false);
+  ASSERT_TRUE(r.ok());
+  EXPECT_LT(r->arms[0].gripper, 0.01) << "the sim gripper closed on nothing";
   EXPECT_TRUE(rc->Finish(nullptr).ok());
 }
 

@@ -3,9 +3,11 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "core/kinematics/embodiment_loader.h"
 #include "core/util/read_file.h"
 #include "core/util/status_macros.h"
 #include "core/util/status_prefix.h"
@@ -90,7 +92,8 @@ absl::StatusOr<RobotConfig> ParseRobotConfig(const std::string& json_text, const
   if (j.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(source, ": not valid JSON"));
   RobotConfig c;
   Reader top(j, "", source);
-  RETURN_IF_ERROR(top.Check({"embodiment", "retarget", "scheduler", "safety", "connection", "sim", "piper_can", "comment"}));
+  RETURN_IF_ERROR(top.Check(
+      {"embodiment", "retarget", "scheduler", "safety", "gripper", "connection", "sim", "piper_can", "comment"}));
   RETURN_IF_ERROR(ParseEmbodimentKey(top, "embodiment", &c.embodiment));
   if (top.Has("retarget")) {
     Reader r = top.Child("retarget");
@@ -150,6 +153,24 @@ absl::StatusOr<RobotConfig> ParseRobotConfig(const std::string& json_text, const
         c.safety.workspace.emplace_back(Eigen::Vector3d(v[0], v[1], v[2]), Eigen::Vector3d(v[3], v[4], v[5]));
       }
     }
+  }
+  if (top.Has("gripper")) {
+    Reader r = top.Child("gripper");
+    RETURN_IF_ERROR(r.Check({"close_below", "release_above"}));
+    auto threshold = [&r](const std::string& k, std::optional<double>* out) -> absl::Status {
+      if (!r.Has(k)) return absl::OkStatus();
+      double v = 0;
+      RETURN_IF_ERROR(r.Number(k, &v, -1000, 1000));
+      *out = v;
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR(threshold("close_below", &c.gripper.close_below));
+    RETURN_IF_ERROR(threshold("release_above", &c.gripper.release_above));
+    // The thresholds against the robot's gripper ranges (GripperLatch::Create names the key).
+    absl::StatusOr<kinematics::EmbodimentDescription> robot = kinematics::LoadEmbodiment(c.embodiment);
+    if (!robot.ok()) return WithPrefix(robot.status(), absl::StrCat(source, ": gripper: "));
+    absl::StatusOr<GripperLatch> latch = GripperLatch::Create(*robot, c.gripper);
+    if (!latch.ok()) return WithPrefix(latch.status(), absl::StrCat(source, ": "));
   }
   if (top.Has("connection")) {
     Reader r = top.Child("connection");

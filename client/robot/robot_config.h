@@ -1,9 +1,9 @@
 // File: robot_config.h
 // The per-embodiment configuration file of a robot client (client/config/<embodiment>.json): how the
 // chunk's actions reach the robot (retargeting mode and the session's embodiment), chunk scheduling,
-// safety limits, connection timeouts and backoff, the simulation driver's rates and the CAN interface.
-// Every key is optional (defaults below); an unknown key, a wrong type or an out-of-range value is an
-// InvalidArgument naming the file and the key.
+// the grasp latch (client/control/gripper_latch.h), safety limits, connection timeouts and backoff, the simulation
+// driver's rates and the CAN interface. Every key is optional (defaults below); an unknown key, a wrong type or an
+// out-of-range value is an InvalidArgument naming the file and the key.
 //
 //   {"embodiment": "piper",
 //    "retarget": {"mode": "auto"},          (or joints / ik / human, with "session_embodiment")
@@ -12,6 +12,8 @@
 //    "safety": {"position_margin_rad": 0.01, "velocity_scale": 1.0, "max_acceleration": 8.0,
 //               "max_gripper_velocity": 0.2, "staleness_ms": 500,
 //               "workspace": [[xmin, ymin, zmin, xmax, ymax, zmax]]},          (one box per arm)
+//    "gripper": {"close_below": 0.05, "release_above": 0.05},   (the grasp latch, native units; off
+//                                                               when close_below is absent)
 //    "connection": {"rpc_timeout_ms": 2000, "connect_timeout_ms": 1000, "backoff_initial_ms": 50,
 //                   "backoff_max_ms": 2000},
 //    "sim": {"control_period_s": 0.04, "camera_period_s": 0.04, "real_time": true},
@@ -25,6 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "client/control/chunk_scheduler.h"
+#include "client/control/gripper_latch.h"
 #include "client/control/safety_layer.h"
 #include "client/net/policy_connection.h"
 #include "client/robot/embodiment_adapter.h"
@@ -36,6 +39,7 @@ struct RobotConfig {
   AdapterOptions adapter;           // session_embodiment unset: the robot's own (or HUMAN for mode human)
   ChunkSchedulerOptions scheduler;
   SafetyOptions safety;
+  GripperLatchOptions gripper;      // the grasp latch; off unless close_below is set
   ConnectionOptions connection;     // timeouts and backoff (the target comes from --server)
   double sim_control_period_s = 0.04;
   double sim_camera_period_s = 0.04;

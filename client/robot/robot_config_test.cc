@@ -33,7 +33,9 @@ TEST(RobotConfigTest, ValuesAreRead) {
       "scheduler": {"blend": "latest_only", "refill_threshold": 0.25},
       "safety": {"staleness_ms": 300, "workspace": [[-0.1, -0.5, 0.0, 0.6, 0.5, 0.7]]},
       "connection": {"backoff_initial_ms": 20, "backoff_max_ms": 500},
-      "sim": {"control_period_s": 0.02, "real_time": false}})", "x.json");
+      "gripper": {"close_below": 0.03, "release_above": 0.045},
+      "sim": {"control_period_s": 0.02, "real_time": false}})",
+                                                   "x.json");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->embodiment, action::Embodiment::kArx5);
   EXPECT_EQ(c->adapter.mode, RetargetMode::kIk);
@@ -44,6 +46,8 @@ TEST(RobotConfigTest, ValuesAreRead) {
   ASSERT_EQ(c->safety.workspace.size(), 1u);
   EXPECT_DOUBLE_EQ(c->safety.workspace[0].max().x(), 0.6);
   EXPECT_EQ(c->connection.backoff.initial_ms, 20);
+  EXPECT_EQ(c->gripper.close_below, 0.03);
+  EXPECT_EQ(c->gripper.release_above, 0.045);
   EXPECT_DOUBLE_EQ(c->sim_control_period_s, 0.02);
   EXPECT_FALSE(c->sim_real_time);
 }
@@ -63,6 +67,9 @@ TEST(RobotConfigTest, ErrorsNameTheFileAndTheKey) {
       {R"({"retarget": {"mode": "magic"}})", "retarget.mode"},
       {R"({"embodiment": "robodog"})", "embodiment:"},
       {R"({"connection": {"backoff_initial_ms": 100, "backoff_max_ms": 10}})", "connection.backoff_max_ms"},
+      {R"({"gripper": {"close_below": 0.5}})", "gripper.close_below: 0.5 is outside the"},
+      {R"({"gripper": {"close_below": 0.05, "release_above": 0.01}})", "gripper.release_above: 0.01 is outside"},
+      {R"({"gripper": {"close_above": 0.05}})", "gripper.close_above: unknown key"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<RobotConfig> r = ParseRobotConfig(c.json, "cfg.json");

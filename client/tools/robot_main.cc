@@ -153,6 +153,7 @@ absl::Status Main(int argc, char** argv) {
   co.scheduler = cfg.scheduler;
   co.scheduler.realtime_chunking = cfg.scheduler.realtime_chunking && f.realtime_chunking;
   co.safety = cfg.safety;
+  co.gripper = cfg.gripper;
   co.adapter = cfg.adapter;
   co.seed = static_cast<uint64_t>(f.act_seed);
 

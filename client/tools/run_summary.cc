@@ -16,6 +16,7 @@ nlohmann::json ClientStatsJson(const RobotClientStats& c, const SafetyLayer::Sta
   j["reconnects"] = c.reconnects;
   j["missed_deadlines"] = c.missed_deadlines;
   j["ik_failures"] = c.ik_failures;
+  j["gripper_latched_ticks"] = c.gripper_latched_ticks;
   nlohmann::json holds = nlohmann::json::object();
   for (int r = 1; r < kNumHoldReasons; ++r) holds[HoldReasonName(static_cast<HoldReason>(r))] = s.holds[r];
   j["holds"] = holds;
