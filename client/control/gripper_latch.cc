@@ -40,8 +40,8 @@ GripperLatch::GripperLatch(GripperLatchOptions options, std::vector<double> clos
 
 void GripperLatch::Reset() { latched_.assign(closed_.size(), false); }
 
-void GripperLatch::Apply(RobotCommand* command) {
-  if (!enabled() || command->arms.size() != closed_.size()) return;
+bool GripperLatch::Apply(RobotCommand* command) {
+  if (!enabled() || command->arms.size() != closed_.size()) return false;
   bool any = false;
   for (size_t i = 0; i < closed_.size(); ++i) {
     double& g = command->arms[i].gripper;
@@ -53,7 +53,7 @@ void GripperLatch::Apply(RobotCommand* command) {
       any = true;
     }
   }
-  if (any) ++latched_ticks_;
+  return any;
 }
 
 }  // namespace mivla::client

@@ -11,13 +11,12 @@
 //
 //   ASSIGN_OR_RETURN(GripperLatch latch, GripperLatch::Create(piper, {.close_below = 0.05}));
 //   latch.Reset();                       // an episode starts with every gripper unlatched
-//   if (action) latch.Apply(&action->command);
+//   if (action && latch.Apply(&action->command)) ++latched_ticks;
 //
 // Thread-safety: not thread-safe (the control loop owns it).
 #ifndef MIVLA_CLIENT_CONTROL_GRIPPER_LATCH_H_
 #define MIVLA_CLIENT_CONTROL_GRIPPER_LATCH_H_
 
-#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -44,12 +43,11 @@ class GripperLatch {
   bool enabled() const { return options_.close_below.has_value(); }
   /// Every gripper unlatched.
   void Reset();
-  /// Rewrites the grippers of a command for the robot's arms (in embodiment().arms order). A
-  /// non-finite value, or a command of another shape, is left alone (the safety layer holds on it).
-  void Apply(RobotCommand* command);
+  /// Rewrites the grippers of a command for the robot's arms (in embodiment().arms order); true when
+  /// it sent at least one gripper closed. A non-finite value, or a command of another shape, is left
+  /// alone (the safety layer holds on it).
+  bool Apply(RobotCommand* command);
   bool latched(int arm) const { return latched_[arm]; }
-  /// Ticks at which at least one gripper was latched closed, since Create.
-  int64_t latched_ticks() const { return latched_ticks_; }
 
  private:
   GripperLatch(GripperLatchOptions options, std::vector<double> closed);
@@ -57,7 +55,6 @@ class GripperLatch {
   GripperLatchOptions options_;
   std::vector<double> closed_;  // per arm: the gripper's closed end
   std::vector<bool> latched_;
-  int64_t latched_ticks_ = 0;
 };
 
 }  // namespace mivla::client

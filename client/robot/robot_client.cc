@@ -222,9 +222,7 @@ absl::Status RobotClient::Run(int64_t max_ticks, const std::function<bool(const 
       absl::MutexLock l(&s.mu);
       s.observation = std::move(obs);
     }
-    const int64_t latched_before = s.gripper_latch->latched_ticks();
-    if (action.has_value()) s.gripper_latch->Apply(&action->command);
-    if (s.gripper_latch->latched_ticks() != latched_before) {
+    if (action.has_value() && s.gripper_latch->Apply(&action->command)) {
       absl::MutexLock l(&s.mu);
       ++s.stats.gripper_latched_ticks;
     }
