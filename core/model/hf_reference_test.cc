@@ -1,0 +1,210 @@
+// File: hf_reference_test.cc
+// Our encoders against HuggingFace `transformers` itself. hf_import_test.cc's export -> import round trips
+// pass with a wrong name mapping or a computation that differs from HF's; these tests do not. The fixtures
+// in core/model/testdata/hf_reference/ are tiny, randomly initialised Dinov2Model, SiglipVisionModel and
+// T5EncoderModel instances: their state dicts under HF names (<name>.safetensors), inputs and HF's
+// last_hidden_state (<name>_io.safetensors) and the configs (<name>.json), written by
+// tools/hf_reference/make_hf_reference.py on a machine with transformers. Each test infers the config from
+// the file's shapes (as a real import does), imports by name, runs the same inputs and compares.
+//
+// Skipped while the fixture folder does not exist; MIVLA_HF_REFERENCE_DIR points the test at another
+// folder (e.g. fresh output of the script before it is committed).
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/model/hf_import.h"
+#include "core/util/read_file.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace mivla::model {
+namespace {
+
+using Json = nlohmann::json;
+
+// Max |ours - transformers| allowed; float32 rounding differences are ~1e-6 on these sizes (each
+// fixture's JSON records transformers' own fp32-vs-fp64 difference per case).
+constexpr double kTolerance = 1e-4;
+
+std::string FixtureDir() {
+  const char* dir = std::getenv("MIVLA_HF_REFERENCE_DIR");
+  if (dir != nullptr && *dir != '\0') return dir;
+  return std::string(MIVLA_SOURCE_DIR) + "/core/model/testdata/hf_reference";
+}
+
+struct Fixture {
+  Json meta;
+  SafetensorsFile weights;
+  SafetensorsFile io;
+};
+
+absl::StatusOr<Fixture> LoadFixture(const std::string& name) {
+  const std::string base = FixtureDir() + "/" + name;
+  absl::StatusOr<std::string> text = ReadFile(base + ".json");
+  if (!text.ok()) return text.status();
+  Json meta = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (meta.is_discarded() || !meta.is_object()) {
+    return absl::InvalidArgumentError(base + ".json is not a JSON object");
+  }
+  absl::StatusOr<SafetensorsFile> weights = SafetensorsFile::Open(base + ".safetensors");
+  if (!weights.ok()) return weights.status();
+  absl::StatusOr<SafetensorsFile> io = SafetensorsFile::Open(base + "_io.safetensors");
+  if (!io.ok()) return io.status();
+  return Fixture{std::move(meta), *std::move(weights), *std::move(io)};
+}
+
+torch::Tensor Get(const SafetensorsFile& file, const std::string& name) {
+  absl::StatusOr<torch::Tensor> t = file.Get(name);
+  EXPECT_TRUE(t.ok()) << t.status();
+  return t.ok() ? *t : torch::Tensor();
+}
+
+double MaxAbsDiff(const torch::Tensor& a, const torch::Tensor& b) {
+  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
+}
+
+// Compares and prints the difference (also when it passes, to watch the margin).
+void ExpectClose(const torch::Tensor& ours, const torch::Tensor& theirs, const std::string& what, double hf_fp64_diff) {
+  ASSERT_EQ(ours.sizes(), theirs.sizes()) << what;
+  const double diff = MaxAbsDiff(ours, theirs);
+  std::printf("%s: max |ours - transformers| = %.3g (transformers fp32 vs fp64: %.3g, max |value| %.3g)\n",
+              what.c_str(), diff, hf_fp64_diff, theirs.abs().max().item<double>());
+  EXPECT_LT(diff, kTolerance) << what;
+}
+
+// transformers' own fp32-vs-fp64 difference on a case (null or absent: -1).
+double HfFp64Diff(const Json& c) {
+  const auto it = c.find("fp32_vs_fp64_max_abs_diff");
+  return it != c.end() && it->is_number() ? it->get<double>() : -1.0;
+}
+
+class HfReferenceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::is_directory(FixtureDir())) {
+      GTEST_SKIP() << FixtureDir()
+                   << " does not exist: the fixtures are made by tools/hf_reference/make_hf_reference.py on a "
+                      "machine with transformers (see tools/hf_reference/README.md)";
+    }
+  }
+};
+
+// The VitConfig fields the fixture states; InferVitConfig must reproduce the shape-derived ones.
+VitConfig VitFromMeta(const Json& v) {
+  VitConfig c;
+  c.style = v.at("style").get<std::string>();
+  c.image_size = v.at("image_size").get<int>();
+  c.patch_size = v.at("patch_size").get<int>();
+  c.width = v.at("width").get<int>();
+  c.depth = v.at("depth").get<int>();
+  c.heads = v.at("heads").get<int>();
+  c.mlp_dim = v.at("mlp_dim").get<int>();
+  c.eps = v.at("eps").get<double>();
+  c.position_grid = v.at("position_grid").get<int>();
+  return c;
+}
+
+void CheckVit(const std::string& name, const std::string& style) {
+  absl::StatusOr<Fixture> f = LoadFixture(name);
+  ASSERT_TRUE(f.ok()) << f.status();
+  const VitConfig expected = VitFromMeta(f->meta.at("vit"));
+  ASSERT_EQ(expected.style, style);
+  // Only what the shapes cannot tell comes from the fixture: heads, eps, dinov2's input size. The rest
+  // of the defaults (style included) differ from the fixture, so they must come from the file.
+  VitConfig defaults;
+  defaults.style = style == "dinov2" ? "siglip" : "dinov2";
+  defaults.width = 48;
+  defaults.patch_size = 7;
+  defaults.depth = 5;
+  defaults.mlp_dim = 40;
+  defaults.position_grid = 9;
+  defaults.heads = expected.heads;
+  defaults.eps = expected.eps;
+  defaults.image_size = expected.image_size;
+  absl::StatusOr<VitConfig> config = InferVitConfig(f->weights, defaults);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->style, expected.style);
+  EXPECT_EQ(config->width, expected.width);
+  EXPECT_EQ(config->patch_size, expected.patch_size);
+  EXPECT_EQ(config->depth, expected.depth);
+  EXPECT_EQ(config->mlp_dim, expected.mlp_dim);
+  EXPECT_EQ(config->image_size, expected.image_size);
+  EXPECT_EQ(config->position_grid, expected.position_grid);
+
+  VitEncoder vit(*config);
+  absl::Status imported = ImportHfVit(f->weights, *vit);
+  ASSERT_TRUE(imported.ok()) << imported;
+  vit->eval();
+  torch::NoGradGuard no_grad;
+  const Json& cases = f->meta.at("cases");
+  ASSERT_FALSE(cases.empty());
+  for (const Json& c : cases) {
+    const std::string input = c.at("input").get<std::string>();
+    const std::string output = c.at("output").get<std::string>();
+    torch::Tensor pixels = Get(f->io, input);
+    torch::Tensor reference = Get(f->io, output);
+    ASSERT_TRUE(pixels.defined() && reference.defined());
+    ExpectClose(vit->forward(pixels), reference,
+                absl::StrCat(f->meta.at("hf_class").get<std::string>(), " ", output, " for ", input, " ",
+                             absl::StrJoin(pixels.sizes(), "x")),
+                HfFp64Diff(c));
+  }
+}
+
+TEST_F(HfReferenceTest, Dinov2ModelLastHiddenState) { CheckVit("dinov2", "dinov2"); }
+
+TEST_F(HfReferenceTest, SiglipVisionModelLastHiddenState) { CheckVit("siglip", "siglip"); }
+
+TEST_F(HfReferenceTest, T5EncoderModelLastHiddenState) {
+  absl::StatusOr<Fixture> f = LoadFixture("t5");
+  ASSERT_TRUE(f.ok()) << f.status();
+  const Json& t = f->meta.at("t5");
+  // max_distance, eps and max_tokens are not in the shapes.
+  T5Config defaults;
+  defaults.max_distance = t.at("max_distance").get<int>();
+  defaults.eps = t.at("eps").get<double>();
+  defaults.max_tokens = t.at("max_tokens").get<int>();
+  defaults.num_buckets = 8;  // wrong on purpose: must come from the relative bias table's shape
+  absl::StatusOr<T5Config> config = InferT5Config(f->weights, defaults);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->vocab_size, t.at("vocab_size").get<int>());
+  EXPECT_EQ(config->d_model, t.at("d_model").get<int>());
+  EXPECT_EQ(config->d_kv, t.at("d_kv").get<int>());
+  EXPECT_EQ(config->heads, t.at("heads").get<int>());
+  EXPECT_EQ(config->d_ff, t.at("d_ff").get<int>());
+  EXPECT_EQ(config->layers, t.at("layers").get<int>());
+  EXPECT_EQ(config->num_buckets, t.at("num_buckets").get<int>());
+
+  T5Encoder t5(*config);
+  absl::Status imported = ImportHfT5(f->weights, *t5);
+  ASSERT_TRUE(imported.ok()) << imported;
+  t5->eval();
+  torch::NoGradGuard no_grad;
+  const Json& cases = f->meta.at("cases");
+  ASSERT_FALSE(cases.empty());
+  for (const Json& c : cases) {
+    torch::Tensor ids = Get(f->io, c.at("input_ids").get<std::string>());
+    torch::Tensor mask = Get(f->io, c.at("attention_mask").get<std::string>());
+    const std::string output = c.at("output").get<std::string>();
+    torch::Tensor reference = Get(f->io, output);
+    ASSERT_TRUE(ids.defined() && mask.defined() && reference.defined());
+    torch::Tensor ours = t5->forward(ids, mask);
+    ASSERT_EQ(ours.sizes(), reference.sizes());
+    // Token positions only: outputs at padding positions are meaningless (t5_encoder.h).
+    torch::Tensor tokens = mask.to(torch::kBool);
+    ExpectClose(ours.index({tokens}), reference.index({tokens}),
+                absl::StrCat("T5EncoderModel ", output, " at ", tokens.sum().item<int64_t>(), " token positions"),
+                HfFp64Diff(c));
+    if (!tokens.all().item<bool>()) {
+      std::printf("  (padding positions, not compared: max |ours - transformers| = %.3g)\n",
+                  MaxAbsDiff(ours.index({tokens.logical_not()}), reference.index({tokens.logical_not()})));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mivla::model
