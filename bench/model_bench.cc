@@ -12,9 +12,14 @@
 // over `repeats` calls op by op and replayed from a CUDA graph (core/model/graphed_sampler.h; the first
 // call, which captures, is timed apart), and 1 - graph/eager at p50: the share of the eager decode that
 // is launch overhead and gaps between kernels rather than kernel time (the graph keeps the kernels and
-// drops the launches).
-#include <torch/csrc/autograd/profiler_legacy.h>
+// drops the launches), and the largest difference between the replayed and the op-by-op chunks.
 #include <torch/torch.h>
+#if __has_include(<torch/csrc/autograd/profiler_legacy.h>)
+#include <torch/csrc/autograd/profiler_legacy.h>
+#define MIVLA_HAVE_LEGACY_PROFILER 1
+#else
+#define MIVLA_HAVE_LEGACY_PROFILER 0
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -141,6 +146,9 @@ int Run(const Args& args) {
   absl::StatusOr<RuntimeOptions> rt = ParseRuntimeOptions(args.device, args.precision);
   if (!rt.ok()) Usage(std::string(rt.status().message()));
   if (args.views > cfg->max_views) Usage("--views exceeds the config's max_views");
+  if (!MIVLA_HAVE_LEGACY_PROFILER && !args.profile.empty()) {
+    Usage("--profile: this LibTorch has no legacy profiler (torch/csrc/autograd/profiler_legacy.h)");
+  }
   if (args.cuda_graphs && !rt->device.is_cuda()) Usage("--cuda-graphs needs --device cuda");
   if (args.cuda_graphs && !GraphedSampler::CudaGraphsBuilt()) {
     Usage("--cuda-graphs: this binary was built without CUDA graphs (build against a CUDA LibTorch)");
@@ -208,11 +216,13 @@ int Run(const Args& args) {
       DecoderContext ctx = model->PrepareDecoding(cond);
       EulerSample(*model, ctx, noise, cfg->decoder.sampling_steps);
     });
+#if MIVLA_HAVE_LEGACY_PROFILER
     if (!args.profile.empty() && b == args.batches.back()) {
       torch::autograd::profiler::RecordProfile guard(args.profile);
       DecoderContext ctx = model->PrepareDecoding(cond);
       EulerSample(*model, ctx, noise, cfg->decoder.sampling_steps);
     }
+#endif
     rows.push_back({{"batch", b},
                     {"encode_ms", encode_ms},
                     {"decode_ms", decode_ms},
@@ -228,11 +238,17 @@ int Run(const Args& args) {
       const double capture_ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       const std::vector<double> graph = TimesMs(args.repeats, rt->device, [&] { graphed->Sample(cond, noise); });
+      // The replayed chunks against the op-by-op ones for the same rows and noise.
+      const torch::Tensor replayed = graphed->Sample(cond, noise);
+      const torch::Tensor op_by_op =
+          EulerSample(*model, model->PrepareDecoding(cond), noise, cfg->decoder.sampling_steps);
+      const double max_abs_diff = (replayed - op_by_op).abs().max().item<double>();
       rows.back()["cuda_graph"] = {{"eager_p50_ms", Quantile(eager, 0.5)},
                                    {"eager_p99_ms", Quantile(eager, 0.99)},
                                    {"graph_p50_ms", Quantile(graph, 0.5)},
                                    {"graph_p99_ms", Quantile(graph, 0.99)},
                                    {"first_call_with_capture_ms", capture_ms},
+                                   {"max_abs_diff_vs_eager", max_abs_diff},
                                    {"launch_share_of_eager", 1.0 - Quantile(graph, 0.5) / Quantile(eager, 0.5)}};
     }
     if (!args.json) {

@@ -8,6 +8,10 @@ find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(nlohmann_json 3 REQUIRED)
 
 find_package(Torch REQUIRED)
+# LibTorch 2.13 and later refuse to compile below C++20 (their headers #error); Debian's 1.13 is C++17.
+if(Torch_VERSION VERSION_GREATER_EQUAL 2.13)
+  set(CMAKE_CXX_STANDARD 20)
+endif()
 # LibTorch's headers warn under -Wextra: expose them as system headers through one wrapper target.
 add_library(mivla_torch INTERFACE)
 target_include_directories(mivla_torch SYSTEM INTERFACE ${TORCH_INCLUDE_DIRS})

@@ -6,7 +6,13 @@
 #   mivla_cc_test(NAME action_test SRCS a_test.cc DEPS mivla::action [TIMEOUT s] [LABELS l])
 #     -> executable build/bin/tests/mivla_action_test, registered with CTest (one entry per gtest case)
 
-set(MIVLA_WARNINGS -Wall -Wextra -Werror -Wno-unused-parameter)
+# MIVLA_WERROR=OFF keeps the warnings but not as errors: for a compiler the code has not been built with
+# (a GPU machine's image with a newer GCC) where a new warning must not stop a measurement.
+option(MIVLA_WERROR "Treat the project's compiler warnings as errors" ON)
+set(MIVLA_WARNINGS -Wall -Wextra -Wno-unused-parameter)
+if(MIVLA_WERROR)
+  list(APPEND MIVLA_WARNINGS -Werror)
+endif()
 
 # Environment of every test that runs the model. CTest runs two tests at once on the 2-core CI
 # machine; Debian's LibTorch multiplies matrices with OpenBLAS (pthreads), whose threads, one per core

@@ -1,10 +1,11 @@
 // GraphedSampler on the CPU (kEager): the bucket logic the CUDA graph path shares. A batch padded into
 // its bucket, split over max_batch, or sampled from two threads at once gives each row the chunk the
 // plain sampler gives it; bucket tensors are built once per bucket; kCudaGraph is refused where it
-// cannot run. (The capture itself needs a CUDA build and device; core/model/cuda_compile_check.sh
-// type-checks it on machines with CUDA headers.)
+// cannot run. The capture itself needs a CUDA build and device: one test runs it there and is skipped
+// elsewhere (core/model/cuda_compile_check.sh type-checks the capture code on machines with CUDA headers).
 #include "core/model/graphed_sampler.h"
 
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <thread>
@@ -31,12 +32,12 @@ class GraphedSamplerTest : public ::testing::Test {
     noise_ = SampleNoise(7, cfg_.decoder.action_horizon, action::kActionDim, 31);
   }
 
-  // Rows [begin, begin + n) of the batch.
-  ConditionTokens Rows(int64_t begin, int64_t n) const {
-    return {tokens_.vision.narrow(0, begin, n), tokens_.vision_mask.narrow(0, begin, n),
-            tokens_.text.narrow(0, begin, n), tokens_.text_mask.narrow(0, begin, n),
-            tokens_.prefix.narrow(0, begin, n)};
+  // Rows [begin, begin + n) of `t`, of the batch by default.
+  static ConditionTokens RowsOf(const ConditionTokens& t, int64_t begin, int64_t n) {
+    return {t.vision.narrow(0, begin, n), t.vision_mask.narrow(0, begin, n), t.text.narrow(0, begin, n),
+            t.text_mask.narrow(0, begin, n), t.prefix.narrow(0, begin, n)};
   }
+  ConditionTokens Rows(int64_t begin, int64_t n) const { return RowsOf(tokens_, begin, n); }
   // What the plain sampler gives those rows, sampled on their own.
   torch::Tensor Plain(int64_t begin, int64_t n) {
     torch::InferenceMode guard;
@@ -140,6 +141,39 @@ TEST_F(GraphedSamplerTest, CudaGraphModeIsRefusedWhereItCannotRun) {
   EXPECT_NE(s.status().message().find(GraphedSampler::CudaGraphsBuilt() ? "CUDA device" : "this build"),
             std::string::npos)
       << s.status();
+}
+
+// The capture itself, where a CUDA build runs on a CUDA device (skipped elsewhere): each row's chunk
+// is the plain decode's on the same device, a replay sees the rows copied in since the capture (new
+// noise gives the new chunk, not the captured one), and replays build nothing.
+TEST_F(GraphedSamplerTest, CudaGraphReplayGivesThePlainDecodesChunks) {
+  if (!GraphedSampler::CudaGraphsBuilt() || !torch::cuda::is_available()) {
+    GTEST_SKIP() << "needs a build against a CUDA LibTorch and a CUDA device";
+  }
+  const torch::Device cuda(torch::kCUDA, 0);
+  model_->to(cuda);
+  torch::InferenceMode guard;
+  const ConditionTokens tokens = {tokens_.vision.to(cuda), tokens_.vision_mask.to(cuda), tokens_.text.to(cuda),
+                                  tokens_.text_mask.to(cuda), tokens_.prefix.to(cuda)};
+  auto plain = [&](const torch::Tensor& noise, int64_t n) {
+    return EulerSample(*model_, model_->PrepareDecoding(RowsOf(tokens, 0, n)), noise.narrow(0, 0, n),
+                       cfg_.decoder.sampling_steps);
+  };
+  auto s = GraphedSampler::Create(model_, cuda, GraphedSampler::Mode::kCudaGraph, 8);
+  ASSERT_TRUE(s.ok()) << s.status();
+  const torch::Tensor noise = noise_.to(cuda);
+  const torch::Tensor other = SampleNoise(7, cfg_.decoder.action_horizon, action::kActionDim, 77).to(cuda);
+  for (int64_t n : {1, 3, 5, 7}) {  // buckets 1, 4, 8, 8: three captures
+    SCOPED_TRACE(n);
+    const ConditionTokens rows = RowsOf(tokens, 0, n);
+    torch::Tensor got = (*s)->Sample(rows, noise.narrow(0, 0, n));
+    ASSERT_TRUE(got.is_cuda());
+    EXPECT_LT((got - plain(noise, n)).abs().max().item<double>(), 1e-4);
+    torch::Tensor again = (*s)->Sample(rows, other.narrow(0, 0, n));  // a replay with other noise
+    EXPECT_LT((again - plain(other, n)).abs().max().item<double>(), 1e-4);
+    EXPECT_GT((again - got).abs().max().item<double>(), 1e-2);
+  }
+  EXPECT_EQ((*s)->builds(), 3);
 }
 
 }  // namespace
