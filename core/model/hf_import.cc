@@ -93,6 +93,33 @@ int CountLayers(const SafetensorsFile& file, const std::string& before, const st
   return n;
 }
 
+// Variants whose files hold every tensor our encoders ask for (or an unrelated set) while their model
+// computes something else: refused by name rather than imported into a wrong encoder.
+absl::Status RefuseUnsupportedVit(const SafetensorsFile& file, const std::string& prefix, bool dino) {
+  if (!dino) return absl::OkStatus();
+  const std::string registers = prefix + "embeddings.register_tokens";
+  if (file.contains(registers)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", file.source(), "' holds '", registers,
+                                                   "': register tokens (Dinov2WithRegistersModel) are not supported"));
+  }
+  const std::string swiglu = prefix + "encoder.layer.0.mlp.weights_in.weight";
+  if (file.contains(swiglu)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", file.source(), "' holds '", swiglu, "': a SwiGLU MLP (dinov2-giant) is not supported"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RefuseUnsupportedT5(const SafetensorsFile& file, const std::string& prefix) {
+  const std::string per_block = prefix + "encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight";
+  if (file.contains(per_block)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", file.source(), "' holds '", per_block,
+                                                   "': a relative attention bias in every block (UMT5) is not "
+                                                   "supported; T5 has one, in block 0"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 NamePairs VitHfNames(const VitConfig& c) {
@@ -157,11 +184,13 @@ NamePairs T5HfNames(const T5Config& c) {
 }
 
 absl::Status ImportHfVit(const SafetensorsFile& file, VitEncoderImpl& vit, const std::string& prefix) {
+  RETURN_IF_ERROR(RefuseUnsupportedVit(file, prefix, vit.config().style == "dinov2"));
   return CatchTorchErrors(
       "vit import", [&] { return Import(file, vit, VitHfNames(vit.config()), prefix, vit.config().style.c_str()); });
 }
 
 absl::Status ImportHfT5(const SafetensorsFile& file, T5EncoderImpl& t5, const std::string& prefix) {
+  RETURN_IF_ERROR(RefuseUnsupportedT5(file, prefix));
   NamePairs names = T5HfNames(t5.config());
   if (!file.contains(prefix + "shared.weight")) names[0].second = "encoder.embed_tokens.weight";
   return CatchTorchErrors("t5 import", [&] { return Import(file, t5, names, prefix, "t5"); });
@@ -189,6 +218,7 @@ absl::StatusOr<VitConfig> InferVitConfig(const SafetensorsFile& file, const VitC
                                             "' nor '", siglip_patch, "' is present"));
   }
   const bool dino = c.style == "dinov2";
+  RETURN_IF_ERROR(RefuseUnsupportedVit(file, prefix, dino));
   const std::string patch_name = dino ? dino_patch : siglip_patch;
   ASSIGN_OR_RETURN(const std::vector<int64_t> patch, ShapeOf(file, patch_name));
   RETURN_IF_ERROR(ExpectRank(patch, 4, patch_name));
@@ -212,18 +242,21 @@ absl::StatusOr<VitConfig> InferVitConfig(const SafetensorsFile& file, const VitC
   }
   const std::string layer = prefix + (dino ? "encoder.layer." : "vision_model.encoder.layers.");
   c.depth = CountLayers(file, layer, ".mlp.fc1.weight");
-  if (c.depth > 0) {
-    const std::string fc1 = absl::StrCat(layer, 0, ".mlp.fc1.weight");
-    ASSIGN_OR_RETURN(const std::vector<int64_t> fc1_shape, ShapeOf(file, fc1));
-    RETURN_IF_ERROR(ExpectRank(fc1_shape, 2, fc1));
-    c.mlp_dim = static_cast<int>(fc1_shape[0]);
+  const std::string fc1 = absl::StrCat(layer, 0, ".mlp.fc1.weight");
+  if (c.depth == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("infer vit config from '", file.source(), "': no encoder layer ('", fc1, "' is absent)"));
   }
+  ASSIGN_OR_RETURN(const std::vector<int64_t> fc1_shape, ShapeOf(file, fc1));
+  RETURN_IF_ERROR(ExpectRank(fc1_shape, 2, fc1));
+  c.mlp_dim = static_cast<int>(fc1_shape[0]);
   RETURN_IF_ERROR(ValidateVitConfig(c));
   return c;
 }
 
 absl::StatusOr<T5Config> InferT5Config(const SafetensorsFile& file, const T5Config& defaults,
                                        const std::string& prefix) {
+  RETURN_IF_ERROR(RefuseUnsupportedT5(file, prefix));
   T5Config c = defaults;
   std::string embed = prefix + "shared.weight";
   if (!file.contains(embed)) embed = prefix + "encoder.embed_tokens.weight";

@@ -7,6 +7,10 @@
 //   t5:     T5EncoderModel names (shared.weight, or encoder.embed_tokens.weight when shared.weight is
 //           absent; encoder.block.{i}.layer.{0,1}.*, encoder.final_layer_norm.weight). Only the gated
 //           (v1.1) feed-forward (wi_0, wi_1) is supported.
+// Variants that would import without a missing tensor yet compute something else are refused
+// (INVALID_ARGUMENT naming the tensor), by import and inference alike: DINOv2 with register tokens
+// (embeddings.register_tokens) or a SwiGLU MLP (mlp.weights_in), and UMT5 (a relative bias per block).
+// T5's activation is not in the file: a gated-silu T5 imports and runs with gelu_new.
 // Every name is looked up as `prefix + name`. Import is all-or-nothing: every tensor is fetched and
 // checked before any parameter changes; a missing tensor or a shape mismatch is an error naming the
 // tensor and both shapes. Floating inputs of any width (F16, BF16, F64) are converted to the

@@ -119,6 +119,32 @@ TEST_P(VitImportTest, InfersTheConfigFromShapes) {
   EXPECT_FALSE(InferVitConfig(ToFile(ExportHfVit(*source, "p.")), defaults).ok());
 }
 
+TEST_P(VitImportTest, VariantsThatWouldComputeSomethingElseAreRefusedByName) {
+  VitEncoder source(Config());
+  VitEncoder target(Config());
+  auto exported = ExportHfVit(*source);
+  ASSERT_TRUE(exported.ok());
+  // A file without encoder layers (e.g. an MLP under other names) is not a zero-layer encoder.
+  NamedTensors no_layers;
+  for (const auto& t : *exported) {
+    if (t.first.find(".mlp.fc1.") == std::string::npos) no_layers.push_back(t);
+  }
+  auto none = InferVitConfig(ToFile(no_layers), Config());
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(none.status().message()), HasSubstr("no encoder layer"));
+  if (GetParam() != "dinov2") return;
+  NamedTensors registers = *exported;
+  registers.emplace_back("embeddings.register_tokens", torch::zeros({1, 4, Config().width}));
+  auto imported = ImportHfVit(ToFile(registers), *target);
+  EXPECT_EQ(imported.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(imported.message()), HasSubstr("'embeddings.register_tokens': register tokens"));
+  EXPECT_THAT(std::string(InferVitConfig(ToFile(registers), Config()).status().message()), HasSubstr("register"));
+  NamedTensors swiglu = *exported;
+  swiglu.emplace_back("encoder.layer.0.mlp.weights_in.weight", torch::zeros({8, Config().width}));
+  EXPECT_THAT(std::string(InferVitConfig(ToFile(swiglu), Config()).status().message()), HasSubstr("SwiGLU"));
+  EXPECT_THAT(std::string(ImportHfVit(ToFile(swiglu), *target).message()), HasSubstr("SwiGLU"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Styles, VitImportTest, ::testing::Values("dinov2", "siglip"));
 
 TEST(T5ImportTest, RoundTripGivesBitIdenticalOutputs) {
@@ -177,6 +203,12 @@ TEST(T5ImportTest, ErrorsNameTheTensorAndInferenceRecoversTheConfig) {
   EXPECT_EQ(inferred->d_ff, c.d_ff);
   EXPECT_EQ(inferred->layers, 3);
   EXPECT_EQ(inferred->num_buckets, 16);
+
+  // UMT5 keeps a relative bias table in every block; ours has one.
+  NamedTensors umt5 = *exported;
+  umt5.emplace_back("encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight", torch::zeros({16, 2}));
+  EXPECT_THAT(std::string(ImportHfT5(ToFile(umt5), *target).message()), HasSubstr("(UMT5) is not supported"));
+  EXPECT_EQ(InferT5Config(ToFile(umt5), T5Config{}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
