@@ -3,7 +3,8 @@
 # python3 whose PyTorch is a CUDA build (its LibTorch is what the model library is built against).
 # Abseil, Eigen, nlohmann-json and GoogleTest come from Debian's .debs, unpacked with dpkg -x: fetch them
 # on a Debian machine with
-#   apt-get download libabsl-dev libabsl20220623 libeigen3-dev nlohmann-json3-dev libgtest-dev libgmock-dev
+#   apt-get download libabsl-dev libabsl20220623 libeigen3-dev nlohmann-json3-dev libgtest-dev libgmock-dev \
+#     libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
 #
 #   scripts/gpu-check.sh DEBS_DIR OUT_DIR
 #
@@ -77,6 +78,17 @@ if ! build build-cuda; then
   bin=build-cuda-eager/bin
   build build-cuda-eager -DMIVLA_CUDA_GRAPHS=OFF || fail "build without CUDA graphs"
 fi
+
+# nvJPEG's decoder is part of the server's runtime, which needs more than this build has (gRPC is not
+# needed, but OpenCV's libraries are): here it is type-checked against this toolkit's nvjpeg.h with
+# OpenCV's and Abseil's headers from the .debs (libopencv-{core,imgproc,imgcodecs}-dev), as on CPU
+# machines (the check's include folders after LibTorch's are only added to the search path).
+step "CUDA compile check (graphed_sampler.cc, nvjpeg_decoder.cc)"
+mapfile -t torch_includes < <(python3 -c 'from torch.utils import cpp_extension; print("\n".join(cpp_extension.include_paths()))')
+OPENCV_INCLUDE_DIR=$root/usr/include/opencv4 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda} \
+  bash core/model/cuda_compile_check.sh c++ "$PWD" /tmp/mivla-cuda-compile-check "${torch_includes[@]}" \
+  "$root/usr/include" "$root/usr/include/x86_64-linux-gnu/opencv4" >>"$log" 2>&1 ||
+  fail "CUDA compile check"
 
 step "tests on the device"
 for t in mivla_graphed_sampler_test mivla_decoder_test; do

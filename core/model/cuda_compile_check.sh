@@ -9,6 +9,7 @@
 # (cuda_runtime_api.h under $CUDA_HOME/include, /usr/local/cuda/include or /usr/include) or LibTorch
 # has no ATen/cuda headers. Debian's LibTorch (a CPU build) ships ATen/cuda but not the configure-time
 # c10/cuda/impl/cuda_cmake_macros.h; the check writes that one-line header into OUT_DIR when missing.
+# OPENCV_INCLUDE_DIR (default: pkg-config's opencv4, else /usr/include/opencv4) points at OpenCV's headers.
 #
 #   cuda_compile_check.sh CXX REPO OUT_DIR TORCH_INCLUDE_DIR...      # 0 = compiles
 set -u
@@ -49,7 +50,7 @@ check() {  # check SRC DEFINE
 check "$repo/core/model/graphed_sampler.cc" MIVLA_WITH_CUDA
 # The nvJPEG decoder (--gpu-image-decode) where the toolkit ships nvJPEG's header.
 if [ -f "$cuda_inc/nvjpeg.h" ]; then
-  flags+=(-isystem "$(pkg-config --variable=includedir opencv4 2>/dev/null || echo /usr/include/opencv4)")
+  flags+=(-isystem "${OPENCV_INCLUDE_DIR:-$(pkg-config --variable=includedir opencv4 2>/dev/null || echo /usr/include/opencv4)}")
   check "$repo/server/runtime/nvjpeg_decoder.cc" MIVLA_WITH_NVJPEG
 else
   echo "CUDA compile check: server/runtime/nvjpeg_decoder.cc skipped (no nvjpeg.h under $cuda_inc)"
