@@ -3,13 +3,14 @@
 # (MIVLA_WITH_CUDA), the nvJPEG decoder server/runtime/nvjpeg_decoder.cc only where nvJPEG was found too.
 # This check type-checks them on a CPU machine that has a CUDA toolkit's headers (nvjpeg_decoder.cc only
 # when the toolkit has nvjpeg.h):
-#   CXX -std=c++17 -fsyntax-only -DMIVLA_WITH_CUDA=1  against this machine's LibTorch headers
+#   CXX -std=c++$CXX_STD -fsyntax-only -DMIVLA_WITH_CUDA=1  against this machine's LibTorch headers
 # so a misspelt CUDA graph, stream or event call fails `make test` here rather than on the first GPU
 # machine. Nothing is linked or run. Exits 77 (ctest: skipped) when there are no CUDA toolkit headers
 # (cuda_runtime_api.h under $CUDA_HOME/include, /usr/local/cuda/include or /usr/include) or LibTorch
 # has no ATen/cuda headers. Debian's LibTorch (a CPU build) ships ATen/cuda but not the configure-time
 # c10/cuda/impl/cuda_cmake_macros.h; the check writes that one-line header into OUT_DIR when missing.
-# OPENCV_INCLUDE_DIR (default: pkg-config's opencv4, else /usr/include/opencv4) points at OpenCV's headers.
+# OPENCV_INCLUDE_DIR (default: pkg-config's opencv4, else /usr/include/opencv4) points at OpenCV's headers;
+# CXX_STD (default 17) is the C++ standard, the build's (LibTorch 2.13 and later need 20).
 #
 #   cuda_compile_check.sh CXX REPO OUT_DIR TORCH_INCLUDE_DIR...      # 0 = compiles
 set -u
@@ -28,7 +29,7 @@ for d in "${torch_dirs[@]}"; do
 done
 [ -n "$have_graph" ] || { echo "CUDA compile check skipped: LibTorch has no ATen/cuda headers"; exit 77; }
 rm -rf "$out" && mkdir -p "$out/c10/cuda/impl"
-flags=(-std=c++17 -fsyntax-only -pthread -I"$repo")
+flags=(-std=c++"${CXX_STD:-17}" -fsyntax-only -pthread -I"$repo")
 if [ -z "$have_macros" ]; then
   printf '#pragma once\n#define C10_CUDA_BUILD_SHARED_LIBS\n' >"$out/c10/cuda/impl/cuda_cmake_macros.h"
   flags+=(-isystem "$out")
