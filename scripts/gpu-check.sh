@@ -68,8 +68,6 @@ for f in "$debs"/*.deb; do dpkg -x "$f" "$root" || fail "dpkg -x $f"; done
 export LD_LIBRARY_PATH=$root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
 torch_prefix=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
-# LibTorch 2.13 and later need C++20 (cmake/Dependencies.cmake makes the same choice).
-cxx_std=$(python3 -c 'import torch; v = tuple(int(x) for x in torch.__version__.split("+")[0].split(".")[:2]); print(20 if v >= (2, 13) else 17)')
 gen=()
 command -v ninja >/dev/null && gen=(-G Ninja)
 # The project has no .cu files; this only quiets LibTorch's CMake, which otherwise probes the GPUs.
@@ -103,8 +101,10 @@ fi
 # libraries): it is type-checked against this toolkit's nvjpeg.h with OpenCV's and Abseil's headers from
 # the .debs, as on CPU machines (the include folders after LibTorch's only extend the search path).
 step "CUDA compile check (graphed_sampler.cc, nvjpeg_decoder.cc)"
+# At the build's C++ standard (cmake/Dependencies.cmake picks it from LibTorch's version).
+cxx_std=$(grep -o -m1 -- '-std=[a-z+]*[0-9]*' "${bin%/bin}/compile_commands.json" 2>/dev/null | grep -o '[0-9]*$')
 mapfile -t torch_includes < <(python3 -c 'from torch.utils import cpp_extension; print("\n".join(cpp_extension.include_paths()))')
-CXX_STD=$cxx_std OPENCV_INCLUDE_DIR=$root/usr/include/opencv4 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda} \
+CXX_STD=${cxx_std:-17} OPENCV_INCLUDE_DIR=$root/usr/include/opencv4 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda} \
   bash core/model/cuda_compile_check.sh c++ "$PWD" /tmp/mivla-cuda-compile-check "${torch_includes[@]}" \
   "$root/usr/include" "$root/usr/include/x86_64-linux-gnu/opencv4" >>"$log" 2>&1
 case $? in

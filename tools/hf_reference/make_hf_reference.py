@@ -154,6 +154,37 @@ def write_fixture(out_dir, name, model, io, meta, prefix=""):
     return written
 
 
+def vit_meta(style, config, mlp_dim):
+    """Our VitConfig (keys as in core/model/model_config.cc) from the HF config it was built from."""
+    return {
+        "style": style,
+        "image_size": config.image_size,
+        "patch_size": config.patch_size,
+        "width": config.hidden_size,
+        "depth": config.num_hidden_layers,
+        "heads": config.num_attention_heads,
+        "mlp_dim": mlp_dim,
+        "eps": config.layer_norm_eps,
+        "position_grid": config.image_size // config.patch_size,
+    }
+
+
+def t5_meta(config, max_tokens):
+    """Our T5Config from the HF config (max_tokens is ours alone)."""
+    return {
+        "vocab_size": config.vocab_size,
+        "d_model": config.d_model,
+        "d_kv": config.d_kv,
+        "heads": config.num_heads,
+        "d_ff": config.d_ff,
+        "layers": config.num_layers,
+        "num_buckets": config.relative_attention_num_buckets,
+        "max_distance": config.relative_attention_max_distance,
+        "eps": config.layer_norm_epsilon,
+        "max_tokens": max_tokens,
+    }
+
+
 # ---- fixtures -------------------------------------------------------------------------------------
 
 
@@ -201,17 +232,7 @@ def make_dinov2(out_dir, seed=1401):
         "fixture": "dinov2",
         "hf_class": "Dinov2Model",
         "seed": seed,
-        "vit": {
-            "style": "dinov2",
-            "image_size": 56,
-            "patch_size": 14,
-            "width": 32,
-            "depth": 2,
-            "heads": 4,
-            "mlp_dim": 32 * 3,
-            "eps": 1e-6,
-            "position_grid": 4,
-        },
+        "vit": vit_meta("dinov2", config, config.hidden_size * config.mlp_ratio),
         "cases": cases,
         "hf_config": hf_config_dict(config),
         **versions(),
@@ -247,17 +268,7 @@ def make_siglip(out_dir, seed=1402):
         "fixture": "siglip",
         "hf_class": "SiglipVisionModel",
         "seed": seed,
-        "vit": {
-            "style": "siglip",
-            "image_size": 48,
-            "patch_size": 16,
-            "width": 32,
-            "depth": 2,
-            "heads": 2,
-            "mlp_dim": 72,
-            "eps": 1e-6,
-            "position_grid": 3,
-        },
+        "vit": vit_meta("siglip", config, config.intermediate_size),
         "cases": [{
             "input": "pixel_values",
             "output": "last_hidden_state",
@@ -316,18 +327,7 @@ def make_t5(out_dir, seed=1403):
         "fixture": "t5",
         "hf_class": "T5EncoderModel",
         "seed": seed,
-        "t5": {
-            "vocab_size": vocab,
-            "d_model": 32,
-            "d_kv": 12,
-            "heads": 4,
-            "d_ff": 48,
-            "layers": 2,
-            "num_buckets": 16,
-            "max_distance": 20,
-            "eps": 1e-6,
-            "max_tokens": 32,
-        },
+        "t5": t5_meta(config, max_tokens=32),
         "cases": [{
             "input_ids": "input_ids",
             "attention_mask": "attention_mask",
