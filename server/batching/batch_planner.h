@@ -13,16 +13,19 @@
 //   * size: the largest b <= min(waiting, max_batch_size) whose estimated cost (BatchCostModel) still
 //     ends by the earliest feasible deadline: now + cost(b) <= earliest. Lost tasks fill what the feasible
 //     ones leave of b; with no feasible task the batch is as large as it can be.
-//   * blocking: a batch runs to its end, so urgent tasks arriving meanwhile wait for it. The queue keeps
-//     half the smallest slack (deadline - arrival) of the last 32 tasks that arrived with one as the
-//     blocking budget, and a batch of more than one task never costs more than that. Only tasks that
-//     could be served in time when they arrived (slack > cost(1)) and arrived in the last 2 s count.
+//   * blocking: a batch runs to its end, so urgent tasks arriving meanwhile wait for it. A batch of more
+//     than one task never costs more than the blocking budget: half the smallest slack (urgency -
+//     arrival) of the recent arrivals that a batch could protect (ArrivalStats, arrival_stats.h).
 //   * keep up: the blocking budget (a guard for tasks that have not arrived yet) never shrinks a batch
 //     below the smallest size b that serves tasks as fast as they arrive (cost(b) <= b x the mean gap
-//     between arrivals; the largest batch when none does): smaller batches cost more per task, and
-//     under overload budget-sized batches lowered the stage's throughput just when it was needed (the
-//     soak benchmark's robots: 23.6 -> 11.5 chunks/s and p99 x 5.4 with a hostile client beside). The
-//     earliest feasible deadline, a task that is here, still sizes the batch below that.
+//     between arrivals that could be served in time, ArrivalStats::servable_gap; when no size does, the
+//     size with the least cost per task): smaller batches cost more per task, and under overload
+//     budget-sized batches lowered the stage's throughput just when it was needed (the soak benchmark's
+//     robots: 23.6 -> 11.5 chunks/s and p99 x 5.4 with a hostile client beside). Tasks lost on arrival
+//     do not count: with them, robots out of actions asking again at once made every batch the largest
+//     at twice capacity, each holding the stage while the 25 Hz robots' requests arrived and missed
+//     (EDF missed as often as FIFO, 75 %). The earliest feasible deadline, a task that is here, still
+//     sizes the batch below that.
 //   * wait: a batch that is not full waits for another task only while one is expected in time to join
 //     it: the join-by time is min(oldest enqueue + max_queue_delay, earliest - cost(waiting + 1)) and
 //     the next task is expected at `next_arrival` (the queue's mean inter-arrival time after the last
@@ -50,7 +53,7 @@ struct PlanInput {
   absl::Time next_arrival = absl::InfiniteFuture();    // when the next task is expected; unknown: infinite
   bool draining = false;                               // shutdown began: never wait
   absl::Duration blocking_budget = absl::InfiniteDuration();  // kEdf: longest a batch should hold the stage
-  absl::Duration arrival_gap = absl::InfiniteDuration();      // mean time between arrivals; unknown: infinite
+  absl::Duration arrival_gap = absl::InfiniteDuration();      // kEdf: mean gap between servable arrivals; unknown: inf
 };
 
 struct BatchPlan {
@@ -62,7 +65,8 @@ struct BatchPlan {
 BatchPlan PlanBatch(const BatchQueueOptions& options, const BatchCostModel& cost, const PlanInput& in);
 
 /// kEdf's floor (see "keep up" above): the smallest batch size whose cost is covered by the arrivals it
-/// serves at one per `arrival_gap`; max_batch_size when no size is; 1 when nothing is measured yet.
+/// serves at one per `arrival_gap`; when no size is, the one with the least estimated cost per task (the
+/// largest of equals); 1 when nothing is measured yet.
 size_t KeepUpSize(const BatchQueueOptions& options, const BatchCostModel& cost, absl::Duration arrival_gap);
 
 /// kEdf's batch size (see above) for `waiting` tasks whose earliest deadline is `earliest`.

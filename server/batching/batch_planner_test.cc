@@ -237,6 +237,30 @@ TEST(PlanBatchTest, EdfBlockingBudgetNeverShrinksBatchesBelowWhatKeepsUpWithArri
   EXPECT_EQ(PlanBatch(o, cost, in).take, 3u);
 }
 
+TEST(PlanBatchTest, EdfOverloadKeepsUpWithTheCheapestBatchPerTaskNotTheLargest) {
+  // A busy CPU (measured at twice capacity): 70 ms alone, 105 ms for 5 (21 ms a task), 371 ms for 16
+  // (23 ms a task).
+  BatchCostModel cost(16);
+  cost.Record(1, absl::Milliseconds(70));
+  cost.Record(5, absl::Milliseconds(105));
+  cost.Record(16, absl::Milliseconds(371));
+  const BatchQueueOptions o = Options(BatchPolicy::kEdf);
+  EXPECT_EQ(KeepUpSize(o, cost, absl::Milliseconds(5)), 5u) << "no size keeps up: the cheapest per task";
+  EXPECT_EQ(KeepUpSize(o, cost, absl::Milliseconds(30)), 3u) << "one keeps up: the smallest that does";
+  PlanInput in;
+  in.now = At(0);
+  in.waiting = 20;
+  in.infeasible = 20;  // robots out of actions: nothing to protect here...
+  in.oldest_enqueued = At(-50);
+  in.blocking_budget = absl::Milliseconds(1);  // ...but arrivals that could make their deadlines
+  in.arrival_gap = absl::Milliseconds(5);
+  EXPECT_EQ(PlanBatch(o, cost, in).take, 5u);
+  in.arrival_gap = absl::InfiniteDuration();  // none of those arrive: nothing to keep up with
+  EXPECT_EQ(PlanBatch(o, cost, in).take, 1u);
+  in.blocking_budget = absl::InfiniteDuration();  // nor anything to protect: the largest
+  EXPECT_EQ(PlanBatch(o, cost, in).take, 16u);
+}
+
 TEST(PlanBatchTest, DrainTakesAtOnceAndEmptyQueueSleeps) {
   const BatchCostModel cost = LinearCost();
   PlanInput in;

@@ -29,7 +29,6 @@
 #define MIVLA_SERVER_BATCHING_BATCH_QUEUE_H_
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -46,6 +45,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "server/batching/arrival_stats.h"
 #include "server/batching/batch_cost_model.h"
 #include "server/batching/batch_planner.h"
 #include "server/batching/batch_queue_options.h"
@@ -100,17 +100,7 @@ class BatchQueue {
       }
       if (queue_.size() < options_.max_queue_depth) {
         const absl::Time now = absl::Now();
-        if (last_arrival_ != absl::InfinitePast()) {
-          const absl::Duration gap = now - last_arrival_;
-          mean_gap_ = mean_gap_ < absl::ZeroDuration() ? gap : mean_gap_ * 0.8 + gap * 0.2;
-        }
-        last_arrival_ = now;
-        if (options_.policy == BatchPolicy::kEdf) {
-          const absl::Duration slack = internal::UrgencyOf(*task, 0) - now;
-          if (slack > cost_.Estimate(1) && slack < absl::InfiniteDuration()) {
-            recent_slack_[slack_count_++ % recent_slack_.size()] = {now, slack};
-          }
-        }
+        arrivals_.Record(now, internal::UrgencyOf(*task, 0) - now, cost_.Estimate(1));
         queue_.Push(std::move(task), now);
         ReportDepthLocked();
         cv_.Signal();
@@ -203,13 +193,10 @@ class BatchQueue {
             in.infeasible < queue_.size() ? queue_.urgency_at(in.infeasible) : absl::InfiniteFuture();
       }
       in.oldest_enqueued = queue_.oldest_enqueue_time();
-      in.next_arrival = mean_gap_ < absl::ZeroDuration() ? absl::InfiniteFuture() : last_arrival_ + mean_gap_;
-      in.arrival_gap = mean_gap_ < absl::ZeroDuration() ? absl::InfiniteDuration() : mean_gap_;
+      in.next_arrival = arrivals_.next_arrival();
+      in.arrival_gap = arrivals_.servable_gap();
       in.draining = !accepting_;
-      for (size_t i = 0; i < std::min(slack_count_, recent_slack_.size()); ++i) {
-        if (now - recent_slack_[i].first > absl::Seconds(2)) continue;
-        in.blocking_budget = std::min(in.blocking_budget, recent_slack_[i].second / 2);
-      }
+      in.blocking_budget = arrivals_.blocking_budget(now);
       const BatchPlan plan = PlanBatch(options_, cost_, in);
       if (plan.take > 0 || !expired->empty()) {
         *out = plan.take > 0 ? plan : BatchPlan();
@@ -267,11 +254,7 @@ class BatchQueue {
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   absl::Duration avg_batch_latency_ ABSL_GUARDED_BY(mu_);  // EWMA of ProcessBatchFn time
   BatchCostModel cost_ ABSL_GUARDED_BY(mu_);               // ProcessBatchFn time per batch size (kEdf)
-  absl::Time last_arrival_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // last accepted Schedule()
-  absl::Duration mean_gap_ ABSL_GUARDED_BY(mu_) = absl::Seconds(-1);     // EWMA between arrivals; < 0: none
-  // kEdf: (arrival, deadline - arrival) of the last tasks that could be served in time when they came.
-  std::array<std::pair<absl::Time, absl::Duration>, 32> recent_slack_ ABSL_GUARDED_BY(mu_);
-  size_t slack_count_ ABSL_GUARDED_BY(mu_) = 0;
+  ArrivalStats arrivals_ ABSL_GUARDED_BY(mu_);             // accepted Schedule() calls: gaps, slack (kEdf's planner)
 
   absl::Mutex shutdown_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::vector<std::thread> workers_;  // written in Create only; joined under shutdown_mu_
