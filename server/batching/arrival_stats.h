@@ -4,14 +4,15 @@
 // a batch of one at that moment:
 //   * next_arrival: the last arrival plus the mean gap between arrivals (every arrival counts);
 //   * servable_gap: the mean gap between arrivals that could still be served in time (slack > cost(1)).
-//     kEdf's "keep up" floor sizes batches for these
-//     only: a task lost on arrival (a robot already out of actions, asking again at once) counts no more,
-//     so a backlog of lost tasks no longer makes every batch the largest, which held the stage for the
-//     whole batch while the requests that could still make their deadlines arrived and missed them;
-//   * blocking_budget: half the smallest slack of the last 32 arrivals of the last 2 s that a batch of
-//     any size could protect (slack > 2 x cost(1): such a task, arriving as a batch starts, can wait for
-//     it and still be served in time). A task with less slack misses behind even a batch of one, so it
-//     no longer shrinks the budget below what any batch can meet.
+//     kEdf's "keep up" floor sizes batches for these only: a task that cannot make its deadline on
+//     arrival (e.g. a robot already out of actions, asking again at once) no longer counts, so a backlog
+//     of such tasks no longer keeps batches as large as the queue allows, each holding the stage while
+//     the requests that could still make their deadlines arrived and missed them. When no servable task
+//     arrives the gap keeps its last value (the budget below then has nothing recent to protect);
+//   * blocking_budget: half the smallest slack among the last 32 arrivals, within the last 2 s, that at
+//     least a batch of one could protect (slack > 2 x cost(1): such a task, arriving as a batch of one
+//     starts, can wait for it and still be served in time). A task with less slack misses if it arrives
+//     as any batch starts, so it no longer shrinks the budget below what any batch can meet.
 //
 //   ArrivalStats stats;
 //   stats.Record(now, urgency - now, cost.Estimate(1));

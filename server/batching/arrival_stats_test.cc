@@ -62,6 +62,22 @@ TEST(ArrivalStatsTest, BudgetIsHalfTheSmallestProtectableSlackOfTheLastTwoSecond
   EXPECT_EQ(stats.blocking_budget(At(3000)), absl::InfiniteDuration()) << "no urgency: nothing to protect";
 }
 
+TEST(ArrivalStatsTest, ThresholdsAreStrictAndNothingMeasuredCountsEveryPositiveSlack) {
+  ArrivalStats stats;
+  stats.Record(At(0), Ms(80), Ms(40));  // exactly 2 x cost(1): not protectable
+  EXPECT_EQ(stats.blocking_budget(At(0)), absl::InfiniteDuration());
+  stats.Record(At(10), Ms(40), Ms(40));  // exactly cost(1): not servable
+  stats.Record(At(20), Ms(41), Ms(40));  // servable: the gap from 0 (80 > 40), not from 10
+  EXPECT_NEAR(InMs(stats.servable_gap()), 20, 1e-6);
+  // Before any batch ran the cost model says zero: every task with some slack counts, none without.
+  ArrivalStats fresh;
+  fresh.Record(At(0), Ms(1), absl::ZeroDuration());
+  fresh.Record(At(5), absl::ZeroDuration(), absl::ZeroDuration());
+  fresh.Record(At(7), Ms(1), absl::ZeroDuration());
+  EXPECT_NEAR(InMs(fresh.servable_gap()), 7, 1e-6);
+  EXPECT_NEAR(InMs(fresh.blocking_budget(At(7))), 0.5, 1e-6);
+}
+
 TEST(ArrivalStatsTest, BudgetKeepsTheLast32ProtectableArrivals) {
   ArrivalStats stats;
   stats.Record(At(0), Ms(100), Ms(10));  // 50, soon overwritten

@@ -20,8 +20,8 @@ size_t KeepUpSize(const BatchQueueOptions& options, const BatchCostModel& cost, 
   for (size_t b = 1; b <= options.max_batch_size; ++b) {
     if (cost.Estimate(b) <= arrival_gap * static_cast<double>(b)) return b;
   }
-  // None keeps up: the cheapest per task. On a busy CPU that need not be the largest (a batch of 5 has
-  // cost 21 ms per task beside 23 ms for 16 in a measured overload).
+  // None keeps up: the cheapest per task. On a busy CPU that need not be the largest (in one traced
+  // overload a batch of 5 cost about 21 ms per task, one of 16 about 23 ms).
   const auto per_task = [&](size_t b) { return cost.Estimate(b) / static_cast<double>(b); };
   size_t cheapest = options.max_batch_size;
   for (size_t b = options.max_batch_size; b >= 1; --b) {

@@ -21,11 +21,11 @@
 //     between arrivals that could be served in time, ArrivalStats::servable_gap; when no size does, the
 //     size with the least cost per task): smaller batches cost more per task, and under overload
 //     budget-sized batches lowered the stage's throughput just when it was needed (the soak benchmark's
-//     robots: 23.6 -> 11.5 chunks/s and p99 x 5.4 with a hostile client beside). Tasks lost on arrival
-//     do not count: with them, robots out of actions asking again at once made every batch the largest
-//     at twice capacity, each holding the stage while the 25 Hz robots' requests arrived and missed
-//     (EDF missed as often as FIFO, 75 %). The earliest feasible deadline, a task that is here, still
-//     sizes the batch below that.
+//     robots: 23.6 -> 11.5 chunks/s and p99 x 5.4 with a hostile client beside). Tasks that cannot make
+//     their deadlines on arrival do not count: with them, robots out of actions asking again at once
+//     kept batches as large as the queue allowed at twice capacity, each holding the stage while the
+//     25 Hz robots' requests arrived and missed (EDF missed as often as FIFO, 75 %). The earliest
+//     feasible deadline, a task that is here, still sizes the batch below that.
 //   * wait: a batch that is not full waits for another task only while one is expected in time to join
 //     it: the join-by time is min(oldest enqueue + max_queue_delay, earliest - cost(waiting + 1)) and
 //     the next task is expected at `next_arrival` (the queue's mean inter-arrival time after the last
