@@ -10,7 +10,8 @@
 // Variants that would import without a missing tensor yet compute something else are refused
 // (INVALID_ARGUMENT naming the tensor), by import and inference alike: DINOv2 with register tokens
 // (embeddings.register_tokens) or a SwiGLU MLP (mlp.weights_in), and UMT5 (a relative bias per block).
-// T5's activation is not in the file: a gated-silu T5 imports and runs with gelu_new.
+// Activations and attention heads are in no tensor: a gated-silu T5 would import and run with gelu_new,
+// and a ViT gets the `defaults`' heads. hf_config.h applies (or refuses) what the model's config.json says.
 // Every name is looked up as `prefix + name`. Import is all-or-nothing: every tensor is fetched and
 // checked before any parameter changes; a missing tensor or a shape mismatch is an error naming the
 // tensor and both shapes. Floating inputs of any width (F16, BF16, F64) are converted to the

@@ -5,7 +5,8 @@
 // T5EncoderModel instances: their state dicts under HF names (<name>.safetensors), inputs and HF's
 // last_hidden_state (<name>_io.safetensors) and the configs (<name>.json), written by
 // tools/hf_reference/make_hf_reference.py on a machine with transformers. Each test infers the config from
-// the file's shapes (as a real import does), imports by name, runs the same inputs and compares.
+// the file's shapes and applies transformers' config (heads, epsilons: hf_config.h), as a real import
+// does, imports by name, runs the same inputs and compares.
 //
 // MIVLA_HF_REFERENCE_DIR points the test at another folder (e.g. fresh output of the script before it is
 // committed); a missing fixture fails the test with the file's name.
@@ -15,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/model/hf_config.h"
 #include "core/model/hf_import.h"
 #include "core/util/read_file.h"
 #include "gtest/gtest.h"
@@ -101,8 +103,9 @@ void CheckVit(const std::string& name, const std::string& style) {
   ASSERT_TRUE(f.ok()) << f.status();
   const VitConfig expected = VitFromMeta(f->meta.at("vit"));
   ASSERT_EQ(expected.style, style);
-  // Only what the shapes cannot tell comes from the fixture: heads, eps, dinov2's input size. The rest
-  // of the defaults (style included) differ from the fixture, so they must come from the file.
+  // The shapes cannot tell heads and eps: transformers' own config.json says them (hf_config.h), so the
+  // defaults are wrong on purpose, as is the rest (style included), which must come from the file.
+  // Only dinov2's input size (free) comes from the fixture's own block.
   VitConfig defaults;
   defaults.style = style == "dinov2" ? "siglip" : "dinov2";
   defaults.width = 48;
@@ -110,12 +113,16 @@ void CheckVit(const std::string& name, const std::string& style) {
   defaults.depth = 5;
   defaults.mlp_dim = 40;
   defaults.position_grid = 9;
-  defaults.heads = expected.heads;
-  defaults.eps = expected.eps;
+  defaults.heads = 1;
+  defaults.eps = 1e-3;
   // DINOv2's input size is free (its position grid is interpolated); SigLIP's comes from the file.
   defaults.image_size = style == "dinov2" ? expected.image_size : expected.image_size + expected.patch_size;
   absl::StatusOr<VitConfig> config = InferVitConfig(f->weights, defaults);
   ASSERT_TRUE(config.ok()) << config.status();
+  absl::Status applied = ApplyHfVitConfig(f->meta.at("hf_config"), name, &*config);
+  ASSERT_TRUE(applied.ok()) << applied;
+  EXPECT_EQ(config->heads, expected.heads);
+  EXPECT_EQ(config->eps, expected.eps);
   EXPECT_EQ(config->style, expected.style);
   EXPECT_EQ(config->width, expected.width);
   EXPECT_EQ(config->patch_size, expected.patch_size);
@@ -152,14 +159,19 @@ TEST(HfReferenceTest, T5EncoderModelLastHiddenState) {
   absl::StatusOr<Fixture> f = LoadFixture("t5");
   ASSERT_TRUE(f.ok()) << f.status();
   const Json& t = f->meta.at("t5");
-  // max_distance, eps and max_tokens are not in the shapes.
+  // max_distance and eps are not in the shapes: transformers' config.json says them (hf_config.h);
+  // max_tokens (our truncation) is the fixture's.
   T5Config defaults;
-  defaults.max_distance = t.at("max_distance").get<int>();
-  defaults.eps = t.at("eps").get<double>();
+  defaults.max_distance = 128;  // wrong on purpose, as are eps and num_buckets (from the bias table)
+  defaults.eps = 1e-3;
   defaults.max_tokens = t.at("max_tokens").get<int>();
-  defaults.num_buckets = 8;  // wrong on purpose: must come from the relative bias table's shape
+  defaults.num_buckets = 8;
   absl::StatusOr<T5Config> config = InferT5Config(f->weights, defaults);
   ASSERT_TRUE(config.ok()) << config.status();
+  absl::Status applied = ApplyHfT5Config(f->meta.at("hf_config"), "t5", &*config);
+  ASSERT_TRUE(applied.ok()) << applied;
+  EXPECT_EQ(config->max_distance, t.at("max_distance").get<int>());
+  EXPECT_EQ(config->eps, t.at("eps").get<double>());
   EXPECT_EQ(config->vocab_size, t.at("vocab_size").get<int>());
   EXPECT_EQ(config->d_model, t.at("d_model").get<int>());
   EXPECT_EQ(config->d_kv, t.at("d_kv").get<int>());

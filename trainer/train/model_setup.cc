@@ -1,18 +1,21 @@
 #include "trainer/train/model_setup.h"
 
-#include <filesystem>
-
-#include <nlohmann/json.hpp>
-
 #include <torch/torch.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "core/checkpoint/model_checkpoint.h"
+#include "core/model/hf_config.h"
 #include "core/model/hf_import.h"
 #include "core/model/safetensors.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/log.h"
 #include "core/util/status_macros.h"
+#include "core/util/status_prefix.h"
 
 namespace mivla::trainer {
 
@@ -88,6 +91,31 @@ absl::StatusOr<std::string> ResolveTokenizerModel(const TrainConfig& config, Tra
   return (*tok)->serialized_model();
 }
 
+namespace {
+
+// The HF config.json beside an encoder's weights (hf_config.h) sets what the shapes cannot tell; without
+// one the model config's heads and epsilons stand, which the log says.
+template <typename EncoderConfig>
+absl::Status ApplyConfigBeside(const char* field, const std::string& path, EncoderConfig* encoder) {
+  absl::StatusOr<std::optional<nlohmann::json>> hf = model::ReadHfConfigBeside(path);
+  if (!hf.ok()) return WithPrefix(hf.status(), absl::StrCat(field, ": "));
+  if (!hf->has_value()) {
+    LogWarning("train", absl::StrCat(field, " '", path, "': no config.json beside it, so the attention heads ",
+                                     "and epsilons the weights cannot tell are the model config's; put the ",
+                                     "model's config.json in that folder"));
+    return absl::OkStatus();
+  }
+  absl::Status applied;
+  if constexpr (std::is_same_v<EncoderConfig, model::T5Config>) {
+    applied = model::ApplyHfT5Config(**hf, path, encoder);
+  } else {
+    applied = model::ApplyHfVitConfig(**hf, path, encoder);
+  }
+  return applied.ok() ? applied : WithPrefix(applied, absl::StrCat(field, ": "));
+}
+
+}  // namespace
+
 absl::StatusOr<InitialModel> BuildInitialModel(const TrainConfig& config, TrainMode mode) {
   InitialModel out;
   ASSIGN_OR_RETURN(out.tokenizer_model, ResolveTokenizerModel(config, mode));
@@ -113,14 +141,17 @@ absl::StatusOr<InitialModel> BuildInitialModel(const TrainConfig& config, TrainM
     if (!config.hf_dinov2.empty()) {
       ASSIGN_OR_RETURN(dino, model::SafetensorsFile::Open(config.hf_dinov2));
       ASSIGN_OR_RETURN(mc.dino, model::InferVitConfig(*dino, mc.dino));
+      RETURN_IF_ERROR(ApplyConfigBeside("encoders.hf_dinov2", config.hf_dinov2, &mc.dino));
     }
     if (!config.hf_siglip.empty()) {
       ASSIGN_OR_RETURN(siglip, model::SafetensorsFile::Open(config.hf_siglip));
       ASSIGN_OR_RETURN(mc.siglip, model::InferVitConfig(*siglip, mc.siglip));
+      RETURN_IF_ERROR(ApplyConfigBeside("encoders.hf_siglip", config.hf_siglip, &mc.siglip));
     }
     if (!config.hf_t5.empty()) {
       ASSIGN_OR_RETURN(t5, model::SafetensorsFile::Open(config.hf_t5));
       ASSIGN_OR_RETURN(mc.text, model::InferT5Config(*t5, mc.text));
+      RETURN_IF_ERROR(ApplyConfigBeside("encoders.hf_t5", config.hf_t5, &mc.text));
     }
     RETURN_IF_ERROR(model::ValidateConfig(mc));
     torch::manual_seed(config.seed);

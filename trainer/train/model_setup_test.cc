@@ -3,9 +3,10 @@
 // tokenizer; the modes refuse each other's fields; bad files are errors naming them.
 #include "trainer/train/model_setup.h"
 
-#include <filesystem>
-
 #include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "core/checkpoint/model_checkpoint.h"
 #include "core/model/hf_import.h"
@@ -55,6 +56,40 @@ TEST(ModelSetupTest, PretrainImportsHuggingFaceEncoders) {
   auto bad = BuildInitialModel(c, TrainMode::kPretrain);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("missing.safetensors"), std::string::npos) << bad.status();
+}
+
+TEST(ModelSetupTest, PretrainTakesHeadsAndActivationsFromTheConfigJsonBesideTheWeights) {
+  // A HF model folder: model.safetensors and config.json. The heads are in no tensor's shape.
+  torch::manual_seed(43);
+  model::MivlaModel source(model::TinyConfig());
+  auto dino = model::ExportHfVit(*source->dino());
+  auto t5 = model::ExportHfT5(*source->text_encoder());
+  ASSERT_TRUE(dino.ok() && t5.ok());
+  const fs::path dino_dir = fs::path(Dir()) / "dinov2-folder", t5_dir = fs::path(Dir()) / "t5-folder";
+  fs::create_directories(dino_dir);
+  fs::create_directories(t5_dir);
+  ASSERT_TRUE(model::WriteSafetensors((dino_dir / "model.safetensors").string(), *dino).ok());
+  ASSERT_TRUE(model::WriteSafetensors((t5_dir / "model.safetensors").string(), *t5).ok());
+  std::ofstream(dino_dir / "config.json") << R"({"model_type": "dinov2", "num_attention_heads": 4,
+                                                "layer_norm_eps": 1e-5, "hidden_act": "gelu"})";
+  std::ofstream(t5_dir / "config.json") << R"({"model_type": "t5", "feed_forward_proj": "gated-silu"})";
+
+  TrainConfig c;
+  c.hf_dinov2 = (dino_dir / "model.safetensors").string();
+  auto m = BuildInitialModel(c, TrainMode::kPretrain);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_NE(model::TinyConfig().dino.heads, 4);
+  EXPECT_EQ(m->model->config().dino.heads, 4);
+  EXPECT_EQ(m->model->config().dino.eps, 1e-5);
+
+  c.hf_t5 = (t5_dir / "model.safetensors").string();
+  auto silu = BuildInitialModel(c, TrainMode::kPretrain);
+  ASSERT_FALSE(silu.ok());
+  EXPECT_EQ(silu.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(silu.status().message().find("encoders.hf_t5: "), std::string::npos) << silu.status();
+  EXPECT_NE(silu.status().message().find("config.json feed_forward_proj: 'gated-silu' is not supported"),
+            std::string::npos)
+      << silu.status();
 }
 
 TEST(ModelSetupTest, FinetuneStartsFromTheCheckpoint) {
