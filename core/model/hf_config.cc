@@ -17,6 +17,11 @@ namespace {
 
 using Json = nlohmann::json;
 
+// transformers' defaults for fields a config.json leaves out (Dinov2Config, SiglipVisionConfig, T5Config).
+constexpr int64_t kHfVitHeads = 12;
+constexpr double kHfEps = 1e-6;
+constexpr int64_t kHfT5MaxDistance = 128;
+
 absl::Status Bad(const std::string& source, const std::string& field, const std::string& why) {
   return absl::InvalidArgumentError(absl::StrCat(source, ": config.json ", field, ": ", why));
 }
@@ -58,13 +63,15 @@ absl::Status PositiveEps(const std::optional<double>& eps, const char* field, co
 absl::StatusOr<std::optional<Json>> ReadHfConfigBeside(const std::string& weights_path) {
   const std::filesystem::path config = std::filesystem::path(weights_path).parent_path() / "config.json";
   std::error_code ec;
-  if (!std::filesystem::exists(config, ec)) return std::optional<Json>();
+  const bool present = std::filesystem::exists(config, ec);
+  if (ec)
+    return absl::UnavailableError(absl::StrCat(config.string(), ": cannot tell whether it exists: ", ec.message()));
+  if (!present) return std::optional<Json>();
   absl::StatusOr<std::string> text = ReadFile(config.string());
   if (!text.ok()) return text.status();
   Json hf = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (hf.is_discarded() || !hf.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(config.string(), ": not a JSON object"));
-  }
+  if (hf.is_discarded()) return absl::InvalidArgumentError(absl::StrCat(config.string(), ": not valid JSON"));
+  if (!hf.is_object()) return absl::InvalidArgumentError(absl::StrCat(config.string(), ": not a JSON object"));
   return std::optional<Json>(std::move(hf));
 }
 
@@ -72,6 +79,7 @@ absl::Status ApplyHfVitConfig(const Json& hf_in, const std::string& source, VitC
   const bool dino = config->style == "dinov2";
   std::optional<std::string> model_type;
   RETURN_IF_ERROR(Optional(hf_in, "model_type", source, &model_type));
+  if (!model_type.has_value()) return Bad(source, "model_type", "absent: not a HuggingFace model config");
   const Json* hf = &hf_in;
   if (!dino && model_type == "siglip") {  // a whole SigLIP (vision and text): its vision tower's config
     const auto it = hf_in.find("vision_config");
@@ -80,7 +88,7 @@ absl::Status ApplyHfVitConfig(const Json& hf_in, const std::string& source, VitC
     model_type = "siglip_vision_model";
   }
   const char* want_type = dino ? "dinov2" : "siglip_vision_model";
-  if (model_type.has_value() && *model_type != want_type) {
+  if (*model_type != want_type) {
     return Bad(source, "model_type",
                absl::StrCat("'", *model_type, "', but the weights are ", config->style, "'s (want '", want_type, "')"));
   }
@@ -111,7 +119,8 @@ absl::Status ApplyHfVitConfig(const Json& hf_in, const std::string& source, VitC
   RETURN_IF_ERROR(Agrees(layers, config->depth, "num_hidden_layers", source));
   if (dino) {
     RETURN_IF_ERROR(Optional(*hf, "mlp_ratio", source, &ratio));
-    if (ratio.has_value() && std::lround(*ratio * config->width) != config->mlp_dim) {
+    // transformers: int(hidden_size * mlp_ratio), truncated.
+    if (ratio.has_value() && static_cast<int64_t>(*ratio * config->width) != config->mlp_dim) {
       return Bad(source, "mlp_ratio",
                  absl::StrCat(*ratio, " x ", config->width, " disagrees with the weights' MLP size ", config->mlp_dim));
     }
@@ -125,24 +134,32 @@ absl::Status ApplyHfVitConfig(const Json& hf_in, const std::string& source, VitC
                               config->position_grid, " x ", config->position_grid, " position table"));
     }
   }
-  if (heads.has_value() && (*heads <= 0 || config->width % *heads != 0)) {
-    return Bad(source, "num_attention_heads", absl::StrCat(*heads, " does not divide the width ", config->width));
+  // Absent: the config class's default, as transformers reads the file (save_pretrained leaves a nested
+  // vision_config's defaults out).
+  const int64_t n_heads = heads.value_or(kHfVitHeads);
+  if (n_heads <= 0 || config->width % n_heads != 0) {
+    return Bad(source, "num_attention_heads",
+               absl::StrCat(n_heads, heads.has_value() ? "" : " (transformers' default)", " does not divide the width ",
+                            config->width));
   }
   RETURN_IF_ERROR(PositiveEps(eps, "layer_norm_eps", source));
-  if (heads.has_value()) config->heads = static_cast<int>(*heads);
-  if (eps.has_value()) config->eps = *eps;
+  config->heads = static_cast<int>(n_heads);
+  config->eps = eps.value_or(kHfEps);
   return absl::OkStatus();
 }
 
 absl::Status ApplyHfT5Config(const Json& hf, const std::string& source, T5Config* config) {
   std::optional<std::string> model_type, ff, act;
   RETURN_IF_ERROR(Optional(hf, "model_type", source, &model_type));
-  if (model_type.has_value() && *model_type != "t5" && *model_type != "mt5") {
+  if (!model_type.has_value()) return Bad(source, "model_type", "absent: not a HuggingFace model config");
+  if (*model_type != "t5" && *model_type != "mt5") {
     return Bad(source, "model_type", absl::StrCat("'", *model_type, "' is not supported (t5 or mt5)"));
   }
   RETURN_IF_ERROR(Optional(hf, "feed_forward_proj", source, &ff));
-  if (ff.has_value() && *ff != "gated-gelu") {
-    return Bad(source, "feed_forward_proj", absl::StrCat("'", *ff, "' is not supported; the encoder is gated-gelu"));
+  if (ff.value_or("relu") != "gated-gelu") {
+    return Bad(source, "feed_forward_proj",
+               absl::StrCat("'", ff.value_or("relu"), "'", ff.has_value() ? "" : " (absent: transformers' default)",
+                            " is not supported; the encoder is gated-gelu (T5 v1.1, mT5, Flan-T5)"));
   }
   RETURN_IF_ERROR(Optional(hf, "dense_act_fn", source, &act));
   if (act.has_value() && *act != "gelu_new") {
@@ -164,12 +181,15 @@ absl::Status ApplyHfT5Config(const Json& hf, const std::string& source, T5Config
   RETURN_IF_ERROR(Agrees(heads, config->heads, "num_heads", source));
   RETURN_IF_ERROR(Agrees(layers, config->layers, "num_layers", source));
   RETURN_IF_ERROR(Agrees(buckets, config->num_buckets, "relative_attention_num_buckets", source));
-  if (max_distance.has_value() && (*max_distance <= 0 || *max_distance > (1 << 20))) {
-    return Bad(source, "relative_attention_max_distance", absl::StrCat(*max_distance, " is not in [1, 2^20]"));
+  const int64_t distance = max_distance.value_or(kHfT5MaxDistance);
+  // The bidirectional buckets' exact range (num_buckets / 4) must lie below it (t5_encoder.h).
+  if (distance <= config->num_buckets / 4 || distance > (1 << 20)) {
+    return Bad(source, "relative_attention_max_distance",
+               absl::StrCat(distance, " is not in (num_buckets / 4 = ", config->num_buckets / 4, ", 2^20]"));
   }
   RETURN_IF_ERROR(PositiveEps(eps, "layer_norm_epsilon", source));
-  if (max_distance.has_value()) config->max_distance = static_cast<int>(*max_distance);
-  if (eps.has_value()) config->eps = *eps;
+  config->max_distance = static_cast<int>(distance);
+  config->eps = eps.value_or(kHfEps);
   return absl::OkStatus();
 }
 

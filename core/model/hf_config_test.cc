@@ -164,9 +164,45 @@ TEST(HfConfigTest, T5VariantsThatWouldComputeSomethingElseAreRefusedByField) {
   }
   T5Config mt5 = T5FromShapes();
   EXPECT_TRUE(ApplyHfT5Config(With(t5, {{"model_type", "mt5"}}), "w", &mt5).ok());
-  T5Config bare = T5FromShapes();
-  EXPECT_TRUE(ApplyHfT5Config(Json::object(), "w", &bare).ok()) << "absent fields keep the config's values";
-  EXPECT_EQ(bare.max_distance, 128);
+  T5Config c = T5FromShapes();
+  ExpectRefused(ApplyHfT5Config(With(t5, {{"relative_attention_max_distance", 4}}), "weights.safetensors", &c),
+                "relative_attention_max_distance");  // not above 16 buckets / 4
+  ExpectRefused(ApplyHfT5Config(Json::object(), "weights.safetensors", &c), "model_type");
+  // T5 v1.0's file leaves feed_forward_proj out: transformers' default, relu.
+  const absl::Status relu = ApplyHfT5Config({{"model_type", "t5"}}, "weights.safetensors", &c);
+  ExpectRefused(relu, "feed_forward_proj");
+  EXPECT_NE(relu.message().find("'relu' (absent: transformers' default)"), std::string::npos) << relu;
+}
+
+TEST(HfConfigTest, FieldsTheFileLeavesOutTakeTransformersDefaultsNotOurs) {
+  // save_pretrained leaves a nested vision_config's defaults out (google/siglip-base-patch16-224 states
+  // no heads): transformers then runs 12 heads with epsilon 1e-6, whatever the model config said.
+  VitConfig wide = SiglipFromShapes();
+  wide.width = 96;
+  const Json sparse = {{"model_type", "siglip"}, {"vision_config", {{"model_type", "siglip_vision_model"}}}};
+  ASSERT_TRUE(ApplyHfVitConfig(sparse, "siglip", &wide).ok());
+  EXPECT_EQ(wide.heads, 12);
+  EXPECT_EQ(wide.eps, 1e-6);
+  VitConfig narrow = SiglipFromShapes();  // 32 wide: 12 heads do not fit
+  const absl::Status s = ApplyHfVitConfig(sparse, "weights.safetensors", &narrow);
+  ExpectRefused(s, "num_attention_heads");
+  EXPECT_NE(s.message().find("12 (transformers' default) does not divide the width 32"), std::string::npos) << s;
+  VitConfig dino = DinoFromShapes();
+  ExpectRefused(ApplyHfVitConfig({{"num_attention_heads", 4}}, "weights.safetensors", &dino), "model_type");
+
+  T5Config t5 = T5FromShapes();
+  t5.max_distance = 20;
+  ASSERT_TRUE(ApplyHfT5Config({{"model_type", "t5"}, {"feed_forward_proj", "gated-gelu"}}, "t5", &t5).ok());
+  EXPECT_EQ(t5.max_distance, 128);
+  EXPECT_EQ(t5.eps, 1e-6);
+}
+
+TEST(HfConfigTest, MlpRatioTruncatesAsTransformersDoes) {
+  // int(32 x 3.02) = 96, the weights' MLP size; rounding would say 97.
+  VitConfig dino = DinoFromShapes();
+  EXPECT_TRUE(ApplyHfVitConfig(With(FixtureHfConfig("dinov2"), {{"mlp_ratio", 3.02}}), "d", &dino).ok());
+  ExpectRefused(ApplyHfVitConfig(With(FixtureHfConfig("dinov2"), {{"mlp_ratio", 2.99}}), "weights.safetensors", &dino),
+                "mlp_ratio");
 }
 
 TEST(HfConfigTest, ConfigJsonIsReadFromBesideTheWeights) {
@@ -186,7 +222,9 @@ TEST(HfConfigTest, ConfigJsonIsReadFromBesideTheWeights) {
   std::ofstream(dir / "config.json") << R"({"model_type": "dinov2",)";
   absl::StatusOr<std::optional<Json>> broken = ReadHfConfigBeside(weights);
   EXPECT_EQ(broken.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(broken.status().message().find("config.json: not a JSON object"), std::string::npos) << broken.status();
+  EXPECT_NE(broken.status().message().find("config.json: not valid JSON"), std::string::npos) << broken.status();
+  std::ofstream(dir / "config.json") << "[1, 2]";
+  EXPECT_NE(ReadHfConfigBeside(weights).status().message().find("config.json: not a JSON object"), std::string::npos);
 }
 
 }  // namespace

@@ -93,25 +93,41 @@ absl::StatusOr<std::string> ResolveTokenizerModel(const TrainConfig& config, Tra
 
 namespace {
 
-// The HF config.json beside an encoder's weights (hf_config.h) sets what the shapes cannot tell; without
-// one the model config's heads and epsilons stand, which the log says.
+void WarnNoConfig(const char* field, const std::string& path) {
+  LogWarning("train", absl::StrCat(field, " '", path, "': no config.json beside it, so the attention heads and ",
+                                   "epsilons the weights cannot tell are the model config's; put the model's ",
+                                   "config.json in that folder"));
+}
+
+// An encoder's config: sizes from the weights' shapes, then what no shape tells from the HF config.json
+// beside them (hf_config.h); without one the model config's heads and epsilons stand, which the log says.
 template <typename EncoderConfig>
-absl::Status ApplyConfigBeside(const char* field, const std::string& path, EncoderConfig* encoder) {
+absl::StatusOr<EncoderConfig> EncoderConfigFor(const char* field, const std::string& path,
+                                               const model::SafetensorsFile& file, EncoderConfig defaults) {
   absl::StatusOr<std::optional<nlohmann::json>> hf = model::ReadHfConfigBeside(path);
   if (!hf.ok()) return WithPrefix(hf.status(), absl::StrCat(field, ": "));
-  if (!hf->has_value()) {
-    LogWarning("train", absl::StrCat(field, " '", path, "': no config.json beside it, so the attention heads ",
-                                     "and epsilons the weights cannot tell are the model config's; put the ",
-                                     "model's config.json in that folder"));
-    return absl::OkStatus();
+  constexpr bool kVit = std::is_same_v<EncoderConfig, model::VitConfig>;
+  if constexpr (kVit) {
+    if (hf->has_value()) defaults.heads = 1;  // the config.json sets them; until then any width must do
+  }
+  absl::StatusOr<EncoderConfig> config;
+  if constexpr (kVit) {
+    config = model::InferVitConfig(file, defaults);
+  } else {
+    config = model::InferT5Config(file, defaults);
+  }
+  if (!config.ok() || !hf->has_value()) {
+    if (config.ok()) WarnNoConfig(field, path);
+    return config;
   }
   absl::Status applied;
-  if constexpr (std::is_same_v<EncoderConfig, model::T5Config>) {
-    applied = model::ApplyHfT5Config(**hf, path, encoder);
+  if constexpr (kVit) {
+    applied = model::ApplyHfVitConfig(**hf, path, &*config);
   } else {
-    applied = model::ApplyHfVitConfig(**hf, path, encoder);
+    applied = model::ApplyHfT5Config(**hf, path, &*config);
   }
-  return applied.ok() ? applied : WithPrefix(applied, absl::StrCat(field, ": "));
+  if (!applied.ok()) return WithPrefix(applied, absl::StrCat(field, ": "));
+  return config;
 }
 
 }  // namespace
@@ -140,18 +156,15 @@ absl::StatusOr<InitialModel> BuildInitialModel(const TrainConfig& config, TrainM
     std::optional<model::SafetensorsFile> dino, siglip, t5;
     if (!config.hf_dinov2.empty()) {
       ASSIGN_OR_RETURN(dino, model::SafetensorsFile::Open(config.hf_dinov2));
-      ASSIGN_OR_RETURN(mc.dino, model::InferVitConfig(*dino, mc.dino));
-      RETURN_IF_ERROR(ApplyConfigBeside("encoders.hf_dinov2", config.hf_dinov2, &mc.dino));
+      ASSIGN_OR_RETURN(mc.dino, EncoderConfigFor("encoders.hf_dinov2", config.hf_dinov2, *dino, mc.dino));
     }
     if (!config.hf_siglip.empty()) {
       ASSIGN_OR_RETURN(siglip, model::SafetensorsFile::Open(config.hf_siglip));
-      ASSIGN_OR_RETURN(mc.siglip, model::InferVitConfig(*siglip, mc.siglip));
-      RETURN_IF_ERROR(ApplyConfigBeside("encoders.hf_siglip", config.hf_siglip, &mc.siglip));
+      ASSIGN_OR_RETURN(mc.siglip, EncoderConfigFor("encoders.hf_siglip", config.hf_siglip, *siglip, mc.siglip));
     }
     if (!config.hf_t5.empty()) {
       ASSIGN_OR_RETURN(t5, model::SafetensorsFile::Open(config.hf_t5));
-      ASSIGN_OR_RETURN(mc.text, model::InferT5Config(*t5, mc.text));
-      RETURN_IF_ERROR(ApplyConfigBeside("encoders.hf_t5", config.hf_t5, &mc.text));
+      ASSIGN_OR_RETURN(mc.text, EncoderConfigFor("encoders.hf_t5", config.hf_t5, *t5, mc.text));
     }
     RETURN_IF_ERROR(model::ValidateConfig(mc));
     torch::manual_seed(config.seed);

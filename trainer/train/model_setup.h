@@ -1,8 +1,10 @@
 // File: model_setup.h
 // The model a training run starts from, built from its TrainConfig:
-//   pretrain  a fresh model of the named config (tiny/base) with model_overrides applied, seeded by the run's seed, with encoder
+//   pretrain  a fresh model of the named config (tiny/base) with model_overrides applied, seeded by the run's seed,
+//   with encoder
 //             weights imported from HuggingFace safetensors files when given (encoders.hf_dinov2,
-//             hf_siglip, hf_t5; the encoder configs are read from the files' shapes)
+//             hf_siglip, hf_t5; the encoder configs are read from the files' shapes, and heads,
+//             epsilons and activations from the config.json beside each file: core/model/hf_config.h)
 //   finetune  the weights, config, normalisation statistics and tokenizer of init_checkpoint
 // Encoders are frozen or trainable as the config says. Errors name the file (and tensor) at fault.
 // Thread-compatible (draws from LibTorch's global generator while building a fresh model).

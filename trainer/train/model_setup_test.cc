@@ -92,6 +92,30 @@ TEST(ModelSetupTest, PretrainTakesHeadsAndActivationsFromTheConfigJsonBesideTheW
       << silu.status();
 }
 
+TEST(ModelSetupTest, TheConfigJsonsHeadsNeedNotFitTheModelConfigsOnes) {
+  // A 70-wide DINOv2 with 5 heads under a model config of 4 heads (which do not divide 70): the
+  // config.json's heads are applied before anything checks them.
+  torch::manual_seed(44);
+  model::ModelConfig other = model::TinyConfig();
+  other.dino.width = 70;
+  other.dino.heads = 5;
+  model::MivlaModel source(other);
+  auto dino = model::ExportHfVit(*source->dino());
+  ASSERT_TRUE(dino.ok());
+  const fs::path dir = fs::path(Dir()) / "dinov2-70";
+  fs::create_directories(dir);
+  ASSERT_TRUE(model::WriteSafetensors((dir / "model.safetensors").string(), *dino).ok());
+  std::ofstream(dir / "config.json") << R"({"model_type": "dinov2", "num_attention_heads": 5})";
+  TrainConfig c;
+  c.model_overrides = nlohmann::json::parse(R"({"dino": {"heads": 4}})");
+  c.hf_dinov2 = (dir / "model.safetensors").string();
+  auto m = BuildInitialModel(c, TrainMode::kPretrain);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->model->config().dino.width, 70);
+  EXPECT_EQ(m->model->config().dino.heads, 5);
+  EXPECT_EQ(testing::MaxAbsDifference(*m->model->dino(), *source->dino()), 0.0);
+}
+
 TEST(ModelSetupTest, FinetuneStartsFromTheCheckpoint) {
   torch::manual_seed(7);
   checkpoint::PolicyBundle b;
