@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/util/json_field.h"
 #include "core/util/read_file.h"
 #include "core/util/status_macros.h"
 
@@ -29,20 +30,14 @@ absl::Status Bad(const std::string& source, const std::string& field, const std:
 // Reads an optional field of one JSON type; absent or null leaves `out` as it is.
 template <typename T>
 absl::Status Optional(const Json& hf, const char* field, const std::string& source, std::optional<T>* out) {
-  const auto it = hf.find(field);
-  if (it == hf.end() || it->is_null()) return absl::OkStatus();
-  if constexpr (std::is_same_v<T, std::string>) {
-    if (!it->is_string()) return Bad(source, field, absl::StrCat("expected a string, got ", it->dump()));
-  } else if constexpr (std::is_same_v<T, bool>) {
-    if (!it->is_boolean()) return Bad(source, field, absl::StrCat("expected true or false, got ", it->dump()));
-  } else if constexpr (std::is_integral_v<T>) {
-    if (!it->is_number_integer()) return Bad(source, field, absl::StrCat("expected an integer, got ", it->dump()));
-  } else {
-    if (!it->is_number() || !std::isfinite(it->get<double>())) {
-      return Bad(source, field, absl::StrCat("expected a number, got ", it->dump()));
-    }
+  T value{};
+  absl::StatusOr<bool> read = ReadJsonField(hf, field, &value, /*null_is_absent=*/true);
+  if (!read.ok()) return Bad(source, field, std::string(read.status().message()));
+  if (!*read) return absl::OkStatus();
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(value)) return Bad(source, field, absl::StrCat("expected a number, got ", hf[field].dump()));
   }
-  *out = it->get<T>();
+  *out = value;
   return absl::OkStatus();
 }
 

@@ -17,48 +17,38 @@ namespace {
 using Json = nlohmann::json;
 namespace fs = std::filesystem;
 
-Json FixtureHfConfig(const std::string& name) {
+// A committed fixture's JSON (testdata/hf_reference/<name>.json).
+Json Fixture(const std::string& name) {
   absl::StatusOr<std::string> text =
       ReadFile(std::string(MIVLA_SOURCE_DIR) + "/core/model/testdata/hf_reference/" + name + ".json");
   EXPECT_TRUE(text.ok()) << text.status();
-  return text.ok() ? Json::parse(*text).at("hf_config") : Json();
+  return text.ok() ? Json::parse(*text) : Json::object();
 }
 
-// The fixtures' shapes (what InferVitConfig / InferT5Config give), with heads and epsilons wrong.
+// The config transformers wrote for a fixture.
+Json FixtureHfConfig(const std::string& name) { return Fixture(name).at("hf_config"); }
+
+// A fixture's own encoder block (what InferVitConfig / InferT5Config give from its shapes, read as a
+// model config's block), with heads and epsilons wrong, and T5's max distance too.
+ModelConfig FromShapes(const char* slot, const std::string& name, const char* block) {
+  absl::StatusOr<ModelConfig> c = ConfigFromJson(Json{{slot, Fixture(name).at(block)}}.dump());
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? *c : ModelConfig();
+}
 VitConfig DinoFromShapes() {
-  VitConfig c;
-  c.style = "dinov2";
-  c.width = 32;
-  c.patch_size = 14;
-  c.depth = 2;
-  c.mlp_dim = 96;  // mlp_ratio 3
-  c.position_grid = 4;
+  VitConfig c = FromShapes("dino", "dinov2", "vit").dino;
   c.heads = 8;
   c.eps = 1e-5;
   return c;
 }
 VitConfig SiglipFromShapes() {
-  VitConfig c;
-  c.style = "siglip";
-  c.width = 32;
-  c.patch_size = 16;
-  c.depth = 2;
-  c.mlp_dim = 72;
-  c.image_size = 48;
-  c.position_grid = 3;
+  VitConfig c = FromShapes("siglip", "siglip", "vit").siglip;
   c.heads = 8;
   c.eps = 1e-5;
   return c;
 }
 T5Config T5FromShapes() {
-  T5Config c;
-  c.vocab_size = 64;
-  c.d_model = 32;
-  c.d_kv = 12;
-  c.heads = 4;
-  c.d_ff = 48;
-  c.layers = 2;
-  c.num_buckets = 16;
+  T5Config c = FromShapes("text", "t5", "t5").text;
   c.max_distance = 128;
   c.eps = 1e-5;
   return c;

@@ -83,19 +83,14 @@ double HfFp64Diff(const Json& c) {
   return it != c.end() && it->is_number() ? it->get<double>() : -1.0;
 }
 
-// The VitConfig fields the fixture states; InferVitConfig must reproduce the shape-derived ones.
+// The VitConfig the fixture states (its "vit" block is a model config's encoder block); InferVitConfig
+// must reproduce the shape-derived fields.
 VitConfig VitFromMeta(const Json& v) {
-  VitConfig c;
-  c.style = v.at("style").get<std::string>();
-  c.image_size = v.at("image_size").get<int>();
-  c.patch_size = v.at("patch_size").get<int>();
-  c.width = v.at("width").get<int>();
-  c.depth = v.at("depth").get<int>();
-  c.heads = v.at("heads").get<int>();
-  c.mlp_dim = v.at("mlp_dim").get<int>();
-  c.eps = v.at("eps").get<double>();
-  c.position_grid = v.at("position_grid").get<int>();
-  return c;
+  const bool dino = v.at("style") == "dinov2";
+  absl::StatusOr<ModelConfig> config = ConfigFromJson(Json{{dino ? "dino" : "siglip", v}}.dump());
+  EXPECT_TRUE(config.ok()) << config.status();
+  if (!config.ok()) return VitConfig();
+  return dino ? config->dino : config->siglip;
 }
 
 void CheckVit(const std::string& name, const std::string& style) {

@@ -1,6 +1,7 @@
 #include "core/model/model_config.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/util/json_field.h"
 #include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -35,21 +36,8 @@ Json DecoderToJson(const DecoderConfig& c) {
 
 template <typename T>
 absl::Status Read(const Json& j, const std::string& path, const char* key, T* out) {
-  if (!j.contains(key)) return absl::OkStatus();
-  const Json& v = j[key];
-  bool ok;
-  if constexpr (std::is_same_v<T, std::string>) {
-    ok = v.is_string();
-  } else if constexpr (std::is_same_v<T, bool>) {
-    ok = v.is_boolean();
-  } else if constexpr (std::is_integral_v<T>) {
-    ok = v.is_number_integer();
-  } else {
-    ok = v.is_number();
-  }
-  if (!ok) return absl::InvalidArgumentError(absl::StrCat("model config: '", path, key, "' has the wrong type"));
-  *out = v.get<T>();
-  return absl::OkStatus();
+  if (ReadJsonField(j, key, out).ok()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("model config: '", path, key, "' has the wrong type"));
 }
 
 absl::Status VitFromJson(const Json& j, const std::string& p, VitConfig* c) {

@@ -100,7 +100,9 @@ class BatchQueue {
       }
       if (queue_.size() < options_.max_queue_depth) {
         const absl::Time now = absl::Now();
-        arrivals_.Record(now, internal::UrgencyOf(*task, 0) - now, cost_.Estimate(1));
+        if (options_.policy == BatchPolicy::kEdf) {  // only kEdf's planner reads them
+          arrivals_.Record(now, internal::UrgencyOf(*task, 0) - now, cost_.Estimate(1));
+        }
         queue_.Push(std::move(task), now);
         ReportDepthLocked();
         cv_.Signal();

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/util/json_field.h"
 #include "core/util/read_file.h"
 #include "core/util/status_macros.h"
 #include "core/util/status_prefix.h"
@@ -23,6 +24,12 @@ class Reader {
     return absl::InvalidArgumentError(absl::StrCat(file_, ": ", Path(field), ": ", why));
   }
   std::string Path(const std::string& field) const { return where_.empty() ? field : absl::StrCat(where_, ".", field); }
+  // The field, present (Find said so), into *out with its type checked.
+  template <typename T>
+  absl::Status Take(const std::string& field, T* out) {
+    absl::StatusOr<bool> read = ReadJsonField(j_, field, out);
+    return read.ok() ? absl::OkStatus() : Bad(field, std::string(read.status().message()));
+  }
   const json* Find(const std::string& field) {
     seen_.insert(field);
     auto it = j_.find(field);
@@ -31,30 +38,22 @@ class Reader {
   absl::Status String(const std::string& field, std::string* out, bool required = false) {
     const json* v = Find(field);
     if (v == nullptr) return required ? Bad(field, "required") : absl::OkStatus();
-    if (!v->is_string()) return Bad(field, absl::StrCat("expected a string, got ", v->dump()));
-    *out = v->get<std::string>();
-    return absl::OkStatus();
+    return Take(field, out);
   }
   absl::Status Int(const std::string& field, int64_t* out, bool required = false) {
     const json* v = Find(field);
     if (v == nullptr) return required ? Bad(field, "required") : absl::OkStatus();
-    if (!v->is_number_integer()) return Bad(field, absl::StrCat("expected an integer, got ", v->dump()));
-    *out = v->get<int64_t>();
-    return absl::OkStatus();
+    return Take(field, out);
   }
   absl::Status Number(const std::string& field, double* out) {
     const json* v = Find(field);
     if (v == nullptr) return absl::OkStatus();
-    if (!v->is_number()) return Bad(field, absl::StrCat("expected a number, got ", v->dump()));
-    *out = v->get<double>();
-    return absl::OkStatus();
+    return Take(field, out);
   }
   absl::Status Bool(const std::string& field, bool* out) {
     const json* v = Find(field);
     if (v == nullptr) return absl::OkStatus();
-    if (!v->is_boolean()) return Bad(field, absl::StrCat("expected true or false, got ", v->dump()));
-    *out = v->get<bool>();
-    return absl::OkStatus();
+    return Take(field, out);
   }
   absl::Status Object(const std::string& field, json* out) {
     const json* v = Find(field);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "core/util/json_field.h"
 #include "core/util/read_file.h"
 #include "core/util/status_macros.h"
 #include "core/util/status_prefix.h"
@@ -30,28 +31,8 @@ class ObjectReader {
   template <typename T>
   absl::Status Get(const std::string& key, T* out) {
     known_.insert(key);
-    auto it = obj_.find(key);
-    if (it == obj_.end()) return absl::OkStatus();
-    const json& v = *it;
-    if constexpr (std::is_same_v<T, bool>) {
-      if (!v.is_boolean()) return Error(key, absl::StrCat("expected true or false, got ", v.dump()));
-      *out = v.get<bool>();
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      if (!v.is_string()) return Error(key, absl::StrCat("expected a string, got ", v.dump()));
-      *out = v.get<std::string>();
-    } else if constexpr (std::is_integral_v<T>) {
-      if (!v.is_number_integer() && !v.is_number_unsigned()) {
-        return Error(key, absl::StrCat("expected an integer, got ", v.dump()));
-      }
-      if constexpr (std::is_unsigned_v<T>) {
-        if (v.is_number_integer() && v.get<int64_t>() < 0) return Error(key, "must not be negative");
-      }
-      *out = v.get<T>();
-    } else {
-      if (!v.is_number()) return Error(key, absl::StrCat("expected a number, got ", v.dump()));
-      *out = v.get<T>();
-    }
-    return absl::OkStatus();
+    absl::StatusOr<bool> read = ReadJsonField(obj_, key, out);
+    return read.ok() ? absl::OkStatus() : Error(key, std::string(read.status().message()));
   }
 
   absl::StatusOr<const json*> Object(const std::string& key) {
