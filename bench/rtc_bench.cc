@@ -35,13 +35,14 @@
 #include "absl/strings/str_split.h"
 #include "client/eval/evaluator.h"
 #include "client/eval/sim_episode.h"
+#include "client/robot/embodiment_adapter.h"
 #include "client/robot/robot_config.h"
 #include "client/tools/exit_code.h"
 #include "client/tools/server_child.h"
+#include "core/metrics/text_format.h"
 #include "core/util/flag_parser.h"
 #include "core/util/log.h"
 #include "core/util/status_macros.h"
-#include "client/robot/embodiment_adapter.h"
 #include "nlohmann/json.hpp"
 #include "proto/request_builder.h"
 
@@ -122,9 +123,9 @@ struct ServerCounters {
 };
 ServerCounters Scrape(const ServerProcess& server) {
   const std::string s = server.ScrapeMetrics();
-  return {MetricValue(s, "mivla_stage_latency_seconds_sum{stage=\"decode\"}"),
-          MetricValue(s, "mivla_stage_latency_seconds_count{stage=\"decode\"}"),
-          MetricValue(s, "mivla_realtime_chunking_acts_total")};
+  return {metrics::SampleValue(s, "mivla_stage_latency_seconds_sum{stage=\"decode\"}"),
+          metrics::SampleValue(s, "mivla_stage_latency_seconds_count{stage=\"decode\"}"),
+          metrics::SampleValue(s, "mivla_realtime_chunking_acts_total")};
 }
 
 Json Summary(const ModeResult& m) {

@@ -6,15 +6,16 @@
 // a lost server.
 #include "client/robot/robot_client.h"
 
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
 
-#include <grpcpp/server.h>
-#include <grpcpp/server_builder.h>
-
 #include "absl/synchronization/mutex.h"
 #include "client/driver/sim_driver.h"
+#include "core/metrics/text_format.h"
 #include "core/util/log.h"
 #include "gtest/gtest.h"
 
@@ -120,11 +121,7 @@ class RobotClientTest : public ::testing::Test {
     driver_ = *SimDriver::Create(d);
   }
   void TearDown() override { server_->Shutdown(); }
-  double MetricValueOf(const std::string& name) {
-    const std::string text = registry_.Expose();
-    const size_t at = text.find("\n" + name + " ");
-    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size() + 2));
-  }
+  double MetricValueOf(const std::string& name) { return metrics::SampleValue(registry_.Expose(), name); }
 
   std::unique_ptr<RobotClient> Client(RobotDriver* driver = nullptr, int64_t rpc_timeout_ms = 3000,
                                       int64_t lockstep_give_up_ms = 60000, GripperLatchOptions gripper = {}) {

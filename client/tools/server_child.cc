@@ -12,9 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <sstream>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
@@ -146,18 +144,6 @@ std::string ServerProcess::ScrapeMetrics() const {
   httplib::Client c("127.0.0.1", metrics_port_);
   auto r = c.Get("/metrics");
   return r && r->status == 200 ? r->body : "";
-}
-
-double MetricValue(const std::string& scrape, const std::string& name_and_labels) {
-  std::istringstream in(scrape);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(name_and_labels + " ", 0) == 0) {
-      double v;
-      if (absl::SimpleAtod(line.substr(name_and_labels.size() + 1), &v)) return v;
-    }
-  }
-  return -1;
 }
 
 }  // namespace mivla::client

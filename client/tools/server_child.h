@@ -59,9 +59,6 @@ class ServerProcess {
   std::thread drain_;
 };
 
-/// The value of a sample line `name{labels} value` in a Prometheus scrape (-1 when absent).
-double MetricValue(const std::string& scrape, const std::string& name_and_labels);
-
 }  // namespace mivla::client
 
 #endif  // MIVLA_CLIENT_TOOLS_SERVER_CHILD_H_

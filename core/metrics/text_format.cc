@@ -5,7 +5,9 @@
 #include <cstdlib>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace mivla::metrics {
 namespace {
@@ -76,6 +78,16 @@ std::string FormatValue(double value) {
     if (std::strtod(buf, nullptr) == value) break;
   }
   return buf;
+}
+
+double SampleValue(absl::string_view scrape, absl::string_view name_and_labels) {
+  for (absl::string_view line : absl::StrSplit(scrape, '\n')) {
+    if (!absl::ConsumePrefix(&line, name_and_labels) || !absl::ConsumePrefix(&line, " ")) continue;
+    const absl::string_view value = line.substr(0, line.find(' '));  // a timestamp may follow
+    double v;
+    return absl::SimpleAtod(value, &v) ? v : -1;
+  }
+  return -1;
 }
 
 }  // namespace mivla::metrics

@@ -1,6 +1,6 @@
 // File: text_format.h
-// Helpers for the Prometheus text exposition format 0.0.4: name validation, escaping and number
-// formatting. Pure functions; thread-safe.
+// Helpers for the Prometheus text exposition format 0.0.4: name validation, escaping, number
+// formatting, and reading one sample's value back from a scrape. Pure functions; thread-safe.
 #ifndef MIVLA_SERVER_METRICS_TEXT_FORMAT_H_
 #define MIVLA_SERVER_METRICS_TEXT_FORMAT_H_
 
@@ -25,6 +25,11 @@ std::string EscapeHelp(absl::string_view help);
 /// Formats a sample value: "+Inf", "-Inf", "NaN", integers without exponent or fraction
 /// ("3", "-2", "1e+21" only beyond 2^53), otherwise the shortest round-tripping decimal.
 std::string FormatValue(double value);
+
+/// The value of the sample line `name_and_labels value` in `scrape` (labels exactly as exposed, e.g.
+/// `mivla_batch_size_count{stage="decode"}`; a trailing timestamp is ignored); -1 when there is no
+/// such line or its value does not parse.
+double SampleValue(absl::string_view scrape, absl::string_view name_and_labels);
 
 }  // namespace mivla::metrics
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "gtest/gtest.h"
 
@@ -46,6 +47,26 @@ TEST(TextFormatTest, FormatsValues) {
   EXPECT_EQ(FormatValue(-std::numeric_limits<double>::infinity()), "-Inf");
   EXPECT_EQ(FormatValue(std::nan("")), "NaN");
   EXPECT_EQ(std::stod(FormatValue(1.0 / 3)), 1.0 / 3);
+}
+
+TEST(TextFormatTest, ReadsOneSampleBackFromAScrape) {
+  const std::string scrape =
+      "# HELP mivla_late_acts_total Late Acts.\n"
+      "# TYPE mivla_late_acts_total counter\n"
+      "mivla_late_acts_total 7\n"
+      "mivla_batch_size_count{stage=\"decode\"} 12 1700000000000\n"
+      "mivla_batch_size_count{stage=\"encode\"} 3\n"
+      "mivla_batch_size_bucket{stage=\"decode\",le=\"+Inf\"} +Inf\n"
+      "mivla_broken 1x\n";
+  EXPECT_EQ(SampleValue(scrape, "mivla_late_acts_total"), 7);
+  EXPECT_EQ(SampleValue(scrape, R"(mivla_batch_size_count{stage="decode"})"), 12) << "timestamp ignored";
+  EXPECT_EQ(SampleValue(scrape, R"(mivla_batch_size_count{stage="encode"})"), 3);
+  EXPECT_EQ(SampleValue(scrape, R"(mivla_batch_size_bucket{stage="decode",le="+Inf"})"),
+            std::numeric_limits<double>::infinity());
+  EXPECT_EQ(SampleValue(scrape, "mivla_late_acts"), -1) << "a prefix of a name is not the name";
+  EXPECT_EQ(SampleValue(scrape, "mivla_batch_size_count"), -1) << "labels must match as exposed";
+  EXPECT_EQ(SampleValue(scrape, "mivla_broken"), -1);
+  EXPECT_EQ(SampleValue("", "mivla_late_acts_total"), -1);
 }
 
 }  // namespace

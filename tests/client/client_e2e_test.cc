@@ -8,16 +8,17 @@
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include "client/eval/sim_episode.h"
 #include "client/robot/client_metrics.h"
+#include "client/tools/server_child.h"
+#include "core/metrics/text_format.h"
 #include "core/util/log.h"
 #include "gtest/gtest.h"
-#include "client/tools/server_child.h"
 
 namespace mivla::client {
 namespace {
@@ -120,14 +121,14 @@ TEST_F(ClientE2eTest, SimulatedPiperAndLocomanRunAnEpisodeEach) {
   }
   // The client's own metrics saw the same ticks and chunks.
   const std::string mine = registry.Expose();
-  EXPECT_EQ(MetricValue(mine, R"(mivla_client_ticks_total{source="chunk"})"), 48) << mine;
-  EXPECT_EQ(MetricValue(mine, R"(mivla_client_ticks_total{source="hold"})"), 0);
-  EXPECT_EQ(MetricValue(mine, "mivla_client_chunks_total"), chunks);
-  EXPECT_EQ(MetricValue(mine, "mivla_client_chunk_round_trip_seconds_count"), chunks);
-  EXPECT_GT(MetricValue(mine, "mivla_client_chunk_round_trip_seconds_sum"), 0.0);
+  EXPECT_EQ(metrics::SampleValue(mine, R"(mivla_client_ticks_total{source="chunk"})"), 48) << mine;
+  EXPECT_EQ(metrics::SampleValue(mine, R"(mivla_client_ticks_total{source="hold"})"), 0);
+  EXPECT_EQ(metrics::SampleValue(mine, "mivla_client_chunks_total"), chunks);
+  EXPECT_EQ(metrics::SampleValue(mine, "mivla_client_chunk_round_trip_seconds_count"), chunks);
+  EXPECT_GT(metrics::SampleValue(mine, "mivla_client_chunk_round_trip_seconds_sum"), 0.0);
   const std::string scrape = server->ScrapeMetrics();
-  EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 3) << scrape;
-  EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="LOCOMAN",task="lift_pot"})"), 1);
+  EXPECT_EQ(metrics::SampleValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 3) << scrape;
+  EXPECT_EQ(metrics::SampleValue(scrape, R"(mivla_episodes_total{embodiment="LOCOMAN",task="lift_pot"})"), 1);
 }
 
 TEST_F(ClientE2eTest, ServerKilledMidEpisodeRobotHoldsThenReconnects) {
@@ -257,13 +258,13 @@ TEST_F(ClientE2eTest, ServerKilledMidEpisodeRobotHoldsThenReconnects) {
   ASSERT_GE(resumed_tick, 0) << "the episode never resumed after the server came back";
   EXPECT_GE(fresh_after_resume, 40);
   EXPECT_EQ(r->steps, ticks);
-  EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 1);
+  EXPECT_EQ(metrics::SampleValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 1);
   const std::string mine = registry.Expose();
-  EXPECT_EQ(MetricValue(mine, R"(mivla_client_holds_total{reason="server_lost"})"), 1) << mine;
-  EXPECT_EQ(MetricValue(mine, "mivla_client_reconnects_total"), 1);
-  EXPECT_EQ(MetricValue(mine, "mivla_client_server_connected"), 1);
-  EXPECT_GE(MetricValue(mine, R"(mivla_client_ticks_total{source="hold"})"), static_cast<double>(held.size()));
-  EXPECT_EQ(MetricValue(mine, "mivla_client_control_period_seconds_count"), static_cast<double>(ticks - 1));
+  EXPECT_EQ(metrics::SampleValue(mine, R"(mivla_client_holds_total{reason="server_lost"})"), 1) << mine;
+  EXPECT_EQ(metrics::SampleValue(mine, "mivla_client_reconnects_total"), 1);
+  EXPECT_EQ(metrics::SampleValue(mine, "mivla_client_server_connected"), 1);
+  EXPECT_GE(metrics::SampleValue(mine, R"(mivla_client_ticks_total{source="hold"})"), static_cast<double>(held.size()));
+  EXPECT_EQ(metrics::SampleValue(mine, "mivla_client_control_period_seconds_count"), static_cast<double>(ticks - 1));
 }
 
 // TLS with a self-signed certificate and a bearer token: the configured client runs; a client without the

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "client/tools/server_child.h"
+#include "core/metrics/text_format.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -95,8 +96,8 @@ TEST(ClientEvalTest, EvaluatesTasksInParallelAndReportsEveryEpisode) {
   EXPECT_EQ(std::string(sig + 1, 3), "PNG");
   EXPECT_GT(std::filesystem::file_size(out + "/eval.png"), 10000u);
   const std::string scrape = (*server)->ScrapeMetrics();
-  EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 2) << scrape;
-  EXPECT_EQ(MetricValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="stack_blocks"})"), 2);
+  EXPECT_EQ(metrics::SampleValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 2) << scrape;
+  EXPECT_EQ(metrics::SampleValue(scrape, R"(mivla_episodes_total{embodiment="PIPER",task="stack_blocks"})"), 2);
 }
 
 // The bundled checkpoint (models/, issue 15) as the server's default configuration serves it: the
@@ -126,7 +127,9 @@ TEST(ClientEvalTest, BundledCheckpointServesAndDrivesOnePiperEpisode) {
   ASSERT_EQ(t["results"].size(), 1u);
   EXPECT_GT(t["results"][0]["steps"].get<int>(), 0);
   EXPECT_GT(t["results"][0]["client"]["chunks"].get<int>(), 0);
-  EXPECT_EQ(MetricValue((*server)->ScrapeMetrics(), R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"), 1);
+  EXPECT_EQ(
+      metrics::SampleValue((*server)->ScrapeMetrics(), R"(mivla_episodes_total{embodiment="PIPER",task="press_bell"})"),
+      1);
 }
 
 // The operator stop input of mivla-robot: SIGUSR1 while a real-time PiPER runs makes it hold (one
