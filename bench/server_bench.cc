@@ -357,7 +357,8 @@ absl::Status AddDeadlineRows(const Args& args, nlohmann::json* out) {
         auto server = StartServer(args, /*batching=*/true, policy, /*quiet_refusals=*/true);
         if (!server.ok()) return server.status();
         std::shared_ptr<server::PolicyServer> held = *std::move(server);
-        return BenchServer{held->port(), [held] { held->Shutdown(absl::Seconds(5)); }};
+        return BenchServer{held->port(), [held] { held->Shutdown(absl::Seconds(5)); },
+                           [held] { return held->registry().Expose(); }};
       });
   if (!deadline.ok()) return WithPrefix(deadline.status(), "deadline rows: ");
   (*out)["deadline"] = *deadline;

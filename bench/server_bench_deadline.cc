@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "bench/server_bench_load.h"
+#include "core/metrics/text_format.h"
 #include "core/util/quantile.h"
 #include "mivla/v1/policy.grpc.pb.h"
 #include "server/inference/test_requests.h"
@@ -167,6 +168,13 @@ absl::StatusOr<DeadlineLoadResult> RunDeadlineLoad(const DeadlineLoadOptions& o)
   sh.window_start = sh.epoch + std::chrono::microseconds(static_cast<int64_t>(o.warmup_s * 1e6));
   sh.window_end = sh.window_start + std::chrono::microseconds(static_cast<int64_t>(o.duration_s * 1e6));
   sh.go.Notify();
+  std::string at_start, at_end;
+  if (o.scrape) {
+    std::this_thread::sleep_until(sh.window_start);
+    at_start = o.scrape();
+    std::this_thread::sleep_until(sh.window_end);
+    at_end = o.scrape();
+  }
   for (auto& t : threads) t.join();
   absl::MutexLock lock(&sh.mu);
   if (sh.started == 0) return absl::UnavailableError("no robot could start a session: " + sh.result.first_error);
@@ -177,6 +185,16 @@ absl::StatusOr<DeadlineLoadResult> RunDeadlineLoad(const DeadlineLoadOptions& o)
   r.miss_rate = r.requests > 0 ? static_cast<double>(r.misses) / static_cast<double>(r.requests) : 0;
   r.p50_ms = Quantile(sh.round_trips_ms, 0.50);
   r.p99_ms = Quantile(sh.round_trips_ms, 0.99);
+  if (o.scrape) {
+    const auto delta = [&](const char* sample) {
+      const double a = metrics::SampleValue(at_start, sample), b = metrics::SampleValue(at_end, sample);
+      return a >= 0 && b >= 0 ? b - a : -1.0;
+    };
+    r.server_late_acts = delta("mivla_late_acts_total");
+    const double batches = delta(R"(mivla_batch_size_count{stage="decode"})");
+    const double tasks = delta(R"(mivla_batch_size_sum{stage="decode"})");
+    if (batches > 0 && tasks >= 0) r.server_decode_batch_mean = tasks / batches;
+  }
   return r;
 }
 
@@ -189,12 +207,24 @@ nlohmann::json RowJson(double load, const std::string& policy, const DeadlineLoa
                                    {"misses", m.misses},
                                    {"miss_rate", m.requests > 0 ? static_cast<double>(m.misses) / m.requests : 0.0}};
   }
-  return {{"load", load},           {"policy", policy},         {"robots", r.robots},
-          {"offered_per_s", r.offered_per_s}, {"served_per_s", r.served_per_s}, {"requests", r.requests},
-          {"misses", r.misses},     {"miss_rate", r.miss_rate}, {"late", r.late},
-          {"dropped", r.dropped},   {"refused", r.refused},     {"other_errors", r.other_errors},
-          {"first_error", r.first_error}, {"p50_ms", r.p50_ms}, {"p99_ms", r.p99_ms},
-          {"by_rate_hz", by_rate}};
+  return {{"load", load},
+          {"policy", policy},
+          {"robots", r.robots},
+          {"offered_per_s", r.offered_per_s},
+          {"served_per_s", r.served_per_s},
+          {"requests", r.requests},
+          {"misses", r.misses},
+          {"miss_rate", r.miss_rate},
+          {"late", r.late},
+          {"dropped", r.dropped},
+          {"refused", r.refused},
+          {"other_errors", r.other_errors},
+          {"first_error", r.first_error},
+          {"p50_ms", r.p50_ms},
+          {"p99_ms", r.p99_ms},
+          {"by_rate_hz", by_rate},
+          {"server_late_acts", r.server_late_acts},
+          {"server_decode_batch_mean", r.server_decode_batch_mean}};
 }
 
 }  // namespace
@@ -226,13 +256,18 @@ absl::StatusOr<nlohmann::json> RunDeadlineSweep(const DeadlineSweepOptions& o, c
       absl::StatusOr<BenchServer> server = start(policy);
       if (!server.ok()) return server.status();
       lo.port = server->port;
+      lo.scrape = server->scrape;
       absl::StatusOr<DeadlineLoadResult> r = RunDeadlineLoad(lo);
       server->stop();
       if (!r.ok()) return r.status();
-      std::fprintf(stderr, "      %lld requests, %lld missed (%.1f%%: %lld late, %lld dropped, %lld refused), %.1f chunks/s, p50 %.0f ms\n",
-                   static_cast<long long>(r->requests), static_cast<long long>(r->misses), 100 * r->miss_rate,  // NOLINT
-                   static_cast<long long>(r->late), static_cast<long long>(r->dropped),                       // NOLINT
-                   static_cast<long long>(r->refused), r->served_per_s, r->p50_ms);                           // NOLINT
+      std::fprintf(
+          stderr,
+          "      %lld requests, %lld missed (%.1f%%: %lld late, %lld dropped, %lld refused), %.1f chunks/s, p50 %.0f "
+          "ms; server: %.0f late Acts, decode batch %.1f\n",
+          static_cast<long long>(r->requests), static_cast<long long>(r->misses), 100 * r->miss_rate,  // NOLINT
+          static_cast<long long>(r->late), static_cast<long long>(r->dropped),                         // NOLINT
+          static_cast<long long>(r->refused), r->served_per_s, r->p50_ms, r->server_late_acts,         // NOLINT
+          r->server_decode_batch_mean);
       (std::string(policy) == "fifo" ? fifo_rate : edf_rate) = r->miss_rate;
       out["rows"].push_back(RowJson(load, policy, *r));
     }

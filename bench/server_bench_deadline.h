@@ -35,6 +35,9 @@ struct DeadlineLoadOptions {
   double duration_s = 6.0;
   std::vector<action::Embodiment> embodiments;  // robot i gets embodiments[i % size]
   double call_timeout_s = 30.0;
+  // The server's metrics text (Prometheus); set: read at the window's start and end for the server's
+  // own counts over it (DeadlineLoadResult::server_*).
+  std::function<std::string()> scrape;
 };
 
 struct RateMisses {
@@ -57,6 +60,10 @@ struct DeadlineLoadResult {
   double p50_ms = 0;          // Observe + Act round trip of answered requests
   double p99_ms = 0;
   std::map<int, RateMisses> by_rate;  // key: control rate in Hz (rounded)
+  // The server's view of the window (with `scrape`; -1 without): Acts it made late (mivla_late_acts_total:
+  // the robot asked in time and ran out before the answer, or was dropped) and its mean decode batch.
+  double server_late_acts = -1;
+  double server_decode_batch_mean = -1;
 };
 
 /// Offered requests per second of one robot at `rate_hz` when every chunk comes at once.
@@ -76,13 +83,15 @@ struct DeadlineSweepOptions {
 struct BenchServer {
   int port = 0;
   std::function<void()> stop;
+  std::function<std::string()> scrape;  // its metrics text; may be null
 };
 using StartServerFn = std::function<absl::StatusOr<BenchServer>(const std::string& policy)>;
 
 /// For each load, FIFO then EDF at the same number of robots (enough for load x capacity requests per
 /// second). JSON: capacity_per_s, robot model, rows (load, policy, robots, offered/served per s,
-/// requests, misses, miss_rate, late, dropped, refused, other_errors, p50/p99, by_rate_hz) and per load
-/// edf_over_fifo_misses. Progress on stderr.
+/// requests, misses, miss_rate, late, dropped, refused, other_errors, p50/p99, by_rate_hz, and the
+/// server's server_late_acts and server_decode_batch_mean) and per load edf_over_fifo_misses. Progress
+/// on stderr.
 absl::StatusOr<nlohmann::json> RunDeadlineSweep(const DeadlineSweepOptions& options, const StartServerFn& start);
 
 }  // namespace mivla::bench

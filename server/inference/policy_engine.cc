@@ -64,12 +64,16 @@ absl::StatusOr<std::unique_ptr<PolicyEngine>> PolicyEngine::Create(Options optio
   if (!enc.ok()) return enc.status();
   auto dec = BatchQueue<DecodeTask>::Create(
       e->options_.decode, [self](std::vector<std::unique_ptr<DecodeTask>> b) { self->ProcessDecode(std::move(b)); },
-      [](std::unique_ptr<DecodeTask> t, absl::Status why) {
-        if (why.code() == absl::StatusCode::kDeadlineExceeded && t->run_out <= absl::Now()) {
-          why = absl::DeadlineExceededError(absl::StrCat(
-              "act: the robot ran out of actions ", absl::FormatDuration(absl::Now() - t->run_out),
-              " ago (deadline_us, or the end of its last chunk) while the request waited ",
-              absl::FormatDuration(absl::Now() - t->enqueued), " in the decode queue; observe and act again"));
+      [self](std::unique_ptr<DecodeTask> t, absl::Status why) {
+        if (why.code() == absl::StatusCode::kDeadlineExceeded) {
+          const absl::Time now = absl::Now();
+          self->RecordLate();
+          if (t->run_out <= now) {
+            why = absl::DeadlineExceededError(
+                absl::StrCat("act: the robot ran out of actions ", absl::FormatDuration(now - t->run_out),
+                             " ago (deadline_us, or the end of its last chunk) while the request waited ",
+                             absl::FormatDuration(now - t->enqueued), " in the decode queue; observe and act again"));
+          }
         }
         t->done(why);
       });
@@ -170,6 +174,7 @@ void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActReq
   task->deadline_ = d.drop;
   task->urgency = d.urgency;
   task->run_out = d.run_out;
+  task->run_out_binding = d.binding;
   task->arrival = arrival;
   task->enqueued = absl::Now();
   task->session = std::move(session);
@@ -177,6 +182,10 @@ void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActReq
   task->done = std::move(done);
   std::unique_ptr<DecodeTask> t = std::move(task);
   if (absl::Status s = decode_->Schedule(t); !s.ok()) t->done(s);
+}
+
+void PolicyEngine::RecordLate() const {
+  if (options_.on_late_act) options_.on_late_act();
 }
 
 void PolicyEngine::ProcessEncode(std::vector<std::unique_ptr<EncodeTask>> batch) {
@@ -307,6 +316,8 @@ void PolicyEngine::DecodeGroup(const PolicyRuntime& runtime, std::vector<DecodeT
     timing->set_decode_batch_size(static_cast<uint32_t>(tasks.size()));
     timing->set_total_us(Us(absl::Now() - t->arrival));
     if (!t->executed_prefix.empty() && options_.on_guided_act) options_.on_guided_act();
+    // Late: the robot still had actions when it asked, and ran out before its answer.
+    if (t->run_out_binding && t->arrival < t->run_out && t->run_out < absl::Now()) RecordLate();
     t->done(absl::OkStatus());
   }
 }

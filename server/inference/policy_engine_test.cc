@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
@@ -376,6 +377,65 @@ TEST_F(PolicyEngineTest, EdfServesEarliestRunOutFirstAndDropsActsThatMissedIt) {
   ASSERT_EQ(finished.size(), 4u);
   EXPECT_EQ(finished[3], 2) << "C (run-out +20 s) after D (+10 s)";
   EXPECT_EQ(finished[2], 3);
+}
+
+// Late Acts (mivla_late_acts_total): the server made the robot run out of actions. C asks already out of
+// actions (its deadline_us has passed): answered after its run-out, but not late. L asks with 100 ms to
+// go on an idle stage and its decode takes 300 ms: answered, late. Behind another Act holding the stage,
+// L asks with 150 ms to go: dropped, late. With 20 s to go: answered in time.
+TEST_F(PolicyEngineTest, ActsAreLateOnlyWhenTheRobotAskedInTimeAndRanOutBeforeTheAnswer) {
+  PolicyEngine::Options eo = Defaults();
+  eo.decode.max_batch_size = 1;
+  std::atomic<int> late{0};
+  eo.on_late_act = [&late] { ++late; };
+  Init(eo, "", Fake(absl::Milliseconds(1), absl::Milliseconds(300)));
+  std::shared_ptr<Session> busy = NewSession(Embodiment::kPiper);
+  std::shared_ptr<Session> l = NewSession(Embodiment::kArx5);
+  std::shared_ptr<Session> c = NewSession(Embodiment::kArx5);
+  const mivla::v1::ObserveRequest obs_l = testing::ObserveFor(Embodiment::kArx5, l->id(), 20);
+  const mivla::v1::ObserveRequest obs_c = testing::ObserveFor(Embodiment::kArx5, c->id(), 21);
+  mivla::v1::ObserveResponse o;
+  ASSERT_TRUE(Observe(busy, testing::ObserveFor(Embodiment::kPiper, busy->id(), 22), &o).ok());
+  ASSERT_TRUE(Observe(c, obs_c, &o).ok());
+
+  std::vector<mivla::v1::ActRequest> reqs(5);
+  std::vector<mivla::v1::ActResponse> resps(5);
+  std::vector<absl::Status> sts(5);
+  auto act = [&](int i, const std::shared_ptr<Session>& s, int64_t deadline_us, absl::BlockingCounter* pending) {
+    reqs[i].set_seed(1);
+    if (deadline_us > 0) reqs[i].set_deadline_us(deadline_us);
+    engine_->Act(s, &reqs[i], &resps[i], absl::InfiniteFuture(), [&, i, pending](absl::Status x) {
+      sts[i] = x;
+      pending->DecrementCount();
+    });
+  };
+  absl::BlockingCounter first(1);
+  act(0, c, obs_c.timestamp_us() - 1000, &first);
+  first.Wait();
+  ASSERT_TRUE(sts[0].ok()) << sts[0] << ": a robot already out of actions is served, never dropped for it";
+  EXPECT_EQ(late.load(), 0) << "out of actions when it asked: not late";
+
+  ASSERT_TRUE(Observe(l, obs_l, &o).ok());  // its 100 ms start now
+  absl::BlockingCounter second(1);
+  act(1, l, obs_l.timestamp_us() + 100000, &second);
+  second.Wait();
+  ASSERT_TRUE(sts[1].ok()) << sts[1] << ": its decode started in time";
+  EXPECT_EQ(late.load(), 1) << "answered 300 ms after asking with 100 ms to go";
+
+  absl::BlockingCounter third(2);
+  act(2, busy, 0, &third);
+  while (engine_->decode_depth() != 0) std::this_thread::yield();  // the busy Act is being decoded
+  ASSERT_TRUE(Observe(l, obs_l, &o).ok());
+  act(3, l, obs_l.timestamp_us() + 150000, &third);
+  third.Wait();
+  EXPECT_EQ(sts[3].code(), absl::StatusCode::kDeadlineExceeded) << sts[3];
+  EXPECT_EQ(late.load(), 2) << "dropped for its deadline";
+
+  absl::BlockingCounter fourth(1);
+  act(4, l, obs_l.timestamp_us() + 20000000, &fourth);
+  fourth.Wait();
+  EXPECT_TRUE(sts[4].ok()) << sts[4];
+  EXPECT_EQ(late.load(), 2) << "in time";
 }
 
 }  // namespace

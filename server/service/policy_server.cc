@@ -96,6 +96,7 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
     metrics->RecordNonFiniteOutput(version);
   };
   eo.on_guided_act = [metrics] { metrics->RecordGuidedAct(); };
+  eo.on_late_act = [metrics] { metrics->RecordLateAct(); };
   ASSIGN_OR_RETURN(s->engine_, PolicyEngine::Create(eo, s->models_.get()));
   ASSIGN_OR_RETURN(s->auth_, TokenAuthenticator::FromFile(o.token_file));
 

@@ -56,6 +56,7 @@ struct ServerMetrics::Families {
   metrics::Family<metrics::Histogram>* completeness;
   metrics::Family<metrics::Counter>* non_finite;
   metrics::Family<metrics::Counter>* guided_acts;
+  metrics::Family<metrics::Counter>* late_acts;
 };
 
 ServerMetrics::ServerMetrics(metrics::Registry* registry) : registry_(registry) {}
@@ -106,6 +107,12 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(metrics::Re
                                                  "by the robot's committed steps).",
                                                  {}));
   Child(f->guided_acts, {});  // expose 0 before the first
+  ASSIGN_OR_RETURN(f->late_acts,
+                   r->AddCounter("mivla_late_acts_total",
+                                 "Acts answered after the robot ran out of actions (deadline_us) although "
+                                 "it asked before, or dropped for their deadline.",
+                                 {}));
+  Child(f->late_acts, {});  // expose 0 before the first
   RETURN_IF_ERROR(metrics::RegisterProcessMetrics(r));
   for (const char* stage : {"encode", "decode"}) {  // expose zero series before the first request
     Child(f->queue_depth, {stage})->Set(0);
@@ -184,6 +191,10 @@ void ServerMetrics::RecordNonFiniteOutput(const std::string& version) {
 
 void ServerMetrics::RecordGuidedAct() {
   if (auto* c = Child(f_->guided_acts, {})) c->Inc();
+}
+
+void ServerMetrics::RecordLateAct() {
+  if (auto* c = Child(f_->late_acts, {})) c->Inc();
 }
 
 void ServerMetrics::OnModelLoadFailed(const std::string&, const absl::Status&) { Child(f_->reloads, {"failed"})->Inc(); }

@@ -18,6 +18,9 @@
 //   mivla_episode_completeness{embodiment,task}       histogram 0..1
 //   mivla_non_finite_outputs_total{version}           counter   chunks refused for NaN/Inf (INTERNAL)
 //   mivla_realtime_chunking_acts_total                counter   Acts answered with a guided (inpainted) chunk
+//   mivla_late_acts_total                             counter   Acts answered after the robot ran out of actions
+//                                                               although it asked in time, or dropped for their
+//                                                               deadline (policy_engine.h)
 //   process_*                                         resident memory, CPU, threads, start time
 //
 // Thread-safety: every method may be called from any thread.
@@ -53,6 +56,7 @@ class ServerMetrics : public BatchQueueObserver, public ModelManager::Listener {
   void RecordEpisode(const std::string& embodiment, const std::string& task, bool success, double completeness);
   void RecordNonFiniteOutput(const std::string& model_version);
   void RecordGuidedAct();
+  void RecordLateAct();
 
   // BatchQueueObserver
   void OnQueueDepth(const std::string& queue, size_t depth) override;

@@ -96,6 +96,7 @@ TEST_F(ServiceTest, EveryUnaryRpcAndHealth) {
   EXPECT_THAT(metrics, HasSubstr("mivla_episode_successes_total{embodiment=\"ALOHA_AGILEX\",task=\"press_bell\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("mivla_requests_total{rpc=\"Act\",code=\"OK\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("mivla_active_sessions{embodiment=\"ALOHA_AGILEX\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("mivla_late_acts_total 0")) << "no deadline_us: never late";
 
   grpc::ClientContext end_ctx;
   mivla::v1::EndSessionRequest end;
