@@ -169,7 +169,13 @@ absl::StatusOr<DeadlineLoadResult> RunDeadlineLoad(const DeadlineLoadOptions& o)
   sh.window_end = sh.window_start + std::chrono::microseconds(static_cast<int64_t>(o.duration_s * 1e6));
   sh.go.Notify();
   std::string at_start, at_end;
-  if (o.scrape) {
+  bool any_started = false;
+  {
+    absl::MutexLock lock(&sh.mu);
+    any_started = sh.started > 0;
+  }
+  const bool scrape = o.scrape && any_started;
+  if (scrape) {
     std::this_thread::sleep_until(sh.window_start);
     at_start = o.scrape();
     std::this_thread::sleep_until(sh.window_end);
@@ -185,7 +191,7 @@ absl::StatusOr<DeadlineLoadResult> RunDeadlineLoad(const DeadlineLoadOptions& o)
   r.miss_rate = r.requests > 0 ? static_cast<double>(r.misses) / static_cast<double>(r.requests) : 0;
   r.p50_ms = Quantile(sh.round_trips_ms, 0.50);
   r.p99_ms = Quantile(sh.round_trips_ms, 0.99);
-  if (o.scrape) {
+  if (scrape) {
     const auto delta = [&](const char* sample) {
       const double a = metrics::SampleValue(at_start, sample), b = metrics::SampleValue(at_end, sample);
       return a >= 0 && b >= 0 ? b - a : -1.0;

@@ -6,12 +6,12 @@
 // a lost server.
 #include "client/robot/robot_client.h"
 
-#include <grpcpp/server.h>
-#include <grpcpp/server_builder.h>
-
 #include <atomic>
 #include <chrono>
 #include <thread>
+
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
 
 #include "absl/synchronization/mutex.h"
 #include "client/driver/sim_driver.h"

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -82,8 +83,11 @@ std::string FormatValue(double value) {
 
 double SampleValue(absl::string_view scrape, absl::string_view name_and_labels) {
   for (absl::string_view line : absl::StrSplit(scrape, '\n')) {
-    if (!absl::ConsumePrefix(&line, name_and_labels) || !absl::ConsumePrefix(&line, " ")) continue;
-    const absl::string_view value = line.substr(0, line.find(' '));  // a timestamp may follow
+    if (!absl::ConsumePrefix(&line, name_and_labels) || line.empty() || (line[0] != ' ' && line[0] != '\t')) {
+      continue;
+    }
+    line = absl::StripLeadingAsciiWhitespace(line);
+    const absl::string_view value = line.substr(0, line.find_first_of(" \t"));  // a timestamp may follow
     double v;
     return absl::SimpleAtod(value, &v) ? v : -1;
   }

@@ -57,7 +57,9 @@ TEST(TextFormatTest, ReadsOneSampleBackFromAScrape) {
       "mivla_batch_size_count{stage=\"decode\"} 12 1700000000000\n"
       "mivla_batch_size_count{stage=\"encode\"} 3\n"
       "mivla_batch_size_bucket{stage=\"decode\",le=\"+Inf\"} +Inf\n"
-      "mivla_broken 1x\n";
+      "mivla_broken 1x\n"
+      "mivla_spaced \t 2.5\n"
+      "mivla_not_a_number NaN\n";
   EXPECT_EQ(SampleValue(scrape, "mivla_late_acts_total"), 7);
   EXPECT_EQ(SampleValue(scrape, R"(mivla_batch_size_count{stage="decode"})"), 12) << "timestamp ignored";
   EXPECT_EQ(SampleValue(scrape, R"(mivla_batch_size_count{stage="encode"})"), 3);
@@ -66,6 +68,8 @@ TEST(TextFormatTest, ReadsOneSampleBackFromAScrape) {
   EXPECT_EQ(SampleValue(scrape, "mivla_late_acts"), -1) << "a prefix of a name is not the name";
   EXPECT_EQ(SampleValue(scrape, "mivla_batch_size_count"), -1) << "labels must match as exposed";
   EXPECT_EQ(SampleValue(scrape, "mivla_broken"), -1);
+  EXPECT_EQ(SampleValue(scrape, "mivla_spaced"), 2.5) << "blanks and tabs before the value";
+  EXPECT_TRUE(std::isnan(SampleValue(scrape, "mivla_not_a_number")));
   EXPECT_EQ(SampleValue("", "mivla_late_acts_total"), -1);
 }
 

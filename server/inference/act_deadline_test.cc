@@ -61,7 +61,7 @@ TEST(ActDeadlineTest, RobotAlreadyOutOfActionsGoesFirstAndIsNeverDroppedForIt) {
   const ActDeadline e = ComputeActDeadline(At(20), kNoRpcDeadline, Obs(), 10'010'000, std::nullopt, kHorizon);
   EXPECT_EQ(e.urgency, At(10));
   EXPECT_EQ(e.drop, absl::InfiniteFuture());
-  EXPECT_TRUE(e.binding) << "its answer is late however soon it comes";
+  EXPECT_TRUE(e.binding) << "binding, yet never late: the robot was out of actions when it asked";
 }
 
 TEST(ActDeadlineTest, SimulatedClockOrdersButNeverDrops) {

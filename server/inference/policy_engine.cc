@@ -67,7 +67,7 @@ absl::StatusOr<std::unique_ptr<PolicyEngine>> PolicyEngine::Create(Options optio
       [self](std::unique_ptr<DecodeTask> t, absl::Status why) {
         if (why.code() == absl::StatusCode::kDeadlineExceeded) {
           const absl::Time now = absl::Now();
-          self->RecordLate();
+          self->RecordIfLate(*t, now);
           if (t->run_out <= now) {
             why = absl::DeadlineExceededError(
                 absl::StrCat("act: the robot ran out of actions ", absl::FormatDuration(now - t->run_out),
@@ -184,8 +184,10 @@ void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActReq
   if (absl::Status s = decode_->Schedule(t); !s.ok()) t->done(s);
 }
 
-void PolicyEngine::RecordLate() const {
-  if (options_.on_late_act) options_.on_late_act();
+void PolicyEngine::RecordIfLate(const DecodeTask& task, absl::Time now) const {
+  // The robot still had actions when it asked (a declared run-out), and had none left by `now`.
+  const bool late = task.run_out_binding && task.arrival < task.run_out && task.run_out <= now;
+  if (late && options_.on_late_act) options_.on_late_act();
 }
 
 void PolicyEngine::ProcessEncode(std::vector<std::unique_ptr<EncodeTask>> batch) {
@@ -316,8 +318,7 @@ void PolicyEngine::DecodeGroup(const PolicyRuntime& runtime, std::vector<DecodeT
     timing->set_decode_batch_size(static_cast<uint32_t>(tasks.size()));
     timing->set_total_us(Us(absl::Now() - t->arrival));
     if (!t->executed_prefix.empty() && options_.on_guided_act) options_.on_guided_act();
-    // Late: the robot still had actions when it asked, and ran out before its answer.
-    if (t->run_out_binding && t->arrival < t->run_out && t->run_out < absl::Now()) RecordLate();
+    RecordIfLate(*t, absl::Now());
     t->done(absl::OkStatus());
   }
 }

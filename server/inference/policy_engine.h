@@ -49,9 +49,10 @@ class PolicyEngine {
     /// than declared in ActRequest.deadline_us (act_deadline.h); off: such run-outs only order the queue.
     bool drop_on_chunk_end = false;
     /// Called for every late Act, on a decode worker or where the queued Act was dropped. An Act is late
-    /// when the server made its robot run out of actions: its robot still had actions when it asked (a
-    /// declared run-out, ActDeadline::binding) and ran out before the answer, or the Act was dropped for
-    /// its deadline. A robot already out of actions when it asked (e.g. its first Act) is never late.
+    /// when the server made its robot run out of actions: the robot still had actions when it asked (a
+    /// declared run-out, ActDeadline::binding) and had none left when the Act was answered or dropped
+    /// (DEADLINE_EXCEEDED). A robot already out of actions when it asked (e.g. its first Act), an Act
+    /// without a declared run-out, and one dropped for its gRPC deadline before the run-out are never late.
     std::function<void()> on_late_act;
     /// Real-time chunking (issue 14): Acts that carry committed steps are sampled with guidance
     /// (realtime_prefix.h, DecodeItem::executed_prefix). Off: the fields are validated, then ignored.
@@ -85,8 +86,8 @@ class PolicyEngine {
   void ProcessDecode(std::vector<std::unique_ptr<DecodeTask>> batch);
   void EncodeGroup(const PolicyRuntime& runtime, std::vector<EncodeTask*> tasks, absl::Time started);
   void DecodeGroup(const PolicyRuntime& runtime, std::vector<DecodeTask*> tasks, absl::Time started);
-  /// Reports a late Act (Options::on_late_act).
-  void RecordLate() const;
+  /// Reports `task` (answered or dropped at `now`) to Options::on_late_act when it is late.
+  void RecordIfLate(const DecodeTask& task, absl::Time now) const;
   /// Re-encodes `stale` tasks' kept inputs with `runtime`; answers the ones that fail and returns the rest.
   std::vector<DecodeTask*> ReEncode(const PolicyRuntime& runtime, const std::vector<DecodeTask*>& stale);
 

@@ -109,8 +109,9 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(metrics::Re
   Child(f->guided_acts, {});  // expose 0 before the first
   ASSIGN_OR_RETURN(f->late_acts,
                    r->AddCounter("mivla_late_acts_total",
-                                 "Acts answered after the robot ran out of actions (deadline_us) although "
-                                 "it asked before, or dropped for their deadline.",
+                                 "Acts whose robot asked before its declared run-out (deadline_us, or the last "
+                                 "chunk's end with --drop-on-chunk-end) and ran out before the Act was answered "
+                                 "or dropped (DEADLINE_EXCEEDED).",
                                  {}));
   Child(f->late_acts, {});  // expose 0 before the first
   RETURN_IF_ERROR(metrics::RegisterProcessMetrics(r));

@@ -18,9 +18,9 @@
 //   mivla_episode_completeness{embodiment,task}       histogram 0..1
 //   mivla_non_finite_outputs_total{version}           counter   chunks refused for NaN/Inf (INTERNAL)
 //   mivla_realtime_chunking_acts_total                counter   Acts answered with a guided (inpainted) chunk
-//   mivla_late_acts_total                             counter   Acts answered after the robot ran out of actions
-//                                                               although it asked in time, or dropped for their
-//                                                               deadline (policy_engine.h)
+//   mivla_late_acts_total                             counter   Acts whose robot asked before its declared run-out
+//                                                               and ran out before the Act was answered or
+//                                                               dropped (policy_engine.h)
 //   process_*                                         resident memory, CPU, threads, start time
 //
 // Thread-safety: every method may be called from any thread.

@@ -37,6 +37,7 @@ REQUIRED = [
     ("throughput", "mivla_requests_total", {"rpc"}, r"rate\("),
     ("batch sizes", "mivla_batch_size_bucket", {"stage"}, r""),
     ("queue depth", "mivla_queue_depth", {"stage"}, r""),
+    ("late Acts", "mivla_late_acts_total", set(), r"rate\("),
     ("sessions by embodiment", "mivla_active_sessions", {"embodiment"}, r""),
     ("model version over time", "mivla_model_info", {"version"}, r""),
     ("success rate by embodiment and task", "mivla_episode_successes_total", {"embodiment", "task"}, r"/"),
