@@ -123,9 +123,10 @@ struct ServerCounters {
 };
 ServerCounters Scrape(const ServerProcess& server) {
   const std::string s = server.ScrapeMetrics();
-  return {metrics::SampleValue(s, "mivla_stage_latency_seconds_sum{stage=\"decode\"}"),
-          metrics::SampleValue(s, "mivla_stage_latency_seconds_count{stage=\"decode\"}"),
-          metrics::SampleValue(s, "mivla_realtime_chunking_acts_total")};
+  // A counter not exposed yet has counted nothing.
+  return {metrics::SampleValue(s, "mivla_stage_latency_seconds_sum{stage=\"decode\"}").value_or(0),
+          metrics::SampleValue(s, "mivla_stage_latency_seconds_count{stage=\"decode\"}").value_or(0),
+          metrics::SampleValue(s, "mivla_realtime_chunking_acts_total").value_or(0)};
 }
 
 Json Summary(const ModeResult& m) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -193,8 +194,9 @@ absl::StatusOr<DeadlineLoadResult> RunDeadlineLoad(const DeadlineLoadOptions& o)
   r.p99_ms = Quantile(sh.round_trips_ms, 0.99);
   if (scrape) {
     const auto delta = [&](const char* sample) {
-      const double a = metrics::SampleValue(at_start, sample), b = metrics::SampleValue(at_end, sample);
-      return a >= 0 && b >= 0 ? b - a : -1.0;
+      const std::optional<double> a = metrics::SampleValue(at_start, sample);
+      const std::optional<double> b = metrics::SampleValue(at_end, sample);
+      return a && b ? *b - *a : -1.0;
     };
     r.server_late_acts = delta("mivla_late_acts_total");
     const double batches = delta(R"(mivla_batch_size_count{stage="decode"})");

@@ -121,7 +121,9 @@ class RobotClientTest : public ::testing::Test {
     driver_ = *SimDriver::Create(d);
   }
   void TearDown() override { server_->Shutdown(); }
-  double MetricValueOf(const std::string& name) { return metrics::SampleValue(registry_.Expose(), name); }
+  double MetricValueOf(const std::string& name) {
+    return metrics::SampleValue(registry_.Expose(), name).value_or(-1.0);  // -1: absent
+  }
 
   std::unique_ptr<RobotClient> Client(RobotDriver* driver = nullptr, int64_t rpc_timeout_ms = 3000,
                                       int64_t lockstep_give_up_ms = 60000, GripperLatchOptions gripper = {}) {

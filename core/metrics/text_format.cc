@@ -81,7 +81,7 @@ std::string FormatValue(double value) {
   return buf;
 }
 
-double SampleValue(absl::string_view scrape, absl::string_view name_and_labels) {
+std::optional<double> SampleValue(absl::string_view scrape, absl::string_view name_and_labels) {
   for (absl::string_view line : absl::StrSplit(scrape, '\n')) {
     if (!absl::ConsumePrefix(&line, name_and_labels) || line.empty() || (line[0] != ' ' && line[0] != '\t')) {
       continue;
@@ -89,9 +89,10 @@ double SampleValue(absl::string_view scrape, absl::string_view name_and_labels) 
     line = absl::StripLeadingAsciiWhitespace(line);
     const absl::string_view value = line.substr(0, line.find_first_of(" \t"));  // a timestamp may follow
     double v;
-    return absl::SimpleAtod(value, &v) ? v : -1;
+    if (absl::SimpleAtod(value, &v)) return v;
+    return std::nullopt;
   }
-  return -1;
+  return std::nullopt;
 }
 
 }  // namespace mivla::metrics

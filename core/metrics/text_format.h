@@ -4,6 +4,7 @@
 #ifndef MIVLA_SERVER_METRICS_TEXT_FORMAT_H_
 #define MIVLA_SERVER_METRICS_TEXT_FORMAT_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -28,9 +29,8 @@ std::string FormatValue(double value);
 
 /// The value of the sample line `name_and_labels value` in `scrape` (labels exactly as exposed, e.g.
 /// `mivla_batch_size_count{stage="decode"}`; blanks or tabs before the value, a trailing timestamp
-/// ignored); -1 when there is no such line or its value does not parse. Meant for samples that are never
-/// negative (counters, histogram counts and sums of such, the gauges the tests read).
-double SampleValue(absl::string_view scrape, absl::string_view name_and_labels);
+/// ignored); nullopt when there is no such line or its value does not parse.
+std::optional<double> SampleValue(absl::string_view scrape, absl::string_view name_and_labels);
 
 }  // namespace mivla::metrics
 

@@ -65,12 +65,13 @@ TEST(TextFormatTest, ReadsOneSampleBackFromAScrape) {
   EXPECT_EQ(SampleValue(scrape, R"(mivla_batch_size_count{stage="encode"})"), 3);
   EXPECT_EQ(SampleValue(scrape, R"(mivla_batch_size_bucket{stage="decode",le="+Inf"})"),
             std::numeric_limits<double>::infinity());
-  EXPECT_EQ(SampleValue(scrape, "mivla_late_acts"), -1) << "a prefix of a name is not the name";
-  EXPECT_EQ(SampleValue(scrape, "mivla_batch_size_count"), -1) << "labels must match as exposed";
-  EXPECT_EQ(SampleValue(scrape, "mivla_broken"), -1);
+  EXPECT_FALSE(SampleValue(scrape, "mivla_late_acts").has_value()) << "a prefix of a name is not the name";
+  EXPECT_FALSE(SampleValue(scrape, "mivla_batch_size_count").has_value()) << "labels must match as exposed";
+  EXPECT_FALSE(SampleValue(scrape, "mivla_broken").has_value());
   EXPECT_EQ(SampleValue(scrape, "mivla_spaced"), 2.5) << "blanks and tabs before the value";
-  EXPECT_TRUE(std::isnan(SampleValue(scrape, "mivla_not_a_number")));
-  EXPECT_EQ(SampleValue("", "mivla_late_acts_total"), -1);
+  ASSERT_TRUE(SampleValue(scrape, "mivla_not_a_number").has_value());
+  EXPECT_TRUE(std::isnan(*SampleValue(scrape, "mivla_not_a_number")));
+  EXPECT_FALSE(SampleValue("", "mivla_late_acts_total").has_value());
 }
 
 }  // namespace
