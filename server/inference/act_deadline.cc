@@ -32,8 +32,7 @@ ActDeadline ComputeActDeadline(absl::Time arrival, absl::Time rpc_deadline, cons
     // Both values are range-checked robot times (>= 0, bounded), so the difference cannot overflow.
     d.run_out = anchor + absl::Microseconds(*robot_us - observation.timestamp_us);
     d.urgency = d.run_out;
-    d.binding = may_drop;
-    if (may_drop && d.run_out > arrival) d.drop = d.run_out;
+    if (may_drop && d.run_out > arrival) d.drop = d.late_after = d.run_out;
   } else {
     d.urgency = arrival + horizon;
   }

@@ -18,9 +18,10 @@
 //                          a simulated clock that happens to run near real time cannot be told apart
 //                          from a real one and such clients (tests, evaluations) never declared one.
 //                          Never later than the gRPC deadline.
-//   binding              = the run-out may drop work (deadline_us; a chunk end only as above), whether
-//                          or not it had passed at arrival: only such a run-out can make an Act late
-//                          (PolicyEngine::Options::on_late_act).
+//   late after           = that droppable run-out (deadline_us; a chunk end only as above) when it still
+//                          lay ahead at arrival: an Act answered or dropped at or after it is late
+//                          (PolicyEngine::Options::on_late_act). A robot already out of actions, or one
+//                          whose run-out only orders, is never late.
 // Thread safety: pure function.
 #ifndef MIVLA_SERVER_INFERENCE_ACT_DEADLINE_H_
 #define MIVLA_SERVER_INFERENCE_ACT_DEADLINE_H_
@@ -38,9 +39,7 @@ struct ActDeadline {
   absl::Time drop = absl::InfiniteFuture();     // DEADLINE_EXCEEDED past it while queued
   absl::Time urgency = absl::InfiniteFuture();  // EDF key
   absl::Time run_out = absl::InfiniteFuture();  // when the robot runs out of actions; infinite: unknown
-  // run_out is the robot's own word: deadline_us, or a chunk end under `drop_on_chunk_end` on a clock at
-  // the server's pace. Only then can an answer after it count as late (mivla_late_acts_total).
-  bool binding = false;
+  absl::Time late_after = absl::InfiniteFuture();  // answered or dropped from then on: late (see above)
 };
 
 /// `request_deadline_us`: ActRequest.deadline_us (0 = not set, range-checked by the caller);

@@ -37,11 +37,11 @@ TEST(ActDeadlineTest, LastChunkEndMapsOntoTheServerClock) {
   EXPECT_EQ(d.run_out, At(500)) << "robot 10.5 s is 500 ms after the observation";
   EXPECT_EQ(d.urgency, At(500));
   EXPECT_EQ(d.drop, At(500)) << "--drop-on-chunk-end, real-time clock: work is dropped past the run-out";
-  EXPECT_TRUE(d.binding);
+  EXPECT_EQ(d.late_after, At(500));
   const ActDeadline e = ComputeActDeadline(At(20), kNoRpcDeadline, Obs(), 0, Chunk(), kHorizon);
   EXPECT_EQ(e.urgency, At(500));
   EXPECT_EQ(e.drop, absl::InfiniteFuture()) << "by default a derived run-out only orders";
-  EXPECT_FALSE(e.binding) << "nor does missing it make the Act late";
+  EXPECT_EQ(e.late_after, absl::InfiniteFuture()) << "nor does missing it make the Act late";
 }
 
 TEST(ActDeadlineTest, ExplicitDeadlineWinsOverTheChunk) {
@@ -49,7 +49,7 @@ TEST(ActDeadlineTest, ExplicitDeadlineWinsOverTheChunk) {
   EXPECT_EQ(d.run_out, At(80));
   EXPECT_EQ(d.urgency, At(80));
   EXPECT_EQ(d.drop, At(80));
-  EXPECT_TRUE(d.binding);
+  EXPECT_EQ(d.late_after, At(80));
 }
 
 TEST(ActDeadlineTest, RobotAlreadyOutOfActionsGoesFirstAndIsNeverDroppedForIt) {
@@ -61,7 +61,7 @@ TEST(ActDeadlineTest, RobotAlreadyOutOfActionsGoesFirstAndIsNeverDroppedForIt) {
   const ActDeadline e = ComputeActDeadline(At(20), kNoRpcDeadline, Obs(), 10'010'000, std::nullopt, kHorizon);
   EXPECT_EQ(e.urgency, At(10));
   EXPECT_EQ(e.drop, absl::InfiniteFuture());
-  EXPECT_TRUE(e.binding) << "binding, yet never late: the robot was out of actions when it asked";
+  EXPECT_EQ(e.late_after, absl::InfiniteFuture()) << "never late: the robot was out of actions when it asked";
 }
 
 TEST(ActDeadlineTest, SimulatedClockOrdersButNeverDrops) {
@@ -70,7 +70,7 @@ TEST(ActDeadlineTest, SimulatedClockOrdersButNeverDrops) {
       ComputeActDeadline(At(20), kNoRpcDeadline, Obs(), 0, Chunk(10'500'000, 9'600'000, At(-5000)), kHorizon, true);
   EXPECT_EQ(d.urgency, At(500));
   EXPECT_EQ(d.drop, absl::InfiniteFuture());
-  EXPECT_FALSE(d.binding);
+  EXPECT_EQ(d.late_after, absl::InfiniteFuture());
   EXPECT_TRUE(ClockRunsAtServerPace(0, At(0), 1'030'000, At(1000)));
   EXPECT_FALSE(ClockRunsAtServerPace(0, At(0), 1'300'000, At(1000)));
   EXPECT_TRUE(ClockRunsAtServerPace(0, At(0), 40'000, At(0))) << "50 ms slack on short gaps";

@@ -44,7 +44,7 @@ struct DecodeTask {
   absl::Time deadline_ = absl::InfiniteFuture();  // past it while queued: DEADLINE_EXCEEDED (act_deadline.h)
   absl::Time urgency = absl::InfiniteFuture();    // EDF key: when the robot runs out of actions
   absl::Time run_out = absl::InfiniteFuture();    // the same when known (request or last chunk), else infinite
-  bool run_out_binding = false;                   // run_out is the robot's declared one (ActDeadline::binding)
+  absl::Time late_after = absl::InfiniteFuture();  // answered or dropped from then on: late (ActDeadline)
   absl::Time arrival;
   absl::Time enqueued;
   std::shared_ptr<Session> session;

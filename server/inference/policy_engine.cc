@@ -174,7 +174,7 @@ void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActReq
   task->deadline_ = d.drop;
   task->urgency = d.urgency;
   task->run_out = d.run_out;
-  task->run_out_binding = d.binding;
+  task->late_after = d.late_after;
   task->arrival = arrival;
   task->enqueued = absl::Now();
   task->session = std::move(session);
@@ -185,9 +185,7 @@ void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActReq
 }
 
 void PolicyEngine::RecordIfLate(const DecodeTask& task, absl::Time now) const {
-  // The robot still had actions when it asked (a declared run-out), and had none left by `now`.
-  const bool late = task.run_out_binding && task.arrival < task.run_out && task.run_out <= now;
-  if (late && options_.on_late_act) options_.on_late_act();
+  if (task.late_after <= now && options_.on_late_act) options_.on_late_act();
 }
 
 void PolicyEngine::ProcessEncode(std::vector<std::unique_ptr<EncodeTask>> batch) {
@@ -316,9 +314,10 @@ void PolicyEngine::DecodeGroup(const PolicyRuntime& runtime, std::vector<DecodeT
     timing->set_encode_us(was_stale ? Us(encode_time) : 0);
     timing->set_decode_us(Us(t1 - t0));
     timing->set_decode_batch_size(static_cast<uint32_t>(tasks.size()));
-    timing->set_total_us(Us(absl::Now() - t->arrival));
+    const absl::Time answered = absl::Now();
+    timing->set_total_us(Us(answered - t->arrival));
     if (!t->executed_prefix.empty() && options_.on_guided_act) options_.on_guided_act();
-    RecordIfLate(*t, absl::Now());
+    RecordIfLate(*t, answered);
     t->done(absl::OkStatus());
   }
 }

@@ -50,7 +50,7 @@ class PolicyEngine {
     bool drop_on_chunk_end = false;
     /// Called for every late Act, on a decode worker or where the queued Act was dropped. An Act is late
     /// when the server made its robot run out of actions: the robot still had actions when it asked (a
-    /// declared run-out, ActDeadline::binding) and had none left when the Act was answered or dropped
+    /// declared run-out, ActDeadline::late_after) and had none left when the Act was answered or dropped
     /// (DEADLINE_EXCEEDED). A robot already out of actions when it asked (e.g. its first Act), an Act
     /// without a declared run-out, and one dropped for its gRPC deadline before the run-out are never late.
     std::function<void()> on_late_act;
