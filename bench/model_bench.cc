@@ -40,6 +40,7 @@
 #include "core/model/runtime.h"
 #include "core/model/synthetic_inputs.h"
 #include "core/util/flag_parser.h"
+#include "core/util/malloc_tuning.h"
 #include "core/util/quantile.h"
 #include "nlohmann/json.hpp"
 
@@ -166,6 +167,7 @@ int Run(const Args& args) {
   out["config"] = cfg->name;
   out["device"] = DescribeDevice(*rt);
   out["torch_threads"] = torch::get_num_threads();
+  out["allocator"] = AllocatorName();
   int64_t other = CountParameters(*model) - CountParameters(*model->dino()) - CountParameters(*model->siglip()) -
                   CountParameters(*model->text_encoder()) - CountParameters(*model->decoder());
   out["params"] = {{"dino", CountParameters(*model->dino())},

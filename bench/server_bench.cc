@@ -53,6 +53,7 @@
 #include "core/model/blas_threads.h"
 #include "core/util/flag_parser.h"
 #include "core/util/log.h"
+#include "core/util/malloc_tuning.h"
 #include "core/util/status_macros.h"
 #include "core/util/status_prefix.h"
 #include "nlohmann/json.hpp"
@@ -428,6 +429,7 @@ int Run(const Args& args) {
   out["torch_threads"] = TorchThreads();
   out["cpus"] = std::thread::hardware_concurrency();
   out["blas_threads"] = model::BlasThreads();
+  out["allocator"] = AllocatorName();
   out["load_average_1m_at_end"] = load[0];
   out["rows"] = sweep->rows;
   out["targets"] = Targets(sweep->rows, bare_ms, bare16_ms);

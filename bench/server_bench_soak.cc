@@ -1,6 +1,7 @@
 #include "bench/server_bench_soak.h"
 
-#include <malloc.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -17,14 +18,12 @@
 #include <utility>
 #include <vector>
 
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "bench/server_bench_load.h"
 #include "core/model/blas_threads.h"
+#include "core/util/malloc_tuning.h"
 #include "mivla/v1/policy.grpc.pb.h"
 #include "server/inference/hostile_images.h"
 #include "server/inference/test_requests.h"
@@ -230,12 +229,9 @@ double ThreadCpuS() {
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
-// Bytes the C allocator has handed out and not had back, MiB: unlike RSS, not raised by pages the
-// allocator keeps after a free (glibc keeps per-thread arenas), so growth here is memory actually held.
-double HeapInUseMb() {
-  const struct mallinfo2 m = ::mallinfo2();
-  return static_cast<double>(m.uordblks + m.hblkhd) / (1024.0 * 1024.0);
-}
+// Bytes malloc has handed out and not had back, MiB: unlike RSS, not raised by pages the allocator keeps
+// after a free, so growth here is memory actually held.
+double HeapInUseMb() { return static_cast<double>(HeapBytesInUse()) / (1024.0 * 1024.0); }
 
 }  // namespace
 
@@ -328,9 +324,11 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& options) {
   out["rss_mb"] = {{"before_hostile", rss_before}, {"start", rss_start.load()}, {"end", rss_end}, {"growth", growth},
                    {"note", "VmRSS of the benchmark process (in-process server plus all client threads); start = "
                             "after the hostile client's first round of cases, end = after the phase"}};
-  out["heap_in_use_mb"] = {{"start", heap_start.load()}, {"end", heap_end},
+  out["heap_in_use_mb"] = {{"start", heap_start.load()},
+                           {"end", heap_end},
                            {"growth", heap_start.load() > 0 ? heap_end / heap_start.load() - 1 : -1},
-                           {"note", "malloc'ed and not freed (mallinfo2), same points as rss_mb"}};
+                           {"allocator", AllocatorName()},
+                           {"note", "malloc'ed and not freed (core/util/malloc_tuning.h), same points as rss_mb"}};
   out["targets"] = {
       {"p99_within_1.2x", {{"value", ratio}, {"met", ratio >= 0 && ratio <= 1.2}}},
       {"zero_failed_calls", {{"value", attacked->failed_calls + baseline->failed_calls},

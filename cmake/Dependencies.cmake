@@ -3,6 +3,29 @@
 # and an Abseil unpacked from Debian's .deb (pass its usr/ folder in CMAKE_PREFIX_PATH too).
 
 find_package(Threads REQUIRED)
+
+# The memory allocator every executable links (cmake/MivlaHelpers.cmake): `tcmalloc` (gperftools' minimal
+# tcmalloc, Debian's libgoogle-perftools-dev), or `system` (the C library's, for a machine without the
+# package: scripts/gpu-check.sh). LibTorch allocates and frees each activation per op; glibc maps the
+# large ones fresh each time (page faults), and tcmalloc keeps them. Measured on the 2-CPU machine
+# (server/README.md, "Memory allocator"): a tiny batch-16 decode 240-260 -> 212 ms, a training step
+# 306 -> 222 ms. core/util/malloc_tuning.h tells at run time which one is in force.
+set(MIVLA_MALLOC tcmalloc CACHE STRING "Memory allocator linked into every executable: tcmalloc or system")
+set_property(CACHE MIVLA_MALLOC PROPERTY STRINGS tcmalloc system)
+add_library(mivla_malloc INTERFACE)
+if(MIVLA_MALLOC STREQUAL "tcmalloc")
+  find_library(MIVLA_TCMALLOC_LIBRARY tcmalloc_minimal)
+  if(NOT MIVLA_TCMALLOC_LIBRARY)
+    message(FATAL_ERROR "MIVLA_MALLOC=tcmalloc: libtcmalloc_minimal.so not found (Debian: libgoogle-perftools-dev, "
+                        "in scripts/debian-packages.txt); -DMIVLA_MALLOC=system builds with the C library's malloc")
+  endif()
+  # Nothing calls tcmalloc by name (it replaces malloc and operator new), so an --as-needed link drops it.
+  target_link_libraries(mivla_malloc INTERFACE "-Wl,--push-state,--no-as-needed" ${MIVLA_TCMALLOC_LIBRARY}
+                        "-Wl,--pop-state")
+elseif(NOT MIVLA_MALLOC STREQUAL "system")
+  message(FATAL_ERROR "MIVLA_MALLOC='${MIVLA_MALLOC}': expected tcmalloc or system")
+endif()
+add_library(mivla::malloc ALIAS mivla_malloc)
 find_package(absl CONFIG REQUIRED)
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(nlohmann_json 3 REQUIRED)

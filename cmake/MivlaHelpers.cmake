@@ -3,8 +3,11 @@
 #
 #   mivla_cc_library(NAME action SRCS a.cc HDRS a.h DEPS absl::status [PCH header.h])
 #     -> target mivla_action, alias mivla::action
-#   mivla_cc_test(NAME action_test SRCS a_test.cc DEPS mivla::action [TIMEOUT s] [LABELS l])
+#   mivla_cc_test(NAME action_test SRCS a_test.cc DEPS mivla::action [TIMEOUT s] [LABELS l] [SYSTEM_MALLOC])
 #     -> executable build/bin/tests/mivla_action_test, registered with CTest (one entry per gtest case)
+#   mivla_cc_binary(NAME mivla-tool SRCS main.cc DEPS ...)
+# Every executable links mivla::malloc (the allocator the server ships with, cmake/Dependencies.cmake), so
+# the tests run on what is deployed; SYSTEM_MALLOC keeps a test on the C library's (its own checks).
 
 # MIVLA_WERROR=OFF keeps the warnings but not as errors: for a compiler the code has not been built with
 # (a GPU machine's image with a newer GCC) where a new warning must not stop a measurement.
@@ -42,13 +45,16 @@ function(mivla_cc_library)
 endfunction()
 
 function(mivla_cc_test)
-  cmake_parse_arguments(ARG "" "NAME;TIMEOUT;PCH_FROM" "SRCS;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "SYSTEM_MALLOC" "NAME;TIMEOUT;PCH_FROM" "SRCS;DEPS;LABELS" ${ARGN})
   if(NOT MIVLA_BUILD_TESTS)
     return()
   endif()
   set(target mivla_${ARG_NAME})
   add_executable(${target} ${ARG_SRCS})
   target_link_libraries(${target} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  if(NOT ARG_SYSTEM_MALLOC)
+    target_link_libraries(${target} PRIVATE mivla::malloc)
+  endif()
   target_compile_options(${target} PRIVATE ${MIVLA_WARNINGS})
   set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin/tests)
   if(ARG_PCH_FROM)
@@ -70,7 +76,7 @@ endfunction()
 function(mivla_cc_binary)
   cmake_parse_arguments(ARG "" "NAME;PCH_FROM" "SRCS;DEPS" ${ARGN})
   add_executable(${ARG_NAME} ${ARG_SRCS})
-  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} mivla::malloc)
   target_compile_options(${ARG_NAME} PRIVATE ${MIVLA_WARNINGS})
   if(ARG_PCH_FROM)
     target_precompile_headers(${ARG_NAME} REUSE_FROM ${ARG_PCH_FROM})

@@ -1,23 +1,59 @@
 // File: malloc_tuning.h
-// glibc malloc settings for long-running servers. By default glibc raises its mmap threshold after
-// a large mapped block is freed (up to 32 MiB), so later large blocks come from the arenas, which keep
-// their pages: mivla-server's resident memory grew by half within minutes of a client sending 15 MB
-// strings and 2.7 MB images (mivla-bench-server --soak: 335 -> 509 MB while the bytes in use fell),
-// and periodic malloc_trim(0) did not give it back. A fixed threshold stops the raise: blocks of at
-// least that size are mapped and unmapped on free. 8 MiB keeps LibTorch's activations of the tiny
-// model in the arenas (a 1 MiB threshold made a batch-16 decode 3-5x slower by mapping them per op).
-// Process-wide; thread-safe (mallopt locks the arenas).
+// The process's memory allocator: which one is in force, what it holds, and its settings for long-running
+// servers.
+//
+// Every MiVLA executable links gperftools' tcmalloc (cmake/Dependencies.cmake, MIVLA_MALLOC): LibTorch
+// allocates and frees each op's activations, and glibc hands large ones back to the kernel and maps them
+// fresh on the next op (a page fault per 4 KiB), where tcmalloc keeps them. A build with
+// -DMIVLA_MALLOC=system, or a process that preloads another allocator, runs on glibc's; the functions
+// below ask at run time which one serves malloc (tcmalloc's `tc_malloc` is `malloc`), so they answer for
+// the process as it runs, however it was linked.
+//
+// glibc only: by default glibc raises its mmap threshold after a large mapped block is freed (up to
+// 32 MiB), so later large blocks come from the arenas, which keep their pages: mivla-server's resident
+// memory grew by half within minutes of a client sending 15 MB strings and 2.7 MB images
+// (mivla-bench-server --soak: 335 -> 509 MB while the bytes in use fell), and periodic malloc_trim(0)
+// did not give it back. A fixed threshold stops the raise: blocks of at least that size are mapped and
+// unmapped on free. 8 MiB keeps LibTorch's activations of the tiny model in the arenas (a 1 MiB
+// threshold made a batch-16 decode 3-5x slower by mapping them per op).
+// Process-wide; thread-safe (both allocators lock what they change).
 #ifndef MIVLA_CORE_UTIL_MALLOC_TUNING_H_
 #define MIVLA_CORE_UTIL_MALLOC_TUNING_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 
 namespace mivla {
 
 inline constexpr size_t kServerMmapThresholdBytes = size_t{8} << 20;
 
-/// Fixes glibc's mmap threshold at `bytes` (128 KiB .. 32 MiB), unless GLIBC_TUNABLES sets
-/// glibc.malloc.mmap_threshold (the operator's choice wins). Returns whether it set it.
+enum class Allocator { kGlibc, kTcmalloc };
+
+/// The allocator behind this process's malloc.
+Allocator ProcessAllocator();
+
+/// "tcmalloc (gperftools 2.10)" or "glibc 2.36": for start-up logs and benchmark JSON.
+std::string AllocatorName();
+
+/// Bytes handed out by malloc and not freed yet (unlike RSS, not raised by free pages the allocator
+/// keeps): tcmalloc's generic.current_allocated_bytes, or glibc's in-use arena and mapped bytes; -1 when
+/// tcmalloc does not say.
+int64_t HeapBytesInUse();
+
+/// Returns the allocator's free pages to the kernel: tcmalloc's ReleaseFreeMemory, glibc's malloc_trim(0).
+void ReleaseFreeHeap();
+
+/// tcmalloc only: when its page heap holds more than `keep_bytes` of free pages (more than the next
+/// batches' activations reuse without page faults: a burst of large requests left them), returns them
+/// all to the kernel (a partial release frees whole spans and then skips later calls until what it
+/// overshot is used up) and returns how many bytes that was; 0 otherwise, and always under glibc, whose
+/// fixed mmap threshold already unmaps large blocks.
+int64_t ReleaseFreeHeapAbove(int64_t keep_bytes);
+
+/// glibc only: fixes the mmap threshold at `bytes` (128 KiB .. 32 MiB), unless GLIBC_TUNABLES sets
+/// glibc.malloc.mmap_threshold (the operator's choice wins). Returns whether it set it; false under
+/// tcmalloc, which has no such threshold.
 bool FixMallocMmapThreshold(size_t bytes);
 
 }  // namespace mivla

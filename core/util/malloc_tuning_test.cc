@@ -1,10 +1,12 @@
 // File: malloc_tuning_test.cc
-// The fixed threshold decides which blocks are mapped (mallinfo2().hblks counts mapped blocks), and a
-// large free no longer raises it: after a 16 MiB block comes and goes, a 10 MiB block is still mapped.
+// On glibc's malloc (this test is linked without MIVLA_MALLOC's allocator): the fixed threshold decides
+// which blocks are mapped (mallinfo2().hblks counts mapped blocks), and a large free no longer raises it:
+// after a 16 MiB block comes and goes, a 10 MiB block is still mapped. The introspection names glibc.
 #include "core/util/malloc_tuning.h"
 
 #include <malloc.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -25,6 +27,15 @@ bool Mapped(size_t bytes) {
   const bool mapped = MappedBlocks() > before;
   std::free(sink);
   return mapped;
+}
+
+TEST(MallocTuning, GlibcIsTheAllocatorWithoutTheLinkedOne) {
+  EXPECT_EQ(ProcessAllocator(), Allocator::kGlibc);
+  EXPECT_EQ(AllocatorName().rfind("glibc 2.", 0), 0u) << AllocatorName();
+  const int64_t before = HeapBytesInUse();
+  sink = static_cast<char*>(std::malloc(size_t{1} << 20));
+  EXPECT_GE(HeapBytesInUse() - before, int64_t{1} << 20);
+  std::free(sink);
 }
 
 TEST(MallocTuning, FixedThresholdIsNotRaisedByALargeFree) {

@@ -1,13 +1,12 @@
 #include "server/model_manager/model_manager.h"
 
-#include <malloc.h>
-
 #include <filesystem>
 #include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/util/log.h"
+#include "core/util/malloc_tuning.h"
 #include "core/util/status_macros.h"
 #include "server/model_manager/checkpoint_dir.h"
 
@@ -50,10 +49,10 @@ absl::StatusOr<std::shared_ptr<const PolicyRuntime>> ModelManager::LoadAndWarm(c
                                             : RuntimeSource::Checkpoint(path);
   ASSIGN_OR_RETURN(std::unique_ptr<PolicyRuntime> loaded, options_.loader->Load(source));
   RETURN_IF_ERROR(loaded->Warm(options_.warm_batch_size));
-  // Shared with a deleter that trims the heap once the last call on this version lets go.
+  // Shared with a deleter that gives the freed pages back once the last call on this version lets go.
   return std::shared_ptr<const PolicyRuntime>(loaded.release(), [](const PolicyRuntime* r) {
     delete r;
-    ::malloc_trim(0);
+    ReleaseFreeHeap();
   });
 }
 

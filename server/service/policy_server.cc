@@ -138,11 +138,18 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
 
 absl::Status PolicyServer::Start() {
   const ServerOptions& o = options_;
-  // Process-wide: large blocks are mapped and given back, so bursts of big requests do not leave the
-  // arenas holding their pages (core/util/malloc_tuning.h).
-  if (FixMallocMmapThreshold(kServerMmapThresholdBytes)) {
-    LogInfo(kComponent, absl::StrCat("malloc mmap threshold fixed at ", kServerMmapThresholdBytes >> 20, " MiB"));
-  }
+  // Process-wide, on glibc's malloc only: large blocks are mapped and given back, so bursts of big requests
+  // do not leave the arenas holding their pages (core/util/malloc_tuning.h).
+  // Under tcmalloc, the heap trimmer gives back what such bursts leave in its page heap (heap_trimmer.h).
+  const bool fixed = FixMallocMmapThreshold(kServerMmapThresholdBytes);
+  HeapTrimmer::Options ht;
+  ServerMetrics* metrics = metrics_.get();
+  ht.on_release = [metrics](int64_t bytes) { metrics->RecordHeapReleased(bytes); };
+  ASSIGN_OR_RETURN(heap_trimmer_, HeapTrimmer::Create(std::move(ht)));
+  LogInfo(
+      kComponent,
+      absl::StrCat("memory allocator: ", AllocatorName(),
+                   fixed ? absl::StrCat(", mmap threshold fixed at ", kServerMmapThresholdBytes >> 20, " MiB") : ""));
   absl::Status loaded = models_->Start();
   if (!loaded.ok()) {
     if (o.random_init || loaded.code() != absl::StatusCode::kNotFound) return loaded;
@@ -203,6 +210,7 @@ void PolicyServer::Shutdown(absl::Duration drain) {
   if (engine_) engine_->Shutdown(absl::ZeroDuration());
   if (metrics_http_) metrics_http_->Stop();
   if (models_) models_->Stop();
+  heap_trimmer_.reset();
   LogInfo(kComponent, "stopped");
 }
 

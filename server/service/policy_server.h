@@ -15,12 +15,13 @@
 #ifndef MIVLA_SERVER_SERVICE_POLICY_SERVER_H_
 #define MIVLA_SERVER_SERVICE_POLICY_SERVER_H_
 
-#include <memory>
-
 #include <grpcpp/server.h>
+
+#include <memory>
 
 #include "absl/status/statusor.h"
 #include "core/metrics/registry.h"
+#include "server/service/heap_trimmer.h"
 #include "server/service/metrics_endpoint.h"
 #include "server/service/policy_service.h"
 #include "server/service/server_options.h"
@@ -69,6 +70,7 @@ class PolicyServer {
   std::unique_ptr<PolicyService> service_;
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<MetricsEndpoint> metrics_http_;
+  std::unique_ptr<HeapTrimmer> heap_trimmer_;  // from Start until Shutdown
   int port_ = 0;
   std::atomic<bool> serving_{false};
   std::atomic<bool> shut_down_{false};

@@ -4,17 +4,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <cstdio>
 #include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "core/tokenizer/tokenizer.h"
+#include "core/util/malloc_tuning.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "core/tokenizer/tokenizer.h"
 #include "server/inference/test_requests.h"
 #include "server/runtime/random_checkpoint.h"
 #include "server/runtime/torch_runtime_loader.h"
@@ -134,7 +135,7 @@ TEST(HotReloadTest, EightSessionsActThroughFiveCheckpointsWithoutAFailedCall) {
     versions.push_back(models.current());
     ASSERT_TRUE(WaitUntil([&] { return all_robots_on(version); })) << "robots did not all reach " << version;
     rss.push_back(t::ResidentBytes());
-    heap.push_back(t::HeapInUseBytes());
+    heap.push_back(HeapBytesInUse());
   };
   auto refuse = [&](int failed_so_far) {
     ASSERT_TRUE(WaitUntil([&] { return models.reloads_failed() == failed_so_far; }))

@@ -57,6 +57,7 @@ struct ServerMetrics::Families {
   metrics::Family<metrics::Counter>* non_finite;
   metrics::Family<metrics::Counter>* guided_acts;
   metrics::Family<metrics::Counter>* late_acts;
+  metrics::Family<metrics::Counter>* heap_released;
 };
 
 ServerMetrics::ServerMetrics(metrics::Registry* registry) : registry_(registry) {}
@@ -114,6 +115,12 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(metrics::Re
                                  "or dropped (DEADLINE_EXCEEDED).",
                                  {}));
   Child(f->late_acts, {});  // expose 0 before the first
+  ASSIGN_OR_RETURN(f->heap_released,
+                   r->AddCounter("mivla_heap_released_bytes_total",
+                                 "Free heap pages given back to the kernel by the heap trimmer: what a burst of "
+                                 "large requests left in tcmalloc's page heap beyond what the batches reuse.",
+                                 {}));
+  Child(f->heap_released, {});  // expose 0 before the first
   RETURN_IF_ERROR(metrics::RegisterProcessMetrics(r));
   for (const char* stage : {"encode", "decode"}) {  // expose zero series before the first request
     Child(f->queue_depth, {stage})->Set(0);
@@ -196,6 +203,10 @@ void ServerMetrics::RecordGuidedAct() {
 
 void ServerMetrics::RecordLateAct() {
   if (auto* c = Child(f_->late_acts, {})) c->Inc();
+}
+
+void ServerMetrics::RecordHeapReleased(int64_t bytes) {
+  if (auto* c = Child(f_->heap_released, {})) c->Inc(static_cast<double>(bytes));
 }
 
 void ServerMetrics::OnModelLoadFailed(const std::string&, const absl::Status&) { Child(f_->reloads, {"failed"})->Inc(); }

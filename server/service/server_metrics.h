@@ -21,12 +21,15 @@
 //   mivla_late_acts_total                             counter   Acts whose robot asked before its declared run-out
 //                                                               and ran out before the Act was answered or
 //                                                               dropped (policy_engine.h)
+//   mivla_heap_released_bytes_total                   counter   free pages the heap trimmer gave back to the
+//                                                               kernel (heap_trimmer.h; tcmalloc only)
 //   process_*                                         resident memory, CPU, threads, start time
 //
 // Thread-safety: every method may be called from any thread.
 #ifndef MIVLA_SERVER_SERVICE_SERVER_METRICS_H_
 #define MIVLA_SERVER_SERVICE_SERVER_METRICS_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -34,9 +37,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "core/metrics/registry.h"
 #include "mivla/v1/policy.pb.h"
 #include "server/batching/batch_queue_options.h"
-#include "core/metrics/registry.h"
 #include "server/model_manager/model_manager.h"
 #include "server/session/session_manager.h"
 
@@ -57,6 +60,7 @@ class ServerMetrics : public BatchQueueObserver, public ModelManager::Listener {
   void RecordNonFiniteOutput(const std::string& model_version);
   void RecordGuidedAct();
   void RecordLateAct();
+  void RecordHeapReleased(int64_t bytes);
 
   // BatchQueueObserver
   void OnQueueDepth(const std::string& queue, size_t depth) override;

@@ -1,11 +1,9 @@
 #include "server/service/service_test_util.h"
 
-#include <malloc.h>
+#include <grpcpp/generic/generic_stub.h>
 
 #include <fstream>
 #include <sstream>
-
-#include <grpcpp/generic/generic_stub.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -95,11 +93,6 @@ int64_t ResidentBytes() {
     }
   }
   return -1;
-}
-
-int64_t HeapInUseBytes() {
-  const struct mallinfo2 m = ::mallinfo2();
-  return static_cast<int64_t>(m.uordblks + m.hblkhd);
 }
 
 }  // namespace mivla::server::testing

@@ -38,10 +38,6 @@ int HealthStatus(grpc::Channel* channel, const std::string& service);
 /// VmRSS of this process in bytes.
 int64_t ResidentBytes();
 
-/// Bytes the C allocator has handed out and not had back (all arenas plus mmapped blocks): memory
-/// the process holds on to, unlike RSS unaffected by pages the allocator keeps after a free.
-int64_t HeapInUseBytes();
-
 }  // namespace mivla::server::testing
 
 #endif  // MIVLA_SERVER_SERVICE_SERVICE_TEST_UTIL_H_
