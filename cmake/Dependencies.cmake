@@ -6,18 +6,20 @@ find_package(Threads REQUIRED)
 
 # The memory allocator every executable links (cmake/MivlaHelpers.cmake): `tcmalloc` (gperftools' minimal
 # tcmalloc, Debian's libgoogle-perftools-dev), or `system` (the C library's, for a machine without the
-# package: scripts/gpu-check.sh). LibTorch allocates and frees each activation per op; glibc maps the
-# large ones fresh each time (page faults), and tcmalloc keeps them. Measured on the 2-CPU machine
-# (server/README.md, "Memory allocator"): a tiny batch-16 decode 240-260 -> 212 ms, a training step
-# 306 -> 222 ms. core/util/malloc_tuning.h tells at run time which one is in force.
+# package: scripts/gpu-check.sh). LibTorch allocates and frees each op's activations; glibc returns the
+# pages of large freed blocks to the kernel and faults them in again on the next op, and tcmalloc keeps
+# them. Measured on the 2-CPU machine (server/README.md, "Memory allocator"): a tiny batch-16 decode
+# 255-302 -> 212-213 ms, a training step 305-313 -> 221-224 ms. core/util/malloc_tuning.h tells at run
+# time which allocator is in force.
 set(MIVLA_MALLOC tcmalloc CACHE STRING "Memory allocator linked into every executable: tcmalloc or system")
 set_property(CACHE MIVLA_MALLOC PROPERTY STRINGS tcmalloc system)
 add_library(mivla_malloc INTERFACE)
 if(MIVLA_MALLOC STREQUAL "tcmalloc")
   find_library(MIVLA_TCMALLOC_LIBRARY tcmalloc_minimal)
   if(NOT MIVLA_TCMALLOC_LIBRARY)
-    message(FATAL_ERROR "MIVLA_MALLOC=tcmalloc: libtcmalloc_minimal.so not found (Debian: libgoogle-perftools-dev, "
-                        "in scripts/debian-packages.txt); -DMIVLA_MALLOC=system builds with the C library's malloc")
+    message(FATAL_ERROR "MIVLA_MALLOC=tcmalloc: libtcmalloc_minimal.so not found (Debian: "
+                        "libgoogle-perftools-dev, in scripts/debian-packages.txt); -DMIVLA_MALLOC=system "
+                        "builds with the C library's malloc")
   endif()
   # Nothing calls tcmalloc by name (it replaces malloc and operator new), so an --as-needed link drops it.
   target_link_libraries(mivla_malloc INTERFACE "-Wl,--push-state,--no-as-needed" ${MIVLA_TCMALLOC_LIBRARY}

@@ -77,7 +77,8 @@ build() {  # build DIR [CMAKE ARGS...]
   local dir=$1 blog=/tmp/$1.log
   shift
   rm -f "$blog"
-  # MIVLA_MALLOC=system: the .debs above carry no tcmalloc, and the device's memory has its own allocator.
+  # MIVLA_MALLOC=system: the .debs above carry no tcmalloc, so the GPU figures come from a glibc build
+  # (the device's own memory goes through LibTorch's CUDA allocator either way).
   if ! cmake -S . -B "$dir" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DMIVLA_MODEL_ONLY=ON -DMIVLA_WERROR=OFF \
     -DMIVLA_MALLOC=system -DCMAKE_PREFIX_PATH="$torch_prefix;$root/usr" "$@" >>"$log" 2>&1; then
     echo "cmake configure failed (above)" >>"$log"

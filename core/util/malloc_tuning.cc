@@ -20,11 +20,22 @@ using ReleaseFreeMemoryFn = void (*)();
 
 void* Symbol(const char* name) { return dlsym(RTLD_DEFAULT, name); }
 
+// The C library's own malloc (not what `malloc` resolves to when another allocator interposes it).
+void* LibcMalloc() {
+  static void* const libc_malloc = [] {
+    void* libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    return libc != nullptr ? dlsym(libc, "malloc") : nullptr;
+  }();
+  return libc_malloc;
+}
+
 }  // namespace
 
 Allocator ProcessAllocator() {
+  void* malloc_fn = Symbol("malloc");
   void* tc_malloc = Symbol("tc_malloc");
-  return tc_malloc != nullptr && tc_malloc == Symbol("malloc") ? Allocator::kTcmalloc : Allocator::kGlibc;
+  if (tc_malloc != nullptr && tc_malloc == malloc_fn) return Allocator::kTcmalloc;
+  return malloc_fn == LibcMalloc() ? Allocator::kGlibc : Allocator::kOther;
 }
 
 std::string AllocatorName() {
@@ -32,7 +43,8 @@ std::string AllocatorName() {
     auto version = reinterpret_cast<TcVersionFn>(Symbol("tc_version"));
     return std::string("tcmalloc (") + (version != nullptr ? version(nullptr, nullptr, nullptr) : "gperftools") + ")";
   }
-  return std::string("glibc ") + gnu_get_libc_version();
+  if (ProcessAllocator() == Allocator::kGlibc) return std::string("glibc ") + gnu_get_libc_version();
+  return "another allocator (not glibc's or tcmalloc)";
 }
 
 int64_t HeapBytesInUse() {
@@ -42,6 +54,7 @@ int64_t HeapBytesInUse() {
     if (get != nullptr && get("generic.current_allocated_bytes", &bytes)) return static_cast<int64_t>(bytes);
     return -1;
   }
+  if (ProcessAllocator() != Allocator::kGlibc) return -1;
   const struct mallinfo2 m = ::mallinfo2();
   return static_cast<int64_t>(m.uordblks + m.hblkhd);
 }
@@ -52,7 +65,7 @@ void ReleaseFreeHeap() {
     if (release != nullptr) release();
     return;
   }
-  ::malloc_trim(0);
+  if (ProcessAllocator() == Allocator::kGlibc) ::malloc_trim(0);
 }
 
 int64_t ReleaseFreeHeapAbove(int64_t keep_bytes) {

@@ -3,11 +3,11 @@
 // servers.
 //
 // Every MiVLA executable links gperftools' tcmalloc (cmake/Dependencies.cmake, MIVLA_MALLOC): LibTorch
-// allocates and frees each op's activations, and glibc hands large ones back to the kernel and maps them
-// fresh on the next op (a page fault per 4 KiB), where tcmalloc keeps them. A build with
-// -DMIVLA_MALLOC=system, or a process that preloads another allocator, runs on glibc's; the functions
-// below ask at run time which one serves malloc (tcmalloc's `tc_malloc` is `malloc`), so they answer for
-// the process as it runs, however it was linked.
+// allocates and frees each op's activations; glibc returns the pages of large freed blocks to the kernel
+// (its trim and mmap thresholds), so the next op faults them in again, 4 KiB at a time, where tcmalloc
+// keeps them. A build with -DMIVLA_MALLOC=system runs on glibc's, and a process may preload yet another
+// one; the functions below ask at run time which one serves malloc (tcmalloc's `tc_malloc`, or the C
+// library's own `malloc`), so they answer for the process as it runs, however it was linked.
 //
 // glibc only: by default glibc raises its mmap threshold after a large mapped block is freed (up to
 // 32 MiB), so later large blocks come from the arenas, which keep their pages: mivla-server's resident
@@ -28,20 +28,22 @@ namespace mivla {
 
 inline constexpr size_t kServerMmapThresholdBytes = size_t{8} << 20;
 
-enum class Allocator { kGlibc, kTcmalloc };
+enum class Allocator { kGlibc, kTcmalloc, kOther };  // kOther: e.g. a preloaded jemalloc
 
 /// The allocator behind this process's malloc.
 Allocator ProcessAllocator();
 
-/// "tcmalloc (gperftools 2.10)" or "glibc 2.36": for start-up logs and benchmark JSON.
+/// "tcmalloc (gperftools 2.10)", "glibc 2.36" or "another allocator (not glibc's or tcmalloc)": for
+/// start-up logs and benchmark JSON.
 std::string AllocatorName();
 
 /// Bytes handed out by malloc and not freed yet (unlike RSS, not raised by free pages the allocator
-/// keeps): tcmalloc's generic.current_allocated_bytes, or glibc's in-use arena and mapped bytes; -1 when
-/// tcmalloc does not say.
+/// keeps): tcmalloc's generic.current_allocated_bytes, or glibc's in-use arena and mapped bytes; -1 under
+/// another allocator, or when tcmalloc does not say.
 int64_t HeapBytesInUse();
 
-/// Returns the allocator's free pages to the kernel: tcmalloc's ReleaseFreeMemory, glibc's malloc_trim(0).
+/// Returns the allocator's free pages to the kernel: tcmalloc's ReleaseFreeMemory, glibc's malloc_trim(0);
+/// nothing under another allocator.
 void ReleaseFreeHeap();
 
 /// tcmalloc only: when its page heap holds more than `keep_bytes` of free pages (more than the next
@@ -53,7 +55,7 @@ int64_t ReleaseFreeHeapAbove(int64_t keep_bytes);
 
 /// glibc only: fixes the mmap threshold at `bytes` (128 KiB .. 32 MiB), unless GLIBC_TUNABLES sets
 /// glibc.malloc.mmap_threshold (the operator's choice wins). Returns whether it set it; false under
-/// tcmalloc, which has no such threshold.
+/// any other allocator.
 bool FixMallocMmapThreshold(size_t bytes);
 
 }  // namespace mivla

@@ -1,10 +1,10 @@
 // File: heap_trimmer.h
 // HeapTrimmer: a thread that, every `period`, gives the allocator's free pages back to the kernel when they
-// exceed `keep_bytes` (core/util/malloc_tuning.h, ReleaseFreeHeapAbove). Under tcmalloc the page heap keeps what a burst of
-// large requests freed (a hostile client's 15 MB strings left 130 MiB there in the one-minute soak, and
-// resident memory grew 5-9 % instead of 2 %); below `keep_bytes` it keeps the pages the next batches'
-// activations reuse without page faults. Under glibc the release does nothing (its fixed mmap threshold
-// already unmaps large blocks).
+// exceed `keep_bytes` (core/util/malloc_tuning.h, ReleaseFreeHeapAbove). Under tcmalloc the page heap keeps what a
+// burst of large requests freed (a hostile client's 15 MB strings left 130 MiB there in the one-minute soak, and
+// resident memory grew 5-9 % over the hostile phase; glibc: 2 %, one run); below `keep_bytes` it keeps the
+// pages the next batches' activations reuse without page faults. Under glibc the release does nothing (its fixed mmap
+// threshold already unmaps large blocks).
 //
 //   HeapTrimmer::Options o;  // every second, above 64 MiB
 //   o.on_release = [m](int64_t bytes) { m->RecordHeapReleased(bytes); };

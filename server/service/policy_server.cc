@@ -142,14 +142,19 @@ absl::Status PolicyServer::Start() {
   // do not leave the arenas holding their pages (core/util/malloc_tuning.h).
   // Under tcmalloc, the heap trimmer gives back what such bursts leave in its page heap (heap_trimmer.h).
   const bool fixed = FixMallocMmapThreshold(kServerMmapThresholdBytes);
-  HeapTrimmer::Options ht;
-  ServerMetrics* metrics = metrics_.get();
-  ht.on_release = [metrics](int64_t bytes) { metrics->RecordHeapReleased(bytes); };
-  ASSIGN_OR_RETURN(heap_trimmer_, HeapTrimmer::Create(std::move(ht)));
+  if (o.heap_keep_mib >= 0 && ProcessAllocator() == Allocator::kTcmalloc) {
+    HeapTrimmer::Options ht;
+    ht.keep_bytes = int64_t{o.heap_keep_mib} << 20;
+    ServerMetrics* metrics = metrics_.get();
+    ht.on_release = [metrics](int64_t bytes) { metrics->RecordHeapReleased(bytes); };
+    ASSIGN_OR_RETURN(heap_trimmer_, HeapTrimmer::Create(std::move(ht)));
+  }
   LogInfo(
       kComponent,
-      absl::StrCat("memory allocator: ", AllocatorName(),
-                   fixed ? absl::StrCat(", mmap threshold fixed at ", kServerMmapThresholdBytes >> 20, " MiB") : ""));
+      absl::StrCat(
+          "memory allocator: ", AllocatorName(),
+          fixed ? absl::StrCat(", mmap threshold fixed at ", kServerMmapThresholdBytes >> 20, " MiB") : "",
+          heap_trimmer_ ? absl::StrCat(", free pages beyond ", o.heap_keep_mib, " MiB given back every second") : ""));
   absl::Status loaded = models_->Start();
   if (!loaded.ok()) {
     if (o.random_init || loaded.code() != absl::StatusCode::kNotFound) return loaded;

@@ -70,7 +70,7 @@ class PolicyServer {
   std::unique_ptr<PolicyService> service_;
   std::unique_ptr<grpc::Server> grpc_;
   std::unique_ptr<MetricsEndpoint> metrics_http_;
-  std::unique_ptr<HeapTrimmer> heap_trimmer_;  // from Start until Shutdown
+  std::unique_ptr<HeapTrimmer> heap_trimmer_;  // from Start until Shutdown; null under glibc or --heap-keep-mib -1
   int port_ = 0;
   std::atomic<bool> serving_{false};
   std::atomic<bool> shut_down_{false};

@@ -167,6 +167,7 @@ TEST(HotReloadTest, EightSessionsActThroughFiveCheckpointsWithoutAFailedCall) {
   EXPECT_THAT(metrics, ::testing::HasSubstr("mivla_model_info{version=\"v04\"} 1"));
   const int64_t model_bytes = static_cast<int64_t>(good.size());
   ASSERT_EQ(rss.size(), 3u);
+  for (int64_t h : heap) ASSERT_GE(h, 0) << "the allocator did not say how many bytes are in use";
   std::printf("after reloads 1/2/3: RSS %lld %lld %lld bytes, heap in use %lld %lld %lld bytes; "
               "checkpoint %lld bytes; %d calls\n",
               static_cast<long long>(rss[0]), static_cast<long long>(rss[1]), static_cast<long long>(rss[2]),

@@ -57,6 +57,7 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
   }
   if (o.metrics_deadline <= absl::ZeroDuration()) return Bad("metrics-deadline-ms", "must be > 0");
   if (o.metrics_max_connections < 1) return Bad("metrics-max-connections", "must be >= 1");
+  if (o.heap_keep_mib < -1) return Bad("heap-keep-mib", "must be >= 0, or -1 for no trimming");
   if (o.drain_timeout < absl::ZeroDuration()) return Bad("drain-timeout-s", "must be >= 0");
   BatchPolicy policy;
   if (absl::Status s = ParseBatchPolicy(o.batch_policy, "--batch-policy", &policy); !s.ok()) return s;

@@ -97,6 +97,7 @@ TEST_F(ServiceTest, EveryUnaryRpcAndHealth) {
   EXPECT_THAT(metrics, HasSubstr("mivla_requests_total{rpc=\"Act\",code=\"OK\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("mivla_active_sessions{embodiment=\"ALOHA_AGILEX\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("mivla_late_acts_total 0")) << "no deadline_us: never late";
+  EXPECT_THAT(metrics, HasSubstr("mivla_heap_released_bytes_total 0")) << "small requests: nothing to give back";
 
   grpc::ClientContext end_ctx;
   mivla::v1::EndSessionRequest end;
@@ -292,6 +293,18 @@ TEST_F(ServiceTest, ShutdownDrainsInFlightCallsAndRefusesNewOnes) {
   // A new call after the drain is refused.
   mivla::v1::ActResponse late;
   EXPECT_EQ(Act(id, 999, &late).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST(ServerOptionsTest, HeapKeepIsMinusOneOrMoreAndABadOneNamesTheFlag) {
+  ServerOptions o = t::LoopbackOptions();
+  ASSERT_TRUE(ValidateServerOptions(o).ok()) << ValidateServerOptions(o);
+  EXPECT_EQ(o.heap_keep_mib, 64);
+  o.heap_keep_mib = -1;  // no trimmer
+  EXPECT_TRUE(ValidateServerOptions(o).ok());
+  o.heap_keep_mib = -2;
+  const absl::Status s = ValidateServerOptions(o);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("heap-keep-mib"), std::string::npos) << s;
 }
 
 }  // namespace
