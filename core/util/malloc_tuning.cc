@@ -13,70 +13,95 @@ namespace mivla {
 namespace {
 
 // gperftools' C entry points (gperftools/tcmalloc.h, malloc_extension_c.h), looked up at run time so that
-// this library builds and answers without them.
-using TcVersionFn = const char* (*)(int*, int*, const char**);
-using GetNumericPropertyFn = int (*)(const char*, size_t*);
-using ReleaseFreeMemoryFn = void (*)();
+// this library builds and answers without them; null where absent.
+struct TcmallocApi {
+  const char* (*version)(int*, int*, const char**) = nullptr;
+  int (*get_numeric_property)(const char*, size_t*) = nullptr;
+  void (*release_free_memory)() = nullptr;
+};
 
-void* Symbol(const char* name) { return dlsym(RTLD_DEFAULT, name); }
+// The allocator behind `malloc` and tcmalloc's entry points: fixed once the process runs, so read once.
+struct ProcessMalloc {
+  Allocator allocator = Allocator::kGlibc;
+  TcmallocApi tc;
+};
 
-// The C library's own malloc (not what `malloc` resolves to when another allocator interposes it).
-void* LibcMalloc() {
-  static void* const libc_malloc = [] {
+const ProcessMalloc& Resolved() {
+  static const ProcessMalloc resolved = [] {
+    ProcessMalloc p;
+    void* malloc_fn = dlsym(RTLD_DEFAULT, "malloc");
+    void* tc_malloc = dlsym(RTLD_DEFAULT, "tc_malloc");
+    if (tc_malloc != nullptr && tc_malloc == malloc_fn) {
+      p.allocator = Allocator::kTcmalloc;
+      p.tc.version = reinterpret_cast<decltype(p.tc.version)>(dlsym(RTLD_DEFAULT, "tc_version"));
+      p.tc.get_numeric_property = reinterpret_cast<decltype(p.tc.get_numeric_property)>(
+          dlsym(RTLD_DEFAULT, "MallocExtension_GetNumericProperty"));
+      p.tc.release_free_memory = reinterpret_cast<decltype(p.tc.release_free_memory)>(
+          dlsym(RTLD_DEFAULT, "MallocExtension_ReleaseFreeMemory"));
+      return p;
+    }
+    // The C library's own malloc (not what `malloc` resolves to when another allocator interposes it).
     void* libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
-    return libc != nullptr ? dlsym(libc, "malloc") : nullptr;
+    void* libc_malloc = libc != nullptr ? dlsym(libc, "malloc") : nullptr;
+    p.allocator = malloc_fn == libc_malloc ? Allocator::kGlibc : Allocator::kOther;
+    return p;
   }();
-  return libc_malloc;
+  return resolved;
+}
+
+// A numeric property of tcmalloc; -1 when it does not say.
+int64_t TcProperty(const char* name) {
+  size_t value = 0;
+  const auto get = Resolved().tc.get_numeric_property;
+  return get != nullptr && get(name, &value) ? static_cast<int64_t>(value) : -1;
 }
 
 }  // namespace
 
-Allocator ProcessAllocator() {
-  void* malloc_fn = Symbol("malloc");
-  void* tc_malloc = Symbol("tc_malloc");
-  if (tc_malloc != nullptr && tc_malloc == malloc_fn) return Allocator::kTcmalloc;
-  return malloc_fn == LibcMalloc() ? Allocator::kGlibc : Allocator::kOther;
-}
+Allocator ProcessAllocator() { return Resolved().allocator; }
 
 std::string AllocatorName() {
-  if (ProcessAllocator() == Allocator::kTcmalloc) {
-    auto version = reinterpret_cast<TcVersionFn>(Symbol("tc_version"));
-    return std::string("tcmalloc (") + (version != nullptr ? version(nullptr, nullptr, nullptr) : "gperftools") + ")";
+  switch (ProcessAllocator()) {
+    case Allocator::kTcmalloc: {
+      const auto version = Resolved().tc.version;
+      return std::string("tcmalloc (") + (version != nullptr ? version(nullptr, nullptr, nullptr) : "gperftools") + ")";
+    }
+    case Allocator::kGlibc:
+      return std::string("glibc ") + gnu_get_libc_version();
+    case Allocator::kOther:
+      break;
   }
-  if (ProcessAllocator() == Allocator::kGlibc) return std::string("glibc ") + gnu_get_libc_version();
   return "another allocator (not glibc's or tcmalloc)";
 }
 
 int64_t HeapBytesInUse() {
-  if (ProcessAllocator() == Allocator::kTcmalloc) {
-    auto get = reinterpret_cast<GetNumericPropertyFn>(Symbol("MallocExtension_GetNumericProperty"));
-    size_t bytes = 0;
-    if (get != nullptr && get("generic.current_allocated_bytes", &bytes)) return static_cast<int64_t>(bytes);
-    return -1;
+  switch (ProcessAllocator()) {
+    case Allocator::kTcmalloc:
+      return TcProperty("generic.current_allocated_bytes");
+    case Allocator::kGlibc: {
+      const struct mallinfo2 m = ::mallinfo2();
+      return static_cast<int64_t>(m.uordblks + m.hblkhd);
+    }
+    case Allocator::kOther:
+      break;
   }
-  if (ProcessAllocator() != Allocator::kGlibc) return -1;
-  const struct mallinfo2 m = ::mallinfo2();
-  return static_cast<int64_t>(m.uordblks + m.hblkhd);
+  return -1;
 }
 
 void ReleaseFreeHeap() {
   if (ProcessAllocator() == Allocator::kTcmalloc) {
-    auto release = reinterpret_cast<ReleaseFreeMemoryFn>(Symbol("MallocExtension_ReleaseFreeMemory"));
-    if (release != nullptr) release();
-    return;
+    if (const auto release = Resolved().tc.release_free_memory) release();
+  } else if (ProcessAllocator() == Allocator::kGlibc) {
+    ::malloc_trim(0);
   }
-  if (ProcessAllocator() == Allocator::kGlibc) ::malloc_trim(0);
 }
 
 int64_t ReleaseFreeHeapAbove(int64_t keep_bytes) {
-  if (ProcessAllocator() != Allocator::kTcmalloc) return 0;
-  auto get = reinterpret_cast<GetNumericPropertyFn>(Symbol("MallocExtension_GetNumericProperty"));
-  auto release = reinterpret_cast<ReleaseFreeMemoryFn>(Symbol("MallocExtension_ReleaseFreeMemory"));
-  size_t free_bytes = 0;
-  if (get == nullptr || release == nullptr || !get("tcmalloc.pageheap_free_bytes", &free_bytes)) return 0;
-  if (static_cast<int64_t>(free_bytes) <= std::max<int64_t>(keep_bytes, 0)) return 0;
-  release();
-  return static_cast<int64_t>(free_bytes);
+  if (ProcessAllocator() != Allocator::kTcmalloc || Resolved().tc.release_free_memory == nullptr) return 0;
+  const int64_t free_bytes = TcProperty("tcmalloc.pageheap_free_bytes");
+  if (free_bytes <= std::max<int64_t>(keep_bytes, 0)) return 0;
+  ReleaseFreeHeap();
+  return free_bytes;
 }
 
 bool FixMallocMmapThreshold(size_t bytes) {
