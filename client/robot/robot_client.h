@@ -89,6 +89,7 @@ struct RobotClientStats {
   std::vector<int64_t> round_trip_us;
   int64_t guided_chunks = 0;  // chunks requested with committed steps (real-time chunking) and spliced
   int64_t gripper_latched_ticks = 0;  // ticks at which the grasp latch held a gripper closed
+  int64_t last_server_lost_us = -1;   // wall clock when the client last noticed the server gone (-1: never)
 };
 
 class RobotClient {

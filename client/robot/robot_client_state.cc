@@ -26,6 +26,7 @@ void RobotClientState::MarkLost(const absl::Status& why) {
     if (!health.server_connected) return;
     health.server_connected = false;
     ++stats.failed_requests;
+    stats.last_server_lost_us = WallUs();
   }
   if (metrics != nullptr) metrics->SetConnected(false);
   LogWarning("robot_client", absl::StrCat("policy server lost (", why.ToString(), "); holding and reconnecting"));
