@@ -90,14 +90,15 @@ struct Args {
   std::string soak_policy = server::ServerOptions().batch_policy;  // --batch-policy: the soak server's
   int blas_threads = -1;    // --blas-threads: as mivla-server's flag, applied before the bare model runs
   bool soak_tokens = true;  // --soak-clients tokens|anonymous: robots and hostile client with their own tokens
+  int heap_keep_mib = server::ServerOptions().heap_keep_mib;  // --heap-keep-mib: as mivla-server's flag
 };
 
 const char kUsage[] =
     "mivla-bench-server --config tiny [--json] [--duration-s S] [--warmup-s S] [--out-dir DIR]\n"
     "       [--sessions 1,4,16] [--queue-delay-us US] [--bare-repeats N] [--tokenizer FILE]\n"
-    "       [--deadline-loads 0.5,1,2 | none] [--deadline-duration-s S] [--blas-threads N]\n"
+    "       [--deadline-loads 0.5,1,2 | none] [--deadline-duration-s S] [--blas-threads N] [--heap-keep-mib N]\n"
     "   or: mivla-bench-server --soak [--minutes N] [--batch-policy edf|fifo] [--soak-clients tokens|anonymous]\n"
-    "       [--config tiny] [--out-dir DIR]";
+    "       [--config tiny] [--out-dir DIR] [--heap-keep-mib N]";
 
 [[noreturn]] void Usage(const std::string& error) {
   std::cerr << "mivla-bench-server: " << error << " (see --help)\n";
@@ -125,7 +126,8 @@ std::vector<T> NumberList(const char* flag, const std::string& text, Ok ok, cons
 Args Parse(int argc, char** argv) {
   Args a;
   std::string sessions = "1,4,16", loads = "0.5,1,2", soak_clients = "tokens";
-  int64_t queue_delay_us = a.queue_delay_us, bare_repeats = a.bare_repeats, blas_threads = a.blas_threads;
+  int64_t queue_delay_us = a.queue_delay_us, bare_repeats = a.bare_repeats, blas_threads = a.blas_threads,
+          heap_keep_mib = a.heap_keep_mib;
   FlagParser p(kUsage);
   p.AddString("config", &a.config, "model configuration of the random-init server: tiny or base");
   p.AddBool("json", &a.json, "print only the JSON");
@@ -143,6 +145,7 @@ Args Parse(int argc, char** argv) {
   p.AddDouble("minutes", &a.minutes, "minutes of each soak phase");
   p.AddString("batch-policy", &a.soak_policy, "the soak server's batch policy: edf or fifo");
   p.AddString("soak-clients", &soak_clients, "tokens (each client its own token) or anonymous");
+  p.AddInt("heap-keep-mib", &heap_keep_mib, "as mivla-server's flag: the servers' heap trimmer keep (-1: no trimmer)");
   if (std::optional<int> exit = p.ParseFlagsForMain(argc, argv, "mivla-bench-server")) std::exit(*exit);
   for (auto [flag, value, min] : {std::tuple{"duration-s", a.duration_s, 0.05},
                                   {"warmup-s", a.warmup_s, 0.0},
@@ -163,6 +166,10 @@ Args Parse(int argc, char** argv) {
   a.queue_delay_us = queue_delay_us;
   a.bare_repeats = static_cast<int>(bare_repeats);
   a.blas_threads = static_cast<int>(blas_threads);
+  if (heap_keep_mib < -1 || heap_keep_mib > (int64_t{1} << 20)) {
+    Usage(absl::StrCat("--heap-keep-mib: ", heap_keep_mib, " is not -1 or in [0, 1048576]"));
+  }
+  a.heap_keep_mib = static_cast<int>(heap_keep_mib);
   a.sessions = NumberList<int>(
       "sessions", sessions, [](int n) { return n >= 1 && n <= 256; }, "in [1, 256]");
   if (loads != "none") {
@@ -207,6 +214,7 @@ server::ServerOptions Options(const Args& args, bool batching,
     s->workers = 1;
   }
   o.batch_policy = policy;
+  o.heap_keep_mib = args.heap_keep_mib;
   o.poll_interval = absl::Seconds(3600);  // no model directory to watch
   o.drain_timeout = absl::Seconds(5);
   return o;
@@ -257,6 +265,7 @@ int RunSoakMode(const Args& args) {
     std::cerr << "mivla-bench-server --soak: " << out.status() << std::endl;
     return 1;
   }
+  (*out)["heap_keep_mib"] = args.heap_keep_mib;
   std::cout << out->dump(args.json ? -1 : 2) << std::endl;
   std::ofstream(args.out_dir + "/server_soak.json") << out->dump(2) << "\n";
   return (*out)["targets"]["zero_failed_calls"]["met"].get<bool>() ? 0 : 1;
@@ -430,6 +439,7 @@ int Run(const Args& args) {
   out["cpus"] = std::thread::hardware_concurrency();
   out["blas_threads"] = model::BlasThreads();
   out["allocator"] = AllocatorName();
+  out["heap_keep_mib"] = args.heap_keep_mib;
   out["load_average_1m_at_end"] = load[0];
   out["rows"] = sweep->rows;
   out["targets"] = Targets(sweep->rows, bare_ms, bare16_ms);

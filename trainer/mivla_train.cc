@@ -24,6 +24,7 @@
 #include "core/model/runtime.h"
 #include "core/util/flag_parser.h"
 #include "core/util/log.h"
+#include "core/util/malloc_tuning.h"
 #include "trainer/ablation/ablation_cli.h"
 #include "trainer/train/checkpoint_average.h"
 #include "trainer/train/data_setup.h"
@@ -225,7 +226,8 @@ int Main(int argc, char** argv) {
   const bool main_rank = (*dist)->is_main();
   if (!main_rank) SetLogQuiet(true);
   LogInfo("train", absl::StrCat(cli.command, " ", initial->origin, " on ", model::DescribeDevice(*runtime), ", rank ",
-                                (*dist)->rank(), "/", (*dist)->world_size(), " (", (*dist)->backend(), ")"));
+                                (*dist)->rank(), "/", (*dist)->world_size(), " (", (*dist)->backend(),
+                                "), memory allocator ", AllocatorName()));
 
   const action::NormalizationStats* given = initial->normalization ? &*initial->normalization : nullptr;
   auto loader_options = MakeLoaderOptions(c, initial->model->config(), (*dist)->rank(), (*dist)->world_size(), given);
