@@ -19,32 +19,38 @@ cv::Mat ResizeForModel(const cv::Mat& rgb, int side) {
   return resized;
 }
 
+absl::Status DecodeViewForModel(const mivla::v1::ObserveRequest& request, int view, int side, bool pass_jpeg,
+                                const InputLimits& limits, RuntimeImage* out) {
+  const mivla::v1::Image& image = request.images(view);
+  *out = RuntimeImage();
+  if (pass_jpeg && image.encoding() == mivla::v1::JPEG) {
+    // ValidateObservation read this header (and checked its size against the limits) already.
+    absl::StatusOr<ImageDims> dims = ReadJpegHeader(image.data());
+    if (!dims.ok()) return WithPrefix(dims.status(), absl::StrCat("images[", view, "].data: "));
+    out->width = static_cast<int>(dims->width);
+    out->height = static_cast<int>(dims->height);
+    out->jpeg = image.data();
+    return absl::OkStatus();
+  }
+  absl::StatusOr<cv::Mat> rgb = DecodeImage(image, absl::StrCat("images[", view, "]"), limits);
+  if (!rgb.ok()) return rgb.status();
+  cv::Mat resized = ResizeForModel(*rgb, side);
+  if (!resized.isContinuous()) resized = resized.clone();
+  out->width = resized.cols;
+  out->height = resized.rows;
+  out->rgb.resize(static_cast<size_t>(out->width) * out->height * 3);
+  std::memcpy(out->rgb.data(), resized.data, out->rgb.size());
+  return absl::OkStatus();
+}
+
 absl::Status DecodeForModel(const mivla::v1::ObserveRequest& request, int side, bool pass_jpeg,
                             const InputLimits& limits, std::vector<RuntimeImage>* out) {
-  out->clear();
+  out->assign(static_cast<size_t>(request.images_size()), RuntimeImage());
   for (int v = 0; v < request.images_size(); ++v) {
-    const mivla::v1::Image& image = request.images(v);
-    if (pass_jpeg && image.encoding() == mivla::v1::JPEG) {
-      // ValidateObservation read this header (and checked its size against the limits) already.
-      absl::StatusOr<ImageDims> dims = ReadJpegHeader(image.data());
-      if (!dims.ok()) return WithPrefix(dims.status(), absl::StrCat("images[", v, "].data: "));
-      RuntimeImage im;
-      im.width = static_cast<int>(dims->width);
-      im.height = static_cast<int>(dims->height);
-      im.jpeg = image.data();
-      out->push_back(std::move(im));
-      continue;
+    if (absl::Status s = DecodeViewForModel(request, v, side, pass_jpeg, limits, &(*out)[v]); !s.ok()) {
+      out->clear();
+      return s;
     }
-    absl::StatusOr<cv::Mat> rgb = DecodeImage(image, absl::StrCat("images[", v, "]"), limits);
-    if (!rgb.ok()) return rgb.status();
-    cv::Mat resized = ResizeForModel(*rgb, side);
-    if (!resized.isContinuous()) resized = resized.clone();
-    RuntimeImage im;
-    im.width = resized.cols;
-    im.height = resized.rows;
-    im.rgb.resize(static_cast<size_t>(im.width) * im.height * 3);
-    std::memcpy(im.rgb.data(), resized.data, im.rgb.size());
-    out->push_back(std::move(im));
   }
   return absl::OkStatus();
 }

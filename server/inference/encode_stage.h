@@ -21,9 +21,13 @@ namespace mivla::server {
 
 /// `rgb` resized to side x side (area filter when shrinking); `rgb` itself when it already is.
 cv::Mat ResizeForModel(const cv::Mat& rgb, int side);
-/// Decodes every image of `request` (DecodeImage) and resizes it to side x side RGB8; run on the image
-/// decode pool. With `pass_jpeg` (the runtime decodes JPEG itself: RuntimeInfo::decodes_jpeg), JPEG
-/// images are passed through as received, with their header's size. INVALID_ARGUMENT names the image.
+/// Decodes image `view` of `request` (DecodeImage) and resizes it to side x side RGB8 into `*out`; run
+/// on the image decode pool, one view per part of the Observe's job. With `pass_jpeg` (the runtime
+/// decodes JPEG itself: RuntimeInfo::decodes_jpeg), a JPEG image is passed through as received, with its
+/// header's size. INVALID_ARGUMENT names the image ("images[1]...").
+absl::Status DecodeViewForModel(const mivla::v1::ObserveRequest& request, int view, int side, bool pass_jpeg,
+                                const InputLimits& limits, RuntimeImage* out);
+/// DecodeViewForModel for every view in order, into `*out` (one per view); the first error.
 absl::Status DecodeForModel(const mivla::v1::ObserveRequest& request, int side, bool pass_jpeg,
                             const InputLimits& limits, std::vector<RuntimeImage>* out);
 

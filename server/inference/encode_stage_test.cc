@@ -79,5 +79,25 @@ TEST(DecodeForModelTest, AJpegWhoseHeaderDoesNotParseIsRefusedNamingTheImage) {
   EXPECT_NE(s.message().find("images[0].data"), std::string::npos) << s;
 }
 
+TEST(DecodeForModelTest, OneViewDecodesAloneIntoItsSlotAndItsErrorNamesIt) {
+  mivla::v1::ObserveRequest req = TwoImages(testing::SolidJpeg(120, 90, 200, 40, 40), mivla::v1::JPEG);
+  RuntimeImage second;
+  second.jpeg = "left over";  // replaced, not appended to
+  ASSERT_TRUE(DecodeViewForModel(req, 1, 56, /*pass_jpeg=*/true, InputLimits{}, &second).ok());
+  EXPECT_TRUE(second.jpeg.empty());  // the raw second image, resized
+  EXPECT_EQ(second.width, 56);
+  EXPECT_EQ(second.rgb[3 * 100 + 1], 20);
+  req.mutable_images(1)->set_encoding(mivla::v1::JPEG);
+  req.mutable_images(1)->set_data("not a jpeg");
+  RuntimeImage first;
+  EXPECT_TRUE(DecodeViewForModel(req, 0, 56, /*pass_jpeg=*/false, InputLimits{}, &first).ok());
+  EXPECT_NEAR(first.rgb[0], 200, 3);
+  for (bool pass_jpeg : {false, true}) {
+    const absl::Status s = DecodeViewForModel(req, 1, 56, pass_jpeg, InputLimits{}, &second);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(s.message().find("images[1]"), std::string::npos) << s;
+  }
+}
+
 }  // namespace
 }  // namespace mivla::server

@@ -19,6 +19,17 @@ absl::StatusOr<std::unique_ptr<ImageDecodePool>> ImageDecodePool::Create(Options
 ImageDecodePool::~ImageDecodePool() { Shutdown(); }
 
 absl::Status ImageDecodePool::Submit(std::function<void()> job) {
+  return SubmitParts(
+      1, [job = std::move(job)](int) { job(); }, nullptr);
+}
+
+absl::Status ImageDecodePool::SubmitParts(int parts, std::function<void(int)> part, std::function<void()> done) {
+  if (parts < 1) return absl::InvalidArgumentError(absl::StrCat("image decode pool: a job of ", parts, " parts"));
+  auto job = std::make_shared<Job>();
+  job->parts = parts;
+  job->left.store(parts);
+  job->part = std::move(part);
+  job->done = std::move(done);
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("server is shutting down");
   if (jobs_.size() >= options_.max_pending) {
@@ -31,17 +42,20 @@ absl::Status ImageDecodePool::Submit(std::function<void()> job) {
 
 void ImageDecodePool::Loop() {
   while (true) {
-    std::function<void()> job;
+    std::shared_ptr<Job> job;
+    int part = 0;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
           +[](ImageDecodePool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) { return p->stopping_ || !p->jobs_.empty(); },
           this));
       if (jobs_.empty()) return;  // stopping and drained
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      job = jobs_.front();
+      part = job->next++;
+      if (job->next == job->parts) jobs_.pop_front();
     }
-    job();
+    job->part(part);
+    if (job->left.fetch_sub(1) == 1 && job->done) job->done();
   }
 }
 

@@ -1,6 +1,7 @@
 #include "server/inference/policy_engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -118,20 +119,47 @@ void PolicyEngine::Observe(std::shared_ptr<Session> session, const mivla::v1::Ob
   task->request = request;
   task->response = response;
   task->done = std::move(done);
-  // Decoded on the pool, then queued for encoding. The job owns the task until it is scheduled.
-  auto held = std::make_shared<std::unique_ptr<EncodeTask>>(std::move(task));
-  absl::Status submitted = decode_pool_->Submit([this, held] {
-    std::unique_ptr<EncodeTask> t = std::move(*held);
-    if (absl::Now() > t->deadline_) return t->done(absl::DeadlineExceededError("deadline passed before decoding"));
+  // Decoded on the pool, one part per camera view (an idle pool decodes the views side by side), then
+  // queued for encoding by the thread that finishes the last view. The job owns the task until then.
+  struct ImageJob {
+    explicit ImageJob(std::unique_ptr<EncodeTask> t, int views) : task(std::move(t)), images(views), status(views) {}
+    std::unique_ptr<EncodeTask> task;
+    std::vector<RuntimeImage> images;  // part v writes images[v] and status[v] only
+    std::vector<absl::Status> status;
+    std::atomic<int64_t> first_start_us{INT64_MAX};  // absl::Now() in us when the first part began
+  };
+  const int views = request->images_size();
+  auto job = std::make_shared<ImageJob>(std::move(task), views);
+  auto part = [this, job](int v) {
     const absl::Time t0 = absl::Now();
-    const RuntimeInfo& info = t->runtime->info();
-    absl::Status s = DecodeForModel(*t->request, info.image_size, info.decodes_jpeg, options_.limits, &t->images);
-    if (!s.ok()) return t->done(s);
+    int64_t first = job->first_start_us.load();
+    const int64_t start = absl::ToUnixMicros(t0);
+    while (start < first && !job->first_start_us.compare_exchange_weak(first, start)) {
+    }
+    const EncodeTask& t = *job->task;
+    if (t0 > t.deadline_) {
+      job->status[v] = absl::DeadlineExceededError("deadline passed before decoding");
+      return;
+    }
+    const RuntimeInfo& info = t.runtime->info();
+    job->status[v] =
+        DecodeViewForModel(*t.request, v, info.image_size, info.decodes_jpeg, options_.limits, &job->images[v]);
+  };
+  auto all_done = [this, job] {
+    std::unique_ptr<EncodeTask> t = std::move(job->task);
+    for (const absl::Status& s : job->status) {
+      if (!s.ok()) return t->done(s);  // the first view's error, in camera order
+    }
+    t->images = std::move(job->images);
     t->enqueued = absl::Now();
-    t->image_decode_us = Us(t->enqueued - t0);
-    if (s = encode_->Schedule(t); !s.ok()) t->done(s);
-  });
-  if (!submitted.ok()) (*held)->done(submitted);
+    t->image_decode_us = std::max<int64_t>(0, absl::ToUnixMicros(t->enqueued) - job->first_start_us.load());
+    if (absl::Status s = encode_->Schedule(t); !s.ok()) t->done(s);
+  };
+  // No views (a camera-less session): one empty part, so the task still passes through the pool in order.
+  absl::Status submitted = views > 0 ? decode_pool_->SubmitParts(views, part, all_done)
+                                     : decode_pool_->SubmitParts(
+                                           1, [](int) {}, all_done);
+  if (!submitted.ok()) job->task->done(submitted);
 }
 
 void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActRequest* request,

@@ -178,6 +178,45 @@ TEST_F(PolicyEngineTest, ErrorsAreIsolatedToTheirRequest) {
             absl::StatusCode::kDeadlineExceeded);
 }
 
+// A JPEG whose frame header reads (so validation passes) but whose first Huffman table is bogus (counts
+// summing past 256), so libjpeg refuses it on the image decode pool.
+std::string WithBogusHuffmanTable(std::string jpeg) {
+  const size_t dht = jpeg.find("\xFF\xC4");
+  if (dht == std::string::npos || dht + 5 + 16 > jpeg.size()) return "";
+  for (size_t i = dht + 5; i < dht + 5 + 16; ++i) jpeg[i] = '\xFF';  // after marker, length and class/id
+  return jpeg;
+}
+
+TEST_F(PolicyEngineTest, ViewsDecodeOnThePoolAndTheFirstBadOneInCameraOrderIsNamed) {
+  PolicyEngine::Options eo = Defaults();
+  eo.image_decode_threads = 2;
+  Init(eo);
+  auto s = NewSession(Embodiment::kPiper);
+  mivla::v1::ObserveResponse o;
+  auto req = testing::ObserveFor(Embodiment::kPiper, s->id(), 1);
+  ASSERT_EQ(req.images_size(), 2);
+  const std::string bad = WithBogusHuffmanTable(req.images(1).data());
+  ASSERT_FALSE(bad.empty());
+  // The second view alone is bad: the Observe fails naming it, once.
+  auto second_bad = req;
+  second_bad.mutable_images(1)->set_data(bad);
+  absl::Status st = Observe(s, second_bad, &o);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
+  EXPECT_THAT(st.message(), HasSubstr("images[1].data"));
+  // Both bad: the first camera's error, whichever thread finished first.
+  auto both_bad = second_bad;
+  both_bad.mutable_images(0)->set_data(WithBogusHuffmanTable(req.images(0).data()));
+  for (int i = 0; i < 5; ++i) {
+    st = Observe(s, both_bad, &o);
+    EXPECT_THAT(st.message(), HasSubstr("images[0].data")) << st;
+  }
+  // The session goes on: a good observation encodes and acts.
+  ASSERT_TRUE(Observe(s, req, &o).ok());
+  EXPECT_GT(o.timing().encode_us(), 0);
+  mivla::v1::ActResponse ar;
+  EXPECT_TRUE(Act(s, 1, &ar, o.observation_id()).ok());
+}
+
 TEST_F(PolicyEngineTest, FullQueueAnswersResourceExhaustedAndRecovers) {
   PolicyEngine::Options eo = Defaults();
   eo.encode.max_queue_depth = 2;
