@@ -51,25 +51,52 @@ TEST(AllocatorTest, BytesInUseFollowALiveBlockAndReleaseGivesItsPagesBack) {
   EXPECT_GE(held - before, static_cast<int64_t>(kBlock));
   std::free(block);
   EXPECT_LT(HeapBytesInUse() - before, static_cast<int64_t>(kBlock) / 2);
-  EXPECT_EQ(ReleaseFreeHeapAbove(int64_t{1} << 40), 0) << "nothing is given back below the keep";
   ReleaseFreeHeap();
   ASSERT_GT(rss_held, 0);
   EXPECT_LT(ResidentBytes(), rss_held - static_cast<int64_t>(kBlock) / 2)
       << "the freed 64 MiB block's pages are still resident after ReleaseFreeHeap";
 }
 
-TEST(AllocatorTest, ReleaseAboveTheKeepGivesAFreedBlockBackUnderTcmallocOnly) {
+TEST(AllocatorTest, AFreedBlockIsCountedFreeAndGivenBackUnderTcmallocOnly) {
+  ReleaseFreeHeap();  // start from an empty page heap
   char* volatile block = static_cast<char*>(std::malloc(kBlock));
   ASSERT_NE(block, nullptr);
   std::memset(block, 1, kBlock);
   std::free(block);
-  const int64_t released = ReleaseFreeHeapAbove(int64_t{16} << 20);
+  const int64_t free_bytes = HeapFreeBytes();
+  const int64_t released = ReleaseFreeHeapBytes(int64_t{16} << 20);
   if (ProcessAllocator() == Allocator::kTcmalloc) {
-    EXPECT_GT(released, 0) << "the freed 64 MiB block stayed in the page heap";
+    EXPECT_GE(free_bytes, static_cast<int64_t>(kBlock)) << "the freed 64 MiB block is not in the page heap";
+    EXPECT_GE(released, int64_t{16} << 20) << "the freed 64 MiB block stayed in the page heap";
+    EXPECT_LT(HeapFreeBytes(), free_bytes);
   } else {
+    EXPECT_EQ(free_bytes, -1);
     EXPECT_EQ(released, 0) << "glibc unmapped the block on free; there is nothing to release";
   }
-  EXPECT_EQ(ReleaseFreeHeapAbove(int64_t{16} << 20), 0) << "a second call found the page heap empty";
+  EXPECT_EQ(ReleaseFreeHeapBytes(0), 0);
+}
+
+TEST(AllocatorTest, ReleasingSomeBytesGivesBackWholeSpansNotEverything) {
+  constexpr size_t kThird = size_t{32} << 20;
+  ReleaseFreeHeap();
+  char* volatile a = static_cast<char*>(std::malloc(kThird));
+  char* volatile b = static_cast<char*>(std::malloc(kThird));  // lives between the two freed blocks
+  char* volatile c = static_cast<char*>(std::malloc(kThird));
+  ASSERT_TRUE(a != nullptr && b != nullptr && c != nullptr);
+  for (char* p : {a, b, c}) std::memset(p, 1, kThird);
+  std::free(a);
+  std::free(c);
+  // Two free 32 MiB spans; asking for 8 MiB gives back one of them (a whole span), not both.
+  const int64_t first = ReleaseFreeHeapBytes(int64_t{8} << 20);
+  const int64_t rest = ReleaseFreeHeapBytes(int64_t{1} << 40);
+  std::free(b);
+  if (ProcessAllocator() == Allocator::kTcmalloc) {
+    EXPECT_GE(first, int64_t{8} << 20);
+    EXPECT_LT(first, int64_t{2 * kThird}) << "both freed blocks went back for an 8 MiB request";
+    EXPECT_GE(rest, static_cast<int64_t>(kThird) / 2) << "the second block stayed after an unbounded request";
+  } else {
+    EXPECT_EQ(first + rest, 0) << "glibc unmapped the blocks on free; there is nothing to release";
+  }
 }
 
 }  // namespace

@@ -18,6 +18,7 @@ struct TcmallocApi {
   const char* (*version)(int*, int*, const char**) = nullptr;
   int (*get_numeric_property)(const char*, size_t*) = nullptr;
   void (*release_free_memory)() = nullptr;
+  void (*release_to_system)(size_t) = nullptr;
 };
 
 // The allocator behind `malloc` and tcmalloc's entry points: fixed once the process runs, so read once.
@@ -38,6 +39,8 @@ const ProcessMalloc& Resolved() {
           dlsym(RTLD_DEFAULT, "MallocExtension_GetNumericProperty"));
       p.tc.release_free_memory = reinterpret_cast<decltype(p.tc.release_free_memory)>(
           dlsym(RTLD_DEFAULT, "MallocExtension_ReleaseFreeMemory"));
+      p.tc.release_to_system =
+          reinterpret_cast<decltype(p.tc.release_to_system)>(dlsym(RTLD_DEFAULT, "MallocExtension_ReleaseToSystem"));
       return p;
     }
     // The C library's own malloc (not what `malloc` resolves to when another allocator interposes it).
@@ -96,12 +99,23 @@ void ReleaseFreeHeap() {
   }
 }
 
-int64_t ReleaseFreeHeapAbove(int64_t keep_bytes) {
-  if (ProcessAllocator() != Allocator::kTcmalloc || Resolved().tc.release_free_memory == nullptr) return 0;
-  const int64_t free_bytes = TcProperty("tcmalloc.pageheap_free_bytes");
-  if (free_bytes <= std::max<int64_t>(keep_bytes, 0)) return 0;
-  ReleaseFreeHeap();
-  return free_bytes;
+int64_t HeapFreeBytes() {
+  return ProcessAllocator() == Allocator::kTcmalloc ? TcProperty("tcmalloc.pageheap_free_bytes") : -1;
+}
+
+int64_t ReleaseFreeHeapBytes(int64_t bytes) {
+  const auto release = Resolved().tc.release_to_system;
+  if (ProcessAllocator() != Allocator::kTcmalloc || release == nullptr || bytes <= 0) return 0;
+  const int64_t unmapped_before = TcProperty("tcmalloc.pageheap_unmapped_bytes");
+  if (unmapped_before < 0) return 0;
+  // ReleaseToSystem frees whole spans and remembers how far a span overshot a request; later requests up
+  // to that much return at once without releasing anything. Ask again until `bytes` are out (bounded).
+  int64_t released = 0;
+  for (int i = 0; i < 64 && released < bytes; ++i) {
+    release(static_cast<size_t>(bytes - released));
+    released = std::max<int64_t>(0, TcProperty("tcmalloc.pageheap_unmapped_bytes") - unmapped_before);
+  }
+  return released;
 }
 
 bool FixMallocMmapThreshold(size_t bytes) {

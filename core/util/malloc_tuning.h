@@ -46,12 +46,14 @@ int64_t HeapBytesInUse();
 /// nothing under another allocator.
 void ReleaseFreeHeap();
 
-/// tcmalloc only: when its page heap holds more than `keep_bytes` of free pages (more than the next
-/// batches' activations reuse without page faults: a burst of large requests left them), returns them
-/// all to the kernel (a partial release frees whole spans and then skips later calls until what it
-/// overshot is used up) and returns how many bytes that was; 0 otherwise, and always under glibc, whose
-/// fixed mmap threshold already unmaps large blocks.
-int64_t ReleaseFreeHeapAbove(int64_t keep_bytes);
+/// tcmalloc only: the free pages its page heap keeps mapped (tcmalloc.pageheap_free_bytes); -1 under
+/// any other allocator (glibc unmaps large blocks itself: FixMallocMmapThreshold).
+int64_t HeapFreeBytes();
+
+/// tcmalloc only: gives back about `bytes` of its page heap's free pages to the kernel (whole spans, the
+/// least recently freed of each size first, so possibly more) and returns the bytes given back; 0 under
+/// any other allocator or for bytes <= 0.
+int64_t ReleaseFreeHeapBytes(int64_t bytes);
 
 /// glibc only: fixes the mmap threshold at `bytes` (128 KiB .. 32 MiB), unless GLIBC_TUNABLES sets
 /// glibc.malloc.mmap_threshold (the operator's choice wins). Returns whether it set it; false under

@@ -1,6 +1,7 @@
 // File: heap_trimmer.cc
 #include "server/service/heap_trimmer.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -13,7 +14,10 @@ absl::StatusOr<std::unique_ptr<HeapTrimmer>> HeapTrimmer::Create(Options options
     return absl::InvalidArgumentError("heap trimmer: period must be > 0");
   }
   if (options.keep_bytes < 0) return absl::InvalidArgumentError("heap trimmer: keep_bytes must be >= 0");
-  if (!options.release) options.release = ReleaseFreeHeapAbove;
+  if (options.window < options.period) return absl::InvalidArgumentError("heap trimmer: window must be >= period");
+  if (!options.free_bytes) options.free_bytes = HeapFreeBytes;
+  if (!options.release) options.release = ReleaseFreeHeapBytes;
+  if (!options.clock) options.clock = [] { return absl::Now(); };
   std::unique_ptr<HeapTrimmer> t(new HeapTrimmer(std::move(options)));
   t->thread_ = std::thread([p = t.get()] { p->Loop(); });
   return t;
@@ -28,14 +32,24 @@ HeapTrimmer::~HeapTrimmer() {
 }
 
 void HeapTrimmer::Loop() {
+  absl::Time window_end = options_.clock() + options_.window;
+  int64_t least_free = -1;  // the window's smallest reading; -1: none yet
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
       mu_.AwaitWithTimeout(absl::Condition(&stop_), options_.period);
       if (stop_) return;
     }
-    const int64_t released = options_.release(options_.keep_bytes);
-    if (released > 0 && options_.on_release) options_.on_release(released);
+    const int64_t free_now = options_.free_bytes();
+    if (free_now >= 0) least_free = least_free < 0 ? free_now : std::min(least_free, free_now);
+    const absl::Time now = options_.clock();
+    if (now < window_end) continue;
+    if (least_free > options_.keep_bytes) {
+      const int64_t released = options_.release(least_free - options_.keep_bytes);
+      if (released > 0 && options_.on_release) options_.on_release(released);
+    }
+    least_free = -1;
+    window_end = now + options_.window;
   }
 }
 

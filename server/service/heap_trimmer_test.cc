@@ -1,13 +1,16 @@
 // File: heap_trimmer_test.cc
-// The trimmer calls the release with its keep every period, reports what was given back, stops promptly,
-// and refuses bad options; on the real allocator a freed 96 MiB block leaves the resident set.
+// The trimmer gives back, once per window, what stayed free beyond its keep (the window's smallest reading),
+// reports what was given back, never releases while readings stay within the keep or are unknown, stops
+// promptly, and refuses bad options; on the real allocator a freed 96 MiB block leaves the resident set.
 #include "server/service/heap_trimmer.h"
 
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "core/metrics/process_metrics.h"
 #include "core/util/malloc_tuning.h"
@@ -21,38 +24,74 @@ int64_t ResidentBytes() {
   return stats.ok() ? static_cast<int64_t>(stats->resident_memory_bytes) : -1;
 }
 
-TEST(HeapTrimmerTest, ReleasesEveryPeriodWithItsKeepAndReportsWhatWasGivenBack) {
-  std::atomic<int> calls{0};
+TEST(HeapTrimmerTest, GivesBackWhatStayedFreeBeyondTheKeepOncePerWindow) {
+  // A fake clock moves 5 ms per reading and a window is 20 ms: four readings each. Windows of readings
+  // {100, 40, 90, 70}, {30, 30, 30, 30}, then 200 from then on, against a keep of 25.
+  const std::vector<int64_t> readings = {100, 40, 90, 70, 30, 30, 30, 30};
+  const absl::Time t0 = absl::Now();
+  std::atomic<int> reads{0};
+  absl::Mutex mu;
+  std::vector<int64_t> asked;  // guarded by mu
   std::atomic<int64_t> reported{0};
-  std::atomic<int64_t> keep_seen{-1};
   HeapTrimmer::Options o;
-  o.period = absl::Milliseconds(10);
-  o.keep_bytes = 12345;
-  o.release = [&](int64_t keep) -> int64_t {
-    keep_seen = keep;
-    return ++calls % 2 == 0 ? 1000 : 0;  // every other call gives something back
+  o.period = absl::Milliseconds(1);
+  o.window = absl::Milliseconds(20);
+  o.keep_bytes = 25;
+  o.clock = [&] { return t0 + absl::Milliseconds(5) * reads.load(); };
+  o.free_bytes = [&]() -> int64_t {
+    const int i = reads++;
+    return i < static_cast<int>(readings.size()) ? readings[i] : 200;
+  };
+  o.release = [&](int64_t bytes) -> int64_t {
+    absl::MutexLock lock(&mu);
+    asked.push_back(bytes);
+    return bytes == 5 ? 0 : bytes + 1;  // the second gives nothing back (not reported), the others a span more
   };
   o.on_release = [&](int64_t bytes) { reported += bytes; };
   auto trimmer = HeapTrimmer::Create(o);
   ASSERT_TRUE(trimmer.ok()) << trimmer.status();
   const absl::Time until = absl::Now() + absl::Seconds(10);
-  while (calls < 6 && absl::Now() < until) absl::SleepFor(absl::Milliseconds(5));
+  while (reads < 12 && absl::Now() < until) absl::SleepFor(absl::Milliseconds(1));
+  trimmer->reset();
+  absl::MutexLock lock(&mu);
+  ASSERT_GE(asked.size(), 3u);
+  EXPECT_EQ(asked[0], 15);   // 40 stayed free through the first window
+  EXPECT_EQ(asked[1], 5);    // 30 through the second
+  EXPECT_EQ(asked[2], 175);  // 200 through the third
+  int64_t expected = 0;
+  for (int64_t a : asked) expected += a == 5 ? 0 : a + 1;
+  EXPECT_EQ(reported.load(), expected) << "only releases that gave something back are reported, as given";
+}
+
+TEST(HeapTrimmerTest, NothingIsGivenBackWhileReadingsStayWithinTheKeepOrUnknown) {
+  std::atomic<int> reads{0}, releases{0};
+  HeapTrimmer::Options o;
+  o.period = absl::Milliseconds(2);
+  o.window = absl::Milliseconds(4);
+  o.keep_bytes = 100;
+  o.free_bytes = [&]() -> int64_t { return ++reads % 2 == 0 ? -1 : 100; };  // glibc reads -1
+  o.release = [&](int64_t) -> int64_t { return ++releases; };
+  auto trimmer = HeapTrimmer::Create(o);
+  ASSERT_TRUE(trimmer.ok()) << trimmer.status();
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (reads < 20 && absl::Now() < until) absl::SleepFor(absl::Milliseconds(1));
   const absl::Time stop = absl::Now();
   trimmer->reset();
   EXPECT_LT(absl::Now() - stop, absl::Seconds(1)) << "the destructor waited for a period to end";
-  const int n = calls;
-  EXPECT_GE(n, 6);
-  EXPECT_EQ(keep_seen.load(), 12345);
-  EXPECT_EQ(reported.load(), 1000 * (n / 2)) << "only releases that gave something back are reported";
-  absl::SleepFor(absl::Milliseconds(50));
-  EXPECT_EQ(calls.load(), n) << "the release ran after the trimmer was destroyed";
+  EXPECT_GE(reads.load(), 20);
+  EXPECT_EQ(releases.load(), 0);
 }
 
-TEST(HeapTrimmerTest, RefusesANonPositivePeriodAndANegativeKeep) {
+TEST(HeapTrimmerTest, RefusesANonPositivePeriodAShortWindowAndANegativeKeep) {
   HeapTrimmer::Options o;
   o.period = absl::ZeroDuration();
   EXPECT_EQ(HeapTrimmer::Create(o).status().code(), absl::StatusCode::kInvalidArgument);
   o.period = absl::Seconds(1);
+  o.window = absl::Milliseconds(500);
+  absl::Status s = HeapTrimmer::Create(o).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("window"), std::string::npos) << s;
+  o.window = absl::Seconds(1);
   o.keep_bytes = -1;
   EXPECT_EQ(HeapTrimmer::Create(o).status().code(), absl::StatusCode::kInvalidArgument);
 }
@@ -67,6 +106,7 @@ TEST(HeapTrimmerTest, AFreedLargeBlockLeavesTheResidentSetUnderTheLinkedAllocato
   std::atomic<int64_t> released{0};
   HeapTrimmer::Options o;
   o.period = absl::Milliseconds(10);
+  o.window = absl::Milliseconds(30);
   o.keep_bytes = int64_t{16} << 20;
   o.on_release = [&](int64_t bytes) { released += bytes; };
   auto trimmer = HeapTrimmer::Create(o);

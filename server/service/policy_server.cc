@@ -149,12 +149,13 @@ absl::Status PolicyServer::Start() {
     ht.on_release = [metrics](int64_t bytes) { metrics->RecordHeapReleased(bytes); };
     ASSIGN_OR_RETURN(heap_trimmer_, HeapTrimmer::Create(std::move(ht)));
   }
-  LogInfo(
-      kComponent,
-      absl::StrCat(
-          "memory allocator: ", AllocatorName(),
-          fixed ? absl::StrCat(", mmap threshold fixed at ", kServerMmapThresholdBytes >> 20, " MiB") : "",
-          heap_trimmer_ ? absl::StrCat(", free pages beyond ", o.heap_keep_mib, " MiB given back every second") : ""));
+  LogInfo(kComponent,
+          absl::StrCat("memory allocator: ", AllocatorName(),
+                       fixed ? absl::StrCat(", mmap threshold fixed at ", kServerMmapThresholdBytes >> 20, " MiB") : "",
+                       heap_trimmer_
+                           ? absl::StrCat(", free pages that stay free beyond ", o.heap_keep_mib,
+                                          " MiB given back every ", absl::FormatDuration(HeapTrimmer::Options().window))
+                           : ""));
   absl::Status loaded = models_->Start();
   if (!loaded.ok()) {
     if (o.random_init || loaded.code() != absl::StatusCode::kNotFound) return loaded;

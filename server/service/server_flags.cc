@@ -273,8 +273,8 @@ std::vector<Flag> Flags() {
   f.push_back(Duration("stream-idle-timeout-s", "A StreamAct stream that sends nothing this long is ended (0: never).",
                        &ServerOptions::stream_idle_timeout, absl::Seconds(1)));
   f.push_back(NUM("heap-keep-mib",
-                  "Under tcmalloc, free heap pages beyond this many MiB are given back to the kernel "
-                  "every second (what bursts of large requests leave); -1: never.",
+                  "Under tcmalloc, free heap pages that stayed free for 30 s beyond this many MiB are given "
+                  "back to the kernel (what bursts of large requests leave); -1: never.",
                   heap_keep_mib));
   f.push_back(NUM("max-task-labels", "Distinct episode task labels per embodiment in the metrics; later ones count as 'other'.",
                   max_task_labels));

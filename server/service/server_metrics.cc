@@ -117,8 +117,8 @@ absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(metrics::Re
   Child(f->late_acts, {});  // expose 0 before the first
   ASSIGN_OR_RETURN(f->heap_released,
                    r->AddCounter("mivla_heap_released_bytes_total",
-                                 "Free heap pages given back to the kernel by the heap trimmer: all of tcmalloc's "
-                                 "free page heap, each time it held more than --heap-keep-mib.",
+                                 "Free heap pages given back to the kernel by the heap trimmer: what stayed free "
+                                 "in tcmalloc's page heap through a 30 s window beyond --heap-keep-mib.",
                                  {}));
   Child(f->heap_released, {});  // expose 0 before the first
   RETURN_IF_ERROR(metrics::RegisterProcessMetrics(r));

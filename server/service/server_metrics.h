@@ -22,8 +22,8 @@
 //                                                               and ran out before the Act was answered or
 //                                                               dropped (policy_engine.h)
 //   mivla_heap_released_bytes_total                   counter   free pages the heap trimmer gave back to the
-//                                                               kernel (heap_trimmer.h; tcmalloc only: all of
-//                                                               them, when more than --heap-keep-mib)
+//                                                               kernel (heap_trimmer.h; tcmalloc only: what
+//                                                               stayed free for 30 s beyond --heap-keep-mib)
 //   process_*                                         resident memory, CPU, threads, start time
 //
 // Thread-safety: every method may be called from any thread.

@@ -76,8 +76,8 @@ struct ServerOptions {
   // one NAT or proxy then share one client's caps).
   bool clients_by_address = false;
   absl::Duration stream_idle_timeout = absl::ZeroDuration();  // 0 = streams never idle out
-  // Memory: under tcmalloc, free heap pages beyond this many MiB are given back to the kernel every second
-  // (heap_trimmer.h); -1 = never.
+  // Memory: under tcmalloc, free heap pages that stayed free for a window (30 s) beyond this many MiB are
+  // given back to the kernel (heap_trimmer.h); -1 = never.
   int heap_keep_mib = 64;
   // Metric labels and the refusal log.
   int max_task_labels = 32;            // distinct episode task labels per embodiment, then "other"
