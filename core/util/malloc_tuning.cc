@@ -105,15 +105,18 @@ int64_t HeapFreeBytes() {
 
 int64_t ReleaseFreeHeapBytes(int64_t bytes) {
   const auto release = Resolved().tc.release_to_system;
-  if (ProcessAllocator() != Allocator::kTcmalloc || release == nullptr || bytes <= 0) return 0;
+  if (ProcessAllocator() != Allocator::kTcmalloc || release == nullptr) return 0;
+  bytes = std::min(bytes, HeapFreeBytes());
   const int64_t unmapped_before = TcProperty("tcmalloc.pageheap_unmapped_bytes");
-  if (unmapped_before < 0) return 0;
+  if (bytes <= 0 || unmapped_before < 0) return 0;
   // ReleaseToSystem frees whole spans and remembers how far a span overshot a request; later requests up
-  // to that much return at once without releasing anything. Ask again until `bytes` are out (bounded).
+  // to that much return at once without releasing anything. Ask again until `bytes` are out, or the page
+  // heap has no free pages left (bounded either way).
   int64_t released = 0;
   for (int i = 0; i < 64 && released < bytes; ++i) {
     release(static_cast<size_t>(bytes - released));
     released = std::max<int64_t>(0, TcProperty("tcmalloc.pageheap_unmapped_bytes") - unmapped_before);
+    if (HeapFreeBytes() <= 0) break;
   }
   return released;
 }

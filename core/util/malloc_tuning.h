@@ -50,9 +50,10 @@ void ReleaseFreeHeap();
 /// any other allocator (glibc unmaps large blocks itself: FixMallocMmapThreshold).
 int64_t HeapFreeBytes();
 
-/// tcmalloc only: gives back about `bytes` of its page heap's free pages to the kernel (whole spans, the
-/// least recently freed of each size first, so possibly more) and returns the bytes given back; 0 under
-/// any other allocator or for bytes <= 0.
+/// tcmalloc only: gives back about `bytes` (at most what is free) of its page heap's free pages to the
+/// kernel (whole spans, in tcmalloc's order, so possibly more) and returns the growth of its unmapped
+/// bytes meanwhile (other threads' frees and releases move it too); 0 under any other allocator or for
+/// bytes <= 0.
 int64_t ReleaseFreeHeapBytes(int64_t bytes);
 
 /// glibc only: fixes the mmap threshold at `bytes` (128 KiB .. 32 MiB), unless GLIBC_TUNABLES sets

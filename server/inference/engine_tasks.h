@@ -34,7 +34,7 @@ struct EncodeTask {
   mivla::v1::ObserveResponse* response = nullptr;
   uint64_t observation_id = 0;
   std::string instruction;
-  int64_t image_decode_us = 0;  // time the image decode pool spent on this task's images
+  int64_t image_decode_us = 0;       // the longest time a pool thread spent decoding one of this task's images
   std::vector<RuntimeImage> images;  // decoded RGB8, resized to the runtime's input side (image decode pool)
   DoneFn done;
 };

@@ -14,8 +14,8 @@
 //   s = (*pool)->SubmitParts(3, [obs](int view) { /* decode one view */ }, [obs] { /* all three done */ });
 //   (*pool)->Shutdown();  // runs what is queued, then joins
 //
-// Thread-safety: Submit from any thread; Shutdown once (also run by the destructor). Jobs must not
-// call Submit or Shutdown.
+// Thread-safety: Submit and SubmitParts from any thread; Shutdown once (also run by the destructor). Jobs,
+// their parts and their `done` must not call Submit, SubmitParts or Shutdown.
 #ifndef MIVLA_SERVER_INFERENCE_IMAGE_DECODE_POOL_H_
 #define MIVLA_SERVER_INFERENCE_IMAGE_DECODE_POOL_H_
 

@@ -3,11 +3,16 @@
 #include <atomic>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 
 namespace mivla::server {
 namespace {
+
+void Unblock(absl::Notification& n) {
+  if (!n.HasBeenNotified()) n.Notify();
+}
 
 std::unique_ptr<ImageDecodePool> MakePool(int threads, size_t max_pending) {
   ImageDecodePool::Options o;
@@ -19,10 +24,11 @@ std::unique_ptr<ImageDecodePool> MakePool(int threads, size_t max_pending) {
 }
 
 TEST(ImageDecodePoolTest, RunsJobsOnSeveralThreadsAndRefusesWhenFull) {
-  std::unique_ptr<ImageDecodePool> pool = MakePool(2, 2);
-  ASSERT_NE(pool, nullptr);
   absl::Notification release, both_running;
   std::atomic<int> running{0}, ran{0};
+  std::unique_ptr<ImageDecodePool> pool = MakePool(2, 2);  // after what its jobs use, so destroyed first
+  ASSERT_NE(pool, nullptr);
+  absl::Cleanup unblock = [&] { Unblock(release); };  // a failed assertion must not leave jobs waiting
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(pool->Submit([&] {
                       if (++running == 2) both_running.Notify();
@@ -38,18 +44,18 @@ TEST(ImageDecodePoolTest, RunsJobsOnSeveralThreadsAndRefusesWhenFull) {
   absl::Status full = pool->Submit([&] { ++ran; });
   EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_NE(full.message().find("retry"), std::string::npos);
-  release.Notify();
+  Unblock(release);
   pool->Shutdown();  // runs the queued ones
   EXPECT_EQ(ran.load(), 4);
   EXPECT_EQ(pool->Submit([] {}).code(), absl::StatusCode::kUnavailable);
 }
 
 TEST(ImageDecodePoolTest, PartsOfOneJobRunSideBySideAndDoneRunsOnceAfterThem) {
-  std::unique_ptr<ImageDecodePool> pool = MakePool(3, 1);
-  ASSERT_NE(pool, nullptr);
   absl::Notification all_running, finished;
   std::atomic<int> running{0}, done_calls{0};
   std::vector<int> ran(3, 0);  // each part writes its own slot
+  std::unique_ptr<ImageDecodePool> pool = MakePool(3, 1);
+  ASSERT_NE(pool, nullptr);
   ASSERT_TRUE(pool->SubmitParts(
                       3,
                       [&](int i) {
@@ -72,10 +78,11 @@ TEST(ImageDecodePoolTest, PartsOfOneJobRunSideBySideAndDoneRunsOnceAfterThem) {
 }
 
 TEST(ImageDecodePoolTest, AJobCountsOnceAgainstMaxPendingWhateverItsParts) {
-  std::unique_ptr<ImageDecodePool> pool = MakePool(1, 2);
-  ASSERT_NE(pool, nullptr);
   absl::Notification release, started;
   std::atomic<int> parts_run{0}, jobs_done{0};
+  std::unique_ptr<ImageDecodePool> pool = MakePool(1, 2);
+  ASSERT_NE(pool, nullptr);
+  absl::Cleanup unblock = [&] { Unblock(release); };
   ASSERT_TRUE(pool->Submit([&] {
                     started.Notify();
                     release.WaitForNotification();
@@ -97,7 +104,7 @@ TEST(ImageDecodePoolTest, AJobCountsOnceAgainstMaxPendingWhateverItsParts) {
                     0, [](int) {}, nullptr)
                 .code(),
             absl::StatusCode::kInvalidArgument);
-  release.Notify();
+  Unblock(release);
   pool->Shutdown();  // runs the queued parts
   EXPECT_EQ(parts_run.load(), 6);
   EXPECT_EQ(jobs_done.load(), 2);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -121,45 +122,49 @@ void PolicyEngine::Observe(std::shared_ptr<Session> session, const mivla::v1::Ob
   task->done = std::move(done);
   // Decoded on the pool, one part per camera view (an idle pool decodes the views side by side), then
   // queued for encoding by the thread that finishes the last view. The job owns the task until then.
+  // Sessions have at least one camera (ValidateSessionSpec) and one image per camera.
   struct ImageJob {
     explicit ImageJob(std::unique_ptr<EncodeTask> t, int views) : task(std::move(t)), images(views), status(views) {}
     std::unique_ptr<EncodeTask> task;
     std::vector<RuntimeImage> images;  // part v writes images[v] and status[v] only
     std::vector<absl::Status> status;
-    std::atomic<int64_t> first_start_us{INT64_MAX};  // absl::Now() in us when the first part began
+    std::atomic<int> first_failed{INT_MAX};  // the lowest view that failed: later views skip their work
+    std::atomic<int64_t> longest_us{0};      // the longest part's own decoding time
   };
-  const int views = request->images_size();
+  const int views = std::max(1, request->images_size());
   auto job = std::make_shared<ImageJob>(std::move(task), views);
   auto part = [this, job](int v) {
     const absl::Time t0 = absl::Now();
-    int64_t first = job->first_start_us.load();
-    const int64_t start = absl::ToUnixMicros(t0);
-    while (start < first && !job->first_start_us.compare_exchange_weak(first, start)) {
-    }
     const EncodeTask& t = *job->task;
+    if (job->first_failed.load() < v || v >= t.request->images_size()) return;
     if (t0 > t.deadline_) {
       job->status[v] = absl::DeadlineExceededError("deadline passed before decoding");
-      return;
+    } else {
+      const RuntimeInfo& info = t.runtime->info();
+      job->status[v] =
+          DecodeViewForModel(*t.request, v, info.image_size, info.decodes_jpeg, options_.limits, &job->images[v]);
     }
-    const RuntimeInfo& info = t.runtime->info();
-    job->status[v] =
-        DecodeViewForModel(*t.request, v, info.image_size, info.decodes_jpeg, options_.limits, &job->images[v]);
+    if (!job->status[v].ok()) {
+      int first = job->first_failed.load();
+      while (v < first && !job->first_failed.compare_exchange_weak(first, v)) {
+      }
+    }
+    const int64_t took = Us(absl::Now() - t0);
+    int64_t longest = job->longest_us.load();
+    while (took > longest && !job->longest_us.compare_exchange_weak(longest, took)) {
+    }
   };
   auto all_done = [this, job] {
     std::unique_ptr<EncodeTask> t = std::move(job->task);
     for (const absl::Status& s : job->status) {
-      if (!s.ok()) return t->done(s);  // the first view's error, in camera order
+      if (!s.ok()) return t->done(s);  // the first failed view in camera order (views after it may have skipped)
     }
-    t->images = std::move(job->images);
+    if (t->request->images_size() > 0) t->images = std::move(job->images);
     t->enqueued = absl::Now();
-    t->image_decode_us = std::max<int64_t>(0, absl::ToUnixMicros(t->enqueued) - job->first_start_us.load());
+    t->image_decode_us = job->longest_us.load();
     if (absl::Status s = encode_->Schedule(t); !s.ok()) t->done(s);
   };
-  // No views (a camera-less session): one empty part, so the task still passes through the pool in order.
-  absl::Status submitted = views > 0 ? decode_pool_->SubmitParts(views, part, all_done)
-                                     : decode_pool_->SubmitParts(
-                                           1, [](int) {}, all_done);
-  if (!submitted.ok()) job->task->done(submitted);
+  if (absl::Status s = decode_pool_->SubmitParts(views, part, all_done); !s.ok()) job->task->done(s);
 }
 
 void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActRequest* request,

@@ -202,13 +202,13 @@ TEST_F(PolicyEngineTest, ViewsDecodeOnThePoolAndTheFirstBadOneInCameraOrderIsNam
   second_bad.mutable_images(1)->set_data(bad);
   absl::Status st = Observe(s, second_bad, &o);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << st;
-  EXPECT_THAT(st.message(), HasSubstr("images[1].data"));
+  EXPECT_THAT(st.message(), HasSubstr("images[1].data: not a decodable JPEG"));  // from the pool, not validation
   // Both bad: the first camera's error, whichever thread finished first.
   auto both_bad = second_bad;
   both_bad.mutable_images(0)->set_data(WithBogusHuffmanTable(req.images(0).data()));
   for (int i = 0; i < 5; ++i) {
     st = Observe(s, both_bad, &o);
-    EXPECT_THAT(st.message(), HasSubstr("images[0].data")) << st;
+    EXPECT_THAT(st.message(), HasSubstr("images[0].data: not a decodable JPEG")) << st;
   }
   // The session goes on: a good observation encodes and acts.
   ASSERT_TRUE(Observe(s, req, &o).ok());

@@ -17,7 +17,6 @@ absl::StatusOr<std::unique_ptr<HeapTrimmer>> HeapTrimmer::Create(Options options
   if (options.window < options.period) return absl::InvalidArgumentError("heap trimmer: window must be >= period");
   if (!options.free_bytes) options.free_bytes = HeapFreeBytes;
   if (!options.release) options.release = ReleaseFreeHeapBytes;
-  if (!options.clock) options.clock = [] { return absl::Now(); };
   std::unique_ptr<HeapTrimmer> t(new HeapTrimmer(std::move(options)));
   t->thread_ = std::thread([p = t.get()] { p->Loop(); });
   return t;
@@ -32,8 +31,10 @@ HeapTrimmer::~HeapTrimmer() {
 }
 
 void HeapTrimmer::Loop() {
-  absl::Time window_end = options_.clock() + options_.window;
-  int64_t least_free = -1;  // the window's smallest reading; -1: none yet
+  // Windows are counted in readings, not read off a clock that may be stepped.
+  const int64_t readings_per_window = std::max<int64_t>(1, options_.window / options_.period);
+  int64_t readings = 0;
+  int64_t least_free = -1;  // the window's smallest known reading; -1: none yet
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
@@ -42,14 +43,13 @@ void HeapTrimmer::Loop() {
     }
     const int64_t free_now = options_.free_bytes();
     if (free_now >= 0) least_free = least_free < 0 ? free_now : std::min(least_free, free_now);
-    const absl::Time now = options_.clock();
-    if (now < window_end) continue;
+    if (++readings < readings_per_window) continue;
     if (least_free > options_.keep_bytes) {
       const int64_t released = options_.release(least_free - options_.keep_bytes);
       if (released > 0 && options_.on_release) options_.on_release(released);
     }
     least_free = -1;
-    window_end = now + options_.window;
+    readings = 0;
   }
 }
 
