@@ -9,6 +9,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "core/util/atomic_extremes.h"
 #include "core/util/log.h"
 #include "server/inference/act_deadline.h"
 #include "server/inference/chunk_builder.h"
@@ -144,15 +145,8 @@ void PolicyEngine::Observe(std::shared_ptr<Session> session, const mivla::v1::Ob
       job->status[v] =
           DecodeViewForModel(*t.request, v, info.image_size, info.decodes_jpeg, options_.limits, &job->images[v]);
     }
-    if (!job->status[v].ok()) {
-      int first = job->first_failed.load();
-      while (v < first && !job->first_failed.compare_exchange_weak(first, v)) {
-      }
-    }
-    const int64_t took = Us(absl::Now() - t0);
-    int64_t longest = job->longest_us.load();
-    while (took > longest && !job->longest_us.compare_exchange_weak(longest, took)) {
-    }
+    if (!job->status[v].ok()) AtomicMin(&job->first_failed, v);
+    AtomicMax(&job->longest_us, Us(absl::Now() - t0));
   };
   auto all_done = [this, job] {
     std::unique_ptr<EncodeTask> t = std::move(job->task);

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/util/atomic_extremes.h"
 #include "core/util/read_file.h"
 #include "core/util/split_mix64.h"
 #include "nlohmann/json.hpp"
@@ -30,12 +31,6 @@ class FakeCondition : public ConditionHandle {
   const action::Embodiment embodiment_;
   const std::array<float, action::kActionDim> features_;
 };
-
-void NoteMax(std::atomic<int64_t>* max, int64_t v) {
-  int64_t seen = max->load();
-  while (v > seen && !max->compare_exchange_weak(seen, v)) {
-  }
-}
 
 double MeanIntensity(const RuntimeImage& im) {
   if (im.rgb.empty()) return 0.0;
@@ -93,7 +88,7 @@ FakePolicyRuntime::FakePolicyRuntime(FakeRuntimeOptions options) : options_(std:
 std::vector<absl::StatusOr<ConditionPtr>> FakePolicyRuntime::Encode(
     absl::Span<const RuntimeObservation* const> batch) const {
   ++encode_calls_;
-  NoteMax(&max_encode_batch_, static_cast<int64_t>(batch.size()));
+  AtomicMax<int64_t>(&max_encode_batch_, static_cast<int64_t>(batch.size()));
   if (options_.encode_latency > absl::ZeroDuration()) absl::SleepFor(options_.encode_latency);
   std::vector<absl::StatusOr<ConditionPtr>> out;
   out.reserve(batch.size());
@@ -134,7 +129,7 @@ std::vector<absl::StatusOr<ConditionPtr>> FakePolicyRuntime::Encode(
 
 std::vector<absl::StatusOr<ChunkValues>> FakePolicyRuntime::Decode(absl::Span<const DecodeItem> batch) const {
   ++decode_calls_;
-  NoteMax(&max_decode_batch_, static_cast<int64_t>(batch.size()));
+  AtomicMax<int64_t>(&max_decode_batch_, static_cast<int64_t>(batch.size()));
   if (options_.decode_latency > absl::ZeroDuration()) absl::SleepFor(options_.decode_latency);
   std::vector<absl::StatusOr<ChunkValues>> out;
   out.reserve(batch.size());
