@@ -54,6 +54,7 @@
 #include "core/util/flag_parser.h"
 #include "core/util/log.h"
 #include "core/util/malloc_tuning.h"
+#include "core/util/proc_status.h"
 #include "core/util/status_macros.h"
 #include "core/util/status_prefix.h"
 #include "nlohmann/json.hpp"
@@ -181,14 +182,10 @@ Args Parse(int argc, char** argv) {
   return a;
 }
 
-// VmHWM / VmRSS of this process in MiB from /proc/self/status; -1 when unreadable.
-double ProcStatusMb(const std::string& key) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key + ":", 0) == 0) return std::atof(line.c_str() + key.size() + 1) / 1024.0;
-  }
-  return -1;
+// VmHWM / VmRSS of this process in MiB; -1 when unknown.
+double ProcStatusMb(const char* key) {
+  const int64_t bytes = ProcStatusBytes(key);
+  return bytes < 0 ? -1 : static_cast<double>(bytes) / (1024.0 * 1024.0);
 }
 
 server::ServerOptions Options(const Args& args, bool batching,
@@ -266,8 +263,19 @@ int RunSoakMode(const Args& args) {
     return 1;
   }
   (*out)["heap_keep_mib"] = args.heap_keep_mib;
-  std::cout << out->dump(args.json ? -1 : 2) << std::endl;
   std::ofstream(args.out_dir + "/server_soak.json") << out->dump(2) << "\n";
+  const nlohmann::json& g = (*out)["memory"]["growth_mib"];
+  auto mib = [&](const char* k) { return g[k].is_number() ? g[k].get<double>() : 0.0; };
+  std::fprintf(stderr,
+               "soak: memory growth in the hostile phase (MiB): rss %+.1f = anon %+.1f + files %+.1f; anon = heap "
+               "%+.1f (in use %+.1f, free pages %+.1f, thread caches %+.1f, central %+.1f) + outside the heap "
+               "%+.1f\n",
+               mib("rss"), mib("rss_anon"), mib("rss_file"), mib("heap_mapped"), mib("heap_in_use"),
+               mib("page_heap_free"), mib("thread_caches"), mib("central_caches"), mib("outside_heap"));
+  nlohmann::json shown = *out;  // the series stays in the file
+  shown["memory"].erase("series");
+  shown["memory"]["series"] = "in " + args.out_dir + "/server_soak.json";
+  std::cout << shown.dump(args.json ? -1 : 2) << std::endl;
   return (*out)["targets"]["zero_failed_calls"]["met"].get<bool>() ? 0 : 1;
 }
 

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "bench/memory_sampler.h"
 #include "bench/server_bench_load.h"
 #include "core/model/blas_threads.h"
 #include "core/util/malloc_tuning.h"
@@ -35,14 +36,7 @@ namespace {
 using action::Embodiment;
 namespace t = ::mivla::server::testing;
 
-double RssMb() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atof(line.c_str() + 6) / 1024.0;
-  }
-  return -1;
-}
+double Mib(int64_t bytes) { return bytes < 0 ? -1 : static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 // The hostile client: cycles through the cases until `stop`, counting answers by status code.
 class Hostile {
@@ -229,10 +223,6 @@ double ThreadCpuS() {
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
-// Bytes malloc has handed out and not had back, MiB: unlike RSS, not raised by pages the allocator keeps
-// after a free, so growth here is memory actually held.
-double HeapInUseMb() { return static_cast<double>(HeapBytesInUse()) / (1024.0 * 1024.0); }
-
 }  // namespace
 
 absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& options) {
@@ -262,6 +252,8 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& options) {
   lo.bearer_token = robot_token;
   lo.embodiments = {Embodiment::kPiper, Embodiment::kArx5, Embodiment::kAlohaAgilex, Embodiment::kLocoman,
                     Embodiment::kHuman};
+  // A memory snapshot about 60 times a phase (at least every 30 s, at most every second), both phases.
+  MemorySampler memory(absl::Seconds(std::clamp(o.minutes, 1.0, 30.0)));
   std::fprintf(stderr, "soak: baseline, %d robots alone for %.1f min ...\n", o.robots, o.minutes);
   const double cpu_baseline_start = ProcessCpuS();
   const absl::Time wall_baseline_start = absl::Now();
@@ -273,18 +265,14 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& options) {
   std::fprintf(stderr, "soak: %d robots beside the hostile client for %.1f min ...\n", o.robots, o.minutes);
   Hostile hostile(lo.port, hostile_token);
   std::atomic<bool> stop{false};
-  const double rss_before = RssMb();
-  std::atomic<double> rss_start{-1};  // after the hostile client's first round (its own buffers are in)
-  std::atomic<double> heap_start{-1};
+  const double rss_before = Mib(memory.Take().rss);
+  MemorySnapshot start;  // after the hostile client's first round (its own buffers are in); set by `attacker`
   double hostile_thread_cpu = 0;
   const double cpu_attacked_start = ProcessCpuS();
   const absl::Time wall_attacked_start = absl::Now();
   std::thread attacker([&] {
     absl::SleepFor(absl::Seconds(3));  // the robots start their sessions first (RunLoad warms up for 5 s)
-    hostile.Run(stop, [&] {
-      rss_start.store(RssMb());
-      heap_start.store(HeapInUseMb());
-    });
+    hostile.Run(stop, [&] { start = memory.Take(); });
     hostile_thread_cpu = ThreadCpuS();
   });
   absl::StatusOr<LoadResult> attacked = RunLoad(lo);
@@ -292,13 +280,15 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& options) {
   attacker.join();
   const double cpu_attacked = ProcessCpuS() - cpu_attacked_start;
   const double wall_attacked = absl::ToDoubleSeconds(absl::Now() - wall_attacked_start);
-  const double rss_end = RssMb();
-  const double heap_end = HeapInUseMb();
+  const MemorySnapshot end = memory.Take();
+  memory.Stop();
+  const double rss_start = Mib(start.rss), rss_end = Mib(end.rss);
+  const double heap_start = Mib(start.heap.in_use), heap_end = Mib(end.heap.in_use);
   (*server)->Shutdown(absl::Seconds(5));
   if (!attacked.ok()) return attacked.status();
 
   const double ratio = baseline->p99_ms > 0 ? attacked->p99_ms / baseline->p99_ms : -1;
-  const double growth = rss_start.load() > 0 ? rss_end / rss_start.load() - 1 : -1;
+  const double growth = rss_start > 0 && rss_end > 0 ? rss_end / rss_start - 1 : -1;
   nlohmann::json out;
   out["benchmark"] = "server_soak";
   out["batch_policy"] = o.server.batch_policy;
@@ -321,14 +311,19 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& options) {
                          "phase, and of the hostile client's own thread (building and serializing its requests; "
                          "gRPC's shared threads that send them are in the process figure)"}};
   out["p99_ratio"] = ratio;
-  out["rss_mb"] = {{"before_hostile", rss_before}, {"start", rss_start.load()}, {"end", rss_end}, {"growth", growth},
-                   {"note", "VmRSS of the benchmark process (in-process server plus all client threads); start = "
-                            "after the hostile client's first round of cases, end = after the phase"}};
-  out["heap_in_use_mb"] = {{"start", heap_start.load()},
+  out["rss_mb"] = {{"before_hostile", rss_before},
+                   {"start", rss_start},
+                   {"end", rss_end},
+                   {"growth", growth},
+                   {"note",
+                    "VmRSS of the benchmark process (in-process server plus all client threads); start = "
+                    "after the hostile client's first round of cases, end = after the phase"}};
+  out["heap_in_use_mb"] = {{"start", heap_start},
                            {"end", heap_end},
-                           {"growth", heap_start.load() > 0 ? heap_end / heap_start.load() - 1 : -1},
+                           {"growth", heap_start > 0 ? heap_end / heap_start - 1 : -1},
                            {"allocator", AllocatorName()},
                            {"note", "malloc'ed and not freed (core/util/malloc_tuning.h), same points as rss_mb"}};
+  out["memory"] = memory.Report(start, end);
   out["targets"] = {
       {"p99_within_1.2x", {{"value", ratio}, {"met", ratio >= 0 && ratio <= 1.2}}},
       {"zero_failed_calls", {{"value", attacked->failed_calls + baseline->failed_calls},

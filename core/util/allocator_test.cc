@@ -5,11 +5,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <sstream>
 #include <string>
 
 #include "core/util/malloc_tuning.h"
-#include "core/util/read_file.h"
+#include "core/util/proc_status.h"
 #include "gtest/gtest.h"
 
 namespace mivla {
@@ -17,17 +16,7 @@ namespace {
 
 constexpr size_t kBlock = size_t{64} << 20;
 
-// VmRSS of this process in bytes; -1 when /proc cannot be read. (core/metrics' ReadProcessStats is not in
-// the model-only build this test is part of.)
-int64_t ResidentBytes() {
-  absl::StatusOr<std::string> status = ReadFile("/proc/self/status");
-  if (!status.ok()) return -1;
-  std::istringstream lines(*status);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-  }
-  return -1;
-}
+int64_t ResidentBytes() { return ProcStatusBytes("VmRSS"); }
 
 TEST(AllocatorTest, TheLinkedAllocatorServesMalloc) {
 #if MIVLA_EXPECT_TCMALLOC
@@ -74,6 +63,37 @@ TEST(AllocatorTest, AFreedBlockIsCountedFreeAndGivenBackUnderTcmallocOnly) {
     EXPECT_EQ(released, 0) << "glibc unmapped the block on free; there is nothing to release";
   }
   EXPECT_EQ(ReleaseFreeHeapBytes(0), 0);
+}
+
+TEST(AllocatorTest, HeapStatsSplitWhatTheAllocatorHolds) {
+  ReleaseFreeHeap();
+  const HeapStats before = ReadHeapStats();
+  ASSERT_GE(before.in_use, 0);
+  ASSERT_GE(before.mapped, before.in_use) << "the allocator holds less than it has handed out";
+  ASSERT_GE(before.page_heap_free, 0);
+  char* volatile block = static_cast<char*>(std::malloc(kBlock));
+  ASSERT_NE(block, nullptr);
+  std::memset(block, 1, kBlock);
+  const HeapStats held = ReadHeapStats();
+  std::free(block);
+  const HeapStats freed = ReadHeapStats();
+  EXPECT_GE(held.in_use - before.in_use, static_cast<int64_t>(kBlock));
+  EXPECT_GE(held.mapped - before.mapped, static_cast<int64_t>(kBlock) * 3 / 4);
+  EXPECT_LT(freed.in_use - before.in_use, static_cast<int64_t>(kBlock) / 2);
+  if (ProcessAllocator() == Allocator::kTcmalloc) {
+    // tcmalloc keeps the freed block's pages mapped, in its page heap, until they are released.
+    EXPECT_GE(freed.page_heap_free - before.page_heap_free, static_cast<int64_t>(kBlock) * 3 / 4);
+    EXPECT_GE(freed.mapped - before.mapped, static_cast<int64_t>(kBlock) * 3 / 4);
+    EXPECT_GE(freed.thread_caches, 0);
+    EXPECT_GE(freed.central_caches, 0);
+    ReleaseFreeHeap();
+    EXPECT_LT(ReadHeapStats().mapped - before.mapped, static_cast<int64_t>(kBlock) / 4)
+        << "released pages still count as mapped";
+  } else {
+    // glibc maps a block this large by itself and unmaps it on free.
+    EXPECT_LT(freed.mapped - before.mapped, static_cast<int64_t>(kBlock) / 4);
+    EXPECT_EQ(freed.thread_caches, -1);
+  }
 }
 
 TEST(AllocatorTest, ReleasingSomeBytesGivesBackWholeSpansNotEverything) {

@@ -91,6 +91,32 @@ int64_t HeapBytesInUse() {
   return -1;
 }
 
+HeapStats ReadHeapStats() {
+  HeapStats h;
+  switch (ProcessAllocator()) {
+    case Allocator::kTcmalloc: {
+      h.in_use = TcProperty("generic.current_allocated_bytes");
+      h.mapped = TcProperty("generic.total_physical_bytes");
+      h.page_heap_free = TcProperty("tcmalloc.pageheap_free_bytes");
+      h.thread_caches = TcProperty("tcmalloc.current_total_thread_cache_bytes");
+      const int64_t central = TcProperty("tcmalloc.central_cache_free_bytes");
+      const int64_t transfer = TcProperty("tcmalloc.transfer_cache_free_bytes");
+      h.central_caches = central >= 0 && transfer >= 0 ? central + transfer : -1;
+      break;
+    }
+    case Allocator::kGlibc: {
+      const struct mallinfo2 m = ::mallinfo2();
+      h.in_use = static_cast<int64_t>(m.uordblks + m.hblkhd);
+      h.mapped = static_cast<int64_t>(m.arena + m.hblkhd);
+      h.page_heap_free = static_cast<int64_t>(m.fordblks);
+      break;
+    }
+    case Allocator::kOther:
+      break;
+  }
+  return h;
+}
+
 void ReleaseFreeHeap() {
   if (ProcessAllocator() == Allocator::kTcmalloc) {
     if (const auto release = Resolved().tc.release_free_memory) release();

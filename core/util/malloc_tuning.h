@@ -42,6 +42,22 @@ std::string AllocatorName();
 /// another allocator, or when tcmalloc does not say.
 int64_t HeapBytesInUse();
 
+/// What the allocator holds, in bytes; -1 where this allocator does not say. The part of the process's
+/// resident memory that is the heap, split by who holds it, so that growth can be told apart from
+/// memory outside the heap (thread stacks, libraries' pages, other mappings).
+struct HeapStats {
+  int64_t in_use = -1;          // handed out and not freed (HeapBytesInUse)
+  int64_t mapped = -1;          // tcmalloc: generic.total_physical_bytes (all it has mapped, its metadata
+                                // included); glibc: arena bytes plus mapped blocks
+  int64_t page_heap_free = -1;  // free and kept mapped: tcmalloc's page heap (HeapFreeBytes); glibc's
+                                // free arena bytes
+  int64_t thread_caches = -1;   // tcmalloc: free blocks in the threads' caches
+  int64_t central_caches = -1;  // tcmalloc: free blocks in its central and transfer caches
+};
+
+/// The allocator's figures now (see HeapStats); all -1 under another allocator.
+HeapStats ReadHeapStats();
+
 /// Returns the allocator's free pages to the kernel: tcmalloc's ReleaseFreeMemory, glibc's malloc_trim(0);
 /// nothing under another allocator.
 void ReleaseFreeHeap();

@@ -36,6 +36,12 @@ TEST(MallocTuning, GlibcIsTheAllocatorWithoutTheLinkedOne) {
   sink = static_cast<char*>(std::malloc(size_t{1} << 20));
   EXPECT_GE(HeapBytesInUse() - before, int64_t{1} << 20);
   std::free(sink);
+  const HeapStats h = ReadHeapStats();
+  EXPECT_GE(h.in_use, 0);
+  EXPECT_GE(h.mapped, h.in_use);
+  EXPECT_GE(h.page_heap_free, 0);
+  EXPECT_EQ(h.thread_caches, -1) << "glibc reports no thread caches";
+  EXPECT_EQ(h.central_caches, -1);
 }
 
 TEST(MallocTuning, FixedThresholdIsNotRaisedByALargeFree) {

@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "core/tokenizer/tokenizer.h"
 #include "core/util/malloc_tuning.h"
+#include "core/util/proc_status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/inference/test_requests.h"
@@ -134,7 +135,7 @@ TEST(HotReloadTest, EightSessionsActThroughFiveCheckpointsWithoutAFailedCall) {
         << "still serving " << models.current()->info().version << ", expected " << version;
     versions.push_back(models.current());
     ASSERT_TRUE(WaitUntil([&] { return all_robots_on(version); })) << "robots did not all reach " << version;
-    rss.push_back(t::ResidentBytes());
+    rss.push_back(ProcStatusBytes("VmRSS"));
     heap.push_back(HeapBytesInUse());
   };
   auto refuse = [&](int failed_so_far) {

@@ -2,9 +2,6 @@
 
 #include <grpcpp/generic/generic_stub.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "core/util/log.h"
@@ -79,20 +76,6 @@ int HealthStatus(grpc::Channel* channel, const std::string& service) {
   if (bytes.empty()) return 0;  // UNKNOWN (the default value is not encoded)
   if (bytes.size() < 2 || bytes[0] != 0x08) return -1;
   return bytes[1];
-}
-
-int64_t ResidentBytes() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      std::istringstream ss(line.substr(6));
-      int64_t kb = 0;
-      ss >> kb;
-      return kb * 1024;
-    }
-  }
-  return -1;
 }
 
 }  // namespace mivla::server::testing

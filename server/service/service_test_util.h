@@ -35,9 +35,6 @@ absl::StatusOr<LoopbackServer> StartLoopback(ServerOptions options);
 /// Health status of `service` ("" = the whole server): 1 SERVING, 2 NOT_SERVING, -1 call failed.
 int HealthStatus(grpc::Channel* channel, const std::string& service);
 
-/// VmRSS of this process in bytes.
-int64_t ResidentBytes();
-
 }  // namespace mivla::server::testing
 
 #endif  // MIVLA_SERVER_SERVICE_SERVICE_TEST_UTIL_H_

@@ -1,0 +1,27 @@
+// File: proc_status.h
+// Memory figures of this process from /proc/self/status (Linux): resident memory (VmRSS) and its parts
+// (RssAnon: the heap, stacks and other private memory; RssFile: pages of mapped files such as the
+// shared libraries' code, which grow as new code paths run and are not leaks), and the peak (VmHWM).
+// The one parser of that file the benchmarks and tests share.
+//
+//   const int64_t rss = ProcStatusBytes("VmRSS");  // -1 when unknown
+//
+// Thread safety: pure functions of the file's state; callable from any thread.
+#ifndef MIVLA_CORE_UTIL_PROC_STATUS_H_
+#define MIVLA_CORE_UTIL_PROC_STATUS_H_
+
+#include <cstdint>
+#include <string_view>
+
+namespace mivla {
+
+/// The "<key>: <n> kB" line of /proc/self/status in bytes; -1 when the file cannot be read, the line is
+/// absent, or its value is not in kB.
+int64_t ProcStatusBytes(std::string_view key);
+
+/// The same, read from `status` (the text of a /proc/<pid>/status file).
+int64_t StatusFieldBytes(std::string_view status, std::string_view key);
+
+}  // namespace mivla
+
+#endif  // MIVLA_CORE_UTIL_PROC_STATUS_H_

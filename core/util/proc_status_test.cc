@@ -1,0 +1,54 @@
+// File: proc_status_test.cc
+#include "core/util/proc_status.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+
+#include "gtest/gtest.h"
+
+namespace mivla {
+namespace {
+
+constexpr char kStatus[] =
+    "Name:\tmivla-server\n"
+    "VmHWM:\t  512000 kB\n"
+    "VmRSS:\t  409600 kB\n"
+    "RssAnon:\t  300000 kB\n"
+    "VmRSSx:\t  1 kB\n"
+    "Threads:\t37\n"
+    "VmLck:\t  twelve kB\n";
+
+TEST(ProcStatusTest, ReadsKbFieldsInBytes) {
+  EXPECT_EQ(StatusFieldBytes(kStatus, "VmRSS"), int64_t{409600} * 1024);
+  EXPECT_EQ(StatusFieldBytes(kStatus, "VmHWM"), int64_t{512000} * 1024);
+  EXPECT_EQ(StatusFieldBytes(kStatus, "RssAnon"), int64_t{300000} * 1024);
+}
+
+TEST(ProcStatusTest, UnknownAbsentOrNotKbIsMinusOne) {
+  EXPECT_EQ(StatusFieldBytes(kStatus, "RssFile"), -1);  // absent
+  EXPECT_EQ(StatusFieldBytes(kStatus, "Threads"), -1);  // a count, not kB
+  EXPECT_EQ(StatusFieldBytes(kStatus, "VmLck"), -1);    // not a number
+  EXPECT_EQ(StatusFieldBytes(kStatus, "VmRS"), -1);     // a prefix of a key is not that key
+  EXPECT_EQ(StatusFieldBytes("", "VmRSS"), -1);
+  EXPECT_EQ(StatusFieldBytes("VmRSS:", "VmRSS"), -1);
+}
+
+TEST(ProcStatusTest, ThisProcessResidentMemoryFollowsTouchedPages) {
+  constexpr size_t kBlock = size_t{32} << 20;
+  const int64_t before = ProcStatusBytes("VmRSS");
+  const int64_t anon_before = ProcStatusBytes("RssAnon");
+  ASSERT_GT(before, 0);
+  ASSERT_GT(anon_before, 0);
+  void* p = mmap(nullptr, kBlock, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(p, MAP_FAILED);
+  std::memset(p, 1, kBlock);
+  EXPECT_GE(ProcStatusBytes("VmRSS") - before, static_cast<int64_t>(kBlock) * 3 / 4);
+  EXPECT_GE(ProcStatusBytes("RssAnon") - anon_before, static_cast<int64_t>(kBlock) * 3 / 4);
+  EXPECT_GE(ProcStatusBytes("VmHWM"), ProcStatusBytes("VmRSS"));
+  munmap(p, kBlock);
+  EXPECT_LT(ProcStatusBytes("RssAnon") - anon_before, static_cast<int64_t>(kBlock) / 4);
+}
+
+}  // namespace
+}  // namespace mivla
