@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "core/util/atomic_extremes.h"
 #include "core/util/quantile.h"
 #include "mivla/v1/policy.grpc.pb.h"
 #include "server/inference/test_requests.h"
@@ -52,10 +53,7 @@ struct Shared {
     if (t1 > WindowEnd()) {
       if (in_window.load() >= min_pairs) return false;
       // Too few pairs so far: hold the window open until this one.
-      Clock::rep end = window_end.load();
-      const Clock::rep want = t1.time_since_epoch().count();
-      while (end < want && !window_end.compare_exchange_weak(end, want)) {
-      }
+      AtomicMax(&window_end, t1.time_since_epoch().count());
     }
     ++in_window;
     return true;

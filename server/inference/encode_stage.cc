@@ -1,10 +1,16 @@
 #include "server/inference/encode_stage.h"
 
+#include <algorithm>
+#include <atomic>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 #include <opencv2/imgproc.hpp>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "core/util/atomic_extremes.h"
 #include "core/util/status_prefix.h"
 #include "server/inference/image_header.h"
 #include "server/inference/observation_input.h"
@@ -53,6 +59,45 @@ absl::Status DecodeForModel(const mivla::v1::ObserveRequest& request, int side, 
     }
   }
   return absl::OkStatus();
+}
+
+void DecodeImagesThen(std::unique_ptr<EncodeTask> task, ImageDecodePool* pool, const InputLimits& limits,
+                      std::function<void(std::unique_ptr<EncodeTask>)> next) {
+  // Owns the task until the last view is done.
+  struct ImageJob {
+    ImageJob(std::unique_ptr<EncodeTask> t, int views) : task(std::move(t)), images(views), status(views) {}
+    std::unique_ptr<EncodeTask> task;
+    std::vector<RuntimeImage> images;  // part v writes images[v] and status[v] only
+    std::vector<absl::Status> status;
+    std::atomic<int> first_failed{INT_MAX};  // the lowest view that failed: later views skip their work
+    std::atomic<int64_t> longest_us{0};      // the longest part's own decoding time
+  };
+  const int views = std::max(1, task->request->images_size());
+  auto job = std::make_shared<ImageJob>(std::move(task), views);
+  auto part = [job, limits](int v) {
+    const absl::Time t0 = absl::Now();
+    const EncodeTask& t = *job->task;
+    if (job->first_failed.load() < v || v >= t.request->images_size()) return;
+    if (t0 > t.deadline_) {
+      job->status[v] = absl::DeadlineExceededError("deadline passed before decoding");
+    } else {
+      const RuntimeInfo& info = t.runtime->info();
+      job->status[v] = DecodeViewForModel(*t.request, v, info.image_size, info.decodes_jpeg, limits, &job->images[v]);
+    }
+    if (!job->status[v].ok()) AtomicMin(&job->first_failed, v);
+    AtomicMax(&job->longest_us, absl::ToInt64Microseconds(absl::Now() - t0));
+  };
+  auto all_done = [job, next = std::move(next)] {
+    std::unique_ptr<EncodeTask> t = std::move(job->task);
+    for (const absl::Status& s : job->status) {
+      if (!s.ok()) return t->done(s);  // the first failed view in camera order (views after it may have skipped)
+    }
+    if (t->request->images_size() > 0) t->images = std::move(job->images);
+    t->enqueued = absl::Now();
+    t->image_decode_us = job->longest_us.load();
+    next(std::move(t));
+  };
+  if (absl::Status s = pool->SubmitParts(views, std::move(part), std::move(all_done)); !s.ok()) job->task->done(s);
 }
 
 std::shared_ptr<RuntimeObservation> BuildObservation(EncodeTask* task) {

@@ -7,13 +7,14 @@
 #ifndef MIVLA_SERVER_INFERENCE_ENCODE_STAGE_H_
 #define MIVLA_SERVER_INFERENCE_ENCODE_STAGE_H_
 
+#include <functional>
 #include <memory>
-#include <vector>
-
 #include <opencv2/core/mat.hpp>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "server/inference/engine_tasks.h"
+#include "server/inference/image_decode_pool.h"
 #include "server/inference/input_limits.h"
 #include "server/runtime_api/policy_runtime.h"
 
@@ -30,6 +31,17 @@ absl::Status DecodeViewForModel(const mivla::v1::ObserveRequest& request, int vi
 /// DecodeViewForModel for every view in order, into `*out` (one per view); the first error.
 absl::Status DecodeForModel(const mivla::v1::ObserveRequest& request, int side, bool pass_jpeg,
                             const InputLimits& limits, std::vector<RuntimeImage>* out);
+
+/// Decodes `task`'s images on `pool` for its runtime (DecodeViewForModel), one part per camera view, so
+/// an idle pool decodes one observation's views side by side; a busy one still takes jobs in arrival
+/// order, and the job counts once against its pending cap. The thread that finishes the last view sets
+/// the task's `images` and `image_decode_us` (the longest view's own decoding time, queueing excluded)
+/// and passes the task to `next`. A view whose turn comes after the task's deadline fails with
+/// DEADLINE_EXCEEDED; views after a failed one skip their work; the first failed view in camera order
+/// (INVALID_ARGUMENT naming it), or the pool's refusal, goes to the task's `done` instead. Sessions have
+/// at least one camera and one image per camera (ValidateObservation), so a job has at least one part.
+void DecodeImagesThen(std::unique_ptr<EncodeTask> task, ImageDecodePool* pool, const InputLimits& limits,
+                      std::function<void(std::unique_ptr<EncodeTask>)> next);
 
 /// The task's observation for the runtime: its decoded images (moved out of the task), instruction,
 /// embodiment and raw proprioception (ValidateObservation passed).

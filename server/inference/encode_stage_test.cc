@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "server/inference/test_requests.h"
+#include "server/runtime_api/fake_policy_runtime.h"
 
 namespace mivla::server {
 namespace {
@@ -97,6 +100,70 @@ TEST(DecodeForModelTest, OneViewDecodesAloneIntoItsSlotAndItsErrorNamesIt) {
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_NE(s.message().find("images[1]"), std::string::npos) << s;
   }
+}
+
+// What DecodeImagesThen handed on: the task to `next`, or the status to the task's `done`.
+struct Outcome {
+  absl::Notification finished;
+  std::unique_ptr<EncodeTask> next;
+  absl::Status done_status;
+  bool done_called = false;
+};
+
+// Runs DecodeImagesThen on a fresh two-thread pool for `req` and waits for its outcome.
+void DecodeThen(const mivla::v1::ObserveRequest& req, absl::Time deadline, Outcome* out) {
+  auto task = std::make_unique<EncodeTask>();
+  task->runtime = std::make_shared<FakePolicyRuntime>(FakeRuntimeOptions{});  // 56 px, decodes on the server
+  task->request = &req;
+  task->deadline_ = deadline;
+  task->done = [out](absl::Status s) {
+    out->done_called = true;
+    out->done_status = std::move(s);
+    out->finished.Notify();
+  };
+  absl::StatusOr<std::unique_ptr<ImageDecodePool>> pool = ImageDecodePool::Create({});
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  DecodeImagesThen(std::move(task), pool->get(), InputLimits{}, [out](std::unique_ptr<EncodeTask> t) {
+    out->next = std::move(t);
+    out->finished.Notify();
+  });
+  ASSERT_TRUE(out->finished.WaitForNotificationWithTimeout(absl::Seconds(30)));
+}
+
+TEST(DecodeImagesThenTest, HandsTheTaskOnWithEveryViewDecodedInItsSlot) {
+  const mivla::v1::ObserveRequest req = TwoImages(testing::SolidJpeg(120, 90, 200, 40, 40), mivla::v1::JPEG);
+  Outcome out;
+  DecodeThen(req, absl::InfiniteFuture(), &out);
+  ASSERT_FALSE(out.done_called) << out.done_status;
+  ASSERT_NE(out.next, nullptr);
+  ASSERT_EQ(out.next->images.size(), 2u);
+  EXPECT_NEAR(out.next->images[0].rgb[0], 200, 3);  // the JPEG, in view 0's slot
+  EXPECT_EQ(out.next->images[1].rgb[1], 20);        // the raw image, in view 1's slot
+  EXPECT_EQ(out.next->images[1].width, 56);
+  EXPECT_GE(out.next->image_decode_us, 0);
+}
+
+TEST(DecodeImagesThenTest, TheFirstFailedViewInCameraOrderGoesToDone) {
+  mivla::v1::ObserveRequest req = TwoImages(testing::SolidJpeg(120, 90, 200, 40, 40), mivla::v1::JPEG);
+  req.mutable_images(1)->set_encoding(mivla::v1::JPEG);
+  req.mutable_images(1)->set_data("not a jpeg");
+  Outcome second_bad;
+  DecodeThen(req, absl::InfiniteFuture(), &second_bad);
+  EXPECT_EQ(second_bad.next, nullptr);
+  EXPECT_EQ(second_bad.done_status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(second_bad.done_status.message().find("images[1]"), std::string::npos) << second_bad.done_status;
+  req.mutable_images(0)->set_data("not a jpeg either");
+  Outcome both_bad;
+  DecodeThen(req, absl::InfiniteFuture(), &both_bad);
+  EXPECT_NE(both_bad.done_status.message().find("images[0]"), std::string::npos) << both_bad.done_status;
+}
+
+TEST(DecodeImagesThenTest, APassedDeadlineFailsBeforeDecoding) {
+  const mivla::v1::ObserveRequest req = TwoImages(testing::SolidJpeg(120, 90, 200, 40, 40), mivla::v1::JPEG);
+  Outcome out;
+  DecodeThen(req, absl::Now() - absl::Seconds(1), &out);
+  EXPECT_EQ(out.next, nullptr);
+  EXPECT_EQ(out.done_status.code(), absl::StatusCode::kDeadlineExceeded) << out.done_status;
 }
 
 }  // namespace

@@ -2,14 +2,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <climits>
 #include <cstdint>
 #include <utility>
 #include <vector>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "core/util/atomic_extremes.h"
 #include "core/util/log.h"
 #include "server/inference/act_deadline.h"
 #include "server/inference/chunk_builder.h"
@@ -121,44 +119,10 @@ void PolicyEngine::Observe(std::shared_ptr<Session> session, const mivla::v1::Ob
   task->request = request;
   task->response = response;
   task->done = std::move(done);
-  // Decoded on the pool, one part per camera view (an idle pool decodes the views side by side), then
-  // queued for encoding by the thread that finishes the last view. The job owns the task until then.
-  // Sessions have at least one camera (ValidateSessionSpec) and one image per camera.
-  struct ImageJob {
-    explicit ImageJob(std::unique_ptr<EncodeTask> t, int views) : task(std::move(t)), images(views), status(views) {}
-    std::unique_ptr<EncodeTask> task;
-    std::vector<RuntimeImage> images;  // part v writes images[v] and status[v] only
-    std::vector<absl::Status> status;
-    std::atomic<int> first_failed{INT_MAX};  // the lowest view that failed: later views skip their work
-    std::atomic<int64_t> longest_us{0};      // the longest part's own decoding time
-  };
-  const int views = std::max(1, request->images_size());
-  auto job = std::make_shared<ImageJob>(std::move(task), views);
-  auto part = [this, job](int v) {
-    const absl::Time t0 = absl::Now();
-    const EncodeTask& t = *job->task;
-    if (job->first_failed.load() < v || v >= t.request->images_size()) return;
-    if (t0 > t.deadline_) {
-      job->status[v] = absl::DeadlineExceededError("deadline passed before decoding");
-    } else {
-      const RuntimeInfo& info = t.runtime->info();
-      job->status[v] =
-          DecodeViewForModel(*t.request, v, info.image_size, info.decodes_jpeg, options_.limits, &job->images[v]);
-    }
-    if (!job->status[v].ok()) AtomicMin(&job->first_failed, v);
-    AtomicMax(&job->longest_us, Us(absl::Now() - t0));
-  };
-  auto all_done = [this, job] {
-    std::unique_ptr<EncodeTask> t = std::move(job->task);
-    for (const absl::Status& s : job->status) {
-      if (!s.ok()) return t->done(s);  // the first failed view in camera order (views after it may have skipped)
-    }
-    if (t->request->images_size() > 0) t->images = std::move(job->images);
-    t->enqueued = absl::Now();
-    t->image_decode_us = job->longest_us.load();
+  // Decoded on the pool (a view per part), then queued for encoding by the thread that decoded the last view.
+  DecodeImagesThen(std::move(task), decode_pool_.get(), options_.limits, [this](std::unique_ptr<EncodeTask> t) {
     if (absl::Status s = encode_->Schedule(t); !s.ok()) t->done(s);
-  };
-  if (absl::Status s = decode_pool_->SubmitParts(views, part, all_done); !s.ok()) job->task->done(s);
+  });
 }
 
 void PolicyEngine::Act(std::shared_ptr<Session> session, const mivla::v1::ActRequest* request,
