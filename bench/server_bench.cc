@@ -18,6 +18,9 @@
 // requests) overall and per rate. Targets: EDF misses at most half as many as FIFO at every load, one robot
 // alone with batching on at most 1.05 x the bare model (besides the older 1.15), 16-session p99 at most
 // 1.3 x the bare batch of 16 (besides the older 4 x the 1-session p50).
+// Server overhead: one robot under EDF on a runtime that takes no time (the fake runtime with --config's
+// shapes, zero latency): the server's own cost per Observe + Act pair, and the best one-robot ratio to
+// bare_decode_ms it allows on this machine.
 // --soak [--minutes N]: the hostile-client soak instead (server_bench_soak.h), JSON to stdout and
 // DIR/server_soak.json; exits 1 when a well-behaved robot's call failed.
 #include <sys/resource.h>
@@ -51,6 +54,7 @@
 #include "bench/server_bench_soak.h"
 #include "bench/server_bench_targets.h"
 #include "core/model/blas_threads.h"
+#include "core/model/model_config.h"
 #include "core/util/flag_parser.h"
 #include "core/util/log.h"
 #include "core/util/malloc_tuning.h"
@@ -59,6 +63,7 @@
 #include "core/util/status_prefix.h"
 #include "nlohmann/json.hpp"
 #include "server/runtime/torch_runtime_loader.h"
+#include "server/runtime_api/fake_policy_runtime.h"
 #include "server/service/policy_server.h"
 
 #ifndef MIVLA_DEFAULT_TOKENIZER
@@ -188,8 +193,28 @@ double ProcStatusMb(const char* key) {
   return bytes < 0 ? -1 : static_cast<double>(bytes) / (1024.0 * 1024.0);
 }
 
+// The fake runtime with the shapes of the model config `config` and no latency: a server on it costs only
+// what the server itself does (gRPC, validation, the images, the stages' hand-offs).
+absl::StatusOr<server::FakeRuntimeOptions> ZeroCostRuntime(const std::string& config) {
+  absl::StatusOr<model::ModelConfig> c = model::ConfigByName(config);
+  if (!c.ok()) return c.status();
+  server::FakeRuntimeOptions f;
+  f.version = "zero-cost";
+  f.config_name = c->name;
+  f.action_horizon = c->decoder.action_horizon;
+  f.sampling_steps = c->decoder.sampling_steps;
+  f.control_rate_hz = c->control_rate_hz;
+  f.max_views = c->max_views;
+  f.image_size = std::max(c->dino.image_size, c->siglip.image_size);  // the side the real runtime resizes to
+  f.encode_latency = absl::ZeroDuration();
+  f.decode_latency = absl::ZeroDuration();
+  return f;
+}
+
+// `zero_cost`: the server runs ZeroCostRuntime(--config) instead of the real model.
 server::ServerOptions Options(const Args& args, bool batching,
-                              const std::string& policy = server::ServerOptions().batch_policy) {
+                              const std::string& policy = server::ServerOptions().batch_policy,
+                              bool zero_cost = false) {
   server::ServerOptions o;
   o.host = "127.0.0.1";
   o.port = 0;
@@ -199,6 +224,12 @@ server::ServerOptions Options(const Args& args, bool batching,
   o.runtime.tokenizer_file = args.tokenizer;  // the real model (server/runtime), on the CPU
   o.runtime.blas_threads = 0;                 // Run() applied --blas-threads once for the whole process; keep it
   absl::StatusOr<std::shared_ptr<const server::RuntimeLoader>> loader = server::MakeTorchRuntimeLoader(o.runtime);
+  if (zero_cost) {
+    absl::StatusOr<server::FakeRuntimeOptions> fake = ZeroCostRuntime(args.config);
+    loader = fake.ok() ? absl::StatusOr<std::shared_ptr<const server::RuntimeLoader>>(
+                             std::make_shared<server::FakeRuntimeLoader>(*fake))
+                       : fake.status();
+  }
   if (!loader.ok()) {
     std::cerr << "mivla-bench-server: " << loader.status().message() << std::endl;
     std::exit(2);
@@ -217,10 +248,10 @@ server::ServerOptions Options(const Args& args, bool batching,
   return o;
 }
 
-absl::StatusOr<std::unique_ptr<server::PolicyServer>> StartServer(const Args& args, bool batching,
-                                                                  const std::string& policy = server::ServerOptions().batch_policy,
-                                                                  bool quiet_refusals = false) {
-  server::ServerOptions options = Options(args, batching, policy);
+absl::StatusOr<std::unique_ptr<server::PolicyServer>> StartServer(
+    const Args& args, bool batching, const std::string& policy = server::ServerOptions().batch_policy,
+    bool quiet_refusals = false, bool zero_cost = false) {
+  server::ServerOptions options = Options(args, batching, policy, zero_cost);
   if (quiet_refusals) options.refusal_log_sink = [](const std::string&) {};  // misses are counted, not printed
   auto server = server::PolicyServer::Create(std::move(options));
   if (!server.ok()) return server.status();
@@ -233,8 +264,9 @@ absl::StatusOr<std::unique_ptr<server::PolicyServer>> StartServer(const Args& ar
   return server;
 }
 
-absl::StatusOr<LoadResult> MeasurePoint(const Args& args, int sessions, bool batching, const std::string& policy) {
-  auto server = StartServer(args, batching, policy);
+absl::StatusOr<LoadResult> MeasurePoint(const Args& args, int sessions, bool batching, const std::string& policy,
+                                        bool zero_cost = false) {
+  auto server = StartServer(args, batching, policy, /*quiet_refusals=*/false, zero_cost);
   if (!server.ok()) return server.status();
   LoadOptions lo;
   lo.port = (*server)->port();
@@ -451,6 +483,26 @@ int Run(const Args& args) {
   out["load_average_1m_at_end"] = load[0];
   out["rows"] = sweep->rows;
   out["targets"] = Targets(sweep->rows, bare_ms, bare16_ms);
+  // One robot under EDF on a runtime that takes no time: the server's own cost per pair, which one robot's
+  // p50 on the real model cannot go below bare_decode_ms plus.
+  std::cerr << "server overhead: one robot (edf) on a zero-cost runtime with " << args.config << "'s shapes ..."
+            << std::endl;
+  absl::StatusOr<LoadResult> overhead = MeasurePoint(args, 1, /*batching=*/true, "edf", /*zero_cost=*/true);
+  if (!overhead.ok()) {
+    std::cerr << "mivla-bench-server: server overhead: " << overhead.status() << std::endl;
+    return 1;
+  }
+  nlohmann::json& oh = out["server_overhead"];
+  oh = RowJson({1, true, "edf"}, "edf", *overhead);
+  oh["runtime"] = "zero-cost fake runtime (server/runtime_api/fake_policy_runtime.h) with " + args.config + "'s shapes";
+  oh["best_one_robot_over_bare"] = (bare_ms + overhead->p50_ms) / bare_ms;
+  oh["note"] =
+      "one robot's Observe + Act pair through the server when the model takes no time: gRPC, validation, "
+      "decoding and resizing the images, the stages' hand-offs. best_one_robot_over_bare = (bare_decode_ms "
+      "+ this p50) / bare_decode_ms: the least p50_1_session_over_bare_1_05 this server can show here";
+  std::fprintf(stderr, "  server overhead p50 %.2f ms (outside the server %.2f ms): one robot >= %.3f x bare\n",
+               overhead->p50_ms, overhead->server.outside_server_ms, oh["best_one_robot_over_bare"].get<double>());
+  sweep->failed += overhead->failed_calls;
   if (!args.deadline_loads.empty()) {
     if (absl::Status s = AddDeadlineRows(args, &out); !s.ok()) {
       std::cerr << "mivla-bench-server: " << s << std::endl;

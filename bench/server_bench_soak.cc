@@ -13,6 +13,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -23,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "bench/memory_sampler.h"
 #include "bench/server_bench_load.h"
+#include "core/metrics/text_format.h"
 #include "core/model/blas_threads.h"
 #include "core/util/malloc_tuning.h"
 #include "mivla/v1/policy.grpc.pb.h"
@@ -265,6 +267,13 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& options) {
   std::fprintf(stderr, "soak: %d robots beside the hostile client for %.1f min ...\n", o.robots, o.minutes);
   Hostile hostile(lo.port, hostile_token);
   std::atomic<bool> stop{false};
+  // What the server's heap trimmer gave back (its counter, server/service/heap_trimmer.h), MiB; -1: unknown.
+  const auto trimmed_mib = [&] {
+    const std::optional<double> v =
+        metrics::SampleValue((*server)->registry().Expose(), "mivla_heap_released_bytes_total");
+    return v ? *v / (1024.0 * 1024.0) : -1.0;
+  };
+  const double trimmed_before_hostile = trimmed_mib();
   const double rss_before = Mib(memory.Take().rss);
   MemorySnapshot start;  // after the hostile client's first round (its own buffers are in); set by `attacker`
   double hostile_thread_cpu = 0;
@@ -282,6 +291,7 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& options) {
   const double wall_attacked = absl::ToDoubleSeconds(absl::Now() - wall_attacked_start);
   const MemorySnapshot end = memory.Take();
   memory.Stop();
+  const double trimmed_end = trimmed_mib();
   const double rss_start = Mib(start.rss), rss_end = Mib(end.rss);
   const double heap_start = Mib(start.heap.in_use), heap_end = Mib(end.heap.in_use);
   (*server)->Shutdown(absl::Seconds(5));
@@ -324,6 +334,10 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& options) {
                            {"allocator", AllocatorName()},
                            {"note", "malloc'ed and not freed (core/util/malloc_tuning.h), same points as rss_mb"}};
   out["memory"] = memory.Report(start, end);
+  out["memory"]["heap_given_back_mib"] = {
+      {"baseline", trimmed_before_hostile},
+      {"with_hostile", trimmed_end >= 0 && trimmed_before_hostile >= 0 ? trimmed_end - trimmed_before_hostile : -1},
+      {"note", "the server's heap trimmer (mivla_heap_released_bytes_total) in each phase"}};
   out["targets"] = {
       {"p99_within_1.2x", {{"value", ratio}, {"met", ratio >= 0 && ratio <= 1.2}}},
       {"zero_failed_calls", {{"value", attacked->failed_calls + baseline->failed_calls},
