@@ -51,8 +51,10 @@ BatchPlan PlanBatch(const BatchQueueOptions& options, const BatchCostModel& cost
   // that keeps up with the arrivals (the deadline of a request that is here may).
   const size_t keep_up = std::min(sized, KeepUpSize(options, cost, in.arrival_gap));
   while (sized > keep_up && sized > 1 && cost.Estimate(sized) > in.blocking_budget) --sized;
-  if (in.draining || in.waiting >= options.max_batch_size || !any_feasible) {
-    plan.take = sized;  // full, draining, or everything waiting is lost already: no reason to wait
+  if (in.draining || in.waiting >= options.max_batch_size || in.waiting >= in.sources || !any_feasible) {
+    // Full, draining, every producer's task is here, or everything waiting is lost already: no reason
+    // to wait.
+    plan.take = sized;
     return plan;
   }
   absl::Time join_by = delay_due;

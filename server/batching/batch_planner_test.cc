@@ -171,6 +171,32 @@ TEST(PlanBatchTest, EdfWaitsOnlyWhileAnotherRequestCanJoinInTime) {
   EXPECT_EQ(PlanBatch(Options(BatchPolicy::kEdf, 16, 50), cost, in).take, 1u);
 }
 
+TEST(PlanBatchTest, EdfDoesNotWaitWhenEveryProducersTaskIsHere) {
+  const BatchCostModel cost = LinearCost();
+  // One robot alone on a fast model: the statistics expect its next request within the delay, but its
+  // only session's task is the one waiting, so nothing can join.
+  PlanInput in;
+  in.now = At(0);
+  in.waiting = 1;
+  in.oldest_enqueued = At(0);
+  in.earliest_deadline = At(500);
+  in.next_arrival = At(1);
+  EXPECT_EQ(PlanBatch(Options(BatchPolicy::kEdf, 16, 50), cost, in).take, 0u) << "unknown sources: it waits";
+  in.sources = 1;
+  EXPECT_EQ(PlanBatch(Options(BatchPolicy::kEdf, 16, 50), cost, in).take, 1u) << "the only producer's task is here";
+  // Two sessions, one task here: the other robot may still join.
+  in.sources = 2;
+  BatchPlan p = PlanBatch(Options(BatchPolicy::kEdf, 16, 50), cost, in);
+  EXPECT_EQ(p.take, 0u);
+  EXPECT_EQ(p.wake, At(50));
+  in.waiting = 2;
+  EXPECT_EQ(PlanBatch(Options(BatchPolicy::kEdf, 16, 50), cost, in).take, 2u) << "both robots' tasks are here";
+  // FIFO keeps its delay whatever the sources (the policy as before issue 12).
+  in.waiting = 1;
+  in.sources = 1;
+  EXPECT_EQ(PlanBatch(Options(BatchPolicy::kFifo, 16, 50), cost, in).take, 0u);
+}
+
 TEST(PlanBatchTest, EdfServesRequestsThatCanStillMakeItBeforeLostOnes) {
   const BatchCostModel cost = LinearCost();
   PlanInput in;
@@ -391,6 +417,46 @@ TEST(EdfBatchQueueTest, LoneRequestIsNotHeldForAFullerBatch) {
     }
     (*queue)->Shutdown(absl::Seconds(30));
     EXPECT_TRUE(processed.HasBeenNotified());
+  }
+}
+
+TEST(EdfBatchQueueTest, ATaskFromEverySourceGoesAtOnceThoughMoreAreExpected) {
+  // Tasks one after another, each scheduled as soon as the previous one was processed (a lone robot on
+  // a model that takes no time), teach the queue a gap far shorter than its minute-long delay: it then
+  // expects the next task in time to join and holds each for it, unless it knows that the one waiting is
+  // the only producer's.
+  for (size_t sources : {size_t{1}, size_t{2}}) {
+    BatchQueueOptions o = Options(BatchPolicy::kEdf, 16, 60'000);
+    o.name = "decode";
+    o.sources = [sources] { return sources; };
+    absl::Mutex mu;
+    int processed = 0;
+    auto queue = BatchQueue<QTask>::Create(
+        o,
+        [&](std::vector<std::unique_ptr<QTask>> batch) {
+          absl::MutexLock lock(&mu);
+          processed += static_cast<int>(batch.size());
+        },
+        [](std::unique_ptr<QTask>, absl::Status) {});
+    ASSERT_TRUE(queue.ok()) << queue.status();
+    bool held = false;
+    for (int i = 0; i < 6 && !held; ++i) {
+      auto task = std::make_unique<QTask>(QTask{i, absl::Now() + absl::Hours(1)});
+      ASSERT_TRUE((*queue)->Schedule(task).ok());
+      struct AtLeast {
+        const int* n;
+        int want;
+        bool operator()() const { return *n >= want; }
+      } done_so_far{&processed, i + 1};
+      absl::MutexLock lock(&mu);
+      held = !mu.AwaitWithTimeout(absl::Condition(&done_so_far), absl::Seconds(sources == 1 ? 20 : 1));
+    }
+    if (sources == 1) {
+      EXPECT_FALSE(held) << "a task was held although its producer is the only one";
+    } else {
+      EXPECT_TRUE(held) << "with two sources the queue never waited for the expected second task";
+    }
+    (*queue)->Shutdown(absl::Seconds(30));
   }
 }
 

@@ -199,6 +199,7 @@ class BatchQueue {
       in.arrival_gap = arrivals_.servable_gap();
       in.draining = !accepting_;
       in.blocking_budget = arrivals_.blocking_budget(now);
+      if (options_.policy == BatchPolicy::kEdf && options_.sources) in.sources = options_.sources();
       const BatchPlan plan = PlanBatch(options_, cost_, in);
       if (plan.take > 0 || !expired->empty()) {
         *out = plan.take > 0 ? plan : BatchPlan();

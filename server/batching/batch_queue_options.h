@@ -12,6 +12,7 @@
 #define MIVLA_SERVER_BATCHING_BATCH_QUEUE_OPTIONS_H_
 
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -44,7 +45,8 @@ class BatchQueueObserver {
 ///          max_queue_delay.
 ///   kEdf:  earliest deadline first (BatchTaskTraits<Task>::Urgency); the batch is sized from the measured
 ///          per-batch-size cost so the earliest deadline is met when it can be, and the queue waits for
-///          more tasks (at most max_queue_delay) only while another one is expected in time to join.
+///          more tasks (at most max_queue_delay) only while another one is expected in time to join
+///          (and, with `sources`, while fewer tasks wait than there are producers).
 enum class BatchPolicy { kFifo, kEdf };
 
 /// "fifo" / "edf".
@@ -69,6 +71,12 @@ struct BatchQueueOptions {
   std::string name = "batch";
   /// Optional, borrowed: must outlive the queue.
   BatchQueueObserver* observer = nullptr;
+  /// kEdf only, optional: how many producers could have a task waiting now, e.g. the live robot sessions
+  /// (a closed-loop robot has at most one task in a stage: it asks again only once answered). When that
+  /// many tasks wait already, no other can join, so a batch goes at once instead of waiting for the next
+  /// arrival the queue's statistics expect. Called with the queue's lock held: it must be fast and must
+  /// not wait for anything that may hold that lock (Schedule's callers). Null: the statistics alone.
+  std::function<size_t()> sources;
 };
 
 /// INVALID_ARGUMENT naming the field when `options` breaks a constraint above; OK otherwise.

@@ -84,6 +84,9 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
   // deadline (mostly none: arrival order), both with the no-wait rule for a lone robot.
   RETURN_IF_ERROR(ParseBatchPolicy(o.batch_policy, "--batch-policy", &eo.decode.policy));
   eo.encode.policy = eo.decode.policy;
+  // Every live session may have a task in a stage: with all of them waiting, EDF takes the batch at once.
+  // (The engine, and with it the queues, is destroyed before the sessions: member order.)
+  eo.encode.sources = eo.decode.sources = [sessions = s->sessions_.get()] { return sessions->size(); };
   eo.limits = o.limits;
   eo.drop_on_chunk_end = o.drop_on_chunk_end;
   eo.realtime_chunking = o.realtime_chunking;
