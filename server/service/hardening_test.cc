@@ -266,8 +266,25 @@ TEST_F(HardeningTest, StringsAndTaskLabelsAreBounded) {
   mivla::v1::StartSessionResponse started;
   grpc::Status s = s_.stub->StartSession(&ctx, start, &started);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(s.error_message(), HasSubstr("robot_id: 15728640 bytes; at most 128"));
+  // Refused by its size before it is parsed: requests without images are at most 4 MiB.
+  EXPECT_THAT(s.error_message(), HasSubstr("StartSession requests may have at most 4194304"));
+  EXPECT_THAT(s.error_message(), HasSubstr("[--max-control-request-bytes]"));
   EXPECT_EQ(s_.server->sessions().size(), 0u);
+  // Under that size, the field's own limit names it.
+  grpc::ClientContext ctx2;
+  start.set_robot_id(std::string(200 << 10, 'r'));
+  s = s_.stub->StartSession(&ctx2, start, &started);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("robot_id: 204800 bytes; at most 128"));
+  EXPECT_EQ(s_.server->sessions().size(), 0u);
+  // An Act over the size is refused the same way; Observe (images) is not held to it.
+  grpc::ClientContext ctx3;
+  mivla::v1::ActRequest big_act;
+  big_act.set_session_id(std::string(5 << 20, 's'));
+  mivla::v1::ActResponse act;
+  s = s_.stub->Act(&ctx3, big_act, &act);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("Act requests may have at most"));
 
   // A 1 MB session id is not echoed back.
   auto r = t::ObserveFor(Embodiment::kPiper, std::string(1 << 20, 'x'), 1);

@@ -205,6 +205,18 @@ void PolicyServer::SetServing(bool serving) {
 
 bool PolicyServer::serving() const { return serving_.load(); }
 
+absl::Status PolicyServer::AwaitServing(absl::Duration timeout) const {
+  const absl::Time give_up = absl::Now() + timeout;
+  while (!serving()) {
+    if (absl::Now() > give_up) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("server not SERVING ", absl::FormatDuration(timeout), " after Start()"));
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::OkStatus();
+}
+
 void PolicyServer::Shutdown(absl::Duration drain) {
   if (shut_down_.exchange(true)) return;
   LogInfo(kComponent, absl::StrCat("shutting down: draining for up to ", absl::FormatDuration(drain)));

@@ -1,6 +1,7 @@
 #include "server/service/policy_service.h"
 
 #include <cmath>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -100,6 +101,12 @@ grpc::ServerUnaryReactor* PolicyService::Unary(grpc::CallbackServerContext* ctx,
     reactor->Finish(ToGrpcStatus(s));
   };
   absl::Status s = Admit(*ctx, &call->state);
+  // Only Observe carries images; any other request this large is refused before it is copied and parsed.
+  if (s.ok() && std::string_view(rpc) != "Observe" && raw->Length() > p_.max_control_request_bytes) {
+    s = absl::InvalidArgumentError(absl::StrCat("request: ", raw->Length(), " bytes; ", rpc,
+                                                " requests may have at most ", p_.max_control_request_bytes,
+                                                " [--max-control-request-bytes]"));
+  }
   if (s.ok()) s = ParseRequest(*raw, &call->request);
   if (!s.ok()) {
     finish(s);

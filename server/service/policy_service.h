@@ -14,6 +14,7 @@
 #define MIVLA_SERVER_SERVICE_POLICY_SERVICE_H_
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -51,6 +52,7 @@ class PolicyService final : public RawPolicyServiceBase {
     bool clients_by_address = false;              // no token: the peer's IP address names the client
     double min_control_rate_hz = 0.5;
     double max_control_rate_hz = 2000.0;
+    size_t max_control_request_bytes = SIZE_MAX;  // unary RPCs but Observe: refused by size before parsing
   };
   explicit PolicyService(Parts parts) : p_(parts) {}
 

@@ -138,6 +138,10 @@ std::vector<Flag> Flags() {
                   metrics_max_connections));
   f.push_back(Str("metrics-host", "Alias of --metrics-address.", [](ServerOptions& o) -> std::string& { return o.metrics_host; }));
   f.push_back(NUM("max-message-bytes", "Largest gRPC message accepted or sent.", max_message_bytes));
+  f.push_back(NUM("max-control-request-bytes",
+                  "Largest request of the RPCs without images (all but Observe and StreamAct); larger ones are "
+                  "refused INVALID_ARGUMENT before they are parsed.",
+                  max_control_request_bytes));
   f.push_back(Str("model-dir", "Directory of *.mivla checkpoints; the newest loadable one serves and new ones are hot-reloaded. "
                   "Not given (and no --random-init): $MIVLA_MODEL_DIR, else the repository's models/ with the bundled checkpoint.",
                   [](ServerOptions& o) -> std::string& { return o.model_dir; }));

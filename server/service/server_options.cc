@@ -32,6 +32,7 @@ absl::Status ValidateServerOptions(const ServerOptions& o) {
     return absl::InvalidArgumentError("runtime_loader: not set (mivla-server uses the LibTorch runtime's loader)");
   }
   if (o.max_message_bytes < 1024) return Bad("max-message-bytes", "must be >= 1024");
+  if (o.max_control_request_bytes < 1024) return Bad("max-control-request-bytes", "must be >= 1024");
   if (o.max_sessions < 1) return Bad("max-sessions", "must be >= 1");
   if (o.session_idle_timeout <= absl::ZeroDuration()) return Bad("session-idle-timeout-s", "must be > 0");
   if (o.observation_history < 1) return Bad("observation-history", "must be >= 1");

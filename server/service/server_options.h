@@ -34,6 +34,12 @@ struct ServerOptions {
   absl::Duration metrics_deadline = absl::Seconds(5);  // per metrics connection, accept to last byte
   int metrics_max_connections = 32;
   int max_message_bytes = 16 << 20;
+  // Requests of the RPCs that carry no images (StartSession, EndSession, Act, GetPolicyInfo,
+  // ReportEpisode): larger ones are refused INVALID_ARGUMENT by their size, before they are parsed (a
+  // 15 MB robot_id is never copied into a message). 4 MiB holds an Act's committed steps at the
+  // largest control rate (a chunk of 3,200 steps of 76 floats at 2,000 Hz). Above max_message_bytes
+  // it changes nothing (gRPC refuses those first).
+  int max_control_request_bytes = 4 << 20;
   // Model.
   std::string model_dir;
   absl::Duration poll_interval = absl::Seconds(2);

@@ -307,5 +307,17 @@ TEST(ServerOptionsTest, HeapKeepIsMinusOneOrMoreAndABadOneNamesTheFlag) {
   EXPECT_NE(s.message().find("heap-keep-mib"), std::string::npos) << s;
 }
 
+TEST(ServerOptionsTest, ControlRequestCapIsAtLeast1KiBAndABadOneNamesTheFlag) {
+  ServerOptions o = t::LoopbackOptions();
+  EXPECT_EQ(o.max_control_request_bytes, 4 << 20);
+  o.max_message_bytes = 1 << 20;  // a cap above the message limit changes nothing, and is allowed
+  o.limits.max_image_bytes = 512 << 10;
+  EXPECT_TRUE(ValidateServerOptions(o).ok()) << ValidateServerOptions(o);
+  o.max_control_request_bytes = 1023;
+  const absl::Status s = ValidateServerOptions(o);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("max-control-request-bytes"), std::string::npos) << s;
+}
+
 }  // namespace
 }  // namespace mivla::server
