@@ -79,6 +79,7 @@ nlohmann::json SlopeMibPerMin(const std::vector<MemorySnapshot>& series, const c
 
 MemorySampler::MemorySampler(absl::Duration period) : period_(period), started_(absl::Now()) {
   Take();
+  absl::MutexLock lock(&stop_mu_);
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -87,9 +88,10 @@ MemorySampler::~MemorySampler() { Stop(); }
 MemorySnapshot MemorySampler::Take() {
   MemorySnapshot s;
   s.t_s = absl::ToDoubleSeconds(absl::Now() - started_);
-  s.rss = ProcStatusBytes("VmRSS");
-  s.rss_anon = ProcStatusBytes("RssAnon");
-  s.rss_file = ProcStatusBytes("RssFile");
+  const ProcMemory m = ReadProcMemory();  // one read: its figures agree
+  s.rss = m.rss;
+  s.rss_anon = m.rss_anon;
+  s.rss_file = m.rss_file;
   s.heap = ReadHeapStats();
   absl::MutexLock lock(&mu_);
   series_.push_back(s);
@@ -97,6 +99,7 @@ MemorySnapshot MemorySampler::Take() {
 }
 
 void MemorySampler::Stop() {
+  absl::MutexLock lock(&stop_mu_);
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (thread_.joinable()) thread_.join();
 }
@@ -130,10 +133,11 @@ nlohmann::json MemorySampler::Report(const MemorySnapshot& start, const MemorySn
           {"columns", kColumns},
           {"series", std::move(rows)},
           {"note",
-           "MiB (t_s: seconds). rss = rss_anon + rss_file (+ shared memory); outside_heap = rss_anon - "
-           "heap_mapped (thread stacks, other private mappings); heap_mapped = what the allocator holds: "
-           "heap_in_use + page_heap_free + thread_caches + central_caches + its metadata. Slopes are "
-           "least-squares fits over the series from start on."}};
+           "MiB (t_s: seconds). rss = rss_anon + rss_file (+ shared memory), from one read; outside_heap = "
+           "rss_anon - heap_mapped (thread stacks, other private mappings); heap_mapped = what tcmalloc holds: "
+           "heap_in_use + page_heap_free + thread_caches + central_caches + its metadata, read one property "
+           "at a time (null under glibc, whose arena figures are address space). Slopes are least-squares "
+           "fits over the series from start on."}};
 }
 
 }  // namespace mivla::bench

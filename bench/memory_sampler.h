@@ -10,8 +10,7 @@
 //   sampler.Stop();
 //   out["memory"] = sampler.Report(start, end);  // start / end: MemorySnapshot taken at chosen points
 //
-// Thread safety: Take() is thread-safe; MemorySampler's methods may be called from any one thread while
-// its own thread samples (the series is guarded by a mutex).
+// Thread safety: every method may be called from any thread while the sampler's own thread samples.
 #ifndef MIVLA_BENCH_MEMORY_SAMPLER_H_
 #define MIVLA_BENCH_MEMORY_SAMPLER_H_
 
@@ -72,7 +71,8 @@ class MemorySampler {
   absl::Mutex mu_;
   std::vector<MemorySnapshot> series_ ABSL_GUARDED_BY(mu_);
   absl::Notification stop_;
-  std::thread thread_;
+  absl::Mutex stop_mu_;  // one Stop() at a time: notify once, join once
+  std::thread thread_ ABSL_GUARDED_BY(stop_mu_);
 };
 
 }  // namespace mivla::bench

@@ -18,6 +18,8 @@
 // requests) overall and per rate. Targets: EDF misses at most half as many as FIFO at every load, one robot
 // alone with batching on at most 1.05 x the bare model (besides the older 1.15), 16-session p99 at most
 // 1.3 x the bare batch of 16 (besides the older 4 x the 1-session p50).
+// After the rows it measures the bare model again (`bare_after_rows`, `bare_drift`: how far the machine's
+// speed moved meanwhile; the targets still read against the first figure).
 // Server overhead: one robot under EDF on a runtime that takes no time (the fake runtime with --config's
 // shapes, zero latency): the server's own cost per Observe + Act pair, and the best one-robot ratio to
 // bare_decode_ms it allows on this machine.
@@ -45,16 +47,17 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "bench/server_bench_bare.h"
 #include "bench/server_bench_deadline.h"
 #include "bench/server_bench_load.h"
+#include "bench/server_bench_overhead.h"
 #include "bench/server_bench_plot.h"
 #include "bench/server_bench_soak.h"
 #include "bench/server_bench_targets.h"
 #include "core/model/blas_threads.h"
-#include "core/model/model_config.h"
 #include "core/util/flag_parser.h"
 #include "core/util/log.h"
 #include "core/util/malloc_tuning.h"
@@ -193,24 +196,6 @@ double ProcStatusMb(const char* key) {
   return bytes < 0 ? -1 : static_cast<double>(bytes) / (1024.0 * 1024.0);
 }
 
-// The fake runtime with the shapes of the model config `config` and no latency: a server on it costs only
-// what the server itself does (gRPC, validation, the images, the stages' hand-offs).
-absl::StatusOr<server::FakeRuntimeOptions> ZeroCostRuntime(const std::string& config) {
-  absl::StatusOr<model::ModelConfig> c = model::ConfigByName(config);
-  if (!c.ok()) return c.status();
-  server::FakeRuntimeOptions f;
-  f.version = "zero-cost";
-  f.config_name = c->name;
-  f.action_horizon = c->decoder.action_horizon;
-  f.sampling_steps = c->decoder.sampling_steps;
-  f.control_rate_hz = c->control_rate_hz;
-  f.max_views = c->max_views;
-  f.image_size = std::max(c->dino.image_size, c->siglip.image_size);  // the side the real runtime resizes to
-  f.encode_latency = absl::ZeroDuration();
-  f.decode_latency = absl::ZeroDuration();
-  return f;
-}
-
 // `zero_cost`: the server runs ZeroCostRuntime(--config) instead of the real model.
 server::ServerOptions Options(const Args& args, bool batching,
                               const std::string& policy = server::ServerOptions().batch_policy,
@@ -223,12 +208,16 @@ server::ServerOptions Options(const Args& args, bool batching,
   o.config = args.config;
   o.runtime.tokenizer_file = args.tokenizer;  // the real model (server/runtime), on the CPU
   o.runtime.blas_threads = 0;                 // Run() applied --blas-threads once for the whole process; keep it
-  absl::StatusOr<std::shared_ptr<const server::RuntimeLoader>> loader = server::MakeTorchRuntimeLoader(o.runtime);
+  absl::StatusOr<std::shared_ptr<const server::RuntimeLoader>> loader;
   if (zero_cost) {
     absl::StatusOr<server::FakeRuntimeOptions> fake = ZeroCostRuntime(args.config);
-    loader = fake.ok() ? absl::StatusOr<std::shared_ptr<const server::RuntimeLoader>>(
-                             std::make_shared<server::FakeRuntimeLoader>(*fake))
-                       : fake.status();
+    if (fake.ok()) {
+      loader = std::make_shared<server::FakeRuntimeLoader>(*fake);
+    } else {
+      loader = fake.status();
+    }
+  } else {
+    loader = server::MakeTorchRuntimeLoader(o.runtime);
   }
   if (!loader.ok()) {
     std::cerr << "mivla-bench-server: " << loader.status().message() << std::endl;
@@ -256,11 +245,7 @@ absl::StatusOr<std::unique_ptr<server::PolicyServer>> StartServer(
   auto server = server::PolicyServer::Create(std::move(options));
   if (!server.ok()) return server.status();
   if (absl::Status s = (*server)->Start(); !s.ok()) return s;
-  const auto give_up = Clock::now() + std::chrono::seconds(60);
-  while (!(*server)->serving()) {
-    if (Clock::now() > give_up) return absl::DeadlineExceededError("server not SERVING 60 s after Start()");
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  if (absl::Status s = (*server)->AwaitServing(absl::Seconds(60)); !s.ok()) return s;
   return server;
 }
 
@@ -297,13 +282,13 @@ int RunSoakMode(const Args& args) {
   (*out)["heap_keep_mib"] = args.heap_keep_mib;
   std::ofstream(args.out_dir + "/server_soak.json") << out->dump(2) << "\n";
   const nlohmann::json& g = (*out)["memory"]["growth_mib"];
-  auto mib = [&](const char* k) { return g[k].is_number() ? g[k].get<double>() : 0.0; };
+  auto mib = [&](const char* k) { return g[k].is_number() ? absl::StrFormat("%+.1f", g[k].get<double>()) : "n/a"; };
   std::fprintf(stderr,
-               "soak: memory growth in the hostile phase (MiB): rss %+.1f = anon %+.1f + files %+.1f; anon = heap "
-               "%+.1f (in use %+.1f, free pages %+.1f, thread caches %+.1f, central %+.1f) + outside the heap "
-               "%+.1f\n",
-               mib("rss"), mib("rss_anon"), mib("rss_file"), mib("heap_mapped"), mib("heap_in_use"),
-               mib("page_heap_free"), mib("thread_caches"), mib("central_caches"), mib("outside_heap"));
+               "soak: memory growth in the hostile phase (MiB): rss %s = anon %s + files %s; anon = heap %s (in use "
+               "%s, free pages %s, thread caches %s, central %s) + outside the heap %s\n",
+               mib("rss").c_str(), mib("rss_anon").c_str(), mib("rss_file").c_str(), mib("heap_mapped").c_str(),
+               mib("heap_in_use").c_str(), mib("page_heap_free").c_str(), mib("thread_caches").c_str(),
+               mib("central_caches").c_str(), mib("outside_heap").c_str());
   nlohmann::json shown = *out;  // the series stays in the file
   shown["memory"].erase("series");
   shown["memory"]["series"] = "in " + args.out_dir + "/server_soak.json";
@@ -492,16 +477,24 @@ int Run(const Args& args) {
     std::cerr << "mivla-bench-server: server overhead: " << overhead.status() << std::endl;
     return 1;
   }
-  nlohmann::json& oh = out["server_overhead"];
-  oh = RowJson({1, true, "edf"}, "edf", *overhead);
-  oh["runtime"] = "zero-cost fake runtime (server/runtime_api/fake_policy_runtime.h) with " + args.config + "'s shapes";
-  oh["best_one_robot_over_bare"] = (bare_ms + overhead->p50_ms) / bare_ms;
-  oh["note"] =
-      "one robot's Observe + Act pair through the server when the model takes no time: gRPC, validation, "
-      "decoding and resizing the images, the stages' hand-offs. best_one_robot_over_bare = (bare_decode_ms "
-      "+ this p50) / bare_decode_ms: the least p50_1_session_over_bare_1_05 this server can show here";
-  std::fprintf(stderr, "  server overhead p50 %.2f ms (outside the server %.2f ms): one robot >= %.3f x bare\n",
-               overhead->p50_ms, overhead->server.outside_server_ms, oh["best_one_robot_over_bare"].get<double>());
+  // The bare model once more after the rows: this machine's speed drifts between and within runs (tiny's
+  // bare figure was 28.8-49.1 ms in the sweeps of 2026-12-04/05), so a ratio read against the first figure
+  // alone can mislead either way.
+  absl::StatusOr<nlohmann::json> bare_after = MeasureBare(args.config, args.tokenizer, kInstruction, args.bare_repeats);
+  if (!bare_after.ok()) {
+    std::cerr << "mivla-bench-server: bare model after the rows: " << bare_after.status() << std::endl;
+    return 1;
+  }
+  const double bare_after_ms = (*bare_after)["bare_decode_ms"].get<double>();
+  out["bare_after_rows"] = *bare_after;
+  if (const nlohmann::json& t = out["targets"]["p50_1_session_over_bare_1_05"]; t.is_object()) {
+    out["bare_drift"] = BareDriftJson(bare_ms, bare_after_ms, t["ratio"].get<double>());
+  }
+  std::fprintf(stderr, "  bare model after the rows %.1f ms (before them %.1f ms)\n", bare_after_ms, bare_ms);
+  out["server_overhead"] = OverheadJson(RowJson({1, true, "edf"}, "edf", *overhead), args.config, bare_ms);
+  std::fprintf(stderr, "  server overhead p50 %.2f ms (outside the server %.2f ms): one robot about %.3f x bare\n",
+               overhead->p50_ms, overhead->server.outside_server_ms,
+               out["server_overhead"]["estimated_one_robot_over_bare"].get<double>());
   sweep->failed += overhead->failed_calls;
   if (!args.deadline_loads.empty()) {
     if (absl::Status s = AddDeadlineRows(args, &out); !s.ok()) {

@@ -104,13 +104,9 @@ HeapStats ReadHeapStats() {
       h.central_caches = central >= 0 && transfer >= 0 ? central + transfer : -1;
       break;
     }
-    case Allocator::kGlibc: {
-      const struct mallinfo2 m = ::mallinfo2();
-      h.in_use = static_cast<int64_t>(m.uordblks + m.hblkhd);
-      h.mapped = static_cast<int64_t>(m.arena + m.hblkhd);
-      h.page_heap_free = static_cast<int64_t>(m.fordblks);
+    case Allocator::kGlibc:
+      h.in_use = HeapBytesInUse();  // its other figures are address space, not resident memory
       break;
-    }
     case Allocator::kOther:
       break;
   }

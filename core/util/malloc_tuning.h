@@ -45,17 +45,19 @@ int64_t HeapBytesInUse();
 /// What the allocator holds, in bytes; -1 where this allocator does not say. The part of the process's
 /// resident memory that is the heap, split by who holds it, so that growth can be told apart from
 /// memory outside the heap (thread stacks, libraries' pages, other mappings).
+/// Under glibc only `in_use` is known: its arena figures (mallinfo2's arena, fordblks) are address space,
+/// not resident memory (malloc_trim gives pages back without changing them).
 struct HeapStats {
   int64_t in_use = -1;          // handed out and not freed (HeapBytesInUse)
-  int64_t mapped = -1;          // tcmalloc: generic.total_physical_bytes (all it has mapped, its metadata
-                                // included); glibc: arena bytes plus mapped blocks
-  int64_t page_heap_free = -1;  // free and kept mapped: tcmalloc's page heap (HeapFreeBytes); glibc's
-                                // free arena bytes
+  int64_t mapped = -1;          // tcmalloc: generic.total_physical_bytes (what it holds mapped and not
+                                // given back: in use, free page heap, caches, its metadata)
+  int64_t page_heap_free = -1;  // tcmalloc: free pages its page heap keeps mapped (HeapFreeBytes)
   int64_t thread_caches = -1;   // tcmalloc: free blocks in the threads' caches
   int64_t central_caches = -1;  // tcmalloc: free blocks in its central and transfer caches
 };
 
-/// The allocator's figures now (see HeapStats); all -1 under another allocator.
+/// The allocator's figures now (see HeapStats), read one property at a time (other threads may move
+/// them in between); all -1 under another allocator.
 HeapStats ReadHeapStats();
 
 /// Returns the allocator's free pages to the kernel: tcmalloc's ReleaseFreeMemory, glibc's malloc_trim(0);

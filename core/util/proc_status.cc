@@ -34,6 +34,21 @@ int64_t StatusFieldBytes(std::string_view status, std::string_view key) {
   return -1;
 }
 
+ProcMemory ParseProcMemory(std::string_view status) {
+  ProcMemory m;
+  m.rss = StatusFieldBytes(status, "VmRSS");
+  m.rss_anon = StatusFieldBytes(status, "RssAnon");
+  m.rss_file = StatusFieldBytes(status, "RssFile");
+  m.rss_shmem = StatusFieldBytes(status, "RssShmem");
+  m.peak = StatusFieldBytes(status, "VmHWM");
+  return m;
+}
+
+ProcMemory ReadProcMemory() {
+  absl::StatusOr<std::string> status = ReadFile("/proc/self/status");
+  return status.ok() ? ParseProcMemory(*status) : ProcMemory();
+}
+
 int64_t ProcStatusBytes(std::string_view key) {
   absl::StatusOr<std::string> status = ReadFile("/proc/self/status");
   return status.ok() ? StatusFieldBytes(*status, key) : -1;

@@ -5,6 +5,7 @@
 // The one parser of that file the benchmarks and tests share.
 //
 //   const int64_t rss = ProcStatusBytes("VmRSS");  // -1 when unknown
+//   const ProcMemory m = ReadProcMemory();          // several figures from one read
 //
 // Thread safety: pure functions of the file's state; callable from any thread.
 #ifndef MIVLA_CORE_UTIL_PROC_STATUS_H_
@@ -21,6 +22,19 @@ int64_t ProcStatusBytes(std::string_view key);
 
 /// The same, read from `status` (the text of a /proc/<pid>/status file).
 int64_t StatusFieldBytes(std::string_view status, std::string_view key);
+
+/// The memory figures of one read of /proc/self/status, in bytes (-1 where absent), so that they agree
+/// with each other: rss = rss_anon + rss_file + rss_shmem, peak >= rss.
+struct ProcMemory {
+  int64_t rss = -1;        // VmRSS
+  int64_t rss_anon = -1;   // RssAnon
+  int64_t rss_file = -1;   // RssFile
+  int64_t rss_shmem = -1;  // RssShmem
+  int64_t peak = -1;       // VmHWM
+};
+ProcMemory ReadProcMemory();
+/// The same from `status`.
+ProcMemory ParseProcMemory(std::string_view status);
 
 }  // namespace mivla
 

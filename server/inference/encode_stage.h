@@ -38,8 +38,10 @@ absl::Status DecodeForModel(const mivla::v1::ObserveRequest& request, int side, 
 /// the task's `images` and `image_decode_us` (the longest view's own decoding time, queueing excluded)
 /// and passes the task to `next`. A view whose turn comes after the task's deadline fails with
 /// DEADLINE_EXCEEDED; views after a failed one skip their work; the first failed view in camera order
-/// (INVALID_ARGUMENT naming it), or the pool's refusal, goes to the task's `done` instead. Sessions have
-/// at least one camera and one image per camera (ValidateObservation), so a job has at least one part.
+/// (INVALID_ARGUMENT naming it), or the pool's refusal, goes to the task's `done` instead. `next` and
+/// `done` run on a pool thread (so they must not submit to the pool: image_decode_pool.h), or, when the
+/// pool refuses the job, `done` on the caller's. Sessions have at least one camera and one image per
+/// camera (ValidateObservation), so a job has at least one part.
 void DecodeImagesThen(std::unique_ptr<EncodeTask> task, ImageDecodePool* pool, const InputLimits& limits,
                       std::function<void(std::unique_ptr<EncodeTask>)> next);
 

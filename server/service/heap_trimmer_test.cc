@@ -12,17 +12,14 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "core/metrics/process_metrics.h"
 #include "core/util/malloc_tuning.h"
+#include "core/util/proc_status.h"
 #include "gtest/gtest.h"
 
 namespace mivla::server {
 namespace {
 
-int64_t ResidentBytes() {
-  absl::StatusOr<metrics::ProcessStats> stats = metrics::ReadProcessStats();
-  return stats.ok() ? static_cast<int64_t>(stats->resident_memory_bytes) : -1;
-}
+int64_t ResidentBytes() { return ProcStatusBytes("VmRSS"); }
 
 TEST(HeapTrimmerTest, GivesBackWhatStayedFreeBeyondTheKeepOncePerWindow) {
   // A window of four readings: {100, 40, 90, 70}, {30, -1, 30, 30} (-1: unknown), then 200 from then on,

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "core/util/log.h"
 #include "core/util/malloc_tuning.h"
 #include "core/util/status_macros.h"
@@ -135,6 +136,7 @@ absl::StatusOr<std::unique_ptr<PolicyServer>> PolicyServer::Create(ServerOptions
   parts.clients_by_address = o.clients_by_address;
   parts.min_control_rate_hz = o.limits.min_control_rate_hz;
   parts.max_control_rate_hz = o.limits.max_control_rate_hz;
+  parts.max_control_request_bytes = static_cast<size_t>(o.max_control_request_bytes);
   s->service_ = std::make_unique<PolicyService>(parts);
   return s;
 }

@@ -42,6 +42,9 @@ class PolicyServer {
   int port() const { return port_; }
   int metrics_port() const { return metrics_http_ ? metrics_http_->port() : -1; }
   bool serving() const;
+  /// Waits until serving() (after Start: the first model loaded and warmed), looking every 20 ms;
+  /// DEADLINE_EXCEEDED after `timeout`.
+  absl::Status AwaitServing(absl::Duration timeout) const;
   ModelManager& models() { return *models_; }
   SessionManager& sessions() { return *sessions_; }
   PolicyEngine& engine() { return *engine_; }

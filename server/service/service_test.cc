@@ -264,9 +264,11 @@ TEST_F(ServiceTest, ShutdownDrainsInFlightCallsAndRefusesNewOnes) {
     });
   }
   absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_TRUE(s_.server->AwaitServing(absl::Seconds(30)).ok());
   const absl::Time shutdown_start = absl::Now();
   s_.server->Shutdown(absl::Seconds(5));
   EXPECT_FALSE(s_.server->serving());
+  EXPECT_EQ(s_.server->AwaitServing(absl::Milliseconds(60)).code(), absl::StatusCode::kDeadlineExceeded);
   for (auto& c : clients) c.join();
 
   int ok = 0;
