@@ -124,15 +124,21 @@ TEST(PlanBatchTest, EdfWithNoCostMeasuredTakesWhatWaits) {
   EXPECT_EQ(PlanBatch(Options(BatchPolicy::kEdf), BatchCostModel(16), in).take, 5u);
 }
 
-TEST(PlanBatchTest, EdfNeverWaitsWhenNobodyCanJoinInTime) {
-  const BatchCostModel cost = LinearCost();
-  // One robot alone: its Acts come every 100 ms; the queue would wait up to 50 ms for company.
+// One request waiting since At(0), due At(500), the next arrival expected at `next_arrival`.
+PlanInput LoneRequest(absl::Time next_arrival) {
   PlanInput in;
   in.now = At(0);
   in.waiting = 1;
   in.oldest_enqueued = At(0);
   in.earliest_deadline = At(500);
-  in.next_arrival = At(100);
+  in.next_arrival = next_arrival;
+  return in;
+}
+
+TEST(PlanBatchTest, EdfNeverWaitsWhenNobodyCanJoinInTime) {
+  const BatchCostModel cost = LinearCost();
+  // One robot alone: its Acts come every 100 ms; the queue would wait up to 50 ms for company.
+  PlanInput in = LoneRequest(At(100));
   BatchPlan p = PlanBatch(Options(BatchPolicy::kEdf, 16, 50), cost, in);
   EXPECT_EQ(p.take, 1u) << "a lone request goes at once";
   // FIFO with the same delay holds it 50 ms.
@@ -144,12 +150,7 @@ TEST(PlanBatchTest, EdfNeverWaitsWhenNobodyCanJoinInTime) {
 
 TEST(PlanBatchTest, EdfWaitsOnlyWhileAnotherRequestCanJoinInTime) {
   const BatchCostModel cost = LinearCost();
-  PlanInput in;
-  in.now = At(0);
-  in.waiting = 1;
-  in.oldest_enqueued = At(0);
-  in.earliest_deadline = At(500);
-  in.next_arrival = At(3);  // another robot's Act is due in 3 ms
+  PlanInput in = LoneRequest(At(3));  // another robot's Act is due in 3 ms
   BatchPlan p = PlanBatch(Options(BatchPolicy::kEdf, 16, 50), cost, in);
   EXPECT_EQ(p.take, 0u);
   EXPECT_EQ(p.wake, At(50)) << "join-by: the queue delay";
@@ -175,12 +176,7 @@ TEST(PlanBatchTest, EdfDoesNotWaitWhenEveryProducersTaskIsHere) {
   const BatchCostModel cost = LinearCost();
   // One robot alone on a fast model: the statistics expect its next request within the delay, but its
   // only session's task is the one waiting, so nothing can join.
-  PlanInput in;
-  in.now = At(0);
-  in.waiting = 1;
-  in.oldest_enqueued = At(0);
-  in.earliest_deadline = At(500);
-  in.next_arrival = At(1);
+  PlanInput in = LoneRequest(At(1));
   EXPECT_EQ(PlanBatch(Options(BatchPolicy::kEdf, 16, 50), cost, in).take, 0u) << "unknown sources: it waits";
   in.sources = 1;
   EXPECT_EQ(PlanBatch(Options(BatchPolicy::kEdf, 16, 50), cost, in).take, 1u) << "the only producer's task is here";
