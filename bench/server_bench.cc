@@ -21,8 +21,8 @@
 // After the rows it measures the bare model again (`bare_after_rows`, `bare_drift`: how far the machine's
 // speed moved meanwhile; the targets still read against the first figure).
 // Server overhead: one robot under EDF on a runtime that takes no time (the fake runtime with --config's
-// shapes, zero latency): the server's own cost per Observe + Act pair, and the best one-robot ratio to
-// bare_decode_ms it allows on this machine.
+// shapes, zero latency): the server's own cost per Observe + Act pair, and the one-robot ratio to
+// bare_decode_ms that cost suggests (an estimate, not a bound: server_bench_overhead.h).
 // --soak [--minutes N]: the hostile-client soak instead (server_bench_soak.h), JSON to stdout and
 // DIR/server_soak.json; exits 1 when a well-behaved robot's call failed.
 #include <sys/resource.h>
@@ -468,8 +468,7 @@ int Run(const Args& args) {
   out["load_average_1m_at_end"] = load[0];
   out["rows"] = sweep->rows;
   out["targets"] = Targets(sweep->rows, bare_ms, bare16_ms);
-  // One robot under EDF on a runtime that takes no time: the server's own cost per pair, which one robot's
-  // p50 on the real model cannot go below bare_decode_ms plus.
+  // One robot under EDF on a runtime that takes no time: the server's own cost per pair (server_bench_overhead.h).
   std::cerr << "server overhead: one robot (edf) on a zero-cost runtime with " << args.config << "'s shapes ..."
             << std::endl;
   absl::StatusOr<LoadResult> overhead = MeasurePoint(args, 1, /*batching=*/true, "edf", /*zero_cost=*/true);
