@@ -1,7 +1,6 @@
 #include "server/service/policy_service.h"
 
 #include <cmath>
-#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -87,8 +86,8 @@ struct PolicyService::UnaryCall {
 
 template <typename Req, typename Resp, typename Handler>
 grpc::ServerUnaryReactor* PolicyService::Unary(grpc::CallbackServerContext* ctx, const char* rpc,
-                                               const grpc::ByteBuffer* raw, grpc::ByteBuffer* raw_response,
-                                               Handler handler) {
+                                               const grpc::ByteBuffer* raw, size_t max_request_bytes,
+                                               grpc::ByteBuffer* raw_response, Handler handler) {
   auto* call = new UnaryCall<Req, Resp>();
   call->state.rpc = rpc;
   call->state.start = absl::Now();
@@ -101,10 +100,10 @@ grpc::ServerUnaryReactor* PolicyService::Unary(grpc::CallbackServerContext* ctx,
     reactor->Finish(ToGrpcStatus(s));
   };
   absl::Status s = Admit(*ctx, &call->state);
-  // Only Observe carries images; any other request this large is refused before it is copied and parsed.
-  if (s.ok() && std::string_view(rpc) != "Observe" && raw->Length() > p_.max_control_request_bytes) {
+  // Refused by its size before it is copied and parsed.
+  if (s.ok() && raw->Length() > max_request_bytes) {
     s = absl::InvalidArgumentError(absl::StrCat("request: ", raw->Length(), " bytes; ", rpc,
-                                                " requests may have at most ", p_.max_control_request_bytes,
+                                                " requests may have at most ", max_request_bytes,
                                                 " [--max-control-request-bytes]"));
   }
   if (s.ok()) s = ParseRequest(*raw, &call->request);
@@ -119,9 +118,8 @@ grpc::ServerUnaryReactor* PolicyService::Unary(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* PolicyService::StartSession(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
                                                       grpc::ByteBuffer* resp) {
   return Unary<v1::StartSessionRequest, v1::StartSessionResponse>(
-      ctx, "StartSession", req, resp, [this](const auto& rq, auto* rs, CallState* st, auto finish) {
-        finish(DoStartSession(rq, rs, st));
-      });
+      ctx, "StartSession", req, p_.max_control_request_bytes, resp,
+      [this](const auto& rq, auto* rs, CallState* st, auto finish) { finish(DoStartSession(rq, rs, st)); });
 }
 
 absl::Status PolicyService::DoStartSession(const v1::StartSessionRequest& req, v1::StartSessionResponse* resp,
@@ -171,7 +169,8 @@ absl::Status PolicyService::DoStartSession(const v1::StartSessionRequest& req, v
 grpc::ServerUnaryReactor* PolicyService::EndSession(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
                                                     grpc::ByteBuffer* resp) {
   return Unary<v1::EndSessionRequest, v1::EndSessionResponse>(
-      ctx, "EndSession", req, resp, [this](const auto& rq, auto*, CallState* st, auto finish) {
+      ctx, "EndSession", req, p_.max_control_request_bytes, resp,
+      [this](const auto& rq, auto*, CallState* st, auto finish) {
         absl::Status s = OpenSession(rq.session_id(), /*take_slot=*/false, st);
         if (s.ok()) s = p_.sessions->End(rq.session_id());
         st->session.reset();  // ended: nothing to touch
@@ -182,7 +181,8 @@ grpc::ServerUnaryReactor* PolicyService::EndSession(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* PolicyService::Observe(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
                                                  grpc::ByteBuffer* resp) {
   return Unary<v1::ObserveRequest, v1::ObserveResponse>(
-      ctx, "Observe", req, resp, [this, ctx](const auto& rq, auto* rs, CallState* st, auto finish) {
+      ctx, "Observe", req, /*max_request_bytes=*/SIZE_MAX, resp,
+      [this, ctx](const auto& rq, auto* rs, CallState* st, auto finish) {
         if (absl::Status s = OpenSession(rq.session_id(), /*take_slot=*/true, st); !s.ok()) return finish(s);
         p_.engine->Observe(st->session, &rq, rs, CallDeadline(*ctx), [this, rs, finish](absl::Status s) {
           if (s.ok() && p_.metrics) p_.metrics->RecordTiming(rs->timing());
@@ -194,7 +194,8 @@ grpc::ServerUnaryReactor* PolicyService::Observe(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* PolicyService::Act(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
                                              grpc::ByteBuffer* resp) {
   return Unary<v1::ActRequest, v1::ActResponse>(
-      ctx, "Act", req, resp, [this, ctx](const auto& rq, auto* rs, CallState* st, auto finish) {
+      ctx, "Act", req, p_.max_control_request_bytes, resp,
+      [this, ctx](const auto& rq, auto* rs, CallState* st, auto finish) {
         if (absl::Status s = OpenSession(rq.session_id(), /*take_slot=*/true, st); !s.ok()) return finish(s);
         p_.engine->Act(st->session, &rq, rs, CallDeadline(*ctx), [this, rs, finish](absl::Status s) {
           if (s.ok() && p_.metrics) p_.metrics->RecordTiming(rs->timing());
@@ -206,7 +207,7 @@ grpc::ServerUnaryReactor* PolicyService::Act(grpc::CallbackServerContext* ctx, c
 grpc::ServerUnaryReactor* PolicyService::GetPolicyInfo(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
                                                        grpc::ByteBuffer* resp) {
   return Unary<v1::GetPolicyInfoRequest, v1::GetPolicyInfoResponse>(
-      ctx, "GetPolicyInfo", req, resp,
+      ctx, "GetPolicyInfo", req, p_.max_control_request_bytes, resp,
       [this](const auto&, auto* rs, CallState*, auto finish) { finish(DoGetPolicyInfo(rs)); });
 }
 
@@ -234,7 +235,7 @@ absl::Status PolicyService::DoGetPolicyInfo(v1::GetPolicyInfoResponse* resp) {
 grpc::ServerUnaryReactor* PolicyService::ReportEpisode(grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* req,
                                                        grpc::ByteBuffer* resp) {
   return Unary<v1::ReportEpisodeRequest, v1::ReportEpisodeResponse>(
-      ctx, "ReportEpisode", req, resp,
+      ctx, "ReportEpisode", req, p_.max_control_request_bytes, resp,
       [this](const auto& rq, auto*, CallState* st, auto finish) { finish(DoReportEpisode(rq, st)); });
 }
 

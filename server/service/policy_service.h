@@ -97,8 +97,11 @@ class PolicyService final : public RawPolicyServiceBase {
   template <typename Req, typename Resp>
   struct UnaryCall;
   template <typename Req, typename Resp, typename Handler>
+  /// Admits, size-checks (`max_request_bytes`: INVALID_ARGUMENT above it, before parsing) and parses a
+  /// request, then runs `handler`; Observe, the one RPC with images, passes SIZE_MAX (gRPC's message
+  /// limit still applies), the control RPCs max_control_request_bytes.
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const char* rpc, const grpc::ByteBuffer* raw,
-                                  grpc::ByteBuffer* raw_response, Handler handler);
+                                  size_t max_request_bytes, grpc::ByteBuffer* raw_response, Handler handler);
 
   absl::Status DoStartSession(const v1::StartSessionRequest& req, v1::StartSessionResponse* resp, CallState* st);
   absl::Status DoGetPolicyInfo(v1::GetPolicyInfoResponse* resp);

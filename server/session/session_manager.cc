@@ -65,6 +65,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Start(SessionSpec spec)
     }
   }
   sessions_[session->id()] = session;
+  Counted();
   return session;
 }
 
@@ -79,6 +80,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Get(const std::string& 
     }
     if (now - it->second->last_used() > options_.idle_timeout) {
       sessions_.erase(it);
+      Counted();
       return absl::NotFoundError(absl::StrCat("session_id '", id, "' expired after ",
                                               absl::FormatDuration(options_.idle_timeout), " idle"));
     }
@@ -92,6 +94,7 @@ absl::Status SessionManager::End(const std::string& id) {
   if (sessions_.erase(id) == 0) {
     return absl::NotFoundError(absl::StrCat("session_id '", id, "' is unknown, ended or expired"));
   }
+  Counted();
   return absl::OkStatus();
 }
 
@@ -106,12 +109,8 @@ size_t SessionManager::ExpireIdle(absl::Time now) {
       ++it;
     }
   }
+  Counted();
   return expired.size();
-}
-
-size_t SessionManager::size() const {
-  absl::MutexLock lock(&mu_);
-  return sessions_.size();
 }
 
 std::array<size_t, action::kNumEmbodiments> SessionManager::CountByEmbodiment() const {

@@ -15,6 +15,7 @@
 #define MIVLA_SERVER_SESSION_SESSION_MANAGER_H_
 
 #include <array>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -50,7 +51,9 @@ class SessionManager {
   /// Expires sessions idle since before `now - idle_timeout`; returns how many.
   size_t ExpireIdle(absl::Time now);
 
-  size_t size() const;
+  /// Live sessions (expired ones count until the sweep or a Get finds them). Lock-free: the batch queues
+  /// read it each time they plan a batch (BatchQueueOptions::sources).
+  size_t size() const { return count_.load(std::memory_order_relaxed); }
   /// Live sessions per embodiment, indexed by static_cast<int>(Embodiment) (for the sessions gauge).
   std::array<size_t, action::kNumEmbodiments> CountByEmbodiment() const;
   absl::Duration idle_timeout() const { return options_.idle_timeout; }
@@ -58,10 +61,13 @@ class SessionManager {
  private:
   explicit SessionManager(Options options) : options_(std::move(options)) {}
   void SweepLoop();
+  /// Publishes sessions_.size() to count_ after a change.
+  void Counted() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { count_.store(sessions_.size(), std::memory_order_relaxed); }
 
   const Options options_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_ ABSL_GUARDED_BY(mu_);
+  std::atomic<size_t> count_{0};  // sessions_.size(), written under mu_
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread sweeper_;
 };

@@ -69,6 +69,34 @@ TEST(SessionManagerTest, IdleSessionsExpireLazilyAndBySweeper) {
   EXPECT_EQ((*sm)->size(), 0u);
 }
 
+// size() is a lock-free count (the batch queues read it per batch): every way a session comes or goes
+// moves it, a refused Start does not.
+TEST(SessionManagerTest, SizeFollowsStartsEndsAndExpiries) {
+  SessionManager::Options o;
+  o.max_sessions = 3;
+  o.idle_timeout = absl::Milliseconds(50);
+  o.sweep_interval = absl::ZeroDuration();  // no sweeper: expiries only where this test makes them
+  auto sm = SessionManager::Create(o);
+  ASSERT_TRUE(sm.ok());
+  EXPECT_EQ((*sm)->size(), 0u);
+  auto a = (*sm)->Start(Spec(action::Embodiment::kPiper));
+  auto b = (*sm)->Start(Spec(action::Embodiment::kArx5));
+  auto c = (*sm)->Start(Spec(action::Embodiment::kHuman));
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ((*sm)->size(), 3u);
+  EXPECT_FALSE((*sm)->Start(Spec(action::Embodiment::kPiper)).ok());  // over the limit
+  EXPECT_EQ((*sm)->size(), 3u);
+  ASSERT_TRUE((*sm)->End((*a)->id()).ok());
+  EXPECT_EQ((*sm)->size(), 2u);
+  EXPECT_FALSE((*sm)->End((*a)->id()).ok());
+  EXPECT_EQ((*sm)->size(), 2u);
+  absl::SleepFor(absl::Milliseconds(80));
+  EXPECT_EQ((*sm)->Get((*b)->id()).status().code(), absl::StatusCode::kNotFound);  // expired on lookup
+  EXPECT_EQ((*sm)->size(), 1u);
+  EXPECT_EQ((*sm)->ExpireIdle(absl::Now()), 1u);
+  EXPECT_EQ((*sm)->size(), 0u);
+}
+
 TEST(SessionManagerTest, SessionsPerClientAreCapped) {
   SessionManager::Options o;
   o.max_sessions_per_client = 2;
