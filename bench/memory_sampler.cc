@@ -20,7 +20,7 @@ std::optional<double> Field(const MemorySnapshot& s, const char* name) {
   if (std::strcmp(name, "t_s") == 0) return s.t_s;
   if (std::strcmp(name, "outside_heap") == 0) {
     if (s.rss_anon < 0 || s.heap.mapped < 0) return std::nullopt;
-    return static_cast<double>(s.outside_heap()) / (1024.0 * 1024.0);  // may be negative
+    return static_cast<double>(s.outside_heap()) / kBytesPerMib;  // may be negative
   }
   const std::pair<const char*, int64_t> bytes[] = {{"rss", s.rss},
                                                    {"rss_anon", s.rss_anon},
@@ -32,7 +32,7 @@ std::optional<double> Field(const MemorySnapshot& s, const char* name) {
                                                    {"central_caches", s.heap.central_caches}};
   for (const auto& [n, b] : bytes) {
     if (std::strcmp(name, n) == 0) {
-      return b < 0 ? std::nullopt : std::optional<double>(static_cast<double>(b) / (1024.0 * 1024.0));
+      return b < 0 ? std::nullopt : std::optional<double>(MibOrUnknown(b));
     }
   }
   return std::nullopt;

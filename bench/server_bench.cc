@@ -25,56 +25,40 @@
 // bare_decode_ms that cost suggests (an estimate, not a bound: server_bench_overhead.h).
 // --soak [--minutes N]: the hostile-client soak instead (server_bench_soak.h), JSON to stdout and
 // DIR/server_soak.json; exits 1 when a well-behaved robot's call failed.
-#include <sys/resource.h>
-
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <optional>
 #include <string>
 #include <thread>
-#include <tuple>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "bench/server_bench_args.h"
 #include "bench/server_bench_bare.h"
 #include "bench/server_bench_deadline.h"
 #include "bench/server_bench_load.h"
 #include "bench/server_bench_overhead.h"
 #include "bench/server_bench_plot.h"
+#include "bench/server_bench_servers.h"
 #include "bench/server_bench_soak.h"
 #include "bench/server_bench_targets.h"
 #include "core/model/blas_threads.h"
-#include "core/util/flag_parser.h"
 #include "core/util/log.h"
 #include "core/util/malloc_tuning.h"
 #include "core/util/proc_status.h"
 #include "core/util/status_macros.h"
 #include "core/util/status_prefix.h"
 #include "nlohmann/json.hpp"
-#include "server/runtime/torch_runtime_loader.h"
-#include "server/runtime_api/fake_policy_runtime.h"
 #include "server/service/policy_server.h"
-
-#ifndef MIVLA_DEFAULT_TOKENIZER
-#define MIVLA_DEFAULT_TOKENIZER "core/tokenizer/data/mivla_tiny_spm.model"
-#endif
-#ifndef MIVLA_BENCH_DEFAULT_OUT_DIR
-#define MIVLA_BENCH_DEFAULT_OUT_DIR "build/bench"
-#endif
 
 namespace mivla::bench {
 namespace {
@@ -82,195 +66,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr char kInstruction[] = "press the bell";  // what server::testing::StartRequest sends
 
-struct Args {
-  std::string config = "tiny";
-  bool json = false;
-  double duration_s = 6.0;
-  double warmup_s = 1.5;
-  std::string out_dir = MIVLA_BENCH_DEFAULT_OUT_DIR;
-  std::vector<int> sessions = {1, 4, 16};
-  int64_t queue_delay_us = 2000;
-  int bare_repeats = 20;
-  std::string tokenizer = MIVLA_DEFAULT_TOKENIZER;
-  std::vector<double> deadline_loads = {0.5, 1.0, 2.0};  // x capacity; empty: no deadline rows
-  double deadline_duration_s = 6.0;
-  bool soak = false;     // --soak: the hostile-client soak (server_bench_soak.h) instead of the sweep
-  double minutes = 30;   // --minutes: each soak phase
-  std::string soak_policy = server::ServerOptions().batch_policy;  // --batch-policy: the soak server's
-  int blas_threads = -1;    // --blas-threads: as mivla-server's flag, applied before the bare model runs
-  bool soak_tokens = true;  // --soak-clients tokens|anonymous: robots and hostile client with their own tokens
-  int heap_keep_mib = server::ServerOptions().heap_keep_mib;  // --heap-keep-mib: as mivla-server's flag
-};
-
-const char kUsage[] =
-    "mivla-bench-server --config tiny [--json] [--duration-s S] [--warmup-s S] [--out-dir DIR]\n"
-    "       [--sessions 1,4,16] [--queue-delay-us US] [--bare-repeats N] [--tokenizer FILE]\n"
-    "       [--deadline-loads 0.5,1,2 | none] [--deadline-duration-s S] [--blas-threads N] [--heap-keep-mib N]\n"
-    "   or: mivla-bench-server --soak [--minutes N] [--batch-policy edf|fifo] [--soak-clients tokens|anonymous]\n"
-    "       [--config tiny] [--out-dir DIR] [--heap-keep-mib N]";
-
-[[noreturn]] void Usage(const std::string& error) {
-  std::cerr << "mivla-bench-server: " << error << " (see --help)\n";
-  std::exit(2);
-}
-
-// A comma-separated list of numbers that each pass `ok`; Usage names the flag, the part and `want`.
-template <typename T, typename Ok>
-std::vector<T> NumberList(const char* flag, const std::string& text, Ok ok, const char* want) {
-  std::vector<T> out;
-  for (absl::string_view part : absl::StrSplit(text, ',')) {
-    T x;
-    bool parsed;
-    if constexpr (std::is_integral_v<T>) {
-      parsed = absl::SimpleAtoi(part, &x);
-    } else {
-      parsed = absl::SimpleAtod(part, &x);
-    }
-    if (!parsed || !ok(x)) Usage(absl::StrCat("--", flag, ": '", part, "' is not ", want));
-    out.push_back(x);
-  }
-  return out;
-}
-
-Args Parse(int argc, char** argv) {
-  Args a;
-  std::string sessions = "1,4,16", loads = "0.5,1,2", soak_clients = "tokens";
-  int64_t queue_delay_us = a.queue_delay_us, bare_repeats = a.bare_repeats, blas_threads = a.blas_threads,
-          heap_keep_mib = a.heap_keep_mib;
-  FlagParser p(kUsage);
-  p.AddString("config", &a.config, "model configuration of the random-init server: tiny or base");
-  p.AddBool("json", &a.json, "print only the JSON");
-  p.AddDouble("duration-s", &a.duration_s, "measured seconds per row, in [0.05, 3600]");
-  p.AddDouble("warmup-s", &a.warmup_s, "unmeasured seconds before each row, in [0, 3600]");
-  p.AddString("out-dir", &a.out_dir, "where server_bench.json / .png (or server_soak.json) go");
-  p.AddString("sessions", &sessions, "robot session counts of the sweep, each in [1, 256]");
-  p.AddInt("queue-delay-us", &queue_delay_us, "batching servers' max_queue_delay_us (>= 0)");
-  p.AddInt("bare-repeats", &bare_repeats, "repeats of the bare model's reference times (>= 1)");
-  p.AddString("tokenizer", &a.tokenizer, "SentencePiece model of the servers");
-  p.AddString("deadline-loads", &loads, "deadline rows' loads x capacity, each in (0, 10], or none");
-  p.AddDouble("deadline-duration-s", &a.deadline_duration_s, "measured seconds per deadline row");
-  p.AddInt("blas-threads", &blas_threads, "as mivla-server's flag (-1: auto), applied before the bare model runs");
-  p.AddBool("soak", &a.soak, "run the hostile-client soak instead of the sweep");
-  p.AddDouble("minutes", &a.minutes, "minutes of each soak phase");
-  p.AddString("batch-policy", &a.soak_policy, "the soak server's batch policy: edf or fifo");
-  p.AddString("soak-clients", &soak_clients, "tokens (each client its own token) or anonymous");
-  p.AddInt("heap-keep-mib", &heap_keep_mib, "as mivla-server's flag: the servers' heap trimmer keep (-1: no trimmer)");
-  if (std::optional<int> exit = p.ParseFlagsForMain(argc, argv, "mivla-bench-server")) std::exit(*exit);
-  for (auto [flag, value, min] : {std::tuple{"duration-s", a.duration_s, 0.05},
-                                  {"warmup-s", a.warmup_s, 0.0},
-                                  {"minutes", a.minutes, 0.05},
-                                  {"deadline-duration-s", a.deadline_duration_s, 0.05}}) {
-    if (!(value >= min) || value > 3600) Usage(absl::StrCat("--", flag, ": ", value, " is not in [", min, ", 3600]"));
-  }
-  if (a.soak_policy != "edf" && a.soak_policy != "fifo")
-    Usage("--batch-policy: '" + a.soak_policy + "': want edf or fifo");
-  if (soak_clients != "tokens" && soak_clients != "anonymous") {
-    Usage("--soak-clients: '" + soak_clients + "': want tokens or anonymous");
-  }
-  a.soak_tokens = soak_clients == "tokens";
-  if (queue_delay_us < 0) Usage(absl::StrCat("--queue-delay-us: ", queue_delay_us, " is not >= 0"));
-  if (bare_repeats < 1 || bare_repeats > 1000000) Usage(absl::StrCat("--bare-repeats: ", bare_repeats, " is not >= 1"));
-  if (blas_threads < -1 || blas_threads > 1024)
-    Usage(absl::StrCat("--blas-threads: ", blas_threads, " is not in [-1, 1024]"));
-  a.queue_delay_us = queue_delay_us;
-  a.bare_repeats = static_cast<int>(bare_repeats);
-  a.blas_threads = static_cast<int>(blas_threads);
-  if (heap_keep_mib < -1 || heap_keep_mib > (int64_t{1} << 20)) {
-    Usage(absl::StrCat("--heap-keep-mib: ", heap_keep_mib, " is not -1 or in [0, 1048576]"));
-  }
-  a.heap_keep_mib = static_cast<int>(heap_keep_mib);
-  a.sessions = NumberList<int>(
-      "sessions", sessions, [](int n) { return n >= 1 && n <= 256; }, "in [1, 256]");
-  if (loads != "none") {
-    a.deadline_loads = NumberList<double>(
-        "deadline-loads", loads, [](double x) { return x > 0 && x <= 10; }, "in (0, 10] (or none)");
-  } else {
-    a.deadline_loads.clear();
-  }
-  return a;
-}
-
-// VmHWM / VmRSS of this process in MiB; -1 when unknown.
-double ProcStatusMb(const char* key) {
-  const int64_t bytes = ProcStatusBytes(key);
-  return bytes < 0 ? -1 : static_cast<double>(bytes) / (1024.0 * 1024.0);
-}
-
-// `zero_cost`: the server runs ZeroCostRuntime(--config) instead of the real model.
-server::ServerOptions Options(const Args& args, bool batching,
-                              const std::string& policy = server::ServerOptions().batch_policy,
-                              bool zero_cost = false) {
-  server::ServerOptions o;
-  o.host = "127.0.0.1";
-  o.port = 0;
-  o.metrics_port = -1;
-  o.random_init = true;
-  o.config = args.config;
-  o.runtime.tokenizer_file = args.tokenizer;  // the real model (server/runtime), on the CPU
-  o.runtime.blas_threads = 0;                 // Run() applied --blas-threads once for the whole process; keep it
-  absl::StatusOr<std::shared_ptr<const server::RuntimeLoader>> loader;
-  if (zero_cost) {
-    absl::StatusOr<server::FakeRuntimeOptions> fake = ZeroCostRuntime(args.config);
-    if (fake.ok()) {
-      loader = std::make_shared<server::FakeRuntimeLoader>(*fake);
-    } else {
-      loader = fake.status();
-    }
-  } else {
-    loader = server::MakeTorchRuntimeLoader(o.runtime);
-  }
-  if (!loader.ok()) {
-    std::cerr << "mivla-bench-server: " << loader.status().message() << std::endl;
-    std::exit(2);
-  }
-  o.runtime_loader = *std::move(loader);
-  for (server::StageOptions* s : {&o.encode, &o.decode}) {
-    s->max_batch_size = batching ? 16 : 1;
-    s->max_queue_delay_us = batching ? args.queue_delay_us : 0;
-    s->max_queue_depth = 64;
-    s->workers = 1;
-  }
-  o.batch_policy = policy;
-  o.heap_keep_mib = args.heap_keep_mib;
-  o.poll_interval = absl::Seconds(3600);  // no model directory to watch
-  o.drain_timeout = absl::Seconds(5);
-  return o;
-}
-
-absl::StatusOr<std::unique_ptr<server::PolicyServer>> StartServer(
-    const Args& args, bool batching, const std::string& policy = server::ServerOptions().batch_policy,
-    bool quiet_refusals = false, bool zero_cost = false) {
-  server::ServerOptions options = Options(args, batching, policy, zero_cost);
-  if (quiet_refusals) options.refusal_log_sink = [](const std::string&) {};  // misses are counted, not printed
-  auto server = server::PolicyServer::Create(std::move(options));
-  if (!server.ok()) return server.status();
-  if (absl::Status s = (*server)->Start(); !s.ok()) return s;
-  if (absl::Status s = (*server)->AwaitServing(absl::Seconds(60)); !s.ok()) return s;
-  return server;
-}
-
-absl::StatusOr<LoadResult> MeasurePoint(const Args& args, int sessions, bool batching, const std::string& policy,
-                                        bool zero_cost = false) {
-  auto server = StartServer(args, batching, policy, /*quiet_refusals=*/false, zero_cost);
-  if (!server.ok()) return server.status();
-  LoadOptions lo;
-  lo.port = (*server)->port();
-  lo.sessions = sessions;
-  lo.warmup_s = args.warmup_s;
-  lo.duration_s = args.duration_s;
-  lo.embodiments = {action::Embodiment::kPiper, action::Embodiment::kArx5, action::Embodiment::kAlohaAgilex,
-                    action::Embodiment::kLocoman, action::Embodiment::kHuman};
-  absl::StatusOr<LoadResult> r = RunLoad(lo);
-  (*server)->Shutdown(absl::Seconds(5));
-  return r;
-}
-
-int RunSoakMode(const Args& args) {
+int RunSoakMode(const ServerBenchArgs& args) {
   std::error_code ec;
   std::filesystem::create_directories(args.out_dir, ec);
   SoakOptions so;
   so.minutes = args.minutes;
-  so.server = Options(args, /*batching=*/true, args.soak_policy);
+  so.server = BenchServerOptions(args, /*batching=*/true, args.soak_policy);
   so.server.refusal_log_sink = [](const std::string&) {};  // the hostile client's refusals: counted, not printed
   so.client_tokens = args.soak_tokens;
   so.work_dir = args.out_dir;
@@ -335,7 +136,7 @@ nlohmann::json RowJson(const SweepPoint& point, const std::string& policy, const
 
 // Every session count batched under the default policy and unbatched; one robot alone also batched under
 // EDF, the deadline-aware policy whose no-wait rule issue 12's 1.05 x target is about.
-absl::StatusOr<SweepResult> RunSweep(const Args& args) {
+absl::StatusOr<SweepResult> RunSweep(const ServerBenchArgs& args) {
   const std::string default_policy = server::ServerOptions().batch_policy;
   std::vector<SweepPoint> points;
   for (int sessions : args.sessions) {
@@ -375,7 +176,7 @@ absl::StatusOr<SweepResult> RunSweep(const Args& args) {
 }
 
 // The deadline rows (FIFO vs EDF at each of --deadline-loads x the sweep's best batched chunks/s) into `out`.
-absl::Status AddDeadlineRows(const Args& args, nlohmann::json* out) {
+absl::Status AddDeadlineRows(const ServerBenchArgs& args, nlohmann::json* out) {
   double capacity = 0;  // the best batched throughput of the sweep
   for (const auto& r : (*out)["rows"]) {
     if (r["batching"].get<bool>()) capacity = std::max(capacity, r["chunks_per_s"].get<double>());
@@ -389,7 +190,7 @@ absl::Status AddDeadlineRows(const Args& args, nlohmann::json* out) {
                      action::Embodiment::kLocoman, action::Embodiment::kHuman};
   absl::StatusOr<nlohmann::json> deadline =
       RunDeadlineSweep(dso, [&](const std::string& policy) -> absl::StatusOr<BenchServer> {
-        auto server = StartServer(args, /*batching=*/true, policy, /*quiet_refusals=*/true);
+        auto server = StartBenchServer(args, /*batching=*/true, policy, /*quiet_refusals=*/true);
         if (!server.ok()) return server.status();
         std::shared_ptr<server::PolicyServer> held = *std::move(server);
         return BenchServer{held->port(), [held] { held->Shutdown(absl::Seconds(5)); },
@@ -402,7 +203,7 @@ absl::Status AddDeadlineRows(const Args& args, nlohmann::json* out) {
 }
 
 // server_bench.json and server_bench.png in --out-dir.
-absl::Status WriteOutputs(const Args& args, const nlohmann::json& out, const std::vector<PlotRow>& plot_rows,
+absl::Status WriteOutputs(const ServerBenchArgs& args, const nlohmann::json& out, const std::vector<PlotRow>& plot_rows,
                           double bare_ms) {
   std::error_code ec;
   std::filesystem::create_directories(args.out_dir, ec);
@@ -421,7 +222,7 @@ absl::Status WriteOutputs(const Args& args, const nlohmann::json& out, const std
   return absl::OkStatus();
 }
 
-int Run(const Args& args) {
+int Run(const ServerBenchArgs& args) {
   SetLogQuiet(true);
   // Before the bare model runs, so that it and the servers multiply matrices alike.
   if (absl::StatusOr<int> n = model::ApplyBlasThreads(args.blas_threads); !n.ok()) {
@@ -438,7 +239,7 @@ int Run(const Args& args) {
     return 1;
   }
   const double bare_ms = (*bare)["bare_decode_ms"].get<double>();
-  const double rss_before_servers = ProcStatusMb("VmHWM");
+  const double rss_before_servers = MibOrUnknown(ProcStatusBytes("VmHWM"));
   const double bare16_ms = (*bare)["bare_batch16_ms"].get<double>();
   std::cerr << "  bare_decode_ms " << bare_ms << ", 16 samples in one batch " << bare16_ms << " ms" << std::endl;
 
@@ -454,7 +255,7 @@ int Run(const Args& args) {
   out["config"] = args.config;
   out["bare_decode_ms"] = bare_ms;
   out["bare"] = *bare;
-  out["peak_rss_mb"] = ProcStatusMb("VmHWM");
+  out["peak_rss_mb"] = MibOrUnknown(ProcStatusBytes("VmHWM"));
   out["peak_rss_before_servers_mb"] = rss_before_servers;
   out["rss_note"] = "VmHWM of the benchmark process: in-process server plus the bare model and the client threads";
   out["duration_s"] = args.duration_s;
@@ -524,4 +325,4 @@ int Run(const Args& args) {
 }  // namespace
 }  // namespace mivla::bench
 
-int main(int argc, char** argv) { return mivla::bench::Run(mivla::bench::Parse(argc, argv)); }
+int main(int argc, char** argv) { return mivla::bench::Run(mivla::bench::ParseServerBenchArgs(argc, argv)); }

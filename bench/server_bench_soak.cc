@@ -27,6 +27,7 @@
 #include "core/metrics/text_format.h"
 #include "core/model/blas_threads.h"
 #include "core/util/malloc_tuning.h"
+#include "core/util/proc_status.h"
 #include "mivla/v1/policy.grpc.pb.h"
 #include "server/inference/hostile_images.h"
 #include "server/inference/test_requests.h"
@@ -37,8 +38,6 @@ namespace {
 
 using action::Embodiment;
 namespace t = ::mivla::server::testing;
-
-double Mib(int64_t bytes) { return bytes < 0 ? -1 : static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 // The hostile client: cycles through the cases until `stop`, counting answers by status code.
 class Hostile {
@@ -257,7 +256,7 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& options) {
   const auto trimmed_mib = [&] {
     const std::optional<double> v =
         metrics::SampleValue((*server)->registry().Expose(), "mivla_heap_released_bytes_total");
-    return v ? *v / (1024.0 * 1024.0) : -1.0;
+    return v ? MibOrUnknown(*v) : -1.0;
   };
   const double trimmed_at_start = trimmed_mib();
   std::fprintf(stderr, "soak: baseline, %d robots alone for %.1f min ...\n", o.robots, o.minutes);
@@ -273,7 +272,7 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& options) {
   std::atomic<bool> stop{false};
   const double trimmed_before_hostile = trimmed_mib();
   const MemorySnapshot phase_start = memory.Take();
-  const double rss_before = Mib(phase_start.rss);
+  const double rss_before = MibOrUnknown(phase_start.rss);
   MemorySnapshot start;  // after the hostile client's first round (its own buffers are in); set by `attacker`
   double hostile_thread_cpu = 0;
   const double cpu_attacked_start = ProcessCpuS();
@@ -291,8 +290,8 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& options) {
   const MemorySnapshot end = memory.Take();
   memory.Stop();
   const double trimmed_end = trimmed_mib();
-  const double rss_start = Mib(start.rss), rss_end = Mib(end.rss);
-  const double heap_start = Mib(start.heap.in_use), heap_end = Mib(end.heap.in_use);
+  const double rss_start = MibOrUnknown(start.rss), rss_end = MibOrUnknown(end.rss);
+  const double heap_start = MibOrUnknown(start.heap.in_use), heap_end = MibOrUnknown(end.heap.in_use);
   (*server)->Shutdown(absl::Seconds(5));
   if (!attacked.ok()) return attacked.status();
 

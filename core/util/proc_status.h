@@ -6,6 +6,7 @@
 //
 //   const int64_t rss = ProcStatusBytes("VmRSS");  // -1 when unknown
 //   const ProcMemory m = ReadProcMemory();          // several figures from one read
+//   std::printf("%.1f MiB", MibOrUnknown(m.rss));   // -1 stays -1
 //
 // Thread safety: pure functions of the file's state; callable from any thread.
 #ifndef MIVLA_CORE_UTIL_PROC_STATUS_H_
@@ -35,6 +36,11 @@ struct ProcMemory {
 ProcMemory ReadProcMemory();
 /// The same from `status`.
 ProcMemory ParseProcMemory(std::string_view status);
+
+/// Bytes in a MiB: the benchmarks print memory in MiB.
+inline constexpr double kBytesPerMib = 1024.0 * 1024.0;
+/// A byte count in MiB; a negative count (-1: unknown) gives -1.
+inline double MibOrUnknown(double bytes) { return bytes < 0 ? -1 : bytes / kBytesPerMib; }
 
 }  // namespace mivla
 

@@ -64,5 +64,13 @@ TEST(ProcStatusTest, ThisProcessResidentMemoryFollowsTouchedPages) {
   EXPECT_LT(ProcStatusBytes("RssAnon") - anon_before, static_cast<int64_t>(kBlock) / 4);
 }
 
+TEST(ProcStatusTest, MibKeepsUnknownAsMinusOne) {
+  EXPECT_DOUBLE_EQ(MibOrUnknown(3 * 1048576.0), 3.0);
+  EXPECT_DOUBLE_EQ(MibOrUnknown(512 * 1024.0), 0.5);
+  EXPECT_DOUBLE_EQ(MibOrUnknown(0), 0.0);
+  EXPECT_DOUBLE_EQ(MibOrUnknown(-1), -1.0);
+  EXPECT_DOUBLE_EQ(MibOrUnknown(-4096), -1.0);  // any negative count is unknown, not a negative size
+}
+
 }  // namespace
 }  // namespace mivla
