@@ -22,7 +22,9 @@
 // speed moved meanwhile; the targets still read against the first figure).
 // Server overhead: one robot under EDF on a runtime that takes no time (the fake runtime with --config's
 // shapes, zero latency): the server's own cost per Observe + Act pair, and the one-robot ratio to
-// bare_decode_ms that cost suggests (an estimate, not a bound: server_bench_overhead.h).
+// bare_decode_ms that cost suggests (an estimate, not a bound: server_bench_overhead.h); then the same robot
+// on a runtime that sleeps the bare model's encode and decode medians (server_overhead_idle): the server's
+// cost when its threads wake from an idle CPU, as beside a GPU.
 // --soak [--minutes N]: the hostile-client soak instead (server_bench_soak.h), JSON to stdout and
 // DIR/server_soak.json; exits 1 when a well-behaved robot's call failed.
 #include <algorithm>
@@ -71,7 +73,12 @@ int RunSoakMode(const ServerBenchArgs& args) {
   std::filesystem::create_directories(args.out_dir, ec);
   SoakOptions so;
   so.minutes = args.minutes;
-  so.server = BenchServerOptions(args, /*batching=*/true, args.soak_policy);
+  absl::StatusOr<server::ServerOptions> options = BenchServerOptions(args, /*batching=*/true, args.soak_policy);
+  if (!options.ok()) {
+    std::cerr << "mivla-bench-server --soak: " << options.status() << std::endl;
+    return 1;
+  }
+  so.server = *std::move(options);
   so.server.refusal_log_sink = [](const std::string&) {};  // the hostile client's refusals: counted, not printed
   so.client_tokens = args.soak_tokens;
   so.work_dir = args.out_dir;
@@ -202,6 +209,15 @@ absl::Status AddDeadlineRows(const ServerBenchArgs& args, nlohmann::json* out) {
   return absl::OkStatus();
 }
 
+// One robot under EDF on the fake runtime `fake` (server_bench_overhead.h), announced on stderr.
+absl::StatusOr<LoadResult> OneRobotOn(const ServerBenchArgs& args, absl::StatusOr<server::FakeRuntimeOptions> fake,
+                                      const char* what) {
+  if (!fake.ok()) return fake.status();
+  std::cerr << "server overhead: one robot (edf) on " << what << " with " << args.config << "'s shapes ..."
+            << std::endl;
+  return MeasurePoint(args, 1, /*batching=*/true, "edf", *fake);
+}
+
 // server_bench.json and server_bench.png in --out-dir.
 absl::Status WriteOutputs(const ServerBenchArgs& args, const nlohmann::json& out, const std::vector<PlotRow>& plot_rows,
                           double bare_ms) {
@@ -269,12 +285,18 @@ int Run(const ServerBenchArgs& args) {
   out["load_average_1m_at_end"] = load[0];
   out["rows"] = sweep->rows;
   out["targets"] = Targets(sweep->rows, bare_ms, bare16_ms);
-  // One robot under EDF on a runtime that takes no time: the server's own cost per pair (server_bench_overhead.h).
-  std::cerr << "server overhead: one robot (edf) on a zero-cost runtime with " << args.config << "'s shapes ..."
-            << std::endl;
-  absl::StatusOr<LoadResult> overhead = MeasurePoint(args, 1, /*batching=*/true, "edf", /*zero_cost=*/true);
-  if (!overhead.ok()) {
-    std::cerr << "mivla-bench-server: server overhead: " << overhead.status() << std::endl;
+  // One robot under EDF on a runtime that takes no time, and on one that sleeps the bare model's times:
+  // the server's own cost per pair with its threads busy, and with them waking from an idle CPU
+  // (server_bench_overhead.h).
+  const double encode_ms = (*bare)["bare_encode_only_ms"].get<double>();
+  const double sampler_ms = (*bare)["bare_sampler_only_ms"].get<double>();
+  absl::StatusOr<LoadResult> overhead = OneRobotOn(args, ZeroCostRuntime(args.config), "a zero-cost runtime");
+  absl::StatusOr<LoadResult> idle = overhead.ok()
+                                        ? OneRobotOn(args, SleepingRuntime(args.config, encode_ms, sampler_ms),
+                                                     "a runtime sleeping the bare model's encode and decode times")
+                                        : overhead.status();
+  if (!idle.ok()) {
+    std::cerr << "mivla-bench-server: server overhead: " << idle.status() << std::endl;
     return 1;
   }
   // The bare model once more after the rows: this machine's speed drifts between and within runs (tiny's
@@ -295,7 +317,11 @@ int Run(const ServerBenchArgs& args) {
   std::fprintf(stderr, "  server overhead p50 %.2f ms (outside the server %.2f ms): one robot about %.3f x bare\n",
                overhead->p50_ms, overhead->server.outside_server_ms,
                out["server_overhead"]["estimated_one_robot_over_bare"].get<double>());
-  sweep->failed += overhead->failed_calls;
+  out["server_overhead_idle"] =
+      IdleOverheadJson(RowJson({1, true, "edf"}, "edf", *idle), args.config, encode_ms, sampler_ms);
+  std::fprintf(stderr, "  on the sleeping runtime p50 %.2f ms over its %.2f ms of sleep: the server adds %.2f ms\n",
+               idle->p50_ms, encode_ms + sampler_ms, idle->p50_ms - encode_ms - sampler_ms);
+  sweep->failed += overhead->failed_calls + idle->failed_calls;
   if (!args.deadline_loads.empty()) {
     if (absl::Status s = AddDeadlineRows(args, &out); !s.ok()) {
       std::cerr << "mivla-bench-server: " << s << std::endl;

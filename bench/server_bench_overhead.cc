@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "core/model/model_config.h"
 
@@ -23,6 +24,34 @@ absl::StatusOr<server::FakeRuntimeOptions> ZeroCostRuntime(const std::string& co
   f.encode_latency = absl::ZeroDuration();
   f.decode_latency = absl::ZeroDuration();
   return f;
+}
+
+absl::StatusOr<server::FakeRuntimeOptions> SleepingRuntime(const std::string& config, double encode_ms,
+                                                           double decode_ms) {
+  if (!(encode_ms >= 0 && decode_ms >= 0 && encode_ms + decode_ms < 60e3)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sleeping runtime: encode ", encode_ms, " ms, decode ", decode_ms, " ms: want each >= 0"));
+  }
+  absl::StatusOr<server::FakeRuntimeOptions> f = ZeroCostRuntime(config);
+  if (!f.ok()) return f.status();
+  f->version = "sleeping";
+  f->encode_latency = absl::Microseconds(static_cast<int64_t>(encode_ms * 1e3));
+  f->decode_latency = absl::Microseconds(static_cast<int64_t>(decode_ms * 1e3));
+  return f;
+}
+
+nlohmann::json IdleOverheadJson(nlohmann::json row, const std::string& config, double encode_ms, double decode_ms) {
+  const double model_ms = encode_ms + decode_ms;
+  const double p50 = row["p50_ms"].get<double>();
+  row["runtime"] = "fake runtime with " + config + "'s shapes, sleeping the bare model's encode and decode medians";
+  row["model_ms"] = model_ms;
+  row["server_ms"] = p50 - model_ms;
+  row["p50_over_model"] = model_ms > 0 ? p50 / model_ms : -1.0;
+  row["note"] =
+      "one robot's Observe + Act pair when the model's time passes with the CPU idle (as beside a GPU): "
+      "server_ms = p50 - model_ms is what the server adds when its threads and the client's wake from sleep "
+      "at each hand-off; compare server_overhead's p50, where the zero-cost runtime keeps them busy";
+  return row;
 }
 
 nlohmann::json OverheadJson(nlohmann::json row, const std::string& config, double bare_ms) {

@@ -1,19 +1,16 @@
 // File: server_bench_servers.cc
 #include "bench/server_bench_servers.h"
 
-#include <cstdlib>
-#include <iostream>
 #include <utility>
 
 #include "absl/time/time.h"
-#include "bench/server_bench_overhead.h"
 #include "server/runtime/torch_runtime_loader.h"
-#include "server/runtime_api/fake_policy_runtime.h"
 
 namespace mivla::bench {
 
-server::ServerOptions BenchServerOptions(const ServerBenchArgs& args, bool batching, const std::string& policy,
-                                         bool zero_cost) {
+absl::StatusOr<server::ServerOptions> BenchServerOptions(const ServerBenchArgs& args, bool batching,
+                                                         const std::string& policy,
+                                                         const std::optional<server::FakeRuntimeOptions>& fake) {
   server::ServerOptions o;
   o.host = "127.0.0.1";
   o.port = 0;
@@ -22,22 +19,13 @@ server::ServerOptions BenchServerOptions(const ServerBenchArgs& args, bool batch
   o.config = args.config;
   o.runtime.tokenizer_file = args.tokenizer;  // the real model (server/runtime), on the CPU
   o.runtime.blas_threads = 0;                 // Run() applied --blas-threads once for the whole process; keep it
-  absl::StatusOr<std::shared_ptr<const server::RuntimeLoader>> loader;
-  if (zero_cost) {
-    absl::StatusOr<server::FakeRuntimeOptions> fake = ZeroCostRuntime(args.config);
-    if (fake.ok()) {
-      loader = std::make_shared<server::FakeRuntimeLoader>(*fake);
-    } else {
-      loader = fake.status();
-    }
+  if (fake) {
+    o.runtime_loader = std::make_shared<server::FakeRuntimeLoader>(*fake);
   } else {
-    loader = server::MakeTorchRuntimeLoader(o.runtime);
+    absl::StatusOr<std::shared_ptr<const server::RuntimeLoader>> loader = server::MakeTorchRuntimeLoader(o.runtime);
+    if (!loader.ok()) return loader.status();
+    o.runtime_loader = *std::move(loader);
   }
-  if (!loader.ok()) {
-    std::cerr << "mivla-bench-server: " << loader.status().message() << std::endl;
-    std::exit(2);
-  }
-  o.runtime_loader = *std::move(loader);
   for (server::StageOptions* s : {&o.encode, &o.decode}) {
     s->max_batch_size = batching ? 16 : 1;
     s->max_queue_delay_us = batching ? args.queue_delay_us : 0;
@@ -51,12 +39,13 @@ server::ServerOptions BenchServerOptions(const ServerBenchArgs& args, bool batch
   return o;
 }
 
-absl::StatusOr<std::unique_ptr<server::PolicyServer>> StartBenchServer(const ServerBenchArgs& args, bool batching,
-                                                                       const std::string& policy, bool quiet_refusals,
-                                                                       bool zero_cost) {
-  server::ServerOptions options = BenchServerOptions(args, batching, policy, zero_cost);
-  if (quiet_refusals) options.refusal_log_sink = [](const std::string&) {};  // misses are counted, not printed
-  auto server = server::PolicyServer::Create(std::move(options));
+absl::StatusOr<std::unique_ptr<server::PolicyServer>> StartBenchServer(
+    const ServerBenchArgs& args, bool batching, const std::string& policy, bool quiet_refusals,
+    const std::optional<server::FakeRuntimeOptions>& fake) {
+  absl::StatusOr<server::ServerOptions> options = BenchServerOptions(args, batching, policy, fake);
+  if (!options.ok()) return options.status();
+  if (quiet_refusals) options->refusal_log_sink = [](const std::string&) {};  // misses are counted, not printed
+  auto server = server::PolicyServer::Create(*std::move(options));
   if (!server.ok()) return server.status();
   if (absl::Status s = (*server)->Start(); !s.ok()) return s;
   if (absl::Status s = (*server)->AwaitServing(absl::Seconds(60)); !s.ok()) return s;
@@ -64,8 +53,9 @@ absl::StatusOr<std::unique_ptr<server::PolicyServer>> StartBenchServer(const Ser
 }
 
 absl::StatusOr<LoadResult> MeasurePoint(const ServerBenchArgs& args, int sessions, bool batching,
-                                        const std::string& policy, bool zero_cost) {
-  auto server = StartBenchServer(args, batching, policy, /*quiet_refusals=*/false, zero_cost);
+                                        const std::string& policy,
+                                        const std::optional<server::FakeRuntimeOptions>& fake) {
+  auto server = StartBenchServer(args, batching, policy, /*quiet_refusals=*/false, fake);
   if (!server.ok()) return server.status();
   LoadOptions lo;
   lo.port = (*server)->port();

@@ -1,6 +1,7 @@
 #include "server/service/policy_service.h"
 
 #include <cmath>
+#include <cstdint>
 #include <utility>
 
 #include "absl/strings/str_cat.h"

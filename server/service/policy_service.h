@@ -96,10 +96,11 @@ class PolicyService final : public RawPolicyServiceBase {
  private:
   template <typename Req, typename Resp>
   struct UnaryCall;
-  template <typename Req, typename Resp, typename Handler>
   /// Admits, size-checks (`max_request_bytes`: INVALID_ARGUMENT above it, before parsing) and parses a
-  /// request, then runs `handler`; Observe, the one RPC with images, passes SIZE_MAX (gRPC's message
-  /// limit still applies), the control RPCs max_control_request_bytes.
+  /// request, then runs `handler`. `max_request_bytes` is --max-control-request-bytes (the refusal names
+  /// that flag) for the control RPCs, and SIZE_MAX for Observe, the one RPC with images (gRPC's message
+  /// limit, --max-message-bytes, still applies).
+  template <typename Req, typename Resp, typename Handler>
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const char* rpc, const grpc::ByteBuffer* raw,
                                   size_t max_request_bytes, grpc::ByteBuffer* raw_response, Handler handler);
 
