@@ -34,6 +34,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -73,7 +74,16 @@ int RunSoakMode(const ServerBenchArgs& args) {
   std::filesystem::create_directories(args.out_dir, ec);
   SoakOptions so;
   so.minutes = args.minutes;
-  absl::StatusOr<server::ServerOptions> options = BenchServerOptions(args, /*batching=*/true, args.soak_policy);
+  std::optional<server::FakeRuntimeOptions> fake;
+  if (args.soak_zero_cost) {
+    absl::StatusOr<server::FakeRuntimeOptions> zero_cost = ZeroCostRuntime(args.config);
+    if (!zero_cost.ok()) {
+      std::cerr << "mivla-bench-server --soak: " << zero_cost.status() << std::endl;
+      return 1;
+    }
+    fake = *zero_cost;
+  }
+  absl::StatusOr<server::ServerOptions> options = BenchServerOptions(args, /*batching=*/true, args.soak_policy, fake);
   if (!options.ok()) {
     std::cerr << "mivla-bench-server --soak: " << options.status() << std::endl;
     return 1;
@@ -88,6 +98,8 @@ int RunSoakMode(const ServerBenchArgs& args) {
     return 1;
   }
   (*out)["heap_keep_mib"] = args.heap_keep_mib;
+  (*out)["runtime"] =
+      args.soak_zero_cost ? "zero-cost (server_bench_overhead.h)" : "the random-init model of " + args.config;
   std::ofstream(args.out_dir + "/server_soak.json") << out->dump(2) << "\n";
   const nlohmann::json& g = (*out)["memory"]["growth_mib"];
   auto mib = [&](const char* k) { return g[k].is_number() ? absl::StrFormat("%+.1f", g[k].get<double>()) : "n/a"; };

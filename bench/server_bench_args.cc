@@ -27,7 +27,7 @@ const char kUsage[] =
     "       [--sessions 1,4,16] [--queue-delay-us US] [--bare-repeats N] [--tokenizer FILE]\n"
     "       [--deadline-loads 0.5,1,2 | none] [--deadline-duration-s S] [--blas-threads N] [--heap-keep-mib N]\n"
     "   or: mivla-bench-server --soak [--minutes N] [--batch-policy edf|fifo] [--soak-clients tokens|anonymous]\n"
-    "       [--config tiny] [--out-dir DIR] [--heap-keep-mib N]";
+    "       [--soak-runtime model|zero-cost] [--config tiny] [--out-dir DIR] [--heap-keep-mib N]";
 
 [[noreturn]] void Usage(const std::string& error) {
   std::cerr << "mivla-bench-server: " << error << " (see --help)\n";
@@ -58,7 +58,7 @@ ServerBenchArgs ParseServerBenchArgs(int argc, char** argv) {
   ServerBenchArgs a;
   a.out_dir = MIVLA_BENCH_DEFAULT_OUT_DIR;
   a.tokenizer = MIVLA_DEFAULT_TOKENIZER;
-  std::string sessions = "1,4,16", loads = "0.5,1,2", soak_clients = "tokens";
+  std::string sessions = "1,4,16", loads = "0.5,1,2", soak_clients = "tokens", soak_runtime = "model";
   int64_t queue_delay_us = a.queue_delay_us, bare_repeats = a.bare_repeats, blas_threads = a.blas_threads,
           heap_keep_mib = a.heap_keep_mib;
   FlagParser p(kUsage);
@@ -78,6 +78,7 @@ ServerBenchArgs ParseServerBenchArgs(int argc, char** argv) {
   p.AddDouble("minutes", &a.minutes, "minutes of each soak phase");
   p.AddString("batch-policy", &a.soak_policy, "the soak server's batch policy: edf or fifo");
   p.AddString("soak-clients", &soak_clients, "tokens (each client its own token) or anonymous");
+  p.AddString("soak-runtime", &soak_runtime, "the soak server's runtime: model (--config's) or zero-cost");
   p.AddInt("heap-keep-mib", &heap_keep_mib, "as mivla-server's flag: the servers' heap trimmer keep (-1: no trimmer)");
   if (std::optional<int> exit = p.ParseFlagsForMain(argc, argv, "mivla-bench-server")) std::exit(*exit);
   for (auto [flag, value, min] : {std::tuple{"duration-s", a.duration_s, 0.05},
@@ -92,6 +93,10 @@ ServerBenchArgs ParseServerBenchArgs(int argc, char** argv) {
     Usage("--soak-clients: '" + soak_clients + "': want tokens or anonymous");
   }
   a.soak_tokens = soak_clients == "tokens";
+  if (soak_runtime != "model" && soak_runtime != "zero-cost") {
+    Usage("--soak-runtime: '" + soak_runtime + "': want model or zero-cost");
+  }
+  a.soak_zero_cost = soak_runtime == "zero-cost";
   if (queue_delay_us < 0) Usage(absl::StrCat("--queue-delay-us: ", queue_delay_us, " is not >= 0"));
   if (bare_repeats < 1 || bare_repeats > 1000000) Usage(absl::StrCat("--bare-repeats: ", bare_repeats, " is not >= 1"));
   if (blas_threads < -1 || blas_threads > 1024)

@@ -31,6 +31,9 @@ struct ServerBenchArgs {
   std::string soak_policy = server::ServerOptions().batch_policy;  // --batch-policy: the soak server's
   int blas_threads = -1;    // --blas-threads: as mivla-server's flag, applied before the bare model runs
   bool soak_tokens = true;  // --soak-clients tokens|anonymous: robots and hostile client with their own tokens
+  // --soak-runtime model|zero-cost: the soak server's runtime; zero-cost (server_bench_overhead.h) pushes
+  // about 20 x as many calls through the server's own code per minute as tiny's model on 2 CPUs.
+  bool soak_zero_cost = false;
   int heap_keep_mib = server::ServerOptions().heap_keep_mib;  // --heap-keep-mib: as mivla-server's flag
 };
 
