@@ -26,7 +26,8 @@
 // on a runtime that sleeps the bare model's encode and decode medians (server_overhead_idle): the server's
 // cost when its threads wake from an idle CPU, as beside a GPU.
 // --soak [--minutes N]: the hostile-client soak instead (server_bench_soak.h), JSON to stdout and
-// DIR/server_soak.json; exits 1 when a well-behaved robot's call failed.
+// DIR/server_soak.json; exits 1 when a well-behaved robot's call failed or the soak could not be set up.
+// --soak-runtime zero-cost: its server on the zero-cost runtime (many more calls a minute).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -222,12 +223,11 @@ absl::Status AddDeadlineRows(const ServerBenchArgs& args, nlohmann::json* out) {
 }
 
 // One robot under EDF on the fake runtime `fake` (server_bench_overhead.h), announced on stderr.
-absl::StatusOr<LoadResult> OneRobotOn(const ServerBenchArgs& args, absl::StatusOr<server::FakeRuntimeOptions> fake,
+absl::StatusOr<LoadResult> OneRobotOn(const ServerBenchArgs& args, const server::FakeRuntimeOptions& fake,
                                       const char* what) {
-  if (!fake.ok()) return fake.status();
   std::cerr << "server overhead: one robot (edf) on " << what << " with " << args.config << "'s shapes ..."
             << std::endl;
-  return MeasurePoint(args, 1, /*batching=*/true, "edf", *fake);
+  return MeasurePoint(args, 1, /*batching=*/true, "edf", fake);
 }
 
 // server_bench.json and server_bench.png in --out-dir.
@@ -270,6 +270,18 @@ int Run(const ServerBenchArgs& args) {
   const double rss_before_servers = MibOrUnknown(ProcStatusBytes("VmHWM"));
   const double bare16_ms = (*bare)["bare_batch16_ms"].get<double>();
   std::cerr << "  bare_decode_ms " << bare_ms << ", 16 samples in one batch " << bare16_ms << " ms" << std::endl;
+  // The runtimes of the two one-robot rows after the sweep (server_bench_overhead.h), made now so that a
+  // bad one stops the run before the sweep.
+  const double encode_ms = (*bare)["bare_encode_only_ms"].get<double>();
+  const double sampler_ms = (*bare)["bare_sampler_only_ms"].get<double>();
+  absl::StatusOr<server::FakeRuntimeOptions> zero_cost = ZeroCostRuntime(args.config);
+  absl::StatusOr<server::FakeRuntimeOptions> sleeping = SleepingRuntime(args.config, encode_ms, sampler_ms);
+  for (const auto* fake : {&zero_cost, &sleeping}) {
+    if (!fake->ok()) {
+      std::cerr << "mivla-bench-server: server overhead: " << fake->status() << std::endl;
+      return 1;
+    }
+  }
 
   absl::StatusOr<SweepResult> sweep = RunSweep(args);
   if (!sweep.ok()) {
@@ -300,13 +312,10 @@ int Run(const ServerBenchArgs& args) {
   // One robot under EDF on a runtime that takes no time, and on one that sleeps the bare model's times:
   // the server's own cost per pair with its threads busy, and with them waking from an idle CPU
   // (server_bench_overhead.h).
-  const double encode_ms = (*bare)["bare_encode_only_ms"].get<double>();
-  const double sampler_ms = (*bare)["bare_sampler_only_ms"].get<double>();
-  absl::StatusOr<LoadResult> overhead = OneRobotOn(args, ZeroCostRuntime(args.config), "a zero-cost runtime");
-  absl::StatusOr<LoadResult> idle = overhead.ok()
-                                        ? OneRobotOn(args, SleepingRuntime(args.config, encode_ms, sampler_ms),
-                                                     "a runtime sleeping the bare model's encode and decode times")
-                                        : overhead.status();
+  absl::StatusOr<LoadResult> overhead = OneRobotOn(args, *zero_cost, "a zero-cost runtime");
+  absl::StatusOr<LoadResult> idle =
+      overhead.ok() ? OneRobotOn(args, *sleeping, "a runtime sleeping the bare model's encode and decode times")
+                    : overhead.status();
   if (!idle.ok()) {
     std::cerr << "mivla-bench-server: server overhead: " << idle.status() << std::endl;
     return 1;

@@ -31,7 +31,8 @@ absl::StatusOr<server::FakeRuntimeOptions> SleepingRuntime(const std::string& co
                                                            double decode_ms);
 
 /// `row` (the sleeping runtime's one-robot row) with the runtime named, `model_ms` (the sleeps),
-/// `server_ms` = its p50 - model_ms (what the server adds when the CPU idles between hand-offs) and
+/// `server_ms` = its p50 - model_ms (what the server adds when the CPU idles between hand-offs, with the
+/// sleeps' overshoot) and
 /// `p50_over_model` = its p50 / model_ms, and a note.
 nlohmann::json IdleOverheadJson(nlohmann::json row, const std::string& config, double encode_ms, double decode_ms);
 
