@@ -340,8 +340,9 @@ int Run(const ServerBenchArgs& args) {
                out["server_overhead"]["estimated_one_robot_over_bare"].get<double>());
   out["server_overhead_idle"] =
       IdleOverheadJson(RowJson({1, true, "edf"}, "edf", *idle), args.config, encode_ms, sampler_ms);
+  const nlohmann::json& idle_row = out["server_overhead_idle"];
   std::fprintf(stderr, "  on the sleeping runtime p50 %.2f ms over its %.2f ms of sleep: the server adds %.2f ms\n",
-               idle->p50_ms, encode_ms + sampler_ms, idle->p50_ms - encode_ms - sampler_ms);
+               idle->p50_ms, idle_row["model_ms"].get<double>(), idle_row["server_ms"].get<double>());
   sweep->failed += overhead->failed_calls + idle->failed_calls;
   if (!args.deadline_loads.empty()) {
     if (absl::Status s = AddDeadlineRows(args, &out); !s.ok()) {

@@ -34,6 +34,14 @@ const char kUsage[] =
   std::exit(2);
 }
 
+// Whether `value` of --`flag` is `first`; Usage unless it is `first` or `second`.
+bool OneOf(const char* flag, const std::string& value, const char* first, const char* second) {
+  if (value != first && value != second) {
+    Usage(absl::StrCat("--", flag, ": '", value, "': want ", first, " or ", second));
+  }
+  return value == first;
+}
+
 // A comma-separated list of numbers that each pass `ok`; Usage names the flag, the part and `want`.
 template <typename T, typename Ok>
 std::vector<T> NumberList(const char* flag, const std::string& text, Ok ok, const char* want) {
@@ -87,16 +95,9 @@ ServerBenchArgs ParseServerBenchArgs(int argc, char** argv) {
                                   {"deadline-duration-s", a.deadline_duration_s, 0.05}}) {
     if (!(value >= min) || value > 3600) Usage(absl::StrCat("--", flag, ": ", value, " is not in [", min, ", 3600]"));
   }
-  if (a.soak_policy != "edf" && a.soak_policy != "fifo")
-    Usage("--batch-policy: '" + a.soak_policy + "': want edf or fifo");
-  if (soak_clients != "tokens" && soak_clients != "anonymous") {
-    Usage("--soak-clients: '" + soak_clients + "': want tokens or anonymous");
-  }
-  a.soak_tokens = soak_clients == "tokens";
-  if (soak_runtime != "model" && soak_runtime != "zero-cost") {
-    Usage("--soak-runtime: '" + soak_runtime + "': want model or zero-cost");
-  }
-  a.soak_zero_cost = soak_runtime == "zero-cost";
+  OneOf("batch-policy", a.soak_policy, "edf", "fifo");
+  a.soak_tokens = OneOf("soak-clients", soak_clients, "tokens", "anonymous");
+  a.soak_zero_cost = !OneOf("soak-runtime", soak_runtime, "model", "zero-cost");
   if (queue_delay_us < 0) Usage(absl::StrCat("--queue-delay-us: ", queue_delay_us, " is not >= 0"));
   if (bare_repeats < 1 || bare_repeats > 1000000) Usage(absl::StrCat("--bare-repeats: ", bare_repeats, " is not >= 1"));
   if (blas_threads < -1 || blas_threads > 1024)
