@@ -45,6 +45,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "core/util/thread_name.h"
 #include "server/batching/arrival_stats.h"
 #include "server/batching/batch_cost_model.h"
 #include "server/batching/batch_planner.h"
@@ -77,7 +78,10 @@ class BatchQueue {
     auto queue = absl::WrapUnique(
         new BatchQueue(std::move(options), std::move(process), std::move(on_dropped)));
     for (int i = 0; i < queue->options_.num_workers; ++i) {
-      queue->workers_.emplace_back([q = queue.get()] { q->WorkerLoop(); });
+      queue->workers_.emplace_back([q = queue.get(), i] {
+        SetThisThreadName(absl::StrCat(q->options_.name, "-", i));
+        q->WorkerLoop();
+      });
     }
     return queue;
   }

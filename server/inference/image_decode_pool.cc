@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/util/thread_name.h"
 
 namespace mivla::server {
 
@@ -12,7 +13,12 @@ absl::StatusOr<std::unique_ptr<ImageDecodePool>> ImageDecodePool::Create(Options
   }
   if (options.max_pending < 1) return absl::InvalidArgumentError("image decode pool: max_pending must be >= 1");
   std::unique_ptr<ImageDecodePool> p(new ImageDecodePool(options));
-  for (int i = 0; i < options.threads; ++i) p->threads_.emplace_back([raw = p.get()] { raw->Loop(); });
+  for (int i = 0; i < options.threads; ++i) {
+    p->threads_.emplace_back([raw = p.get(), i] {
+      SetThisThreadName(absl::StrCat("image-decode-", i));
+      raw->Loop();
+    });
+  }
   return p;
 }
 

@@ -8,6 +8,7 @@
 #include "core/util/log.h"
 #include "core/util/malloc_tuning.h"
 #include "core/util/status_macros.h"
+#include "core/util/thread_name.h"
 #include "server/model_manager/checkpoint_dir.h"
 
 namespace mivla::server {
@@ -123,7 +124,10 @@ absl::Status ModelManager::Start() {
     }
   }
   if (!options_.model_dir.empty() && !thread_.joinable()) {
-    thread_ = std::thread([this] { PollLoop(); });
+    thread_ = std::thread([this] {
+      SetThisThreadName("model-poll");
+      PollLoop();
+    });
   }
   return result;
 }

@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "core/util/malloc_tuning.h"
+#include "core/util/thread_name.h"
 
 namespace mivla::server {
 
@@ -18,7 +19,10 @@ absl::StatusOr<std::unique_ptr<HeapTrimmer>> HeapTrimmer::Create(Options options
   if (!options.free_bytes) options.free_bytes = HeapFreeBytes;
   if (!options.release) options.release = ReleaseFreeHeapBytes;
   std::unique_ptr<HeapTrimmer> t(new HeapTrimmer(std::move(options)));
-  t->thread_ = std::thread([p = t.get()] { p->Loop(); });
+  t->thread_ = std::thread([p = t.get()] {
+    SetThisThreadName("heap-trimmer");
+    p->Loop();
+  });
   return t;
 }
 

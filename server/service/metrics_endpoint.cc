@@ -15,6 +15,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/util/thread_name.h"
 
 namespace mivla::server {
 
@@ -85,7 +86,10 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(Options 
   ep->port_ = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
                                                : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
   if (pipe2(ep->wake_fds_, O_NONBLOCK | O_CLOEXEC) != 0) return absl::InternalError("metrics endpoint: pipe failed");
-  ep->thread_ = std::thread([p = ep.get()] { p->Loop(); });
+  ep->thread_ = std::thread([p = ep.get()] {
+    SetThisThreadName("metrics-http");
+    p->Loop();
+  });
   return ep;
 }
 

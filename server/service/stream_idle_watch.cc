@@ -2,12 +2,17 @@
 
 #include <vector>
 
+#include "core/util/thread_name.h"
+
 namespace mivla::server {
 
 absl::StatusOr<std::unique_ptr<StreamIdleWatch>> StreamIdleWatch::Create(absl::Duration idle_timeout) {
   if (idle_timeout <= absl::ZeroDuration()) return absl::InvalidArgumentError("stream idle timeout must be > 0");
   std::unique_ptr<StreamIdleWatch> w(new StreamIdleWatch(idle_timeout));
-  w->thread_ = std::thread([p = w.get()] { p->Loop(); });
+  w->thread_ = std::thread([p = w.get()] {
+    SetThisThreadName("stream-idle");
+    p->Loop();
+  });
   return w;
 }
 

@@ -6,6 +6,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/util/thread_name.h"
 
 namespace mivla::server {
 namespace {
@@ -24,7 +25,10 @@ absl::StatusOr<std::unique_ptr<SessionManager>> SessionManager::Create(Options o
   }
   std::unique_ptr<SessionManager> sm(new SessionManager(std::move(options)));
   if (sm->options_.sweep_interval > absl::ZeroDuration()) {
-    sm->sweeper_ = std::thread([p = sm.get()] { p->SweepLoop(); });
+    sm->sweeper_ = std::thread([p = sm.get()] {
+      SetThisThreadName("session-sweep");
+      p->SweepLoop();
+    });
   }
   return sm;
 }
