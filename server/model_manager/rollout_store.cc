@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/util/json_field.h"
 #include "core/util/read_file.h"
 #include "nlohmann/json.hpp"
 
@@ -19,16 +20,23 @@ nlohmann::json IdJson(const CheckpointId& id, const std::string& version) {
   return {{"file", id.file}, {"size", id.size}, {"mtime_ns", id.mtime_ns}, {"version", version}};
 }
 
-bool IdFromJson(const nlohmann::json& j, CheckpointId* id, std::string* version) {
-  if (!j.is_object() || !j.contains("file") || !j["file"].is_string() || !j.contains("size") ||
-      !j["size"].is_number_integer() || !j.contains("mtime_ns") || !j["mtime_ns"].is_number_integer()) {
-    return false;
-  }
-  id->file = j["file"].get<std::string>();
-  id->size = j["size"].get<int64_t>();
-  id->mtime_ns = j["mtime_ns"].get<int64_t>();
-  *version = j.contains("version") && j["version"].is_string() ? j["version"].get<std::string>() : "";
-  return true;
+// One field of the object at `where` (a dotted path in the file), checked by ReadJsonField; a required
+// field that is absent is an error too.
+template <typename T>
+absl::Status Field(const nlohmann::json& j, const std::string& where, const char* key, bool required, T* out) {
+  absl::StatusOr<bool> read = ReadJsonField(j, key, out);
+  if (!read.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": ", read.status().message()));
+  if (!*read && required) return absl::InvalidArgumentError(absl::StrCat(where, " needs file, size and mtime_ns"));
+  return absl::OkStatus();
+}
+
+absl::Status IdFromJson(const nlohmann::json& j, const std::string& where, CheckpointId* id, std::string* version) {
+  if (!j.is_object()) return absl::InvalidArgumentError(absl::StrCat(where, " is not an object"));
+  *version = "";
+  if (absl::Status s = Field(j, where, "file", true, &id->file); !s.ok()) return s;
+  if (absl::Status s = Field(j, where, "size", true, &id->size); !s.ok()) return s;
+  if (absl::Status s = Field(j, where, "mtime_ns", true, &id->mtime_ns); !s.ok()) return s;
+  return Field(j, where, "version", false, version);
 }
 
 }  // namespace
@@ -67,17 +75,21 @@ absl::Status RolloutStore::Load() {
   absl::MutexLock lock(&mu_);
   if (j.contains("incumbent") && !j["incumbent"].is_null()) {
     CheckpointId id;
-    if (!IdFromJson(j["incumbent"], &id, &incumbent_version_)) return bad("'incumbent' needs file, size and mtime_ns");
+    if (absl::Status s = IdFromJson(j["incumbent"], "incumbent", &id, &incumbent_version_); !s.ok()) {
+      return bad(std::string(s.message()));
+    }
     incumbent_ = id;
   }
   if (j.contains("rejected")) {
     if (!j["rejected"].is_array()) return bad("'rejected' is not an array");
     for (size_t i = 0; i < j["rejected"].size(); ++i) {
       const nlohmann::json& e = j["rejected"][i];
+      const std::string where = absl::StrCat("rejected[", i, "]");
       Rejected r;
-      if (!IdFromJson(e, &r.id, &r.version)) return bad(absl::StrCat("rejected[", i, "] needs file, size and mtime_ns"));
-      if (e.contains("time_unix_us") && e["time_unix_us"].is_number_integer()) r.time_unix_us = e["time_unix_us"];
-      if (e.contains("why") && e["why"].is_string()) r.why = e["why"];
+      absl::Status s = IdFromJson(e, where, &r.id, &r.version);
+      if (s.ok()) s = Field(e, where, "time_unix_us", false, &r.time_unix_us);
+      if (s.ok()) s = Field(e, where, "why", false, &r.why);
+      if (!s.ok()) return bad(std::string(s.message()));
       rejected_.push_back(std::move(r));
     }
   }

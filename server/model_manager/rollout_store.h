@@ -10,7 +10,9 @@
 // A checkpoint is named by file name, size and modification time: a file the trainer later rewrites
 // under the same name is a new checkpoint, not a rejected one. The file is replaced atomically (a
 // dot-named temporary file, then rename); entries of rejected files that are gone from the model
-// directory are dropped when it is written.
+// directory are dropped when it is written. Open refuses a file it cannot read whole: not JSON, an
+// entry without file, size and mtime_ns, or any field of the wrong type, named with its path
+// (`rejected[2].size: expected an integer, got "1"`), so the operator fixes or removes it.
 //
 //   ASSIGN_OR_RETURN(auto store, RolloutStore::Open(state_dir, model_dir, /*writable=*/true));
 //   if (store->IsRejected(id)) ...;  RETURN_IF_ERROR(store->Reject(id, "v3", "p = 0.001 < 0.05"));

@@ -90,6 +90,28 @@ TEST_F(RolloutStoreTest, SeparateStateDirectoryAndClearErrors) {
   auto incomplete = RolloutStore::Open(state.string(), Dir(), true);
   EXPECT_EQ(incomplete.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(incomplete.status().message().find("rejected[0]"), absl::string_view::npos);
+  // A field of the wrong type is named with its path and what it holds, optional ones too.
+  std::ofstream((state / RolloutStore::kFileName).string())
+      << R"({"rejected": [{"file": "c.mivla", "size": "1", "mtime_ns": 1}]})";
+  auto wrong_type = RolloutStore::Open(state.string(), Dir(), true);
+  EXPECT_EQ(wrong_type.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(wrong_type.status().message().find(R"(rejected[0].size: expected an integer, got "1")"),
+            absl::string_view::npos)
+      << wrong_type.status();
+  std::ofstream((state / RolloutStore::kFileName).string())
+      << R"({"incumbent": {"file": "c.mivla", "size": 1, "mtime_ns": 1, "version": 3}})";
+  auto wrong_version = RolloutStore::Open(state.string(), Dir(), true);
+  EXPECT_EQ(wrong_version.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(wrong_version.status().message().find("incumbent.version: expected a string, got 3"),
+            absl::string_view::npos)
+      << wrong_version.status();
+  std::ofstream((state / RolloutStore::kFileName).string())
+      << R"({"incumbent": {"file": "c.mivla", "size": 1, "mtime_ns": 1, "version": "v3"},
+             "rejected": [{"file": "c.mivla", "size": 1, "mtime_ns": 1, "time_unix_us": 5, "why": "rolled back"}]})";
+  auto good = RolloutStore::Open(state.string(), Dir(), true);
+  ASSERT_TRUE(good.ok()) << good.status();
+  EXPECT_TRUE((*good)->IsRejected({"c.mivla", 1, 1}));
+  EXPECT_EQ((*good)->rejected_count(), 1u);
 }
 
 }  // namespace
