@@ -2,12 +2,10 @@
 
 #include <pthread.h>
 
-#include <algorithm>
-
 namespace mivla {
 
 void SetThisThreadName(std::string_view name) {
-  const std::string cut(name.substr(0, std::min(name.size(), kMaxThreadNameBytes)));
+  const std::string cut(name.substr(0, kMaxThreadNameBytes));
   pthread_setname_np(pthread_self(), cut.c_str());
 }
 

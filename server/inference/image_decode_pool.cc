@@ -15,7 +15,7 @@ absl::StatusOr<std::unique_ptr<ImageDecodePool>> ImageDecodePool::Create(Options
   std::unique_ptr<ImageDecodePool> p(new ImageDecodePool(options));
   for (int i = 0; i < options.threads; ++i) {
     p->threads_.emplace_back([raw = p.get(), i] {
-      SetThisThreadName(absl::StrCat("image-decode-", i));
+      SetThisThreadName(absl::StrCat("img-decode-", i));  // 15 bytes kept: up to 255
       raw->Loop();
     });
   }
