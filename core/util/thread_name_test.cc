@@ -29,6 +29,13 @@ TEST(ThreadNameTest, CutsLongNamesToWhatTheKernelKeeps) {
   EXPECT_EQ(NameSeenInThread("exactly15bytes!"), "exactly15bytes!");
 }
 
+TEST(ThreadNameTest, StartNamedThreadNamesItBeforeTheBodyRuns) {
+  std::string seen;
+  std::thread t = StartNamedThread("stage-3", [&] { seen = ThisThreadName(); });
+  t.join();
+  EXPECT_EQ(seen, "stage-3");
+}
+
 TEST(ThreadNameTest, EmptyNameIsAllowed) { EXPECT_EQ(NameSeenInThread(""), ""); }
 
 }  // namespace

@@ -78,10 +78,8 @@ class BatchQueue {
     auto queue = absl::WrapUnique(
         new BatchQueue(std::move(options), std::move(process), std::move(on_dropped)));
     for (int i = 0; i < queue->options_.num_workers; ++i) {
-      queue->workers_.emplace_back([q = queue.get(), i] {
-        SetThisThreadName(absl::StrCat(q->options_.name, "-", i));
-        q->WorkerLoop();
-      });
+      queue->workers_.push_back(
+          StartNamedThread(absl::StrCat(queue->options_.name, "-", i), [q = queue.get()] { q->WorkerLoop(); }));
     }
     return queue;
   }

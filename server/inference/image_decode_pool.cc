@@ -14,10 +14,8 @@ absl::StatusOr<std::unique_ptr<ImageDecodePool>> ImageDecodePool::Create(Options
   if (options.max_pending < 1) return absl::InvalidArgumentError("image decode pool: max_pending must be >= 1");
   std::unique_ptr<ImageDecodePool> p(new ImageDecodePool(options));
   for (int i = 0; i < options.threads; ++i) {
-    p->threads_.emplace_back([raw = p.get(), i] {
-      SetThisThreadName(absl::StrCat("img-decode-", i));  // 15 bytes kept: up to 255
-      raw->Loop();
-    });
+    // 15 bytes kept: distinct up to 255 threads.
+    p->threads_.push_back(StartNamedThread(absl::StrCat("img-decode-", i), [raw = p.get()] { raw->Loop(); }));
   }
   return p;
 }

@@ -124,10 +124,7 @@ absl::Status ModelManager::Start() {
     }
   }
   if (!options_.model_dir.empty() && !thread_.joinable()) {
-    thread_ = std::thread([this] {
-      SetThisThreadName("model-poll");
-      PollLoop();
-    });
+    thread_ = StartNamedThread("model-poll", [this] { PollLoop(); });
   }
   return result;
 }

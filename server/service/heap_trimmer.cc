@@ -19,10 +19,7 @@ absl::StatusOr<std::unique_ptr<HeapTrimmer>> HeapTrimmer::Create(Options options
   if (!options.free_bytes) options.free_bytes = HeapFreeBytes;
   if (!options.release) options.release = ReleaseFreeHeapBytes;
   std::unique_ptr<HeapTrimmer> t(new HeapTrimmer(std::move(options)));
-  t->thread_ = std::thread([p = t.get()] {
-    SetThisThreadName("heap-trimmer");
-    p->Loop();
-  });
+  t->thread_ = StartNamedThread("heap-trimmer", [p = t.get()] { p->Loop(); });
   return t;
 }
 

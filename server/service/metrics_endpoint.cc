@@ -86,10 +86,7 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(Options 
   ep->port_ = ntohs(addr.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port
                                                : reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
   if (pipe2(ep->wake_fds_, O_NONBLOCK | O_CLOEXEC) != 0) return absl::InternalError("metrics endpoint: pipe failed");
-  ep->thread_ = std::thread([p = ep.get()] {
-    SetThisThreadName("metrics-http");
-    p->Loop();
-  });
+  ep->thread_ = StartNamedThread("metrics-http", [p = ep.get()] { p->Loop(); });
   return ep;
 }
 

@@ -9,10 +9,7 @@ namespace mivla::server {
 absl::StatusOr<std::unique_ptr<StreamIdleWatch>> StreamIdleWatch::Create(absl::Duration idle_timeout) {
   if (idle_timeout <= absl::ZeroDuration()) return absl::InvalidArgumentError("stream idle timeout must be > 0");
   std::unique_ptr<StreamIdleWatch> w(new StreamIdleWatch(idle_timeout));
-  w->thread_ = std::thread([p = w.get()] {
-    SetThisThreadName("stream-idle");
-    p->Loop();
-  });
+  w->thread_ = StartNamedThread("stream-idle", [p = w.get()] { p->Loop(); });
   return w;
 }
 

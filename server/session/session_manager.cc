@@ -25,10 +25,7 @@ absl::StatusOr<std::unique_ptr<SessionManager>> SessionManager::Create(Options o
   }
   std::unique_ptr<SessionManager> sm(new SessionManager(std::move(options)));
   if (sm->options_.sweep_interval > absl::ZeroDuration()) {
-    sm->sweeper_ = std::thread([p = sm.get()] {
-      SetThisThreadName("session-sweep");
-      p->SweepLoop();
-    });
+    sm->sweeper_ = StartNamedThread("session-sweep", [p = sm.get()] { p->SweepLoop(); });
   }
   return sm;
 }
