@@ -31,6 +31,7 @@ struct Shared {
   int started ABSL_GUARDED_BY(mu) = 0;
   DeadlineLoadResult result ABSL_GUARDED_BY(mu);
   std::vector<double> round_trips_ms ABSL_GUARDED_BY(mu);
+  double stalled_s ABSL_GUARDED_BY(mu) = 0;
   absl::Notification go;
   Clock::time_point epoch;         // robot time 1 s; written before `go`
   Clock::time_point window_start;  // written before `go`
@@ -71,6 +72,23 @@ void Record(Shared* sh, int rate, bool in_window, const grpc::Status& s, bool la
   }
 }
 
+// Seconds of [from, to] inside the measured window.
+double InWindowS(const Shared& sh, Clock::time_point from, Clock::time_point to) {
+  from = std::max(from, sh.window_start);
+  to = std::min(to, sh.window_end);
+  return to > from ? std::chrono::duration<double>(to - from).count() : 0.0;
+}
+
+// One robot's time without actions inside the window, added when it stops.
+void RecordStalls(Shared* sh, int rate, double stalled_s, double longest_s) {
+  absl::MutexLock lock(&sh->mu);
+  RateMisses& m = sh->result.by_rate[rate];
+  ++m.robots;
+  m.stalled_s += stalled_s;
+  sh->stalled_s += stalled_s;
+  sh->result.longest_stall_ms = std::max(sh->result.longest_stall_ms, 1000 * longest_s);
+}
+
 void RunRobot(const DeadlineLoadOptions& o, int index, Shared* sh) {
   const double rate = o.rates_hz[index % o.rates_hz.size()];
   const int rate_key = static_cast<int>(std::lround(rate));
@@ -107,6 +125,8 @@ void RunRobot(const DeadlineLoadOptions& o, int index, Shared* sh) {
   const int lead = std::clamp(o.lead_steps, 0, exec - 1);
   const auto period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate));
   Clock::time_point run_out = Clock::now();  // no actions yet
+  double stalled_s = 0, longest_s = 0;       // inside the window
+  double stall_s = 0;                        // the current stall so far (a chunk with no step ahead ends none)
   uint64_t iteration = 0;
   while (Clock::now() < sh->window_end) {
     const Clock::time_point ask_at = run_out - lead * period;
@@ -134,11 +154,20 @@ void RunRobot(const DeadlineLoadOptions& o, int index, Shared* sh) {
     const double rt_ms = std::chrono::duration<double, std::milli>(t_resp - t_obs).count();
     Record(sh, rate_key, in_window, s, s.ok() && t_resp > run_out, rt_ms);
     if (s.ok()) {
+      const double stall = InWindowS(*sh, run_out, t_resp);  // failures before this answer extend the stall
+      stalled_s += stall;
+      stall_s += stall;
       run_out = std::max(t_resp, t_obs + exec * period);
+      if (run_out > t_resp) {  // actions ahead: the stall ends
+        longest_s = std::max(longest_s, stall_s);
+        stall_s = 0;
+      }
     } else if (s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));  // refused or broken: back off a little
     }
   }
+  const double open_stall = InWindowS(*sh, run_out, sh->window_end);  // still without actions at the end
+  RecordStalls(sh, rate_key, stalled_s + open_stall, std::max(longest_s, stall_s + open_stall));
   mivla::v1::EndSessionRequest end;
   end.set_session_id(session_id);
   mivla::v1::EndSessionResponse ended;
@@ -192,6 +221,7 @@ absl::StatusOr<DeadlineLoadResult> RunDeadlineLoad(const DeadlineLoadOptions& o)
   r.miss_rate = r.requests > 0 ? static_cast<double>(r.misses) / static_cast<double>(r.requests) : 0;
   r.p50_ms = Quantile(sh.round_trips_ms, 0.50);
   r.p99_ms = Quantile(sh.round_trips_ms, 0.99);
+  r.stalled_share = sh.stalled_s / (static_cast<double>(sh.started) * o.duration_s);
   if (scrape) {
     const auto delta = [&](const char* sample) {
       const std::optional<double> a = metrics::SampleValue(at_start, sample);
@@ -208,12 +238,14 @@ absl::StatusOr<DeadlineLoadResult> RunDeadlineLoad(const DeadlineLoadOptions& o)
 
 namespace {
 
-nlohmann::json RowJson(double load, const std::string& policy, const DeadlineLoadResult& r) {
+nlohmann::json RowJson(double load, const std::string& policy, const DeadlineLoadResult& r, double duration_s) {
   nlohmann::json by_rate = nlohmann::json::object();
   for (const auto& [hz, m] : r.by_rate) {
     by_rate[std::to_string(hz)] = {{"requests", m.requests},
                                    {"misses", m.misses},
-                                   {"miss_rate", m.requests > 0 ? static_cast<double>(m.misses) / m.requests : 0.0}};
+                                   {"miss_rate", m.requests > 0 ? static_cast<double>(m.misses) / m.requests : 0.0},
+                                   {"robots", m.robots},
+                                   {"stalled_share", m.robots > 0 ? m.stalled_s / (m.robots * duration_s) : 0.0}};
   }
   return {{"load", load},
           {"policy", policy},
@@ -231,6 +263,8 @@ nlohmann::json RowJson(double load, const std::string& policy, const DeadlineLoa
           {"p50_ms", r.p50_ms},
           {"p99_ms", r.p99_ms},
           {"by_rate_hz", by_rate},
+          {"stalled_share", r.stalled_share},
+          {"longest_stall_ms", r.longest_stall_ms},
           {"server_late_acts", r.server_late_acts},
           {"server_decode_batch_mean", r.server_decode_batch_mean}};
 }
@@ -271,13 +305,13 @@ absl::StatusOr<nlohmann::json> RunDeadlineSweep(const DeadlineSweepOptions& o, c
       std::fprintf(
           stderr,
           "      %lld requests, %lld missed (%.1f%%: %lld late, %lld dropped, %lld refused), %.1f chunks/s, p50 %.0f "
-          "ms; server: %.0f late Acts, decode batch %.1f\n",
+          "ms; stalled %.1f%% of robot-time (longest %.0f ms); server: %.0f late Acts, decode batch %.1f\n",
           static_cast<long long>(r->requests), static_cast<long long>(r->misses), 100 * r->miss_rate,  // NOLINT
           static_cast<long long>(r->late), static_cast<long long>(r->dropped),                         // NOLINT
-          static_cast<long long>(r->refused), r->served_per_s, r->p50_ms, r->server_late_acts,         // NOLINT
-          r->server_decode_batch_mean);
+          static_cast<long long>(r->refused), r->served_per_s, r->p50_ms, 100 * r->stalled_share,      // NOLINT
+          r->longest_stall_ms, r->server_late_acts, r->server_decode_batch_mean);
       (std::string(policy) == "fifo" ? fifo_rate : edf_rate) = r->miss_rate;
-      out["rows"].push_back(RowJson(load, policy, *r));
+      out["rows"].push_back(RowJson(load, policy, *r, o.duration_s));
     }
     nlohmann::json t = {{"load", load}, {"fifo_miss_rate", fifo_rate}, {"edf_miss_rate", edf_rate}, {"limit", 0.5}};
     if (fifo_rate > 0) {

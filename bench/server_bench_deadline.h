@@ -7,6 +7,10 @@
 // chunk arrives after the robot ran out, or fails (DEADLINE_EXCEEDED drop, RESOURCE_EXHAUSTED, other);
 // a robot that ran out asks again at once, with its (past) run-out as the deadline. Robot time is the
 // steady clock since the run began plus 1 s, so it runs at the server's pace.
+// A robot is stalled while it has no actions left: from its run-out until a chunk with steps still ahead
+// arrives (one that comes after its last step ends no stall). The rows also give the share of robot-time
+// in the window spent stalled and the longest stall, because the miss rate counts requests, and a robot
+// left waiting for seconds asks only once meanwhile.
 //
 // Ownership: RunDeadlineLoad owns its threads and channels and joins them before returning.
 // Thread-safety: RunDeadlineLoad may be called from any thread; calls are independent.
@@ -43,6 +47,8 @@ struct DeadlineLoadOptions {
 struct RateMisses {
   int64_t requests = 0;
   int64_t misses = 0;
+  int robots = 0;
+  double stalled_s = 0;  // robot-seconds in the window without actions, summed over these robots
 };
 
 struct DeadlineLoadResult {
@@ -60,6 +66,8 @@ struct DeadlineLoadResult {
   double p50_ms = 0;          // Observe + Act round trip of answered requests
   double p99_ms = 0;
   std::map<int, RateMisses> by_rate;  // key: control rate in Hz (rounded)
+  double stalled_share = 0;           // robot-time in the window without actions / (robots x window)
+  double longest_stall_ms = 0;        // one robot's longest time without actions inside the window
   // The server's view of the window (with `scrape`; -1 without): Acts it made late (mivla_late_acts_total:
   // the robot asked in time and ran out before the answer, or was dropped) and its mean decode batch.
   double server_late_acts = -1;
@@ -89,8 +97,9 @@ using StartServerFn = std::function<absl::StatusOr<BenchServer>(const std::strin
 
 /// For each load, FIFO then EDF at the same number of robots (enough for load x capacity requests per
 /// second). JSON: capacity_per_s, robot model, rows (load, policy, robots, offered/served per s,
-/// requests, misses, miss_rate, late, dropped, refused, other_errors, p50/p99, by_rate_hz, and the
-/// server's server_late_acts and server_decode_batch_mean) and per load edf_over_fifo_misses. Progress
+/// requests, misses, miss_rate, late, dropped, refused, other_errors, p50/p99, by_rate_hz (requests,
+/// misses, robots, stalled_share), stalled_share, longest_stall_ms, and the server's server_late_acts
+/// and server_decode_batch_mean) and per load edf_over_fifo_misses. Progress
 /// on stderr.
 absl::StatusOr<nlohmann::json> RunDeadlineSweep(const DeadlineSweepOptions& options, const StartServerFn& start);
 
