@@ -250,53 +250,51 @@ absl::Status WriteOutputs(const ServerBenchArgs& args, const nlohmann::json& out
   return absl::OkStatus();
 }
 
-int Run(const ServerBenchArgs& args) {
-  SetLogQuiet(true);
-  // Before the bare model runs, so that it and the servers multiply matrices alike.
-  if (absl::StatusOr<int> n = model::ApplyBlasThreads(args.blas_threads); !n.ok()) {
-    std::cerr << "mivla-bench-server: " << n.status().message() << std::endl;
-    return 2;
-  }
-  if (args.soak) return RunSoakMode(args);
-  const auto run_start = Clock::now();
+// What is measured before any server: the bare model, the peak RSS so far, and the runtimes of the two
+// one-robot rows after the sweep (server_bench_overhead.h), made now so that a bad one stops the run
+// before the sweep.
+struct BeforeServers {
+  nlohmann::json bare;
+  double bare_ms = 0;    // encode + decode of one sample
+  double bare16_ms = 0;  // of 16 in one batch
+  double encode_ms = 0;
+  double sampler_ms = 0;
+  double rss_mb = 0;
+  server::FakeRuntimeOptions zero_cost;
+  server::FakeRuntimeOptions sleeping;
+};
+
+absl::StatusOr<BeforeServers> MeasureBeforeServers(const ServerBenchArgs& args) {
   std::cerr << "mivla-bench-server: bare model encode+decode (" << args.config << ", " << args.bare_repeats
             << " repeats) ..." << std::endl;
-  absl::StatusOr<nlohmann::json> bare = MeasureBare(args.config, args.tokenizer, kInstruction, args.bare_repeats);
-  if (!bare.ok()) {
-    std::cerr << "mivla-bench-server: " << bare.status() << std::endl;
-    return 1;
-  }
-  const double bare_ms = (*bare)["bare_decode_ms"].get<double>();
-  const double rss_before_servers = MibOrUnknown(ProcStatusBytes("VmHWM"));
-  const double bare16_ms = (*bare)["bare_batch16_ms"].get<double>();
-  std::cerr << "  bare_decode_ms " << bare_ms << ", 16 samples in one batch " << bare16_ms << " ms" << std::endl;
-  // The runtimes of the two one-robot rows after the sweep (server_bench_overhead.h), made now so that a
-  // bad one stops the run before the sweep.
-  const double encode_ms = (*bare)["bare_encode_only_ms"].get<double>();
-  const double sampler_ms = (*bare)["bare_sampler_only_ms"].get<double>();
+  BeforeServers b;
+  ASSIGN_OR_RETURN(b.bare, MeasureBare(args.config, args.tokenizer, kInstruction, args.bare_repeats));
+  b.bare_ms = b.bare["bare_decode_ms"].get<double>();
+  b.bare16_ms = b.bare["bare_batch16_ms"].get<double>();
+  b.encode_ms = b.bare["bare_encode_only_ms"].get<double>();
+  b.sampler_ms = b.bare["bare_sampler_only_ms"].get<double>();
+  b.rss_mb = MibOrUnknown(ProcStatusBytes("VmHWM"));
+  std::cerr << "  bare_decode_ms " << b.bare_ms << ", 16 samples in one batch " << b.bare16_ms << " ms" << std::endl;
   absl::StatusOr<server::FakeRuntimeOptions> zero_cost = ZeroCostRuntime(args.config);
-  absl::StatusOr<server::FakeRuntimeOptions> sleeping = SleepingRuntime(args.config, encode_ms, sampler_ms);
-  for (const auto* fake : {&zero_cost, &sleeping}) {
-    if (!fake->ok()) {
-      std::cerr << "mivla-bench-server: server overhead: " << fake->status() << std::endl;
-      return 1;
-    }
-  }
+  if (!zero_cost.ok()) return WithPrefix(zero_cost.status(), "server overhead: ");
+  absl::StatusOr<server::FakeRuntimeOptions> sleeping = SleepingRuntime(args.config, b.encode_ms, b.sampler_ms);
+  if (!sleeping.ok()) return WithPrefix(sleeping.status(), "server overhead: ");
+  b.zero_cost = *std::move(zero_cost);
+  b.sleeping = *std::move(sleeping);
+  return b;
+}
 
-  absl::StatusOr<SweepResult> sweep = RunSweep(args);
-  if (!sweep.ok()) {
-    std::cerr << "mivla-bench-server: " << sweep.status().message() << std::endl;
-    return 1;
-  }
+// server_bench.json's description of the run and the machine, with the sweep's rows and targets.
+nlohmann::json SweepJson(const ServerBenchArgs& args, const BeforeServers& before, const SweepResult& sweep) {
   double load[3] = {-1, -1, -1};
   if (getloadavg(load, 3) < 0) load[0] = -1;
   nlohmann::json out;
   out["benchmark"] = "server";
   out["config"] = args.config;
-  out["bare_decode_ms"] = bare_ms;
-  out["bare"] = *bare;
+  out["bare_decode_ms"] = before.bare_ms;
+  out["bare"] = before.bare;
   out["peak_rss_mb"] = MibOrUnknown(ProcStatusBytes("VmHWM"));
-  out["peak_rss_before_servers_mb"] = rss_before_servers;
+  out["peak_rss_before_servers_mb"] = before.rss_mb;
   out["rss_note"] = "VmHWM of the benchmark process: in-process server plus the bare model and the client threads";
   out["duration_s"] = args.duration_s;
   out["warmup_s"] = args.warmup_s;
@@ -307,64 +305,91 @@ int Run(const ServerBenchArgs& args) {
   out["allocator"] = AllocatorName();
   out["heap_keep_mib"] = args.heap_keep_mib;
   out["load_average_1m_at_end"] = load[0];
-  out["rows"] = sweep->rows;
-  out["targets"] = Targets(sweep->rows, bare_ms, bare16_ms);
-  // One robot under EDF on a runtime that takes no time, and on one that sleeps the bare model's times:
-  // the server's own cost per pair with its threads busy, and with them waking from an idle CPU
-  // (server_bench_overhead.h).
-  absl::StatusOr<LoadResult> overhead = OneRobotOn(args, *zero_cost, "a zero-cost runtime");
+  out["rows"] = sweep.rows;
+  out["targets"] = Targets(sweep.rows, before.bare_ms, before.bare16_ms);
+  return out;
+}
+
+// One robot under EDF on a runtime that takes no time, and on one that sleeps the bare model's times:
+// the server's own cost per pair with its threads busy, and with them waking from an idle CPU
+// (server_bench_overhead.h). Into `out`; their failed calls are added to *failed.
+absl::Status AddOverheadRows(const ServerBenchArgs& args, const BeforeServers& before, nlohmann::json* out,
+                             int64_t* failed) {
+  absl::StatusOr<LoadResult> overhead = OneRobotOn(args, before.zero_cost, "a zero-cost runtime");
+  if (!overhead.ok()) return WithPrefix(overhead.status(), "server overhead: ");
   absl::StatusOr<LoadResult> idle =
-      overhead.ok() ? OneRobotOn(args, *sleeping, "a runtime sleeping the bare model's encode and decode times")
-                    : overhead.status();
-  if (!idle.ok()) {
-    std::cerr << "mivla-bench-server: server overhead: " << idle.status() << std::endl;
-    return 1;
-  }
-  // The bare model once more after the rows: this machine's speed drifts between and within runs (tiny's
-  // bare figure was 28.8-49.1 ms in the sweeps of 2026-12-04/05), so a ratio read against the first figure
-  // alone can mislead either way.
-  absl::StatusOr<nlohmann::json> bare_after = MeasureBare(args.config, args.tokenizer, kInstruction, args.bare_repeats);
-  if (!bare_after.ok()) {
-    std::cerr << "mivla-bench-server: bare model after the rows: " << bare_after.status() << std::endl;
-    return 1;
-  }
-  const double bare_after_ms = (*bare_after)["bare_decode_ms"].get<double>();
-  out["bare_after_rows"] = *bare_after;
-  if (const nlohmann::json& t = out["targets"]["p50_1_session_over_bare_1_05"]; t.is_object()) {
-    out["bare_drift"] = BareDriftJson(bare_ms, bare_after_ms, t["ratio"].get<double>());
-  }
-  std::fprintf(stderr, "  bare model after the rows %.1f ms (before them %.1f ms)\n", bare_after_ms, bare_ms);
-  out["server_overhead"] = OverheadJson(RowJson({1, true, "edf"}, "edf", *overhead), args.config, bare_ms);
+      OneRobotOn(args, before.sleeping, "a runtime sleeping the bare model's encode and decode times");
+  if (!idle.ok()) return WithPrefix(idle.status(), "server overhead: ");
+  (*out)["server_overhead"] = OverheadJson(RowJson({1, true, "edf"}, "edf", *overhead), args.config, before.bare_ms);
   std::fprintf(stderr, "  server overhead p50 %.2f ms (outside the server %.2f ms): one robot about %.3f x bare\n",
                overhead->p50_ms, overhead->server.outside_server_ms,
-               out["server_overhead"]["estimated_one_robot_over_bare"].get<double>());
-  out["server_overhead_idle"] =
-      IdleOverheadJson(RowJson({1, true, "edf"}, "edf", *idle), args.config, encode_ms, sampler_ms);
-  const nlohmann::json& idle_row = out["server_overhead_idle"];
+               (*out)["server_overhead"]["estimated_one_robot_over_bare"].get<double>());
+  (*out)["server_overhead_idle"] =
+      IdleOverheadJson(RowJson({1, true, "edf"}, "edf", *idle), args.config, before.encode_ms, before.sampler_ms);
+  const nlohmann::json& idle_row = (*out)["server_overhead_idle"];
   std::fprintf(stderr, "  on the sleeping runtime p50 %.2f ms over its %.2f ms of sleep: the server adds %.2f ms\n",
                idle->p50_ms, idle_row["model_ms"].get<double>(), idle_row["server_ms"].get<double>());
-  sweep->failed += overhead->failed_calls + idle->failed_calls;
-  if (!args.deadline_loads.empty()) {
-    if (absl::Status s = AddDeadlineRows(args, &out); !s.ok()) {
-      std::cerr << "mivla-bench-server: " << s << std::endl;
-      return 1;
-    }
+  *failed += overhead->failed_calls + idle->failed_calls;
+  return absl::OkStatus();
+}
+
+// The bare model once more after the rows: this machine's speed drifts between and within runs (tiny's
+// bare figure was 28.8-49.1 ms in the sweeps of 2026-12-04/05), so a ratio read against the first figure
+// alone can mislead either way. Into `out` (bare_after_rows, bare_drift).
+absl::Status AddBareAfterRows(const ServerBenchArgs& args, double bare_ms, nlohmann::json* out) {
+  absl::StatusOr<nlohmann::json> bare_after = MeasureBare(args.config, args.tokenizer, kInstruction, args.bare_repeats);
+  if (!bare_after.ok()) return WithPrefix(bare_after.status(), "bare model after the rows: ");
+  const double bare_after_ms = (*bare_after)["bare_decode_ms"].get<double>();
+  (*out)["bare_after_rows"] = *bare_after;
+  if (const nlohmann::json& t = (*out)["targets"]["p50_1_session_over_bare_1_05"]; t.is_object()) {
+    (*out)["bare_drift"] = BareDriftJson(bare_ms, bare_after_ms, t["ratio"].get<double>());
   }
+  std::fprintf(stderr, "  bare model after the rows %.1f ms (before them %.1f ms)\n", bare_after_ms, bare_ms);
+  return absl::OkStatus();
+}
+
+// What the model alone allows on this machine (no server, no queueing), to read the targets against.
+nlohmann::json ModelBoundsJson(double bare_ms, double bare16_ms) {
+  return {{"best_batched_over_unbatched_chunks", 16.0 * bare_ms / bare16_ms},
+          {"least_p_16_over_p_1", bare16_ms / bare_ms},
+          {"note",
+           "16 x bare_decode_ms / bare_batch16_ms and bare_batch16_ms / bare_decode_ms: the throughput "
+           "gain a perfect batch of 16 gives, and the latency growth it cannot avoid"}};
+}
+
+// The sweep mode: every measurement, server_bench.json / .png written, the JSON printed. An error stops
+// the run; calls that failed inside rows are counted in *failed.
+absl::Status RunSweepMode(const ServerBenchArgs& args, int64_t* failed) {
+  const auto run_start = Clock::now();
+  ASSIGN_OR_RETURN(const BeforeServers before, MeasureBeforeServers(args));
+  ASSIGN_OR_RETURN(const SweepResult sweep, RunSweep(args));
+  *failed += sweep.failed;
+  nlohmann::json out = SweepJson(args, before, sweep);
+  RETURN_IF_ERROR(AddOverheadRows(args, before, &out, failed));
+  RETURN_IF_ERROR(AddBareAfterRows(args, before.bare_ms, &out));
+  if (!args.deadline_loads.empty()) RETURN_IF_ERROR(AddDeadlineRows(args, &out));
   PrintTargets(out);
   out["wall_s"] = std::chrono::duration<double>(Clock::now() - run_start).count();
-  // What the model alone allows on this machine (no server, no queueing), to read the targets against.
-  out["model_bounds"] = {
-      {"best_batched_over_unbatched_chunks", 16.0 * bare_ms / bare16_ms},
-      {"least_p_16_over_p_1", bare16_ms / bare_ms},
-      {"note", "16 x bare_decode_ms / bare_batch16_ms and bare_batch16_ms / bare_decode_ms: the throughput "
-               "gain a perfect batch of 16 gives, and the latency growth it cannot avoid"}};
+  out["model_bounds"] = ModelBoundsJson(before.bare_ms, before.bare16_ms);
   std::cout << out.dump(args.json ? -1 : 2) << std::endl;
-  if (absl::Status s = WriteOutputs(args, out, sweep->plot_rows, bare_ms); !s.ok()) {
+  return WriteOutputs(args, out, sweep.plot_rows, before.bare_ms);
+}
+
+int Run(const ServerBenchArgs& args) {
+  SetLogQuiet(true);
+  // Before the bare model runs, so that it and the servers multiply matrices alike.
+  if (absl::StatusOr<int> n = model::ApplyBlasThreads(args.blas_threads); !n.ok()) {
+    std::cerr << "mivla-bench-server: " << n.status().message() << std::endl;
+    return 2;
+  }
+  if (args.soak) return RunSoakMode(args);
+  int64_t failed = 0;
+  if (absl::Status s = RunSweepMode(args, &failed); !s.ok()) {
     std::cerr << "mivla-bench-server: " << s.message() << std::endl;
     return 1;
   }
-  if (sweep->failed > 0) {
-    std::cerr << "mivla-bench-server: " << sweep->failed << " calls failed (see rows[].first_error)" << std::endl;
+  if (failed > 0) {
+    std::cerr << "mivla-bench-server: " << failed << " calls failed (see rows[].first_error)" << std::endl;
     return 1;
   }
   return 0;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "bench/robot_stalls.h"
 #include "bench/server_bench_load.h"
 #include "core/metrics/text_format.h"
 #include "core/util/quantile.h"
@@ -72,13 +73,6 @@ void Record(Shared* sh, int rate, bool in_window, const grpc::Status& s, bool la
   }
 }
 
-// Seconds of [from, to] inside the measured window.
-double InWindowS(const Shared& sh, Clock::time_point from, Clock::time_point to) {
-  from = std::max(from, sh.window_start);
-  to = std::min(to, sh.window_end);
-  return to > from ? std::chrono::duration<double>(to - from).count() : 0.0;
-}
-
 // One robot's time without actions inside the window, added when it stops.
 void RecordStalls(Shared* sh, int rate, double stalled_s, double longest_s) {
   absl::MutexLock lock(&sh->mu);
@@ -89,44 +83,54 @@ void RecordStalls(Shared* sh, int rate, double stalled_s, double longest_s) {
   sh->result.longest_stall_ms = std::max(sh->result.longest_stall_ms, 1000 * longest_s);
 }
 
-void RunRobot(const DeadlineLoadOptions& o, int index, Shared* sh) {
-  const double rate = o.rates_hz[index % o.rates_hz.size()];
-  const int rate_key = static_cast<int>(std::lround(rate));
+// A robot's session and the observations it cycles through; session_id is empty when StartSession failed.
+struct RobotSession {
+  std::unique_ptr<mivla::v1::PolicyService::Stub> stub;
+  std::string session_id;
+  int chunk_steps = 0;
+  std::vector<mivla::v1::ObserveRequest> observations;
+};
+
+// Starts robot `index`'s session and reports it ready (and whether it started) to `sh`.
+RobotSession StartRobot(const DeadlineLoadOptions& o, int index, double rate, Shared* sh) {
   const action::Embodiment e = o.embodiments[index % o.embodiments.size()];
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxReceiveMessageSize(64 << 20);
   args.SetMaxSendMessageSize(64 << 20);
-  auto stub = mivla::v1::PolicyService::NewStub(
+  RobotSession robot;
+  robot.stub = mivla::v1::PolicyService::NewStub(
       grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", o.port), grpc::InsecureChannelCredentials(), args));
-  std::string session_id;
-  int chunk_steps = 0;
-  std::vector<mivla::v1::ObserveRequest> observations;
-  {
-    mivla::v1::StartSessionRequest req = server::testing::StartRequest(e);
-    req.set_control_rate_hz(rate);
-    mivla::v1::StartSessionResponse started;
-    grpc::Status s = stub->StartSession(Context(o.call_timeout_s).get(), req, &started);
-    if (s.ok()) {
-      session_id = started.session_id();
-      chunk_steps = static_cast<int>(started.action_horizon());
-      for (int k = 0; k < 4; ++k) {
-        observations.push_back(server::testing::ObserveFor(e, session_id, static_cast<uint64_t>(index * 1000 + k + 1)));
-      }
+  mivla::v1::StartSessionRequest req = server::testing::StartRequest(e);
+  req.set_control_rate_hz(rate);
+  mivla::v1::StartSessionResponse started;
+  grpc::Status s = robot.stub->StartSession(Context(o.call_timeout_s).get(), req, &started);
+  if (s.ok()) {
+    robot.session_id = started.session_id();
+    robot.chunk_steps = static_cast<int>(started.action_horizon());
+    for (int k = 0; k < 4; ++k) {
+      robot.observations.push_back(
+          server::testing::ObserveFor(e, robot.session_id, static_cast<uint64_t>(index * 1000 + k + 1)));
     }
-    absl::MutexLock lock(&sh->mu);
-    ++sh->ready;
-    if (s.ok()) ++sh->started;
-    if (!s.ok() && sh->result.first_error.empty()) sh->result.first_error = "StartSession: " + s.error_message();
   }
+  absl::MutexLock lock(&sh->mu);
+  ++sh->ready;
+  if (s.ok()) ++sh->started;
+  if (!s.ok() && sh->result.first_error.empty()) sh->result.first_error = "StartSession: " + s.error_message();
+  return robot;
+}
+
+void RunRobot(const DeadlineLoadOptions& o, int index, Shared* sh) {
+  const double rate = o.rates_hz[index % o.rates_hz.size()];
+  const int rate_key = static_cast<int>(std::lround(rate));
+  RobotSession robot = StartRobot(o, index, rate, sh);
   sh->go.WaitForNotification();
-  if (session_id.empty()) return;
-  const int exec = std::max(1, std::min(o.exec_steps, chunk_steps));
+  if (robot.session_id.empty()) return;
+  const int exec = std::max(1, std::min(o.exec_steps, robot.chunk_steps));
   const int lead = std::clamp(o.lead_steps, 0, exec - 1);
   const auto period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate));
   Clock::time_point run_out = Clock::now();  // no actions yet
-  double stalled_s = 0, longest_s = 0;       // inside the window
-  double stall_s = 0;                        // the current stall so far (a chunk with no step ahead ends none)
+  StallClock stalls(sh->window_start, sh->window_end);
   uint64_t iteration = 0;
   while (Clock::now() < sh->window_end) {
     const Clock::time_point ask_at = run_out - lead * period;
@@ -134,44 +138,39 @@ void RunRobot(const DeadlineLoadOptions& o, int index, Shared* sh) {
     if (Clock::now() >= sh->window_end) break;
     const Clock::time_point t_obs = Clock::now();
     const bool in_window = t_obs >= sh->window_start;
-    mivla::v1::ObserveRequest& obs = observations[iteration % observations.size()];
+    mivla::v1::ObserveRequest& obs = robot.observations[iteration % robot.observations.size()];
     ++iteration;
     const int64_t now_us = RobotUs(*sh, t_obs);
     obs.set_timestamp_us(now_us);
     for (auto& im : *obs.mutable_images()) im.set_capture_time_us(now_us);
     mivla::v1::ObserveResponse observed;
-    grpc::Status s = stub->Observe(Context(o.call_timeout_s).get(), obs, &observed);
+    grpc::Status s = robot.stub->Observe(Context(o.call_timeout_s).get(), obs, &observed);
     if (s.ok()) {
       mivla::v1::ActRequest act;
-      act.set_session_id(session_id);
+      act.set_session_id(robot.session_id);
       act.set_observation_id(observed.observation_id());
       act.set_seed(iteration);
       act.set_deadline_us(std::max<int64_t>(1, RobotUs(*sh, run_out)));
       mivla::v1::ActResponse chunk;
-      s = stub->Act(Context(o.call_timeout_s).get(), act, &chunk);
+      s = robot.stub->Act(Context(o.call_timeout_s).get(), act, &chunk);
     }
     const Clock::time_point t_resp = Clock::now();
     const double rt_ms = std::chrono::duration<double, std::milli>(t_resp - t_obs).count();
     Record(sh, rate_key, in_window, s, s.ok() && t_resp > run_out, rt_ms);
     if (s.ok()) {
-      const double stall = InWindowS(*sh, run_out, t_resp);  // failures before this answer extend the stall
-      stalled_s += stall;
-      stall_s += stall;
-      run_out = std::max(t_resp, t_obs + exec * period);
-      if (run_out > t_resp) {  // actions ahead: the stall ends
-        longest_s = std::max(longest_s, stall_s);
-        stall_s = 0;
-      }
+      const Clock::time_point new_run_out = std::max(t_resp, t_obs + exec * period);
+      stalls.OnChunk(run_out, t_resp, new_run_out);  // failures before this answer extend the stall
+      run_out = new_run_out;
     } else if (s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));  // refused or broken: back off a little
     }
   }
-  const double open_stall = InWindowS(*sh, run_out, sh->window_end);  // still without actions at the end
-  RecordStalls(sh, rate_key, stalled_s + open_stall, std::max(longest_s, stall_s + open_stall));
+  stalls.Close(run_out);
+  RecordStalls(sh, rate_key, stalls.total_s(), stalls.longest_s());
   mivla::v1::EndSessionRequest end;
-  end.set_session_id(session_id);
+  end.set_session_id(robot.session_id);
   mivla::v1::EndSessionResponse ended;
-  stub->EndSession(Context(o.call_timeout_s).get(), end, &ended);
+  robot.stub->EndSession(Context(o.call_timeout_s).get(), end, &ended);
 }
 
 }  // namespace
