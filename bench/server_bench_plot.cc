@@ -144,9 +144,12 @@ void Panel(cv::Mat& img, cv::Rect area, const std::vector<PlotRow>& rows, const 
     Text(img, ref_label, {plot.x + plot.width - TextSize(ref_label, 0.45).width - 6, static_cast<int>(y) - 6}, 0.45,
          kGrey);
   }
-  // Series: lines, markers, value labels.
-  for (const Series& s : series) {
-    std::vector<std::pair<cv::Point2d, double>> pts;
+  // Series: lines and markers first, then the value labels over them.
+  std::vector<std::vector<std::pair<cv::Point2d, double>>> points(series.size());
+  std::vector<cv::Rect> taken;  // markers and labels already placed
+  for (size_t k = 0; k < series.size(); ++k) {
+    const Series& s = series[k];
+    std::vector<std::pair<cv::Point2d, double>>& pts = points[k];
     for (const PlotRow& r : rows) {
       if (r.batching == s.batching) pts.push_back({{fx(r.sessions), fy(s.value(r))}, s.value(r)});
     }
@@ -159,10 +162,28 @@ void Panel(cv::Mat& img, cv::Rect area, const std::vector<PlotRow>& rows, const 
     for (const auto& [p, v] : pts) {
       if (s.p99) cv::rectangle(img, cv::Rect(int(p.x) - 5, int(p.y) - 5, 10, 10), c, cv::FILLED);
       else cv::circle(img, p, 6, c, cv::FILLED, cv::LINE_AA);
-      // Batching on labelled left of its markers, off to the right; p99 above, p50 below.
+      taken.push_back(cv::Rect(int(p.x) - 6, int(p.y) - 6, 13, 13));
+    }
+  }
+  for (size_t k = 0; k < series.size(); ++k) {
+    const Series& s = series[k];
+    for (const auto& [p, v] : points[k]) {
+      // Batching on labelled left of its markers, off to the right; p99 above, p50 below, moved further
+      // that way past labels and markers already placed.
       const std::string label = Number(v);
-      const int w = TextSize(label, 0.45).width;
-      Text(img, label, {s.batching ? int(p.x) - w - 9 : int(p.x) + 9, int(p.y) + (s.p99 ? -8 : 18)}, 0.45, c);
+      const cv::Size sz = TextSize(label, 0.45);
+      const int x = s.batching ? int(p.x) - sz.width - 9 : int(p.x) + 9;
+      int y = int(p.y) + (s.p99 ? -8 : 18);
+      const int step = s.p99 ? -3 : 3;
+      const auto box = [&] { return cv::Rect(x - 2, y - sz.height - 2, sz.width + 4, sz.height + 5); };
+      for (int tries = 0; tries < 12; ++tries) {
+        const cv::Rect b = box();
+        if (std::none_of(taken.begin(), taken.end(), [&](const cv::Rect& t) { return (t & b).area() > 0; })) break;
+        y += step;
+      }
+      taken.push_back(box());
+      cv::rectangle(img, box(), cv::Scalar(255, 255, 255), cv::FILLED);  // over the lines beneath
+      Text(img, label, {x, y}, 0.45, s.batching ? kOn : kOff);
     }
   }
 }
