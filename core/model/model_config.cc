@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/util/json_field.h"
 #include "core/util/status_macros.h"
+#include "core/util/status_prefix.h"
 #include "nlohmann/json.hpp"
 
 namespace mivla::model {
@@ -34,29 +35,28 @@ Json DecoderToJson(const DecoderConfig& c) {
           {"eps", c.eps}};
 }
 
+// An optional field of the object at `path`: "model config: decoder.width: expected an integer, got 4.5".
 template <typename T>
 absl::Status Read(const Json& j, const std::string& path, const char* key, T* out) {
-  if (ReadJsonField(j, key, out).ok()) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("model config: '", path, key, "' has the wrong type"));
+  return WithPrefix(ReadJsonFieldAt(j, path, key, out), "model config: ");
 }
 
 absl::Status VitFromJson(const Json& j, const std::string& p, VitConfig* c) {
   if (!j.is_object()) return absl::InvalidArgumentError(absl::StrCat("model config: '", p, "' is not an object"));
-  std::string q = p + ".";
-  RETURN_IF_ERROR(Read(j, q, "style", &c->style));
-  RETURN_IF_ERROR(Read(j, q, "image_size", &c->image_size));
-  RETURN_IF_ERROR(Read(j, q, "patch_size", &c->patch_size));
-  RETURN_IF_ERROR(Read(j, q, "width", &c->width));
-  RETURN_IF_ERROR(Read(j, q, "depth", &c->depth));
-  RETURN_IF_ERROR(Read(j, q, "heads", &c->heads));
-  RETURN_IF_ERROR(Read(j, q, "mlp_dim", &c->mlp_dim));
-  RETURN_IF_ERROR(Read(j, q, "eps", &c->eps));
-  return Read(j, q, "position_grid", &c->position_grid);
+  RETURN_IF_ERROR(Read(j, p, "style", &c->style));
+  RETURN_IF_ERROR(Read(j, p, "image_size", &c->image_size));
+  RETURN_IF_ERROR(Read(j, p, "patch_size", &c->patch_size));
+  RETURN_IF_ERROR(Read(j, p, "width", &c->width));
+  RETURN_IF_ERROR(Read(j, p, "depth", &c->depth));
+  RETURN_IF_ERROR(Read(j, p, "heads", &c->heads));
+  RETURN_IF_ERROR(Read(j, p, "mlp_dim", &c->mlp_dim));
+  RETURN_IF_ERROR(Read(j, p, "eps", &c->eps));
+  return Read(j, p, "position_grid", &c->position_grid);
 }
 
 absl::Status T5FromJson(const Json& j, T5Config* c) {
   if (!j.is_object()) return absl::InvalidArgumentError("model config: 'text' is not an object");
-  const std::string q = "text.";
+  const std::string q = "text";
   RETURN_IF_ERROR(Read(j, q, "vocab_size", &c->vocab_size));
   RETURN_IF_ERROR(Read(j, q, "d_model", &c->d_model));
   RETURN_IF_ERROR(Read(j, q, "d_kv", &c->d_kv));
@@ -71,7 +71,7 @@ absl::Status T5FromJson(const Json& j, T5Config* c) {
 
 absl::Status DecoderFromJson(const Json& j, DecoderConfig* c) {
   if (!j.is_object()) return absl::InvalidArgumentError("model config: 'decoder' is not an object");
-  const std::string q = "decoder.";
+  const std::string q = "decoder";
   RETURN_IF_ERROR(Read(j, q, "width", &c->width));
   RETURN_IF_ERROR(Read(j, q, "depth", &c->depth));
   RETURN_IF_ERROR(Read(j, q, "heads", &c->heads));

@@ -7,8 +7,13 @@
 //   if (!read.ok()) return Error("heads", read.status().message());  // "expected an integer, got 4.5"
 //   if (*read) ...                                                    // present: `heads` was set
 //
+// ReadJsonFieldAt does the same with the field's dotted path in front of the message, and may require the
+// field:
+//
+//   RETURN_IF_ERROR(ReadJsonFieldAt(object, "decoder", "heads", &heads));  // "decoder.heads: expected ..."
+//
 // Types: std::string, bool, integers (an unsigned one refuses a negative value), floating point (any
-// JSON number). Thread safety: pure function.
+// JSON number). Thread safety: pure functions.
 #ifndef MIVLA_CORE_UTIL_JSON_FIELD_H_
 #define MIVLA_CORE_UTIL_JSON_FIELD_H_
 
@@ -52,6 +57,20 @@ absl::StatusOr<bool> ReadJsonField(const nlohmann::json& object, std::string_vie
   }
   *out = v.get<T>();
   return true;
+}
+
+/// ReadJsonField of `key` in the object at `where` (a dotted path; empty: the top level), its error as
+/// INVALID_ARGUMENT "<where>.<key>: <why>". An absent field leaves *out untouched; OK unless `required`
+/// ("<where>.<key>: missing").
+template <typename T>
+absl::Status ReadJsonFieldAt(const nlohmann::json& object, std::string_view where, std::string_view key, T* out,
+                             bool required = false) {
+  const absl::StatusOr<bool> read = ReadJsonField(object, key, out);
+  if (read.ok() && (*read || !required)) return absl::OkStatus();
+  std::string path(where);
+  if (!path.empty()) path += ".";
+  path += key;
+  return absl::InvalidArgumentError(absl::StrCat(path, ": ", read.ok() ? "missing" : read.status().message()));
 }
 
 }  // namespace mivla

@@ -51,5 +51,23 @@ TEST(JsonFieldTest, EachTypeIsCheckedAndNamedInTheMessage) {
   EXPECT_EQ(u, 4u);
 }
 
+TEST(JsonFieldTest, AtAPathNamesTheFieldAndMayRequireIt) {
+  const Json j = {{"width", "wide"}, {"depth", 3}};
+  int v = 1;
+  EXPECT_TRUE(ReadJsonFieldAt(j, "decoder", "depth", &v).ok());
+  EXPECT_EQ(v, 3);
+  v = 1;
+  EXPECT_TRUE(ReadJsonFieldAt(j, "decoder", "heads", &v).ok()) << "absent and optional";
+  EXPECT_EQ(v, 1);
+  const absl::Status wrong = ReadJsonFieldAt(j, "decoder", "width", &v);
+  EXPECT_EQ(wrong.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(wrong.message(), R"(decoder.width: expected an integer, got "wide")");
+  EXPECT_EQ(ReadJsonFieldAt(j, "", "width", &v).message(), R"(width: expected an integer, got "wide")");
+  const absl::Status missing = ReadJsonFieldAt(j, "rejected[0]", "heads", &v, /*required=*/true);
+  EXPECT_EQ(missing.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(missing.message(), "rejected[0].heads: missing");
+  EXPECT_EQ(v, 1);
+}
+
 }  // namespace
 }  // namespace mivla

@@ -20,23 +20,13 @@ nlohmann::json IdJson(const CheckpointId& id, const std::string& version) {
   return {{"file", id.file}, {"size", id.size}, {"mtime_ns", id.mtime_ns}, {"version", version}};
 }
 
-// One field of the object at `where` (a dotted path in the file), checked by ReadJsonField; a required
-// field that is absent is an error too.
-template <typename T>
-absl::Status Field(const nlohmann::json& j, const std::string& where, const char* key, bool required, T* out) {
-  absl::StatusOr<bool> read = ReadJsonField(j, key, out);
-  if (!read.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ".", key, ": ", read.status().message()));
-  if (!*read && required) return absl::InvalidArgumentError(absl::StrCat(where, " needs file, size and mtime_ns"));
-  return absl::OkStatus();
-}
-
 absl::Status IdFromJson(const nlohmann::json& j, const std::string& where, CheckpointId* id, std::string* version) {
   if (!j.is_object()) return absl::InvalidArgumentError(absl::StrCat(where, " is not an object"));
   *version = "";
-  if (absl::Status s = Field(j, where, "file", true, &id->file); !s.ok()) return s;
-  if (absl::Status s = Field(j, where, "size", true, &id->size); !s.ok()) return s;
-  if (absl::Status s = Field(j, where, "mtime_ns", true, &id->mtime_ns); !s.ok()) return s;
-  return Field(j, where, "version", false, version);
+  if (absl::Status s = ReadJsonFieldAt(j, where, "file", &id->file, /*required=*/true); !s.ok()) return s;
+  if (absl::Status s = ReadJsonFieldAt(j, where, "size", &id->size, /*required=*/true); !s.ok()) return s;
+  if (absl::Status s = ReadJsonFieldAt(j, where, "mtime_ns", &id->mtime_ns, /*required=*/true); !s.ok()) return s;
+  return ReadJsonFieldAt(j, where, "version", version);
 }
 
 }  // namespace
@@ -87,8 +77,8 @@ absl::Status RolloutStore::Load() {
       const std::string where = absl::StrCat("rejected[", i, "]");
       Rejected r;
       absl::Status s = IdFromJson(e, where, &r.id, &r.version);
-      if (s.ok()) s = Field(e, where, "time_unix_us", false, &r.time_unix_us);
-      if (s.ok()) s = Field(e, where, "why", false, &r.why);
+      if (s.ok()) s = ReadJsonFieldAt(e, where, "time_unix_us", &r.time_unix_us);
+      if (s.ok()) s = ReadJsonFieldAt(e, where, "why", &r.why);
       if (!s.ok()) return bad(std::string(s.message()));
       rejected_.push_back(std::move(r));
     }

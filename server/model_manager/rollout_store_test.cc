@@ -89,7 +89,8 @@ TEST_F(RolloutStoreTest, SeparateStateDirectoryAndClearErrors) {
   std::ofstream((state / RolloutStore::kFileName).string()) << R"({"rejected": [{"file": "c.mivla"}]})";
   auto incomplete = RolloutStore::Open(state.string(), Dir(), true);
   EXPECT_EQ(incomplete.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(incomplete.status().message().find("rejected[0]"), absl::string_view::npos);
+  EXPECT_NE(incomplete.status().message().find("rejected[0].size: missing"), absl::string_view::npos)
+      << incomplete.status();
   // A field of the wrong type is named with its path and what it holds, optional ones too.
   std::ofstream((state / RolloutStore::kFileName).string())
       << R"({"rejected": [{"file": "c.mivla", "size": "1", "mtime_ns": 1}]})";

@@ -27,8 +27,7 @@ class Reader {
   // The field, present (Find said so), into *out with its type checked.
   template <typename T>
   absl::Status Take(const std::string& field, T* out) {
-    absl::StatusOr<bool> read = ReadJsonField(j_, field, out);
-    return read.ok() ? absl::OkStatus() : Bad(field, std::string(read.status().message()));
+    return WithPrefix(ReadJsonFieldAt(j_, where_, field, out), file_ + ": ");
   }
   const json* Find(const std::string& field) {
     seen_.insert(field);

@@ -31,8 +31,7 @@ class ObjectReader {
   template <typename T>
   absl::Status Get(const std::string& key, T* out) {
     known_.insert(key);
-    absl::StatusOr<bool> read = ReadJsonField(obj_, key, out);
-    return read.ok() ? absl::OkStatus() : Error(key, std::string(read.status().message()));
+    return WithPrefix(ReadJsonFieldAt(obj_, path_, key, out), origin_ + ": ");
   }
 
   absl::StatusOr<const json*> Object(const std::string& key) {
