@@ -127,15 +127,16 @@ absl::Status ParseTakeoverFlags(std::map<std::string, std::string>& values, Gene
   return absl::OkStatus();
 }
 
-}  // namespace
+using FlagValues = std::map<std::string, std::string>;
+using Switches = std::map<std::string, bool>;
 
-absl::StatusOr<DatagenFlags> ParseDatagenFlags(const std::vector<std::string>& args) {
+// The command line as flag -> value (--flag V or --flag=V) and the switches given; unknown flags, stray
+// arguments, a missing value and a flag given twice are errors.
+absl::Status SplitFlags(const std::vector<std::string>& args, FlagValues* values, Switches* switches) {
   static const std::vector<std::string> kValued = {"--task",  "--embodiment",    "--episodes",     "--mode",
                                                    "--seed",  "--out",           "--workers",      "--max-attempts",
                                                    "--scale", "--policy-server", "--robot-config", "--takeover-ticks"};
   static const std::vector<std::string> kSwitches = {"--list", "--preview", "--no-progress", "--help"};
-  std::map<std::string, std::string> values;
-  std::map<std::string, bool> switches;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string flag = args[i], value;
     bool has_value = false;
@@ -146,7 +147,7 @@ absl::StatusOr<DatagenFlags> ParseDatagenFlags(const std::vector<std::string>& a
     }
     if (std::find(kSwitches.begin(), kSwitches.end(), flag) != kSwitches.end()) {
       if (has_value) return FlagError(flag, "takes no value");
-      switches[flag] = true;
+      (*switches)[flag] = true;
       continue;
     }
     if (std::find(kValued.begin(), kValued.end(), flag) == kValued.end()) {
@@ -156,9 +157,83 @@ absl::StatusOr<DatagenFlags> ParseDatagenFlags(const std::vector<std::string>& a
       if (i + 1 >= args.size()) return FlagError(flag, "needs a value");
       value = args[++i];
     }
-    if (values.count(flag)) return FlagError(flag, "given twice");
-    values[flag] = value;
+    if (values->count(flag)) return FlagError(flag, "given twice");
+    (*values)[flag] = value;
   }
+  return absl::OkStatus();
+}
+
+// --preview's flags: --out FILE.png (required), --task, --scale.
+absl::Status ParsePreviewFlags(FlagValues& values, PreviewOptions* p) {
+  if (!values.count("--out")) return FlagError("--out", "required with --preview (a .png file)");
+  p->out_png = values["--out"];
+  if (p->out_png.size() < 4 || p->out_png.substr(p->out_png.size() - 4) != ".png") {
+    return FlagError("--out", absl::StrCat("'", p->out_png, "' must end in .png"));
+  }
+  if (values.count("--task")) {
+    absl::StatusOr<std::vector<std::string>> known = TaskEmbodimentNames(values["--task"]);
+    if (!known.ok()) return known.status();
+    p->task = values["--task"];
+  }
+  if (values.count("--scale")) {
+    double scale = 0;
+    if (!absl::SimpleAtod(values["--scale"], &scale) || !(scale >= 0.25 && scale <= 2.0)) {
+      return FlagError("--scale", absl::StrCat("'", values["--scale"], "': expected a number in [0.25, 2]"));
+    }
+    p->scale = scale;
+  }
+  return absl::OkStatus();
+}
+
+// --task and --embodiment (the task must support it).
+absl::Status ParseTaskAndEmbodiment(FlagValues& values, GenerateOptions* g) {
+  g->task = values["--task"];
+  absl::StatusOr<std::vector<std::string>> supported = TaskEmbodimentNames(g->task);
+  if (!supported.ok()) return supported.status();
+  absl::StatusOr<Embodiment> e = ParseCliEmbodiment(values["--embodiment"]);
+  if (!e.ok()) return e.status();
+  g->embodiment = *e;
+  const std::string cli_name = CliEmbodimentName(*e);
+  if (std::find(supported->begin(), supported->end(), cli_name) == supported->end()) {
+    return FlagError("--embodiment", absl::StrCat("task '", g->task, "' does not support '", cli_name,
+                                                  "' (it supports: ", absl::StrJoin(*supported, ", "), ")"));
+  }
+  return absl::OkStatus();
+}
+
+// Generation's flags: --task, --embodiment, --episodes, --out (required), --mode, --workers,
+// --max-attempts, --no-progress and expert takeover's.
+absl::Status ParseGenerateFlags(FlagValues& values, Switches& switches, GenerateOptions* g) {
+  if (values.count("--scale")) return FlagError("--scale", "only with --preview");
+  for (const char* required : {"--task", "--embodiment", "--episodes", "--out"}) {
+    if (!values.count(required)) return FlagError(required, "required (see --help)");
+  }
+  RETURN_IF_ERROR(ParseTaskAndEmbodiment(values, g));
+  ASSIGN_OR_RETURN(g->episodes, ParseNumber<int>("--episodes", values["--episodes"], 1, 1000000));
+  if (values.count("--mode")) {
+    const std::string& m = values["--mode"];
+    if (m != "easy" && m != "hard") return FlagError("--mode", absl::StrCat("'", m, "': expected 'easy' or 'hard'"));
+    g->mode = m == "hard" ? sim::Mode::kHard : sim::Mode::kEasy;
+  }
+  g->out_dir = values["--out"];
+  if (g->out_dir.empty()) return FlagError("--out", "empty directory name");
+  g->workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  if (values.count("--workers")) {
+    ASSIGN_OR_RETURN(g->workers, ParseNumber<int>("--workers", values["--workers"], 1, 256));
+  }
+  if (values.count("--max-attempts")) {
+    ASSIGN_OR_RETURN(g->max_attempts, ParseNumber<int>("--max-attempts", values["--max-attempts"], 1, 1000));
+  }
+  g->progress = !switches["--no-progress"];
+  return ParseTakeoverFlags(values, g);
+}
+
+}  // namespace
+
+absl::StatusOr<DatagenFlags> ParseDatagenFlags(const std::vector<std::string>& args) {
+  FlagValues values;
+  Switches switches;
+  RETURN_IF_ERROR(SplitFlags(args, &values, &switches));
   DatagenFlags f;
   if (switches["--help"]) {
     f.command = DatagenFlags::Command::kHelp;
@@ -166,9 +241,8 @@ absl::StatusOr<DatagenFlags> ParseDatagenFlags(const std::vector<std::string>& a
   }
   if (switches["--list"] && switches["--preview"]) return FlagError("--list", "cannot be combined with --preview");
   if (values.count("--seed")) {
-    absl::StatusOr<uint64_t> seed = ParseNumber<uint64_t>("--seed", values["--seed"], 0, UINT64_MAX);
-    if (!seed.ok()) return seed.status();
-    f.generate.seed = f.preview.seed = *seed;
+    ASSIGN_OR_RETURN(const uint64_t seed, ParseNumber<uint64_t>("--seed", values["--seed"], 0, UINT64_MAX));
+    f.generate.seed = f.preview.seed = seed;
   }
   if (switches["--list"]) {
     f.command = DatagenFlags::Command::kList;
@@ -176,64 +250,10 @@ absl::StatusOr<DatagenFlags> ParseDatagenFlags(const std::vector<std::string>& a
   }
   if (switches["--preview"]) {
     f.command = DatagenFlags::Command::kPreview;
-    if (!values.count("--out")) return FlagError("--out", "required with --preview (a .png file)");
-    f.preview.out_png = values["--out"];
-    if (f.preview.out_png.size() < 4 || f.preview.out_png.substr(f.preview.out_png.size() - 4) != ".png") {
-      return FlagError("--out", absl::StrCat("'", f.preview.out_png, "' must end in .png"));
-    }
-    if (values.count("--task")) {
-      absl::StatusOr<std::vector<std::string>> known = TaskEmbodimentNames(values["--task"]);
-      if (!known.ok()) return known.status();
-      f.preview.task = values["--task"];
-    }
-    if (values.count("--scale")) {
-      double scale = 0;
-      if (!absl::SimpleAtod(values["--scale"], &scale) || !(scale >= 0.25 && scale <= 2.0)) {
-        return FlagError("--scale", absl::StrCat("'", values["--scale"], "': expected a number in [0.25, 2]"));
-      }
-      f.preview.scale = scale;
-    }
+    RETURN_IF_ERROR(ParsePreviewFlags(values, &f.preview));
     return f;
   }
-  if (values.count("--scale")) return FlagError("--scale", "only with --preview");
-  GenerateOptions& g = f.generate;
-  for (const char* required : {"--task", "--embodiment", "--episodes", "--out"}) {
-    if (!values.count(required)) return FlagError(required, "required (see --help)");
-  }
-  g.task = values["--task"];
-  absl::StatusOr<std::vector<std::string>> supported = TaskEmbodimentNames(g.task);
-  if (!supported.ok()) return supported.status();
-  absl::StatusOr<Embodiment> e = ParseCliEmbodiment(values["--embodiment"]);
-  if (!e.ok()) return e.status();
-  g.embodiment = *e;
-  const std::string cli_name = CliEmbodimentName(*e);
-  if (std::find(supported->begin(), supported->end(), cli_name) == supported->end()) {
-    return FlagError("--embodiment", absl::StrCat("task '", g.task, "' does not support '", cli_name,
-                                                  "' (it supports: ", absl::StrJoin(*supported, ", "), ")"));
-  }
-  absl::StatusOr<int> episodes = ParseNumber<int>("--episodes", values["--episodes"], 1, 1000000);
-  if (!episodes.ok()) return episodes.status();
-  g.episodes = *episodes;
-  if (values.count("--mode")) {
-    const std::string& m = values["--mode"];
-    if (m != "easy" && m != "hard") return FlagError("--mode", absl::StrCat("'", m, "': expected 'easy' or 'hard'"));
-    g.mode = m == "hard" ? sim::Mode::kHard : sim::Mode::kEasy;
-  }
-  g.out_dir = values["--out"];
-  if (g.out_dir.empty()) return FlagError("--out", "empty directory name");
-  g.workers = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  if (values.count("--workers")) {
-    absl::StatusOr<int> w = ParseNumber<int>("--workers", values["--workers"], 1, 256);
-    if (!w.ok()) return w.status();
-    g.workers = *w;
-  }
-  if (values.count("--max-attempts")) {
-    absl::StatusOr<int> a = ParseNumber<int>("--max-attempts", values["--max-attempts"], 1, 1000);
-    if (!a.ok()) return a.status();
-    g.max_attempts = *a;
-  }
-  g.progress = !switches["--no-progress"];
-  RETURN_IF_ERROR(ParseTakeoverFlags(values, &g));
+  RETURN_IF_ERROR(ParseGenerateFlags(values, switches, &f.generate));
   return f;
 }
 
