@@ -29,6 +29,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -246,113 +248,101 @@ absl::StatusOr<Json> Fidelity(const std::string& target, const std::string& task
               {"plain_decode_ms", p.act.timing().decode_us() / 1e3}};
 }
 
-absl::Status Main(int argc, char** argv) {
+struct RtcArgs {
   std::string model_dir, task = "press_bell", server_bin = MIVLA_SERVER_BIN, out, server_args, trace;
   int64_t episodes = 5, delay_ticks = 5, seed = 100, act_seed = 7, max_steps = 0, fidelity_seeds = 5;
   bool json = false, real_time = false;
+  bool helped = false;  // --help was printed: nothing to run
+};
+
+absl::StatusOr<RtcArgs> ParseRtcArgs(int argc, char** argv) {
+  RtcArgs a;
   FlagParser fs("mivla-bench-rtc [--json] [--model-dir DIR] [--episodes N] [--task T] [--delay-ticks D] [--out FILE]");
-  fs.AddBool("json", &json, "print the results as JSON");
-  fs.AddString("model-dir", &model_dir,
+  fs.AddBool("json", &a.json, "print the results as JSON");
+  fs.AddString("model-dir", &a.model_dir,
                "serve the newest checkpoint in this folder (mivla-server --model-dir; default: --random-init tiny). "
                "Give a copy: the server may write its state next to the checkpoints");
-  fs.AddString("task", &task, "PiPER sim task");
-  fs.AddInt("episodes", &episodes, "episodes per mode (with and without real-time chunking)");
-  fs.AddInt("delay-ticks", &delay_ticks, "emulated inference delay in control ticks (25 Hz: 40 ms each)");
-  fs.AddBool("real-time", &real_time,
+  fs.AddString("task", &a.task, "PiPER sim task");
+  fs.AddInt("episodes", &a.episodes, "episodes per mode (with and without real-time chunking)");
+  fs.AddInt("delay-ticks", &a.delay_ticks, "emulated inference delay in control ticks (25 Hz: 40 ms each)");
+  fs.AddBool("real-time", &a.real_time,
              "run the robots on the wall clock instead (the real round trip is the delay; --delay-ticks unused)");
-  fs.AddInt("seed", &seed, "episode i uses sim seed S + i");
-  fs.AddInt("act-seed", &act_seed, "Act sampling seed (the same in both modes)");
-  fs.AddInt("max-steps", &max_steps, "end each episode after this many control ticks (0: the task's limit)");
-  fs.AddInt("fidelity-seeds", &fidelity_seeds,
+  fs.AddInt("seed", &a.seed, "episode i uses sim seed S + i");
+  fs.AddInt("act-seed", &a.act_seed, "Act sampling seed (the same in both modes)");
+  fs.AddInt("max-steps", &a.max_steps, "end each episode after this many control ticks (0: the task's limit)");
+  fs.AddInt("fidelity-seeds", &a.fidelity_seeds,
             "observations (sim seeds S..) for the inpainting fidelity rows: plan from a plain chunk's step 12 on");
-  fs.AddString("server-bin", &server_bin, "the mivla-server binary to start");
-  fs.AddString("server-args", &server_args,
+  fs.AddString("server-bin", &a.server_bin, "the mivla-server binary to start");
+  fs.AddString("server-args", &a.server_args,
                "more mivla-server flags, separated by spaces (e.g. \"--rtc-max-guidance 10\")");
-  fs.AddString("out", &out, "also write the JSON to this file");
-  fs.AddString("trace", &trace,
+  fs.AddString("out", &a.out, "also write the JSON to this file");
+  fs.AddString("trace", &a.trace,
                "write every tick (mode, episode, tick, chunk id, the six arm joints of the chunk's action) as CSV");
-  ASSIGN_OR_RETURN(const bool helped, fs.ParseFlagsOrPrintHelp(argc, argv));
-  if (helped) return absl::OkStatus();
-  if (episodes < 1 || episodes > 1000) return absl::InvalidArgumentError("--episodes: want 1..1000");
-  if (delay_ticks < 0 || delay_ticks > 40) return absl::InvalidArgumentError("--delay-ticks: want 0..40");
-  if (!model_dir.empty() && !std::filesystem::is_directory(model_dir)) {
-    return absl::NotFoundError(absl::StrCat("--model-dir '", model_dir, "': not a folder"));
+  ASSIGN_OR_RETURN(a.helped, fs.ParseFlagsOrPrintHelp(argc, argv));
+  if (a.helped) return a;
+  if (a.episodes < 1 || a.episodes > 1000) return absl::InvalidArgumentError("--episodes: want 1..1000");
+  if (a.delay_ticks < 0 || a.delay_ticks > 40) return absl::InvalidArgumentError("--delay-ticks: want 0..40");
+  if (!a.model_dir.empty() && !std::filesystem::is_directory(a.model_dir)) {
+    return absl::NotFoundError(absl::StrCat("--model-dir '", a.model_dir, "': not a folder"));
   }
-  SetLogQuiet(true);
-  std::unique_ptr<ServerProcess> server;
+  return a;
+}
+
+// The mivla-server child: --random-init tiny, or serving --model-dir's newest checkpoint.
+absl::StatusOr<std::unique_ptr<ServerProcess>> StartServer(const RtcArgs& a) {
   const std::string log = "/tmp/mivla-bench-rtc-server.log";
   std::vector<std::string> extra;
-  for (absl::string_view a : absl::StrSplit(server_args, ' ', absl::SkipEmpty())) extra.emplace_back(a);
-  if (model_dir.empty()) {
-    ASSIGN_OR_RETURN(server, ServerProcess::Start(server_bin, 0, log, extra));
-  } else {
-    ASSIGN_OR_RETURN(server, ServerProcess::StartServing(server_bin, {"--model-dir", model_dir}, 0, log, extra, 300));
-  }
-  ASSIGN_OR_RETURN(RobotConfig cfg, LoadRobotConfig(DefaultRobotConfigPath(action::Embodiment::kPiper)));
-  SimEpisodeOptions base = EpisodeFromConfig(cfg, server->target(), real_time);
-  base.driver.task = task;
-  base.max_steps = max_steps;
-  base.client.seed = static_cast<uint64_t>(act_seed);
-  base.client.lockstep_delay_ticks = static_cast<int>(delay_ticks);
-  base.client.robot_id = "mivla-bench-rtc";
-  const double period_s = base.driver.control_period_s;
+  for (absl::string_view s : absl::StrSplit(a.server_args, ' ', absl::SkipEmpty())) extra.emplace_back(s);
+  if (a.model_dir.empty()) return ServerProcess::Start(a.server_bin, 0, log, extra);
+  return ServerProcess::StartServing(a.server_bin, {"--model-dir", a.model_dir}, 0, log, extra, 300);
+}
 
-  std::ofstream trace_file;
-  if (!trace.empty()) {
-    trace_file.open(trace);
-    if (!trace_file) return absl::InvalidArgumentError(absl::StrCat("--trace '", trace, "': cannot write"));
-    trace_file << "mode,episode,tick,chunk_id,q0,q1,q2,q3,q4,q5\n";
-  }
-  ModeResult modes[2];  // 0: off, 1: on
-  for (int rtc = 0; rtc < 2; ++rtc) {
-    ModeResult& m = modes[rtc];
-    const ServerCounters before = Scrape(*server);
-    for (int64_t i = 0; i < episodes; ++i) {
-      SimEpisodeOptions o = base;
-      o.driver.seed = static_cast<uint64_t>(seed + i);
-      o.client.scheduler.realtime_chunking = rtc == 1;
-      JumpTracker tracker(period_s, &m);
-      o.on_tick = [&](const TickInfo& t, SimDriver&) {
-        tracker.Tick(t);
-        if (trace_file.is_open()) {
-          trace_file << (rtc ? "on" : "off") << ',' << i << ',' << t.tick << ',' << t.chunk_id;
-          const std::vector<double> q = t.action != nullptr ? ArmJoints(*t.action) : std::vector<double>{};
-          for (size_t j = 0; j < 6; ++j) {
-            trace_file << ',';
-            if (j < q.size()) trace_file << q[j];
-          }
-          trace_file << '\n';
+// One mode's episodes (real-time chunking on or off) into *m, every tick to `trace` when it is open.
+void RunMode(const RtcArgs& a, const SimEpisodeOptions& base, const ServerProcess& server, bool rtc,
+             std::ofstream& trace, ModeResult* m) {
+  const ServerCounters before = Scrape(server);
+  for (int64_t i = 0; i < a.episodes; ++i) {
+    SimEpisodeOptions o = base;
+    o.driver.seed = static_cast<uint64_t>(a.seed + i);
+    o.client.scheduler.realtime_chunking = rtc;
+    JumpTracker tracker(base.driver.control_period_s, m);
+    o.on_tick = [&](const TickInfo& t, SimDriver&) {
+      tracker.Tick(t);
+      if (trace.is_open()) {
+        trace << (rtc ? "on" : "off") << ',' << i << ',' << t.tick << ',' << t.chunk_id;
+        const std::vector<double> q = t.action != nullptr ? ArmJoints(*t.action) : std::vector<double>{};
+        for (size_t j = 0; j < 6; ++j) {
+          trace << ',';
+          if (j < q.size()) trace << q[j];
         }
-        return true;
-      };
-      absl::StatusOr<EpisodeResult> r = RunSimEpisode(o);
-      if (!r.ok()) {
-        ++m.errors;
-        std::fprintf(stderr, "rtc %s episode %lld: %s\n", rtc ? "on" : "off", static_cast<long long>(i),
-                     r.status().ToString().c_str());
-        continue;
+        trace << '\n';
       }
-      ++m.episodes;
-      m.successes += r->success ? 1 : 0;
-      m.ticks += r->client.ticks;
-      m.holds += r->client.ticks - r->client.fresh_ticks;
-      m.chunks += r->client.chunks;
-      m.guided_chunks += r->client.guided_chunks;
-      std::fprintf(stderr, "rtc %s episode %lld: %s, %d steps, %zu joins so far\n", rtc ? "on" : "off",
-                   static_cast<long long>(i), r->success ? "success" : "failure", r->steps, m.join_jumps.size());
+      return true;
+    };
+    absl::StatusOr<EpisodeResult> r = RunSimEpisode(o);
+    if (!r.ok()) {
+      ++m->errors;
+      std::fprintf(stderr, "rtc %s episode %lld: %s\n", rtc ? "on" : "off", static_cast<long long>(i),
+                   r.status().ToString().c_str());
+      continue;
     }
-    const ServerCounters after = Scrape(*server);
-    m.decode_s_sum = after.decode_sum - before.decode_sum;
-    m.decode_count = after.decode_count - before.decode_count;
-    m.guided_acts = after.guided - before.guided;
+    ++m->episodes;
+    m->successes += r->success ? 1 : 0;
+    m->ticks += r->client.ticks;
+    m->holds += r->client.ticks - r->client.fresh_ticks;
+    m->chunks += r->client.chunks;
+    m->guided_chunks += r->client.guided_chunks;
+    std::fprintf(stderr, "rtc %s episode %lld: %s, %d steps, %zu joins so far\n", rtc ? "on" : "off",
+                 static_cast<long long>(i), r->success ? "success" : "failure", r->steps, m->join_jumps.size());
   }
-  Json fidelity = Json::array();
-  for (int64_t i = 0; i < fidelity_seeds; ++i) {
-    absl::StatusOr<Json> f = Fidelity(server->target(), task, static_cast<uint64_t>(seed + i),
-                                      static_cast<int>(std::max<int64_t>(delay_ticks, 1)), 12);
-    if (!f.ok()) return f.status();
-    fidelity.push_back(*f);
-  }
+  const ServerCounters after = Scrape(server);
+  m->decode_s_sum = after.decode_sum - before.decode_sum;
+  m->decode_count = after.decode_count - before.decode_count;
+  m->guided_acts = after.guided - before.guided;
+}
+
+// The benchmark's JSON from both modes and the fidelity rows, the target evaluated.
+Json ResultJson(const RtcArgs& a, double period_s, const ModeResult (&modes)[2], const Json& fidelity) {
   const Json off = Summary(modes[0]), on = Summary(modes[1]);
   const double max_off = off["max_join_jump_rad_s"], max_on = on["max_join_jump_rad_s"];
   const double ratio = max_on > 0 ? max_off / max_on : 0;
@@ -360,34 +350,66 @@ absl::Status Main(int argc, char** argv) {
   const double extra_ms = guided_share > 0 ? (on["mean_decode_ms_per_act"].get<double>() -
                                                off["mean_decode_ms_per_act"].get<double>()) / guided_share
                                            : 0;
-  Json result = {{"benchmark", "mivla-bench-rtc"},
-                 {"model", model_dir.empty() ? "random-init tiny" : model_dir},
-                 {"server_args", server_args},
-                 {"task", task},
-                 {"embodiment", "PIPER"},
-                 {"control_period_s", period_s},
-                 {"clock", real_time ? "wall (real round trips)" : "lockstep (emulated delay)"},
-                 {"delay_ticks", real_time ? 0 : delay_ticks},
-                 {"episodes_per_mode", episodes},
-                 {"without_rtc", off},
-                 {"with_rtc", on},
-                 {"extra_decode_ms_per_guided_act", extra_ms},
-                 {"fidelity", fidelity},
-                 {"targets",
-                  {{"join_jump_3x_smaller",
-                    {{"ratio_off_over_on", ratio}, {"want_at_least", 3.0}, {"pass", ratio >= 3.0}}}}}};
-  const std::string text = result.dump(2);
-  if (json) std::printf("%s\n", text.c_str());
-  if (!out.empty()) {
-    std::ofstream f(out);
-    f << text << "\n";
-    if (!f) return absl::InternalError(absl::StrCat("--out '", out, "': cannot write"));
+  return {{"benchmark", "mivla-bench-rtc"},
+          {"model", a.model_dir.empty() ? "random-init tiny" : a.model_dir},
+          {"server_args", a.server_args},
+          {"task", a.task},
+          {"embodiment", "PIPER"},
+          {"control_period_s", period_s},
+          {"clock", a.real_time ? "wall (real round trips)" : "lockstep (emulated delay)"},
+          {"delay_ticks", a.real_time ? 0 : a.delay_ticks},
+          {"episodes_per_mode", a.episodes},
+          {"without_rtc", off},
+          {"with_rtc", on},
+          {"extra_decode_ms_per_guided_act", extra_ms},
+          {"fidelity", fidelity},
+          {"targets",
+           {{"join_jump_3x_smaller", {{"ratio_off_over_on", ratio}, {"want_at_least", 3.0}, {"pass", ratio >= 3.0}}}}}};
+}
+
+absl::Status Main(int argc, char** argv) {
+  ASSIGN_OR_RETURN(const RtcArgs a, ParseRtcArgs(argc, argv));
+  if (a.helped) return absl::OkStatus();
+  SetLogQuiet(true);
+  ASSIGN_OR_RETURN(std::unique_ptr<ServerProcess> server, StartServer(a));
+  ASSIGN_OR_RETURN(RobotConfig cfg, LoadRobotConfig(DefaultRobotConfigPath(action::Embodiment::kPiper)));
+  SimEpisodeOptions base = EpisodeFromConfig(cfg, server->target(), a.real_time);
+  base.driver.task = a.task;
+  base.max_steps = a.max_steps;
+  base.client.seed = static_cast<uint64_t>(a.act_seed);
+  base.client.lockstep_delay_ticks = static_cast<int>(a.delay_ticks);
+  base.client.robot_id = "mivla-bench-rtc";
+  std::ofstream trace;
+  if (!a.trace.empty()) {
+    trace.open(a.trace);
+    if (!trace) return absl::InvalidArgumentError(absl::StrCat("--trace '", a.trace, "': cannot write"));
+    trace << "mode,episode,tick,chunk_id,q0,q1,q2,q3,q4,q5\n";
   }
+  ModeResult modes[2];  // 0: off, 1: on
+  for (int rtc = 0; rtc < 2; ++rtc) RunMode(a, base, *server, rtc == 1, trace, &modes[rtc]);
+  Json fidelity = Json::array();
+  for (int64_t i = 0; i < a.fidelity_seeds; ++i) {
+    ASSIGN_OR_RETURN(Json f, Fidelity(server->target(), a.task, static_cast<uint64_t>(a.seed + i),
+                                      static_cast<int>(std::max<int64_t>(a.delay_ticks, 1)), 12));
+    fidelity.push_back(f);
+  }
+  const Json result = ResultJson(a, base.driver.control_period_s, modes, fidelity);
+  const std::string text = result.dump(2);
+  if (a.json) std::printf("%s\n", text.c_str());
+  if (!a.out.empty()) {
+    std::ofstream f(a.out);
+    f << text << "\n";
+    if (!f) return absl::InternalError(absl::StrCat("--out '", a.out, "': cannot write"));
+  }
+  const Json& off = result["without_rtc"];
+  const Json& on = result["with_rtc"];
   std::fprintf(stderr,
                "largest velocity jump at chunk joins: %.3f rad/s without RTC, %.3f with (%.2fx; target >= 3x); "
                "success %d/%d vs %d/%d; extra decode per guided Act %.1f ms\n",
-               max_off, max_on, ratio, modes[0].successes, modes[0].episodes, modes[1].successes, modes[1].episodes,
-               extra_ms);
+               off["max_join_jump_rad_s"].get<double>(), on["max_join_jump_rad_s"].get<double>(),
+               result["targets"]["join_jump_3x_smaller"]["ratio_off_over_on"].get<double>(), modes[0].successes,
+               modes[0].episodes, modes[1].successes, modes[1].episodes,
+               result["extra_decode_ms_per_guided_act"].get<double>());
   return absl::OkStatus();
 }
 
