@@ -27,7 +27,9 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -141,7 +143,8 @@ double MatmulPeakGflops(const torch::Device& d) {
   return 2.0 * 1024 * 1024 * 1024 / (best_ms * 1e-3) / 1e9;
 }
 
-int Run(const Args& args) {
+// The configuration and runtime the flags name; a bad combination ends the program with usage.
+std::pair<ModelConfig, RuntimeOptions> ConfigAndRuntimeOrUsage(const Args& args) {
   absl::StatusOr<ModelConfig> cfg = ConfigByName(args.config);
   if (!cfg.ok()) Usage(std::string(cfg.status().message()));
   absl::StatusOr<RuntimeOptions> rt = ParseRuntimeOptions(args.device, args.precision);
@@ -154,18 +157,17 @@ int Run(const Args& args) {
   if (args.cuda_graphs && !GraphedSampler::CudaGraphsBuilt()) {
     Usage("--cuda-graphs: this binary was built without CUDA graphs (build against a CUDA LibTorch)");
   }
-  // LibTorch's own intra-op pool stays at its default unless asked: OpenBLAS (pthreads) already
-  // parallelises the GEMMs, and a second pool of the same size oversubscribes a small CPU.
-  if (args.threads > 0) torch::set_num_threads(args.threads);
-  torch::manual_seed(0);
-  MivlaModel model(*cfg);
-  model->to(rt->device);
-  model->eval();
+  return {*cfg, *rt};
+}
 
+constexpr int kTextTokens = 16;  // every sample's instruction length, so the FLOP count matches
+
+// The run's description: device, threads, parameter counts, FLOPs per sample, the matmul peak.
+nlohmann::json HeaderJson(const Args& args, const ModelConfig& cfg, const RuntimeOptions& rt, MivlaModel& model) {
   nlohmann::json out;
   out["benchmark"] = "model";
-  out["config"] = cfg->name;
-  out["device"] = DescribeDevice(*rt);
+  out["config"] = cfg.name;
+  out["device"] = DescribeDevice(rt);
   out["torch_threads"] = torch::get_num_threads();
   out["allocator"] = AllocatorName();
   int64_t other = CountParameters(*model) - CountParameters(*model->dino()) - CountParameters(*model->siglip()) -
@@ -176,104 +178,132 @@ int Run(const Args& args) {
                    {"decoder", CountParameters(*model->decoder())},
                    {"projections_and_state", other},
                    {"total", CountParameters(*model)}};
-  const int text_tokens = 16;
-  FlopCount flops = CountFlops(*cfg, args.views, text_tokens);
+  const FlopCount flops = CountFlops(cfg, args.views, kTextTokens);
   out["flops"] = {{"views", args.views},
-                  {"text_tokens", text_tokens},
+                  {"text_tokens", kTextTokens},
                   {"encode_per_sample", flops.encode_total},
                   {"decode_per_sample", flops.decode_total},
                   {"decode_step_per_sample", flops.decode_step},
-                  {"sampling_steps", cfg->decoder.sampling_steps}};
-  out["matmul_peak_gflops"] = MatmulPeakGflops(rt->device);
+                  {"sampling_steps", cfg.decoder.sampling_steps}};
+  out["matmul_peak_gflops"] = MatmulPeakGflops(rt.device);
+  return out;
+}
 
-  torch::InferenceMode inference;
-  AutocastGuard autocast(*rt);
-  const std::vector<action::Embodiment> cycle = {action::Embodiment::kPiper, action::Embodiment::kAlohaAgilex,
-                                                 action::Embodiment::kArx5, action::Embodiment::kLocoman};
-  std::unique_ptr<GraphedSampler> graphed;
-  if (args.cuda_graphs) {
-    auto s = GraphedSampler::Create(model, rt->device, GraphedSampler::Mode::kCudaGraph,
-                                    *std::max_element(args.batches.begin(), args.batches.end()));
-    if (!s.ok()) Usage(std::string(s.status().message()));
-    graphed = *std::move(s);
+// Synthetic inputs for a batch of `b` (embodiments in turn), --views views and kTextTokens tokens each.
+ModelInputs BatchInputs(const Args& args, const ModelConfig& cfg, const RuntimeOptions& rt, int b) {
+  static const std::vector<action::Embodiment> kCycle = {action::Embodiment::kPiper, action::Embodiment::kAlohaAgilex,
+                                                         action::Embodiment::kArx5, action::Embodiment::kLocoman};
+  std::vector<action::Embodiment> es;
+  for (int i = 0; i < b; ++i) es.push_back(kCycle[i % kCycle.size()]);
+  ModelInputs in = SyntheticInputs(cfg, es, 1, cfg.siglip.image_size);
+  in.images = in.images.slice(1, 0, args.views);
+  in.view_mask = torch::ones({b, args.views}, torch::kBool);
+  in.text_ids = torch::randint(3, cfg.text.vocab_size, {b, kTextTokens}, torch::kLong);
+  in.text_mask = torch::ones({b, kTextTokens}, torch::kBool);
+  for (torch::Tensor* t :
+       {&in.images, &in.view_mask, &in.text_ids, &in.text_mask, &in.state, &in.state_mask, &in.embodiment}) {
+    *t = t->to(rt.device);
   }
-  nlohmann::json rows = nlohmann::json::array();
-  for (int b : args.batches) {
-    std::vector<action::Embodiment> es;
-    for (int i = 0; i < b; ++i) es.push_back(cycle[i % cycle.size()]);
-    ModelInputs in = SyntheticInputs(*cfg, es, 1, cfg->siglip.image_size);
-    in.images = in.images.slice(1, 0, args.views);
-    in.view_mask = torch::ones({b, args.views}, torch::kBool);
-    // Every sample gets `text_tokens` tokens so the FLOP count matches.
-    in.text_ids = torch::randint(3, cfg->text.vocab_size, {b, text_tokens}, torch::kLong);
-    in.text_mask = torch::ones({b, text_tokens}, torch::kBool);
-    for (torch::Tensor* t : {&in.images, &in.view_mask, &in.text_ids, &in.text_mask, &in.state, &in.state_mask,
-                             &in.embodiment}) {
-      *t = t->to(rt->device);
-    }
-    ConditionTokens cond;
-    double encode_ms = MedianMs(args.repeats, rt->device, [&] { cond = model->Encode(in); });
-    torch::Tensor noise = SampleNoise(b, cfg->decoder.action_horizon, action::kActionDim, 7, rt->device);
-    double decode_ms = MedianMs(args.repeats, rt->device, [&] {
-      DecoderContext ctx = model->PrepareDecoding(cond);
-      EulerSample(*model, ctx, noise, cfg->decoder.sampling_steps);
-    });
+  return in;
+}
+
+// The decode op by op against its replay from CUDA graphs, for the same rows and noise.
+nlohmann::json CudaGraphJson(const Args& args, const ModelConfig& cfg, const RuntimeOptions& rt, MivlaModel& model,
+                             GraphedSampler& graphed, const ConditionTokens& cond, const torch::Tensor& noise) {
+  const std::vector<double> eager = TimesMs(args.repeats, rt.device, [&] {
+    EulerSample(*model, model->PrepareDecoding(cond), noise, cfg.decoder.sampling_steps);
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  graphed.Sample(cond, noise);  // captures this batch's bucket
+  Sync(rt.device);
+  const double capture_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const std::vector<double> graph = TimesMs(args.repeats, rt.device, [&] { graphed.Sample(cond, noise); });
+  const torch::Tensor replayed = graphed.Sample(cond, noise);
+  const torch::Tensor op_by_op = EulerSample(*model, model->PrepareDecoding(cond), noise, cfg.decoder.sampling_steps);
+  const double max_abs_diff = (replayed - op_by_op).abs().max().item<double>();
+  return {{"eager_p50_ms", Quantile(eager, 0.5)},
+          {"eager_p99_ms", Quantile(eager, 0.99)},
+          {"graph_p50_ms", Quantile(graph, 0.5)},
+          {"graph_p99_ms", Quantile(graph, 0.99)},
+          {"first_call_with_capture_ms", capture_ms},
+          {"max_abs_diff_vs_eager", max_abs_diff},
+          {"launch_share_of_eager", 1.0 - Quantile(graph, 0.5) / Quantile(eager, 0.5)}};
+}
+
+// One row: encode and decode medians of a batch of `b` (and the CUDA-graph figures with `graphed`).
+nlohmann::json BatchRow(const Args& args, const ModelConfig& cfg, const RuntimeOptions& rt, MivlaModel& model,
+                        GraphedSampler* graphed, int b) {
+  const ModelInputs in = BatchInputs(args, cfg, rt, b);
+  ConditionTokens cond;
+  const double encode_ms = MedianMs(args.repeats, rt.device, [&] { cond = model->Encode(in); });
+  const torch::Tensor noise = SampleNoise(b, cfg.decoder.action_horizon, action::kActionDim, 7, rt.device);
+  const double decode_ms = MedianMs(args.repeats, rt.device, [&] {
+    DecoderContext ctx = model->PrepareDecoding(cond);
+    EulerSample(*model, ctx, noise, cfg.decoder.sampling_steps);
+  });
 #if MIVLA_HAVE_LEGACY_PROFILER
-    if (!args.profile.empty() && b == args.batches.back()) {
-      torch::autograd::profiler::RecordProfile guard(args.profile);
-      DecoderContext ctx = model->PrepareDecoding(cond);
-      EulerSample(*model, ctx, noise, cfg->decoder.sampling_steps);
-    }
-#endif
-    rows.push_back({{"batch", b},
-                    {"encode_ms", encode_ms},
-                    {"decode_ms", decode_ms},
-                    {"decode_ms_per_sample", decode_ms / b},
-                    {"achieved_gflops", flops.decode_total * b / (decode_ms * 1e-3) / 1e9}});
-    if (graphed != nullptr) {
-      const std::vector<double> eager = TimesMs(args.repeats, rt->device, [&] {
-        EulerSample(*model, model->PrepareDecoding(cond), noise, cfg->decoder.sampling_steps);
-      });
-      const auto t0 = std::chrono::steady_clock::now();
-      graphed->Sample(cond, noise);  // captures this batch's bucket
-      Sync(rt->device);
-      const double capture_ms =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      const std::vector<double> graph = TimesMs(args.repeats, rt->device, [&] { graphed->Sample(cond, noise); });
-      // The replayed chunks against the op-by-op ones for the same rows and noise.
-      const torch::Tensor replayed = graphed->Sample(cond, noise);
-      const torch::Tensor op_by_op =
-          EulerSample(*model, model->PrepareDecoding(cond), noise, cfg->decoder.sampling_steps);
-      const double max_abs_diff = (replayed - op_by_op).abs().max().item<double>();
-      rows.back()["cuda_graph"] = {{"eager_p50_ms", Quantile(eager, 0.5)},
-                                   {"eager_p99_ms", Quantile(eager, 0.99)},
-                                   {"graph_p50_ms", Quantile(graph, 0.5)},
-                                   {"graph_p99_ms", Quantile(graph, 0.99)},
-                                   {"first_call_with_capture_ms", capture_ms},
-                                   {"max_abs_diff_vs_eager", max_abs_diff},
-                                   {"launch_share_of_eager", 1.0 - Quantile(graph, 0.5) / Quantile(eager, 0.5)}};
-    }
-    if (!args.json) {
-      std::fprintf(stderr, "batch %3d: encode %8.2f ms  decode %8.2f ms  (%.1f GFLOP/s)\n", b, encode_ms, decode_ms,
-                   rows.back()["achieved_gflops"].get<double>());
-    }
+  if (!args.profile.empty() && b == args.batches.back()) {
+    torch::autograd::profiler::RecordProfile guard(args.profile);
+    DecoderContext ctx = model->PrepareDecoding(cond);
+    EulerSample(*model, ctx, noise, cfg.decoder.sampling_steps);
   }
-  out["rows"] = rows;
-  // The targets, computed when batches 1 and 16 were both measured.
+#endif
+  const double decode_flops = CountFlops(cfg, args.views, kTextTokens).decode_total;
+  nlohmann::json row = {{"batch", b},
+                        {"encode_ms", encode_ms},
+                        {"decode_ms", decode_ms},
+                        {"decode_ms_per_sample", decode_ms / b},
+                        {"achieved_gflops", decode_flops * b / (decode_ms * 1e-3) / 1e9}};
+  if (graphed != nullptr) row["cuda_graph"] = CudaGraphJson(args, cfg, rt, model, *graphed, cond, noise);
+  if (!args.json) {
+    std::fprintf(stderr, "batch %3d: encode %8.2f ms  decode %8.2f ms  (%.1f GFLOP/s)\n", b, encode_ms, decode_ms,
+                 row["achieved_gflops"].get<double>());
+  }
+  return row;
+}
+
+// The targets, when batches 1 and 16 were both measured; null otherwise.
+nlohmann::json TargetsJson(const nlohmann::json& rows, double peak_gflops) {
   const nlohmann::json* b1 = nullptr;
   const nlohmann::json* b16 = nullptr;
   for (const auto& r : rows) {
     if (r["batch"] == 1) b1 = &r;
     if (r["batch"] == 16) b16 = &r;
   }
-  if (b1 && b16) {
-    double frac = (*b16)["achieved_gflops"].get<double>() / out["matmul_peak_gflops"].get<double>();
-    double ratio = (*b16)["decode_ms_per_sample"].get<double>() / (*b1)["decode_ms_per_sample"].get<double>();
-    out["targets"] = {{"decode_b16_fraction_of_peak", frac},
-                      {"decode_b16_fraction_of_peak_target", 0.40},
-                      {"per_sample_decode_b16_over_b1", ratio},
-                      {"per_sample_decode_b16_over_b1_target", 0.5},
-                      {"met", frac >= 0.40 && ratio <= 0.5}};
+  if (!b1 || !b16) return nullptr;
+  const double frac = (*b16)["achieved_gflops"].get<double>() / peak_gflops;
+  const double ratio = (*b16)["decode_ms_per_sample"].get<double>() / (*b1)["decode_ms_per_sample"].get<double>();
+  return {{"decode_b16_fraction_of_peak", frac},
+          {"decode_b16_fraction_of_peak_target", 0.40},
+          {"per_sample_decode_b16_over_b1", ratio},
+          {"per_sample_decode_b16_over_b1_target", 0.5},
+          {"met", frac >= 0.40 && ratio <= 0.5}};
+}
+
+int Run(const Args& args) {
+  const auto [cfg, rt] = ConfigAndRuntimeOrUsage(args);
+  // LibTorch's own intra-op pool stays at its default unless asked: OpenBLAS (pthreads) already
+  // parallelises the GEMMs, and a second pool of the same size oversubscribes a small CPU.
+  if (args.threads > 0) torch::set_num_threads(args.threads);
+  torch::manual_seed(0);
+  MivlaModel model(cfg);
+  model->to(rt.device);
+  model->eval();
+  nlohmann::json out = HeaderJson(args, cfg, rt, model);
+  torch::InferenceMode inference;
+  AutocastGuard autocast(rt);
+  std::unique_ptr<GraphedSampler> graphed;
+  if (args.cuda_graphs) {
+    auto s = GraphedSampler::Create(model, rt.device, GraphedSampler::Mode::kCudaGraph,
+                                    *std::max_element(args.batches.begin(), args.batches.end()));
+    if (!s.ok()) Usage(std::string(s.status().message()));
+    graphed = *std::move(s);
+  }
+  nlohmann::json rows = nlohmann::json::array();
+  for (int b : args.batches) rows.push_back(BatchRow(args, cfg, rt, model, graphed.get(), b));
+  out["rows"] = rows;
+  if (nlohmann::json t = TargetsJson(rows, out["matmul_peak_gflops"].get<double>()); !t.is_null()) {
+    out["targets"] = t;
   }
   std::string text = out.dump(args.json ? -1 : 2);
   std::cout << text << std::endl;
