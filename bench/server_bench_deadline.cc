@@ -94,13 +94,8 @@ struct RobotSession {
 // Starts robot `index`'s session and reports it ready (and whether it started) to `sh`.
 RobotSession StartRobot(const DeadlineLoadOptions& o, int index, double rate, Shared* sh) {
   const action::Embodiment e = o.embodiments[index % o.embodiments.size()];
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  args.SetMaxReceiveMessageSize(64 << 20);
-  args.SetMaxSendMessageSize(64 << 20);
   RobotSession robot;
-  robot.stub = mivla::v1::PolicyService::NewStub(
-      grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", o.port), grpc::InsecureChannelCredentials(), args));
+  robot.stub = RobotStub(o.port);
   mivla::v1::StartSessionRequest req = server::testing::StartRequest(e);
   req.set_control_rate_hz(rate);
   mivla::v1::StartSessionResponse started;

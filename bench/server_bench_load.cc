@@ -110,13 +110,7 @@ std::unique_ptr<grpc::ClientContext> Context(const LoadOptions& o) {
 
 void RunSession(const LoadOptions& o, int index, Shared* shared) {
   const action::Embodiment e = o.embodiments[index % o.embodiments.size()];
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one TCP connection per robot
-  args.SetMaxReceiveMessageSize(64 << 20);
-  args.SetMaxSendMessageSize(64 << 20);
-  auto channel = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", o.port), grpc::InsecureChannelCredentials(),
-                                           args);
-  auto stub = mivla::v1::PolicyService::NewStub(channel);
+  auto stub = RobotStub(o.port);
 
   std::string session_id;
   std::vector<mivla::v1::ObserveRequest> observations;
@@ -174,6 +168,15 @@ void RunSession(const LoadOptions& o, int index, Shared* shared) {
 }
 
 }  // namespace
+
+std::unique_ptr<mivla::v1::PolicyService::Stub> RobotStub(int port) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one TCP connection per robot
+  args.SetMaxReceiveMessageSize(64 << 20);
+  args.SetMaxSendMessageSize(64 << 20);
+  return mivla::v1::PolicyService::NewStub(
+      grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(), args));
+}
 
 absl::StatusOr<LoadResult> RunLoad(const LoadOptions& o) {
   if (o.sessions < 1 || o.embodiments.empty() || o.duration_s <= 0 || o.warmup_s < 0 ||

@@ -10,11 +10,13 @@
 #define MIVLA_BENCH_SERVER_BENCH_LOAD_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/action/action_space.h"
+#include "mivla/v1/policy.grpc.pb.h"
 
 namespace mivla::bench {
 
@@ -55,6 +57,10 @@ struct LoadResult {
   std::string first_error;  // empty when every call succeeded
   ServerBreakdown server;
 };
+
+/// A simulated robot's stub on its own channel (its own TCP connection, not gRPC's shared subchannel) to
+/// 127.0.0.1:port, with 64 MiB message limits: what RunLoad's and the deadline rows' robots use.
+std::unique_ptr<mivla::v1::PolicyService::Stub> RobotStub(int port);
 
 /// Runs the load and returns its figures. An error only when no session could be started at all;
 /// failed calls during the run are counted in the result (and end that session's loop).
