@@ -14,7 +14,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -22,6 +25,7 @@
 #include "core/util/flag_parser.h"
 #include "core/util/log.h"
 #include "core/util/malloc_tuning.h"
+#include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "trainer/train/data_setup.h"
 #include "trainer/train/model_setup.h"
@@ -46,77 +50,144 @@ bool MakeData(const std::string& dir) {
   return true;
 }
 
-int Main(int argc, char** argv) {
+struct TrainBenchArgs {
   std::string config_name = "tiny", device = "cpu", precision = "fp32", data_dir, out;
   int64_t batch = 16, workers = 2, steps = 20, warmup = 3;
   bool json = false, help = false;
+};
+
+// The flags; an exit code when the program should end here (2: a bad flag, 0: --help printed).
+std::optional<int> ParseTrainBenchArgs(int argc, char** argv, TrainBenchArgs* a) {
   FlagParser p("mivla-bench-train --config tiny|base [--json] [flags]");
-  p.AddString("config", &config_name, "model config");
-  p.AddString("device", &device, "cpu, cuda, cuda:N, auto");
-  p.AddString("precision", &precision, "fp32, bf16 (CUDA)");
-  p.AddInt("batch-size", &batch, "samples per step");
-  p.AddInt("workers", &workers, "data loader threads");
-  p.AddInt("steps", &steps, "measured training steps (and 4x as many loader batches)");
-  p.AddInt("warmup", &warmup, "unmeasured steps first");
-  p.AddString("data", &data_dir, "dataset directory (default: made by mivla-datagen under build/bench/train_data)");
-  p.AddString("out", &out, "also write the JSON here");
-  p.AddBool("json", &json, "print JSON");
-  p.AddBool("help", &help, "this text", false);
+  p.AddString("config", &a->config_name, "model config");
+  p.AddString("device", &a->device, "cpu, cuda, cuda:N, auto");
+  p.AddString("precision", &a->precision, "fp32, bf16 (CUDA)");
+  p.AddInt("batch-size", &a->batch, "samples per step");
+  p.AddInt("workers", &a->workers, "data loader threads");
+  p.AddInt("steps", &a->steps, "measured training steps (and 4x as many loader batches)");
+  p.AddInt("warmup", &a->warmup, "unmeasured steps first");
+  p.AddString("data", &a->data_dir, "dataset directory (default: made by mivla-datagen under build/bench/train_data)");
+  p.AddString("out", &a->out, "also write the JSON here");
+  p.AddBool("json", &a->json, "print JSON");
+  p.AddBool("help", &a->help, "this text", false);
   if (absl::Status s = p.Parse(std::vector<std::string>(argv + 1, argv + argc)); !s.ok()) {
     std::fprintf(stderr, "mivla-bench-train: %s\n%s", std::string(s.message()).c_str(), p.Usage().c_str());
     return 2;
   }
-  if (help) {
+  if (a->help) {
     std::printf("%s", p.Usage().c_str());
     return 0;
   }
-  SetLogQuiet(true);
-  auto runtime = model::ParseRuntimeOptions(device, precision);
-  if (!runtime.ok()) return Fail(runtime.status().ToString());
+  return std::nullopt;
+}
 
+// The training run the benchmark times, on --data (made first when not given: a->data_dir is set then).
+absl::StatusOr<TrainConfig> BenchTrainConfig(TrainBenchArgs* a) {
   TrainConfig c;
   c.name = "bench";
-  c.model = config_name;
-  c.device = device;
-  c.precision = precision;
-  c.batch_size = batch;
-  c.workers = workers;
-  c.steps = warmup + steps;
+  c.model = a->config_name;
+  c.device = a->device;
+  c.precision = a->precision;
+  c.batch_size = a->batch;
+  c.workers = a->workers;
+  c.steps = a->warmup + a->steps;
   c.output_dir = (fs::temp_directory_path() / absl::StrCat("mivla_bench_train_", ::getpid())).string();
   c.tokenizer = MIVLA_DEFAULT_TOKENIZER;
-  if (data_dir.empty()) {
-    data_dir = MIVLA_BENCH_DEFAULT_DATA_DIR;
-    if (!MakeData(data_dir)) return Fail("mivla-datagen failed");
+  if (a->data_dir.empty()) {
+    a->data_dir = MIVLA_BENCH_DEFAULT_DATA_DIR;
+    if (!MakeData(a->data_dir)) return absl::InternalError("mivla-datagen failed");
   }
-  c.sources = {{"robot", data_dir + "/piper", 1.0, "piper"}, {"human", data_dir + "/human", 1.0, "aloha"}};
-  c.cache_dir = data_dir + "/complement_cache";
-  if (!fs::exists(data_dir + "/piper")) c.sources = {{"data", data_dir, 1.0, "aloha"}};
-  if (absl::Status s = ValidateTrainConfig(c, "bench"); !s.ok()) return Fail(s.ToString());
+  c.sources = {{"robot", a->data_dir + "/piper", 1.0, "piper"}, {"human", a->data_dir + "/human", 1.0, "aloha"}};
+  c.cache_dir = a->data_dir + "/complement_cache";
+  if (!fs::exists(a->data_dir + "/piper")) c.sources = {{"data", a->data_dir, 1.0, "aloha"}};
+  RETURN_IF_ERROR(ValidateTrainConfig(c, "bench"));
+  return c;
+}
 
-  auto initial = BuildInitialModel(c, TrainMode::kPretrain);
+using Clock = std::chrono::steady_clock;
+
+// Seconds the loader alone takes for `batches` batches, after `warmup` unmeasured ones.
+absl::StatusOr<double> TimeLoader(DataLoader& loader, int64_t warmup, int64_t batches) {
+  for (int64_t i = 0; i < warmup; ++i) RETURN_IF_ERROR(loader.Next().status());
+  const auto t0 = Clock::now();
+  for (int64_t i = 0; i < batches; ++i) RETURN_IF_ERROR(loader.Next().status());
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Sums over the measured training steps, seconds.
+struct StepTimes {
+  double total = 0, data = 0, forward = 0, backward = 0, optimizer = 0;
+};
+
+// `steps` training steps after `warmup` unmeasured ones.
+absl::StatusOr<StepTimes> TimeTrainingSteps(Trainer& trainer, int64_t warmup, int64_t steps) {
+  for (int64_t i = 0; i < warmup; ++i) RETURN_IF_ERROR(trainer.Step().status());
+  StepTimes t;
+  const auto t0 = Clock::now();
+  for (int64_t i = 0; i < steps; ++i) {
+    ASSIGN_OR_RETURN(const StepRecord r, trainer.Step());
+    t.data += r.data_s, t.forward += r.forward_s, t.backward += r.backward_s, t.optimizer += r.optimizer_s;
+  }
+  t.total = std::chrono::duration<double>(Clock::now() - t0).count();
+  return t;
+}
+
+nlohmann::json ResultJson(const TrainBenchArgs& a, const model::RuntimeOptions& runtime, DataLoader& loader,
+                          int64_t loader_batches, double loader_rate, const StepTimes& t) {
+  const double train_rate = a.steps * a.batch / t.total;
+  const double ratio = loader_rate / train_rate;
+  const double n = static_cast<double>(a.steps);
+  nlohmann::json j = {{"config", a.config_name},
+                      {"device", model::DescribeDevice(runtime)},
+                      {"batch_size", a.batch},
+                      {"workers", a.workers},
+                      {"steps", a.steps},
+                      {"threads", torch::get_num_threads()},
+                      {"allocator", AllocatorName()},
+                      {"data", {{"dir", a.data_dir}, {"report", LoadReportJson(loader.report())}}},
+                      {"loader", {{"batches", loader_batches}, {"samples_per_s", loader_rate}}},
+                      {"train",
+                       {{"samples_per_s", train_rate},
+                        {"step_s",
+                         {{"total", t.total / n},
+                          {"data", t.data / n},
+                          {"forward", t.forward / n},
+                          {"backward", t.backward / n},
+                          {"optimizer", t.optimizer / n}}}}},
+                      {"target",
+                       {{"name", "loader alone >= 2x the training rate"},
+                        {"ratio", ratio},
+                        {"required", 2.0},
+                        {"pass", ratio >= 2.0}}}};
+  j["data"]["report"].erase("skipped");
+  return j;
+}
+
+int Main(int argc, char** argv) {
+  TrainBenchArgs a;
+  if (std::optional<int> exit = ParseTrainBenchArgs(argc, argv, &a)) return *exit;
+  SetLogQuiet(true);
+  auto runtime = model::ParseRuntimeOptions(a.device, a.precision);
+  if (!runtime.ok()) return Fail(runtime.status().ToString());
+  absl::StatusOr<TrainConfig> c = BenchTrainConfig(&a);
+  if (!c.ok()) return Fail(c.status().ToString());
+  auto initial = BuildInitialModel(*c, TrainMode::kPretrain);
   if (!initial.ok()) return Fail(initial.status().ToString());
-  auto lo = MakeLoaderOptions(c, initial->model->config(), 0, 1, nullptr);
+  auto lo = MakeLoaderOptions(*c, initial->model->config(), 0, 1, nullptr);
   if (!lo.ok()) return Fail(lo.status().ToString());
   auto loader = DataLoader::Create(*lo);
   if (!loader.ok()) return Fail(loader.status().ToString());
 
   // 1. The loader alone: 4x as many batches as training steps, after `warmup` batches.
-  using Clock = std::chrono::steady_clock;
-  const int64_t loader_batches = 4 * steps;
-  for (int64_t i = 0; i < warmup; ++i) {
-    if (auto b = (*loader)->Next(); !b.ok()) return Fail(b.status().ToString());
-  }
-  auto t0 = Clock::now();
-  for (int64_t i = 0; i < loader_batches; ++i) {
-    if (auto b = (*loader)->Next(); !b.ok()) return Fail(b.status().ToString());
-  }
-  const double loader_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  const double loader_rate = loader_batches * batch / loader_s;
+  const int64_t loader_batches = 4 * a.steps;
+  absl::StatusOr<double> loader_s = TimeLoader(**loader, a.warmup, loader_batches);
+  if (!loader_s.ok()) return Fail(loader_s.status().ToString());
+  const double loader_rate = loader_batches * a.batch / *loader_s;
 
   // 2. Training steps through the Trainer (data from the same loader, prefetching meanwhile).
   LoaderBatchSource source(loader->get());
   TrainerOptions o;
-  o.config = c;
+  o.config = *c;
   o.model = initial->model;
   o.runtime = *runtime;
   o.data = &source;
@@ -124,53 +195,23 @@ int Main(int argc, char** argv) {
   o.progress = false;
   auto trainer = Trainer::Create(std::move(o));
   if (!trainer.ok()) return Fail(trainer.status().ToString());
-  double data = 0, fwd = 0, bwd = 0, opt = 0;
-  for (int64_t i = 0; i < warmup; ++i) {
-    if (auto r = (*trainer)->Step(); !r.ok()) return Fail(r.status().ToString());
-  }
-  t0 = Clock::now();
-  for (int64_t i = 0; i < steps; ++i) {
-    auto r = (*trainer)->Step();
-    if (!r.ok()) return Fail(r.status().ToString());
-    data += r->data_s, fwd += r->forward_s, bwd += r->backward_s, opt += r->optimizer_s;
-  }
-  const double train_s = std::chrono::duration<double>(Clock::now() - t0).count();
-  const double train_rate = steps * batch / train_s;
+  absl::StatusOr<StepTimes> times = TimeTrainingSteps(**trainer, a.warmup, a.steps);
+  if (!times.ok()) return Fail(times.status().ToString());
   std::error_code ec;
-  fs::remove_all(c.output_dir, ec);
+  fs::remove_all(c->output_dir, ec);
 
-  const double ratio = loader_rate / train_rate;
-  nlohmann::json j = {{"config", config_name},
-                      {"device", model::DescribeDevice(*runtime)},
-                      {"batch_size", batch},
-                      {"workers", workers},
-                      {"steps", steps},
-                      {"threads", torch::get_num_threads()},
-                      {"allocator", AllocatorName()},
-                      {"data", {{"dir", data_dir}, {"report", LoadReportJson((*loader)->report())}}},
-                      {"loader", {{"batches", loader_batches}, {"samples_per_s", loader_rate}}},
-                      {"train",
-                       {{"samples_per_s", train_rate},
-                        {"step_s",
-                         {{"total", train_s / steps},
-                          {"data", data / steps},
-                          {"forward", fwd / steps},
-                          {"backward", bwd / steps},
-                          {"optimizer", opt / steps}}}}},
-                      {"target",
-                       {{"name", "loader alone >= 2x the training rate"},
-                        {"ratio", ratio},
-                        {"required", 2.0},
-                        {"pass", ratio >= 2.0}}}};
-  j["data"]["report"].erase("skipped");
-  if (!out.empty()) std::ofstream(out) << j.dump(2) << "\n";
-  if (json) {
+  const nlohmann::json j = ResultJson(a, *runtime, **loader, loader_batches, loader_rate, *times);
+  if (!a.out.empty()) std::ofstream(a.out) << j.dump(2) << "\n";
+  if (a.json) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    std::printf("loader alone: %.1f samples/s; training: %.1f samples/s (step %.3f s: data %.3f, forward %.3f, "
-                "backward %.3f, optimiser %.3f); loader/train %.1fx (target >= 2x: %s)\n",
-                loader_rate, train_rate, train_s / steps, data / steps, fwd / steps, bwd / steps, opt / steps, ratio,
-                ratio >= 2 ? "met" : "missed");
+    const double n = static_cast<double>(a.steps);
+    const double ratio = j["target"]["ratio"].get<double>();
+    std::printf(
+        "loader alone: %.1f samples/s; training: %.1f samples/s (step %.3f s: data %.3f, forward %.3f, "
+        "backward %.3f, optimiser %.3f); loader/train %.1fx (target >= 2x: %s)\n",
+        loader_rate, j["train"]["samples_per_s"].get<double>(), times->total / n, times->data / n, times->forward / n,
+        times->backward / n, times->optimizer / n, ratio, ratio >= 2 ? "met" : "missed");
   }
   return 0;
 }
