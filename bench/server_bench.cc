@@ -385,7 +385,7 @@ int Run(const ServerBenchArgs& args) {
   if (args.soak) return RunSoakMode(args);
   int64_t failed = 0;
   if (absl::Status s = RunSweepMode(args, &failed); !s.ok()) {
-    std::cerr << "mivla-bench-server: " << s.message() << std::endl;
+    std::cerr << "mivla-bench-server: " << s << std::endl;
     return 1;
   }
   if (failed > 0) {

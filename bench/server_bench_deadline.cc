@@ -216,6 +216,7 @@ absl::StatusOr<DeadlineLoadResult> RunDeadlineLoad(const DeadlineLoadOptions& o)
   r.p50_ms = Quantile(sh.round_trips_ms, 0.50);
   r.p99_ms = Quantile(sh.round_trips_ms, 0.99);
   r.stalled_share = sh.stalled_s / (static_cast<double>(sh.started) * o.duration_s);
+  for (auto& [hz, m] : r.by_rate) m.stalled_share = m.robots > 0 ? m.stalled_s / (m.robots * o.duration_s) : 0.0;
   if (scrape) {
     const auto delta = [&](const char* sample) {
       const std::optional<double> a = metrics::SampleValue(at_start, sample);
@@ -232,14 +233,14 @@ absl::StatusOr<DeadlineLoadResult> RunDeadlineLoad(const DeadlineLoadOptions& o)
 
 namespace {
 
-nlohmann::json RowJson(double load, const std::string& policy, const DeadlineLoadResult& r, double duration_s) {
+nlohmann::json RowJson(double load, const std::string& policy, const DeadlineLoadResult& r) {
   nlohmann::json by_rate = nlohmann::json::object();
   for (const auto& [hz, m] : r.by_rate) {
     by_rate[std::to_string(hz)] = {{"requests", m.requests},
                                    {"misses", m.misses},
                                    {"miss_rate", m.requests > 0 ? static_cast<double>(m.misses) / m.requests : 0.0},
                                    {"robots", m.robots},
-                                   {"stalled_share", m.robots > 0 ? m.stalled_s / (m.robots * duration_s) : 0.0}};
+                                   {"stalled_share", m.stalled_share}};
   }
   return {{"load", load},
           {"policy", policy},
@@ -305,7 +306,7 @@ absl::StatusOr<nlohmann::json> RunDeadlineSweep(const DeadlineSweepOptions& o, c
           static_cast<long long>(r->refused), r->served_per_s, r->p50_ms, 100 * r->stalled_share,      // NOLINT
           r->longest_stall_ms, r->server_late_acts, r->server_decode_batch_mean);
       (std::string(policy) == "fifo" ? fifo_rate : edf_rate) = r->miss_rate;
-      out["rows"].push_back(RowJson(load, policy, *r, o.duration_s));
+      out["rows"].push_back(RowJson(load, policy, *r));
     }
     nlohmann::json t = {{"load", load}, {"fifo_miss_rate", fifo_rate}, {"edf_miss_rate", edf_rate}, {"limit", 0.5}};
     if (fifo_rate > 0) {

@@ -48,7 +48,8 @@ struct RateMisses {
   int64_t requests = 0;
   int64_t misses = 0;
   int robots = 0;
-  double stalled_s = 0;  // robot-seconds in the window without actions, summed over these robots
+  double stalled_s = 0;      // robot-seconds in the window without actions, summed over these robots
+  double stalled_share = 0;  // stalled_s / (robots x window)
 };
 
 struct DeadlineLoadResult {
@@ -66,7 +67,7 @@ struct DeadlineLoadResult {
   double p50_ms = 0;          // Observe + Act round trip of answered requests
   double p99_ms = 0;
   std::map<int, RateMisses> by_rate;  // key: control rate in Hz (rounded)
-  double stalled_share = 0;           // robot-time in the window without actions / (robots x window)
+  double stalled_share = 0;           // robot-time in the window without actions / (started robots x window)
   double longest_stall_ms = 0;        // one robot's longest time without actions inside the window
   // The server's view of the window (with `scrape`; -1 without): Acts it made late (mivla_late_acts_total:
   // the robot asked in time and ran out before the answer, or was dropped) and its mean decode batch.

@@ -138,15 +138,17 @@ void Panel(cv::Mat& img, cv::Rect area, const std::vector<PlotRow>& rows, const 
        kBlack);
   VerticalText(img, y_label, area.x + 8, plot.y + plot.height / 2, 0.6);
   Text(img, title, {plot.x + plot.width / 2 - TextSize(title, 0.7, 2).width / 2, area.y + 28}, 0.7, kBlack, 2);
+  std::vector<cv::Rect> taken;  // the reference label, markers and value labels already placed
   if (ref_value > 0) {
     const double y = fy(ref_value);
     DashedLine(img, {double(plot.x), y}, {double(plot.x + plot.width), y}, kGrey, 1, 4);
-    Text(img, ref_label, {plot.x + plot.width - TextSize(ref_label, 0.45).width - 6, static_cast<int>(y) - 6}, 0.45,
-         kGrey);
+    const cv::Size sz = TextSize(ref_label, 0.45);
+    const cv::Point at(plot.x + plot.width - sz.width - 6, static_cast<int>(y) - 6);
+    Text(img, ref_label, at, 0.45, kGrey);
+    taken.push_back(cv::Rect(at.x - 2, at.y - sz.height - 2, sz.width + 4, sz.height + 5));
   }
   // Series: lines and markers first, then the value labels over them.
   std::vector<std::vector<std::pair<cv::Point2d, double>>> points(series.size());
-  std::vector<cv::Rect> taken;  // markers and labels already placed
   for (size_t k = 0; k < series.size(); ++k) {
     const Series& s = series[k];
     std::vector<std::pair<cv::Point2d, double>>& pts = points[k];

@@ -81,25 +81,21 @@ std::optional<int> ParseTrainBenchArgs(int argc, char** argv, TrainBenchArgs* a)
   return std::nullopt;
 }
 
-// The training run the benchmark times, on --data (made first when not given: a->data_dir is set then).
-absl::StatusOr<TrainConfig> BenchTrainConfig(TrainBenchArgs* a) {
+// The training run the benchmark times, on a.data_dir.
+absl::StatusOr<TrainConfig> BenchTrainConfig(const TrainBenchArgs& a) {
   TrainConfig c;
   c.name = "bench";
-  c.model = a->config_name;
-  c.device = a->device;
-  c.precision = a->precision;
-  c.batch_size = a->batch;
-  c.workers = a->workers;
-  c.steps = a->warmup + a->steps;
+  c.model = a.config_name;
+  c.device = a.device;
+  c.precision = a.precision;
+  c.batch_size = a.batch;
+  c.workers = a.workers;
+  c.steps = a.warmup + a.steps;
   c.output_dir = (fs::temp_directory_path() / absl::StrCat("mivla_bench_train_", ::getpid())).string();
   c.tokenizer = MIVLA_DEFAULT_TOKENIZER;
-  if (a->data_dir.empty()) {
-    a->data_dir = MIVLA_BENCH_DEFAULT_DATA_DIR;
-    if (!MakeData(a->data_dir)) return absl::InternalError("mivla-datagen failed");
-  }
-  c.sources = {{"robot", a->data_dir + "/piper", 1.0, "piper"}, {"human", a->data_dir + "/human", 1.0, "aloha"}};
-  c.cache_dir = a->data_dir + "/complement_cache";
-  if (!fs::exists(a->data_dir + "/piper")) c.sources = {{"data", a->data_dir, 1.0, "aloha"}};
+  c.sources = {{"robot", a.data_dir + "/piper", 1.0, "piper"}, {"human", a.data_dir + "/human", 1.0, "aloha"}};
+  c.cache_dir = a.data_dir + "/complement_cache";
+  if (!fs::exists(a.data_dir + "/piper")) c.sources = {{"data", a.data_dir, 1.0, "aloha"}};
   RETURN_IF_ERROR(ValidateTrainConfig(c, "bench"));
   return c;
 }
@@ -169,7 +165,11 @@ int Main(int argc, char** argv) {
   SetLogQuiet(true);
   auto runtime = model::ParseRuntimeOptions(a.device, a.precision);
   if (!runtime.ok()) return Fail(runtime.status().ToString());
-  absl::StatusOr<TrainConfig> c = BenchTrainConfig(&a);
+  if (a.data_dir.empty()) {
+    a.data_dir = MIVLA_BENCH_DEFAULT_DATA_DIR;
+    if (!MakeData(a.data_dir)) return Fail("mivla-datagen failed");
+  }
+  absl::StatusOr<TrainConfig> c = BenchTrainConfig(a);
   if (!c.ok()) return Fail(c.status().ToString());
   auto initial = BuildInitialModel(*c, TrainMode::kPretrain);
   if (!initial.ok()) return Fail(initial.status().ToString());
