@@ -34,6 +34,12 @@ TEST(StallClockTest, ClipsToTheWindowAndCountsAnOpenStallAtTheEnd) {
   EXPECT_NEAR(stalls.total_s(), 0.800, 1e-9);
   EXPECT_NEAR(stalls.longest_s(), 0.500, 1e-9);
 
+  StallClock late(At(1000), At(2000));
+  late.OnChunk(At(1500), At(2500), At(2500));  // stalled from 1500 ms; its chunk comes after the window, stale
+  late.Close(At(2500));
+  EXPECT_NEAR(late.total_s(), 0.500, 1e-9);
+  EXPECT_NEAR(late.longest_s(), 0.500, 1e-9) << "the open stall counts up to the window's end, once";
+
   StallClock fed(At(1000), At(2000));
   fed.OnChunk(At(900), At(950), At(2500));  // before the window: nothing
   fed.Close(At(2500));                      // actions past the window's end: nothing
