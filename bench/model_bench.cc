@@ -163,7 +163,8 @@ std::pair<ModelConfig, RuntimeOptions> ConfigAndRuntimeOrUsage(const Args& args)
 constexpr int kTextTokens = 16;  // every sample's instruction length, so the FLOP count matches
 
 // The run's description: device, threads, parameter counts, FLOPs per sample, the matmul peak.
-nlohmann::json HeaderJson(const Args& args, const ModelConfig& cfg, const RuntimeOptions& rt, MivlaModel& model) {
+nlohmann::json HeaderJson(const Args& args, const ModelConfig& cfg, const RuntimeOptions& rt, MivlaModel& model,
+                          const FlopCount& flops) {
   nlohmann::json out;
   out["benchmark"] = "model";
   out["config"] = cfg.name;
@@ -178,7 +179,6 @@ nlohmann::json HeaderJson(const Args& args, const ModelConfig& cfg, const Runtim
                    {"decoder", CountParameters(*model->decoder())},
                    {"projections_and_state", other},
                    {"total", CountParameters(*model)}};
-  const FlopCount flops = CountFlops(cfg, args.views, kTextTokens);
   out["flops"] = {{"views", args.views},
                   {"text_tokens", kTextTokens},
                   {"encode_per_sample", flops.encode_total},
@@ -232,7 +232,7 @@ nlohmann::json CudaGraphJson(const Args& args, const ModelConfig& cfg, const Run
 
 // One row: encode and decode medians of a batch of `b` (and the CUDA-graph figures with `graphed`).
 nlohmann::json BatchRow(const Args& args, const ModelConfig& cfg, const RuntimeOptions& rt, MivlaModel& model,
-                        GraphedSampler* graphed, int b) {
+                        double decode_flops, GraphedSampler* graphed, int b) {
   const ModelInputs in = BatchInputs(args, cfg, rt, b);
   ConditionTokens cond;
   const double encode_ms = MedianMs(args.repeats, rt.device, [&] { cond = model->Encode(in); });
@@ -248,7 +248,6 @@ nlohmann::json BatchRow(const Args& args, const ModelConfig& cfg, const RuntimeO
     EulerSample(*model, ctx, noise, cfg.decoder.sampling_steps);
   }
 #endif
-  const double decode_flops = CountFlops(cfg, args.views, kTextTokens).decode_total;
   nlohmann::json row = {{"batch", b},
                         {"encode_ms", encode_ms},
                         {"decode_ms", decode_ms},
@@ -289,7 +288,8 @@ int Run(const Args& args) {
   MivlaModel model(cfg);
   model->to(rt.device);
   model->eval();
-  nlohmann::json out = HeaderJson(args, cfg, rt, model);
+  const FlopCount flops = CountFlops(cfg, args.views, kTextTokens);
+  nlohmann::json out = HeaderJson(args, cfg, rt, model, flops);
   torch::InferenceMode inference;
   AutocastGuard autocast(rt);
   std::unique_ptr<GraphedSampler> graphed;
@@ -300,7 +300,7 @@ int Run(const Args& args) {
     graphed = *std::move(s);
   }
   nlohmann::json rows = nlohmann::json::array();
-  for (int b : args.batches) rows.push_back(BatchRow(args, cfg, rt, model, graphed.get(), b));
+  for (int b : args.batches) rows.push_back(BatchRow(args, cfg, rt, model, flops.decode_total, graphed.get(), b));
   out["rows"] = rows;
   if (nlohmann::json t = TargetsJson(rows, out["matmul_peak_gflops"].get<double>()); !t.is_null()) {
     out["targets"] = t;

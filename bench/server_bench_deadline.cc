@@ -32,7 +32,6 @@ struct Shared {
   int started ABSL_GUARDED_BY(mu) = 0;
   DeadlineLoadResult result ABSL_GUARDED_BY(mu);
   std::vector<double> round_trips_ms ABSL_GUARDED_BY(mu);
-  double stalled_s ABSL_GUARDED_BY(mu) = 0;
   absl::Notification go;
   Clock::time_point epoch;         // robot time 1 s; written before `go`
   Clock::time_point window_start;  // written before `go`
@@ -41,12 +40,6 @@ struct Shared {
 
 int64_t RobotUs(const Shared& sh, Clock::time_point t) {
   return 1000000 + std::chrono::duration_cast<std::chrono::microseconds>(t - sh.epoch).count();
-}
-
-std::unique_ptr<grpc::ClientContext> Context(double timeout_s) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::microseconds(static_cast<int64_t>(timeout_s * 1e6)));
-  return ctx;
 }
 
 // One robot's outcome of one request, added to the shared result when it lies in the window.
@@ -79,7 +72,6 @@ void RecordStalls(Shared* sh, int rate, double stalled_s, double longest_s) {
   RateMisses& m = sh->result.by_rate[rate];
   ++m.robots;
   m.stalled_s += stalled_s;
-  sh->stalled_s += stalled_s;
   sh->result.longest_stall_ms = std::max(sh->result.longest_stall_ms, 1000 * longest_s);
 }
 
@@ -99,7 +91,7 @@ RobotSession StartRobot(const DeadlineLoadOptions& o, int index, double rate, Sh
   mivla::v1::StartSessionRequest req = server::testing::StartRequest(e);
   req.set_control_rate_hz(rate);
   mivla::v1::StartSessionResponse started;
-  grpc::Status s = robot.stub->StartSession(Context(o.call_timeout_s).get(), req, &started);
+  grpc::Status s = robot.stub->StartSession(CallContext(o.call_timeout_s).get(), req, &started);
   if (s.ok()) {
     robot.session_id = started.session_id();
     robot.chunk_steps = static_cast<int>(started.action_horizon());
@@ -139,7 +131,7 @@ void RunRobot(const DeadlineLoadOptions& o, int index, Shared* sh) {
     obs.set_timestamp_us(now_us);
     for (auto& im : *obs.mutable_images()) im.set_capture_time_us(now_us);
     mivla::v1::ObserveResponse observed;
-    grpc::Status s = robot.stub->Observe(Context(o.call_timeout_s).get(), obs, &observed);
+    grpc::Status s = robot.stub->Observe(CallContext(o.call_timeout_s).get(), obs, &observed);
     if (s.ok()) {
       mivla::v1::ActRequest act;
       act.set_session_id(robot.session_id);
@@ -147,7 +139,7 @@ void RunRobot(const DeadlineLoadOptions& o, int index, Shared* sh) {
       act.set_seed(iteration);
       act.set_deadline_us(std::max<int64_t>(1, RobotUs(*sh, run_out)));
       mivla::v1::ActResponse chunk;
-      s = robot.stub->Act(Context(o.call_timeout_s).get(), act, &chunk);
+      s = robot.stub->Act(CallContext(o.call_timeout_s).get(), act, &chunk);
     }
     const Clock::time_point t_resp = Clock::now();
     const double rt_ms = std::chrono::duration<double, std::milli>(t_resp - t_obs).count();
@@ -165,7 +157,7 @@ void RunRobot(const DeadlineLoadOptions& o, int index, Shared* sh) {
   mivla::v1::EndSessionRequest end;
   end.set_session_id(robot.session_id);
   mivla::v1::EndSessionResponse ended;
-  robot.stub->EndSession(Context(o.call_timeout_s).get(), end, &ended);
+  robot.stub->EndSession(CallContext(o.call_timeout_s).get(), end, &ended);
 }
 
 }  // namespace
@@ -215,8 +207,12 @@ absl::StatusOr<DeadlineLoadResult> RunDeadlineLoad(const DeadlineLoadOptions& o)
   r.miss_rate = r.requests > 0 ? static_cast<double>(r.misses) / static_cast<double>(r.requests) : 0;
   r.p50_ms = Quantile(sh.round_trips_ms, 0.50);
   r.p99_ms = Quantile(sh.round_trips_ms, 0.99);
-  r.stalled_share = sh.stalled_s / (static_cast<double>(sh.started) * o.duration_s);
-  for (auto& [hz, m] : r.by_rate) m.stalled_share = m.robots > 0 ? m.stalled_s / (m.robots * o.duration_s) : 0.0;
+  double stalled_s = 0;
+  for (auto& [hz, m] : r.by_rate) {
+    m.stalled_share = m.robots > 0 ? m.stalled_s / (m.robots * o.duration_s) : 0.0;
+    stalled_s += m.stalled_s;
+  }
+  r.stalled_share = stalled_s / (static_cast<double>(sh.started) * o.duration_s);
   if (scrape) {
     const auto delta = [&](const char* sample) {
       const std::optional<double> a = metrics::SampleValue(at_start, sample);

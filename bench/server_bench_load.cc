@@ -101,11 +101,7 @@ std::string Describe(const char* rpc, const grpc::Status& s) {
 }
 
 std::unique_ptr<grpc::ClientContext> Context(const LoadOptions& o) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::microseconds(static_cast<int64_t>(o.call_timeout_s * 1e6)));
-  if (!o.bearer_token.empty()) ctx->AddMetadata("authorization", "Bearer " + o.bearer_token);
-  return ctx;
+  return CallContext(o.call_timeout_s, o.bearer_token);
 }
 
 void RunSession(const LoadOptions& o, int index, Shared* shared) {
@@ -176,6 +172,14 @@ std::unique_ptr<mivla::v1::PolicyService::Stub> RobotStub(int port) {
   args.SetMaxSendMessageSize(64 << 20);
   return mivla::v1::PolicyService::NewStub(
       grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(), args));
+}
+
+std::unique_ptr<grpc::ClientContext> CallContext(double timeout_s, const std::string& bearer_token) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::microseconds(static_cast<int64_t>(timeout_s * 1e6)));
+  if (!bearer_token.empty()) ctx->AddMetadata("authorization", "Bearer " + bearer_token);
+  return ctx;
 }
 
 absl::StatusOr<LoadResult> RunLoad(const LoadOptions& o) {

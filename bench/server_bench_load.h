@@ -62,6 +62,10 @@ struct LoadResult {
 /// 127.0.0.1:port, with 64 MiB message limits: what RunLoad's and the deadline rows' robots use.
 std::unique_ptr<mivla::v1::PolicyService::Stub> RobotStub(int port);
 
+/// A call's context: a deadline `timeout_s` from now and, when `bearer_token` is set, `authorization:
+/// Bearer <token>`.
+std::unique_ptr<grpc::ClientContext> CallContext(double timeout_s, const std::string& bearer_token = "");
+
 /// Runs the load and returns its figures. An error only when no session could be started at all;
 /// failed calls during the run are counted in the result (and end that session's loop).
 absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options);

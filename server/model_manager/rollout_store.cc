@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "core/util/json_field.h"
 #include "core/util/read_file.h"
+#include "core/util/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace mivla::server {
@@ -23,9 +24,9 @@ nlohmann::json IdJson(const CheckpointId& id, const std::string& version) {
 absl::Status IdFromJson(const nlohmann::json& j, const std::string& where, CheckpointId* id, std::string* version) {
   if (!j.is_object()) return absl::InvalidArgumentError(absl::StrCat(where, " is not an object"));
   *version = "";
-  if (absl::Status s = ReadJsonFieldAt(j, where, "file", &id->file, /*required=*/true); !s.ok()) return s;
-  if (absl::Status s = ReadJsonFieldAt(j, where, "size", &id->size, /*required=*/true); !s.ok()) return s;
-  if (absl::Status s = ReadJsonFieldAt(j, where, "mtime_ns", &id->mtime_ns, /*required=*/true); !s.ok()) return s;
+  RETURN_IF_ERROR(ReadJsonFieldAt(j, where, "file", &id->file, /*required=*/true));
+  RETURN_IF_ERROR(ReadJsonFieldAt(j, where, "size", &id->size, /*required=*/true));
+  RETURN_IF_ERROR(ReadJsonFieldAt(j, where, "mtime_ns", &id->mtime_ns, /*required=*/true));
   return ReadJsonFieldAt(j, where, "version", version);
 }
 
