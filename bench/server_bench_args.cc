@@ -25,7 +25,8 @@ namespace {
 const char kUsage[] =
     "mivla-bench-server --config tiny [--json] [--duration-s S] [--warmup-s S] [--out-dir DIR]\n"
     "       [--sessions 1,4,16] [--queue-delay-us US] [--bare-repeats N] [--tokenizer FILE]\n"
-    "       [--deadline-loads 0.5,1,2 | none] [--deadline-duration-s S] [--blas-threads N] [--heap-keep-mib N]\n"
+    "       [--deadline-loads 0.5,1,2 | none] [--deadline-duration-s S] [--paired-rounds N] [--blas-threads N]\n"
+    "       [--heap-keep-mib N]\n"
     "   or: mivla-bench-server --soak [--minutes N] [--batch-policy edf|fifo] [--soak-clients tokens|anonymous]\n"
     "       [--soak-runtime model|zero-cost] [--config tiny] [--out-dir DIR] [--heap-keep-mib N]";
 
@@ -68,7 +69,7 @@ ServerBenchArgs ParseServerBenchArgs(int argc, char** argv) {
   a.tokenizer = MIVLA_DEFAULT_TOKENIZER;
   std::string sessions = "1,4,16", loads = "0.5,1,2", soak_clients = "tokens", soak_runtime = "model";
   int64_t queue_delay_us = a.queue_delay_us, bare_repeats = a.bare_repeats, blas_threads = a.blas_threads,
-          heap_keep_mib = a.heap_keep_mib;
+          heap_keep_mib = a.heap_keep_mib, paired_rounds = a.paired_rounds;
   FlagParser p(kUsage);
   p.AddString("config", &a.config, "model configuration of the random-init server: tiny or base");
   p.AddBool("json", &a.json, "print only the JSON");
@@ -81,6 +82,8 @@ ServerBenchArgs ParseServerBenchArgs(int argc, char** argv) {
   p.AddString("tokenizer", &a.tokenizer, "SentencePiece model of the servers");
   p.AddString("deadline-loads", &loads, "deadline rows' loads x capacity, each in (0, 10], or none");
   p.AddDouble("deadline-duration-s", &a.deadline_duration_s, "measured seconds per deadline row");
+  p.AddInt("paired-rounds", &paired_rounds,
+           "turns of one robot and the bare model in the paired one-robot row, in [0, 1000] (0: no such row)");
   p.AddInt("blas-threads", &blas_threads, "as mivla-server's flag (-1: auto), applied before the bare model runs");
   p.AddBool("soak", &a.soak, "run the hostile-client soak instead of the sweep");
   p.AddDouble("minutes", &a.minutes, "minutes of each soak phase");
@@ -102,6 +105,10 @@ ServerBenchArgs ParseServerBenchArgs(int argc, char** argv) {
   if (bare_repeats < 1 || bare_repeats > 1000000) Usage(absl::StrCat("--bare-repeats: ", bare_repeats, " is not >= 1"));
   if (blas_threads < -1 || blas_threads > 1024)
     Usage(absl::StrCat("--blas-threads: ", blas_threads, " is not in [-1, 1024]"));
+  if (paired_rounds < 0 || paired_rounds > 1000) {
+    Usage(absl::StrCat("--paired-rounds: ", paired_rounds, " is not in [0, 1000]"));
+  }
+  a.paired_rounds = static_cast<int>(paired_rounds);
   a.queue_delay_us = queue_delay_us;
   a.bare_repeats = static_cast<int>(bare_repeats);
   a.blas_threads = static_cast<int>(blas_threads);

@@ -26,6 +26,7 @@ struct ServerBenchArgs {
   std::string tokenizer;  // default: the tiny SentencePiece model in the source tree (ditto)
   std::vector<double> deadline_loads = {0.5, 1.0, 2.0};  // x capacity; empty: no deadline rows
   double deadline_duration_s = 6.0;
+  int paired_rounds = 12;  // --paired-rounds: turns of the paired one-robot row (server_bench_paired.h); 0: none
   bool soak = false;    // --soak: the hostile-client soak (server_bench_soak.h) instead of the sweep
   double minutes = 30;  // --minutes: each soak phase
   std::string soak_policy = server::ServerOptions().batch_policy;  // --batch-policy: the soak server's

@@ -96,69 +96,31 @@ struct Shared {
   }
 };
 
-std::string Describe(const char* rpc, const grpc::Status& s) {
-  return absl::StrCat(rpc, ": ", s.error_code(), " ", s.error_message());
-}
-
-std::unique_ptr<grpc::ClientContext> Context(const LoadOptions& o) {
-  return CallContext(o.call_timeout_s, o.bearer_token);
-}
-
 void RunSession(const LoadOptions& o, int index, Shared* shared) {
   const action::Embodiment e = o.embodiments[index % o.embodiments.size()];
-  auto stub = RobotStub(o.port);
-
-  std::string session_id;
-  std::vector<mivla::v1::ObserveRequest> observations;
+  absl::StatusOr<std::unique_ptr<PairClient>> robot =
+      PairClient::Start(o.port, e, index, o.distinct_observations, o.call_timeout_s, o.bearer_token);
+  if (!robot.ok()) shared->Fail(std::string(robot.status().message()));
   {
-    mivla::v1::StartSessionResponse started;
-    grpc::Status s = stub->StartSession(Context(o).get(), server::testing::StartRequest(e), &started);
-    if (s.ok()) {
-      session_id = started.session_id();
-      for (int k = 0; k < o.distinct_observations; ++k) {
-        observations.push_back(server::testing::ObserveFor(e, session_id, static_cast<uint64_t>(index * 1000 + k + 1)));
-      }
-    } else {
-      shared->Fail(Describe("StartSession", s));
-    }
     absl::MutexLock lock(&shared->mu);
     ++shared->ready;
-    if (s.ok()) ++shared->started;
+    if (robot.ok()) ++shared->started;
   }
   shared->go.WaitForNotification();
-  if (session_id.empty()) return;
+  if (!robot.ok()) return;
 
   Tally mine;
   uint64_t iteration = 0;
   while (!shared->Done(Clock::now())) {
-    const Clock::time_point t0 = Clock::now();
-    mivla::v1::ObserveResponse obs;
-    grpc::Status s = stub->Observe(Context(o).get(), observations[iteration % observations.size()], &obs);
-    if (!s.ok()) {
-      shared->Fail(Describe("Observe", s));
+    absl::StatusOr<PairClient::Pair> pair = (*robot)->Run(++iteration);
+    if (!pair.ok()) {
+      shared->Fail(std::string(pair.status().message()));
       break;
     }
-    mivla::v1::ActRequest act_req;
-    act_req.set_session_id(session_id);
-    act_req.set_seed(++iteration);
-    mivla::v1::ActResponse act;
-    s = stub->Act(Context(o).get(), act_req, &act);
-    if (!s.ok()) {
-      shared->Fail(Describe("Act", s));
-      break;
-    }
-    if (act.chunk().steps_size() == 0) {
-      shared->Fail("Act: OK but the chunk has no steps");
-      break;
-    }
-    const Clock::time_point t1 = Clock::now();
     // A pair counts when it ends inside the window (unbiased throughput in steady state).
-    if (shared->Count(t1)) mine.Add(Ms(t1 - t0), obs.timing(), act.timing());
+    if (shared->Count(Clock::now())) mine.Add(pair->round_trip_ms, pair->observe, pair->act);
   }
-  mivla::v1::EndSessionRequest end;
-  end.set_session_id(session_id);
-  mivla::v1::EndSessionResponse ended;
-  stub->EndSession(Context(o).get(), end, &ended);  // best effort; the server restarts anyway
+  robot->reset();  // ends the session; the server restarts anyway
   absl::MutexLock lock(&shared->mu);
   shared->tally.Merge(mine);
 }
@@ -180,6 +142,52 @@ std::unique_ptr<grpc::ClientContext> CallContext(double timeout_s, const std::st
                     std::chrono::microseconds(static_cast<int64_t>(timeout_s * 1e6)));
   if (!bearer_token.empty()) ctx->AddMetadata("authorization", "Bearer " + bearer_token);
   return ctx;
+}
+
+absl::StatusOr<std::unique_ptr<PairClient>> PairClient::Start(int port, action::Embodiment e, int index,
+                                                              int distinct_observations, double call_timeout_s,
+                                                              const std::string& bearer_token) {
+  std::unique_ptr<PairClient> c(new PairClient());
+  c->stub_ = RobotStub(port);
+  c->call_timeout_s_ = call_timeout_s;
+  c->bearer_token_ = bearer_token;
+  mivla::v1::StartSessionResponse started;
+  grpc::Status s = c->stub_->StartSession(CallContext(call_timeout_s, bearer_token).get(),
+                                          server::testing::StartRequest(e), &started);
+  if (!s.ok()) return absl::UnavailableError(absl::StrCat("StartSession: ", s.error_code(), " ", s.error_message()));
+  c->session_id_ = started.session_id();
+  for (int k = 0; k < std::max(1, distinct_observations); ++k) {
+    c->observations_.push_back(
+        server::testing::ObserveFor(e, c->session_id_, static_cast<uint64_t>(index * 1000 + k + 1)));
+  }
+  return c;
+}
+
+PairClient::~PairClient() {
+  mivla::v1::EndSessionRequest end;
+  end.set_session_id(session_id_);
+  mivla::v1::EndSessionResponse ended;
+  stub_->EndSession(CallContext(call_timeout_s_, bearer_token_).get(), end, &ended);  // best effort
+}
+
+absl::StatusOr<PairClient::Pair> PairClient::Run(uint64_t seed) {
+  Pair pair;
+  const Clock::time_point t0 = Clock::now();
+  mivla::v1::ObserveResponse obs;
+  grpc::Status s = stub_->Observe(CallContext(call_timeout_s_, bearer_token_).get(),
+                                  observations_[next_++ % observations_.size()], &obs);
+  if (!s.ok()) return absl::UnavailableError(absl::StrCat("Observe: ", s.error_code(), " ", s.error_message()));
+  mivla::v1::ActRequest act_req;
+  act_req.set_session_id(session_id_);
+  act_req.set_seed(seed);
+  mivla::v1::ActResponse act;
+  s = stub_->Act(CallContext(call_timeout_s_, bearer_token_).get(), act_req, &act);
+  if (!s.ok()) return absl::UnavailableError(absl::StrCat("Act: ", s.error_code(), " ", s.error_message()));
+  if (act.chunk().steps_size() == 0) return absl::InternalError("Act: OK but the chunk has no steps");
+  pair.round_trip_ms = Ms(Clock::now() - t0);
+  pair.observe = obs.timing();
+  pair.act = act.timing();
+  return pair;
 }
 
 absl::StatusOr<LoadResult> RunLoad(const LoadOptions& o) {

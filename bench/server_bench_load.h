@@ -66,6 +66,38 @@ std::unique_ptr<mivla::v1::PolicyService::Stub> RobotStub(int port);
 /// Bearer <token>`.
 std::unique_ptr<grpc::ClientContext> CallContext(double timeout_s, const std::string& bearer_token = "");
 
+/// One simulated robot's session, driven one Observe + Act pair at a time: what RunLoad's robot threads
+/// and the paired one-robot row (server_bench_paired.h) run.
+class PairClient {
+ public:
+  /// Starts a session for embodiment `e` on its own channel; `index` varies the observations'
+  /// content (cycled through `distinct_observations` of them). The StartSession error as "StartSession: ...".
+  static absl::StatusOr<std::unique_ptr<PairClient>> Start(int port, action::Embodiment e, int index,
+                                                           int distinct_observations, double call_timeout_s,
+                                                           const std::string& bearer_token = "");
+  ~PairClient();  // ends the session (best effort)
+  PairClient(const PairClient&) = delete;
+  PairClient& operator=(const PairClient&) = delete;
+
+  struct Pair {
+    double round_trip_ms = 0;  // Observe sent -> Act answered
+    mivla::v1::ServerTiming observe;
+    mivla::v1::ServerTiming act;
+  };
+  /// Observe the next observation, then Act on it with `seed`. A failed call as "Observe: CODE message"
+  /// or "Act: ..."; an Act answered OK with no steps is an INTERNAL error.
+  absl::StatusOr<Pair> Run(uint64_t seed);
+
+ private:
+  PairClient() = default;
+  std::unique_ptr<mivla::v1::PolicyService::Stub> stub_;
+  std::string session_id_;
+  std::vector<mivla::v1::ObserveRequest> observations_;
+  uint64_t next_ = 0;
+  double call_timeout_s_ = 60;
+  std::string bearer_token_;
+};
+
 /// Runs the load and returns its figures. An error only when no session could be started at all;
 /// failed calls during the run are counted in the result (and end that session's loop).
 absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options);

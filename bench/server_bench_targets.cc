@@ -57,6 +57,12 @@ nlohmann::json Targets(const nlohmann::json& rows, double bare_ms, double bare16
   return t;
 }
 
+nlohmann::json PairedOneRobotTarget(double ratio) {
+  return Target(ratio, 1.05, true,
+                "issue 12: the same one robot (edf), p50 <= 1.05 x the bare model measured in turns with it "
+                "(one_robot_paired)");
+}
+
 void PrintTargets(const nlohmann::json& out) {
   for (const auto& [name, t] : out["targets"].items()) {
     if (t.is_object() && t.contains("what")) {

@@ -12,6 +12,9 @@ namespace mivla::bench {
 /// Evaluates the targets on `rows` (sessions x batching) against the bare model's batch-1 and batch-16 times.
 nlohmann::json Targets(const nlohmann::json& rows, double bare_ms, double bare16_ms);
 
+/// Issue 12's one-robot target (<= 1.05) on the paired row's ratio (server_bench_paired.h).
+nlohmann::json PairedOneRobotTarget(double ratio);
+
 /// One line per target of out["targets"] and per load of out["deadline"]["edf_over_fifo_misses"].
 void PrintTargets(const nlohmann::json& out);
 

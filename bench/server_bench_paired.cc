@@ -1,0 +1,73 @@
+#include "bench/server_bench_paired.h"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "bench/server_bench_load.h"
+#include "core/util/quantile.h"
+#include "core/util/status_macros.h"
+#include "core/util/status_prefix.h"
+
+namespace mivla::bench {
+
+absl::StatusOr<nlohmann::json> RunPaired(const PairedOptions& o, const BareCallFn& bare_call_ms) {
+  if (o.rounds < 1 || o.per_round < 1 || o.warmup < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("paired row: rounds ", o.rounds, ", per_round ", o.per_round, ", warmup ", o.warmup));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<PairClient> robot,
+                   PairClient::Start(o.port, action::Embodiment::kPiper, 0, 4, o.call_timeout_s));
+  uint64_t seed = 0;
+  // `n` robot pairs (their round trips into *out) or `n` bare calls.
+  const auto robot_turn = [&](int n, std::vector<double>* out) -> absl::Status {
+    for (int i = 0; i < n; ++i) {
+      absl::StatusOr<PairClient::Pair> pair = robot->Run(++seed);
+      if (!pair.ok()) return WithPrefix(pair.status(), "paired row: ");
+      if (out != nullptr) out->push_back(pair->round_trip_ms);
+    }
+    return absl::OkStatus();
+  };
+  const auto bare_turn = [&](int n, std::vector<double>* out) -> absl::Status {
+    for (int i = 0; i < n; ++i) {
+      absl::StatusOr<double> ms = bare_call_ms();
+      if (!ms.ok()) return WithPrefix(ms.status(), "paired row, bare model: ");
+      if (out != nullptr) out->push_back(*ms);
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(robot_turn(o.warmup, nullptr));
+  RETURN_IF_ERROR(bare_turn(o.warmup, nullptr));
+  std::vector<double> server_all, bare_all, round_ratios, bare_p50s;
+  for (int r = 0; r < o.rounds; ++r) {
+    std::vector<double> server_round, bare_round;
+    RETURN_IF_ERROR(robot_turn(o.per_round, &server_round));
+    RETURN_IF_ERROR(bare_turn(o.per_round, &bare_round));
+    const double bare_p50 = Quantile(bare_round, 0.5);
+    round_ratios.push_back(Quantile(server_round, 0.5) / bare_p50);
+    bare_p50s.push_back(bare_p50);
+    server_all.insert(server_all.end(), server_round.begin(), server_round.end());
+    bare_all.insert(bare_all.end(), bare_round.begin(), bare_round.end());
+  }
+  const double server_p50 = Quantile(server_all, 0.5);
+  const double bare_p50 = Quantile(bare_all, 0.5);
+  const double bare_median = Quantile(bare_p50s, 0.5);
+  const auto [lo, hi] = std::minmax_element(bare_p50s.begin(), bare_p50s.end());
+  return nlohmann::json{
+      {"rounds", o.rounds},
+      {"per_round", o.per_round},
+      {"server_p50_ms", server_p50},
+      {"bare_p50_ms", bare_p50},
+      {"ratio", server_p50 / bare_p50},
+      {"round_ratios", round_ratios},
+      {"round_ratio_median", Quantile(round_ratios, 0.5)},
+      {"bare_spread", {{"min_over_median", *lo / bare_median}, {"max_over_median", *hi / bare_median}}},
+      {"note",
+       "one robot (Observe + Act round trips) and the bare model's encode + decode took turns, per_round of "
+       "each, so both sides share the machine's speed of the same minutes; ratio = server_p50_ms / "
+       "bare_p50_ms over every counted pair and call"}};
+}
+
+}  // namespace mivla::bench

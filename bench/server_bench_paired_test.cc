@@ -1,0 +1,83 @@
+#include "bench/server_bench_paired.h"
+
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/service/service_test_util.h"
+
+namespace mivla::bench {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A server on the fake runtime (1 ms a batch of encode, 2 ms of decode) and a "bare model" whose calls
+// take the times listed, in turn.
+class PairedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<server::testing::LoopbackServer> s =
+        server::testing::StartLoopback(server::testing::LoopbackOptions());
+    ASSERT_TRUE(s.ok()) << s.status();
+    loopback_ = *std::move(s);
+  }
+  PairedOptions Options(int rounds, int per_round, int warmup) const {
+    PairedOptions o;
+    o.port = loopback_.server->port();
+    o.rounds = rounds;
+    o.per_round = per_round;
+    o.warmup = warmup;
+    return o;
+  }
+  BareCallFn Bare(std::vector<double> times) {
+    return [this, times]() -> absl::StatusOr<double> { return times[calls_++ % times.size()]; };
+  }
+  server::testing::LoopbackServer loopback_;
+  size_t calls_ = 0;
+};
+
+TEST_F(PairedTest, AlternatesTurnsAndReadsTheRatioOfMedians) {
+  const PairedOptions o = Options(/*rounds=*/3, /*per_round=*/4, /*warmup=*/2);
+  // Warm-up 50 (not counted); then rounds of 10, 10, 10, 40 ms: p50 10 over all, each round's p50 10.
+  std::vector<double> times = {50, 50, 10, 10, 10, 40, 10, 10, 10, 40, 10, 10, 10, 40};
+  absl::StatusOr<nlohmann::json> j = RunPaired(o, Bare(times));
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_EQ(calls_, 2u + 3u * 4u) << "warm-up, then per_round bare calls a round";
+  EXPECT_DOUBLE_EQ((*j)["bare_p50_ms"].get<double>(), 10.0);
+  const double server_p50 = (*j)["server_p50_ms"].get<double>();
+  EXPECT_GE(server_p50, 3.0) << "the fake runtime sleeps 1 + 2 ms a pair";
+  EXPECT_LT(server_p50, 10'000.0);
+  EXPECT_DOUBLE_EQ((*j)["ratio"].get<double>(), server_p50 / 10.0);
+  ASSERT_EQ((*j)["round_ratios"].size(), 3u);
+  EXPECT_GT((*j)["round_ratio_median"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ((*j)["bare_spread"]["min_over_median"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ((*j)["bare_spread"]["max_over_median"].get<double>(), 1.0);
+}
+
+TEST_F(PairedTest, TheBareModelsErrorStopsTheRow) {
+  const PairedOptions o = Options(/*rounds=*/2, /*per_round=*/2, /*warmup=*/0);
+  absl::StatusOr<nlohmann::json> j = RunPaired(o, [&]() -> absl::StatusOr<double> {
+    if (++calls_ == 3) return absl::InternalError("bare decode produced non-finite actions");
+    return 10.0;
+  });
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(j.status().message(), HasSubstr("paired row, bare model: bare decode produced non-finite"));
+}
+
+TEST(PairedOptionsTest, RejectsEmptyRoundsAndAnAbsentServer) {
+  PairedOptions o;
+  o.rounds = 0;
+  absl::StatusOr<nlohmann::json> j = RunPaired(o, [] { return absl::StatusOr<double>(1.0); });
+  EXPECT_EQ(j.status().code(), absl::StatusCode::kInvalidArgument);
+  o.rounds = 1;
+  o.port = 1;  // nothing listens there
+  o.call_timeout_s = 2;
+  j = RunPaired(o, [] { return absl::StatusOr<double>(1.0); });
+  ASSERT_FALSE(j.ok());
+  EXPECT_THAT(j.status().message(), HasSubstr("StartSession"));
+}
+
+}  // namespace
+}  // namespace mivla::bench
