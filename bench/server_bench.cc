@@ -346,10 +346,7 @@ absl::Status AddPairedRow(const ServerBenchArgs& args, nlohmann::json* out) {
   o.port = server->port();
   o.rounds = args.paired_rounds;
   int seed = 0;
-  absl::StatusOr<nlohmann::json> paired = RunPaired(o, [&]() -> absl::StatusOr<double> {
-    ASSIGN_OR_RETURN(const BareTimes t, bare->Time(1, ++seed));
-    return t.total_ms;
-  });
+  absl::StatusOr<nlohmann::json> paired = RunPaired(o, [&] { return bare->Time(1, ++seed); });
   server->Shutdown(absl::Seconds(5));
   if (!paired.ok()) return paired.status();
   (*out)["one_robot_paired"] = *paired;

@@ -80,7 +80,7 @@ absl::StatusOr<std::unique_ptr<BareModel>> BareModel::Create(const std::string& 
   return std::unique_ptr<BareModel>(new BareModel(std::move(st)));
 }
 
-absl::StatusOr<BareTimes> BareModel::Time(int batch, int seed) {
+absl::StatusOr<BareCall> BareModel::Time(int batch, int seed) {
   if (batch != 1 && batch != 16) return absl::InvalidArgumentError(absl::StrCat("BareModel: batch ", batch));
   State& st = *state_;
   torch::InferenceMode inference;
@@ -93,7 +93,7 @@ absl::StatusOr<BareTimes> BareModel::Time(int batch, int seed) {
   const auto t2 = Clock::now();
   if (!torch::isfinite(out).all().item<bool>()) return absl::InternalError("bare decode produced non-finite actions");
   const auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
-  return BareTimes{ms(t2 - t0), ms(t1 - t0), ms(t2 - t1)};
+  return BareCall{ms(t2 - t0), ms(t1 - t0), ms(t2 - t1)};
 }
 
 absl::StatusOr<nlohmann::json> MeasureBare(const std::string& config, const std::string& tokenizer_file,
@@ -103,7 +103,7 @@ absl::StatusOr<nlohmann::json> MeasureBare(const std::string& config, const std:
   auto measure = [&](int batch, int repeats) -> absl::StatusOr<std::array<double, 3>> {
     std::vector<double> total, enc, dec;
     for (int r = -3; r < repeats; ++r) {
-      ASSIGN_OR_RETURN(const BareTimes t, bare->Time(batch, 7 + r));
+      ASSIGN_OR_RETURN(const BareCall t, bare->Time(batch, 7 + r));
       if (r < 0) continue;
       total.push_back(t.total_ms);
       enc.push_back(t.encode_ms);

@@ -12,16 +12,10 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "bench/server_bench_paired.h"
 #include "nlohmann/json.hpp"
 
 namespace mivla::bench {
-
-/// One call's times in ms.
-struct BareTimes {
-  double total_ms = 0;  // encode + sampler
-  double encode_ms = 0;
-  double sampler_ms = 0;
-};
 
 /// The random-init model of a configuration (seed 1) with the first session's inputs, batch 1 or 16.
 class BareModel {
@@ -35,7 +29,7 @@ class BareModel {
 
   /// One encode + sampler call on `batch` copies of the sample (1 or 16), noise from `seed`; INTERNAL
   /// when the actions are not finite.
-  absl::StatusOr<BareTimes> Time(int batch, int seed);
+  absl::StatusOr<BareCall> Time(int batch, int seed);  // BareCall: server_bench_paired.h
 
   int views() const;
   int text_tokens() const;

@@ -12,8 +12,50 @@
 #include "core/util/status_prefix.h"
 
 namespace mivla::bench {
+namespace {
 
-absl::StatusOr<nlohmann::json> RunPaired(const PairedOptions& o, const BareCallFn& bare_call_ms) {
+// Running sums of the counted pairs' and calls' times, for means_ms.
+struct Sums {
+  int64_t pairs = 0, calls = 0;
+  double round_trip = 0, observe_total = 0, act_total = 0, encode = 0, decode = 0, queues = 0;
+  double bare_total = 0, bare_encode = 0, bare_sampler = 0;
+
+  void Add(const PairClient::Pair& p) {
+    ++pairs;
+    round_trip += p.round_trip_ms;
+    observe_total += p.observe.total_us() * 1e-3;
+    act_total += p.act.total_us() * 1e-3;
+    encode += p.observe.encode_us() * 1e-3;
+    decode += p.act.decode_us() * 1e-3;
+    queues += (p.observe.queue_us() + p.act.queue_us()) * 1e-3;
+  }
+  void Add(const BareCall& c) {
+    ++calls;
+    bare_total += c.total_ms;
+    bare_encode += c.encode_ms;
+    bare_sampler += c.sampler_ms;
+  }
+  nlohmann::json Json() const {
+    const double n = static_cast<double>(std::max<int64_t>(1, pairs));
+    const double m = static_cast<double>(std::max<int64_t>(1, calls));
+    return {{"robot",
+             {{"round_trip", round_trip / n},
+              {"observe_total", observe_total / n},
+              {"act_total", act_total / n},
+              {"encode", encode / n},
+              {"decode", decode / n},
+              {"queues", queues / n},
+              {"outside_server", (round_trip - observe_total - act_total) / n}}},
+            {"bare", {{"total", bare_total / m}, {"encode", bare_encode / m}, {"sampler", bare_sampler / m}}},
+            {"note",
+             "robot: the round trip and the server's ServerTiming of its calls (encode includes decoding the "
+             "images); bare: the model's own encode and sampler"}};
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> RunPaired(const PairedOptions& o, const BareCallFn& bare_call) {
   if (o.rounds < 1 || o.per_round < 1 || o.warmup < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("paired row: rounds ", o.rounds, ", per_round ", o.per_round, ", warmup ", o.warmup));
@@ -21,20 +63,25 @@ absl::StatusOr<nlohmann::json> RunPaired(const PairedOptions& o, const BareCallF
   ASSIGN_OR_RETURN(std::unique_ptr<PairClient> robot,
                    PairClient::Start(o.port, action::Embodiment::kPiper, 0, 4, o.call_timeout_s));
   uint64_t seed = 0;
-  // `n` robot pairs (their round trips into *out) or `n` bare calls.
+  Sums sums;
+  // `n` robot pairs (their round trips into *out, when counted) or `n` bare calls.
   const auto robot_turn = [&](int n, std::vector<double>* out) -> absl::Status {
     for (int i = 0; i < n; ++i) {
       absl::StatusOr<PairClient::Pair> pair = robot->Run(++seed);
       if (!pair.ok()) return WithPrefix(pair.status(), "paired row: ");
-      if (out != nullptr) out->push_back(pair->round_trip_ms);
+      if (out == nullptr) continue;
+      out->push_back(pair->round_trip_ms);
+      sums.Add(*pair);
     }
     return absl::OkStatus();
   };
   const auto bare_turn = [&](int n, std::vector<double>* out) -> absl::Status {
     for (int i = 0; i < n; ++i) {
-      absl::StatusOr<double> ms = bare_call_ms();
-      if (!ms.ok()) return WithPrefix(ms.status(), "paired row, bare model: ");
-      if (out != nullptr) out->push_back(*ms);
+      absl::StatusOr<BareCall> call = bare_call();
+      if (!call.ok()) return WithPrefix(call.status(), "paired row, bare model: ");
+      if (out == nullptr) continue;
+      out->push_back(call->total_ms);
+      sums.Add(*call);
     }
     return absl::OkStatus();
   };
@@ -64,6 +111,7 @@ absl::StatusOr<nlohmann::json> RunPaired(const PairedOptions& o, const BareCallF
       {"round_ratios", round_ratios},
       {"round_ratio_median", Quantile(round_ratios, 0.5)},
       {"bare_spread", {{"min_over_median", *lo / bare_median}, {"max_over_median", *hi / bare_median}}},
+      {"means_ms", sums.Json()},
       {"note",
        "one robot (Observe + Act round trips) and the bare model's encode + decode took turns, per_round of "
        "each, so both sides share the machine's speed of the same minutes; ratio = server_p50_ms / "

@@ -28,14 +28,22 @@ struct PairedOptions {
   double call_timeout_s = 60;
 };
 
-/// One bare encode + decode call's time in ms (an error stops the run).
-using BareCallFn = std::function<absl::StatusOr<double>()>;
+/// One bare call's times in ms.
+struct BareCall {
+  double total_ms = 0;  // encode + sampler
+  double encode_ms = 0;
+  double sampler_ms = 0;
+};
+/// One bare encode + decode call (an error stops the run).
+using BareCallFn = std::function<absl::StatusOr<BareCall>()>;
 
 /// JSON: rounds, per_round, server_p50_ms and bare_p50_ms (over every counted pair and call),
 /// ratio (server_p50_ms / bare_p50_ms), round_ratios (each round's robot p50 over the next bare turn's),
-/// round_ratio_median, bare_spread (the bare turns' p50s, min and max over their median), note. An
+/// round_ratio_median, bare_spread (the bare turns' p50s, min and max over their median), means_ms (the
+/// robot's round trip and the server's timings of its calls, the bare calls' encode and sampler: where the
+/// difference lies), note. An
 /// error when the robot's session cannot start, a call fails, or the options are out of range.
-absl::StatusOr<nlohmann::json> RunPaired(const PairedOptions& options, const BareCallFn& bare_call_ms);
+absl::StatusOr<nlohmann::json> RunPaired(const PairedOptions& options, const BareCallFn& bare_call);
 
 }  // namespace mivla::bench
 

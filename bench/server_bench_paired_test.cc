@@ -31,7 +31,10 @@ class PairedTest : public ::testing::Test {
     return o;
   }
   BareCallFn Bare(std::vector<double> times) {
-    return [this, times]() -> absl::StatusOr<double> { return times[calls_++ % times.size()]; };
+    return [this, times]() -> absl::StatusOr<BareCall> {
+      const double t = times[calls_++ % times.size()];
+      return BareCall{t, 0.25 * t, 0.75 * t};
+    };
   }
   server::testing::LoopbackServer loopback_;
   size_t calls_ = 0;
@@ -53,13 +56,23 @@ TEST_F(PairedTest, AlternatesTurnsAndReadsTheRatioOfMedians) {
   EXPECT_GT((*j)["round_ratio_median"].get<double>(), 0.0);
   EXPECT_DOUBLE_EQ((*j)["bare_spread"]["min_over_median"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ((*j)["bare_spread"]["max_over_median"].get<double>(), 1.0);
+  // Means of the counted calls only (the warm-up's 50 ms do not count): (3 x 10 + 40) / 4 = 17.5.
+  const nlohmann::json& m = (*j)["means_ms"];
+  EXPECT_DOUBLE_EQ(m["bare"]["total"].get<double>(), 17.5);
+  EXPECT_DOUBLE_EQ(m["bare"]["sampler"].get<double>(), 0.75 * 17.5);
+  const nlohmann::json& r = m["robot"];
+  EXPECT_GE(r["decode"].get<double>(), 2.0) << "the fake runtime's decode sleeps 2 ms";
+  EXPECT_NEAR(r["round_trip"].get<double>(),
+              r["observe_total"].get<double>() + r["act_total"].get<double>() + r["outside_server"].get<double>(),
+              1e-9);
+  EXPECT_GT(r["outside_server"].get<double>(), 0.0);
 }
 
 TEST_F(PairedTest, TheBareModelsErrorStopsTheRow) {
   const PairedOptions o = Options(/*rounds=*/2, /*per_round=*/2, /*warmup=*/0);
-  absl::StatusOr<nlohmann::json> j = RunPaired(o, [&]() -> absl::StatusOr<double> {
+  absl::StatusOr<nlohmann::json> j = RunPaired(o, [&]() -> absl::StatusOr<BareCall> {
     if (++calls_ == 3) return absl::InternalError("bare decode produced non-finite actions");
-    return 10.0;
+    return BareCall{10, 2, 8};
   });
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.status().code(), absl::StatusCode::kInternal);
@@ -69,12 +82,13 @@ TEST_F(PairedTest, TheBareModelsErrorStopsTheRow) {
 TEST(PairedOptionsTest, RejectsEmptyRoundsAndAnAbsentServer) {
   PairedOptions o;
   o.rounds = 0;
-  absl::StatusOr<nlohmann::json> j = RunPaired(o, [] { return absl::StatusOr<double>(1.0); });
+  const BareCallFn bare = [] { return absl::StatusOr<BareCall>(BareCall{1, 0.5, 0.5}); };
+  absl::StatusOr<nlohmann::json> j = RunPaired(o, bare);
   EXPECT_EQ(j.status().code(), absl::StatusCode::kInvalidArgument);
   o.rounds = 1;
   o.port = 1;  // nothing listens there
   o.call_timeout_s = 2;
-  j = RunPaired(o, [] { return absl::StatusOr<double>(1.0); });
+  j = RunPaired(o, bare);
   ASSERT_FALSE(j.ok());
   EXPECT_THAT(j.status().message(), HasSubstr("StartSession"));
 }
