@@ -2,8 +2,11 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -23,8 +26,8 @@ constexpr float kMaxNormalized = 100.0f;
 absl::Status CheckObservation(const RuntimeObservation& o, const model::ModelConfig& c, int side, bool decodes_jpeg,
                               const std::string& version) {
   if (static_cast<int>(o.images.size()) > c.max_views) {
-    return absl::InvalidArgumentError(absl::StrCat("images: ", o.images.size(), " views; model version ", version,
-                                                   " takes at most ", c.max_views));
+    return absl::InvalidArgumentError(
+        absl::StrCat("images: ", o.images.size(), " views; model version ", version, " takes at most ", c.max_views));
   }
   for (const RuntimeImage& im : o.images) {
     if (!im.jpeg.empty()) {
@@ -71,6 +74,87 @@ void DecodeJpegsOnDevice(const JpegDecoder& decoder, ResizeWeightCache& weights,
   for (size_t g = 0; g < good.size(); ++g) images[slots[good_slot[g]].row][slots[good_slot[g]].view].copy_(resized[g]);
 }
 
+// One observation into staging row `r`: its decoded images ([3, S, S] floats in [0, 1]; JPEG ones are
+// listed in *jpegs, for the device), its view mask, and its proprioception normalised with `stats` and
+// clamped. The instruction is staged apart (RowTexts).
+void StageObservation(const RuntimeObservation& o, int r, const model::ModelConfig& c, int side,
+                      const action::NormalizationStats& stats, EncodeStaging* s, std::vector<JpegSlot>* jpegs) {
+  s->view_mask[r].fill_(false);
+  for (size_t v = 0; v < o.images.size(); ++v) {
+    if (!o.images[v].jpeg.empty()) {
+      jpegs->push_back({r, static_cast<int64_t>(v), &o.images[v].jpeg});
+      continue;
+    }
+    at::Tensor hwc = torch::from_blob(const_cast<uint8_t*>(o.images[v].rgb.data()), {side, side, 3}, torch::kUInt8);
+    s->images[r][static_cast<int64_t>(v)].copy_(hwc.permute({2, 0, 1}).to(torch::kFloat).div_(255.0f));
+  }
+  const int64_t views = static_cast<int64_t>(o.images.size());
+  s->images[r].narrow(0, views, c.max_views - views).zero_();
+  s->view_mask[r].narrow(0, 0, views).fill_(true);
+  std::array<float, action::kActionDim> st = o.state;
+  stats.Normalize(o.embodiment, st.data(), o.state_mask);
+  float* state = s->state[r].data_ptr<float>();
+  float* mask = s->state_mask[r].data_ptr<float>();
+  for (int d = 0; d < action::kActionDim; ++d) {
+    // Range checks keep inputs near the training data; the clamp is the backstop that keeps an
+    // extreme normalised value (degenerate statistics) from reaching the model.
+    const bool on = o.state_mask.test(d) && std::isfinite(st[d]);
+    state[d] = on ? std::clamp(st[d], -kMaxNormalized, kMaxNormalized) : 0.0f;
+    mask[d] = o.state_mask.test(d) ? 1.0f : 0.0f;
+  }
+  s->embodiment[r].fill_(static_cast<int64_t>(o.embodiment));
+}
+
+// The rows' encoded instructions: from the version's cache, or encoded once per distinct instruction the
+// cache lacks (only those are tokenized).
+struct RowTexts {
+  std::vector<at::Tensor> tokens, mask;            // per staging row
+  std::map<std::string, std::vector<int>> misses;  // instruction -> its rows, while not yet encoded
+
+  RowTexts(const std::vector<const std::string*>& instructions, model::InstructionCache& cache)
+      : tokens(instructions.size()), mask(instructions.size()) {
+    for (size_t r = 0; r < instructions.size(); ++r) {
+      if (std::optional<model::EncodedInstruction> hit = cache.Lookup(*instructions[r])) {
+        tokens[r] = hit->tokens, mask[r] = hit->mask;
+      } else {
+        misses[*instructions[r]].push_back(static_cast<int>(r));
+      }
+    }
+  }
+
+  // Tokenizes each missing instruction into its first row's staging text; the other rows stay unused.
+  void StageMisses(const tokenizer::Tokenizer& tok, int max_tokens, EncodeStaging* s) const {
+    for (const auto& [text, rows] : misses) {
+      const int64_t r = rows[0];
+      std::vector<int64_t> ids = tok.Encode(text, max_tokens);
+      s->text_ids[r].zero_();
+      s->text_mask[r].fill_(false);
+      std::copy(ids.begin(), ids.end(), s->text_ids[r].data_ptr<int64_t>());
+      s->text_mask[r].narrow(0, 0, static_cast<int64_t>(ids.size())).fill_(true);
+    }
+  }
+
+  // Encodes the missing instructions in one batch on `dev`, caches them and fills their rows.
+  void EncodeMisses(model::MivlaModelImpl& m, const EncodeStaging& s, const c10::Device& dev,
+                    model::InstructionCache& cache) {
+    if (misses.empty()) return;
+    std::vector<int64_t> firsts;
+    for (const auto& [text, rows] : misses) firsts.push_back(rows[0]);
+    at::Tensor index = torch::tensor(firsts, torch::kLong);
+    at::Tensor ids = s.text_ids.index_select(0, index).to(dev);
+    at::Tensor masks = s.text_mask.index_select(0, index).to(dev);
+    at::Tensor enc = m.EncodeText(ids, masks);
+    int k = 0;
+    for (const auto& [text, rows] : misses) {
+      model::EncodedInstruction e{enc[k].clone(), masks[k].clone()};
+      cache.Insert(text, e);
+      for (int r : rows) tokens[r] = e.tokens, mask[r] = e.mask;
+      ++k;
+    }
+    misses.clear();
+  }
+};
+
 }  // namespace
 
 std::vector<absl::StatusOr<ConditionPtr>> TorchPolicyRuntime::Encode(
@@ -78,10 +162,12 @@ std::vector<absl::StatusOr<ConditionPtr>> TorchPolicyRuntime::Encode(
   const model::ModelConfig& c = config();
   std::vector<absl::StatusOr<ConditionPtr>> out(batch.size(), absl::InternalError("not encoded"));
   std::vector<int> rows;  // batch index of each staging row
+  std::vector<const std::string*> instructions;
   for (size_t i = 0; i < batch.size(); ++i) {
     absl::Status s = CheckObservation(*batch[i], c, image_size_, info_.decodes_jpeg, info_.version);
     if (s.ok()) {
       rows.push_back(static_cast<int>(i));
+      instructions.push_back(&batch[i]->instruction);
     } else {
       out[i] = s;
     }
@@ -96,39 +182,9 @@ std::vector<absl::StatusOr<ConditionPtr>> TorchPolicyRuntime::Encode(
   const absl::Status encoded = model::CatchTorchErrors(where, [&] {
     buf->Ensure(c, image_size_, n);
     EncodeStaging& s = buf->encode;
-    for (int r = 0; r < n; ++r) {
-      const RuntimeObservation& o = *batch[rows[r]];
-      s.view_mask[r].fill_(false);
-      for (size_t v = 0; v < o.images.size(); ++v) {
-        if (!o.images[v].jpeg.empty()) {
-          jpegs.push_back({r, static_cast<int64_t>(v), &o.images[v].jpeg});
-          continue;
-        }
-        at::Tensor hwc = torch::from_blob(const_cast<uint8_t*>(o.images[v].rgb.data()), {image_size_, image_size_, 3},
-                                          torch::kUInt8);
-        s.images[r][static_cast<int64_t>(v)].copy_(hwc.permute({2, 0, 1}).to(torch::kFloat).div_(255.0f));
-      }
-      const int64_t views = static_cast<int64_t>(o.images.size());
-      s.images[r].narrow(0, views, c.max_views - views).zero_();
-      s.view_mask[r].narrow(0, 0, views).fill_(true);
-      std::vector<int64_t> ids = tokenizer_->Encode(o.instruction, c.text.max_tokens);
-      s.text_ids[r].zero_();
-      s.text_mask[r].fill_(false);
-      std::copy(ids.begin(), ids.end(), s.text_ids[r].data_ptr<int64_t>());
-      s.text_mask[r].narrow(0, 0, static_cast<int64_t>(ids.size())).fill_(true);
-      std::array<float, action::kActionDim> st = o.state;
-      normalization().Normalize(o.embodiment, st.data(), o.state_mask);
-      float* state = s.state[r].data_ptr<float>();
-      float* mask = s.state_mask[r].data_ptr<float>();
-      for (int d = 0; d < action::kActionDim; ++d) {
-        // Range checks keep inputs near the training data; the clamp is the backstop that keeps an
-        // extreme normalised value (degenerate statistics) from reaching the model.
-        const bool on = o.state_mask.test(d) && std::isfinite(st[d]);
-        state[d] = on ? std::clamp(st[d], -kMaxNormalized, kMaxNormalized) : 0.0f;
-        mask[d] = o.state_mask.test(d) ? 1.0f : 0.0f;
-      }
-      s.embodiment[r].fill_(static_cast<int64_t>(o.embodiment));
-    }
+    for (int r = 0; r < n; ++r) StageObservation(*batch[rows[r]], r, c, image_size_, normalization(), &s, &jpegs);
+    RowTexts text(instructions, *instruction_cache_);
+    text.StageMisses(*tokenizer_, c.text.max_tokens, &s);
 
     torch::InferenceMode guard;
     model::AutocastGuard autocast(runtime_);
@@ -140,32 +196,7 @@ std::vector<absl::StatusOr<ConditionPtr>> TorchPolicyRuntime::Encode(
     if (!jpegs.empty()) DecodeJpegsOnDevice(*jpeg_decoder_, *resize_weights_, jpegs, image_size_, images, &failed);
     std::tie(cond.vision, cond.vision_mask) = m.EncodeVision(images, first(s.view_mask));
     cond.prefix = m.EncodePrefix(first(s.state), first(s.state_mask), first(s.embodiment));
-    // Text: each distinct instruction once, through the version's cache.
-    std::vector<at::Tensor> text(n), text_mask(n);
-    std::map<std::string, std::vector<int>> misses;
-    for (int r = 0; r < n; ++r) {
-      const std::string& instruction = batch[rows[r]]->instruction;
-      if (auto hit = instruction_cache_->Lookup(instruction)) {
-        text[r] = hit->tokens, text_mask[r] = hit->mask;
-      } else {
-        misses[instruction].push_back(r);
-      }
-    }
-    if (!misses.empty()) {
-      std::vector<int64_t> firsts;
-      for (const auto& [txt, idx] : misses) firsts.push_back(idx[0]);
-      at::Tensor index = torch::tensor(firsts, torch::kLong);
-      at::Tensor ids = s.text_ids.index_select(0, index).to(dev);
-      at::Tensor mask = s.text_mask.index_select(0, index).to(dev);
-      at::Tensor enc = m.EncodeText(ids, mask);
-      int k = 0;
-      for (const auto& [txt, idx] : misses) {
-        model::EncodedInstruction e{enc[k].clone(), mask[k].clone()};
-        instruction_cache_->Insert(txt, e);
-        for (int r : idx) text[r] = e.tokens, text_mask[r] = e.mask;
-        ++k;
-      }
-    }
+    text.EncodeMisses(m, s, dev, *instruction_cache_);
     for (int r = 0; r < n; ++r) {
       if (auto f = failed.find(r); f != failed.end()) {
         out[rows[r]] = f->second;
@@ -175,8 +206,8 @@ std::vector<absl::StatusOr<ConditionPtr>> TorchPolicyRuntime::Encode(
       one.vision = cond.vision.narrow(0, r, 1).clone();
       one.vision_mask = cond.vision_mask.narrow(0, r, 1).clone();
       one.prefix = cond.prefix.narrow(0, r, 1).clone();
-      one.text = text[r].unsqueeze(0);
-      one.text_mask = text_mask[r].unsqueeze(0);
+      one.text = text.tokens[r].unsqueeze(0);
+      one.text_mask = text.mask[r].unsqueeze(0);
       out[rows[r]] = std::make_shared<TorchCondition>(instance(), batch[rows[r]]->embodiment, std::move(one));
     }
   });

@@ -199,6 +199,32 @@ TEST(TorchPolicyRuntimeTest, StagingBuffersAreReusedInSteadyState) {
   EXPECT_GT(r->instruction_cache().hits(), 0);
 }
 
+// The text tokens a condition holds: each row its own instruction's, whether the instruction was encoded in
+// this batch (once per distinct text, only those tokenized) or came from the cache.
+TEST(TorchPolicyRuntimeTest, EachRowGetsItsInstructionFromTheBatchOrTheCache) {
+  auto r = Runtime(TinyBundle("v1", 1));
+  auto reference = Runtime(TinyBundle("v1", 1));  // the same weights, encoding one observation at a time
+  const int side = r->info().image_size;
+  const auto text = [](const ConditionPtr& c) { return dynamic_cast<const TorchCondition&>(*c).tokens().text; };
+  // Seeds 1 and 3: "press the bell"; 2: "open the drawer".
+  RuntimeObservation a = Obs(Embodiment::kPiper, side, 2, 1), b = Obs(Embodiment::kArx5, side, 2, 2),
+                     c = Obs(Embodiment::kHuman, side, 1, 3);
+  auto first = r->Encode({&a, &b, &c});
+  ASSERT_TRUE(first[0].ok() && first[1].ok() && first[2].ok());
+  EXPECT_EQ(r->instruction_cache().size(), 2u) << "two distinct instructions, encoded once each";
+  const torch::Tensor bell = text(EncodeOne(*reference, a)), drawer = text(EncodeOne(*reference, b));
+  ASSERT_FALSE(torch::allclose(bell, drawer));
+  EXPECT_TRUE(torch::allclose(text(*first[0]), bell, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(text(*first[1]), drawer, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(text(*first[2]), bell, 1e-5, 1e-5));
+  const int64_t hits = r->instruction_cache().hits();
+  auto second = r->Encode({&b, &a});  // both from the cache now
+  ASSERT_TRUE(second[0].ok() && second[1].ok());
+  EXPECT_EQ(r->instruction_cache().hits(), hits + 2);
+  EXPECT_TRUE(torch::allclose(text(*second[0]), drawer, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(text(*second[1]), bell, 1e-5, 1e-5));
+}
+
 TEST(TorchPolicyRuntimeTest, ChunksAreDenormalisedWithTheVersionsStatistics) {
   checkpoint::PolicyBundle plain = TinyBundle("plain", 3);
   checkpoint::PolicyBundle scaled = TinyBundle("scaled", 3);  // the same weights
