@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "core/data/image_resize.h"
 #include "core/util/atomic_extremes.h"
 #include "core/util/status_prefix.h"
 #include "server/inference/image_header.h"
@@ -19,9 +20,9 @@ namespace mivla::server {
 
 cv::Mat ResizeForModel(const cv::Mat& rgb, int side) {
   if (rgb.cols == side && rgb.rows == side) return rgb;
-  cv::Mat resized;
-  const bool shrink = rgb.cols > side || rgb.rows > side;
-  cv::resize(rgb, resized, cv::Size(side, side), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+  const cv::Mat src = rgb.isContinuous() ? rgb : rgb.clone();
+  cv::Mat resized(side, side, CV_8UC3);
+  data::ResizeSquareRgb8(src.data, src.cols, src.rows, side, resized.data);
   return resized;
 }
 

@@ -20,7 +20,8 @@
 
 namespace mivla::server {
 
-/// `rgb` resized to side x side (area filter when shrinking); `rgb` itself when it already is.
+/// `rgb` resized to side x side as the trainer does (data::ResizeSquareRgb8: cv::resize's pixels, area filter
+/// when shrinking); `rgb` itself when it already is.
 cv::Mat ResizeForModel(const cv::Mat& rgb, int side);
 /// Decodes image `view` of `request` (DecodeImage) and resizes it to side x side RGB8 into `*out`; run
 /// on the image decode pool, one view per part of the Observe's job. With `pass_jpeg` (the runtime

@@ -46,14 +46,14 @@ class CpuJpegDecoder : public JpegDecoder {
 };
 
 // The dst x src weights as a float tensor on `device`.
-at::Tensor WeightTensor(int src, int dst, ResizeKernel kernel, c10::Device device) {
-  std::vector<float> w = ResizeWeights(src, dst, kernel);
+at::Tensor WeightTensor(int src, int dst, data::ResizeKernel kernel, c10::Device device) {
+  std::vector<float> w = data::ResizeWeights(src, dst, kernel);
   return torch::from_blob(w.data(), {dst, src}, torch::kFloat).clone().to(device);
 }
 
 }  // namespace
 
-at::Tensor ResizeWeightCache::Get(int src, int dst, ResizeKernel kernel, c10::Device device) {
+at::Tensor ResizeWeightCache::Get(int src, int dst, data::ResizeKernel kernel, c10::Device device) {
   const Key key{src, dst, static_cast<int>(kernel), static_cast<int>(device.type()), device.index()};
   {
     absl::MutexLock lock(&mu_);
@@ -92,7 +92,7 @@ at::Tensor ResizeOnDevice(const std::vector<at::Tensor>& images, int side, Resiz
     for (int64_t i : idx) group.push_back(images[i]);
     at::Tensor x = torch::stack(group).permute({0, 3, 1, 2}).to(torch::kFloat);  // [G, 3, H, W]
     if (h != side || w != side) {
-      const ResizeKernel kernel = ChooseResizeKernel(w, h, side);
+      const data::ResizeKernel kernel = data::ChooseResizeKernel(w, h, side);
       auto weights = [&](int src) {
         return cache != nullptr ? cache->Get(src, side, kernel, device) : WeightTensor(src, side, kernel, device);
       };

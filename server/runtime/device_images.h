@@ -9,7 +9,7 @@
 //   CpuJpegDecoder: OpenCV's decoder (the one the server's image pool uses), then a copy to the device.
 //   It is what CPU machines and tests run.
 // - ResizeOnDevice: decoded images of any sizes -> [N, 3, side, side] floats in [0, 1], resized by two
-//   matrix products with OpenCV's weights (resize_weights.h), images of one size in one product, then
+//   matrix products with OpenCV's weights (core/data/resize_weights.h), images of one size in one product, then
 //   rounded to 8-bit levels as the server's path is.
 // - ResizeWeightCache: those weights on the device, made and copied once per (source length, side,
 //   kernel, device) and reused by every later batch, so that the encode path does no host work and no
@@ -33,7 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
-#include "server/runtime/resize_weights.h"
+#include "core/data/resize_weights.h"
 
 namespace mivla::server {
 
@@ -62,7 +62,7 @@ absl::StatusOr<std::unique_ptr<JpegDecoder>> MakeNvjpegDecoder(c10::Device devic
 class ResizeWeightCache {
  public:
   static constexpr size_t kMaxEntries = 64;
-  at::Tensor Get(int src, int dst, ResizeKernel kernel, c10::Device device);
+  at::Tensor Get(int src, int dst, data::ResizeKernel kernel, c10::Device device);
   size_t size() const;
 
  private:
@@ -72,7 +72,7 @@ class ResizeWeightCache {
 };
 
 /// `images` ([H, W, 3] uint8 on one device, any sizes) resized to side x side with the kernel
-/// cv::resize would use for each (resize_weights.h), as [N, 3, side, side] floats in [0, 1] on that
+/// cv::resize would use for each (core/data/resize_weights.h), as [N, 3, side, side] floats in [0, 1] on that
 /// device, rounded to multiples of 1/255. At least one image. The weights come from `cache` when one is
 /// given, otherwise they are made for this call.
 at::Tensor ResizeOnDevice(const std::vector<at::Tensor>& images, int side, ResizeWeightCache* cache = nullptr);

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "core/data/resize_weights.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/inference/encode_stage.h"
-#include "server/runtime/resize_weights.h"
 
 namespace mivla::server {
 namespace {
@@ -38,31 +38,6 @@ cv::Mat RandomRgb(int width, int height, uint32_t seed) {
 
 at::Tensor AsTensor(const cv::Mat& rgb) {
   return torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8).clone();
-}
-
-TEST(ResizeWeightsTest, RowsSumToOneForEveryKernel) {
-  for (ResizeKernel k : {ResizeKernel::kLinear, ResizeKernel::kArea, ResizeKernel::kAreaUpscale}) {
-    for (auto [src, dst] : {std::pair{640, 56}, {480, 56}, {112, 56}, {40, 56}, {56, 56}, {7, 3}, {1, 5}}) {
-      std::vector<float> w = ResizeWeights(src, dst, k);
-      ASSERT_EQ(w.size(), static_cast<size_t>(src) * dst);
-      for (int d = 0; d < dst; ++d) {
-        double sum = 0;
-        for (int s = 0; s < src; ++s) {
-          EXPECT_GE(w[d * src + s], 0.0f);
-          sum += w[d * src + s];
-        }
-        EXPECT_NEAR(sum, 1.0, 1e-5) << "kernel " << static_cast<int>(k) << " " << src << "->" << dst << " row " << d;
-      }
-    }
-  }
-}
-
-TEST(ResizeWeightsTest, KernelIsTheOneCvResizeUsesForResizeForModel) {
-  EXPECT_EQ(ChooseResizeKernel(640, 480, 56), ResizeKernel::kArea);
-  EXPECT_EQ(ChooseResizeKernel(56, 80, 56), ResizeKernel::kArea);  // one side equal, one shrinks
-  EXPECT_EQ(ChooseResizeKernel(40, 30, 56), ResizeKernel::kLinear);
-  EXPECT_EQ(ChooseResizeKernel(56, 56, 56), ResizeKernel::kLinear);
-  EXPECT_EQ(ChooseResizeKernel(80, 40, 56), ResizeKernel::kAreaUpscale);
 }
 
 TEST(ResizeOnDeviceTest, MatchesTheServersResizeWithinOneLevelOnEveryKernel) {
@@ -106,12 +81,12 @@ TEST(ResizeWeightCacheTest, WeightsAreMadeOnceAndGiveTheSamePixels) {
   const at::Tensor cached = ResizeOnDevice(batch, 56, &cache);
   EXPECT_TRUE(torch::equal(fresh, cached));
   EXPECT_EQ(cache.size(), 4u);  // rows and columns of two sizes
-  const at::Tensor w = cache.Get(240, 56, ChooseResizeKernel(320, 240, 56), torch::kCPU);
+  const at::Tensor w = cache.Get(240, 56, data::ChooseResizeKernel(320, 240, 56), torch::kCPU);
   EXPECT_TRUE(torch::equal(ResizeOnDevice(batch, 56, &cache), fresh));  // a second batch reuses them
   EXPECT_EQ(cache.size(), 4u);
-  EXPECT_EQ(cache.Get(240, 56, ChooseResizeKernel(320, 240, 56), torch::kCPU).data_ptr(), w.data_ptr());
+  EXPECT_EQ(cache.Get(240, 56, data::ChooseResizeKernel(320, 240, 56), torch::kCPU).data_ptr(), w.data_ptr());
   // Requests with ever new sizes cannot grow it without bound.
-  for (int src = 1; src <= 200; ++src) cache.Get(src, 56, ResizeKernel::kLinear, torch::kCPU);
+  for (int src = 1; src <= 200; ++src) cache.Get(src, 56, data::ResizeKernel::kLinear, torch::kCPU);
   EXPECT_LE(cache.size(), ResizeWeightCache::kMaxEntries);
   EXPECT_GT(cache.size(), 0u);
 }

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include <opencv2/imgproc.hpp>
+#include "core/data/image_resize.h"
 
 namespace mivla::trainer {
 namespace {
@@ -19,14 +19,11 @@ int DrawShift(int max_shift, SampleRng* rng) {
 
 data::RgbImage ResizeSquare(const data::RgbImage& in, int side) {
   if (in.width == side && in.height == side) return in;
-  cv::Mat src(in.height, in.width, CV_8UC3, const_cast<uint8_t*>(in.rgb.data()));
   data::RgbImage out;
   out.width = side;
   out.height = side;
   out.rgb.resize(static_cast<size_t>(side) * side * 3);
-  cv::Mat dst(side, side, CV_8UC3, out.rgb.data());
-  const bool shrink = in.width > side || in.height > side;
-  cv::resize(src, dst, cv::Size(side, side), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+  data::ResizeSquareRgb8(in.rgb.data(), in.width, in.height, side, out.rgb.data());  // as the server does
   return out;
 }
 

@@ -1,7 +1,8 @@
 // File: resize_weights.h
 // Image resizing as two matrix products, out = Wy * image * Wx^T per channel, with OpenCV's weights, so
-// that a runtime resizing a whole batch on its device (device_images.h) gives the pixels the server's
-// ResizeForModel (cv::resize: INTER_AREA when shrinking, INTER_LINEAR otherwise) and the trainer give.
+// that a runtime resizing a whole batch on its device (server/runtime/device_images.h) gives the pixels
+// that ResizeSquareRgb8 (image_resize.h: the server's CPU path and the trainer) and cv::resize
+// (INTER_AREA when shrinking, INTER_LINEAR otherwise) give.
 // cv::resize's choice of kernel, per image, for a src_w x src_h image resized to side x side:
 // - neither axis shrinks: INTER_LINEAR (half-pixel centres, taps clamped at the borders);
 // - both axes shrink (or keep their size): INTER_AREA proper, each output pixel the mean of the source
@@ -12,12 +13,12 @@
 // linear kernels in fixed point with truncated intermediates. Measured against cv::resize
 // (device_images_test): area shrinks agree exactly but for 1 value in 10^4, linear and mixed ones differ
 // by one 8-bit level in 8-13 % of the values, never by more. Thread-safe (pure functions).
-#ifndef MIVLA_SERVER_RUNTIME_RESIZE_WEIGHTS_H_
-#define MIVLA_SERVER_RUNTIME_RESIZE_WEIGHTS_H_
+#ifndef MIVLA_CORE_DATA_RESIZE_WEIGHTS_H_
+#define MIVLA_CORE_DATA_RESIZE_WEIGHTS_H_
 
 #include <vector>
 
-namespace mivla::server {
+namespace mivla::data {
 
 enum class ResizeKernel { kLinear, kArea, kAreaUpscale };
 
@@ -28,6 +29,6 @@ ResizeKernel ChooseResizeKernel(int src_width, int src_height, int side);
 /// sums to 1. src, dst >= 1.
 std::vector<float> ResizeWeights(int src, int dst, ResizeKernel kernel);
 
-}  // namespace mivla::server
+}  // namespace mivla::data
 
-#endif  // MIVLA_SERVER_RUNTIME_RESIZE_WEIGHTS_H_
+#endif  // MIVLA_CORE_DATA_RESIZE_WEIGHTS_H_

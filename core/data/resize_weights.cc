@@ -1,9 +1,9 @@
-#include "server/runtime/resize_weights.h"
+#include "core/data/resize_weights.h"
 
 #include <algorithm>
 #include <cmath>
 
-namespace mivla::server {
+namespace mivla::data {
 namespace {
 
 // Two taps (sx, sx + 1) with weights 1 - fx and fx; a tap left of the image or at its right border
@@ -69,4 +69,4 @@ std::vector<float> ResizeWeights(int src, int dst, ResizeKernel kernel) {
   return w;
 }
 
-}  // namespace mivla::server
+}  // namespace mivla::data
