@@ -25,45 +25,9 @@ using Clock = std::chrono::steady_clock;
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-// What a robot thread records of its measured pairs: each round trip (4 bytes a pair, exact to well
-// under a microsecond at these latencies, for the quantiles) and running sums of the server's timings.
-// A 30-minute soak holds every pair of its phase, and the soak reads this process's memory: keeping each
-// pair's two ServerTiming messages as well (about 200 bytes with the vectors' spare capacity) grew the
-// heap by about 19 MiB over a 30-minute phase of tiny's model (100,000 pairs), in steps as the vectors
-// doubled, and the soak counted it as the server's.
-struct Tally {
-  std::vector<float> round_trips_ms;
-  double sum_ms = 0;
-  ServerBreakdown sums;  // sums over the pairs, divided into means at the end
-
-  void Add(double round_trip_ms, const mivla::v1::ServerTiming& observe, const mivla::v1::ServerTiming& act) {
-    round_trips_ms.push_back(static_cast<float>(round_trip_ms));
-    sum_ms += round_trip_ms;
-    sums.observe_total_ms += observe.total_us() * 1e-3;
-    sums.act_total_ms += act.total_us() * 1e-3;
-    sums.encode_queue_ms += observe.queue_us() * 1e-3;
-    sums.decode_queue_ms += act.queue_us() * 1e-3;
-    sums.encode_ms += observe.encode_us() * 1e-3;
-    sums.decode_ms += act.decode_us() * 1e-3;
-    sums.encode_batch += observe.encode_batch_size();
-    sums.decode_batch += act.decode_batch_size();
-  }
-  void Merge(const Tally& other) {
-    round_trips_ms.insert(round_trips_ms.end(), other.round_trips_ms.begin(), other.round_trips_ms.end());
-    sum_ms += other.sum_ms;
-    for (auto field : kBreakdownFields) sums.*field += other.sums.*field;
-  }
-  static constexpr double ServerBreakdown::*kBreakdownFields[] = {
-      &ServerBreakdown::observe_total_ms, &ServerBreakdown::act_total_ms, &ServerBreakdown::encode_queue_ms,
-      &ServerBreakdown::decode_queue_ms,  &ServerBreakdown::encode_ms,    &ServerBreakdown::decode_ms,
-      &ServerBreakdown::encode_batch,     &ServerBreakdown::decode_batch};
-};
-// Every field but outside_server_ms (derived) is summed: a new field must join kBreakdownFields and Add.
-static_assert(sizeof(ServerBreakdown) == 9 * sizeof(double));
-
 struct Shared {
   absl::Mutex mu;
-  Tally tally ABSL_GUARDED_BY(mu);
+  PairTally tally ABSL_GUARDED_BY(mu);
   int64_t failed ABSL_GUARDED_BY(mu) = 0;
   std::string first_error ABSL_GUARDED_BY(mu);
   int started ABSL_GUARDED_BY(mu) = 0;
@@ -96,6 +60,12 @@ struct Shared {
   }
 };
 
+// A failed call as "RPC: CODE message", with gRPC's code as the status code.
+absl::Status CallError(const char* rpc, const grpc::Status& s) {
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      absl::StrCat(rpc, ": ", s.error_code(), " ", s.error_message()));
+}
+
 void RunSession(const LoadOptions& o, int index, Shared* shared) {
   const action::Embodiment e = o.embodiments[index % o.embodiments.size()];
   absl::StatusOr<std::unique_ptr<PairClient>> robot =
@@ -109,7 +79,7 @@ void RunSession(const LoadOptions& o, int index, Shared* shared) {
   shared->go.WaitForNotification();
   if (!robot.ok()) return;
 
-  Tally mine;
+  PairTally mine;
   uint64_t iteration = 0;
   while (!shared->Done(Clock::now())) {
     absl::StatusOr<PairClient::Pair> pair = (*robot)->Run(++iteration);
@@ -144,6 +114,38 @@ std::unique_ptr<grpc::ClientContext> CallContext(double timeout_s, const std::st
   return ctx;
 }
 
+void PairTally::Add(double round_trip_ms, const mivla::v1::ServerTiming& observe, const mivla::v1::ServerTiming& act) {
+  round_trips_ms.push_back(static_cast<float>(round_trip_ms));
+  sum_ms += round_trip_ms;
+  sums.observe_total_ms += observe.total_us() * 1e-3;
+  sums.act_total_ms += act.total_us() * 1e-3;
+  sums.encode_queue_ms += observe.queue_us() * 1e-3;
+  sums.decode_queue_ms += act.queue_us() * 1e-3;
+  sums.encode_ms += observe.encode_us() * 1e-3;
+  sums.decode_ms += act.decode_us() * 1e-3;
+  sums.encode_batch += observe.encode_batch_size();
+  sums.decode_batch += act.decode_batch_size();
+}
+
+void PairTally::Merge(const PairTally& other) {
+  round_trips_ms.insert(round_trips_ms.end(), other.round_trips_ms.begin(), other.round_trips_ms.end());
+  sum_ms += other.sum_ms;
+  for (auto field : kBreakdownFields) sums.*field += other.sums.*field;
+}
+
+double PairTally::MeanMs() const {
+  return round_trips_ms.empty() ? 0 : sum_ms / static_cast<double>(round_trips_ms.size());
+}
+
+ServerBreakdown PairTally::MeanBreakdown() const {
+  ServerBreakdown b;
+  if (round_trips_ms.empty()) return b;
+  const double n = static_cast<double>(round_trips_ms.size());
+  for (auto field : kBreakdownFields) b.*field = sums.*field / n;
+  b.outside_server_ms = MeanMs() - b.observe_total_ms - b.act_total_ms;
+  return b;
+}
+
 absl::StatusOr<std::unique_ptr<PairClient>> PairClient::Start(int port, action::Embodiment e, int index,
                                                               int distinct_observations, double call_timeout_s,
                                                               const std::string& bearer_token) {
@@ -154,7 +156,7 @@ absl::StatusOr<std::unique_ptr<PairClient>> PairClient::Start(int port, action::
   mivla::v1::StartSessionResponse started;
   grpc::Status s = c->stub_->StartSession(CallContext(call_timeout_s, bearer_token).get(),
                                           server::testing::StartRequest(e), &started);
-  if (!s.ok()) return absl::UnavailableError(absl::StrCat("StartSession: ", s.error_code(), " ", s.error_message()));
+  if (!s.ok()) return CallError("StartSession", s);
   c->session_id_ = started.session_id();
   for (int k = 0; k < std::max(1, distinct_observations); ++k) {
     c->observations_.push_back(
@@ -164,6 +166,7 @@ absl::StatusOr<std::unique_ptr<PairClient>> PairClient::Start(int port, action::
 }
 
 PairClient::~PairClient() {
+  if (session_id_.empty()) return;  // StartSession failed: nothing to end
   mivla::v1::EndSessionRequest end;
   end.set_session_id(session_id_);
   mivla::v1::EndSessionResponse ended;
@@ -176,13 +179,13 @@ absl::StatusOr<PairClient::Pair> PairClient::Run(uint64_t seed) {
   mivla::v1::ObserveResponse obs;
   grpc::Status s = stub_->Observe(CallContext(call_timeout_s_, bearer_token_).get(),
                                   observations_[next_++ % observations_.size()], &obs);
-  if (!s.ok()) return absl::UnavailableError(absl::StrCat("Observe: ", s.error_code(), " ", s.error_message()));
+  if (!s.ok()) return CallError("Observe", s);
   mivla::v1::ActRequest act_req;
   act_req.set_session_id(session_id_);
   act_req.set_seed(seed);
   mivla::v1::ActResponse act;
   s = stub_->Act(CallContext(call_timeout_s_, bearer_token_).get(), act_req, &act);
-  if (!s.ok()) return absl::UnavailableError(absl::StrCat("Act: ", s.error_code(), " ", s.error_message()));
+  if (!s.ok()) return CallError("Act", s);
   if (act.chunk().steps_size() == 0) return absl::InternalError("Act: OK but the chunk has no steps");
   pair.round_trip_ms = Ms(Clock::now() - t0);
   pair.observe = obs.timing();
@@ -219,19 +222,14 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& o) {
   LoadResult r;
   r.sessions = o.sessions;
   r.window_s = std::chrono::duration<double>(shared.WindowEnd() - shared.window_start).count();
-  const Tally& t = shared.tally;
+  const PairTally& t = shared.tally;
   r.completed = static_cast<int64_t>(t.round_trips_ms.size());
   r.chunks_per_s = static_cast<double>(r.completed) / r.window_s;
   r.failed_calls = shared.failed;
   r.first_error = shared.first_error;
   const std::vector<double> rt(t.round_trips_ms.begin(), t.round_trips_ms.end());
-  ServerBreakdown& b = r.server;
-  if (!rt.empty()) {
-    const double n = static_cast<double>(rt.size());
-    r.mean_ms = t.sum_ms / n;
-    for (auto field : Tally::kBreakdownFields) b.*field = t.sums.*field / n;
-    b.outside_server_ms = r.mean_ms - b.observe_total_ms - b.act_total_ms;
-  }
+  r.mean_ms = t.MeanMs();
+  r.server = t.MeanBreakdown();
   r.p50_ms = Quantile(rt, 0.50);
   r.p99_ms = Quantile(rt, 0.99);
   return r;

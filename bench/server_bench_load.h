@@ -45,6 +45,30 @@ struct ServerBreakdown {
   double outside_server_ms = 0; // round trip minus both server totals: gRPC, network stack, client
 };
 
+/// What a robot thread records of its measured pairs: each round trip (4 bytes a pair, exact to well
+/// under a microsecond at these latencies, for the quantiles) and running sums of the server's timings.
+/// A 30-minute soak holds every pair of its phase, and the soak reads this process's memory: keeping each
+/// pair's two ServerTiming messages as well (about 200 bytes with the vectors' spare capacity) grew the
+/// heap by about 19 MiB over a 30-minute phase of tiny's model (100,000 pairs), in steps as the vectors
+/// doubled, and the soak counted it as the server's.
+struct PairTally {
+  std::vector<float> round_trips_ms;
+  double sum_ms = 0;
+  ServerBreakdown sums;  // sums over the pairs (outside_server_ms unused)
+
+  void Add(double round_trip_ms, const mivla::v1::ServerTiming& observe, const mivla::v1::ServerTiming& act);
+  void Merge(const PairTally& other);
+  double MeanMs() const;                  // 0 without pairs
+  ServerBreakdown MeanBreakdown() const;  // means; outside_server_ms = MeanMs() - both server totals
+
+  // Every field but outside_server_ms (derived) is summed: a new field must join kBreakdownFields and Add.
+  static constexpr double ServerBreakdown::*kBreakdownFields[] = {
+      &ServerBreakdown::observe_total_ms, &ServerBreakdown::act_total_ms, &ServerBreakdown::encode_queue_ms,
+      &ServerBreakdown::decode_queue_ms,  &ServerBreakdown::encode_ms,    &ServerBreakdown::decode_ms,
+      &ServerBreakdown::encode_batch,     &ServerBreakdown::decode_batch};
+};
+static_assert(sizeof(ServerBreakdown) == 9 * sizeof(double));
+
 struct LoadResult {
   int sessions = 0;
   int64_t completed = 0;   // Observe+Act pairs that ended inside the window
@@ -71,7 +95,8 @@ std::unique_ptr<grpc::ClientContext> CallContext(double timeout_s, const std::st
 class PairClient {
  public:
   /// Starts a session for embodiment `e` on its own channel; `index` varies the observations'
-  /// content (cycled through `distinct_observations` of them). The StartSession error as "StartSession: ...".
+  /// content (cycled through `distinct_observations` of them). A failed start as "StartSession: CODE message"
+  /// with gRPC's code.
   static absl::StatusOr<std::unique_ptr<PairClient>> Start(int port, action::Embodiment e, int index,
                                                            int distinct_observations, double call_timeout_s,
                                                            const std::string& bearer_token = "");
@@ -85,7 +110,7 @@ class PairClient {
     mivla::v1::ServerTiming act;
   };
   /// Observe the next observation, then Act on it with `seed`. A failed call as "Observe: CODE message"
-  /// or "Act: ..."; an Act answered OK with no steps is an INTERNAL error.
+  /// or "Act: ..." with gRPC's code; an Act answered OK with no steps is an INTERNAL error.
   absl::StatusOr<Pair> Run(uint64_t seed);
 
  private:

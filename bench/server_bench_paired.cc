@@ -14,21 +14,13 @@
 namespace mivla::bench {
 namespace {
 
-// Running sums of the counted pairs' and calls' times, for means_ms.
+// The counted pairs (PairTally, as the load's rows) and bare calls, for means_ms.
 struct Sums {
-  int64_t pairs = 0, calls = 0;
-  double round_trip = 0, observe_total = 0, act_total = 0, encode = 0, decode = 0, queues = 0;
+  PairTally robot;
+  int64_t calls = 0;
   double bare_total = 0, bare_encode = 0, bare_sampler = 0;
 
-  void Add(const PairClient::Pair& p) {
-    ++pairs;
-    round_trip += p.round_trip_ms;
-    observe_total += p.observe.total_us() * 1e-3;
-    act_total += p.act.total_us() * 1e-3;
-    encode += p.observe.encode_us() * 1e-3;
-    decode += p.act.decode_us() * 1e-3;
-    queues += (p.observe.queue_us() + p.act.queue_us()) * 1e-3;
-  }
+  void Add(const PairClient::Pair& p) { robot.Add(p.round_trip_ms, p.observe, p.act); }
   void Add(const BareCall& c) {
     ++calls;
     bare_total += c.total_ms;
@@ -36,16 +28,17 @@ struct Sums {
     bare_sampler += c.sampler_ms;
   }
   nlohmann::json Json() const {
-    const double n = static_cast<double>(std::max<int64_t>(1, pairs));
+    const ServerBreakdown b = robot.MeanBreakdown();
     const double m = static_cast<double>(std::max<int64_t>(1, calls));
     return {{"robot",
-             {{"round_trip", round_trip / n},
-              {"observe_total", observe_total / n},
-              {"act_total", act_total / n},
-              {"encode", encode / n},
-              {"decode", decode / n},
-              {"queues", queues / n},
-              {"outside_server", (round_trip - observe_total - act_total) / n}}},
+             {{"round_trip", robot.MeanMs()},
+              {"observe_total", b.observe_total_ms},
+              {"act_total", b.act_total_ms},
+              {"encode_queue", b.encode_queue_ms},
+              {"decode_queue", b.decode_queue_ms},
+              {"encode", b.encode_ms},
+              {"decode", b.decode_ms},
+              {"outside_server", b.outside_server_ms}}},
             {"bare", {{"total", bare_total / m}, {"encode", bare_encode / m}, {"sampler", bare_sampler / m}}},
             {"note",
              "robot: the round trip and the server's ServerTiming of its calls (encode includes decoding the "

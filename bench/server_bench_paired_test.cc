@@ -1,5 +1,7 @@
 #include "bench/server_bench_paired.h"
 
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -68,6 +70,32 @@ TEST_F(PairedTest, AlternatesTurnsAndReadsTheRatioOfMedians) {
   EXPECT_GT(r["outside_server"].get<double>(), 0.0);
 }
 
+// The server's count of answered Acts (its /metrics text).
+int64_t ActsAnswered(const server::PolicyServer& s) {
+  const std::string text = s.registry().Expose();
+  const std::string key = "mivla_requests_total{rpc=\"Act\",code=\"OK\"} ";
+  const size_t at = text.find(key);
+  return at == std::string::npos ? 0 : std::stoll(text.substr(at + key.size()));
+}
+
+TEST_F(PairedTest, TurnsAlternate) {
+  const PairedOptions o = Options(/*rounds=*/3, /*per_round=*/4, /*warmup=*/2);
+  std::vector<int64_t> acts_seen;  // at each bare call
+  const BareCallFn bare = [&]() -> absl::StatusOr<BareCall> {
+    acts_seen.push_back(ActsAnswered(*loopback_.server));
+    return BareCall{10, 2, 8};
+  };
+  ASSERT_TRUE(RunPaired(o, bare).ok());
+  ASSERT_EQ(acts_seen.size(), 2u + 3u * 4u);
+  for (size_t i = 0; i < acts_seen.size(); ++i) {
+    // Bare call i comes after the robot's warm-up and after every pair of the rounds up to its own; the
+    // server may count the last Act just after the robot has its answer.
+    const int64_t want = i < 2 ? 2 : 2 + 4 * static_cast<int64_t>((i - 2) / 4 + 1);
+    EXPECT_LE(acts_seen[i], want) << "bare call " << i;
+    EXPECT_GE(acts_seen[i], want - 1) << "bare call " << i;
+  }
+}
+
 TEST_F(PairedTest, TheBareModelsErrorStopsTheRow) {
   const PairedOptions o = Options(/*rounds=*/2, /*per_round=*/2, /*warmup=*/0);
   absl::StatusOr<nlohmann::json> j = RunPaired(o, [&]() -> absl::StatusOr<BareCall> {
@@ -90,6 +118,7 @@ TEST(PairedOptionsTest, RejectsEmptyRoundsAndAnAbsentServer) {
   o.call_timeout_s = 2;
   j = RunPaired(o, bare);
   ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().code(), absl::StatusCode::kUnavailable) << "gRPC's code for a refused connection";
   EXPECT_THAT(j.status().message(), HasSubstr("StartSession"));
 }
 

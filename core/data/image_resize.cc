@@ -39,14 +39,21 @@ Taps MakeTaps(int src, int dst) {
   return t;
 }
 
-// The taps of (src, dst), made once per pair.
-const Taps& CachedTaps(int src, int dst) {
+// The taps of (src, dst): kept for the first kMaxCached pairs seen (image sizes come from clients, so the
+// cache is bounded; later sizes get theirs made per call), made outside the lock.
+constexpr size_t kMaxCached = 64;
+
+std::shared_ptr<const Taps> CachedTaps(int src, int dst) {
   static absl::Mutex mu(absl::kConstInit);
-  static auto* cache ABSL_GUARDED_BY(mu) = new std::map<std::pair<int, int>, std::unique_ptr<const Taps>>();
+  static auto* cache ABSL_GUARDED_BY(mu) = new std::map<std::pair<int, int>, std::shared_ptr<const Taps>>();
+  {
+    absl::MutexLock lock(&mu);
+    if (auto it = cache->find({src, dst}); it != cache->end()) return it->second;
+  }
+  auto made = std::make_shared<const Taps>(MakeTaps(src, dst));
   absl::MutexLock lock(&mu);
-  std::unique_ptr<const Taps>& t = (*cache)[{src, dst}];
-  if (t == nullptr) t = std::make_unique<const Taps>(MakeTaps(src, dst));
-  return *t;  // never erased, so the reference outlives the lock
+  if (cache->size() < kMaxCached) cache->emplace(std::make_pair(src, dst), made);
+  return made;
 }
 
 uint8_t Level(float v) { return static_cast<uint8_t>(std::clamp(std::floor(v + 0.5f), 0.0f, 255.0f)); }
@@ -54,8 +61,9 @@ uint8_t Level(float v) { return static_cast<uint8_t>(std::clamp(std::floor(v + 0
 // Both sides shrink: the source rows under each output row are summed first (whole
 // rows, which vectorise), then each output pixel sums its columns of that row.
 void AreaShrink(const uint8_t* rgb, int width, int height, int side, uint8_t* out) {
-  const Taps& tx = CachedTaps(width, side);
-  const Taps& ty = CachedTaps(height, side);
+  const std::shared_ptr<const Taps> x = CachedTaps(width, side), y = CachedTaps(height, side);
+  const Taps& tx = *x;
+  const Taps& ty = *y;
   const int row_len = width * 3;
   std::vector<float> acc(static_cast<size_t>(row_len));
   for (int dy = 0; dy < side; ++dy) {

@@ -11,7 +11,8 @@
 //   std::vector<uint8_t> out(side * side * 3);
 //   ResizeSquareRgb8(rgb.data(), width, height, side, out.data());
 //
-// Thread safety: safe from any thread (the weight tables are cached behind a mutex).
+// Thread safety: safe from any thread (the tap tables of the first 64 (size, side) pairs are cached
+// behind a mutex; other sizes get theirs made per call).
 #ifndef MIVLA_CORE_DATA_IMAGE_RESIZE_H_
 #define MIVLA_CORE_DATA_IMAGE_RESIZE_H_
 

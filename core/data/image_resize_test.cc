@@ -75,19 +75,24 @@ TEST(ResizeSquareRgb8Test, GivesCvResizesPixelsWithinOneLevel) {
     const double off = cv::countNonZero(diff.reshape(1)) / static_cast<double>(side * side * 3);
     EXPECT_LE(worst, 1.0) << w << "x" << h << " -> " << side;
     EXPECT_LT(off, 0.01) << w << "x" << h << " -> " << side << ": " << 100 * off << " % of the values differ";
-    if (w <= side || h <= side) {
+    if (w <= side || h <= side) {  // delegated: the same call as cv::resize's, so the same pixels
       EXPECT_EQ(off, 0.0) << "cv::resize itself";
     }
   }
 }
 
-TEST(ResizeSquareRgb8Test, AnAreaShrinkAveragesWhatEachOutputPixelCovers) {
-  // 4 x 2 -> 2 x 2 at a ratio of 2 across and 1 down: each output pixel the mean of two source pixels.
-  const std::vector<uint8_t> rgb = {0,  0,  0,  10, 20, 30, 100, 100, 100, 200, 200, 200,
-                                    50, 60, 70, 50, 60, 70, 255, 0,   0,   255, 255, 255};
+TEST(ResizeSquareRgb8Test, AnAreaShrinkWeighsEachSourcePixelByWhatItCovers) {
+  // 3 x 3 -> 2 x 2 (both sides shrink: computed here, not by cv::resize). Output 0 covers source [0, 1.5):
+  // pixel 0 weighs 2/3, pixel 1 1/3; output 1 covers [1.5, 3): pixel 1 1/3, pixel 2 2/3, on each axis.
+  const int v[3][3] = {{0, 30, 90}, {60, 120, 180}, {150, 210, 255}};
+  std::vector<uint8_t> rgb;
+  for (const auto& row : v) {
+    for (int x : row) rgb.insert(rgb.end(), {static_cast<uint8_t>(x), static_cast<uint8_t>(255 - x), 0});
+  }
   std::vector<uint8_t> out(2 * 2 * 3);
-  ResizeSquareRgb8(rgb.data(), 4, 2, 2, out.data());
-  const std::vector<uint8_t> want = {5, 10, 15, 150, 150, 150, 50, 60, 70, 255, 128, 128};
+  ResizeSquareRgb8(rgb.data(), 3, 3, 2, out.data());
+  // Rows first: (10, 70), (80, 160), (170, 240); then columns: 33.3, 100, 140, 213.3 (green: 255 minus).
+  const std::vector<uint8_t> want = {33, 222, 0, 100, 155, 0, 140, 115, 0, 213, 42, 0};
   EXPECT_EQ(out, want);
 }
 

@@ -10,9 +10,10 @@
 // - one shrinks, the other grows: INTER_AREA's upscaling kernel on both axes (two taps, weight
 //   fx = (dx + 1) - (sx + 1) * dst / src wrapped to [0, 1)).
 // These weights are exact; OpenCV's 8-bit paths round halves up (so does ResizeOnDevice) and compute the
-// linear kernels in fixed point with truncated intermediates. Measured against cv::resize
-// (device_images_test): area shrinks agree exactly but for 1 value in 10^4, linear and mixed ones differ
-// by one 8-bit level in 8-13 % of the values, never by more. Thread-safe (pure functions).
+// linear kernels in fixed point with truncated intermediates. Measured against cv::resize (device_images_test,
+// before the server's area shrinks moved to ResizeSquareRgb8, which the test now compares with): area
+// shrinks agreed exactly but for 1 value in 10^4, linear and mixed ones differed by one 8-bit level in
+// 8-13 % of the values, never by more. Thread-safe (pure functions).
 #ifndef MIVLA_CORE_DATA_RESIZE_WEIGHTS_H_
 #define MIVLA_CORE_DATA_RESIZE_WEIGHTS_H_
 

@@ -20,8 +20,13 @@ namespace mivla::server {
 
 cv::Mat ResizeForModel(const cv::Mat& rgb, int side) {
   if (rgb.cols == side && rgb.rows == side) return rgb;
-  const cv::Mat src = rgb.isContinuous() ? rgb : rgb.clone();
   cv::Mat resized(side, side, CV_8UC3);
+  if (rgb.type() != CV_8UC3) {  // DecodeImage gives RGB8 only; anything else keeps OpenCV's own resize
+    const bool shrink = rgb.cols > side || rgb.rows > side;
+    cv::resize(rgb, resized, cv::Size(side, side), 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+    return resized;
+  }
+  const cv::Mat src = rgb.isContinuous() ? rgb : rgb.clone();
   data::ResizeSquareRgb8(src.data, src.cols, src.rows, side, resized.data);
   return resized;
 }

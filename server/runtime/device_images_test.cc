@@ -1,5 +1,6 @@
 // The GPU path's image steps, run on the CPU: OpenCV's resize weights as matrices (against the server's
-// own ResizeForModel, i.e. cv::resize, on every kernel it picks), the batched resize on a torch device,
+// own ResizeForModel, i.e. data::ResizeSquareRgb8 for area shrinks and cv::resize otherwise, on every kernel
+// it picks), the batched resize on a torch device,
 // and the CPU JPEG decoder that nvJPEG falls back to.
 #include "server/runtime/device_images.h"
 

@@ -200,7 +200,7 @@ TEST(TorchPolicyRuntimeTest, StagingBuffersAreReusedInSteadyState) {
 }
 
 // The text tokens a condition holds: each row its own instruction's, whether the instruction was encoded in
-// this batch (once per distinct text, only those tokenized) or came from the cache.
+// this batch (once per distinct text) or came from the cache, also in a batch that mixes the two.
 TEST(TorchPolicyRuntimeTest, EachRowGetsItsInstructionFromTheBatchOrTheCache) {
   auto r = Runtime(TinyBundle("v1", 1));
   auto reference = Runtime(TinyBundle("v1", 1));  // the same weights, encoding one observation at a time
@@ -223,6 +223,17 @@ TEST(TorchPolicyRuntimeTest, EachRowGetsItsInstructionFromTheBatchOrTheCache) {
   EXPECT_EQ(r->instruction_cache().hits(), hits + 2);
   EXPECT_TRUE(torch::allclose(text(*second[0]), drawer, 1e-5, 1e-5));
   EXPECT_TRUE(torch::allclose(text(*second[1]), bell, 1e-5, 1e-5));
+  // A new instruction between two cached ones: the new one staged in the middle row.
+  RuntimeObservation d = Obs(Embodiment::kPiper, side, 2, 5);
+  d.instruction = "lift the pot";
+  const torch::Tensor pot = text(EncodeOne(*reference, d));
+  auto mixed = r->Encode({&a, &d, &b});
+  ASSERT_TRUE(mixed[0].ok() && mixed[1].ok() && mixed[2].ok());
+  EXPECT_EQ(r->instruction_cache().size(), 3u);
+  EXPECT_EQ(r->instruction_cache().hits(), hits + 4);
+  EXPECT_TRUE(torch::allclose(text(*mixed[0]), bell, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(text(*mixed[1]), pot, 1e-5, 1e-5));
+  EXPECT_TRUE(torch::allclose(text(*mixed[2]), drawer, 1e-5, 1e-5));
 }
 
 TEST(TorchPolicyRuntimeTest, ChunksAreDenormalisedWithTheVersionsStatistics) {
