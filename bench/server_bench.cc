@@ -146,14 +146,7 @@ nlohmann::json RowJson(const SweepPoint& point, const std::string& policy, const
           {"window_s", r.window_s},
           {"failed_calls", r.failed_calls},
           {"first_error", r.first_error},
-          {"server_mean_ms",
-           {{"observe_total", b.observe_total_ms},
-            {"act_total", b.act_total_ms},
-            {"encode_queue", b.encode_queue_ms},
-            {"decode_queue", b.decode_queue_ms},
-            {"encode", b.encode_ms},
-            {"decode", b.decode_ms},
-            {"outside_server", b.outside_server_ms}}},
+          {"server_mean_ms", ServerMeansJson(b)},
           {"mean_batch", {{"encode", b.encode_batch}, {"decode", b.decode_batch}}}};
 }
 
@@ -265,13 +258,15 @@ struct BeforeServers {
   double rss_mb = 0;
   server::FakeRuntimeOptions zero_cost;
   server::FakeRuntimeOptions sleeping;
+  std::unique_ptr<BareModel> model;  // the bare model, made once: measured again after the rows and paired
 };
 
 absl::StatusOr<BeforeServers> MeasureBeforeServers(const ServerBenchArgs& args) {
   std::cerr << "mivla-bench-server: bare model encode+decode (" << args.config << ", " << args.bare_repeats
             << " repeats) ..." << std::endl;
   BeforeServers b;
-  ASSIGN_OR_RETURN(b.bare, MeasureBare(args.config, args.tokenizer, kInstruction, args.bare_repeats));
+  ASSIGN_OR_RETURN(b.model, BareModel::Create(args.config, args.tokenizer, kInstruction));
+  ASSIGN_OR_RETURN(b.bare, MeasureBare(*b.model, args.bare_repeats));
   b.bare_ms = b.bare["bare_decode_ms"].get<double>();
   b.bare16_ms = b.bare["bare_batch16_ms"].get<double>();
   b.encode_ms = b.bare["bare_encode_only_ms"].get<double>();
@@ -338,15 +333,14 @@ absl::Status AddOverheadRows(const ServerBenchArgs& args, const BeforeServers& b
 
 // One robot under EDF and the bare model in turns (server_bench_paired.h): the one-robot target against a
 // bare figure of the same minutes. Into `out` (one_robot_paired and its target); a failed call is an error.
-absl::Status AddPairedRow(const ServerBenchArgs& args, nlohmann::json* out) {
+absl::Status AddPairedRow(const ServerBenchArgs& args, BareModel& bare, nlohmann::json* out) {
   std::cerr << "one robot (edf) and the bare model in turns, " << args.paired_rounds << " rounds ..." << std::endl;
-  ASSIGN_OR_RETURN(std::unique_ptr<BareModel> bare, BareModel::Create(args.config, args.tokenizer, kInstruction));
   ASSIGN_OR_RETURN(std::unique_ptr<server::PolicyServer> server, StartBenchServer(args, /*batching=*/true, "edf"));
   PairedOptions o;
   o.port = server->port();
   o.rounds = args.paired_rounds;
   int seed = 0;
-  absl::StatusOr<nlohmann::json> paired = RunPaired(o, [&] { return bare->Time(1, ++seed); });
+  absl::StatusOr<nlohmann::json> paired = RunPaired(o, [&] { return bare.Time(1, ++seed); });
   server->Shutdown(absl::Seconds(5));
   if (!paired.ok()) return paired.status();
   (*out)["one_robot_paired"] = *paired;
@@ -360,8 +354,8 @@ absl::Status AddPairedRow(const ServerBenchArgs& args, nlohmann::json* out) {
 // The bare model once more after the rows: this machine's speed drifts between and within runs (tiny's
 // bare figure was 28.8-49.1 ms in the sweeps of 2026-12-04/05), so a ratio read against the first figure
 // alone can mislead either way. Into `out` (bare_after_rows, bare_drift).
-absl::Status AddBareAfterRows(const ServerBenchArgs& args, double bare_ms, nlohmann::json* out) {
-  absl::StatusOr<nlohmann::json> bare_after = MeasureBare(args.config, args.tokenizer, kInstruction, args.bare_repeats);
+absl::Status AddBareAfterRows(const ServerBenchArgs& args, BareModel& bare, double bare_ms, nlohmann::json* out) {
+  absl::StatusOr<nlohmann::json> bare_after = MeasureBare(bare, args.bare_repeats);
   if (!bare_after.ok()) return WithPrefix(bare_after.status(), "bare model after the rows: ");
   const double bare_after_ms = (*bare_after)["bare_decode_ms"].get<double>();
   (*out)["bare_after_rows"] = *bare_after;
@@ -390,8 +384,8 @@ absl::Status RunSweepMode(const ServerBenchArgs& args, int64_t* failed) {
   *failed += sweep.failed;
   nlohmann::json out = SweepJson(args, before, sweep);
   RETURN_IF_ERROR(AddOverheadRows(args, before, &out, failed));
-  if (args.paired_rounds > 0) RETURN_IF_ERROR(AddPairedRow(args, &out));
-  RETURN_IF_ERROR(AddBareAfterRows(args, before.bare_ms, &out));
+  if (args.paired_rounds > 0) RETURN_IF_ERROR(AddPairedRow(args, *before.model, &out));
+  RETURN_IF_ERROR(AddBareAfterRows(args, *before.model, before.bare_ms, &out));
   if (!args.deadline_loads.empty()) RETURN_IF_ERROR(AddDeadlineRows(args, &out));
   PrintTargets(out);
   out["wall_s"] = std::chrono::duration<double>(Clock::now() - run_start).count();

@@ -96,9 +96,8 @@ absl::StatusOr<BareCall> BareModel::Time(int batch, int seed) {
   return BareCall{ms(t2 - t0), ms(t1 - t0), ms(t2 - t1)};
 }
 
-absl::StatusOr<nlohmann::json> MeasureBare(const std::string& config, const std::string& tokenizer_file,
-                                           const std::string& instruction, int repeats) {
-  ASSIGN_OR_RETURN(std::unique_ptr<BareModel> bare, BareModel::Create(config, tokenizer_file, instruction));
+absl::StatusOr<nlohmann::json> MeasureBare(BareModel& bare_model, int repeats) {
+  BareModel* bare = &bare_model;
   // Medians of (encode + sampler, encode, sampler) in ms at `batch`, after three warm-up passes.
   auto measure = [&](int batch, int repeats) -> absl::StatusOr<std::array<double, 3>> {
     std::vector<double> total, enc, dec;

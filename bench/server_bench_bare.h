@@ -41,9 +41,8 @@ class BareModel {
 };
 
 /// JSON: bare_decode_ms (median encode + sampler, batch 1), bare_encode_only_ms, bare_sampler_only_ms,
-/// bare_batch16_ms, views, text_tokens, repeats. Random weights of `config` (seed 1).
-absl::StatusOr<nlohmann::json> MeasureBare(const std::string& config, const std::string& tokenizer_file,
-                                           const std::string& instruction, int repeats);
+/// bare_batch16_ms, views, text_tokens, repeats, measured on `bare`.
+absl::StatusOr<nlohmann::json> MeasureBare(BareModel& bare, int repeats);
 
 /// LibTorch's intra-op thread count.
 int TorchThreads();

@@ -114,6 +114,12 @@ std::unique_ptr<grpc::ClientContext> CallContext(double timeout_s, const std::st
   return ctx;
 }
 
+nlohmann::json ServerMeansJson(const ServerBreakdown& b) {
+  return {{"observe_total", b.observe_total_ms},  {"act_total", b.act_total_ms}, {"encode_queue", b.encode_queue_ms},
+          {"decode_queue", b.decode_queue_ms},    {"encode", b.encode_ms},       {"decode", b.decode_ms},
+          {"outside_server", b.outside_server_ms}};
+}
+
 void PairTally::Add(double round_trip_ms, const mivla::v1::ServerTiming& observe, const mivla::v1::ServerTiming& act) {
   round_trips_ms.push_back(static_cast<float>(round_trip_ms));
   sum_ms += round_trip_ms;

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "core/action/action_space.h"
 #include "mivla/v1/policy.grpc.pb.h"
+#include "nlohmann/json.hpp"
 
 namespace mivla::bench {
 
@@ -44,6 +45,9 @@ struct ServerBreakdown {
   double decode_batch = 0;
   double outside_server_ms = 0; // round trip minus both server totals: gRPC, network stack, client
 };
+
+/// The means' JSON (ms): observe_total, act_total, encode_queue, decode_queue, encode, decode, outside_server.
+nlohmann::json ServerMeansJson(const ServerBreakdown& b);
 
 /// What a robot thread records of its measured pairs: each round trip (4 bytes a pair, exact to well
 /// under a microsecond at these latencies, for the quantiles) and running sums of the server's timings.

@@ -28,17 +28,10 @@ struct Sums {
     bare_sampler += c.sampler_ms;
   }
   nlohmann::json Json() const {
-    const ServerBreakdown b = robot.MeanBreakdown();
+    nlohmann::json means = ServerMeansJson(robot.MeanBreakdown());
+    means["round_trip"] = robot.MeanMs();
     const double m = static_cast<double>(std::max<int64_t>(1, calls));
-    return {{"robot",
-             {{"round_trip", robot.MeanMs()},
-              {"observe_total", b.observe_total_ms},
-              {"act_total", b.act_total_ms},
-              {"encode_queue", b.encode_queue_ms},
-              {"decode_queue", b.decode_queue_ms},
-              {"encode", b.encode_ms},
-              {"decode", b.decode_ms},
-              {"outside_server", b.outside_server_ms}}},
+    return {{"robot", means},
             {"bare", {{"total", bare_total / m}, {"encode", bare_encode / m}, {"sampler", bare_sampler / m}}},
             {"note",
              "robot: the round trip and the server's ServerTiming of its calls (encode includes decoding the "
