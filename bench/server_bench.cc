@@ -22,6 +22,9 @@
 // speed moved meanwhile; the targets still read against the first figure).
 // Paired one-robot row (`one_robot_paired`, --paired-rounds): one robot under EDF and the bare model take
 // turns, so the 1.05 x target is also read against a bare figure of the same minutes (server_bench_paired.h).
+// Paired throughput row (`throughput_16_paired`, --paired-load-rounds): a batched and an unbatched server take
+// turns under 16 robots, with the bare model's bound between the turns, so the 2 x target is also read on
+// the same minutes (server_bench_paired_load.h).
 // Server overhead: one robot under EDF on a runtime that takes no time (the fake runtime with --config's
 // shapes, zero latency): the server's own cost per Observe + Act pair, and the one-robot ratio to
 // bare_decode_ms that cost suggests (an estimate, not a bound: server_bench_overhead.h); then the same robot
@@ -53,11 +56,11 @@
 #include "bench/server_bench_deadline.h"
 #include "bench/server_bench_load.h"
 #include "bench/server_bench_overhead.h"
-#include "bench/server_bench_paired.h"
 #include "bench/server_bench_plot.h"
 #include "bench/server_bench_servers.h"
 #include "bench/server_bench_soak.h"
 #include "bench/server_bench_targets.h"
+#include "bench/server_bench_turns.h"
 #include "core/model/blas_threads.h"
 #include "core/util/log.h"
 #include "core/util/malloc_tuning.h"
@@ -139,6 +142,7 @@ nlohmann::json RowJson(const SweepPoint& point, const std::string& policy, const
           {"batching", point.batching},
           {"policy", policy},
           {"chunks_per_s", r.chunks_per_s},
+          {"paced_chunks_per_s", r.paced_chunks_per_s},
           {"p50_ms", r.p50_ms},
           {"p99_ms", r.p99_ms},
           {"mean_ms", r.mean_ms},
@@ -331,26 +335,6 @@ absl::Status AddOverheadRows(const ServerBenchArgs& args, const BeforeServers& b
   return absl::OkStatus();
 }
 
-// One robot under EDF and the bare model in turns (server_bench_paired.h): the one-robot target against a
-// bare figure of the same minutes. Into `out` (one_robot_paired and its target); a failed call is an error.
-absl::Status AddPairedRow(const ServerBenchArgs& args, BareModel& bare, nlohmann::json* out) {
-  std::cerr << "one robot (edf) and the bare model in turns, " << args.paired_rounds << " rounds ..." << std::endl;
-  ASSIGN_OR_RETURN(std::unique_ptr<server::PolicyServer> server, StartBenchServer(args, /*batching=*/true, "edf"));
-  PairedOptions o;
-  o.port = server->port();
-  o.rounds = args.paired_rounds;
-  int seed = 0;
-  absl::StatusOr<nlohmann::json> paired = RunPaired(o, [&] { return bare.Time(1, ++seed); });
-  server->Shutdown(absl::Seconds(5));
-  if (!paired.ok()) return paired.status();
-  (*out)["one_robot_paired"] = *paired;
-  (*out)["targets"]["p50_1_session_over_bare_1_05_paired"] = PairedOneRobotTarget((*paired)["ratio"].get<double>());
-  std::fprintf(stderr, "  robot p50 %.2f ms, bare model p50 %.2f ms in the same turns: %.3f x (rounds' median %.3f)\n",
-               (*paired)["server_p50_ms"].get<double>(), (*paired)["bare_p50_ms"].get<double>(),
-               (*paired)["ratio"].get<double>(), (*paired)["round_ratio_median"].get<double>());
-  return absl::OkStatus();
-}
-
 // The bare model once more after the rows: this machine's speed drifts between and within runs (tiny's
 // bare figure was 28.8-49.1 ms in the sweeps of 2026-12-04/05), so a ratio read against the first figure
 // alone can mislead either way. Into `out` (bare_after_rows, bare_drift).
@@ -385,6 +369,7 @@ absl::Status RunSweepMode(const ServerBenchArgs& args, int64_t* failed) {
   nlohmann::json out = SweepJson(args, before, sweep);
   RETURN_IF_ERROR(AddOverheadRows(args, before, &out, failed));
   if (args.paired_rounds > 0) RETURN_IF_ERROR(AddPairedRow(args, *before.model, &out));
+  if (args.paired_load_rounds > 0) RETURN_IF_ERROR(AddPairedLoadRow(args, *before.model, &out, failed));
   RETURN_IF_ERROR(AddBareAfterRows(args, *before.model, before.bare_ms, &out));
   if (!args.deadline_loads.empty()) RETURN_IF_ERROR(AddDeadlineRows(args, &out));
   PrintTargets(out);

@@ -25,8 +25,8 @@ namespace {
 const char kUsage[] =
     "mivla-bench-server --config tiny [--json] [--duration-s S] [--warmup-s S] [--out-dir DIR]\n"
     "       [--sessions 1,4,16] [--queue-delay-us US] [--bare-repeats N] [--tokenizer FILE]\n"
-    "       [--deadline-loads 0.5,1,2 | none] [--deadline-duration-s S] [--paired-rounds N] [--blas-threads N]\n"
-    "       [--heap-keep-mib N]\n"
+    "       [--deadline-loads 0.5,1,2 | none] [--deadline-duration-s S] [--paired-rounds N] [--paired-load-rounds N]\n"
+    "       [--blas-threads N] [--heap-keep-mib N]\n"
     "   or: mivla-bench-server --soak [--minutes N] [--batch-policy edf|fifo] [--soak-clients tokens|anonymous]\n"
     "       [--soak-runtime model|zero-cost] [--config tiny] [--out-dir DIR] [--heap-keep-mib N]";
 
@@ -69,7 +69,7 @@ ServerBenchArgs ParseServerBenchArgs(int argc, char** argv) {
   a.tokenizer = MIVLA_DEFAULT_TOKENIZER;
   std::string sessions = "1,4,16", loads = "0.5,1,2", soak_clients = "tokens", soak_runtime = "model";
   int64_t queue_delay_us = a.queue_delay_us, bare_repeats = a.bare_repeats, blas_threads = a.blas_threads,
-          heap_keep_mib = a.heap_keep_mib, paired_rounds = a.paired_rounds;
+          heap_keep_mib = a.heap_keep_mib, paired_rounds = a.paired_rounds, paired_load_rounds = a.paired_load_rounds;
   FlagParser p(kUsage);
   p.AddString("config", &a.config, "model configuration of the random-init server: tiny or base");
   p.AddBool("json", &a.json, "print only the JSON");
@@ -84,6 +84,9 @@ ServerBenchArgs ParseServerBenchArgs(int argc, char** argv) {
   p.AddDouble("deadline-duration-s", &a.deadline_duration_s, "measured seconds per deadline row");
   p.AddInt("paired-rounds", &paired_rounds,
            "turns of one robot and the bare model in the paired one-robot row, in [0, 1000] (0: no such row)");
+  p.AddInt("paired-load-rounds", &paired_load_rounds,
+           "turns of a batched and an unbatched server under 16 robots in the paired throughput row, in [0, 100] "
+           "(0: no such row)");
   p.AddInt("blas-threads", &blas_threads, "as mivla-server's flag (-1: auto), applied before the bare model runs");
   p.AddBool("soak", &a.soak, "run the hostile-client soak instead of the sweep");
   p.AddDouble("minutes", &a.minutes, "minutes of each soak phase");
@@ -109,6 +112,10 @@ ServerBenchArgs ParseServerBenchArgs(int argc, char** argv) {
     Usage(absl::StrCat("--paired-rounds: ", paired_rounds, " is not in [0, 1000]"));
   }
   a.paired_rounds = static_cast<int>(paired_rounds);
+  if (paired_load_rounds < 0 || paired_load_rounds > 100) {
+    Usage(absl::StrCat("--paired-load-rounds: ", paired_load_rounds, " is not in [0, 100]"));
+  }
+  a.paired_load_rounds = static_cast<int>(paired_load_rounds);
   a.queue_delay_us = queue_delay_us;
   a.bare_repeats = static_cast<int>(bare_repeats);
   a.blas_threads = static_cast<int>(blas_threads);

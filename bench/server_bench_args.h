@@ -27,6 +27,9 @@ struct ServerBenchArgs {
   std::vector<double> deadline_loads = {0.5, 1.0, 2.0};  // x capacity; empty: no deadline rows
   double deadline_duration_s = 6.0;
   int paired_rounds = 12;  // --paired-rounds: turns of the paired one-robot row (server_bench_paired.h); 0: none
+  // --paired-load-rounds: turns of each server in the paired 16-session throughput row
+  // (server_bench_paired_load.h); 0: none
+  int paired_load_rounds = 6;
   bool soak = false;    // --soak: the hostile-client soak (server_bench_soak.h) instead of the sweep
   double minutes = 30;  // --minutes: each soak phase
   std::string soak_policy = server::ServerOptions().batch_policy;  // --batch-policy: the soak server's

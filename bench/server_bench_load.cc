@@ -38,6 +38,8 @@ struct Shared {
   std::atomic<Clock::rep> window_end{0};  // moves later while fewer than min_pairs pairs are in
   std::atomic<int64_t> in_window{0};
   int64_t min_pairs = 1;  // one per session, written before `go`
+  double paced_sum ABSL_GUARDED_BY(mu) = 0;  // sessions' own rates (LoadResult::paced_chunks_per_s)
+  int unpaced ABSL_GUARDED_BY(mu) = 0;       // started sessions with fewer than two pairs in the window
 
   Clock::time_point WindowEnd() const { return Clock::time_point(Clock::duration(window_end.load())); }
   // Counts a pair that ended at t1; true when it belongs to the window.
@@ -80,6 +82,7 @@ void RunSession(const LoadOptions& o, int index, Shared* shared) {
   if (!robot.ok()) return;
 
   PairTally mine;
+  Clock::time_point first, last;  // of the pairs counted in the window
   uint64_t iteration = 0;
   while (!shared->Done(Clock::now())) {
     absl::StatusOr<PairClient::Pair> pair = (*robot)->Run(++iteration);
@@ -88,11 +91,21 @@ void RunSession(const LoadOptions& o, int index, Shared* shared) {
       break;
     }
     // A pair counts when it ends inside the window (unbiased throughput in steady state).
-    if (shared->Count(Clock::now())) mine.Add(pair->round_trip_ms, pair->observe, pair->act);
+    const Clock::time_point t1 = Clock::now();
+    if (!shared->Count(t1)) continue;
+    if (mine.round_trips_ms.empty()) first = t1;
+    last = t1;
+    mine.Add(pair->round_trip_ms, pair->observe, pair->act);
   }
   robot->reset();  // ends the session; the server restarts anyway
+  const size_t n = mine.round_trips_ms.size();
   absl::MutexLock lock(&shared->mu);
   shared->tally.Merge(mine);
+  if (n >= 2 && last > first) {
+    shared->paced_sum += static_cast<double>(n - 1) / std::chrono::duration<double>(last - first).count();
+  } else {
+    ++shared->unpaced;
+  }
 }
 
 }  // namespace
@@ -231,6 +244,7 @@ absl::StatusOr<LoadResult> RunLoad(const LoadOptions& o) {
   const PairTally& t = shared.tally;
   r.completed = static_cast<int64_t>(t.round_trips_ms.size());
   r.chunks_per_s = static_cast<double>(r.completed) / r.window_s;
+  r.paced_chunks_per_s = shared.unpaced == 0 ? shared.paced_sum : 0;
   r.failed_calls = shared.failed;
   r.first_error = shared.first_error;
   const std::vector<double> rt(t.round_trips_ms.begin(), t.round_trips_ms.end());

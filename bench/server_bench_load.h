@@ -77,7 +77,12 @@ struct LoadResult {
   int sessions = 0;
   int64_t completed = 0;   // Observe+Act pairs that ended inside the window
   double window_s = 0;     // duration_s, or longer when the window was held open (see duration_s)
-  double chunks_per_s = 0;
+  double chunks_per_s = 0;  // completed / window_s
+  // The sum of each session's own rate between its first and last pair in the window ((pairs - 1) / that
+  // span): free of the window's edges, where chunks_per_s counts whole batches in or out (a batch of 16
+  // ends 16 pairs at once, and a 3-second window holds about 11 of tiny's on 2 CPUs). 0 when a session
+  // ended fewer than two pairs in the window.
+  double paced_chunks_per_s = 0;
   double p50_ms = 0;
   double p99_ms = 0;
   double mean_ms = 0;

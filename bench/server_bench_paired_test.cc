@@ -70,19 +70,11 @@ TEST_F(PairedTest, AlternatesTurnsAndReadsTheRatioOfMedians) {
   EXPECT_GT(r["outside_server"].get<double>(), 0.0);
 }
 
-// The server's count of answered Acts (its /metrics text).
-int64_t ActsAnswered(const server::PolicyServer& s) {
-  const std::string text = s.registry().Expose();
-  const std::string key = "mivla_requests_total{rpc=\"Act\",code=\"OK\"} ";
-  const size_t at = text.find(key);
-  return at == std::string::npos ? 0 : std::stoll(text.substr(at + key.size()));
-}
-
 TEST_F(PairedTest, TurnsAlternate) {
   const PairedOptions o = Options(/*rounds=*/3, /*per_round=*/4, /*warmup=*/2);
   std::vector<int64_t> acts_seen;  // at each bare call
   const BareCallFn bare = [&]() -> absl::StatusOr<BareCall> {
-    acts_seen.push_back(ActsAnswered(*loopback_.server));
+    acts_seen.push_back(server::testing::ActsAnswered(*loopback_.server));
     return BareCall{10, 2, 8};
   };
   ASSERT_TRUE(RunPaired(o, bare).ok());

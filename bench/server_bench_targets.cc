@@ -63,6 +63,12 @@ nlohmann::json PairedOneRobotTarget(double ratio) {
                 "(one_robot_paired)");
 }
 
+nlohmann::json PairedThroughputTarget(double ratio) {
+  return Target(ratio, 2.0, false,
+                "chunks_per_s at 16 sessions, batched >= 2 x unbatched, the two servers measured in turns "
+                "(throughput_16_paired)");
+}
+
 void PrintTargets(const nlohmann::json& out) {
   for (const auto& [name, t] : out["targets"].items()) {
     if (t.is_object() && t.contains("what")) {

@@ -15,6 +15,9 @@ nlohmann::json Targets(const nlohmann::json& rows, double bare_ms, double bare16
 /// Issue 12's one-robot target (<= 1.05) on the paired row's ratio (server_bench_paired.h).
 nlohmann::json PairedOneRobotTarget(double ratio);
 
+/// The 16-session throughput target (batched >= 2 x unbatched) on the paired row's ratio (server_bench_paired_load.h).
+nlohmann::json PairedThroughputTarget(double ratio);
+
 /// One line per target of out["targets"] and per load of out["deadline"]["edf_over_fifo_misses"].
 void PrintTargets(const nlohmann::json& out);
 

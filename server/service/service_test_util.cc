@@ -47,6 +47,13 @@ absl::StatusOr<LoopbackServer> StartLoopback(ServerOptions options) {
   return s;
 }
 
+int64_t ActsAnswered(const PolicyServer& server) {
+  const std::string text = server.registry().Expose();
+  const std::string key = "mivla_requests_total{rpc=\"Act\",code=\"OK\"} ";
+  const size_t at = text.find(key);
+  return at == std::string::npos ? 0 : std::stoll(text.substr(at + key.size()));
+}
+
 int HealthStatus(grpc::Channel* channel, const std::string& service) {
   // HealthCheckRequest { string service = 1; } ; HealthCheckResponse { ServingStatus status = 1; }
   std::string req;
