@@ -206,8 +206,7 @@ absl::Status AddDeadlineRows(const ServerBenchArgs& args, nlohmann::json* out) {
   dso.capacity_per_s = capacity;
   dso.warmup_s = args.warmup_s;
   dso.duration_s = args.deadline_duration_s;
-  dso.embodiments = {action::Embodiment::kPiper, action::Embodiment::kArx5, action::Embodiment::kAlohaAgilex,
-                     action::Embodiment::kLocoman, action::Embodiment::kHuman};
+  dso.embodiments = BenchEmbodiments();
   absl::StatusOr<nlohmann::json> deadline =
       RunDeadlineSweep(dso, [&](const std::string& policy) -> absl::StatusOr<BenchServer> {
         auto server = StartBenchServer(args, /*batching=*/true, policy, /*quiet_refusals=*/true);

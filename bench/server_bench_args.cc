@@ -86,7 +86,7 @@ ServerBenchArgs ParseServerBenchArgs(int argc, char** argv) {
            "turns of one robot and the bare model in the paired one-robot row, in [0, 1000] (0: no such row)");
   p.AddInt("paired-load-rounds", &paired_load_rounds,
            "turns of a batched and an unbatched server under 16 robots in the paired throughput row, in [0, 100] "
-           "(0: no such row)");
+           "(0: no such row; an even count gives each server the first turn equally often)");
   p.AddInt("blas-threads", &blas_threads, "as mivla-server's flag (-1: auto), applied before the bare model runs");
   p.AddBool("soak", &a.soak, "run the hostile-client soak instead of the sweep");
   p.AddDouble("minutes", &a.minutes, "minutes of each soak phase");

@@ -39,7 +39,7 @@ struct Shared {
   std::atomic<int64_t> in_window{0};
   int64_t min_pairs = 1;  // one per session, written before `go`
   double paced_sum ABSL_GUARDED_BY(mu) = 0;  // sessions' own rates (LoadResult::paced_chunks_per_s)
-  int unpaced ABSL_GUARDED_BY(mu) = 0;       // started sessions with fewer than two pairs in the window
+  int unpaced ABSL_GUARDED_BY(mu) = 0;       // started sessions without a pace (fewer than two pairs, or failed)
 
   Clock::time_point WindowEnd() const { return Clock::time_point(Clock::duration(window_end.load())); }
   // Counts a pair that ended at t1; true when it belongs to the window.
@@ -82,33 +82,39 @@ void RunSession(const LoadOptions& o, int index, Shared* shared) {
   if (!robot.ok()) return;
 
   PairTally mine;
-  Clock::time_point first, last;  // of the pairs counted in the window
+  SessionPace pace;  // of the pairs counted in the window
+  bool failed = false;
   uint64_t iteration = 0;
   while (!shared->Done(Clock::now())) {
     absl::StatusOr<PairClient::Pair> pair = (*robot)->Run(++iteration);
     if (!pair.ok()) {
       shared->Fail(std::string(pair.status().message()));
+      failed = true;
       break;
     }
     // A pair counts when it ends inside the window (unbiased throughput in steady state).
     const Clock::time_point t1 = Clock::now();
     if (!shared->Count(t1)) continue;
-    if (mine.round_trips_ms.empty()) first = t1;
-    last = t1;
+    pace.Add(t1);
     mine.Add(pair->round_trip_ms, pair->observe, pair->act);
   }
   robot->reset();  // ends the session; the server restarts anyway
-  const size_t n = mine.round_trips_ms.size();
   absl::MutexLock lock(&shared->mu);
   shared->tally.Merge(mine);
-  if (n >= 2 && last > first) {
-    shared->paced_sum += static_cast<double>(n - 1) / std::chrono::duration<double>(last - first).count();
+  const double rate = failed ? 0 : pace.PerSecond();
+  if (rate > 0) {
+    shared->paced_sum += rate;
   } else {
     ++shared->unpaced;
   }
 }
 
 }  // namespace
+
+std::vector<action::Embodiment> BenchEmbodiments() {
+  return {action::Embodiment::kPiper, action::Embodiment::kArx5, action::Embodiment::kAlohaAgilex,
+          action::Embodiment::kLocoman, action::Embodiment::kHuman};
+}
 
 std::unique_ptr<mivla::v1::PolicyService::Stub> RobotStub(int port) {
   grpc::ChannelArguments args;

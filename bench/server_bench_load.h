@@ -9,6 +9,7 @@
 #ifndef MIVLA_BENCH_SERVER_BENCH_LOAD_H_
 #define MIVLA_BENCH_SERVER_BENCH_LOAD_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -73,15 +74,33 @@ struct PairTally {
 };
 static_assert(sizeof(ServerBreakdown) == 9 * sizeof(double));
 
+/// One session's own pace over the window: its pairs' end times, first and last, and how many.
+struct SessionPace {
+  std::chrono::steady_clock::time_point first, last;
+  int64_t pairs = 0;
+
+  void Add(std::chrono::steady_clock::time_point end) {
+    if (pairs++ == 0) first = end;
+    last = end;
+  }
+  /// (pairs - 1) / (last - first) in pairs per second: the pairs after the first over the time they took;
+  /// 0 with fewer than two pairs (no span to divide by).
+  double PerSecond() const {
+    const double span_s = std::chrono::duration<double>(last - first).count();
+    return pairs >= 2 && span_s > 0 ? static_cast<double>(pairs - 1) / span_s : 0;
+  }
+};
+
 struct LoadResult {
   int sessions = 0;
   int64_t completed = 0;   // Observe+Act pairs that ended inside the window
   double window_s = 0;     // duration_s, or longer when the window was held open (see duration_s)
   double chunks_per_s = 0;  // completed / window_s
-  // The sum of each session's own rate between its first and last pair in the window ((pairs - 1) / that
-  // span): free of the window's edges, where chunks_per_s counts whole batches in or out (a batch of 16
-  // ends 16 pairs at once, and a 3-second window holds about 11 of tiny's on 2 CPUs). 0 when a session
-  // ended fewer than two pairs in the window.
+  // The sum of each session's own rate between its first and last pair in the window (SessionPace):
+  // free of the window's edges, where chunks_per_s counts whole batches in or out (a batch of 16 ends 16
+  // pairs at once, and a 3-second window holds about 11 of tiny's on 2 CPUs). 0 when a started session
+  // ended fewer than two pairs in the window or a call failed (a session that stops early would count as
+  // if it had run on); sessions that could not start count in neither figure.
   double paced_chunks_per_s = 0;
   double p50_ms = 0;
   double p99_ms = 0;
@@ -90,6 +109,9 @@ struct LoadResult {
   std::string first_error;  // empty when every call succeeded
   ServerBreakdown server;
 };
+
+/// The embodiments the benchmark's robots take in turn: piper, arx5, aloha, locoman, human.
+std::vector<action::Embodiment> BenchEmbodiments();
 
 /// A simulated robot's stub on its own channel (its own TCP connection, not gRPC's shared subchannel) to
 /// 127.0.0.1:port, with 64 MiB message limits: what RunLoad's and the deadline rows' robots use.

@@ -6,7 +6,8 @@
 // more apart, and this machine's speed drifts by several percent in that time (bare_drift); an unbatched
 // row that ran slow made the sweep's ratio read above the model's own bound (2.43 against 2.27).
 // Turns go batched, unbatched in even rounds and unbatched, batched in odd ones, so a steady drift
-// weighs on both sides alike. Throughput is LoadResult::paced_chunks_per_s (each session's own rate, free
+// weighs on both sides alike (with an even number of rounds; an odd one gives the batched server the
+// first turn once more). Throughput is LoadResult::paced_chunks_per_s (each session's own rate, free
 // of the window's edges), or chunks_per_s where a turn is too short for it.
 //
 //   PairedLoadOptions o; o.batched_port = a->port(); o.unbatched_port = b->port(); o.embodiments = {...};
@@ -37,8 +38,8 @@ struct PairedLoadOptions {
   double call_timeout_s = 60;
 };
 
-/// One bare encode + decode call on `batch` samples (1 or sessions), its time in ms (an error stops the
-/// row).
+/// One bare encode + decode call on `batch` samples (1 or PairedLoadOptions::sessions: the function must
+/// take both), its time in ms (an error stops the row).
 using BareBatchMsFn = std::function<absl::StatusOr<double>(int batch, int seed)>;
 
 /// JSON: sessions, rounds, warmup_s, window_s, batched_chunks_per_s and unbatched_chunks_per_s (means of

@@ -1,5 +1,6 @@
 #include "bench/server_bench_paired_load.h"
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -51,35 +52,63 @@ TEST(PairedLoadTest, BothServersTakeATurnEachRoundAndTheBoundComesFromTheBareCal
     int64_t batched_acts, unbatched_acts;
   };
   std::vector<Seen> seen;
+  // Three single calls and one batch a round. Singles: one slow call of three in each round, so the
+  // median (10) differs from the mean; batches 20, 30, 70 ms: the rounds' bounds 4 x 10 / 20, / 30, / 70
+  // and the pooled one 4 x 10 / 30 (the median batch; their mean, 40, would give 1).
+  const std::vector<double> singles = {10, 50, 10, 10, 10, 50, 50, 10, 10};
+  const std::vector<double> batches = {20, 30, 70};
+  size_t single = 0, batch_call = 0;
   const BareBatchMsFn bare = [&](int batch, int) -> absl::StatusOr<double> {
     seen.push_back(
         {batch, server::testing::ActsAnswered(*batched.server), server::testing::ActsAnswered(*unbatched.server)});
-    return batch == 1 ? 10.0 : 20.0;
+    return batch == 1 ? singles[single++ % singles.size()] : batches[batch_call++ % batches.size()];
   };
-  absl::StatusOr<nlohmann::json> j = RunPairedLoad(Options(batched.server->port(), unbatched.server->port()), bare);
+  PairedLoadOptions o = Options(batched.server->port(), unbatched.server->port());
+  o.rounds = 3;
+  o.window_s = 0.6;
+  absl::StatusOr<nlohmann::json> j = RunPairedLoad(o, bare);
   ASSERT_TRUE(j.ok()) << j.status();
   // Each round: three single calls, then one batch of `sessions`, after both servers' turns.
-  ASSERT_EQ(seen.size(), 2u * 4u);
+  ASSERT_EQ(seen.size(), 3u * 4u);
   for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i].batch, i % 4 == 3 ? 4 : 1) << "bare call " << i;
-  EXPECT_GT(seen[0].batched_acts, 0);
-  EXPECT_GT(seen[0].unbatched_acts, 0);
-  EXPECT_GT(seen[4].batched_acts, seen[3].batched_acts) << "the second round's batched turn";
-  EXPECT_GT(seen[4].unbatched_acts, seen[3].unbatched_acts) << "the second round's unbatched turn";
-  // 4 x 10 ms over 20 ms, in each round and over all.
-  EXPECT_DOUBLE_EQ((*j)["model_bound"].get<double>(), 2.0);
-  ASSERT_EQ((*j)["round_bounds"].size(), 2u);
-  EXPECT_DOUBLE_EQ((*j)["round_bounds"][1].get<double>(), 2.0);
+  for (size_t round = 0; round < 3; ++round) {
+    const Seen& first = seen[4 * round];
+    const int64_t batched_before = round == 0 ? 0 : seen[4 * round - 1].batched_acts;
+    const int64_t unbatched_before = round == 0 ? 0 : seen[4 * round - 1].unbatched_acts;
+    EXPECT_GT(first.batched_acts, batched_before) << "round " << round << ": the batched server's turn";
+    EXPECT_GT(first.unbatched_acts, unbatched_before) << "round " << round << ": the unbatched server's turn";
+  }
+  ASSERT_EQ((*j)["round_bounds"].size(), 3u);
+  EXPECT_DOUBLE_EQ((*j)["round_bounds"][0].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ((*j)["round_bounds"][1].get<double>(), 40.0 / 30.0);
+  EXPECT_DOUBLE_EQ((*j)["round_bounds"][2].get<double>(), 40.0 / 70.0);
+  EXPECT_DOUBLE_EQ((*j)["model_bound"].get<double>(), 40.0 / 30.0);
   // A 20 ms decode whatever the batch: four robots in one batch go far faster than one at a time.
   const double on = (*j)["batched_chunks_per_s"].get<double>();
   const double off = (*j)["unbatched_chunks_per_s"].get<double>();
   EXPECT_GT(off, 0);
   EXPECT_DOUBLE_EQ((*j)["ratio"].get<double>(), on / off);
   EXPECT_GT(on / off, 1.5);
-  EXPECT_DOUBLE_EQ((*j)["ratio_over_bound"].get<double>(), on / off / 2.0);
-  ASSERT_EQ((*j)["round_ratios"].size(), 2u);
+  EXPECT_DOUBLE_EQ((*j)["ratio_over_bound"].get<double>(), on / off / (40.0 / 30.0));
+  ASSERT_EQ((*j)["round_ratios"].size(), 3u);
   EXPECT_EQ((*j)["estimator"], "paced");
   EXPECT_GT((*j)["decode_batch_mean"].get<double>(), 1.5);
   EXPECT_EQ((*j)["failed_calls"].get<int64_t>(), 0);
+}
+
+TEST(PairedLoadTest, ATurnTooShortForASessionsPaceFallsBackToTheWindowsCount) {
+  server::testing::LoopbackServer slow = StartFake(/*max_batch=*/1, /*decode_ms=*/300);
+  ASSERT_NE(slow.server, nullptr);
+  PairedLoadOptions o = Options(slow.server->port(), slow.server->port());
+  o.sessions = 1;
+  o.rounds = 1;
+  o.warmup_s = 0;
+  o.window_s = 0.05;  // held open for one pair; a second would take another 300 ms
+  absl::StatusOr<nlohmann::json> j = RunPairedLoad(o, [](int, int) { return absl::StatusOr<double>(10.0); });
+  ASSERT_TRUE(j.ok()) << j.status();
+  EXPECT_EQ((*j)["estimator"], "window");
+  EXPECT_GT((*j)["batched_chunks_per_s"].get<double>(), 0) << "one pair over the window it held open";
+  EXPECT_GT((*j)["unbatched_chunks_per_s"].get<double>(), 0);
 }
 
 TEST(PairedLoadTest, TheBareModelsErrorStopsTheRow) {
@@ -111,6 +140,21 @@ TEST(PairedLoadTest, RejectsBadOptionsAndAnAbsentServer) {
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(j.status().message(), HasSubstr("paired load row, batched: no session could be started"));
+}
+
+TEST(SessionPaceTest, CountsThePairsAfterTheFirstOverTheirSpan) {
+  using std::chrono::milliseconds;
+  const std::chrono::steady_clock::time_point t0{};
+  SessionPace pace;
+  EXPECT_EQ(pace.PerSecond(), 0);
+  pace.Add(t0 + milliseconds(1000));
+  EXPECT_EQ(pace.PerSecond(), 0) << "one pair has no span";
+  for (int k = 1; k <= 4; ++k) pace.Add(t0 + milliseconds(1000 + 100 * k));
+  EXPECT_DOUBLE_EQ(pace.PerSecond(), 10.0) << "four intervals of 100 ms after the first pair";
+  SessionPace same;
+  same.Add(t0);
+  same.Add(t0);
+  EXPECT_EQ(same.PerSecond(), 0) << "no time between them";
 }
 
 // LoadResult::paced_chunks_per_s: each session's own rate, near the window's count on a steady load, and 0

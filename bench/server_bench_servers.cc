@@ -62,8 +62,7 @@ absl::StatusOr<LoadResult> MeasurePoint(const ServerBenchArgs& args, int session
   lo.sessions = sessions;
   lo.warmup_s = args.warmup_s;
   lo.duration_s = args.duration_s;
-  lo.embodiments = {action::Embodiment::kPiper, action::Embodiment::kArx5, action::Embodiment::kAlohaAgilex,
-                    action::Embodiment::kLocoman, action::Embodiment::kHuman};
+  lo.embodiments = BenchEmbodiments();
   absl::StatusOr<LoadResult> r = RunLoad(lo);
   (*server)->Shutdown(absl::Seconds(5));
   return r;

@@ -367,8 +367,7 @@ absl::StatusOr<nlohmann::json> RunSoak(const SoakOptions& options) {
   lo.warmup_s = 5;
   lo.duration_s = o.minutes * 60;
   lo.bearer_token = robot_token;
-  lo.embodiments = {Embodiment::kPiper, Embodiment::kArx5, Embodiment::kAlohaAgilex, Embodiment::kLocoman,
-                    Embodiment::kHuman};
+  lo.embodiments = BenchEmbodiments();
   // A memory snapshot every `minutes` seconds (about 60 a phase; at least every second, at most every
   // 30 s), both phases.
   MemorySampler memory(absl::Seconds(std::clamp(o.minutes, 1.0, 30.0)));

@@ -1,11 +1,14 @@
 #include "bench/server_bench_turns.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <string>
 
 #include "absl/time/time.h"
+#include "bench/server_bench_load.h"
 #include "bench/server_bench_paired.h"
 #include "bench/server_bench_paired_load.h"
 #include "bench/server_bench_servers.h"
@@ -34,12 +37,11 @@ absl::Status AddPairedRow(const ServerBenchArgs& args, BareModel& bare, nlohmann
 }
 
 absl::Status AddPairedLoadRow(const ServerBenchArgs& args, BareModel& bare, nlohmann::json* out, int64_t* failed) {
-  PairedLoadOptions o;
+  PairedLoadOptions o;  // sessions: 16, the bare model's batch
   o.rounds = args.paired_load_rounds;
   o.warmup_s = std::min(1.0, args.warmup_s);
   o.window_s = std::min(3.0, args.duration_s);
-  o.embodiments = {action::Embodiment::kPiper, action::Embodiment::kArx5, action::Embodiment::kAlohaAgilex,
-                   action::Embodiment::kLocoman, action::Embodiment::kHuman};
+  o.embodiments = BenchEmbodiments();
   std::fprintf(stderr,
                "16 sessions, a batched and an unbatched server in turns, %d rounds of %.1f + %.1f s each (ETA %.0f s) "
                "...\n",
