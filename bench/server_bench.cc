@@ -244,7 +244,7 @@ absl::Status WriteOutputs(const ServerBenchArgs& args, const nlohmann::json& out
                             absl::StrCat("mivla-bench-server, config ", args.config,
                                          ": closed-loop Observe+Act over gRPC, ", std::thread::hardware_concurrency(),
                                          " CPUs, batch 16 / ", args.queue_delay_us, " us delay vs batch 1"),
-                            png_path));
+                            png_path, PairedPlotNotes(out)));
   std::cerr << "wrote " << json_path << " and " << png_path << std::endl;
   return absl::OkStatus();
 }

@@ -86,9 +86,9 @@ struct Series {
   std::function<double(const PlotRow&)> value;
 };
 
-void Panel(cv::Mat& img, cv::Rect area, const std::vector<PlotRow>& rows, const std::vector<Series>& series,
-           bool log_y, const std::string& title, const std::string& y_label, double ref_value,
-           const std::string& ref_label) {
+void Panel(cv::Mat& img, cv::Rect area, const std::vector<PlotRow>& rows, const std::vector<Series>& series, bool log_y,
+           const std::string& title, const std::string& y_label, double ref_value, const std::string& ref_label,
+           const std::string& note) {
   const cv::Rect plot(area.x + 95, area.y + 45, area.width - 125, area.height - 115);
   std::set<int> sessions;
   double lo = 1e30, hi = -1e30;
@@ -138,7 +138,16 @@ void Panel(cv::Mat& img, cv::Rect area, const std::vector<PlotRow>& rows, const 
        kBlack);
   VerticalText(img, y_label, area.x + 8, plot.y + plot.height / 2, 0.6);
   Text(img, title, {plot.x + plot.width / 2 - TextSize(title, 0.7, 2).width / 2, area.y + 28}, 0.7, kBlack, 2);
-  std::vector<cv::Rect> taken;  // the reference label, markers and value labels already placed
+  std::vector<cv::Rect> taken;  // the note, the reference label, markers and value labels already placed
+  if (!note.empty()) {          // top left inside the plot, smaller where it would not fit
+    const double scale = std::min(0.45, 0.45 * (plot.width - 20) / std::max(1, TextSize(note, 0.45).width));
+    const cv::Size sz = TextSize(note, scale);
+    const cv::Point at(plot.x + 8, plot.y + 8 + sz.height);
+    const cv::Rect box(at.x - 3, at.y - sz.height - 3, sz.width + 6, sz.height + 7);
+    cv::rectangle(img, box, cv::Scalar(255, 255, 255), cv::FILLED);
+    Text(img, note, at, scale, kBlack);
+    taken.push_back(box);
+  }
   if (ref_value > 0) {
     const double y = fy(ref_value);
     DashedLine(img, {double(plot.x), y}, {double(plot.x + plot.width), y}, kGrey, 1, 4);
@@ -208,7 +217,7 @@ void Legend(cv::Mat& img, cv::Point at, bool with_p99) {
 }  // namespace
 
 absl::Status WritePlot(const std::vector<PlotRow>& rows, double bare_ms, const std::string& title,
-                       const std::string& path) {
+                       const std::string& path, const PlotNotes& notes) {
   if (rows.empty()) return absl::InvalidArgumentError("WritePlot: no rows to draw");
   for (const PlotRow& r : rows) {
     if (r.sessions < 1) return absl::InvalidArgumentError(absl::StrCat("WritePlot: sessions ", r.sessions, " < 1"));
@@ -225,10 +234,10 @@ absl::Status WritePlot(const std::vector<PlotRow>& rows, double bare_ms, const s
       {true, false, [](const PlotRow& r) { return r.chunks_per_s; }},
       {false, false, [](const PlotRow& r) { return r.chunks_per_s; }},
   };
-  Panel(img, {0, 50, 760, 540}, rows, latency, /*log_y=*/true, "Observe+Act round trip",
-        "latency [ms] (log scale)", bare_ms, absl::StrFormat("bare model encode+decode %.1f ms", bare_ms));
-  Panel(img, {760, 50, 740, 540}, rows, throughput, /*log_y=*/false, "Throughput",
-        "action chunks per second", 0, "");
+  Panel(img, {0, 50, 760, 540}, rows, latency, /*log_y=*/true, "Observe+Act round trip", "latency [ms] (log scale)",
+        bare_ms, absl::StrFormat("bare model encode+decode %.1f ms", bare_ms), notes.latency);
+  Panel(img, {760, 50, 740, 540}, rows, throughput, /*log_y=*/false, "Throughput", "action chunks per second", 0, "",
+        notes.throughput);
   Legend(img, {95, 615}, /*with_p99=*/true);
   try {
     if (!cv::imwrite(path, img)) return absl::InternalError(absl::StrCat(path, ": could not write the PNG"));

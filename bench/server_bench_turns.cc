@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "bench/server_bench_load.h"
 #include "bench/server_bench_paired.h"
@@ -69,6 +70,24 @@ absl::Status AddPairedLoadRow(const ServerBenchArgs& args, BareModel& bare, nloh
                (*row)["ratio"].get<double>(), (*row)["round_ratio_median"].get<double>(),
                (*row)["model_bound"].get<double>(), (*row)["decode_batch_mean"].get<double>());
   return absl::OkStatus();
+}
+
+PlotNotes PairedPlotNotes(const nlohmann::json& out) {
+  PlotNotes notes;
+  if (const auto it = out.find("one_robot_paired"); it != out.end()) {
+    const nlohmann::json& p = *it;
+    notes.latency =
+        absl::StrFormat("1 robot (edf) and the bare model in turns: p50 %.1f vs %.1f ms, %.3f x",
+                        p["server_p50_ms"].get<double>(), p["bare_p50_ms"].get<double>(), p["ratio"].get<double>());
+  }
+  if (const auto it = out.find("throughput_16_paired"); it != out.end()) {
+    const nlohmann::json& p = *it;
+    notes.throughput =
+        absl::StrFormat("16 sessions, the servers in turns: %.1f vs %.1f chunks/s, %.3f x (bound %.3f x)",
+                        p["batched_chunks_per_s"].get<double>(), p["unbatched_chunks_per_s"].get<double>(),
+                        p["ratio"].get<double>(), p["model_bound"].get<double>());
+  }
+  return notes;
 }
 
 }  // namespace mivla::bench

@@ -3,7 +3,7 @@
 // the same minutes: the paired one-robot row (one robot under EDF and the bare model, server_bench_paired.h)
 // and the paired 16-session throughput row (a batched and an unbatched server under the same robots, with
 // the bare model's bound between them, server_bench_paired_load.h). Each starts its own servers, adds its
-// JSON and its target to `out` and reports on stderr.
+// JSON and its target to `out` and reports on stderr; PairedPlotNotes words them for the PNG.
 // Thread safety: call from one thread; `bare` is used from it.
 #ifndef MIVLA_BENCH_SERVER_BENCH_TURNS_H_
 #define MIVLA_BENCH_SERVER_BENCH_TURNS_H_
@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "bench/server_bench_args.h"
 #include "bench/server_bench_bare.h"
+#include "bench/server_bench_plot.h"
 #include "nlohmann/json.hpp"
 
 namespace mivla::bench {
@@ -25,6 +26,9 @@ absl::Status AddPairedRow(const ServerBenchArgs& args, BareModel& bare, nlohmann
 /// each server, each at most --warmup-s and 1 s of warm-up and --duration-s and 3 s measured). Calls that
 /// fail inside a turn are added to *failed.
 absl::Status AddPairedLoadRow(const ServerBenchArgs& args, BareModel& bare, nlohmann::json* out, int64_t* failed);
+
+/// The PNG's notes: what one_robot_paired and throughput_16_paired read, for those of them in `out`.
+PlotNotes PairedPlotNotes(const nlohmann::json& out);
 
 }  // namespace mivla::bench
 
