@@ -116,13 +116,16 @@ std::vector<action::Embodiment> BenchEmbodiments() {
           action::Embodiment::kLocoman, action::Embodiment::kHuman};
 }
 
-std::unique_ptr<mivla::v1::PolicyService::Stub> RobotStub(int port) {
+std::shared_ptr<grpc::Channel> RobotChannel(int port) {
   grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one TCP connection per robot
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // one TCP connection per client
   args.SetMaxReceiveMessageSize(64 << 20);
   args.SetMaxSendMessageSize(64 << 20);
-  return mivla::v1::PolicyService::NewStub(
-      grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(), args));
+  return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(), args);
+}
+
+std::unique_ptr<mivla::v1::PolicyService::Stub> RobotStub(int port) {
+  return mivla::v1::PolicyService::NewStub(RobotChannel(port));
 }
 
 std::unique_ptr<grpc::ClientContext> CallContext(double timeout_s, const std::string& bearer_token) {

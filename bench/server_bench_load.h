@@ -113,8 +113,10 @@ struct LoadResult {
 /// The embodiments the benchmark's robots take in turn: piper, arx5, aloha, locoman, human.
 std::vector<action::Embodiment> BenchEmbodiments();
 
-/// A simulated robot's stub on its own channel (its own TCP connection, not gRPC's shared subchannel) to
-/// 127.0.0.1:port, with 64 MiB message limits: what RunLoad's and the deadline rows' robots use.
+/// A channel of its own (its own TCP connection, not gRPC's shared subchannel) to 127.0.0.1:port, with
+/// 64 MiB message limits: what the benchmark's clients, robots and the soak's hostile one, talk over.
+std::shared_ptr<grpc::Channel> RobotChannel(int port);
+/// A simulated robot's stub on a RobotChannel: what RunLoad's and the deadline rows' robots use.
 std::unique_ptr<mivla::v1::PolicyService::Stub> RobotStub(int port);
 
 /// A call's context: a deadline `timeout_s` from now and, when `bearer_token` is set, `authorization:

@@ -43,10 +43,7 @@ namespace t = ::mivla::server::testing;
 class Hostile {
  public:
   Hostile(int port, std::string token) : token_(std::move(token)) {
-    grpc::ChannelArguments args;
-    args.SetMaxSendMessageSize(64 << 20);
-    args.SetMaxReceiveMessageSize(64 << 20);
-    channel_ = grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(), args);
+    channel_ = RobotChannel(port);
     stub_ = mivla::v1::PolicyService::NewStub(channel_);
     png_bomb_ = t::ZeroPng(30000, 30000);
     jpeg_bomb_ = t::JpegClaiming(30000, 30000);
