@@ -1,5 +1,6 @@
 #include "bench/server_bench_paired_load.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,28 +49,27 @@ absl::StatusOr<nlohmann::json> RunPairedLoad(const PairedLoadOptions& o, const B
     return absl::OkStatus();
   };
   int seed = 0;
+  const auto bare = [&](int batch, std::vector<double>* into) -> absl::Status {
+    absl::StatusOr<double> ms = bare_ms(batch, ++seed);
+    if (!ms.ok()) return WithPrefix(ms.status(), "paired load row, bare model: ");
+    into->push_back(*ms);
+    return absl::OkStatus();
+  };
   std::vector<double> singles, batches, round_bounds;
   for (int round = 0; round < o.rounds; ++round) {
     const bool batched_first = round % 2 == 0;
     RETURN_IF_ERROR(turn(batched_first));
     RETURN_IF_ERROR(turn(!batched_first));
     std::vector<double> round_singles;
-    for (int i = 0; i < o.bare_singles; ++i) {
-      absl::StatusOr<double> ms = bare_ms(1, ++seed);
-      if (!ms.ok()) return WithPrefix(ms.status(), "paired load row, bare model: ");
-      round_singles.push_back(*ms);
-    }
-    absl::StatusOr<double> batch_ms = bare_ms(o.sessions, ++seed);
-    if (!batch_ms.ok()) return WithPrefix(batch_ms.status(), "paired load row, bare model: ");
-    round_bounds.push_back(o.sessions * Quantile(round_singles, 0.5) / *batch_ms);
+    for (int i = 0; i < o.bare_singles; ++i) RETURN_IF_ERROR(bare(1, &round_singles));
+    RETURN_IF_ERROR(bare(o.sessions, &batches));
+    round_bounds.push_back(o.sessions * Quantile(round_singles, 0.5) / batches.back());
     singles.insert(singles.end(), round_singles.begin(), round_singles.end());
-    batches.push_back(*batch_ms);
   }
   // Each session's own rate where every turn has one (LoadResult::paced_chunks_per_s), else the window's count.
-  bool paced = true;
-  for (const auto* side : {&batched, &unbatched}) {
-    for (const LoadResult& r : *side) paced = paced && r.paced_chunks_per_s > 0;
-  }
+  const auto has_pace = [](const LoadResult& r) { return r.paced_chunks_per_s > 0; };
+  const bool paced = std::all_of(batched.begin(), batched.end(), has_pace) &&
+                     std::all_of(unbatched.begin(), unbatched.end(), has_pace);
   const auto rates = [&](const std::vector<LoadResult>& side) {
     std::vector<double> v;
     for (const LoadResult& r : side) v.push_back(paced ? r.paced_chunks_per_s : r.chunks_per_s);
