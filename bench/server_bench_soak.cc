@@ -1,207 +1,28 @@
 #include "bench/server_bench_soak.h"
 
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
 #include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <fstream>
-#include <functional>
-#include <limits>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
-#include <utility>
-#include <vector>
 
-#include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "bench/memory_sampler.h"
 #include "bench/server_bench_load.h"
+#include "bench/soak_hostile_client.h"
 #include "core/metrics/text_format.h"
 #include "core/model/blas_threads.h"
 #include "core/util/malloc_tuning.h"
 #include "core/util/proc_status.h"
-#include "mivla/v1/policy.grpc.pb.h"
-#include "server/inference/hostile_images.h"
-#include "server/inference/test_requests.h"
 #include "server/service/policy_server.h"
 
 namespace mivla::bench {
 namespace {
-
-using action::Embodiment;
-namespace t = ::mivla::server::testing;
-
-// The hostile client: cycles through the cases until `stop`, counting answers by status code.
-class Hostile {
- public:
-  Hostile(int port, std::string token) : token_(std::move(token)) {
-    channel_ = RobotChannel(port);
-    stub_ = mivla::v1::PolicyService::NewStub(channel_);
-    png_bomb_ = t::ZeroPng(30000, 30000);
-    jpeg_bomb_ = t::JpegClaiming(30000, 30000);
-  }
-  /// `after_first_round` runs once, when every case has been sent once.
-  void Run(const std::atomic<bool>& stop, const std::function<void()>& after_first_round) {
-    const std::string id = Start(t::StartRequest(Embodiment::kPiper));
-    for (uint64_t round = 0; !stop.load(); ++round) {
-      for (int c = 0; c < 11 && !stop.load(); ++c) {
-        Case(c, id, round);
-        absl::SleepFor(absl::Milliseconds(10));
-      }
-      if (round == 0) after_first_round();
-    }
-  }
-  nlohmann::json Counts() const {
-    nlohmann::json j = nlohmann::json::object();
-    for (const auto& [code, n] : codes_) j[code] = n;
-    return j;
-  }
-  int64_t calls() const { return calls_; }
-  int64_t most_sessions_taken() const { return most_sessions_taken_; }
-
- private:
-  void Prepare(grpc::ClientContext* ctx) const {
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-    if (!token_.empty()) ctx->AddMetadata("authorization", "Bearer " + token_);
-  }
-  template <typename F>
-  grpc::Status Call(F f) {
-    grpc::ClientContext ctx;
-    Prepare(&ctx);
-    grpc::Status s = f(&ctx);
-    ++calls_;
-    ++codes_[absl::StatusCodeToString(static_cast<absl::StatusCode>(s.error_code()))];
-    return s;
-  }
-  std::string Start(const mivla::v1::StartSessionRequest& r) {
-    mivla::v1::StartSessionResponse resp;
-    Call([&](grpc::ClientContext* ctx) { return stub_->StartSession(ctx, r, &resp); });
-    return resp.session_id();
-  }
-  grpc::Status Observe(const mivla::v1::ObserveRequest& r) {
-    mivla::v1::ObserveResponse resp;
-    return Call([&](grpc::ClientContext* ctx) { return stub_->Observe(ctx, r, &resp); });
-  }
-  void Case(int c, const std::string& id, uint64_t round) {
-    mivla::v1::ObserveRequest r = t::ObserveFor(Embodiment::kPiper, id, 1 + round % 4);
-    switch (c) {
-      case 0:
-        r.mutable_images(0)->set_data(jpeg_bomb_);
-        Observe(r);
-        break;
-      case 1:
-        r.mutable_images(1)->set_encoding(mivla::v1::PNG);
-        r.mutable_images(1)->set_data(png_bomb_);
-        Observe(r);
-        break;
-      case 2:
-        r.mutable_proprioception()->mutable_right()->set_joint_positions(0, 1e300);
-        Observe(r);
-        break;
-      case 3:
-        r.set_timestamp_us(std::numeric_limits<int64_t>::max() - 10);
-        Observe(r);
-        break;
-      case 4: {
-        auto s = t::StartRequest(Embodiment::kPiper);
-        s.set_control_rate_hz(1e-300);
-        Start(s);
-        s.set_control_rate_hz(0);
-        s.set_robot_id(std::string(15 << 20, 'r'));
-        Start(s);
-        break;
-      }
-      case 5: {  // StartSessionRequest.robot_id = 0xFF 0xFE (not UTF-8)
-        grpc::Slice slice(std::string("\x2a\x02\xff\xfe", 4));
-        grpc::ByteBuffer req(&slice, 1), resp;
-        grpc::GenericStub generic(channel_);
-        Call([&](grpc::ClientContext* ctx) {
-          absl::Notification done;
-          grpc::Status st;
-          generic.UnaryCall(ctx, "/mivla.v1.PolicyService/StartSession", grpc::StubOptions(), &req, &resp,
-                            [&](grpc::Status s) {
-                              st = s;
-                              done.Notify();
-                            });
-          done.WaitForNotification();
-          return st;
-        });
-        break;
-      }
-      case 6:
-        r.set_session_id(std::string(1 << 20, 'x'));
-        Observe(r);
-        break;
-      case 7: {
-        mivla::v1::ReportEpisodeRequest rep;
-        rep.set_session_id(id);
-        rep.set_task(absl::StrCat("hostile_task_", round));
-        rep.set_completeness(0.5);
-        mivla::v1::ReportEpisodeResponse resp;
-        Call([&](grpc::ClientContext* ctx) { return stub_->ReportEpisode(ctx, rep, &resp); });
-        break;
-      }
-      case 8: {  // 64 Observes in flight on one session
-        struct One {
-          grpc::ClientContext ctx;
-          mivla::v1::ObserveResponse resp;
-          grpc::Status status;
-        };
-        std::vector<std::unique_ptr<One>> calls;
-        std::atomic<int> left{64};
-        absl::Notification done;
-        for (int i = 0; i < 64; ++i) {
-          calls.push_back(std::make_unique<One>());
-          One* o = calls.back().get();
-          Prepare(&o->ctx);
-          stub_->async()->Observe(&o->ctx, &r, &o->resp, [o, &left, &done](grpc::Status s) {
-            o->status = s;
-            if (--left == 0) done.Notify();
-          });
-        }
-        done.WaitForNotification();
-        for (const auto& o : calls) {
-          ++calls_;
-          ++codes_[absl::StatusCodeToString(static_cast<absl::StatusCode>(o->status.error_code()))];
-        }
-        break;
-      }
-      case 9: {  // take sessions until refused, then give them back
-        std::vector<std::string> taken;
-        for (int i = 0; i < 300; ++i) {
-          std::string s = Start(t::StartRequest(Embodiment::kArx5));
-          if (s.empty()) break;
-          taken.push_back(s);
-        }
-        most_sessions_taken_ = std::max<int64_t>(most_sessions_taken_, static_cast<int64_t>(taken.size()));
-        for (const std::string& s : taken) {
-          mivla::v1::EndSessionRequest end;
-          end.set_session_id(s);
-          mivla::v1::EndSessionResponse resp;
-          Call([&](grpc::ClientContext* ctx) { return stub_->EndSession(ctx, end, &resp); });
-        }
-        break;
-      }
-      default:  // a well-formed observation on its own session now and then
-        Observe(r);
-    }
-  }
-  const std::string token_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<mivla::v1::PolicyService::Stub> stub_;
-  std::string png_bomb_, jpeg_bomb_;
-  std::map<std::string, int64_t> codes_;
-  int64_t calls_ = 0;
-  int64_t most_sessions_taken_ = 0;  // by one "StartSession until refused" case
-};
 
 nlohmann::json Row(const LoadResult& r) {
   return {{"p50_ms", r.p50_ms},       {"p99_ms", r.p99_ms},           {"mean_ms", r.mean_ms},
@@ -265,7 +86,7 @@ struct HostilePhase {
 };
 
 HostilePhase RunHostilePhase(const LoadOptions& lo, const std::string& hostile_token, MemorySampler* memory) {
-  Hostile hostile(lo.port, hostile_token);
+  HostileClient hostile(lo.port, hostile_token);
   std::atomic<bool> stop{false};
   HostilePhase p;
   p.phase_start = memory->Take();
