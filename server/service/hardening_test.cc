@@ -455,5 +455,31 @@ TEST_F(HardeningTest, IdleStreamsAreEnded) {
   EXPECT_LT(absl::Now() - t0, absl::Seconds(5));
 }
 
+TEST_F(HardeningTest, StreamsWaitingOnTheServerAreNotIdle) {
+  // The idle clock stops while a request is in the engine: a decode slower than the idle timeout is
+  // answered, and the stream goes on. (The watch used to end such a stream while its request was
+  // queued, and the engine's answer then reached a call gRPC had already freed.)
+  FakeRuntimeOptions fake = t::LoopbackFake();
+  fake.decode_latency = absl::Milliseconds(1000);
+  ServerOptions o = t::LoopbackOptions(fake);
+  o.stream_idle_timeout = absl::Milliseconds(400);
+  Start(o);
+  const std::string id = NewSession();
+  grpc::ClientContext ctx;
+  auto stream = s_.stub->StreamAct(&ctx);
+  for (int i = 1; i <= 2; ++i) {
+    mivla::v1::StreamActRequest req;
+    *req.mutable_observation() = t::ObserveFor(Embodiment::kPiper, id, i);
+    req.set_want_action(true);
+    ASSERT_TRUE(stream->Write(req)) << i;
+    mivla::v1::StreamActResponse resp;
+    ASSERT_TRUE(stream->Read(&resp)) << "request " << i << ": " << stream->Finish().error_message();
+    EXPECT_GT(resp.action().chunk().steps_size(), 0) << i;
+  }
+  ASSERT_TRUE(stream->WritesDone());
+  const grpc::Status s = stream->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
 }  // namespace
 }  // namespace mivla::server

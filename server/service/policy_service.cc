@@ -62,7 +62,7 @@ void PolicyService::Close(grpc::CallbackServerContext* ctx, const absl::Status& 
   st->ticket.Release();
   if (p_.metrics) p_.metrics->RecordRequest(st->rpc, static_cast<int>(s.code()), absl::ToDoubleSeconds(absl::Now() - st->start));
   if (s.ok()) return;
-  if (s.code() == absl::StatusCode::kResourceExhausted && p_.limiter != nullptr) {
+  if (s.code() == absl::StatusCode::kResourceExhausted && p_.limiter != nullptr && ctx != nullptr) {
     ctx->AddTrailingMetadata("grpc-retry-pushback-ms", absl::StrCat(p_.limiter->retry_after_ms()));
   }
   if (p_.refusals != nullptr) {
@@ -71,7 +71,7 @@ void PolicyService::Close(grpc::CallbackServerContext* ctx, const absl::Status& 
     r.status = s;
     r.session = st->session_id;
     r.client = st->client;
-    r.peer = ctx->peer();
+    r.peer = ctx != nullptr ? ctx->peer() : st->peer;
     if (st->session) r.robot_id = st->session->spec().robot_id;
     p_.refusals->Record(r);
   }

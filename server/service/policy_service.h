@@ -79,6 +79,7 @@ class PolicyService final : public RawPolicyServiceBase {
     absl::Time start;
     std::string client;      // TokenAuthenticator::Identify
     std::string session_id;  // as sent (for the refusal log)
+    std::string peer;        // the refusal log's peer when Close gets no context (a stream that ended)
     std::shared_ptr<Session> session;
     InFlightLimiter::Ticket ticket;
   };
@@ -90,7 +91,8 @@ class PolicyService final : public RawPolicyServiceBase {
   /// session_id length, lookup, in-flight slot; fills state->session and state->ticket.
   absl::Status OpenSession(const std::string& session_id, bool take_slot, CallState* state) const;
   /// Ends a call's bookkeeping: touches the session on success, frees the slot, records metrics and
-  /// logs a refusal. Adds the retry trailer for RESOURCE_EXHAUSTED.
+  /// logs a refusal. Adds the retry trailer for RESOURCE_EXHAUSTED. `ctx` null: the call has already
+  /// been finished (its context may be gone): no trailer, and the log takes `state->peer`.
   void Close(grpc::CallbackServerContext* ctx, const absl::Status& s, CallState* state) const;
 
  private:

@@ -274,8 +274,10 @@ std::vector<Flag> Flags() {
                   max_sessions_per_client));
   f.push_back(Bool("clients-by-address", "Without --token-file, tell clients apart by peer IP address for the per-client caps "
                    "(robots behind one NAT or proxy share them).", &ServerOptions::clients_by_address));
-  f.push_back(Duration("stream-idle-timeout-s", "A StreamAct stream that sends nothing this long is ended (0: never).",
-                       &ServerOptions::stream_idle_timeout, absl::Seconds(1)));
+  f.push_back(Duration(
+      "stream-idle-timeout-s",
+      "A StreamAct stream that sends nothing this long, with no request of its own in the engine, is ended (0: never).",
+      &ServerOptions::stream_idle_timeout, absl::Seconds(1)));
   f.push_back(NUM("heap-keep-mib",
                   "Under tcmalloc, free heap pages that stayed free for 30 s beyond this many MiB are given "
                   "back to the kernel (what bursts of large requests leave); -1: never.",

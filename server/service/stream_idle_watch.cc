@@ -31,6 +31,11 @@ void StreamIdleWatch::Touch(IdleStream* s) {
   if (auto it = last_.find(s); it != last_.end()) it->second = absl::Now();
 }
 
+void StreamIdleWatch::Pause(IdleStream* s) {
+  absl::MutexLock lock(&mu_);
+  if (auto it = last_.find(s); it != last_.end()) it->second = absl::InfiniteFuture();
+}
+
 void StreamIdleWatch::Remove(IdleStream* s) {
   absl::MutexLock lock(&mu_);
   last_.erase(s);

@@ -4,6 +4,8 @@
 // `idle_timeout / 4` and asks each stream idle for longer to end itself (IdleStream::EndIdle; the
 // stream answers DEADLINE_EXCEEDED naming --stream-idle-timeout-s).
 //
+// A stream waiting on the server (a request in the engine) is not idle: Pause stops its clock until
+// the next Touch, so however long the server takes, it is never ended for it.
 // Lifetime: a stream registers with Add, reports activity with Touch and calls Remove before it can
 // be deleted. The watch Holds a stream (keeps it from deleting itself) while it calls EndIdle, and
 // never calls into a stream while holding its own lock, so EndIdle may run gRPC callbacks inline.
@@ -36,7 +38,8 @@ class StreamIdleWatch {
   ~StreamIdleWatch();
 
   void Add(IdleStream* s);
-  void Touch(IdleStream* s);
+  void Touch(IdleStream* s);  // activity: the idle clock starts again (and runs, after a Pause)
+  void Pause(IdleStream* s);  // the server owes the stream an answer: not idle until the next Touch
   void Remove(IdleStream* s);
   absl::Duration idle_timeout() const { return idle_timeout_; }
 

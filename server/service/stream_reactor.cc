@@ -3,8 +3,17 @@
 // message), is an observation (encode stage) and optionally an Act on it (decode stage); a bad request
 // ends the stream with its status. Each request takes an in-flight slot of its session, and only a
 // successful one refreshes the session's idle clock. With --stream-idle-timeout-s a stream that sends
-// nothing for that long is ended DEADLINE_EXCEEDED (stream_idle_watch.h). The reactor deletes itself
-// once gRPC is done with it and no engine callback or idle-watch hold is outstanding.
+// nothing for that long is ended DEADLINE_EXCEEDED (stream_idle_watch.h); its clock stops while a request
+// is in the engine. The reactor deletes itself once gRPC is done with it and no engine callback or
+// idle-watch hold is outstanding.
+//
+// Ending the stream (End) can race the engine's answer: the idle watch ends a stream from its own thread.
+// Once Finish is called and no read or write is pending, gRPC runs OnDone and frees the call's context,
+// while an engine callback may still be on its way. So `finished_` is read and the next gRPC operation
+// (Finish, StartRead, StartWrite) started under `mu_`, and nothing touches `ctx_` once the stream is
+// finished: the call's deadline and peer are read at the start. None of those operations runs a reaction
+// on the calling thread (gRPC schedules OnReadDone, OnWriteDone and a bidi stream's OnDone), so holding
+// `mu_` across them cannot deadlock.
 #include <memory>
 
 #include "absl/base/thread_annotations.h"
@@ -23,12 +32,15 @@ using mivla::v1::StreamActResponse;
 class StreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>, public IdleStream {
  public:
   StreamReactor(PolicyService* service, grpc::CallbackServerContext* ctx)
-      : service_(service), ctx_(ctx), watch_(service->parts().stream_watch) {
+      : service_(service),
+        ctx_(ctx),
+        watch_(service->parts().stream_watch),
+        deadline_(CallDeadline(*ctx)),
+        peer_(ctx->peer()) {
     state_.rpc = "StreamAct";
     state_.start = absl::Now();
     if (absl::Status s = service_->Admit(*ctx_, &state_); !s.ok()) {
-      service_->Close(ctx_, s, &state_);
-      End(s);
+      Fail(s);
       return;
     }
     client_ = state_.client;
@@ -38,19 +50,17 @@ class StreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::Byt
 
   void OnReadDone(bool ok) override {
     if (!ok) return End(absl::OkStatus());  // client half-closed (or cancelled)
-    if (watch_ != nullptr) watch_->Touch(this);
+    if (watch_ != nullptr) watch_->Pause(this);  // until the answer: not idle, however long the engine takes
     state_ = PolicyService::CallState();
     state_.rpc = "StreamAct";
     state_.start = absl::Now();
     state_.client = client_;
+    state_.peer = peer_;
     absl::Status s = ParseRequest(raw_request_, &request_);
     if (s.ok()) s = service_->OpenSession(request_.observation().session_id(), /*take_slot=*/true, &state_);
-    if (!s.ok()) {
-      service_->Close(ctx_, s, &state_);
-      return End(s);
-    }
+    if (!s.ok()) return Fail(s);
     Hold();
-    service_->parts().engine->Observe(state_.session, &request_.observation(), &observe_, CallDeadline(*ctx_),
+    service_->parts().engine->Observe(state_.session, &request_.observation(), &observe_, deadline_,
                                       [this](absl::Status st) {
                                         OnObserved(st);
                                         Release();
@@ -59,7 +69,6 @@ class StreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::Byt
 
   void OnWriteDone(bool ok) override {
     if (!ok) return End(absl::CancelledError("stream write failed"));
-    if (Finished()) return;
     if (watch_ != nullptr) watch_->Touch(this);
     Read();
   }
@@ -95,7 +104,10 @@ class StreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::Byt
   }
 
  private:
+  // The next request, unless the stream has ended meanwhile.
   void Read() {
+    absl::MutexLock lock(&mu_);
+    if (finished_) return;
     request_.Clear();
     response_.Clear();
     observe_.Clear();
@@ -104,7 +116,7 @@ class StreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::Byt
   }
 
   void OnObserved(absl::Status s) {
-    if (!s.ok() || !request_.want_action()) return Respond(s);
+    if (!s.ok() || !request_.want_action() || Finished()) return Respond(s);
     act_request_.set_session_id(state_.session->id());
     act_request_.set_observation_id(observe_.observation_id());
     act_request_.set_seed(request_.seed());
@@ -112,7 +124,7 @@ class StreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::Byt
     act_request_.set_inference_delay_steps(request_.inference_delay_steps());
     *act_request_.mutable_committed_steps() = request_.committed_steps();
     Hold();
-    service_->parts().engine->Act(state_.session, &act_request_, response_.mutable_action(), CallDeadline(*ctx_),
+    service_->parts().engine->Act(state_.session, &act_request_, response_.mutable_action(), deadline_,
                                   [this](absl::Status st) {
                                     Respond(st);
                                     Release();
@@ -125,13 +137,24 @@ class StreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::Byt
       *response_.mutable_timing() = observe_.timing();
       s = SerializeResponse(response_, &raw_response_);
     }
-    service_->Close(ctx_, s, &state_);
-    if (!s.ok()) return End(s);
+    if (watch_ != nullptr) watch_->Touch(this);  // answered: the idle clock runs again
+    absl::MutexLock lock(&mu_);
+    // A stream that ended meanwhile (its context may be gone) is only booked: nothing is written.
+    service_->Close(finished_ ? nullptr : ctx_, s, &state_);
+    if (finished_) return;
+    if (!s.ok()) return EndLocked(s);
     if (service_->parts().metrics) {
       service_->parts().metrics->RecordTiming(observe_.timing());
       if (response_.has_action()) service_->parts().metrics->RecordTiming(response_.action().timing());
     }
-    if (!Finished()) StartWrite(&raw_response_);  // an idle timeout may have ended the stream meanwhile
+    StartWrite(&raw_response_);
+  }
+
+  // A request refused before it reached the engine: booked, and the stream ends with its status.
+  void Fail(const absl::Status& s) {
+    absl::MutexLock lock(&mu_);
+    service_->Close(finished_ ? nullptr : ctx_, s, &state_);
+    EndLocked(s);
   }
 
   bool Finished() {
@@ -140,17 +163,21 @@ class StreamReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::Byt
   }
 
   void End(const absl::Status& s) {
-    {
-      absl::MutexLock lock(&mu_);
-      if (finished_) return;
-      finished_ = true;
-    }
+    absl::MutexLock lock(&mu_);
+    EndLocked(s);
+  }
+
+  void EndLocked(const absl::Status& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
     Finish(ToGrpcStatus(s));
   }
 
   PolicyService* service_;
-  grpc::CallbackServerContext* ctx_;
+  grpc::CallbackServerContext* ctx_;  // only while the stream is not finished (see the file's comment)
   StreamIdleWatch* watch_;
+  const absl::Time deadline_;  // the call's gRPC deadline
+  const std::string peer_;
   std::string client_;
   PolicyService::CallState state_;
   grpc::ByteBuffer raw_request_, raw_response_;

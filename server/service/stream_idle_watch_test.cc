@@ -1,0 +1,74 @@
+#include "server/service/stream_idle_watch.h"
+
+#include <atomic>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+
+namespace mivla::server {
+namespace {
+
+class CountingStream : public IdleStream {
+ public:
+  void Hold() override { ++holds_; }
+  void Release() override { --holds_; }
+  void EndIdle() override { ++ended_; }
+  int ended() const { return ended_.load(); }
+  int holds() const { return holds_.load(); }
+
+ private:
+  std::atomic<int> ended_{0};
+  std::atomic<int> holds_{0};
+};
+
+constexpr absl::Duration kTimeout = absl::Milliseconds(100);
+
+// Waits up to 10 s (a loaded machine) for `s` to be ended; true when it was.
+bool EndedWithin10s(const CountingStream& s) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (s.ended() == 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
+  return s.ended() > 0;
+}
+
+TEST(StreamIdleWatchTest, AnIdleStreamIsEndedOnceAndReleased) {
+  auto watch = StreamIdleWatch::Create(kTimeout);
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  CountingStream s;
+  (*watch)->Add(&s);
+  ASSERT_TRUE(EndedWithin10s(s));
+  absl::SleepFor(4 * kTimeout);
+  EXPECT_EQ(s.ended(), 1);  // taken off the watch when ended
+  EXPECT_EQ(s.holds(), 0);  // each Hold released
+}
+
+TEST(StreamIdleWatchTest, APausedStreamIsNotIdleUntilTouched) {
+  auto watch = StreamIdleWatch::Create(kTimeout);
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  CountingStream s;
+  (*watch)->Add(&s);
+  (*watch)->Pause(&s);  // a request in the engine
+  absl::SleepFor(8 * kTimeout);
+  EXPECT_EQ(s.ended(), 0);
+  const absl::Time touched = absl::Now();
+  (*watch)->Touch(&s);  // answered: the clock runs again
+  ASSERT_TRUE(EndedWithin10s(s));
+  EXPECT_GE(absl::Now() - touched, kTimeout);
+}
+
+TEST(StreamIdleWatchTest, ARemovedStreamIsNeverEnded) {
+  auto watch = StreamIdleWatch::Create(kTimeout);
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  CountingStream gone, idle;
+  (*watch)->Add(&gone);
+  (*watch)->Add(&idle);
+  (*watch)->Remove(&gone);
+  ASSERT_TRUE(EndedWithin10s(idle));  // the watch ran past the timeout
+  EXPECT_EQ(gone.ended(), 0);
+}
+
+TEST(StreamIdleWatchTest, ANonPositiveTimeoutIsRefused) {
+  EXPECT_FALSE(StreamIdleWatch::Create(absl::ZeroDuration()).ok());
+}
+
+}  // namespace
+}  // namespace mivla::server
