@@ -227,6 +227,7 @@ absl::Status PiperCanDriver::Start() {
   }
   LogInfo(kLog, absl::StrCat("PiPER on ", bus_->name(), ": enabled, CAN command mode, MOVE J"));
   started_ = true;
+  last_command_.reset();
   return absl::OkStatus();
 }
 
@@ -279,6 +280,7 @@ absl::Status PiperCanDriver::Command(const RobotCommand& command) {
     return absl::InvalidArgumentError(absl::StrCat(
         "PiPER on ", bus_->name(), ": command has a non-finite joint or gripper value"));
   }
+  last_command_ = Target{t.joints, t.gripper};  // what Stop holds, even when a frame fails below
   return SendTargets(t.joints, t.gripper, piper::kGripperEnable);
 }
 
@@ -286,15 +288,22 @@ absl::Status PiperCanDriver::Stop() {
   if (!started_) return absl::OkStatus();
   started_ = false;
   absl::Status first;
-  absl::StatusOr<RobotReading> r = Read(false);
-  if (r.ok()) {
+  std::optional<Target> hold = last_command_;
+  last_command_.reset();
+  if (!hold.has_value()) {
+    absl::StatusOr<RobotReading> r = Read(false);
+    if (r.ok()) {
+      hold = Target{r->arms[0].joints, r->arms[0].gripper};
+    } else {
+      first = r.status();
+    }
+  }
+  if (hold.has_value()) {
     for (int i = 0; i < options_.stop_hold_frames; ++i) {
-      absl::Status s = SendTargets(r->arms[0].joints, r->arms[0].gripper, piper::kGripperEnable);
+      absl::Status s = SendTargets(hold->joints, hold->gripper, piper::kGripperEnable);
       if (!s.ok() && first.ok()) first = s;
       absl::SleepFor(absl::Milliseconds(10));
     }
-  } else {
-    first = r.status();
   }
   if (options_.disable_on_stop) {
     absl::StatusOr<CanFrame> off = piper::EncodeMotorEnable({piper::kAllMotors, false});

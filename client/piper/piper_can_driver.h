@@ -9,15 +9,18 @@
 //   RETURN_IF_ERROR(arm->Start());     // enable motors, CAN command mode, MOVE J
 //   ASSIGN_OR_RETURN(RobotReading r, arm->Read(false));
 //   RETURN_IF_ERROR(arm->Command(cmd));  // MotionCtrl_2 + JointCtrl x3 + GripperCtrl
-//   RETURN_IF_ERROR(arm->Stop());      // hold the measured pose, then disable
+//   RETURN_IF_ERROR(arm->Stop());      // hold the last command (or the measured pose), then disable
 //
 // A receive thread keeps the newest joint (0x2A5-0x2A7), gripper (0x2A8), status (0x2A1), end-pose
 // and driver (0x261-0x266) feedback. Read fails with Unavailable when the joint (or gripper)
 // feedback is older than feedback_timeout_us. Start resends enable and mode frames until the arm
 // reports CAN command mode, MOVE J and all six joint drivers enabled, or fails with
 // DeadlineExceeded naming what is missing. Times (RobotReading::time_us) are steady-clock
-// microseconds. Stop disables the motors when disable_on_stop (the vendor's DisablePiper): an arm
-// without brakes then sinks under gravity, so park it first or set disable_on_stop = false.
+// microseconds. Stop holds the last commanded joints and gripper opening (what the client's safety
+// layer let through last: a latched grasp stays closed, and a moving arm ends at its last target rather
+// than being sent back to where its measured pose lagged), or the measured pose when nothing was
+// commanded since Start. It then disables the motors when disable_on_stop (the vendor's DisablePiper):
+// an arm without brakes then sinks under gravity, so park it first or set disable_on_stop = false.
 // Thread-safety: Start/Read/Command/Stop from one thread (the control loop); latest_feedback() from
 // any thread.
 #ifndef MIVLA_CLIENT_PIPER_PIPER_CAN_DRIVER_H_
@@ -27,6 +30,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,7 +56,7 @@ class PiperCanDriver : public RobotDriver {
     double gripper_effort_nm = 1.0;  // GripperCtrl effort, 0..5 N*m
     bool has_gripper = true;         // false: no gripper frames; gripper reads 0
     bool disable_on_stop = true;
-    int stop_hold_frames = 5;    // joint frames at the measured pose (10 ms apart) before disabling
+    int stop_hold_frames = 5;    // Stop's hold frames (10 ms apart) before disabling
     std::string embodiment_dir;  // where piper.json lives; empty = the default
   };
 
@@ -93,6 +97,11 @@ class PiperCanDriver : public RobotDriver {
   const kinematics::EmbodimentDescription robot_;
   const std::unique_ptr<CanBus> bus_;
   bool started_ = false;  // control thread only
+  struct Target {
+    kinematics::JointVector joints;
+    double gripper = 0.0;
+  };
+  std::optional<Target> last_command_;  // since Start; control thread only
 
   mutable absl::Mutex mu_;
   std::array<double, piper::kPiperJoints> joints_ ABSL_GUARDED_BY(mu_){};

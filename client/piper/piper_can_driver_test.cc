@@ -293,6 +293,37 @@ TEST_P(PiperCanDriverTest, StopHoldsThenDisables) {
   EXPECT_EQ(holds, 5);
 }
 
+TEST_P(PiperCanDriverTest, StopHoldsTheLastCommandNotTheMeasuredPose) {
+  // The arm is still on its way to the last target (and a latched grasp is closed on an object the
+  // measured opening shows): Stop holds the command, so it neither pulls the arm back nor lets go.
+  Connect();
+  if (IsSkipped()) return;
+  ASSERT_TRUE(driver_->Start().ok());
+  absl::StatusOr<RobotReading> before = driver_->Read(false);
+  ASSERT_TRUE(before.ok());
+  RobotCommand cmd;
+  cmd.arms.resize(1);
+  cmd.arms[0].joints = before->arms[0].joints;
+  cmd.arms[0].joints[2] += 0.5;  // 0.17 s away at the fake arm's 3 rad/s
+  cmd.arms[0].gripper = 0.0;     // closed
+  const size_t sent_before = arm_->received().size();
+  ASSERT_TRUE(driver_->Command(cmd).ok());
+  ASSERT_TRUE(driver_->Stop().ok());
+  int holds = 0, grips = 0;
+  const std::vector<CanFrame> frames = arm_->received();
+  for (size_t i = sent_before; i < frames.size(); ++i) {
+    if (frames[i].id == piper::kJointCtrl12Id + 1) {
+      EXPECT_NEAR(piper::DecodeJointPair(frames[i])->rad[0], cmd.arms[0].joints[2], 1e-4) << i;
+      ++holds;
+    } else if (frames[i].id == piper::kGripperCtrlId) {
+      EXPECT_NEAR(piper::DecodeGripperCtrl(frames[i])->opening_m, 0.0, 1e-6) << i;
+      ++grips;
+    }
+  }
+  EXPECT_EQ(holds, 1 + 5);  // the command, then Stop's five holds
+  EXPECT_EQ(grips, 1 + 5);
+}
+
 TEST_P(PiperCanDriverTest, StartNamesWhatIsMissing) {
   PiperCanDriver::Options o;
   o.start_timeout_us = 200000;
