@@ -122,6 +122,7 @@ absl::StatusOr<mivla::v1::StartSessionResponse> PolicyConnection::StartSession(
   if (!s.ok()) return FromGrpc(s, "StartSession");
   session_ = resp;
   session_id_ = resp.session_id();
+  backoff_.Reset();  // the server answered: a later loss starts from the first delay again
   return resp;
 }
 
@@ -188,7 +189,6 @@ absl::Status PolicyConnection::Reconnect() {
   absl::StatusOr<mivla::v1::StartSessionResponse> r = StartSession(session_request_);
   if (!r.ok()) return r.status();
   ++reconnects_;
-  backoff_.Reset();
   return absl::OkStatus();
 }
 

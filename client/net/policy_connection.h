@@ -52,7 +52,7 @@ class PolicyConnection {
   static absl::StatusOr<std::unique_ptr<PolicyConnection>> Create(ConnectionOptions options);
 
   absl::StatusOr<mivla::v1::GetPolicyInfoResponse> GetPolicyInfo();
-  /// Starts the session (remembered for Reconnect).
+  /// Starts the session (remembered for Reconnect). A success resets the backoff.
   absl::StatusOr<mivla::v1::StartSessionResponse> StartSession(const mivla::v1::StartSessionRequest& request);
   /// Observe then Act on that observation. `observe.session_id` is filled in; `act` may carry the Act's
   /// optional fields (real-time chunking's committed steps): its session, observation and seed are set here.
@@ -62,7 +62,7 @@ class PolicyConnection {
   absl::Status EndSession();
 
   /// One attempt: a new channel and StartSession with the remembered request. Callers pace attempts
-  /// with NextBackoffMs(); a success resets the backoff.
+  /// with NextBackoffMs(); a success resets the backoff (as every successful StartSession does).
   absl::Status Reconnect();
   int64_t NextBackoffMs() { return backoff_.NextDelayMs(); }
 

@@ -1,7 +1,10 @@
 // File: policy_connection_test.cc
-// What the connection checks before and without a server (the end-to-end tests in tests/client run it
-// against mivla-server).
+// What the connection checks before and without a server, and its backoff against a minimal in-process
+// service (the end-to-end tests in tests/client run it against mivla-server).
 #include "client/net/policy_connection.h"
+
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
 
 #include <chrono>
 #include <cstdio>
@@ -42,6 +45,37 @@ TEST(PolicyConnectionTest, TlsFilesAreChecked) {
   o.root_cert_file.clear();
   o.client_cert_file = not_pem;  // without a key
   EXPECT_NE(PolicyConnection::Create(o).status().message().find("client key"), std::string::npos);
+}
+
+// Answers StartSession only.
+class StartOnly final : public mivla::v1::PolicyService::Service {
+  grpc::Status StartSession(grpc::ServerContext*, const mivla::v1::StartSessionRequest*,
+                            mivla::v1::StartSessionResponse* resp) override {
+    resp->set_session_id("s1");
+    return grpc::Status::OK;
+  }
+};
+
+TEST(PolicyConnectionTest, AStartedSessionResetsTheBackoff) {
+  // Retries while the server came up grew the delay to its cap; once StartSession succeeds, the first
+  // loss afterwards waits the initial delay again, not the cap.
+  StartOnly service;
+  int port = 0;
+  grpc::ServerBuilder b;
+  b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  b.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = b.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  ConnectionOptions o;
+  o.target = "127.0.0.1:" + std::to_string(port);
+  o.backoff = {50, 400, 2.0};
+  absl::StatusOr<std::unique_ptr<PolicyConnection>> c = PolicyConnection::Create(o);
+  ASSERT_TRUE(c.ok()) << c.status();
+  for (int i = 0; i < 6; ++i) (*c)->NextBackoffMs();  // six failed tries
+  EXPECT_EQ((*c)->NextBackoffMs(), 400);
+  ASSERT_TRUE((*c)->StartSession(mivla::v1::StartSessionRequest()).ok());
+  EXPECT_EQ((*c)->NextBackoffMs(), 50);
+  server->Shutdown();
 }
 
 TEST(PolicyConnectionTest, UnreachableServerFailsWithinTheConnectTimeout) {
