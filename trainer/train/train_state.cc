@@ -91,13 +91,13 @@ absl::Status SaveTrainState(const std::string& path, const TrainStateInfo& info,
 }
 
 absl::StatusOr<TrainStateInfo> LoadTrainState(const std::string& path, torch::nn::Module& model,
-                                              torch::optim::Optimizer& optimizer) {
+                                              torch::optim::Optimizer& optimizer, torch::Device device) {
   if (!fs::exists(path)) return absl::NotFoundError(absl::StrCat(path, ": no such training state"));
   TrainStateInfo info;
   const std::string where = absl::StrCat(path, ": cannot read the training state");
   const absl::Status loaded = model::CatchTorchErrors(absl::StatusCode::kDataLoss, where, [&]() -> absl::Status {
     torch::serialize::InputArchive archive, model_archive, optim_archive;
-    archive.load_from(path);
+    archive.load_from(path, device);
     c10::IValue v;
     archive.read("format", v);
     if (!v.isString() || v.toStringRef() != "mivla-train-state-1") {

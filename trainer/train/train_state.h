@@ -39,10 +39,12 @@ std::string CheckpointStem(const std::string& dir, const std::string& name, int6
 /// Writes the state atomically (temporary + fsync + rename).
 absl::Status SaveTrainState(const std::string& path, const TrainStateInfo& info, torch::nn::Module& model,
                             torch::optim::Optimizer& optimizer);
-/// Reads a state into `model` and `optimizer` (same architecture and parameter order). Errors name the
-/// path: unreadable, not a training state, or weights that do not fit the model.
+/// Reads a state into `model` and `optimizer` (same architecture and parameter order). Every tensor, the
+/// optimizer's moments included, lands on `device` (the run's), whatever device wrote the state: a state
+/// written on one GPU (or the CPU) resumes on another. Errors name the path: unreadable, not a training
+/// state, or weights that do not fit the model.
 absl::StatusOr<TrainStateInfo> LoadTrainState(const std::string& path, torch::nn::Module& model,
-                                              torch::optim::Optimizer& optimizer);
+                                              torch::optim::Optimizer& optimizer, torch::Device device = torch::kCPU);
 
 /// Steps for which both <name>-<step>.state and .mivla exist in `dir`, ascending.
 std::vector<int64_t> ListCheckpointSteps(const std::string& dir, const std::string& name);

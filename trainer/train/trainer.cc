@@ -123,7 +123,7 @@ absl::Status Trainer::Resume() {
 
 absl::Status Trainer::ResumeFrom(const std::string& state_path) {
   const TrainConfig& c = options_.config;
-  ASSIGN_OR_RETURN(TrainStateInfo info, LoadTrainState(state_path, *model_, *optimizer_));
+  ASSIGN_OR_RETURN(TrainStateInfo info, LoadTrainState(state_path, *model_, *optimizer_, options_.runtime.device));
   if (info.config_hash != TrainConfigHash(c) || info.seed != c.seed) {
     return absl::FailedPreconditionError(absl::StrCat(
         state_path, ": written under another configuration (hash ", info.config_hash, ", seed ", info.seed,

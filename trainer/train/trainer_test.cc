@@ -280,5 +280,29 @@ TEST(TrainerTest, AnUnreadableTrainingStateIsDataLossNamingThePath) {
   EXPECT_FALSE(absl::StrContains(info.status().message(), "Exception raised from")) << info.status();  // no backtrace
 }
 
+TEST(TrainerTest, AStateResumesOnTheRunsDeviceWhicheverDeviceWroteIt) {
+  // A state written on the CPU and resumed on a GPU (or by another rank's GPU): the optimiser's moments
+  // must land beside the parameters, or the first step fails on mixed devices.
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "needs a CUDA device";
+  const std::string path = TempDir("state_device") + "/t-1.state";
+  torch::manual_seed(1);
+  torch::nn::Linear cpu_net(3, 2);
+  torch::optim::AdamW cpu_opt(cpu_net->parameters(), torch::optim::AdamWOptions(1e-3));
+  cpu_net(torch::ones({4, 3})).sum().backward();
+  cpu_opt.step();
+  ASSERT_TRUE(SaveTrainState(path, TrainStateInfo{}, *cpu_net, cpu_opt).ok());
+  torch::nn::Linear gpu_net(3, 2);
+  gpu_net->to(torch::kCUDA);
+  torch::optim::AdamW gpu_opt(gpu_net->parameters(), torch::optim::AdamWOptions(1e-3));
+  ASSERT_TRUE(LoadTrainState(path, *gpu_net, gpu_opt, torch::kCUDA).ok());
+  ASSERT_FALSE(gpu_opt.state().empty());
+  for (const auto& [key, state] : gpu_opt.state()) {
+    EXPECT_TRUE(static_cast<torch::optim::AdamWParamState&>(*state).exp_avg().is_cuda()) << key;
+  }
+  for (const torch::Tensor& p : gpu_net->parameters()) EXPECT_TRUE(p.is_cuda());
+  gpu_net(torch::ones({4, 3}, torch::kCUDA)).sum().backward();
+  gpu_opt.step();  // mixed devices would throw here
+}
+
 }  // namespace
 }  // namespace mivla::trainer
