@@ -109,8 +109,10 @@ void PolicyEngine::Observe(std::shared_ptr<Session> session, const mivla::v1::Ob
   task->runtime = session->runtime();  // sticky in canary mode (success-gated rollout)
   if (!task->runtime) task->runtime = models_->current();
   if (!task->runtime) return done(absl::UnavailableError("no model version is loaded yet"));
-  if (!request->instruction().empty()) session->set_instruction(request->instruction());
-  task->instruction = session->instruction();
+  // The observation's own instruction, else the session's; the session takes a new one only with the
+  // observation that carried it (stored below, after encoding), so a refused Observe changes nothing and
+  // concurrent ones on a session cannot swap instructions.
+  task->instruction = request->instruction().empty() ? session->instruction() : request->instruction();
   task->observation_id = session->NextObservationId();
   task->deadline_ = deadline;
   task->arrival = arrival;
@@ -213,6 +215,7 @@ void PolicyEngine::EncodeGroup(const PolicyRuntime& runtime, std::vector<EncodeT
     o->inputs = inputs[i];
     o->model_version = version;
     o->cond = *std::move(encoded[i]);
+    if (!t.request->instruction().empty()) t.session->set_instruction(t.request->instruction());
     t.session->AddObservation(std::move(o));
     t.response->set_observation_id(t.observation_id);
     t.response->set_model_version(version);

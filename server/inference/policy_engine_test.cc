@@ -217,6 +217,27 @@ TEST_F(PolicyEngineTest, ViewsDecodeOnThePoolAndTheFirstBadOneInCameraOrderIsNam
   EXPECT_TRUE(Act(s, 1, &ar, o.observation_id()).ok());
 }
 
+TEST_F(PolicyEngineTest, AnObservationKeepsItsOwnInstructionAndARefusedOneChangesNothing) {
+  Init(Defaults());
+  auto s = NewSession(Embodiment::kPiper);
+  ASSERT_EQ(s->instruction(), "press the bell");
+  mivla::v1::ObserveResponse o;
+  // Refused on the pool (an undecodable view): the session keeps its instruction.
+  auto bad = testing::ObserveFor(Embodiment::kPiper, s->id(), 1);
+  bad.mutable_images(1)->set_data(WithBogusHuffmanTable(bad.images(1).data()));
+  bad.set_instruction("drop the block");
+  ASSERT_EQ(Observe(s, bad, &o).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s->instruction(), "press the bell");
+  // Accepted: encoded with its own instruction, which the session then keeps for the next ones.
+  auto good = testing::ObserveFor(Embodiment::kPiper, s->id(), 2);
+  good.set_instruction("lift the pot");
+  ASSERT_TRUE(Observe(s, good, &o).ok());
+  EXPECT_EQ((*s->Observation(o.observation_id()))->inputs->instruction, "lift the pot");
+  EXPECT_EQ(s->instruction(), "lift the pot");
+  ASSERT_TRUE(Observe(s, testing::ObserveFor(Embodiment::kPiper, s->id(), 3), &o).ok());
+  EXPECT_EQ((*s->Observation(o.observation_id()))->inputs->instruction, "lift the pot");
+}
+
 TEST_F(PolicyEngineTest, FullQueueAnswersResourceExhaustedAndRecovers) {
   PolicyEngine::Options eo = Defaults();
   eo.encode.max_queue_depth = 2;
