@@ -35,7 +35,7 @@ class PolicyServer::ReloadListener : public ModelManager::Listener {
   explicit ReloadListener(PolicyServer* s) : s_(s) {}
   void OnModelLoaded(const std::string& version, const std::string& path, absl::Duration took) override {
     s_->metrics_->OnModelLoaded(version, path, took);
-    if (s_->grpc_started_.load() && !s_->shut_down_.load()) s_->SetServing(true);
+    s_->UpdateServing();
   }
   void OnModelLoadFailed(const std::string& path, const absl::Status& why) override {
     s_->metrics_->OnModelLoadFailed(path, why);
@@ -179,7 +179,7 @@ absl::Status PolicyServer::Start() {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", o.host, ":", o.port));
   }
   grpc_started_.store(true);
-  SetServing(models_->current() != nullptr);
+  UpdateServing();
   if (o.metrics_port >= 0) {
     MetricsEndpoint::Options mo;
     mo.bind_address = o.metrics_host;
@@ -196,7 +196,12 @@ absl::Status PolicyServer::Start() {
   return absl::OkStatus();
 }
 
-void PolicyServer::SetServing(bool serving) {
+void PolicyServer::UpdateServing() {
+  // One rule, decided and applied under one lock, so that the start, a model's arrival (the poll
+  // thread) and Shutdown cannot undo each other's answer.
+  absl::MutexLock lock(&serving_mu_);
+  const bool serving =
+      grpc_started_.load() && !shut_down_.load() && models_ != nullptr && models_->current() != nullptr;
   serving_.store(serving);
   if (!grpc_) return;
   grpc::HealthCheckServiceInterface* health = grpc_->GetHealthCheckService();
@@ -222,7 +227,7 @@ absl::Status PolicyServer::AwaitServing(absl::Duration timeout) const {
 void PolicyServer::Shutdown(absl::Duration drain) {
   if (shut_down_.exchange(true)) return;
   LogInfo(kComponent, absl::StrCat("shutting down: draining for up to ", absl::FormatDuration(drain)));
-  SetServing(false);
+  UpdateServing();  // NOT_SERVING from now on
   if (service_) service_->StopAccepting();
   // gRPC stops taking new calls at once and waits up to `drain` for the accepted ones, which the engine
   // keeps working on; then whatever is still queued is answered UNAVAILABLE.

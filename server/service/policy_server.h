@@ -19,7 +19,9 @@
 
 #include <memory>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "core/metrics/registry.h"
 #include "server/service/heap_trimmer.h"
 #include "server/service/metrics_endpoint.h"
@@ -56,7 +58,8 @@ class PolicyServer {
  private:
   class ReloadListener;
   explicit PolicyServer(ServerOptions options);
-  void SetServing(bool serving);
+  // Health: SERVING once gRPC is started and a model version is loaded, until Shutdown begins.
+  void UpdateServing() ABSL_LOCKS_EXCLUDED(serving_mu_);
 
   const ServerOptions options_;
   metrics::Registry registry_;
@@ -75,6 +78,7 @@ class PolicyServer {
   std::unique_ptr<MetricsEndpoint> metrics_http_;
   std::unique_ptr<HeapTrimmer> heap_trimmer_;  // from Start until Shutdown; null under glibc or --heap-keep-mib -1
   int port_ = 0;
+  absl::Mutex serving_mu_;  // orders UpdateServing's decisions
   std::atomic<bool> serving_{false};
   std::atomic<bool> shut_down_{false};
   std::atomic<bool> grpc_started_{false};
