@@ -4,6 +4,8 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_builder.h>
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -16,6 +18,8 @@
 namespace mivla::server {
 namespace {
 constexpr char kComponent[] = "server";
+// Shutdown: how long past the drain gRPC waits for the engine's last answers before cancelling calls.
+constexpr absl::Duration kAnswerGrace = absl::Seconds(1);
 constexpr char kServiceName[] = "mivla.v1.PolicyService";
 
 BatchQueueOptions QueueOptions(const StageOptions& s, BatchQueueObserver* observer) {
@@ -229,13 +233,18 @@ void PolicyServer::Shutdown(absl::Duration drain) {
   LogInfo(kComponent, absl::StrCat("shutting down: draining for up to ", absl::FormatDuration(drain)));
   UpdateServing();  // NOT_SERVING from now on
   if (service_) service_->StopAccepting();
-  // gRPC stops taking new calls at once and waits up to `drain` for the accepted ones, which the engine
-  // keeps working on; then whatever is still queued is answered UNAVAILABLE.
+  // The engine works on what it has for up to `drain` and then answers whatever is still queued
+  // UNAVAILABLE (a batch already running finishes). That runs beside gRPC's shutdown, because gRPC stops
+  // taking new calls at once but returns only when every accepted call has been answered: run after
+  // it, the engine would first compute its whole queue, however long that takes. gRPC's own deadline
+  // (after which it cancels what is left) allows the last answers a second to be written.
+  std::thread engine_drain;
+  if (engine_) engine_drain = std::thread([this, drain] { engine_->Shutdown(drain); });
   if (grpc_) {
-    grpc_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(drain));
+    grpc_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(drain + kAnswerGrace));
     grpc_->Wait();
   }
-  if (engine_) engine_->Shutdown(absl::ZeroDuration());
+  if (engine_drain.joinable()) engine_drain.join();
   if (metrics_http_) metrics_http_->Stop();
   if (models_) models_->Stop();
   heap_trimmer_.reset();

@@ -38,7 +38,9 @@ class PolicyServer {
   /// Loads the first model (a directory without a loadable checkpoint is not an error: the server
   /// starts NOT_SERVING and keeps polling), then binds the gRPC and metrics ports.
   absl::Status Start();
-  /// Idempotent. Returns when every call has finished or been answered UNAVAILABLE.
+  /// Idempotent. New calls are refused at once; queued work is computed for up to `drain`, and what is
+  /// still queued then is answered UNAVAILABLE (a batch already running finishes). Returns when every
+  /// call has been answered, at most about `drain` + 1 s after it was called unless a runtime call hangs.
   void Shutdown(absl::Duration drain);
 
   int port() const { return port_; }

@@ -297,6 +297,54 @@ TEST_F(ServiceTest, ShutdownDrainsInFlightCallsAndRefusesNewOnes) {
   EXPECT_EQ(Act(id, 999, &late).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
+TEST_F(ServiceTest, ShutdownEndsWithinItsDrainAndAnswersWhatIsStillQueuedUnavailable) {
+  // 20 Acts queued behind a 300 ms decoder that takes one at a time: 6 s of work. A 300 ms drain must
+  // not wait for it all: what is still queued when the drain ends is answered UNAVAILABLE.
+  FakeRuntimeOptions fake = t::LoopbackFake();
+  fake.decode_latency = absl::Milliseconds(300);
+  ServerOptions o = t::LoopbackOptions(fake);
+  o.decode.max_batch_size = 1;
+  o.decode.max_queue_delay_us = 0;
+  Start(o);
+  std::vector<std::string> ids;
+  for (int k = 0; k < 5; ++k) {
+    ids.push_back(NewSession(Embodiment::kPiper));
+    ASSERT_TRUE(Observe(t::ObserveFor(Embodiment::kPiper, ids.back(), 1)).ok());
+  }
+  absl::Mutex mu;
+  std::vector<grpc::StatusCode> codes;
+  std::vector<std::thread> clients;
+  for (const std::string& id : ids) {
+    for (int c = 0; c < 4; ++c) {  // the per-session cap
+      clients.emplace_back([&, id, c] {
+        mivla::v1::ActResponse a;
+        grpc::Status st = Act(id, c + 1, &a);
+        absl::MutexLock lock(&mu);
+        codes.push_back(st.error_code());
+      });
+    }
+  }
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (s_.server->engine().decode_depth() < 12 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_GE(s_.server->engine().decode_depth(), 12u);
+  const absl::Time t0 = absl::Now();
+  s_.server->Shutdown(absl::Milliseconds(300));
+  const absl::Duration took = absl::Now() - t0;
+  for (auto& c : clients) c.join();
+  EXPECT_LT(took, absl::Seconds(2.5)) << "the queue held about 6 s of work";
+  int unavailable = 0;
+  for (grpc::StatusCode code : codes) {
+    // CANCELLED: a call gRPC had not handed to a handler when the listener closed (as in the test above).
+    EXPECT_TRUE(code == grpc::StatusCode::OK || code == grpc::StatusCode::UNAVAILABLE ||
+                code == grpc::StatusCode::CANCELLED)
+        << code;
+    unavailable += code == grpc::StatusCode::UNAVAILABLE;
+  }
+  EXPECT_GT(unavailable, 0);
+  EXPECT_THAT(s_.server->registry().Expose(),
+              HasSubstr("mivla_requests_total{rpc=\"Act\",code=\"UNAVAILABLE\"}"));  // answered by the server
+}
+
 TEST(ServerOptionsTest, HeapKeepIsMinusOneOrMoreAndABadOneNamesTheFlag) {
   ServerOptions o = t::LoopbackOptions();
   ASSERT_TRUE(ValidateServerOptions(o).ok()) << ValidateServerOptions(o);
