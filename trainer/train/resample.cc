@@ -28,6 +28,8 @@ std::vector<T> PickMove(std::vector<T>& v, const std::vector<int>& idx) {
   return out;
 }
 
+constexpr double kMaxRepeat = 100;  // the most kept frames per source frame
+
 }  // namespace
 
 absl::StatusOr<std::vector<int>> ResampleIndices(int num_frames, double fps, double rate_hz) {
@@ -37,6 +39,14 @@ absl::StatusOr<std::vector<int>> ResampleIndices(int num_frames, double fps, dou
   }
   if (!std::isfinite(rate_hz) || rate_hz <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("resample: control rate ", rate_hz, " Hz is not positive"));
+  }
+  // Repeating frames makes up for a slower source, within reason: a rate below rate_hz / kMaxRepeat is
+  // taken for a wrong one (a period stored as a rate, say) and refused, rather than building an
+  // episode of millions of copies of its frames.
+  if (fps * kMaxRepeat < rate_hz) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("resample: frame rate ", fps, " Hz is below the control rate ", rate_hz, " Hz / ", kMaxRepeat,
+                     " (each frame would repeat more than ", kMaxRepeat, " times); is the file's rate right?"));
   }
   const double step = fps / rate_hz;  // source frames per kept frame
   // Kept frame j at time j / rate, for times within the episode's [0, (T - 1) / fps].

@@ -17,7 +17,7 @@
 namespace mivla::trainer {
 
 /// Source frame index of each kept frame. InvalidArgument for fps or rate_hz not positive and finite,
-/// or num_frames < 1.
+/// num_frames < 1, or fps below rate_hz / 100 (each frame repeated more than 100 times: a wrong rate).
 absl::StatusOr<std::vector<int>> ResampleIndices(int num_frames, double fps, double rate_hz);
 
 /// The episode with every per-frame field (states, masks, complement masks, camera frames) taken at

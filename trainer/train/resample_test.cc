@@ -34,6 +34,13 @@ TEST(ResampleIndicesTest, BadRatesAreErrors) {
   EXPECT_FALSE(ResampleIndices(10, 0, 10).ok());
   EXPECT_FALSE(ResampleIndices(10, 30, -1).ok());
   EXPECT_FALSE(ResampleIndices(0, 30, 10).ok());
+  // A rate far below the control rate is taken for a wrong one (a period stored as a rate), not
+  // expanded into millions of repeated frames.
+  const absl::StatusOr<std::vector<int>> tiny = ResampleIndices(300, 0.04, 25);
+  ASSERT_FALSE(tiny.ok());
+  EXPECT_NE(tiny.status().message().find("frame rate 0.04 Hz"), std::string::npos) << tiny.status();
+  EXPECT_FALSE(ResampleIndices(1000, 1e-6, 10).ok());
+  EXPECT_EQ(ResampleIndices(3, 0.1, 10)->size(), 201u);  // 100 copies a frame is still taken
 }
 
 data::UnifiedEpisode Episode(int frames, double fps) {
