@@ -255,6 +255,7 @@ int Main(int argc, char** argv) {
   auto fingerprint = DataFingerprint(c);
   if (!fingerprint.ok()) return fail(fingerprint.status());
   o.data_fingerprint = *fingerprint;
+  o.init_fingerprint = initial->init_fingerprint;
   o.metadata["mode"] = cli.command;
   o.metadata["init"] = initial->origin;
   o.progress = cli.progress;

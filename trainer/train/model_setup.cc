@@ -8,6 +8,8 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/checkpoint/checkpoint_file.h"
 #include "core/checkpoint/model_checkpoint.h"
 #include "core/model/hf_config.h"
 #include "core/model/hf_import.h"
@@ -132,6 +134,20 @@ absl::StatusOr<EncoderConfig> EncoderConfigFor(const char* field, const std::str
 
 }  // namespace
 
+absl::StatusOr<std::string> CheckpointFingerprint(const std::string& path) {
+  ASSIGN_OR_RETURN(checkpoint::CheckpointHeader h, checkpoint::ReadCheckpointHeader(path));
+  uint64_t hash = 1469598103934665603ull;  // FNV-1a
+  auto mix = [&hash](const std::string& s) {
+    for (unsigned char ch : s) {
+      hash ^= ch;
+      hash *= 1099511628211ull;
+    }
+  };
+  mix(h.model_version + "\n");
+  for (const checkpoint::SectionInfo& s : h.sections) mix(absl::StrCat(s.name, "\t", s.size, "\t", s.crc32c, "\n"));
+  return absl::StrFormat("%016x", hash);
+}
+
 absl::StatusOr<InitialModel> BuildInitialModel(const TrainConfig& config, TrainMode mode) {
   InitialModel out;
   ASSIGN_OR_RETURN(out.tokenizer_model, ResolveTokenizerModel(config, mode));
@@ -148,6 +164,7 @@ absl::StatusOr<InitialModel> BuildInitialModel(const TrainConfig& config, TrainM
                                                      " stores no tokenizer; name a SentencePiece model"));
     }
     out.origin = config.init_checkpoint;
+    ASSIGN_OR_RETURN(out.init_fingerprint, CheckpointFingerprint(config.init_checkpoint));
   } else {
     if (!config.init_checkpoint.empty()) {
       return absl::InvalidArgumentError("pretrain starts from a fresh model: init_checkpoint is for finetune");

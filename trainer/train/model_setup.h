@@ -29,7 +29,13 @@ struct InitialModel {
                                                             // loader fills the dimensions they never saw)
   std::string tokenizer_model;                              // SentencePiece bytes ("" if none)
   std::string origin;                                       // "tiny (fresh)", "<path>", ...
+  std::string init_fingerprint;  // fine-tune: the init checkpoint's identity (its version and sections'
+                                 // sizes and CRCs, hex); "" for a pretrain
 };
+
+/// A checkpoint's identity for resuming: its model version and every section's name, size and CRC-32C
+/// (read from the header only), hashed to 16 hex digits. Another file at the same path reads differently.
+absl::StatusOr<std::string> CheckpointFingerprint(const std::string& path);
 
 /// pretrain needs config.model (and no init_checkpoint); finetune needs config.init_checkpoint.
 /// The tokenizer is ResolveTokenizerModel's, or (finetune, data.tokenizer empty) the checkpoint's.

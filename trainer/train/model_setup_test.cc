@@ -145,6 +145,14 @@ TEST(ModelSetupTest, FinetuneStartsFromTheCheckpoint) {
   for (const auto& p : m->model->text_encoder()->parameters()) EXPECT_FALSE(p.requires_grad());
   c.keep_normalization = false;
   EXPECT_FALSE(BuildInitialModel(c, TrainMode::kFinetune)->normalization.has_value());
+  // The init checkpoint's identity, for resuming: the same file reads the same; other weights saved to
+  // the same path (a re-run pre-training) read differently.
+  ASSERT_EQ(m->init_fingerprint.size(), 16u);
+  EXPECT_EQ(*CheckpointFingerprint(path), m->init_fingerprint);
+  torch::manual_seed(8);
+  b.model = model::MivlaModel(b.config);
+  ASSERT_TRUE(checkpoint::SaveModelCheckpoint(path, b).ok());
+  EXPECT_NE(BuildInitialModel(c, TrainMode::kFinetune)->init_fingerprint, m->init_fingerprint);
 
   // Each mode refuses the other's start.
   EXPECT_FALSE(BuildInitialModel(c, TrainMode::kPretrain).ok());

@@ -76,6 +76,7 @@ absl::Status SaveTrainState(const std::string& path, const TrainStateInfo& info,
     archive.write("config_hash", c10::IValue(info.config_hash));
     archive.write("world_size", c10::IValue(info.world_size));
     archive.write("data_fingerprint", c10::IValue(info.data_fingerprint));
+    archive.write("init_fingerprint", c10::IValue(info.init_fingerprint));
     model.save(model_archive);
     optimizer.save(optim_archive);
     archive.write("model", model_archive);
@@ -113,6 +114,7 @@ absl::StatusOr<TrainStateInfo> LoadTrainState(const std::string& path, torch::nn
     info.config_hash = v.toStringRef();
     if (archive.try_read("world_size", v)) info.world_size = v.toInt();
     if (archive.try_read("data_fingerprint", v)) info.data_fingerprint = v.toStringRef();
+    if (archive.try_read("init_fingerprint", v)) info.init_fingerprint = v.toStringRef();
     archive.read("model", model_archive);
     archive.read("optimizer", optim_archive);
     torch::NoGradGuard no_grad;

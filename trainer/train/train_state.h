@@ -31,6 +31,7 @@ struct TrainStateInfo {
   std::string config_hash;
   int64_t world_size = 0;           // ranks that wrote it (0: a state from before this field)
   std::string data_fingerprint;     // DataFingerprint of the sources ("" = not recorded)
+  std::string init_fingerprint;     // CheckpointFingerprint of a fine-tune's init checkpoint ("" = none)
 };
 
 /// "<dir>/<name>-<step, 8 digits>" (add ".mivla" or ".state").

@@ -141,6 +141,13 @@ absl::Status Trainer::ResumeFrom(const std::string& state_path) {
         state_path, ": written on other data (fingerprint ", info.data_fingerprint, ", now ",
         options_.data_fingerprint, "): the sources' files or sizes changed"));
   }
+  if (!info.init_fingerprint.empty() && !options_.init_fingerprint.empty() &&
+      info.init_fingerprint != options_.init_fingerprint) {
+    return absl::FailedPreconditionError(absl::StrCat(state_path, ": fine-tuned from another file at init_checkpoint ",
+                                                      c.init_checkpoint, " (fingerprint ", info.init_fingerprint,
+                                                      ", now ", options_.init_fingerprint,
+                                                      "): the checkpoint was replaced, so start this run afresh"));
+  }
   model_->to(options_.runtime.device);
   RETURN_IF_ERROR(options_.data->SeekTo(info.next_batch_index));
   step_ = info.step;
@@ -238,8 +245,13 @@ absl::StatusOr<std::string> Trainer::SaveCheckpoint() {
   const TrainConfig& c = options_.config;
   if (options_.dist != nullptr && !options_.dist->is_main()) return std::string();
   const std::string stem = CheckpointStem(c.output_dir, c.name, step_);
-  TrainStateInfo info{step_, options_.data->next_index(), c.seed, TrainConfigHash(c),
-                      options_.dist != nullptr ? options_.dist->world_size() : 1, options_.data_fingerprint};
+  TrainStateInfo info{step_,
+                      options_.data->next_index(),
+                      c.seed,
+                      TrainConfigHash(c),
+                      options_.dist != nullptr ? options_.dist->world_size() : 1,
+                      options_.data_fingerprint,
+                      options_.init_fingerprint};
   RETURN_IF_ERROR(SaveTrainState(stem + ".state", info, *model_, *optimizer_));
   checkpoint::PolicyBundle bundle;
   bundle.model_version = fs::path(stem).filename().string();

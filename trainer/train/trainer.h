@@ -59,6 +59,7 @@ struct TrainerOptions {
   std::string tokenizer_model;            // SentencePiece bytes stored in every checkpoint
   std::map<std::string, std::string> metadata;  // extra checkpoint metadata (e.g. "data")
   std::string data_fingerprint;           // of the training data (data_setup.h); "" = not checked
+  std::string init_fingerprint;           // of config.init_checkpoint (model_setup.h); "" = not checked
   bool progress = true;
   std::FILE* log_out = stderr;
   int tty = -1;                           // progress: -1 detect, 0 plain lines, 1 bar

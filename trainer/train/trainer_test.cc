@@ -258,6 +258,42 @@ TEST(TrainerTest, CheckpointsRotateAndAreNeverVisibleHalfWritten) {
   EXPECT_EQ(testing::MaxAbsDifference(*last->model, *trainer->model()), 0.0);
 }
 
+TEST(TrainerTest, ResumeFromAReplacedInitCheckpointIsRefused) {
+  // Same configuration, same data, but the fine-tune's init checkpoint at the same path was rewritten
+  // (its fingerprint differs): the state's weights descend from the old file.
+  SetLogQuiet(true);
+  const std::string dir = TempDir("init_replaced");
+  std::vector<TrainBatch> batches = MixedBatches();
+  auto make = [&](BatchSource* source, const std::string& init_fingerprint) {
+    torch::manual_seed(1);
+    TrainerOptions o;
+    o.config = SmallConfig(dir, 2);
+    o.config.freeze_vision = true;
+    o.config.freeze_text = true;
+    o.model = model::MivlaModel(TinyFrozen());
+    o.data = source;
+    o.progress = false;
+    o.init_fingerprint = init_fingerprint;
+    auto t = Trainer::Create(std::move(o));
+    EXPECT_TRUE(t.ok()) << t.status();
+    return t.ok() ? std::move(*t) : nullptr;
+  };
+  testing::FixedBatchSource source_a(batches);
+  auto a = make(&source_a, "00000000000000aa");
+  ASSERT_NE(a, nullptr);
+  ASSERT_TRUE(a->Run().ok());
+  testing::FixedBatchSource source_b(batches);
+  auto b = make(&source_b, "00000000000000bb");
+  ASSERT_NE(b, nullptr);
+  const absl::Status s = b->Resume();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "init_checkpoint")) << s;
+  testing::FixedBatchSource source_c(batches);
+  auto same = make(&source_c, "00000000000000aa");
+  ASSERT_NE(same, nullptr);
+  EXPECT_TRUE(same->Resume().ok());
+}
+
 TEST(TrainerTest, StepNoiseIsAFunctionOfSeedStepAndPosition) {
   auto [t_all, n_all] = StepNoise(3, 5, 8, 0, 8, 16, 0.999);
   auto [t_hi, n_hi] = StepNoise(3, 5, 8, 4, 4, 16, 0.999);
