@@ -73,6 +73,8 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Start(SessionSpec spec)
 absl::StatusOr<std::shared_ptr<Session>> SessionManager::Get(const std::string& id) {
   const absl::Time now = absl::Now();
   std::shared_ptr<Session> s;
+  std::shared_ptr<Session> expired;  // released outside the lock: the last reference to a retired model
+                                     // version may go with it, and its teardown must not hold up lookups
   {
     absl::MutexLock lock(&mu_);
     auto it = sessions_.find(id);
@@ -80,6 +82,7 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Get(const std::string& 
       return absl::NotFoundError(absl::StrCat("session_id '", id, "' is unknown, ended or expired"));
     }
     if (now - it->second->last_used() > options_.idle_timeout) {
+      expired = std::move(it->second);
       sessions_.erase(it);
       Counted();
       return absl::NotFoundError(absl::StrCat("session_id '", id, "' expired after ",
@@ -91,10 +94,14 @@ absl::StatusOr<std::shared_ptr<Session>> SessionManager::Get(const std::string& 
 }
 
 absl::Status SessionManager::End(const std::string& id) {
+  std::shared_ptr<Session> ended;  // released outside the lock, as in Get
   absl::MutexLock lock(&mu_);
-  if (sessions_.erase(id) == 0) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) {
     return absl::NotFoundError(absl::StrCat("session_id '", id, "' is unknown, ended or expired"));
   }
+  ended = std::move(it->second);
+  sessions_.erase(it);
   Counted();
   return absl::OkStatus();
 }

@@ -1,8 +1,11 @@
 #include "server/session/session_manager.h"
 
 #include <memory>
+#include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
+#include "server/runtime_api/fake_policy_runtime.h"
 
 namespace mivla::server {
 namespace {
@@ -67,6 +70,55 @@ TEST(SessionManagerTest, IdleSessionsExpireLazilyAndBySweeper) {
   EXPECT_EQ((*sm)->size(), 1u);
   EXPECT_EQ((*sm)->ExpireIdle(absl::Now() + absl::Seconds(1)), 1u);
   EXPECT_EQ((*sm)->size(), 0u);
+}
+
+// A runtime whose teardown (the last session of a retired model version letting go of it) checks that
+// other lookups still go through meanwhile. The lookup runs on a thread of its own that the test waits
+// for (`done`) once the release is over, so a lock held through the teardown shows as `blocked` rather
+// than as a deadlock.
+class TeardownProbe : public FakePolicyRuntime {
+ public:
+  TeardownProbe(SessionManager* sessions, std::shared_ptr<absl::Notification> done, bool* blocked)
+      : FakePolicyRuntime(FakeRuntimeOptions()), sessions_(sessions), done_(std::move(done)), blocked_(blocked) {}
+  ~TeardownProbe() override {
+    std::thread([sessions = sessions_, done = done_] {
+      (void)sessions->Get("another-robot");
+      done->Notify();
+    }).detach();
+    *blocked_ = !done_->WaitForNotificationWithTimeout(absl::Seconds(2));
+  }
+
+ private:
+  SessionManager* sessions_;
+  std::shared_ptr<absl::Notification> done_;
+  bool* blocked_;
+};
+
+TEST(SessionManagerTest, ASessionIsReleasedOutsideTheManagersLock) {
+  SessionManager::Options o;
+  o.idle_timeout = absl::Milliseconds(50);
+  o.sweep_interval = absl::Hours(1);  // only Get and End expire or end sessions here
+  auto sm = SessionManager::Create(o);
+  for (const bool by_end : {false, true}) {
+    SCOPED_TRACE(by_end ? "End" : "an expired session's Get");
+    bool blocked = true;
+    auto done = std::make_shared<absl::Notification>();
+    std::string id;
+    {
+      auto s = (*sm)->Start(Spec(action::Embodiment::kArx5));
+      ASSERT_TRUE(s.ok());
+      id = (*s)->id();
+      (*s)->set_runtime(std::make_shared<TeardownProbe>(sm->get(), done, &blocked));
+    }  // the manager holds the last reference
+    if (by_end) {
+      ASSERT_TRUE((*sm)->End(id).ok());
+    } else {
+      absl::SleepFor(absl::Milliseconds(120));
+      EXPECT_EQ((*sm)->Get(id).status().code(), absl::StatusCode::kNotFound);
+    }
+    done->WaitForNotification();  // the lookup has returned before the manager can go
+    EXPECT_FALSE(blocked);
+  }
 }
 
 // size() is a lock-free count (the batch queues read it per batch): every way a session comes or goes
