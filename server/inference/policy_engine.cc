@@ -90,7 +90,7 @@ void PolicyEngine::Shutdown(absl::Duration drain) {
   accepting_.store(false);
   const absl::Time end = absl::Now() + drain;
   if (decode_pool_) decode_pool_->Shutdown();  // its last jobs still reach the encode queue
-  if (encode_) encode_->Shutdown(drain);
+  if (encode_) encode_->Shutdown(std::max(absl::ZeroDuration(), end - absl::Now()));
   if (decode_) decode_->Shutdown(std::max(absl::ZeroDuration(), end - absl::Now()));
 }
 
@@ -215,7 +215,7 @@ void PolicyEngine::EncodeGroup(const PolicyRuntime& runtime, std::vector<EncodeT
     o->inputs = inputs[i];
     o->model_version = version;
     o->cond = *std::move(encoded[i]);
-    if (!t.request->instruction().empty()) t.session->set_instruction(t.request->instruction());
+    if (!t.request->instruction().empty()) t.session->set_instruction(t.request->instruction(), t.observation_id);
     t.session->AddObservation(std::move(o));
     t.response->set_observation_id(t.observation_id);
     t.response->set_model_version(version);

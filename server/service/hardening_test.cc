@@ -460,9 +460,9 @@ TEST_F(HardeningTest, StreamsWaitingOnTheServerAreNotIdle) {
   // answered, and the stream goes on. (The watch used to end such a stream while its request was
   // queued, and the engine's answer then reached a call gRPC had already freed.)
   FakeRuntimeOptions fake = t::LoopbackFake();
-  fake.decode_latency = absl::Milliseconds(1000);
+  fake.decode_latency = absl::Milliseconds(1600);
   ServerOptions o = t::LoopbackOptions(fake);
-  o.stream_idle_timeout = absl::Milliseconds(400);
+  o.stream_idle_timeout = absl::Milliseconds(800);  // the client's own pauses stay well under it
   Start(o);
   const std::string id = NewSession();
   grpc::ClientContext ctx;

@@ -17,9 +17,11 @@ std::string Session::instruction() const {
   return instruction_;
 }
 
-void Session::set_instruction(std::string text) {
+void Session::set_instruction(std::string text, uint64_t observation_id) {
   absl::MutexLock lock(&mu_);
+  if (observation_id < instruction_from_) return;  // a newer observation's instruction is in force
   instruction_ = std::move(text);
+  instruction_from_ = observation_id;
 }
 
 uint64_t Session::NextObservationId() {

@@ -55,9 +55,11 @@ class Session {
   const std::string& id() const { return id_; }
   const SessionSpec& spec() const { return spec_; }
 
-  /// The instruction in force (StartSession's, or the last one an observation replaced it with).
+  /// The instruction in force (StartSession's, or that of the newest observation that carried one).
   std::string instruction() const;
-  void set_instruction(std::string text);
+  /// `text` came with observation `observation_id`: it replaces the instruction unless a newer
+  /// observation's already did (encodes may finish out of order).
+  void set_instruction(std::string text, uint64_t observation_id);
 
   /// Reserves the next observation id (1, 2, ...).
   uint64_t NextObservationId();
@@ -91,6 +93,7 @@ class Session {
   const size_t history_;
   mutable absl::Mutex mu_;
   std::string instruction_ ABSL_GUARDED_BY(mu_);
+  uint64_t instruction_from_ ABSL_GUARDED_BY(mu_) = 0;  // the observation that set it (0: StartSession)
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<std::shared_ptr<const EncodedObservation>> observations_ ABSL_GUARDED_BY(mu_);
   absl::Time last_used_ ABSL_GUARDED_BY(mu_);

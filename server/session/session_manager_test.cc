@@ -72,6 +72,20 @@ TEST(SessionManagerTest, IdleSessionsExpireLazilyAndBySweeper) {
   EXPECT_EQ((*sm)->size(), 0u);
 }
 
+TEST(SessionTest, AnOlderObservationsInstructionDoesNotReplaceANewerOnes) {
+  // Encodes may finish out of order: the instruction in force is that of the newest observation that
+  // carried one.
+  auto sm = SessionManager::Create({});
+  auto s = (*sm)->Start(Spec(action::Embodiment::kArx5));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->instruction(), "press the bell");
+  (*s)->set_instruction("lift the pot", 2);
+  (*s)->set_instruction("stack the blocks", 1);  // stored after #2
+  EXPECT_EQ((*s)->instruction(), "lift the pot");
+  (*s)->set_instruction("open the drawer", 3);
+  EXPECT_EQ((*s)->instruction(), "open the drawer");
+}
+
 // A runtime whose teardown (the last session of a retired model version letting go of it) checks that
 // other lookups still go through meanwhile. The lookup runs on a thread of its own that the test waits
 // for (`done`) once the release is over, so a lock held through the teardown shows as `blocked` rather
