@@ -53,14 +53,7 @@ const char* StageKindName(StageKind kind) {
 
 std::string FlatName(const std::string& stage_name) { return absl::StrReplaceAll(stage_name, {{"/", "_"}}); }
 
-std::string HashHex(const std::string& text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return absl::StrFormat("%016x", h);
-}
+std::string HashHex(const std::string& text) { return Fnv1aHex(text); }
 
 absl::StatusOr<Plan> BuildPlan(const AblationConfig& config, const Binaries& bins) {
   Plan plan;

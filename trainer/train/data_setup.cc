@@ -105,13 +105,7 @@ absl::StatusOr<LoaderOptions> MakeLoaderOptions(const TrainConfig& c, const mode
 
 absl::StatusOr<std::string> DataFingerprint(const TrainConfig& c) {
   namespace fs = std::filesystem;
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&h](const std::string& s) {
-    for (unsigned char ch : s) {
-      h ^= ch;
-      h *= 1099511628211ull;
-    }
-  };
+  std::string text;  // hashed whole: the same FNV-1a as mixing it in piece by piece
   for (size_t i = 0; i < c.sources.size(); ++i) {
     std::vector<std::string> rows;
     std::error_code ec;
@@ -122,10 +116,10 @@ absl::StatusOr<std::string> DataFingerprint(const TrainConfig& c) {
     }
     if (ec) return absl::NotFoundError(absl::StrCat("data.sources[", i, "].path: '", c.sources[i].path, "': ", ec.message()));
     std::sort(rows.begin(), rows.end());
-    mix(absl::StrCat("source ", i, "\n"));
-    for (const std::string& r : rows) mix(r + "\n");
+    absl::StrAppend(&text, "source ", i, "\n");
+    for (const std::string& r : rows) absl::StrAppend(&text, r, "\n");
   }
-  return absl::StrFormat("%016x", h);
+  return Fnv1aHex(text);
 }
 
 nlohmann::json LoadReportJson(const LoadReport& r) {

@@ -8,7 +8,6 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "core/checkpoint/checkpoint_file.h"
 #include "core/checkpoint/model_checkpoint.h"
 #include "core/model/hf_config.h"
@@ -136,16 +135,10 @@ absl::StatusOr<EncoderConfig> EncoderConfigFor(const char* field, const std::str
 
 absl::StatusOr<std::string> CheckpointFingerprint(const std::string& path) {
   ASSIGN_OR_RETURN(checkpoint::CheckpointHeader h, checkpoint::ReadCheckpointHeader(path));
-  uint64_t hash = 1469598103934665603ull;  // FNV-1a
-  auto mix = [&hash](const std::string& s) {
-    for (unsigned char ch : s) {
-      hash ^= ch;
-      hash *= 1099511628211ull;
-    }
-  };
-  mix(h.model_version + "\n");
-  for (const checkpoint::SectionInfo& s : h.sections) mix(absl::StrCat(s.name, "\t", s.size, "\t", s.crc32c, "\n"));
-  return absl::StrFormat("%016x", hash);
+  std::string text = h.model_version + "\n";
+  for (const checkpoint::SectionInfo& s : h.sections)
+    absl::StrAppend(&text, s.name, "\t", s.size, "\t", s.crc32c, "\n");
+  return Fnv1aHex(text);
 }
 
 absl::StatusOr<InitialModel> BuildInitialModel(const TrainConfig& config, TrainMode mode) {

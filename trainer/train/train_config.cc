@@ -312,8 +312,11 @@ std::string TrainConfigHash(const TrainConfig& config) {
   if (config.grasp_boost == 1.0) j["data"].erase("grasp_boost");
   j["data"].erase("workers");           // the loader's batches do not depend on its thread count
   j["data"].erase("prefetch_batches");
-  const std::string text = j.dump();
-  uint64_t h = 1469598103934665603ull;  // FNV-1a 64
+  return Fnv1aHex(j.dump());
+}
+
+std::string Fnv1aHex(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
   for (unsigned char ch : text) {
     h ^= ch;
     h *= 1099511628211ull;

@@ -103,6 +103,9 @@ nlohmann::json TrainConfigToJson(const TrainConfig& config);
 /// cadence), hex; a resume refuses a state written under another hash.
 std::string TrainConfigHash(const TrainConfig& config);
 
+/// FNV-1a 64 of `text`, 16 hex digits: the trainer's fingerprints (configuration, data, checkpoints).
+std::string Fnv1aHex(const std::string& text);
+
 /// Warm-up then constant: lr * min(1, (step + 1) / warmup_steps) for the update that makes `step` + 1.
 double LearningRateAt(const TrainConfig& config, int64_t step);
 

@@ -64,7 +64,8 @@ std::vector<TrainBatch> MixedBatches() {
   return {testing::SyntheticBatch(TinyFrozen(), es, 1), testing::SyntheticBatch(TinyFrozen(), es, 2)};
 }
 
-std::unique_ptr<Trainer> MakeTrainer(const TrainConfig& c, BatchSource* source, uint64_t init_seed) {
+std::unique_ptr<Trainer> MakeTrainer(const TrainConfig& c, BatchSource* source, uint64_t init_seed,
+                                     const std::string& init_fingerprint = "") {
   torch::manual_seed(init_seed);
   TrainerOptions o;
   o.config = c;
@@ -73,6 +74,7 @@ std::unique_ptr<Trainer> MakeTrainer(const TrainConfig& c, BatchSource* source, 
   o.model = model::MivlaModel(TinyFrozen());
   o.data = source;
   o.progress = false;
+  o.init_fingerprint = init_fingerprint;
   auto t = Trainer::Create(std::move(o));
   EXPECT_TRUE(t.ok()) << t.status();
   return t.ok() ? std::move(*t) : nullptr;
@@ -264,32 +266,18 @@ TEST(TrainerTest, ResumeFromAReplacedInitCheckpointIsRefused) {
   SetLogQuiet(true);
   const std::string dir = TempDir("init_replaced");
   std::vector<TrainBatch> batches = MixedBatches();
-  auto make = [&](BatchSource* source, const std::string& init_fingerprint) {
-    torch::manual_seed(1);
-    TrainerOptions o;
-    o.config = SmallConfig(dir, 2);
-    o.config.freeze_vision = true;
-    o.config.freeze_text = true;
-    o.model = model::MivlaModel(TinyFrozen());
-    o.data = source;
-    o.progress = false;
-    o.init_fingerprint = init_fingerprint;
-    auto t = Trainer::Create(std::move(o));
-    EXPECT_TRUE(t.ok()) << t.status();
-    return t.ok() ? std::move(*t) : nullptr;
-  };
   testing::FixedBatchSource source_a(batches);
-  auto a = make(&source_a, "00000000000000aa");
+  auto a = MakeTrainer(SmallConfig(dir, 2), &source_a, 1, "00000000000000aa");
   ASSERT_NE(a, nullptr);
   ASSERT_TRUE(a->Run().ok());
   testing::FixedBatchSource source_b(batches);
-  auto b = make(&source_b, "00000000000000bb");
+  auto b = MakeTrainer(SmallConfig(dir, 2), &source_b, 1, "00000000000000bb");
   ASSERT_NE(b, nullptr);
   const absl::Status s = b->Resume();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "init_checkpoint")) << s;
   testing::FixedBatchSource source_c(batches);
-  auto same = make(&source_c, "00000000000000aa");
+  auto same = MakeTrainer(SmallConfig(dir, 2), &source_c, 1, "00000000000000aa");
   ASSERT_NE(same, nullptr);
   EXPECT_TRUE(same->Resume().ok());
 }
