@@ -280,7 +280,7 @@ absl::Status PiperCanDriver::Command(const RobotCommand& command) {
     return absl::InvalidArgumentError(absl::StrCat(
         "PiPER on ", bus_->name(), ": command has a non-finite joint or gripper value"));
   }
-  last_command_ = Target{t.joints, t.gripper};  // what Stop holds, even when a frame fails below
+  last_command_ = t;  // what Stop holds, even when a frame fails below
   return SendTargets(t.joints, t.gripper, piper::kGripperEnable);
 }
 
@@ -288,12 +288,12 @@ absl::Status PiperCanDriver::Stop() {
   if (!started_) return absl::OkStatus();
   started_ = false;
   absl::Status first;
-  std::optional<Target> hold = last_command_;
+  std::optional<ArmTarget> hold = last_command_;
   last_command_.reset();
   if (!hold.has_value()) {
     absl::StatusOr<RobotReading> r = Read(false);
     if (r.ok()) {
-      hold = Target{r->arms[0].joints, r->arms[0].gripper};
+      hold = ArmTarget{r->arms[0].joints, r->arms[0].gripper};
     } else {
       first = r.status();
     }

@@ -97,11 +97,7 @@ class PiperCanDriver : public RobotDriver {
   const kinematics::EmbodimentDescription robot_;
   const std::unique_ptr<CanBus> bus_;
   bool started_ = false;  // control thread only
-  struct Target {
-    kinematics::JointVector joints;
-    double gripper = 0.0;
-  };
-  std::optional<Target> last_command_;  // since Start; control thread only
+  std::optional<ArmTarget> last_command_;  // since Start; control thread only
 
   mutable absl::Mutex mu_;
   std::array<double, piper::kPiperJoints> joints_ ABSL_GUARDED_BY(mu_){};
